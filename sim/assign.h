@@ -1,0 +1,26 @@
+/* assign.h - each patient to one provider with free capacity (MODEL.md "Assignment").
+ *
+ * Patients are taken in a random order (stream ASSIGN_ORDER); then
+ *   random:       uniform among providers with room (stream ASSIGN_CHOICE, i);
+ *   same_group:   uniform among providers sharing the patient's level on
+ *                 assignment.match_on that have room, else as random;
+ *   min_distance: the free provider nearest in cultural distance (lowest index
+ *                 on ties). O(N x M): fine to about 10^5 x 10^4.
+ * Uses provider capacities as given and leaves them reduced.
+ */
+#ifndef RP_ASSIGN_H
+#define RP_ASSIGN_H
+
+#include <stdint.h>
+
+#include "params.h"
+#include "population.h"
+#include "rng.h"
+#include "status.h"
+
+/* Fill provider_of[i] for every patient and dist[i] = d_ij. RP_EINVAL when
+ * total capacity is below the number of patients, RP_ENOMEM on allocation. */
+int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int threads,
+              int64_t *provider_of, double *dist, rp_error *err);
+
+#endif

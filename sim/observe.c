@@ -1,0 +1,285 @@
+/* observe.c - summaries of a run; see observe.h. Serial and in pair order,
+ * for bit-identical results; one pass per observable family over 10^6 pairs
+ * is a few milliseconds. */
+#include "observe.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Running sums for one population (all pairs, or one group). */
+typedef struct {
+    int64_t pairs, dropped, early_dropped, recovered, amb_n, amb_below, discussed;
+    int64_t pair_weeks, ruptures, repairs, r_n;
+    double exit_weeks, improvement, discussed_weeks, early_alliance;
+    double r_sxx, r_syy, r_sxy; /* centred sums, second pass */
+} tally;
+
+static double share(double num, double den) { return den > 0 ? num / den : NAN; }
+
+static void tally_pair(tally *a, const rp_params *p, const rp_outcomes *o, int64_t i, double imp)
+{
+    a->pairs++;
+    a->exit_weeks += o->exit_week[i];
+    a->pair_weeks += o->exit_week[i];
+    a->improvement += imp;
+    if (o->exit_reason[i] == RP_EXIT_DROPPED) {
+        a->dropped++;
+        a->early_dropped += o->exit_week[i] <= 2;
+    }
+    a->recovered += o->exit_reason[i] == RP_EXIT_RECOVERED;
+    if (!isnan(o->trust_report[i])) {
+        a->amb_n++;
+        a->amb_below += o->trust_report[i] < p->report.ambivalence_threshold;
+    }
+    if (o->discussed_week[i] >= 0 && o->discussed_week[i] <= o->exit_week[i]) {
+        a->discussed++;
+        a->discussed_weeks += o->discussed_week[i];
+    }
+    a->ruptures += o->ruptures[i];
+    a->repairs += o->repairs[i];
+    if (!isnan(o->early_alliance[i])) {
+        a->r_n++;
+        a->early_alliance += o->early_alliance[i];
+    }
+}
+
+static rp_observables finish(const tally *a)
+{
+    double n = (double)a->pairs;
+    return (rp_observables){
+        .pairs = a->pairs,
+        .dropout = share((double)a->dropped, n),
+        .early_dropout = share((double)a->early_dropped, (double)a->dropped),
+        .sessions_mean = share(a->exit_weeks, n),
+        .recovered_share = share((double)a->recovered, n),
+        .ambivalence = share((double)a->amb_below, (double)a->amb_n),
+        .early_alliance_mean = share(a->early_alliance, (double)a->r_n),
+        .improvement_mean = share(a->improvement, n),
+        .alliance_outcome_r = a->r_n > 2 ? a->r_sxy / sqrt(a->r_sxx * a->r_syy) : NAN,
+        .therapist_icc = NAN,
+        .rupture_rate = share((double)a->ruptures, (double)a->pair_weeks),
+        .repaired_share = share((double)a->repairs, (double)a->ruptures),
+        .discussed_share = share((double)a->discussed, n),
+        .discussed_week_mean = share(a->discussed_weeks, (double)a->discussed),
+    };
+}
+
+double rp_observe_icc(int64_t n, const double *y, const int64_t *cluster, int64_t n_clusters,
+                      int64_t *size, double *mean)
+{
+    memset(size, 0, (size_t)n_clusters * sizeof *size);
+    memset(mean, 0, (size_t)n_clusters * sizeof *mean);
+    for (int64_t i = 0; i < n; i++) {
+        size[cluster[i]]++;
+        mean[cluster[i]] += y[i];
+    }
+    int64_t k = 0, total = 0;
+    double grand = 0, sum_n2 = 0;
+    for (int64_t j = 0; j < n_clusters; j++) {
+        if (size[j] < 2)
+            continue;
+        k++;
+        total += size[j];
+        grand += mean[j];
+        sum_n2 += (double)size[j] * (double)size[j];
+        mean[j] /= (double)size[j];
+    }
+    if (k < 2 || total <= k)
+        return NAN;
+    grand /= (double)total;
+    double ssb = 0, ssw = 0;
+    for (int64_t j = 0; j < n_clusters; j++)
+        if (size[j] >= 2)
+            ssb += (double)size[j] * (mean[j] - grand) * (mean[j] - grand);
+    for (int64_t i = 0; i < n; i++)
+        if (size[cluster[i]] >= 2)
+            ssw += (y[i] - mean[cluster[i]]) * (y[i] - mean[cluster[i]]);
+    const double msb = ssb / (double)(k - 1), msw = ssw / (double)(total - k);
+    const double n0 = ((double)total - sum_n2 / (double)total) / (double)(k - 1);
+    return (msb - msw) / (msb + (n0 - 1.0) * msw);
+}
+
+void rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population *pop,
+                        const int64_t *provider_of, const rp_outcomes *o)
+{
+    const int ng = p->patients.n_groups;
+    tally t[1 + RP_MAX_GROUPS];
+    memset(t, 0, sizeof t);
+    memset(sum, 0, sizeof *sum);
+    sum->n_groups = ng;
+    for (int g = 0; g < ng; g++)
+        memcpy(sum->group_name[g], p->patients.groups[g].name, RP_NAME_MAX);
+
+    const int64_t n = o->n;
+    for (int64_t i = 0; i < n; i++) {
+        const double imp = pop->symptoms0[i] - o->symptoms_exit[i];
+        tally_pair(&t[0], p, o, i, imp);
+        tally_pair(&t[1 + pop->patient_group[i]], p, o, i, imp);
+    }
+    /* Second pass: centred sums for Pearson r of early alliance and improvement. */
+    double mx[1 + RP_MAX_GROUPS], my[1 + RP_MAX_GROUPS];
+    for (int g = 0; g <= ng; g++) {
+        mx[g] = share(t[g].early_alliance, (double)t[g].r_n);
+        my[g] = 0;
+    }
+    int64_t rn[1 + RP_MAX_GROUPS] = {0};
+    for (int64_t i = 0; i < n; i++) /* mean improvement over the same pairs */
+        if (!isnan(o->early_alliance[i])) {
+            const double imp = pop->symptoms0[i] - o->symptoms_exit[i];
+            my[0] += imp;
+            my[1 + pop->patient_group[i]] += imp;
+            rn[0]++;
+            rn[1 + pop->patient_group[i]]++;
+        }
+    for (int g = 0; g <= ng; g++)
+        my[g] = share(my[g], (double)rn[g]);
+    for (int64_t i = 0; i < n; i++) {
+        if (isnan(o->early_alliance[i]))
+            continue;
+        const double dx = o->early_alliance[i], dy = pop->symptoms0[i] - o->symptoms_exit[i];
+        const int gs[2] = {0, 1 + pop->patient_group[i]};
+        for (int a = 0; a < 2; a++) {
+            const int g = gs[a];
+            t[g].r_sxx += (dx - mx[g]) * (dx - mx[g]);
+            t[g].r_syy += (dy - my[g]) * (dy - my[g]);
+            t[g].r_sxy += (dx - mx[g]) * (dy - my[g]);
+        }
+    }
+    sum->all = finish(&t[0]);
+    for (int g = 0; g < ng; g++)
+        sum->group[g] = finish(&t[1 + g]);
+
+    /* Therapist effect over all pairs. */
+    double *y = malloc((size_t)n * sizeof(double));
+    int64_t *size = malloc((size_t)pop->n_providers * sizeof(int64_t));
+    double *mean = malloc((size_t)pop->n_providers * sizeof(double));
+    if (y && size && mean) {
+        for (int64_t i = 0; i < n; i++)
+            y[i] = pop->symptoms0[i] - o->symptoms_exit[i];
+        sum->all.therapist_icc = rp_observe_icc(n, y, provider_of, pop->n_providers, size, mean);
+    }
+    free(y);
+    free(size);
+    free(mean);
+}
+
+/* ---- printing ---- */
+
+typedef struct {
+    const char *key;   /* JSON key */
+    const char *label; /* table label */
+    size_t offset;     /* into rp_observables */
+    bool percent;      /* print as a percentage in the table */
+} field;
+
+#define F(k, label, pct) {#k, label, offsetof(rp_observables, k), pct}
+static const field fields[] = {
+    F(dropout, "dropout", true),
+    F(early_dropout, "early dropout (of dropouts, week 1-2)", true),
+    F(sessions_mean, "sessions attended, mean", false),
+    F(recovered_share, "recovered", true),
+    F(ambivalence, "ambivalence (T below threshold)", true),
+    F(early_alliance_mean, "early alliance, mean A1..A3", false),
+    F(improvement_mean, "improvement S0 - S_exit, mean", false),
+    F(alliance_outcome_r, "alliance-outcome r", false),
+    F(therapist_icc, "therapist ICC", false),
+    F(rupture_rate, "ruptures per pair-week", false),
+    F(repaired_share, "ruptures repaired", true),
+    F(discussed_share, "difference discussed", true),
+    F(discussed_week_mean, "week of discussion, mean", false),
+};
+#undef F
+#define N_FIELDS (sizeof fields / sizeof fields[0])
+
+static double get(const rp_observables *o, const field *f)
+{
+    return *(const double *)((const char *)o + f->offset);
+}
+
+static void print_cell(FILE *f, double v, bool percent)
+{
+    if (isnan(v))
+        fprintf(f, " %9s", "-");
+    else if (percent)
+        fprintf(f, " %8.1f%%", 100 * v);
+    else
+        fprintf(f, " %9.3f", v);
+}
+
+void rp_summary_print_table(const rp_summary *s, FILE *f)
+{
+    fprintf(f, "%-38s %9s", "observable", "all");
+    for (int g = 0; g < s->n_groups; g++)
+        fprintf(f, " %9.9s", s->group_name[g]);
+    fprintf(f, "\n%-38s %9lld", "pairs", (long long)s->all.pairs);
+    for (int g = 0; g < s->n_groups; g++)
+        fprintf(f, " %9lld", (long long)s->group[g].pairs);
+    fprintf(f, "\n");
+    for (size_t k = 0; k < N_FIELDS; k++) {
+        fprintf(f, "%-38s", fields[k].label);
+        print_cell(f, get(&s->all, &fields[k]), fields[k].percent);
+        for (int g = 0; g < s->n_groups; g++)
+            print_cell(f, get(&s->group[g], &fields[k]), fields[k].percent);
+        fprintf(f, "\n");
+    }
+}
+
+/* JSON numbers: shortest round-trip form; NaN as null. */
+static void json_number(FILE *f, double v)
+{
+    if (isnan(v) || isinf(v))
+        fputs("null", f);
+    else
+        fprintf(f, "%.17g", v);
+}
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(f, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fprintf(f, "\\u%04x", *s);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void json_observables(FILE *f, const rp_observables *o, const char *indent)
+{
+    fprintf(f, "{\n%s  \"pairs\": %lld", indent, (long long)o->pairs);
+    for (size_t k = 0; k < N_FIELDS; k++) {
+        fprintf(f, ",\n%s  \"%s\": ", indent, fields[k].key);
+        json_number(f, get(o, &fields[k]));
+    }
+    fprintf(f, "\n%s}", indent);
+}
+
+void rp_summary_print_json(const rp_summary *s, FILE *f)
+{
+    fprintf(f, "{\n  \"pairs\": %lld", (long long)s->all.pairs);
+    for (size_t k = 0; k < N_FIELDS; k++) {
+        fprintf(f, ",\n  \"%s\": ", fields[k].key);
+        json_number(f, get(&s->all, &fields[k]));
+    }
+    fprintf(f, ",\n  \"dropout_by_group\": {");
+    for (int g = 0; g < s->n_groups; g++) {
+        fprintf(f, "%s", g ? ", " : "");
+        json_string(f, s->group_name[g]);
+        fprintf(f, ": ");
+        json_number(f, s->group[g].dropout);
+    }
+    fprintf(f, "},\n  \"by_group\": {");
+    for (int g = 0; g < s->n_groups; g++) {
+        fprintf(f, "%s\n    ", g ? "," : "");
+        json_string(f, s->group_name[g]);
+        fprintf(f, ": ");
+        json_observables(f, &s->group[g], "    ");
+    }
+    fprintf(f, "\n  }\n}\n");
+}

@@ -1,0 +1,61 @@
+/* observe.h - the observables of MODEL.md, from one run's per-pair outcomes.
+ *
+ * Reductions run serially in pair order, so a summary is bit-identical
+ * whatever the number of threads that produced the outcomes. Each observable
+ * is computed overall (index 0) and per patient group (index 1 + g); shares of
+ * an empty set are NaN (printed as null in JSON).
+ */
+#ifndef RP_OBSERVE_H
+#define RP_OBSERVE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine.h"
+#include "params.h"
+#include "population.h"
+
+/* The observables of one population (all pairs, or one group). */
+typedef struct {
+    int64_t pairs;
+    double dropout;             /* share of pairs dropped */
+    double early_dropout;       /* share of dropouts with exit week 1 or 2 */
+    double sessions_mean;       /* mean exit week */
+    double recovered_share;     /* share completed with S < S_rec */
+    double ambivalence;         /* share with T < threshold at the report week */
+    double early_alliance_mean; /* mean of A_1..A_3, pairs with >= 3 sessions */
+    double improvement_mean;    /* mean of S_0 - S_exit */
+    double alliance_outcome_r;  /* Pearson r(early alliance, improvement), >= 3 sessions */
+    double therapist_icc;       /* ICC(1) of improvement between providers (overall only) */
+    double rupture_rate;        /* ruptures per pair-week */
+    double repaired_share;      /* repaired ruptures / ruptures */
+    double discussed_share;     /* share discussed by exit */
+    double discussed_week_mean; /* mean week of discussion, among discussed */
+} rp_observables;
+
+typedef struct {
+    int n_groups;
+    char group_name[RP_MAX_GROUPS][RP_NAME_MAX];
+    rp_observables all;
+    rp_observables group[RP_MAX_GROUPS];
+} rp_summary;
+
+/* Compute the summary of a finished run. */
+void rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population *pop,
+                        const int64_t *provider_of, const rp_outcomes *out);
+
+/* One-way random-effects ANOVA estimator ICC(1) of y grouped by cluster[i]
+ * in [0, n_clusters), over clusters with >= 2 members, with the unbalanced
+ * n0 = (N - sum n_j^2 / N) / (k - 1); not truncated at 0. NaN when fewer
+ * than 2 such clusters. size and mean are scratch of n_clusters entries. */
+double rp_observe_icc(int64_t n, const double *y, const int64_t *cluster, int64_t n_clusters,
+                      int64_t *size, double *mean);
+
+/* The summary as a readable table (observables x overall and each group). */
+void rp_summary_print_table(const rp_summary *sum, FILE *f);
+
+/* The summary as one JSON object with the keys of the issue (dropout,
+ * dropout_by_group, early_dropout, ...) plus "by_group". */
+void rp_summary_print_json(const rp_summary *sum, FILE *f);
+
+#endif

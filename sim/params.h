@@ -1,0 +1,128 @@
+/* params.h - the validated parameters of one rapport run (MODEL.md v1).
+ *
+ * A plain struct with no pointers, so a run's parameters can be copied by
+ * assignment (a sweep copies one per run and overrides the swept values).
+ * Field names follow the scenario keys of MODEL.md: `dropout.base` is
+ * `p.dropout.base`. The scenario module fills and validates it; every other
+ * module only reads it. Limits below are documented scenario limits: a scenario
+ * that exceeds one gets a located error, never a silent truncation.
+ */
+#ifndef RP_PARAMS_H
+#define RP_PARAMS_H
+
+#include <stdint.h>
+
+#define RP_NAME_MAX 48   /* bytes of a dimension, level or group name, NUL included */
+#define RP_MAX_DIMS 12   /* cultural dimensions */
+#define RP_MAX_LEVELS 16 /* levels of one categorical dimension */
+#define RP_MAX_GROUPS 16 /* patient groups; provider groups */
+
+typedef enum { RP_DIM_CATEGORICAL = 0, RP_DIM_CONTINUOUS = 1 } rp_dim_kind;
+
+typedef struct {
+    char name[RP_NAME_MAX];
+    rp_dim_kind kind;
+    double weight; /* w_k > 0 */
+    int n_levels;  /* categorical only */
+    char levels[RP_MAX_LEVELS][RP_NAME_MAX];
+} rp_dimension;
+
+/* A readable distribution: beta(a, b), gamma(shape, scale), normal(mean, sd),
+ * or a fixed value (a plain number in a scenario: every agent gets a). */
+typedef enum { RP_DIST_FIXED = 0, RP_DIST_BETA, RP_DIST_GAMMA, RP_DIST_NORMAL } rp_dist_kind;
+
+typedef struct {
+    rp_dist_kind kind;
+    double a, b; /* FIXED: a; BETA: a, b; GAMMA: shape a, scale b; NORMAL: mean a, sd b */
+} rp_dist;
+
+/* One patient or provider group. Indexed by the dimension's position in
+ * culture.dims: categorical dimension k uses level_prob[k][0..n_levels-1]
+ * (summing to 1); continuous dimension k uses trait[k] (a Beta or fixed value
+ * in [0, 1]). */
+typedef struct {
+    char name[RP_NAME_MAX];
+    double share; /* of the population; shares of a population sum to 1 */
+    double level_prob[RP_MAX_DIMS][RP_MAX_LEVELS];
+    rp_dist trait[RP_MAX_DIMS];
+    /* patients only */
+    rp_dist mistrust;      /* m in [0, 1] */
+    rp_dist barrier;       /* b in [0, 1] */
+    rp_dist stressor_rate; /* lambda >= 0, weekly */
+    rp_dist symptoms;      /* S0, clamped to [S_rec, S_max] */
+    /* providers only */
+    rp_dist humility; /* h in [0, 1] */
+} rp_group;
+
+typedef enum {
+    RP_DISCUSS_NEVER = 0,
+    RP_DISCUSS_INTAKE,
+    RP_DISCUSS_DELAYED,
+    RP_DISCUSS_RESPONSIVE
+} rp_discussion_policy;
+
+typedef enum { RP_ASSIGN_RANDOM = 0, RP_ASSIGN_SAME_GROUP, RP_ASSIGN_MIN_DISTANCE } rp_assignment_policy;
+
+typedef struct {
+    uint64_t seed;
+    int horizon; /* weeks followed, >= 1 */
+    int course;  /* planned sessions, >= 1 */
+
+    struct {
+        double max, recovered;                  /* S_max, S_rec */
+        double improvement, stressor_jump, noise; /* gamma, Delta_S, sigma_S */
+    } symptoms;
+    struct {
+        double beta0, beta_skill, beta_trust, beta_distance; /* A* coefficients */
+        double rate, noise;                                  /* kappa, sigma_A */
+    } alliance;
+    struct {
+        double base, distance, low_alliance; /* rho0, rho_d, rho_A */
+        double repair_gain, loss;            /* Delta_rep, Delta_rup */
+    } rupture;
+    struct {
+        double base, humility, discussed; /* theta0, theta_h, theta_D */
+    } repair;
+    struct {
+        double rate, rupture_loss;                 /* eta, Delta_T */
+        double undiscussed_erosion, notice_distance; /* psi, d_notice */
+    } trust;
+    struct {
+        double effect, humility_share, patient_raises; /* phi, omega, pi */
+        rp_discussion_policy policy;
+        int week; /* k of policy delayed */
+    } discussion;
+    struct {
+        double base, low_alliance, low_trust, barrier, stressor; /* delta0, delta_A, delta_T, delta_b, delta_N */
+        double early, early_weeks;                               /* delta_E, tau_E */
+    } dropout;
+
+    struct {
+        int n_dims;
+        rp_dimension dims[RP_MAX_DIMS];
+    } culture;
+    struct {
+        int64_t count; /* N */
+        double alliance_sd, response_sd; /* sigma_P, sigma_gamma */
+        int n_groups;
+        rp_group groups[RP_MAX_GROUPS];
+    } patients;
+    struct {
+        int64_t count; /* M */
+        int64_t caseload; /* C, patients at once per provider */
+        double skill_sd;
+        int n_groups;
+        rp_group groups[RP_MAX_GROUPS];
+    } providers;
+    struct {
+        rp_assignment_policy policy;
+        char match_on[RP_NAME_MAX]; /* a categorical dimension's name */
+        int match_dim;              /* its index in culture.dims, resolved at validation */
+    } assignment;
+    struct {
+        int ambivalence_week;
+        double ambivalence_threshold;
+    } report;
+} rp_params;
+
+#endif

@@ -1,0 +1,59 @@
+/* population.h - the agents of one run: patients and providers (MODEL.md "Agents").
+ *
+ * Structure of arrays, one entry per agent, allocated once per run and never
+ * resized. Group membership is apportioned exactly (largest remainder of
+ * share x count, groups in declared order, contiguous indices), so a cohort of
+ * 27 with shares 2/27, 14/27, 8/27, 3/27 has exactly 2, 14, 8 and 3 patients.
+ * Every attribute of agent i is drawn from its own stream (purpose, i), so
+ * generation is parallel and independent of the thread count.
+ */
+#ifndef RP_POPULATION_H
+#define RP_POPULATION_H
+
+#include <stdint.h>
+
+#include "params.h"
+#include "rng.h"
+#include "status.h"
+
+typedef struct {
+    int64_t n_patients, n_providers;
+    int n_dims;
+
+    /* patients, index i in [0, n_patients) */
+    uint8_t *patient_group;
+    double *patient_culture; /* [i * n_dims + k]: level index (categorical) or value in [0, 1] */
+    double *mistrust;        /* m_i */
+    double *barrier;         /* b_i */
+    double *stressor_rate;   /* lambda_i */
+    double *symptoms0;       /* S_0, clamped to [S_rec, S_max] */
+    double *alliance_trait;  /* u_i */
+    double *response;        /* gamma_i */
+
+    /* providers, index j in [0, n_providers) */
+    uint8_t *provider_group;
+    double *provider_culture; /* [j * n_dims + k] */
+    double *humility;         /* h_j */
+    double *skill;            /* sigma_j */
+    int64_t *capacity;        /* C */
+} rp_population;
+
+/* Bytes that rp_population_alloc needs for these parameters. */
+double rp_population_bytes(const rp_params *p);
+
+/* Allocate the arrays for p's counts (contents undefined). NULL if out of memory. */
+rp_population *rp_population_alloc(const rp_params *p);
+void rp_population_free(rp_population *pop);
+
+/* Draw every agent of replicate stream key.stream; threads as given (>= 1). */
+void rp_population_generate(rp_population *pop, const rp_params *p, rp_rng_key key, int threads);
+
+/* Largest-remainder apportionment of count over n groups with the given
+ * shares: counts[g] sums to count; ties go to the earlier group. */
+void rp_population_apportion(int64_t count, int n, const double *shares, int64_t *counts);
+
+/* Cultural distance d_ij of MODEL.md: sqrt(sum_k w_k delta_k^2 / sum_k w_k). */
+double rp_population_distance(const rp_params *p, const double *patient_culture,
+                              const double *provider_culture);
+
+#endif

@@ -1,0 +1,63 @@
+/* rng.h - the only source of randomness in rapport: counter-based streams.
+ *
+ * Every draw is a pure function of (master seed, stream, purpose, agent, sub,
+ * index) through Philox4x64-10 (Salmon et al. 2011, "Parallel random numbers:
+ * as easy as 1, 2, 3"; Random123): key = {seed, stream}, counter = {purpose,
+ * agent, sub, index}. `stream` is the replicate (common random numbers across
+ * sweep points) and `sub` is the week for weekly draws or the dimension for
+ * culture draws. Nothing depends on threads, ranks or run order, and each
+ * purpose has its own counters, so changing one mechanism never shifts the
+ * draws of another. There is no hidden state: a stream is a value.
+ */
+#ifndef RP_RNG_H
+#define RP_RNG_H
+
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+/* What a draw is for; part of the counter. Values are part of the output's
+ * reproducibility contract: append, never renumber. */
+typedef enum {
+    RP_PURPOSE_PATIENT_CULTURE = 1,
+    RP_PURPOSE_MISTRUST = 2,
+    RP_PURPOSE_BARRIER = 3,
+    RP_PURPOSE_STRESSOR_RATE = 4,
+    RP_PURPOSE_SYMPTOMS0 = 5,
+    RP_PURPOSE_ALLIANCE_TRAIT = 6,
+    RP_PURPOSE_RESPONSE_TRAIT = 7,
+    RP_PURPOSE_PROVIDER_CULTURE = 8,
+    RP_PURPOSE_HUMILITY = 9,
+    RP_PURPOSE_SKILL = 10,
+    RP_PURPOSE_ASSIGN_ORDER = 11,
+    RP_PURPOSE_ASSIGN_CHOICE = 12,
+    RP_PURPOSE_WEEK_A = 13, /* discussion, stressors, rupture, repair */
+    RP_PURPOSE_WEEK_B = 14  /* responsive discussion, dropout, two noise uniforms */
+} rp_purpose;
+
+typedef struct {
+    uint64_t seed;
+    uint64_t stream;
+} rp_rng_key;
+
+/* Four raw 64-bit outputs of block `index` of the stream (key, purpose, agent, sub). */
+void rp_rng_block(rp_rng_key key, uint64_t purpose, uint64_t agent, uint64_t sub, uint64_t index,
+                  uint64_t out[4]);
+
+/* A 64-bit output as a double in [0, 1) with 53 random bits. */
+static inline double rp_rng_u01(uint64_t x) { return (double)(x >> 11) * 0x1.0p-53; }
+
+/* A gsl_rng_type backed by Philox4x64-10, so that every gsl_ran_* works on
+ * rapport's streams. A gsl_rng of this type reads 64-bit outputs of blocks 0,
+ * 1, 2, ... of the stream set by rp_rng_select; gsl_rng_set(r, s) selects
+ * stream (seed s, stream 0, purpose 0, agent 0, sub 0). */
+extern const gsl_rng_type *rp_rng_philox;
+
+/* Point r (of type rp_rng_philox) at the start of one stream. */
+void rp_rng_select(gsl_rng *r, rp_rng_key key, uint64_t purpose, uint64_t agent, uint64_t sub);
+
+/* Poisson(lambda) by inversion of one uniform u in [0, 1): one draw, one
+ * uniform, whatever lambda, so a change of rate shifts no other draw. */
+unsigned rp_rng_poisson_inv(double lambda, double u);
+
+#endif

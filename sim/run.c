@@ -1,0 +1,61 @@
+/* run.c - one run; see run.h. */
+#include "run.h"
+
+#include <stdlib.h>
+
+#include "assign.h"
+
+double rp_run_bytes(const rp_params *p)
+{
+    /* In double: a count of 10^18 must give a huge estimate, not an overflow. */
+    const double n = (double)p->patients.count, m = (double)p->providers.count;
+    const double pairs = n * (8 + 8); /* provider_of, distance */
+    const double assign_scratch = n * 8 + m * 16 * (1 + RP_MAX_LEVELS); /* order, room lists */
+    const double icc_scratch = n * 8 + m * 16;
+    return rp_population_bytes(p) + pairs + (double)rp_outcomes_bytes(1) * n +
+           (assign_scratch > icc_scratch ? assign_scratch : icc_scratch);
+}
+
+int rp_run_execute(const rp_params *p, const rp_run_options *opt, rp_run **out, rp_error *err)
+{
+    *out = NULL;
+    rp_run *run = calloc(1, sizeof *run);
+    if (!run)
+        RP_FAIL(err, RP_ENOMEM, "out of memory");
+    run->params = *p;
+    run->key = (rp_rng_key){p->seed, opt->replicate};
+    const int64_t n = p->patients.count;
+    run->pop = rp_population_alloc(p);
+    run->provider_of = malloc((size_t)n * sizeof(int64_t));
+    run->distance = malloc((size_t)n * sizeof(double));
+    run->outcomes = rp_outcomes_alloc(n);
+    if (!run->pop || !run->provider_of || !run->distance || !run->outcomes) {
+        rp_run_free(run);
+        RP_FAIL(err, RP_ENOMEM, "out of memory for %lld patients (about %.2f GiB needed)",
+                (long long)n, (double)rp_run_bytes(p) / (1 << 30));
+    }
+    rp_population_generate(run->pop, &run->params, run->key, opt->threads);
+    int status = rp_assign(run->pop, &run->params, run->key, opt->threads, run->provider_of,
+                           run->distance, err);
+    if (status == RP_OK)
+        status = rp_engine_run(&run->params, run->pop, run->provider_of, run->distance, run->key,
+                               opt->threads, 0, n, run->outcomes, NULL, err);
+    if (status != RP_OK) {
+        rp_run_free(run);
+        return status;
+    }
+    rp_observe_summary(&run->summary, &run->params, run->pop, run->provider_of, run->outcomes);
+    *out = run;
+    return RP_OK;
+}
+
+void rp_run_free(rp_run *run)
+{
+    if (!run)
+        return;
+    rp_population_free(run->pop);
+    free(run->provider_of);
+    free(run->distance);
+    rp_outcomes_free(run->outcomes);
+    free(run);
+}

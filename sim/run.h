@@ -1,0 +1,41 @@
+/* run.h - one run of the model: population, assignment, engine, summary.
+ *
+ * The pipeline of ARCHITECTURE.md for one (scenario point, replicate):
+ * draw the agents, assign pairs, run every pair week by week, observe. A run
+ * owns its arrays; nothing is global, so runs can execute side by side.
+ */
+#ifndef RP_RUN_H
+#define RP_RUN_H
+
+#include <stdint.h>
+
+#include "engine.h"
+#include "observe.h"
+#include "params.h"
+#include "population.h"
+#include "status.h"
+
+typedef struct {
+    int threads;        /* >= 1 */
+    uint64_t replicate; /* the random stream: replicate r of every point shares draws */
+} rp_run_options;
+
+typedef struct {
+    rp_params params;
+    rp_rng_key key;
+    rp_population *pop;
+    int64_t *provider_of; /* provider of patient i */
+    double *distance;     /* d_ij of patient i's pair */
+    rp_outcomes *outcomes;
+    rp_summary summary;
+} rp_run;
+
+/* Bytes a run of these parameters allocates at its peak. */
+double rp_run_bytes(const rp_params *p);
+
+/* Run the model. On RP_OK, *out is a finished run to read and rp_run_free. */
+int rp_run_execute(const rp_params *p, const rp_run_options *opt, rp_run **out, rp_error *err);
+
+void rp_run_free(rp_run *run);
+
+#endif

@@ -1,0 +1,66 @@
+/* scenario.h - scenario files in, validated rp_params out (MODEL.md v1).
+ *
+ * A scenario is YAML that states only what differs from MODEL.md's defaults
+ * (the reference scenario, population included). Loading goes
+ *     file -> YAML tree (with file, line, column of every node)
+ *          -> overrides from --set KEY=VALUE (same tree, located as "--set")
+ *          -> defaults + tree -> rp_params, every value validated.
+ * One table of parameters (name, type, default, bounds, meaning, unit) drives
+ * validation, --set, `show` and the scenario reference in the docs.
+ * Every error is one line "WHERE: error: what is wrong, expected what", WHERE
+ * being "FILE:LINE:COLUMN". This module knows nothing of the engine or HDF5.
+ */
+#ifndef RP_SCENARIO_H
+#define RP_SCENARIO_H
+
+#include <stdio.h>
+
+#include "params.h"
+#include "status.h"
+
+typedef struct rp_scenario rp_scenario;
+
+/* Read and parse the YAML file at path (no validation yet: call
+ * rp_scenario_resolve after any rp_scenario_set). Returns RP_OK and a new
+ * scenario in *out, or RP_EINVAL (missing, empty, binary or non-YAML file,
+ * duplicate key, anchors/aliases) / RP_ENOMEM with err filled. */
+int rp_scenario_load(const char *path, rp_scenario **out, rp_error *err);
+
+/* The same, from a string in memory; name is used in error locations. */
+int rp_scenario_load_string(const char *name, const char *text, rp_scenario **out, rp_error *err);
+
+/* Apply one override "dotted.name=VALUE", VALUE read as YAML (a scalar, or a
+ * flow mapping/sequence such as "{english: 1}"). Groups and dimensions are
+ * addressed by name: patients.groups.latinx.mistrust=beta(3,5),
+ * culture.dimensions.class.weight=0.9. Errors are located in the argument
+ * ("--set:1:COLUMN"). Unknown names get a "did you mean" suggestion. */
+int rp_scenario_set(rp_scenario *sc, const char *assignment, rp_error *err);
+
+/* Validate everything and fill the parameters: defaults, then the file, then
+ * the overrides. Returns RP_EINVAL with the first error, located. */
+int rp_scenario_resolve(rp_scenario *sc, rp_error *err);
+
+/* The resolved parameters (valid after rp_scenario_resolve returned RP_OK). */
+const rp_params *rp_scenario_params(const rp_scenario *sc);
+
+/* Where the value of a dotted parameter name came from, "FILE:LINE:COLUMN",
+ * or "FILE:1:1" for a default; for located errors found after resolution
+ * (e.g. a population too large for this machine's memory). */
+const char *rp_scenario_where(const rp_scenario *sc, const char *name);
+
+/* The source path given to rp_scenario_load. */
+const char *rp_scenario_path(const rp_scenario *sc);
+
+/* Write the fully resolved scenario as YAML: every parameter, defaults
+ * filled in, in the order of the parameter table, with a one-line comment of
+ * meaning per scalar. Reading it back gives identical rp_params. */
+int rp_scenario_write_yaml(const rp_scenario *sc, FILE *out);
+
+/* Print the scenario reference (every parameter: name, type, default, bounds,
+ * meaning, unit) as Markdown; the docs are generated from it. */
+void rp_scenario_write_reference(FILE *out);
+
+/* Free; rp_scenario_free(NULL) does nothing. */
+void rp_scenario_free(rp_scenario *sc);
+
+#endif

@@ -1,0 +1,395 @@
+/* engine_unit.c - exact checks of every formula of MODEL.md v1 against values
+ * computed by hand here, independently of the engine's own helpers: d_ij,
+ * d_eff, A*, the rupture, repair and dropout hazards (each probed just below
+ * and just above its threshold), intake, the noiseless recurrence over
+ * several weeks, Poisson inversion, apportionment and the ICC estimator.
+ * Parameters are deliberately not round numbers. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+
+#include "engine.h"
+#include "observe.h"
+#include "population.h"
+#include "rng.h"
+#include "testing.h"
+
+static double L(double x) { return 1.0 / (1.0 + exp(-x)); }
+static double clip(double x) { return fmin(fmax(x, 0.001), 0.999); }
+
+/* Scalars of the model, all different from MODEL.md's defaults. */
+static void set_params(rp_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->horizon = 30;
+    p->course = 20;
+    p->symptoms.max = 27;
+    p->symptoms.recovered = 4.5;
+    p->symptoms.improvement = 0.11;
+    p->symptoms.stressor_jump = 1.385;
+    p->symptoms.noise = 2.25;
+    p->alliance.beta0 = 0.915;
+    p->alliance.beta_skill = 1.125;
+    p->alliance.beta_trust = 2.385;
+    p->alliance.beta_distance = 1.275;
+    p->alliance.rate = 0.315;
+    p->alliance.noise = 0.035;
+    p->rupture.base = -2.415;
+    p->rupture.distance = 1.935;
+    p->rupture.low_alliance = 2.085;
+    p->rupture.repair_gain = 0.0325;
+    p->rupture.loss = 0.1125;
+    p->repair.base = -0.455;
+    p->repair.humility = 1.915;
+    p->repair.discussed = 1.035;
+    p->trust.rate = 0.1625;
+    p->trust.rupture_loss = 0.0825;
+    p->trust.undiscussed_erosion = 0.0215;
+    p->trust.notice_distance = 0.285;
+    p->discussion.effect = 0.615;
+    p->discussion.humility_share = 0.4875;
+    p->discussion.patient_raises = 0.0235;
+    p->discussion.policy = RP_DISCUSS_NEVER;
+    p->discussion.week = 4;
+    p->dropout.base = -7.85;
+    p->dropout.low_alliance = 2.115;
+    p->dropout.low_trust = 1.485;
+    p->dropout.barrier = 1.035;
+    p->dropout.stressor = 0.415;
+    p->dropout.early = 3.915;
+    p->dropout.early_weeks = 1.485;
+    p->culture.n_dims = 4;
+    p->culture.dims[0] = (rp_dimension){.name = "ethnoracial", .kind = RP_DIM_CATEGORICAL, .weight = 1.0, .n_levels = 4};
+    p->culture.dims[1] = (rp_dimension){.name = "language", .kind = RP_DIM_CATEGORICAL, .weight = 0.6, .n_levels = 3};
+    p->culture.dims[2] = (rp_dimension){.name = "class", .kind = RP_DIM_CONTINUOUS, .weight = 0.7};
+    p->culture.dims[3] = (rp_dimension){.name = "explanatory_model", .kind = RP_DIM_CONTINUOUS, .weight = 0.8};
+}
+
+/* One patient (i = 0) and one provider (j = 0). */
+typedef struct {
+    uint8_t pg, qg;
+    double pc[4], qc[4], m, b, lambda, s0, u, gamma, h, skill;
+    int64_t cap;
+} tiny;
+
+static void tiny_population(rp_population *pop, tiny *t)
+{
+    *pop = (rp_population){
+        .n_patients = 1, .n_providers = 1, .n_dims = 4,
+        .patient_group = &t->pg, .patient_culture = t->pc, .mistrust = &t->m, .barrier = &t->b,
+        .stressor_rate = &t->lambda, .symptoms0 = &t->s0, .alliance_trait = &t->u,
+        .response = &t->gamma, .provider_group = &t->qg, .provider_culture = t->qc,
+        .humility = &t->h, .skill = &t->skill, .capacity = &t->cap};
+}
+
+static void test_distance(const rp_params *p)
+{
+    const double c[4] = {0, 1, 0.3, 0.9}, q[4] = {0, 0, 0.8, 0.2};
+    /* delta = 0, 1, 0.5, 0.7: (0.6 * 1 + 0.7 * 0.25 + 0.8 * 0.49) / 3.1 */
+    CHECK_NEAR(rp_population_distance(p, c, q), sqrt(1.167 / 3.1), 1e-15, "d_ij mixed dimensions");
+    CHECK_NEAR(rp_population_distance(p, c, c), 0.0, 0, "d_ij of identical vectors is 0");
+    const double a[4] = {0, 0, 0, 0}, z[4] = {1, 1, 1, 1};
+    CHECK_NEAR(rp_population_distance(p, a, z), 1.0, 1e-15, "d_ij of opposite vectors is 1");
+}
+
+static void test_pair_formulas(const rp_params *p, const rp_population *pop, tiny *t)
+{
+    const double d = 0.4375;
+    rp_pair_consts c;
+    rp_pair_consts_init(&c, p, pop, 0, 0, d);
+    const double phi = 0.615, omega = 0.4875, h = t->h;
+    CHECK_NEAR(rp_felt_distance(&c, 0), d, 0, "d_eff(0) = d_ij");
+    CHECK_NEAR(rp_felt_distance(&c, 1), d * (1 - phi * (1 - omega + omega * h)), 1e-15, "d_eff(1)");
+    for (int D = 0; D <= 1; D++) {
+        const double T = 0.6125;
+        const double deff = d * (1 - D * phi * (1 - omega + omega * h));
+        const double want = L(0.915 + 1.125 * t->skill + t->u + 2.385 * (T - 0.5) - 1.275 * deff);
+        CHECK_NEAR(rp_alliance_target(p, &c, T, D), want, 1e-15, "A*(T, D=%d)", D);
+        CHECK_NEAR(c.repair_prob[D], L(-0.455 + 1.915 * h + 1.035 * D), 1e-15, "repair P(D=%d)", D);
+    }
+    CHECK_NEAR(c.erosion, 0.0215 * d, 1e-15, "erosion psi d_ij when d_ij > d_notice");
+    rp_pair_consts near;
+    rp_pair_consts_init(&near, p, pop, 0, 0, 0.28);
+    CHECK(near.erosion == 0, "no erosion when d_ij <= d_notice");
+
+    rp_pair_state s;
+    rp_pair_intake(&s, p, &c, t->m, t->s0);
+    CHECK_NEAR(s.T, 1 - t->m, 0, "intake T_0 = 1 - m");
+    CHECK(s.D == 0, "intake D_0 = 0 under policy never");
+    CHECK_NEAR(s.A, rp_alliance_target(p, &c, 1 - t->m, 0), 0, "intake A_0 = A*(T_0, D_0)");
+    CHECK_NEAR(s.S, t->s0, 0, "intake S_0");
+    rp_params intake = *p;
+    intake.discussion.policy = RP_DISCUSS_INTAKE;
+    rp_pair_intake(&s, &intake, &c, t->m, t->s0);
+    CHECK(s.D == 1, "intake D_0 = 1 under policy intake");
+}
+
+/* Draws that make nothing happen: no discussion, no stressor, no rupture, no
+ * dropout, no noise. */
+static rp_week_draws quiet(void)
+{
+    return (rp_week_draws){.discuss = 0.9999, .stressor = 0.0, .rupture = 0.9999, .repair = 0.9999,
+                           .responsive = 0.9999, .dropout = 0.9999, .z_alliance = 0, .z_symptoms = 0};
+}
+
+/* Probe a hazard: with its uniform just below p the event happens, just
+ * above it does not. */
+static void test_hazards(const rp_params *p, const rp_population *pop, tiny *t)
+{
+    const double d = 0.4375, eps = 1e-9;
+    rp_pair_consts c;
+    rp_pair_consts_init(&c, p, pop, 0, 0, d);
+    const rp_pair_state s0 = {.A = 0.6325, .T = 0.5875, .S = 14.5, .D = 0};
+    const int t_week = 3;
+    const double early = 3.915 * exp(-t_week / 1.485);
+
+    const double p_rupture = L(-2.415 + 1.935 * d + 2.085 * (1 - s0.A));
+    for (int below = 0; below <= 1; below++) {
+        rp_week_draws u = quiet();
+        u.rupture = below ? p_rupture - eps : p_rupture + eps;
+        rp_pair_state s = s0;
+        rp_week_events ev;
+        rp_week_step(p, &c, t_week, early, &s, &u, &ev);
+        CHECK(ev.rupture == below, "rupture hazard L(rho0 + rho_d d_eff + rho_A (1 - A)) = %.6f, u %s",
+              p_rupture, below ? "below" : "above");
+    }
+    const double p_repair = L(-0.455 + 1.915 * t->h);
+    for (int below = 0; below <= 1; below++) {
+        rp_week_draws u = quiet();
+        u.rupture = 0;
+        u.repair = below ? p_repair - eps : p_repair + eps;
+        rp_pair_state s = s0;
+        rp_week_events ev;
+        rp_week_step(p, &c, t_week, early, &s, &u, &ev);
+        CHECK(ev.rupture && ev.repaired == below, "repair probability %.6f, u %s", p_repair,
+              below ? "below" : "above");
+    }
+    /* Dropout: compute A_{t+1}, T_{t+1} by hand for a quiet week with N = 2. */
+    rp_week_draws u = quiet();
+    const double lambda = t->lambda;
+    const double F1 = exp(-lambda) * (1 + lambda), F2 = F1 + exp(-lambda) * lambda * lambda / 2;
+    u.stressor = (F1 + F2) / 2; /* N = 2 */
+    const double Astar = L(0.915 + 1.125 * t->skill + t->u + 2.385 * (s0.T - 0.5) - 1.275 * d);
+    const double A1 = clip(s0.A + 0.315 * (Astar - s0.A));
+    const double T1 = clip(s0.T + 0.1625 * (A1 - s0.T) - 0.0215 * d);
+    const double p_drop = L(-7.85 + 2.115 * (1 - A1) + 1.485 * (1 - T1) + 1.035 * t->b +
+                            0.415 * 2 + 3.915 * exp(-t_week / 1.485));
+    for (int below = 0; below <= 1; below++) {
+        u.dropout = below ? p_drop - eps : p_drop + eps;
+        rp_pair_state s = s0;
+        rp_week_events ev;
+        rp_exit_reason e = rp_week_step(p, &c, t_week, early, &s, &u, &ev);
+        CHECK(ev.N == 2, "Poisson inversion gives N = 2 at the midpoint of (F(1), F(2))");
+        CHECK((e == RP_EXIT_DROPPED) == below, "dropout hazard %.6f, u %s", p_drop,
+              below ? "below" : "above");
+    }
+}
+
+/* With the noise terms 0 and fixed draws, a pair follows the recurrence of
+ * MODEL.md exactly, written out here from the text. Includes a patient-raised
+ * discussion at week 2 and an unrepaired rupture at week 3. */
+static void test_recurrence(const rp_params *p, const rp_population *pop, tiny *t)
+{
+    const double d = 0.5125;
+    rp_pair_consts c;
+    rp_pair_consts_init(&c, p, pop, 0, 0, d);
+    rp_pair_state s;
+    rp_pair_intake(&s, p, &c, t->m, t->s0);
+    double A = s.A, T = s.T, S = s.S;
+    int D = 0;
+    const double phi = 0.615, omega = 0.4875, h = t->h;
+    bool same = true;
+    for (int week = 0; week < 8; week++) {
+        rp_week_draws u = quiet();
+        if (week == 2)
+            u.discuss = 0.0235 * T - 1e-12; /* the patient raises it */
+        int rup = week == 3;
+        if (rup) {
+            u.rupture = 0;
+            u.repair = 0.99999999;
+        }
+        rp_week_events ev;
+        rp_exit_reason e = rp_week_step(p, &c, week, 0.0, &s, &u, &ev);
+        if (week == 2)
+            D = 1;
+        const double deff = d * (1 - D * phi * (1 - omega + omega * h));
+        const double Astar = L(0.915 + 1.125 * t->skill + t->u + 2.385 * (T - 0.5) - 1.275 * deff);
+        const double A1 = clip(A + 0.315 * (Astar - A) - 0.1125 * rup);
+        const double T1 = clip(T + 0.1625 * (A1 - T) - 0.0825 * rup - (D ? 0 : 0.0215 * d));
+        const double S1 = fmin(fmax(S - t->gamma * A1 * S, 0), 27);
+        A = A1, T = T1, S = S1;
+        same = same && e == RP_EXIT_ENGAGED && s.A == A && s.T == T && s.S == S && s.D == D &&
+               ev.D_now == D && ev.rupture == rup && !ev.repaired;
+    }
+    CHECK(same, "noiseless pair follows the recurrence for 8 weeks (A %.15f T %.15f S %.15f)", A, T, S);
+
+    /* Exits: recovered beats course beats dropout beats censoring. */
+    rp_pair_state low = {.A = 0.9, .T = 0.9, .S = 4.6, .D = 1};
+    rp_week_draws u = quiet();
+    rp_week_events ev;
+    CHECK(rp_week_step(p, &c, 19, 0, &low, &u, &ev) == RP_EXIT_RECOVERED,
+          "S_{t+1} < S_rec: recovered, first match even at the end of the course");
+    rp_pair_state mid = {.A = 0.9, .T = 0.9, .S = 20, .D = 1};
+    u.dropout = 0;
+    CHECK(rp_week_step(p, &c, 19, 0, &mid, &u, &ev) == RP_EXIT_COURSE,
+          "t + 1 >= course: completed before the dropout draw");
+    mid = (rp_pair_state){.A = 0.9, .T = 0.9, .S = 20, .D = 1};
+    CHECK(rp_week_step(p, &c, 10, 0, &mid, &u, &ev) == RP_EXIT_DROPPED, "u = 0: dropped");
+    rp_params longer = *p;
+    longer.course = 40;
+    mid = (rp_pair_state){.A = 0.9, .T = 0.9, .S = 20, .D = 1};
+    u = quiet();
+    CHECK(rp_week_step(&longer, &c, 29, 0, &mid, &u, &ev) == RP_EXIT_CENSORED,
+          "t + 1 = horizon: censored");
+}
+
+static void test_policies(const rp_params *p, const rp_population *pop)
+{
+    rp_pair_consts c;
+    rp_pair_consts_init(&c, p, pop, 0, 0, 0.5);
+    rp_week_events ev;
+    rp_params delayed = *p;
+    delayed.discussion.policy = RP_DISCUSS_DELAYED;
+    rp_week_draws u = quiet();
+    rp_pair_state s = {.A = 0.5, .T = 0.5, .S = 15, .D = 0};
+    rp_week_step(&delayed, &c, 3, 0, &s, &u, &ev);
+    CHECK(ev.D_now == 0 && s.D == 0, "delayed: no discussion before week k");
+    s = (rp_pair_state){.A = 0.5, .T = 0.5, .S = 15, .D = 0};
+    rp_week_step(&delayed, &c, 4, 0, &s, &u, &ev);
+    CHECK(ev.D_now == 1 && s.D == 1, "delayed: D_t = 1 at t = k");
+
+    rp_params resp = *p;
+    resp.discussion.policy = RP_DISCUSS_RESPONSIVE;
+    u.rupture = 0;
+    u.repair = 0.99999;
+    u.responsive = c.humility - 1e-9;
+    s = (rp_pair_state){.A = 0.5, .T = 0.5, .S = 15, .D = 0};
+    rp_week_step(&resp, &c, 5, 0, &s, &u, &ev);
+    CHECK(ev.D_now == 0 && s.D == 1, "responsive: unrepaired rupture, u < h: D_{t+1} = 1, D_t = 0");
+    u.responsive = c.humility + 1e-9;
+    s = (rp_pair_state){.A = 0.5, .T = 0.5, .S = 15, .D = 0};
+    rp_week_step(&resp, &c, 5, 0, &s, &u, &ev);
+    CHECK(s.D == 0, "responsive: u > h: no discussion");
+    u.responsive = 0;
+    u.repair = 0;
+    s = (rp_pair_state){.A = 0.5, .T = 0.5, .S = 15, .D = 0};
+    rp_week_step(&resp, &c, 5, 0, &s, &u, &ev);
+    CHECK(s.D == 0, "responsive: a repaired rupture does not lead to discussion");
+    u.repair = 0.99999;
+    s = (rp_pair_state){.A = 0.5, .T = 0.5, .S = 15, .D = 0};
+    rp_week_step(p, &c, 5, 0, &s, &u, &ev);
+    CHECK(s.D == 0, "never: an unrepaired rupture does not lead to discussion");
+}
+
+static void test_poisson(void)
+{
+    const double lambdas[] = {0.0715, 1.385, 12.5, 29.99, 30.0, 47.25, 312.5};
+    bool ok = true;
+    for (size_t a = 0; a < sizeof lambdas / sizeof lambdas[0]; a++) {
+        const double lam = lambdas[a];
+        for (unsigned k = (unsigned)fmax(0, lam - 4 * sqrt(lam)); k < lam + 4 * sqrt(lam) + 3; k++) {
+            const double F = gsl_cdf_poisson_P(k, lam), tol = 1e-9 * fmax(F, 1e-3);
+            if (F - tol > 0 && rp_rng_poisson_inv(lam, F - tol) > k)
+                ok = false, printf("  lambda %g: u just below F(%u) gives more than %u\n", lam, k, k);
+            if (F + tol < 1 && rp_rng_poisson_inv(lam, F + tol) != k + 1 && F + tol < gsl_cdf_poisson_P(k + 1, lam))
+                ok = false, printf("  lambda %g: u just above F(%u) does not give %u\n", lam, k, k + 1);
+        }
+    }
+    CHECK(ok, "Poisson inversion matches GSL's CDF at every boundary, lambda 0.07 to 312");
+    CHECK(rp_rng_poisson_inv(0, 0.999) == 0, "Poisson(0) = 0");
+}
+
+static void test_apportion(void)
+{
+    const double cohort[4] = {2.0 / 27, 14.0 / 27, 8.0 / 27, 3.0 / 27};
+    int64_t n[4];
+    rp_population_apportion(27, 4, cohort, n);
+    CHECK(n[0] == 2 && n[1] == 14 && n[2] == 8 && n[3] == 3, "27 patients: 2/14/8/3 exactly");
+    rp_population_apportion(100000, 4, cohort, n);
+    CHECK(n[0] == 7407 && n[1] == 51852 && n[2] == 29630 && n[3] == 11111 &&
+              n[0] + n[1] + n[2] + n[3] == 100000,
+          "100000 patients by largest remainder: %lld %lld %lld %lld", (long long)n[0],
+          (long long)n[1], (long long)n[2], (long long)n[3]);
+    const double prov[4] = {0.65, 0.15, 0.10, 0.10};
+    rp_population_apportion(7, 4, prov, n);
+    /* floors 4, 1, 0, 0; remainders .55, .05, .7, .7: the two left go to the .7s */
+    CHECK(n[0] == 4 && n[1] == 1 && n[2] == 1 && n[3] == 1, "7 providers .65/.15/.10/.10: 4/1/1/1");
+}
+
+static void test_icc(void)
+{
+    /* Three clusters: {1, 2, 3}, {4, 6}, {8, 9, 10, 13} and a singleton that is
+     * excluded. Hand computation: N = 9, k = 3, means 2, 5, 10, grand 56/9;
+     * SSB = 3 (2 - 56/9)^2 + 2 (5 - 56/9)^2 + 4 (10 - 56/9)^2 = 110.2222...;
+     * SSW = 2 + 2 + 14 = 18; MSB = 55.1111, MSW = 3; n0 = (9 - 29/9)/2. */
+    const double y[] = {1, 2, 3, 4, 6, 8, 9, 10, 13, 100};
+    const int64_t cl[] = {0, 0, 0, 1, 1, 2, 2, 2, 2, 3};
+    int64_t size[4];
+    double mean[4];
+    const double g = 56.0 / 9;
+    const double ssb = 3 * (2 - g) * (2 - g) + 2 * (5 - g) * (5 - g) + 4 * (10 - g) * (10 - g);
+    const double msb = ssb / 2, msw = 18.0 / 6, n0 = (9 - 29.0 / 9) / 2;
+    CHECK_NEAR(rp_observe_icc(10, y, cl, 4, size, mean), (msb - msw) / (msb + (n0 - 1) * msw),
+               1e-14, "ICC(1) one-way ANOVA, unbalanced, singleton excluded");
+    const int64_t one[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    CHECK(isnan(rp_observe_icc(10, y, one, 4, size, mean)), "ICC undefined with one cluster");
+}
+
+static void test_streams(void)
+{
+    rp_rng_key k = {20221, 3};
+    uint64_t a[4], b[4], c[4];
+    rp_rng_block(k, RP_PURPOSE_WEEK_A, 17, 5, 0, a);
+    rp_rng_block(k, RP_PURPOSE_WEEK_A, 17, 5, 0, b);
+    rp_rng_block(k, RP_PURPOSE_WEEK_B, 17, 5, 0, c);
+    CHECK(memcmp(a, b, sizeof a) == 0, "a block is a pure function of its key");
+    CHECK(memcmp(a, c, sizeof a) != 0, "purposes give different blocks");
+    /* Two gsl_rngs on different streams share no state: interleaving draws
+     * from one does not change the other's sequence. */
+    gsl_rng *r1 = gsl_rng_alloc(rp_rng_philox), *r2 = gsl_rng_alloc(rp_rng_philox);
+    rp_rng_select(r1, k, RP_PURPOSE_MISTRUST, 9, 0);
+    double alone[6];
+    for (int i = 0; i < 6; i++)
+        alone[i] = gsl_rng_uniform(r1);
+    rp_rng_select(r1, k, RP_PURPOSE_MISTRUST, 9, 0);
+    rp_rng_select(r2, k, RP_PURPOSE_BARRIER, 9, 0);
+    bool same = true;
+    for (int i = 0; i < 6; i++) {
+        gsl_rng_uniform(r2);
+        same = same && gsl_rng_uniform(r1) == alone[i];
+    }
+    CHECK(same, "streams share no hidden state");
+    /* Known-answer test of Random123 (kat_vectors): philox4x64-10, counter and
+     * key all zero. Pins the generator across platforms and library versions. */
+    rp_rng_block((rp_rng_key){0, 0}, 0, 0, 0, 0, a);
+    CHECK(a[0] == 0x16554d9eca36314cULL && a[1] == 0xdb20fe9d672d0fdcULL &&
+              a[2] == 0xd7e772cee186176bULL && a[3] == 0x7e68b68aec7ba23bULL,
+          "philox4x64-10 known answer: %016llx %016llx", (unsigned long long)a[0],
+          (unsigned long long)a[1]);
+    gsl_rng_free(r1);
+    gsl_rng_free(r2);
+}
+
+int main(void)
+{
+    rp_params p;
+    set_params(&p);
+    tiny t = {.pc = {1, 1, 0.25, 0.75}, .qc = {0, 0, 0.625, 0.3125}, .m = 0.4125, .b = 0.3375,
+              .lambda = 0.2125, .s0 = 16.25, .u = -0.3125, .gamma = 0.0875, .h = 0.5625,
+              .skill = 0.1875, .cap = 20};
+    rp_population pop;
+    tiny_population(&pop, &t);
+    test_distance(&p);
+    test_pair_formulas(&p, &pop, &t);
+    test_hazards(&p, &pop, &t);
+    test_recurrence(&p, &pop, &t);
+    test_policies(&p, &pop);
+    test_poisson();
+    test_apportion();
+    test_icc();
+    test_streams();
+    return rp_test_done();
+}

@@ -1,0 +1,22 @@
+/* testing.h - the tiny check harness of rapport's C tests.
+ *
+ * CHECK(cond, ...) prints one "PASS name" or "FAIL name: details" line and
+ * counts failures; rp_test_done() prints "N passed, N failed" and returns the
+ * exit status for main.
+ */
+#ifndef RP_TESTING_H
+#define RP_TESTING_H
+
+#include <stdbool.h>
+
+void rp_check(bool ok, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int rp_test_done(void);
+
+#define CHECK(cond, ...) rp_check((cond), __FILE__, __LINE__, __VA_ARGS__)
+/* |a - b| <= tol, printing both values; the name is printf-style. */
+void rp_check_near(double a, double b, double tol, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+#define CHECK_NEAR(a, b, tol, ...) rp_check_near((a), (b), (tol), __FILE__, __LINE__, __VA_ARGS__)
+
+#endif
