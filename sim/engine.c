@@ -22,6 +22,7 @@ void rp_pair_consts_init(rp_pair_consts *c, const rp_params *p, const rp_populat
     c->dropout_base = p->dropout.base + p->dropout.barrier * pop->barrier[i];
     c->response = pop->response[i];
     c->stressor_rate = pop->stressor_rate[i];
+    c->stressor_p0 = exp(-c->stressor_rate);
 }
 
 void rp_week_draws_get(rp_week_draws *u, rp_rng_key key, int64_t i, int t)

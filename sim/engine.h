@@ -47,6 +47,7 @@ typedef struct {
     double dropout_base;    /* delta0 + delta_b b_i */
     double response;        /* gamma_i */
     double stressor_rate;   /* lambda_i */
+    double stressor_p0;     /* exp(-lambda_i), P(N = 0) */
 } rp_pair_consts;
 
 typedef struct {
@@ -108,7 +109,7 @@ static inline rp_exit_reason rp_week_step(const rp_params *p, const rp_pair_cons
             D = 1;
     }
     /* 2. Stressors */
-    unsigned N = rp_rng_poisson_inv(c->stressor_rate, u->stressor);
+    unsigned N = rp_rng_poisson_inv_p0(c->stressor_rate, c->stressor_p0, u->stressor);
     /* 3. Rupture, and its repair */
     const double d_eff = rp_felt_distance(c, D);
     int rupture = u->rupture < rp_logistic(p->rupture.base + p->rupture.distance * d_eff +

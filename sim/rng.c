@@ -63,10 +63,15 @@ void rp_rng_select(gsl_rng *r, rp_rng_key key, uint64_t purpose, uint64_t agent,
 
 unsigned rp_rng_poisson_inv(double lambda, double u)
 {
+    return rp_rng_poisson_inv_p0(lambda, exp(-lambda), u);
+}
+
+unsigned rp_rng_poisson_inv_p0(double lambda, double exp_minus_lambda, double u)
+{
     if (!(lambda > 0))
         return 0;
     if (lambda < POISSON_DIRECT_MAX) {
-        double p = exp(-lambda), F = p;
+        double p = exp_minus_lambda, F = p;
         unsigned k = 0;
         while (u >= F && k < 1000) {
             k++;

@@ -60,4 +60,8 @@ void rp_rng_select(gsl_rng *r, rp_rng_key key, uint64_t purpose, uint64_t agent,
  * uniform, whatever lambda, so a change of rate shifts no other draw. */
 unsigned rp_rng_poisson_inv(double lambda, double u);
 
+/* The same, with exp(-lambda) precomputed by the caller (a pair's rate is
+ * fixed, so the weekly step need not recompute it). */
+unsigned rp_rng_poisson_inv_p0(double lambda, double exp_minus_lambda, double u);
+
 #endif

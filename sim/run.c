@@ -1,6 +1,7 @@
 /* run.c - one run; see run.h. */
 #include "run.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "assign.h"
@@ -14,6 +15,41 @@ double rp_run_bytes(const rp_params *p)
     const double icc_scratch = n * 8 + m * 16;
     return rp_population_bytes(p) + pairs + (double)rp_outcomes_bytes(1) * n +
            (assign_scratch > icc_scratch ? assign_scratch : icc_scratch);
+}
+
+/* The engine over blocks of pairs, each block's trajectories handed to the
+ * callback before the next block overwrites the buffers. */
+static int run_blocks(rp_run *run, const rp_run_options *opt, rp_error *err)
+{
+    const int64_t n = run->params.patients.count;
+    const int64_t block = opt->block_pairs > 0 ? (opt->block_pairs < n ? opt->block_pairs : n)
+                                               : (n < 65536 ? n : 65536);
+    const size_t cells = (size_t)block * (size_t)(run->params.horizon + 1);
+    const unsigned want = opt->variables ? opt->variables : RP_TRAJ_ALL;
+    rp_trajectory tr = {0};
+    float **floats[] = {&tr.A, &tr.T, &tr.S};
+    uint8_t **bytes[] = {&tr.D, &tr.N, &tr.rupture, &tr.repaired};
+    bool ok = true;
+    for (int v = 0; v < 3; v++)
+        if (want & (1u << v))
+            ok = ok && (*floats[v] = malloc(cells * sizeof(float)));
+    for (int v = 0; v < 4; v++)
+        if (want & (1u << (3 + v)))
+            ok = ok && (*bytes[v] = malloc(cells));
+    int status = ok ? RP_OK : rp_error_raise(err, RP_ENOMEM, "out of memory for trajectories");
+    for (int64_t first = 0; status == RP_OK && first < n; first += block) {
+        tr.first = first;
+        tr.count = n - first < block ? n - first : block;
+        status = rp_engine_run(&run->params, run->pop, run->provider_of, run->distance, run->key,
+                               opt->threads, first, tr.count, run->outcomes, &tr, err);
+        if (status == RP_OK)
+            status = opt->on_block(opt->ctx, &tr, run->outcomes, err);
+    }
+    for (int v = 0; v < 3; v++)
+        free(*floats[v]);
+    for (int v = 0; v < 4; v++)
+        free(*bytes[v]);
+    return status;
 }
 
 int rp_run_execute(const rp_params *p, const rp_run_options *opt, rp_run **out, rp_error *err)
@@ -38,8 +74,10 @@ int rp_run_execute(const rp_params *p, const rp_run_options *opt, rp_run **out, 
     int status = rp_assign(run->pop, &run->params, run->key, opt->threads, run->provider_of,
                            run->distance, err);
     if (status == RP_OK)
-        status = rp_engine_run(&run->params, run->pop, run->provider_of, run->distance, run->key,
-                               opt->threads, 0, n, run->outcomes, NULL, err);
+        status = opt->on_block ? run_blocks(run, opt, err)
+                               : rp_engine_run(&run->params, run->pop, run->provider_of,
+                                               run->distance, run->key, opt->threads, 0, n,
+                                               run->outcomes, NULL, err);
     if (status != RP_OK) {
         rp_run_free(run);
         return status;

@@ -15,9 +15,35 @@
 #include "population.h"
 #include "status.h"
 
+/* Receives the week-by-week record of each block of pairs, in pair order, as
+ * the run goes (the output module writes it to disk), with the run's outcomes,
+ * final for every pair before first + count. Returns an rp_status; anything
+ * but RP_OK stops the run with that status. */
+typedef int (*rp_trajectory_fn)(void *ctx, const rp_trajectory *block, const rp_outcomes *outcomes,
+                                rp_error *err);
+
+/* Which trajectory variables to record (bit flags). */
+enum {
+    RP_TRAJ_A = 1 << 0,
+    RP_TRAJ_T = 1 << 1,
+    RP_TRAJ_S = 1 << 2,
+    RP_TRAJ_D = 1 << 3,
+    RP_TRAJ_N = 1 << 4,
+    RP_TRAJ_RUPTURE = 1 << 5,
+    RP_TRAJ_REPAIRED = 1 << 6,
+    RP_TRAJ_ALL = (1 << 7) - 1
+};
+
 typedef struct {
     int threads;        /* >= 1 */
     uint64_t replicate; /* the random stream: replicate r of every point shares draws */
+    /* Optional trajectories: when on_block is set, pairs run in blocks of
+     * block_pairs (default 65536) and each block's record goes to on_block;
+     * memory stays at one block whatever the number of pairs. */
+    rp_trajectory_fn on_block;
+    void *ctx;
+    unsigned variables; /* RP_TRAJ_* flags; 0 means all */
+    int64_t block_pairs;
 } rp_run_options;
 
 typedef struct {
