@@ -23,7 +23,7 @@ engine_rate() {
           --set patients.count=$PAIRS --set providers.count=$((PAIRS / 20)))
     end=$(now)
     awk -v s="$start" -v e="$end" -v pairs="$PAIRS" \
-        -v mean="$(echo "$out" | grep -m1 '"sessions_mean"' | tr -dc '0-9.e-')" \
+        -v mean="$(echo "$out" | sed -n 's/^  "sessions_mean": \([0-9.e+-]*\).*/\1/p')" \
         'BEGIN {printf "%.6g\n", pairs * mean / (e - s)}'
   done | median
 }

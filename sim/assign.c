@@ -140,14 +140,18 @@ int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int thread
             j = uniform_member(from, r, key, i);
         }
         provider_of[i] = j;
-        dist[i] = rp_population_distance(p, &pop->patient_culture[i * pop->n_dims],
-                                         &pop->provider_culture[j * pop->n_dims]);
         if (--pop->capacity[j] == 0) {
             room_remove(&all, j);
             if (by_level)
                 room_remove(&level[(int)pop->provider_culture[j * pop->n_dims + mk]], j);
         }
     }
+    /* Distances in pair order, in parallel: cache-friendly, unlike the
+     * random order of assignment. */
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t i = 0; i < n; i++)
+        dist[i] = rp_population_distance(p, &pop->patient_culture[i * pop->n_dims],
+                                         &pop->provider_culture[provider_of[i] * pop->n_dims]);
     status = RP_OK;
 done:
     for (int l = 0; l < n_levels; l++)

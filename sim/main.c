@@ -94,6 +94,7 @@ static const char *help_run =
     "  --set K=V     override any parameter, validated like the file\n"
     "  --replicate R the random stream to use (default 0)\n"
     "  --json        print the summary as one JSON object instead of a table\n"
+    "  --timing      print the wall time of each stage on stderr\n"
     "\n"
     "Examples:\n"
     "  rapport run scenarios/baseline.yaml\n"
@@ -163,6 +164,7 @@ typedef struct {
     int threads;
     uint64_t replicate;
     bool json;
+    bool timing;
 } options;
 
 static bool parse_count(const char *s, long long min, long long max, long long *out)
@@ -208,6 +210,8 @@ static int parse_options(int argc, char **argv, const char *command, bool run_op
             }
         } else if (run_options && strcmp(arg, "--json") == 0) {
             o->json = true;
+        } else if (run_options && strcmp(arg, "--timing") == 0) {
+            o->timing = true;
         } else if (arg[0] == '-' && arg[1]) {
             fprintf(stderr, "%s: error: '%s' is not an option of '%s'\n", progname, arg, command);
             fprintf(stderr, "Try '%s help %s'.\n", progname, command);
@@ -264,6 +268,9 @@ static int cmd_run(const options *o)
         rp_run_options ro = {.threads = o->threads, .replicate = o->replicate};
         status = rp_run_execute(rp_scenario_params(sc), &ro, &run, &err);
     }
+    if (status == RP_OK && o->timing)
+        fprintf(stderr, "%s: seconds: population %.3f, assignment %.3f, engine %.3f, summary %.3f\n",
+                progname, run->seconds[0], run->seconds[1], run->seconds[2], run->seconds[3]);
     if (status == RP_OK) {
         if (o->json)
             rp_summary_print_json(&run->summary, stdout);

@@ -3,18 +3,7 @@
 
 #include <math.h>
 
-#include <Random123/philox.h>
 #include <gsl/gsl_cdf.h>
-
-void rp_rng_block(rp_rng_key key, uint64_t purpose, uint64_t agent, uint64_t sub, uint64_t index,
-                  uint64_t out[4])
-{
-    philox4x64_ctr_t c = {{purpose, agent, sub, index}};
-    philox4x64_key_t k = {{key.seed, key.stream}};
-    philox4x64_ctr_t r = philox4x64(c, k);
-    for (int i = 0; i < 4; i++)
-        out[i] = r.v[i];
-}
 
 /* State of a gsl_rng of type rp_rng_philox: the stream, the next block's
  * index, and the unread outputs of the current block. */

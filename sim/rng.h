@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include <Random123/philox.h>
 #include <gsl/gsl_rng.h>
 
 /* What a draw is for; part of the counter. Values are part of the output's
@@ -40,9 +41,17 @@ typedef struct {
     uint64_t stream;
 } rp_rng_key;
 
-/* Four raw 64-bit outputs of block `index` of the stream (key, purpose, agent, sub). */
-void rp_rng_block(rp_rng_key key, uint64_t purpose, uint64_t agent, uint64_t sub, uint64_t index,
-                  uint64_t out[4]);
+/* Four raw 64-bit outputs of block `index` of the stream (key, purpose, agent,
+ * sub). Inline: the weekly step calls it twice per pair-week. */
+static inline void rp_rng_block(rp_rng_key key, uint64_t purpose, uint64_t agent, uint64_t sub,
+                                uint64_t index, uint64_t out[4])
+{
+    philox4x64_ctr_t c = {{purpose, agent, sub, index}};
+    philox4x64_key_t k = {{key.seed, key.stream}};
+    philox4x64_ctr_t r = philox4x64(c, k);
+    for (int i = 0; i < 4; i++)
+        out[i] = r.v[i];
+}
 
 /* A 64-bit output as a double in [0, 1) with 53 random bits. */
 static inline double rp_rng_u01(uint64_t x) { return (double)(x >> 11) * 0x1.0p-53; }

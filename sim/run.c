@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include <omp.h>
+
 #include "assign.h"
 
 double rp_run_bytes(const rp_params *p)
@@ -70,9 +72,12 @@ int rp_run_execute(const rp_params *p, const rp_run_options *opt, rp_run **out, 
         RP_FAIL(err, RP_ENOMEM, "out of memory for %lld patients (about %.2f GiB needed)",
                 (long long)n, (double)rp_run_bytes(p) / (1 << 30));
     }
+    double t0 = omp_get_wtime();
     rp_population_generate(run->pop, &run->params, run->key, opt->threads);
+    double t1 = omp_get_wtime();
     int status = rp_assign(run->pop, &run->params, run->key, opt->threads, run->provider_of,
                            run->distance, err);
+    double t2 = omp_get_wtime();
     if (status == RP_OK)
         status = opt->on_block ? run_blocks(run, opt, err)
                                : rp_engine_run(&run->params, run->pop, run->provider_of,
@@ -82,7 +87,11 @@ int rp_run_execute(const rp_params *p, const rp_run_options *opt, rp_run **out, 
         rp_run_free(run);
         return status;
     }
+    double t3 = omp_get_wtime();
     rp_observe_summary(&run->summary, &run->params, run->pop, run->provider_of, run->outcomes);
+    double t4 = omp_get_wtime();
+    run->seconds[0] = t1 - t0, run->seconds[1] = t2 - t1;
+    run->seconds[2] = t3 - t2, run->seconds[3] = t4 - t3;
     *out = run;
     return RP_OK;
 }

@@ -54,6 +54,8 @@ typedef struct {
     double *distance;     /* d_ij of patient i's pair */
     rp_outcomes *outcomes;
     rp_summary summary;
+    /* wall seconds of each stage: population, assignment, engine, summary */
+    double seconds[4];
 } rp_run;
 
 /* Bytes a run of these parameters allocates at its peak. */
