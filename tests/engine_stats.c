@@ -58,14 +58,21 @@ static const char *one_group =
     "patients:\n"
     "  count: 60000\n"
     "  groups:\n"
-    "    all: {share: 1, ethnoracial: {white: 0.25, latinx: 0.75}, language: english,\n"
-    "          class: beta(2.5, 4.5), explanatory_model: 0.5, mistrust: beta(3, 5),\n"
-    "          barrier: beta(2, 3), stressor_rate: 0.35, symptoms: normal(15, 4)}\n"
+    "    all:\n"
+    "      share: 1\n"
+    "      ethnoracial: {white: 0.25, latinx: 0.75}\n"
+    "      language: english\n"
+    "      class: beta(2.5, 4.5)\n"
+    "      explanatory_model: 0.5\n"
+    "      mistrust: beta(3, 5)\n"
+    "      barrier: beta(2, 3)\n"
+    "      stressor_rate: 0.35\n"
+    "      symptoms: normal(15, 4)\n"
     "providers:\n"
     "  count: 3000\n"
     "  groups:\n"
     "    all: {share: 1, ethnoracial: white, language: english, class: 0.5,\n"
-    "          explanatory_model: 0.5, humility: beta(3, 3)}\n";
+    "          explanatory_model: 0.5, humility: \"beta(3, 3)\"}\n";
 
 static void test_constant_hazard(void)
 {
