@@ -63,6 +63,22 @@ typedef enum {
 
 typedef enum { RP_ASSIGN_RANDOM = 0, RP_ASSIGN_SAME_GROUP, RP_ASSIGN_MIN_DISTANCE } rp_assignment_policy;
 
+/* Compression of the datasets of an output file (see docs/FORMAT.md). */
+typedef enum { RP_COMPRESS_NONE = 0, RP_COMPRESS_LZ4, RP_COMPRESS_DEFLATE } rp_compression;
+
+/* Trajectory variables, as bits of output.variables (order of the words in
+ * the scenario: A T S D N rupture repaired). */
+enum {
+    RP_TRAJ_A = 1 << 0,
+    RP_TRAJ_T = 1 << 1,
+    RP_TRAJ_S = 1 << 2,
+    RP_TRAJ_D = 1 << 3,
+    RP_TRAJ_N = 1 << 4,
+    RP_TRAJ_RUPTURE = 1 << 5,
+    RP_TRAJ_REPAIRED = 1 << 6,
+    RP_TRAJ_ALL = (1 << 7) - 1
+};
+
 typedef struct {
     uint64_t seed;
     int horizon; /* weeks followed, >= 1 */
@@ -123,6 +139,15 @@ typedef struct {
         int ambivalence_week;
         double ambivalence_threshold;
     } report;
+    /* What an output file holds; read only by the output module. */
+    struct {
+        unsigned variables; /* RP_TRAJ_* bits; 0: no trajectories */
+        int every;          /* trajectories at weeks 0, every, 2 every, ... */
+        double sample;      /* share of pairs whose trajectories are written */
+        int pairs;          /* write the per-pair table (0/1) */
+        rp_compression compression;
+        int level; /* deflate level */
+    } output;
 } rp_params;
 
 #endif

@@ -27,6 +27,9 @@ static const char *const discussion_policies[] = {"never", "intake", "delayed", 
 static const char *const assignment_policies[] = {"random", "same_group", "min_distance", NULL};
 static const char *const dimension_kinds[] = {"categorical", "continuous", NULL};
 static const char *const family_names[] = {"fixed", "beta", "gamma", "normal"}; /* by rp_dist_kind */
+static const char *const booleans[] = {"false", "true", NULL};
+static const char *const compressions[] = {"none", "lz4", "deflate", NULL};
+static const char *const trajectory_variables[] = {"A", "T", "S", "D", "N", "rupture", "repaired", NULL};
 
 #define INF INFINITY
 #define P(f) offsetof(rp_params, f)
@@ -120,6 +123,16 @@ static const rp_param scenario_table[] = {
         "week at which ambivalence is read, at most horizon"),
     DBL("report.ambivalence_threshold", report.ambivalence_threshold, 0.5, 0, 1, 0, "", "",
         "trust below which a patient counts as ambivalent"),
+    {"output.variables", RP_PT_FLAGS, P(output.variables), RP_TRAJ_ALL, NULL, 0, 0, 0, trajectory_variables, 0, "",
+     "", "trajectories written: all, none, or some of A, T, S, D, N, rupture, repaired"},
+    INT("output.every", RP_PT_INT, output.every, 1, 1, MAX_WEEKS, 0, "", "weeks",
+        "trajectories at weeks 0, k, 2k, ... for every = k"),
+    {"output.sample", RP_PT_PROB, P(output.sample), 1, NULL, 0, 1, RP_PF_MIN_OPEN, NULL, 0, "", "",
+     "share of pairs whose trajectories are written (a seeded random sample)"},
+    ENUM("output.pairs", output.pairs, 1, booleans, "", "write the per-pair table (true or false)"),
+    ENUM("output.compression", output.compression, RP_COMPRESS_NONE, compressions, "",
+         "none (fastest, any reader), lz4 (HDF5 filter plugin 32004), deflate (portable, slow)"),
+    INT("output.level", RP_PT_INT, output.level, 1, 1, 9, 0, "", "", "deflate level, with compression deflate"),
 };
 
 static const rp_param dimension_table[] = {
@@ -288,6 +301,9 @@ void rp_paramtable_set_default(const rp_param *row, void *field)
     case RP_PT_ENUM:
         *(int *)field = (int)row->def;
         break;
+    case RP_PT_FLAGS:
+        *(unsigned *)field = (unsigned)row->def;
+        break;
     case RP_PT_INT64:
         *(int64_t *)field = (int64_t)row->def;
         break;
@@ -371,6 +387,10 @@ const char *rp_paramtable_expected(const rp_param *row, char *buf, size_t size)
         break;
     case RP_PT_ENUM:
         snprintf(buf, size, "one of %s", rp_paramtable_join(row->words, count_words(row->words), list, sizeof list));
+        break;
+    case RP_PT_FLAGS:
+        snprintf(buf, size, "all, none, or some of %s separated by commas",
+                 rp_paramtable_join(row->words, count_words(row->words), list, sizeof list));
         break;
     case RP_PT_NAME:
         snprintf(buf, size, "a name of letters, digits, '_' and '-' (at most %d bytes)", RP_NAME_MAX - 1);
@@ -699,6 +719,46 @@ static bool parse_enum(const rp_param *row, const char *text, int *out, const ch
     return false;
 }
 
+/* "all", "none", or words of row separated by commas and/or spaces. */
+static bool parse_flags(const rp_param *row, const char *text, unsigned *out, const char **detail, char *scratch,
+                        size_t scratch_size)
+{
+    const size_t n = count_words(row->words);
+    if (strcmp(text, "all") == 0 || strcmp(text, "none") == 0) {
+        *out = text[0] == 'a' ? (1u << n) - 1 : 0;
+        return true;
+    }
+    unsigned bits = 0;
+    for (const char *p = text; *p;) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        size_t len = strcspn(p, ", ");
+        if (!len)
+            break;
+        char word[RP_NAME_MAX];
+        snprintf(word, sizeof word, "%.*s", (int)(len < sizeof word ? len : sizeof word - 1), p);
+        size_t k = 0;
+        while (k < n && strcmp(word, row->words[k]) != 0)
+            k++;
+        if (k == n || len >= sizeof word) {
+            const char *s = rp_paramtable_suggest(word, row->words, n);
+            snprintf(scratch, scratch_size, s ? "unknown word '%s'; did you mean '%s'?" : "unknown word '%s'", word,
+                     s);
+            *detail = scratch;
+            return false;
+        }
+        if (bits & (1u << k)) {
+            snprintf(scratch, scratch_size, "'%s' given twice", word);
+            *detail = scratch;
+            return false;
+        }
+        bits |= 1u << k;
+        p += len;
+    }
+    *out = bits;
+    return true;
+}
+
 /* Parse a numeric row's value; false with *detail (or NULL) on failure. */
 static bool parse_numeric(const rp_param *row, const char *text, void *field, const char **detail)
 {
@@ -755,6 +815,9 @@ bool rp_paramtable_parse(const rp_param *row, const char *text, bool quoted, voi
         break;
     case RP_PT_ENUM:
         ok = parse_enum(row, text, (int *)field, &detail, scratch, sizeof scratch);
+        break;
+    case RP_PT_FLAGS:
+        ok = parse_flags(row, text, (unsigned *)field, &detail, scratch, sizeof scratch);
         break;
     case RP_PT_NAME:
         if (!rp_paramtable_check_name(text, why, why_size))
@@ -817,6 +880,20 @@ const char *rp_paramtable_format(const rp_param *row, const void *field, char *b
     case RP_PT_ENUM:
         snprintf(buf, size, "%s", row->words[*(const int *)field]);
         break;
+    case RP_PT_FLAGS: {
+        const unsigned bits = *(const unsigned *)field, n = (unsigned)count_words(row->words);
+        if (bits == (1u << n) - 1 || bits == 0) {
+            snprintf(buf, size, bits ? "all" : "none");
+            break;
+        }
+        const char *on[32];
+        size_t m = 0;
+        for (unsigned k = 0; k < n; k++)
+            if (bits & (1u << k))
+                on[m++] = row->words[k];
+        rp_paramtable_join(on, m, buf, size);
+        break;
+    }
     case RP_PT_NAME:
         snprintf(buf, size, "%s", (const char *)field);
         break;
@@ -850,7 +927,10 @@ const char *rp_paramtable_format_default(const rp_param *row, char *buf, size_t 
         snprintf(buf, size, "reference population");
     else if (row->type == RP_PT_ENUM)
         snprintf(buf, size, "%s", row->words[(int)row->def]);
-    else
+    else if (row->type == RP_PT_FLAGS) {
+        const unsigned bits = (unsigned)row->def;
+        rp_paramtable_format(row, &bits, buf, size);
+    } else
         snprintf(buf, size, "%g", row->def);
     return buf;
 }

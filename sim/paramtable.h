@@ -30,6 +30,7 @@ typedef enum {
     RP_PT_DOUBLE, /* double, finite */
     RP_PT_PROB,   /* double in [min, max], written as a number or a fraction a/b */
     RP_PT_ENUM,   /* int (a C enum), written as one of words[] */
+    RP_PT_FLAGS,  /* unsigned bit mask, bit k = words[k]: "all", "none" or words separated by commas */
     RP_PT_NAME,   /* char[RP_NAME_MAX]: letters, digits, '_' and '-' */
     RP_PT_DIST,   /* rp_dist of one of the families allowed, its value in [min, max] */
     /* structured entries, read by the scenario module */

@@ -22,18 +22,6 @@
 typedef int (*rp_trajectory_fn)(void *ctx, const rp_trajectory *block, const rp_outcomes *outcomes,
                                 rp_error *err);
 
-/* Which trajectory variables to record (bit flags). */
-enum {
-    RP_TRAJ_A = 1 << 0,
-    RP_TRAJ_T = 1 << 1,
-    RP_TRAJ_S = 1 << 2,
-    RP_TRAJ_D = 1 << 3,
-    RP_TRAJ_N = 1 << 4,
-    RP_TRAJ_RUPTURE = 1 << 5,
-    RP_TRAJ_REPAIRED = 1 << 6,
-    RP_TRAJ_ALL = (1 << 7) - 1
-};
-
 typedef struct {
     int threads;        /* >= 1 */
     uint64_t replicate; /* the random stream: replicate r of every point shares draws */

@@ -52,7 +52,10 @@ static bool from_defaults(const rp_scenario *sc, const rp_ynode *n)
 
 static const char *join_path(char *buf, const char *base, const char *key)
 {
-    snprintf(buf, PATH_SIZE, "%s%s%s", base, base[0] ? "." : "", key);
+    /* Names are bounded (RP_NAME_MAX) and paths have at most 4 parts, so this
+     * never truncates; if it ever did, the path would only read shorter. */
+    if (snprintf(buf, PATH_SIZE, "%s%s%s", base, base[0] ? "." : "", key) >= PATH_SIZE)
+        buf[PATH_SIZE - 1] = '\0';
     return buf;
 }
 
@@ -927,7 +930,7 @@ int rp_scenario_set(rp_scenario *sc, const char *assignment, rp_error *err)
     const char *eq = strchr(assignment, '=');
     char ex[64];
     dotted d;
-    rp_ynode *value, *coll;
+    rp_ynode *value = NULL, *coll = NULL;
     if (!eq)
         RP_FAIL(err, RP_EINVAL, SET_NAME ":1:%zu: error: '%s' has no '='; expected KEY=VALUE such as "
                 "dropout.base=-7.5", strlen(assignment) + 1, rp_yamltree_excerpt(assignment, ex, sizeof ex));
