@@ -2,10 +2,13 @@
  * maps statuses to exit codes. The only place that exits.
  *
  * Exit codes: 0 success; 1 runtime failure (out of memory, NaN in the model);
- * 2 bad input or usage (scenario, --set, arguments); 3 input/output error.
+ * 2 bad input or usage (scenario, --set, arguments); 3 input/output error;
+ * 130 interrupted by SIGINT or SIGTERM (nothing is left at the output path).
  */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,11 +19,12 @@
 #include <gsl/gsl_version.h>
 #include <omp.h>
 
+#include "output.h"
 #include "run.h"
 #include "scenario.h"
 #include "version.h"
 
-enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_IO = 3 };
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_IO = 3, EXIT_INTERRUPTED = 130 };
 
 #define MAX_THREADS 1024
 
@@ -32,6 +36,7 @@ static int exit_code(int status)
     case RP_OK: return EXIT_OK;
     case RP_EINVAL: return EXIT_USAGE;
     case RP_EIO: return EXIT_IO;
+    case RP_EINTR: return EXIT_INTERRUPTED;
     default: return EXIT_RUNTIME;
     }
 }
@@ -64,7 +69,9 @@ static const char *help_main =
     "Usage: rapport COMMAND [ARGS]\n"
     "\n"
     "Commands:\n"
-    "  run SCENARIO        run the model and print a summary of its observables\n"
+    "  run SCENARIO        run the model and print a summary of its observables;\n"
+    "                      with -o FILE.h5, also write trajectories and tables\n"
+    "  summary FILE.h5     recompute and print the summary of an output file\n"
     "  validate SCENARIO   check a scenario file; say nothing when it is valid\n"
     "  show SCENARIO       print the fully resolved scenario (every default filled in)\n"
     "  reference           print the table of every scenario parameter (Markdown)\n"
@@ -76,18 +83,29 @@ static const char *help_main =
     "\n"
     "  --version           print the version, the model version and the build\n"
     "\n"
-    "Exit codes: 0 success, 1 runtime failure, 2 bad input or usage, 3 I/O error.\n"
+    "Exit codes: 0 success, 1 runtime failure, 2 bad input or usage, 3 I/O error,\n"
+    "130 interrupted (SIGINT or SIGTERM).\n"
     "\n"
     "Example:\n"
     "  rapport run scenarios/baseline.yaml --set discussion.policy=intake\n";
 
 static const char *help_run =
-    "Usage: rapport run SCENARIO [--threads N] [--seed S] [--set KEY=VALUE]... [--json]\n"
+    "Usage: rapport run SCENARIO [-o FILE.h5 [--force] [--summary-only]] [--threads N]\n"
+    "                   [--seed S] [--replicate R] [--set KEY=VALUE]... [--json] [--timing]\n"
     "\n"
     "Run the model of SCENARIO once and print its observables overall and per\n"
     "patient group: dropout, early dropout, sessions, recovery, ambivalence,\n"
     "alliance-outcome r, therapist ICC, ruptures and repairs, discussion.\n"
     "\n"
+    "  -o FILE.h5    also write an HDF5 file: week-by-week trajectories (A, T, S,\n"
+    "                D, N, rupture, repaired), per-pair and provider tables, the run\n"
+    "                table, the summary, the resolved scenario and provenance\n"
+    "                (docs/FORMAT.md). What it holds is the scenario's `output:`\n"
+    "                section (variables, every, sample, pairs, compression), e.g.\n"
+    "                --set output.variables=A,T --set output.every=4\n"
+    "  --force       replace FILE.h5 if it exists (otherwise an error)\n"
+    "  --summary-only  the file gets no trajectories and no per-pair table\n"
+    "                (the same as --set output.variables=none --set output.pairs=false)\n"
     "  --threads N   OpenMP threads (default: OMP_NUM_THREADS or all cores);\n"
     "                the results are bit-identical for any N\n"
     "  --seed S      master seed (overrides the scenario's `seed`)\n"
@@ -100,7 +118,17 @@ static const char *help_run =
     "  rapport run scenarios/baseline.yaml\n"
     "  rapport run scenarios/baseline.yaml --set discussion.policy=intake --json\n"
     "  rapport run scenarios/baseline.yaml --set dropout.base=-7.5 --seed 7 --threads 2\n"
-    "  rapport run my.yaml --set patients.groups.latinx.mistrust='beta(3, 5)'\n";
+    "  rapport run my.yaml --set patients.groups.latinx.mistrust='beta(3, 5)'\n"
+    "  rapport run scenarios/baseline.yaml -o baseline.h5 --set output.compression=lz4\n";
+
+static const char *help_summary =
+    "Usage: rapport summary FILE.h5 [--json]\n"
+    "\n"
+    "Recompute the summary of a file written by `rapport run -o` from its per-pair\n"
+    "table and print it as `run` did (the same numbers), or as JSON.\n"
+    "\n"
+    "Example:\n"
+    "  rapport summary baseline.h5 --json\n";
 
 static const char *help_validate =
     "Usage: rapport validate SCENARIO [--set KEY=VALUE]...\n"
@@ -133,7 +161,7 @@ static int print_help(const char *command)
     const struct {
         const char *name, *text;
     } pages[] = {{"run", help_run},   {"validate", help_validate}, {"show", help_show},
-                 {"reference", help_reference}};
+                 {"reference", help_reference}, {"summary", help_summary}};
     if (!command) {
         fputs(help_main, stdout);
         return EXIT_OK;
@@ -165,6 +193,10 @@ typedef struct {
     uint64_t replicate;
     bool json;
     bool timing;
+    const char *output; /* -o FILE.h5 */
+    bool force;
+    bool summary_only;
+    char *command_line; /* for provenance */
 } options;
 
 static bool parse_count(const char *s, long long min, long long max, long long *out)
@@ -187,7 +219,8 @@ static int parse_options(int argc, char **argv, const char *command, bool run_op
         const char *arg = argv[a];
         const bool has_value = a + 1 < argc;
         if (strcmp(arg, "--set") == 0 || strcmp(arg, "--seed") == 0 ||
-            (run_options && (strcmp(arg, "--threads") == 0 || strcmp(arg, "--replicate") == 0))) {
+            (run_options && (strcmp(arg, "--threads") == 0 || strcmp(arg, "--replicate") == 0 ||
+                             strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0))) {
             if (!has_value)
                 return usage_error("option '%s' needs a value", arg);
             const char *value = argv[++a];
@@ -198,6 +231,10 @@ static int parse_options(int argc, char **argv, const char *command, bool run_op
                 o->sets[o->n_sets++] = value;
             } else if (strcmp(arg, "--seed") == 0) {
                 snprintf(o->seed_set, sizeof o->seed_set, "seed=%.50s", value);
+            } else if (strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0) {
+                if (!value[0])
+                    return usage_error("option '%s' needs a file name", arg);
+                o->output = value;
             } else if (strcmp(arg, "--threads") == 0) {
                 if (!parse_count(value, 1, MAX_THREADS, &v))
                     return usage_error("--threads takes a whole number from 1 to 1024, not '%s'",
@@ -212,6 +249,10 @@ static int parse_options(int argc, char **argv, const char *command, bool run_op
             o->json = true;
         } else if (run_options && strcmp(arg, "--timing") == 0) {
             o->timing = true;
+        } else if (run_options && strcmp(arg, "--force") == 0) {
+            o->force = true;
+        } else if (run_options && strcmp(arg, "--summary-only") == 0) {
+            o->summary_only = true;
         } else if (arg[0] == '-' && arg[1]) {
             fprintf(stderr, "%s: error: '%s' is not an option of '%s'\n", progname, arg, command);
             fprintf(stderr, "Try '%s help %s'.\n", progname, command);
@@ -238,6 +279,10 @@ static int load_scenario(const options *o, rp_scenario **sc, rp_error *err)
         status = rp_scenario_set(*sc, o->sets[k], err);
     if (status == RP_OK && o->seed_set[0])
         status = rp_scenario_set(*sc, o->seed_set, err);
+    if (status == RP_OK && o->summary_only)
+        status = rp_scenario_set(*sc, "output.variables=none", err);
+    if (status == RP_OK && o->summary_only)
+        status = rp_scenario_set(*sc, "output.pairs=false", err);
     if (status == RP_OK)
         status = rp_scenario_resolve(*sc, err);
     return status;
@@ -256,38 +301,157 @@ static int check_memory(const rp_scenario *sc, rp_error *err)
     return RP_OK;
 }
 
+/* Set by SIGINT and SIGTERM; the run stops between blocks and removes its
+ * unfinished output file. A second signal ends the process at once. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    if (stop_requested) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+    stop_requested = 1;
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Progress on stderr, only when it is a terminal and the run is long enough
+ * to want it: pairs done, pair rate, time left. */
+typedef struct {
+    double start, last;
+} progress_state;
+
+static void show_progress(void *ctx, int64_t done, int64_t total)
+{
+    progress_state *ps = ctx;
+    const double now = omp_get_wtime();
+    if (now - ps->last < 0.5 && done < total)
+        return;
+    ps->last = now;
+    const double rate = done / (now - ps->start + 1e-9);
+    fprintf(stderr, "\r%s: %lld of %lld pairs (%.0f%%), %.3g pairs/s, %.0f s left   ", progname,
+            (long long)done, (long long)total, 100.0 * done / total, rate, (total - done) / rate);
+    if (done == total)
+        fputc('\n', stderr);
+}
+
+/* The resolved scenario as text, for the output file's provenance. */
+static char *resolved_yaml(const rp_scenario *sc)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    if (!f)
+        return NULL;
+    int status = rp_scenario_write_yaml(sc, f);
+    if (fclose(f) != 0 || status != RP_OK) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* Print the summary as a table (with a header naming the run) or JSON. */
+static int print_summary(const rp_summary *sum, const char *header, bool json, rp_error *err)
+{
+    if (json)
+        rp_summary_print_json(sum, stdout);
+    else {
+        printf("%s\n\n", header);
+        rp_summary_print_table(sum, stdout);
+    }
+    if (fflush(stdout) != 0 || ferror(stdout))
+        RP_FAIL(err, RP_EIO, "cannot write the summary: %s", strerror(errno));
+    return RP_OK;
+}
+
 static int cmd_run(const options *o)
 {
     rp_error err = {{0}};
     rp_scenario *sc = NULL;
     rp_run *run = NULL;
+    rp_output *out = NULL;
+    char *yaml = NULL;
+    progress_state ps = {omp_get_wtime(), omp_get_wtime()};
     int status = load_scenario(o, &sc, &err);
     if (status == RP_OK)
         status = check_memory(sc, &err);
-    if (status == RP_OK) {
-        rp_run_options ro = {.threads = o->threads, .replicate = o->replicate};
-        status = rp_run_execute(rp_scenario_params(sc), &ro, &run, &err);
+    const rp_params *p = status == RP_OK ? rp_scenario_params(sc) : NULL;
+    rp_run_options ro = {.threads = o->threads, .replicate = o->replicate, .stop = &stop_requested};
+    if (status == RP_OK && isatty(STDERR_FILENO) && p->patients.count >= 200000) {
+        ro.progress = show_progress;
+        ro.progress_ctx = &ps;
     }
+    if (status == RP_OK && o->output) {
+        yaml = resolved_yaml(sc);
+        rp_provenance prov = {o->command_line, rp_scenario_path(sc), yaml ? yaml : "", o->threads, o->replicate};
+        status = yaml ? rp_output_create(o->output, o->force, p, &prov, &out, &err)
+                      : rp_error_raise(&err, RP_ENOMEM, "out of memory");
+        if (status == RP_OK && rp_output_variables(out)) {
+            ro.on_block = rp_output_write_block;
+            ro.ctx = out;
+            ro.variables = rp_output_variables(out);
+        }
+    }
+    if (status == RP_OK)
+        status = rp_run_execute(p, &ro, &run, &err);
+    if (status == RP_OK && out) {
+        status = rp_output_commit(out, run, &err);
+        out = NULL; /* commit frees it, whatever the result */
+    }
+    rp_output_discard(out);
     if (status == RP_OK && o->timing)
         fprintf(stderr, "%s: seconds: population %.3f, assignment %.3f, engine %.3f, summary %.3f\n",
                 progname, run->seconds[0], run->seconds[1], run->seconds[2], run->seconds[3]);
     if (status == RP_OK) {
-        if (o->json)
-            rp_summary_print_json(&run->summary, stdout);
-        else {
-            const rp_params *p = rp_scenario_params(sc);
-            printf("rapport %s: %s, seed %llu, replicate %llu, %lld patients, %lld providers, "
-                   "%d weeks\n\n",
-                   RP_VERSION, rp_scenario_path(sc), (unsigned long long)p->seed,
-                   (unsigned long long)o->replicate, (long long)p->patients.count,
-                   (long long)p->providers.count, p->horizon);
-            rp_summary_print_table(&run->summary, stdout);
-        }
-        if (fflush(stdout) != 0 || ferror(stdout))
-            status = rp_error_raise(&err, RP_EIO, "cannot write the summary: %s", strerror(errno));
+        char header[512];
+        snprintf(header, sizeof header,
+                 "rapport %s: %s, seed %llu, replicate %llu, %lld patients, %lld providers, %d weeks%s%s",
+                 RP_VERSION, rp_scenario_path(sc), (unsigned long long)p->seed,
+                 (unsigned long long)o->replicate, (long long)p->patients.count,
+                 (long long)p->providers.count, p->horizon, o->output ? "; written to " : "",
+                 o->output ? o->output : "");
+        status = print_summary(&run->summary, header, o->json, &err);
     }
+    free(yaml);
     rp_run_free(run);
     rp_scenario_free(sc);
+    return status == RP_OK ? EXIT_OK : report(status, &err);
+}
+
+static int cmd_summary(int argc, char **argv)
+{
+    const char *path = NULL;
+    bool json = false;
+    for (int a = 0; a < argc; a++) {
+        if (strcmp(argv[a], "--json") == 0)
+            json = true;
+        else if (argv[a][0] == '-' && argv[a][1])
+            return usage_error("'%s' is not an option of 'summary'", argv[a]);
+        else if (!path)
+            path = argv[a];
+        else
+            return usage_error("more than one file given: '%s'", argv[a]);
+    }
+    if (!path)
+        return usage_error("%s", "'summary' needs a FILE.h5 written by rapport run -o");
+    rp_error err = {{0}};
+    rp_summary sum;
+    int status = rp_output_read_summary(path, &sum, &err);
+    if (status == RP_OK) {
+        char header[512];
+        snprintf(header, sizeof header, "rapport %s: summary of %s", RP_VERSION, path);
+        status = print_summary(&sum, header, json, &err);
+    }
     return status == RP_OK ? EXIT_OK : report(status, &err);
 }
 
@@ -298,11 +462,50 @@ static int cmd_validate(const options *o, bool show)
     int status = load_scenario(o, &sc, &err);
     if (status == RP_OK && show) {
         status = rp_scenario_write_yaml(sc, stdout);
-        if (status == RP_OK && (fflush(stdout) != 0 || ferror(stdout)))
+        if (status != RP_OK || fflush(stdout) != 0 || ferror(stdout))
             status = rp_error_raise(&err, RP_EIO, "cannot write the scenario: %s", strerror(errno));
     }
     rp_scenario_free(sc);
     return status == RP_OK ? EXIT_OK : report(status, &err);
+}
+
+/* The command line, each argument quoted for a POSIX shell where needed,
+ * so that the provenance attribute can be pasted back into a terminal. */
+static char *quoted_command_line(int argc, char **argv)
+{
+    size_t size = 1;
+    for (int a = 0; a < argc; a++)
+        size += 4 * strlen(argv[a]) + 3;
+    char *line = malloc(size), *at = line;
+    if (!line)
+        return NULL;
+    for (int a = 0; a < argc; a++) {
+        const char *s = argv[a];
+        const bool plain = s[0] && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                             "0123456789_-+=./,:@%") == strlen(s);
+        if (a)
+            *at++ = ' ';
+        if (plain) {
+            at = stpcpy(at, s);
+            continue;
+        }
+        *at++ = '\'';
+        for (; *s; s++)
+            at = *s == '\'' ? stpcpy(at, "'\\''") : (*at = *s, at + 1);
+        *at++ = '\'';
+    }
+    *at = '\0';
+    return line;
+}
+
+/* For commands that only print: a failed write is an I/O error. */
+static int finish_stdout(void)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "%s: error: cannot write to standard output: %s\n", progname, strerror(errno));
+        return EXIT_IO;
+    }
+    return EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -315,17 +518,23 @@ int main(int argc, char **argv)
     const char *command = argv[1];
     if (strcmp(command, "--version") == 0 || strcmp(command, "version") == 0) {
         print_version();
-        return EXIT_OK;
+        return finish_stdout();
     }
-    if (strcmp(command, "help") == 0 || strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0)
-        return print_help(argc > 2 ? argv[2] : NULL);
+    if (strcmp(command, "help") == 0 || strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0) {
+        int code = print_help(argc > 2 ? argv[2] : NULL);
+        return code == EXIT_OK ? finish_stdout() : code;
+    }
     for (int a = 2; a < argc; a++)
-        if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0)
-            return print_help(command);
+        if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) {
+            int code = print_help(command);
+            return code == EXIT_OK ? finish_stdout() : code;
+        }
     if (strcmp(command, "reference") == 0) {
         rp_scenario_write_reference(stdout);
-        return EXIT_OK;
+        return finish_stdout();
     }
+    if (strcmp(command, "summary") == 0)
+        return cmd_summary(argc - 2, argv + 2);
 
     const bool is_run = strcmp(command, "run") == 0;
     const bool is_show = strcmp(command, "show") == 0;
@@ -335,5 +544,15 @@ int main(int argc, char **argv)
     int code = parse_options(argc - 2, argv + 2, command, is_run, &o);
     if (code != EXIT_OK)
         return code;
-    return is_run ? cmd_run(&o) : cmd_validate(&o, is_show);
+    if (!is_run)
+        return cmd_validate(&o, is_show);
+    o.command_line = quoted_command_line(argc, argv);
+    if (!o.command_line) {
+        fprintf(stderr, "%s: error: out of memory\n", progname);
+        return EXIT_RUNTIME;
+    }
+    catch_signals();
+    code = cmd_run(&o);
+    free(o.command_line);
+    return code;
 }

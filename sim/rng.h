@@ -33,7 +33,8 @@ typedef enum {
     RP_PURPOSE_ASSIGN_ORDER = 11,
     RP_PURPOSE_ASSIGN_CHOICE = 12,
     RP_PURPOSE_WEEK_A = 13, /* discussion, stressors, rupture, repair */
-    RP_PURPOSE_WEEK_B = 14  /* responsive discussion, dropout, two noise uniforms */
+    RP_PURPOSE_WEEK_B = 14, /* responsive discussion, dropout, two noise uniforms */
+    RP_PURPOSE_OUTPUT_SAMPLE = 15 /* which pairs' trajectories an output file keeps */
 } rp_purpose;
 
 typedef struct {

@@ -19,8 +19,9 @@ double rp_run_bytes(const rp_params *p)
            (assign_scratch > icc_scratch ? assign_scratch : icc_scratch);
 }
 
-/* The engine over blocks of pairs, each block's trajectories handed to the
- * callback before the next block overwrites the buffers. */
+/* The engine over blocks of pairs: each block's trajectories (if asked for)
+ * go to the callback before the next block overwrites the buffers; between
+ * blocks, progress is reported and a stop request honoured. */
 static int run_blocks(rp_run *run, const rp_run_options *opt, rp_error *err)
 {
     const int64_t n = run->params.patients.count;
@@ -32,20 +33,27 @@ static int run_blocks(rp_run *run, const rp_run_options *opt, rp_error *err)
     float **floats[] = {&tr.A, &tr.T, &tr.S};
     uint8_t **bytes[] = {&tr.D, &tr.N, &tr.rupture, &tr.repaired};
     bool ok = true;
-    for (int v = 0; v < 3; v++)
+    for (int v = 0; v < 3 && opt->on_block; v++)
         if (want & (1u << v))
             ok = ok && (*floats[v] = malloc(cells * sizeof(float)));
-    for (int v = 0; v < 4; v++)
+    for (int v = 0; v < 4 && opt->on_block; v++)
         if (want & (1u << (3 + v)))
             ok = ok && (*bytes[v] = malloc(cells));
     int status = ok ? RP_OK : rp_error_raise(err, RP_ENOMEM, "out of memory for trajectories");
     for (int64_t first = 0; status == RP_OK && first < n; first += block) {
+        if (opt->stop && *opt->stop) {
+            status = rp_error_raise(err, RP_EINTR, "interrupted after %lld of %lld pairs", (long long)first,
+                                    (long long)n);
+            break;
+        }
         tr.first = first;
         tr.count = n - first < block ? n - first : block;
         status = rp_engine_run(&run->params, run->pop, run->provider_of, run->distance, run->key,
-                               opt->threads, first, tr.count, run->outcomes, &tr, err);
-        if (status == RP_OK)
+                               opt->threads, first, tr.count, run->outcomes, opt->on_block ? &tr : NULL, err);
+        if (status == RP_OK && opt->on_block)
             status = opt->on_block(opt->ctx, &tr, run->outcomes, err);
+        if (status == RP_OK && opt->progress)
+            opt->progress(opt->progress_ctx, first + tr.count, n);
     }
     for (int v = 0; v < 3; v++)
         free(*floats[v]);
@@ -79,10 +87,7 @@ int rp_run_execute(const rp_params *p, const rp_run_options *opt, rp_run **out, 
                            run->distance, err);
     double t2 = omp_get_wtime();
     if (status == RP_OK)
-        status = opt->on_block ? run_blocks(run, opt, err)
-                               : rp_engine_run(&run->params, run->pop, run->provider_of,
-                                               run->distance, run->key, opt->threads, 0, n,
-                                               run->outcomes, NULL, err);
+        status = run_blocks(run, opt, err);
     if (status != RP_OK) {
         rp_run_free(run);
         return status;

@@ -7,6 +7,7 @@
 #ifndef RP_RUN_H
 #define RP_RUN_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "engine.h"
@@ -32,6 +33,12 @@ typedef struct {
     void *ctx;
     unsigned variables; /* RP_TRAJ_* flags; 0 means all */
     int64_t block_pairs;
+    /* Optional: checked between blocks; when it becomes non-zero the run
+     * stops with RP_EINTR (a signal handler sets it). */
+    const volatile sig_atomic_t *stop;
+    /* Optional: called after each block with pairs done and in all. */
+    void (*progress)(void *progress_ctx, int64_t done, int64_t total);
+    void *progress_ctx;
 } rp_run_options;
 
 typedef struct {

@@ -23,6 +23,7 @@ const char *rp_status_name(int status)
     case RP_ENOMEM: return "out of memory";
     case RP_EIO: return "input/output error";
     case RP_EFAIL: return "runtime failure";
+    case RP_EINTR: return "interrupted";
     default: return "unknown status";
     }
 }

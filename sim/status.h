@@ -15,7 +15,8 @@ typedef enum {
     RP_EINVAL, /* bad input: scenario, --set, arguments (exit code 2) */
     RP_ENOMEM, /* allocation failed (exit code 1) */
     RP_EIO,    /* reading or writing a file failed (exit code 3) */
-    RP_EFAIL   /* a runtime failure of the model, e.g. a NaN (exit code 1) */
+    RP_EFAIL,  /* a runtime failure of the model, e.g. a NaN (exit code 1) */
+    RP_EINTR   /* stopped by a signal (SIGINT, SIGTERM; exit code 130) */
 } rp_status;
 
 #define RP_ERROR_MAX 1024
