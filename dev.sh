@@ -30,7 +30,8 @@ case "$command" in
     ;;
   bench)
     build
-    exec bash bench/run.sh "$BUILD"
+    bash bench/engine.sh "$BUILD"
+    exec bash bench/output.sh "$BUILD"
     ;;
   *)
     echo "usage: bash dev.sh run [SCENARIO [OPTIONS]] | test | bench" >&2

@@ -325,6 +325,18 @@ static herr_t write_provenance(const rp_output *o, const rp_provenance *prov)
     return st;
 }
 
+/* Rows of a trajectory chunk: a power of two (so a block of
+ * RP_RUN_BLOCK_PAIRS rows is whole chunks: a chunk straddling two blocks
+ * costs HDF5 a second pass, measured 3x slower) of about CHUNK_BYTES of
+ * float32, the same for every variable. */
+static hsize_t trajectory_chunk_rows(const rp_output *o)
+{
+    hsize_t rows = 1;
+    while (rows * 2 <= RP_RUN_BLOCK_PAIRS && rows * 2 * (hsize_t)o->n_weeks * sizeof(float) <= CHUNK_BYTES)
+        rows *= 2;
+    return rows < (hsize_t)o->n_sampled ? rows : (hsize_t)(o->n_sampled ? o->n_sampled : 1);
+}
+
 /* Datasets of /trajectories, [pair x week], with their coordinates. */
 static herr_t create_trajectories(rp_output *o)
 {
@@ -355,7 +367,7 @@ static herr_t create_trajectories(rp_output *o)
             continue;
         const variable *var = &variables[v];
         hid_t type = var->is_float ? H5T_NATIVE_FLOAT : H5T_NATIVE_UINT8;
-        hsize_t chunk[2] = {chunk_rows(o->n_sampled, dims[1], var->is_float ? 4 : 1), dims[1]};
+        hsize_t chunk[2] = {trajectory_chunk_rows(o), dims[1]};
         hid_t space = H5Screate_simple(2, dims, NULL);
         hid_t dcpl = make_dcpl(o, 2, o->n_sampled ? chunk : NULL, type, var->is_float ? (const void *)&nan : &fill8);
         hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);

@@ -26,7 +26,7 @@ static int run_blocks(rp_run *run, const rp_run_options *opt, rp_error *err)
 {
     const int64_t n = run->params.patients.count;
     const int64_t block = opt->block_pairs > 0 ? (opt->block_pairs < n ? opt->block_pairs : n)
-                                               : (n < 65536 ? n : 65536);
+                                               : (n < RP_RUN_BLOCK_PAIRS ? n : RP_RUN_BLOCK_PAIRS);
     const size_t cells = (size_t)block * (size_t)(run->params.horizon + 1);
     const unsigned want = opt->variables ? opt->variables : RP_TRAJ_ALL;
     rp_trajectory tr = {0};

@@ -23,11 +23,15 @@
 typedef int (*rp_trajectory_fn)(void *ctx, const rp_trajectory *block, const rp_outcomes *outcomes,
                                 rp_error *err);
 
+/* Pairs per block when a run streams trajectories: a power of two, so that
+ * the output's chunks (power-of-two rows) never straddle two blocks. */
+#define RP_RUN_BLOCK_PAIRS 65536
+
 typedef struct {
     int threads;        /* >= 1 */
     uint64_t replicate; /* the random stream: replicate r of every point shares draws */
     /* Optional trajectories: when on_block is set, pairs run in blocks of
-     * block_pairs (default 65536) and each block's record goes to on_block;
+     * block_pairs (default RP_RUN_BLOCK_PAIRS) and each block's record goes to on_block;
      * memory stays at one block whatever the number of pairs. */
     rp_trajectory_fn on_block;
     void *ctx;

@@ -2,7 +2,7 @@
 # Benchmark (not a test): the reference scenario at 1,000,000 pairs, 26 weeks,
 # summary only, at 1 and 2 threads, against the minimal kernel of the same
 # arithmetic (bench/kernel.c), which is the compute limit. Whole-process wall
-# time, median of REPEAT runs (default 3). Usage: bench/run.sh BUILD_DIR
+# time, median of REPEAT runs (default 3). Usage: bench/engine.sh BUILD_DIR
 set -euo pipefail
 BUILD=${1:-build}
 REPEAT=${REPEAT:-3}
