@@ -379,7 +379,7 @@ static herr_t create_trajectories(rp_output *o)
         if (st >= 0)
             st = var->is_float ? attr_scalar(ds, "_FillValue", H5T_NATIVE_FLOAT, &nan)
                                : attr_scalar(ds, "_FillValue", H5T_NATIVE_UINT8, &fill8);
-        if (st >= 0 && o->n_sampled)
+        if (st >= 0)
             st = H5DSattach_scale(ds, pair, 0) < 0 || H5DSattach_scale(ds, week, 1) < 0 ? -1 : 0;
         if (dapl >= 0) H5Pclose(dapl);
         if (dcpl >= 0) H5Pclose(dcpl);

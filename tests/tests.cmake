@@ -6,3 +6,6 @@ target_compile_definitions(scenario_unit PRIVATE RP_SOURCE_DIR="${PROJECT_SOURCE
 rapport_script_test(invalid_scenarios invalid_scenarios.sh)
 rapport_script_test(crosscheck_reference crosscheck_reference.sh)
 rapport_script_test(docs_in_sync docs_in_sync.sh)
+rapport_script_test(output_files output_files.sh)
+add_test(NAME output_readback COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/output_readback.py $<TARGET_FILE:rapport> ${PROJECT_SOURCE_DIR})
+set_tests_properties(output_readback PROPERTIES SKIP_RETURN_CODE 77)

@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# output_files.sh RAPPORT_BIN SRC_DIR - never a wrong file: the rules of
+# docs/FORMAT.md for where and when `rapport run -o` writes, checked on real
+# files in a temporary directory.
+#
+# h5dump reads the files (-H, and data of /pairs/exit_week); an existing path
+# is refused without --force (exit 2, the old file unchanged) and replaced
+# with it; a file that appears while a run writes is never clobbered; an
+# invalid scenario leaves no file; a run killed with SIGKILL leaves nothing at
+# the final path; SIGINT and SIGTERM exit 130 and leave neither the final nor
+# the .partial-PID file; a missing or read-only directory is an I/O error
+# (exit 3, one line); `rapport summary` on a missing file exits 3, on a file
+# that is not HDF5 exits 2. One PASS/FAIL line per check, then "N passed, N
+# failed"; exit 1 on any failure, 77 if h5dump is missing.
+set -u
+bin=${1:?usage: output_files.sh RAPPORT_BIN SRC_DIR}
+src=${2:?usage: output_files.sh RAPPORT_BIN SRC_DIR}
+if ! command -v h5dump >/dev/null; then
+    echo "SKIP output_files: h5dump not found (Debian: hdf5-tools)"
+    exit 77
+fi
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    fi
+    chmod -R u+w "$tmp" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+pass=0
+fail=0
+
+report() { # ok|fail NAME DETAIL
+    if [ "$1" = ok ]; then
+        pass=$((pass + 1))
+        echo "PASS $2"
+    else
+        fail=$((fail + 1))
+        echo "FAIL $2: $3"
+    fi
+}
+
+printf 'seed: 5\npatients: {count: 3000}\nproviders: {count: 150}\n' >"$tmp/s.yaml"
+# A run large enough to be caught while it writes (about 1.2 GB of trajectories).
+big=(--set patients.count=2000000 --set providers.count=100000)
+
+# partials NAME: the temporary files of NAME.h5 left in $tmp, if any.
+partials() { (cd "$tmp" && ls -d "$1".h5.partial-* 2>/dev/null); }
+
+# ---- a good file, read by h5dump ----
+"$bin" run "$tmp/s.yaml" -o "$tmp/a.h5" --json >"$tmp/a.json" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 0 ] && [ -f "$tmp/a.h5" ] && [ -z "$(partials a)" ]; then
+    report ok "run -o writes the file and leaves no .partial file"
+else
+    report fail "run -o writes the file and leaves no .partial file" "exit $rc; $(ls "$tmp"); $(head -c 300 "$tmp/err")"
+fi
+
+if h5dump -H "$tmp/a.h5" >"$tmp/header" 2>"$tmp/err"; then
+    missing=
+    for g in trajectories pairs providers summary runs; do
+        grep -q "GROUP \"$g\"" "$tmp/header" || missing="$missing $g"
+    done
+    grep -q 'DATASET "scenario"' "$tmp/header" || missing="$missing scenario"
+    grep -q 'ATTRIBUTE "format_version"' "$tmp/header" || missing="$missing format_version"
+    if [ -z "$missing" ]; then
+        report ok "h5dump -H succeeds and lists every group, /scenario and format_version"
+    else
+        report fail "h5dump -H succeeds and lists every group, /scenario and format_version" "missing:$missing"
+    fi
+else
+    report fail "h5dump -H succeeds" "$(head -c 300 "$tmp/err")"
+fi
+
+if h5dump -d /pairs/exit_week "$tmp/a.h5" >"$tmp/dump" 2>"$tmp/err"; then
+    # Values follow "(index): " on the data lines; there must be 3000, each a week in 1..16.
+    # The dataset's own DATA block is the first; its attributes' blocks follow.
+    values=$(awk '/DATA \{/ && !d { d = 1; next } d && /^ *\}/ { exit } d' "$tmp/dump" |
+        sed 's/^ *([0-9]*): //' | tr ',' '\n' | tr -d ' ' | grep -v '^$')
+    n=$(printf '%s\n' "$values" | wc -l)
+    bad=$(printf '%s\n' "$values" | awk '$1 < 1 || $1 > 16' | wc -l)
+    if grep -q 'H5T_STD_I32LE' "$tmp/dump" && [ "$n" -eq 3000 ] && [ "$bad" -eq 0 ]; then
+        report ok "h5dump -d /pairs/exit_week reads 3000 int32 weeks in 1..16"
+    else
+        report fail "h5dump -d /pairs/exit_week reads data" "$n values, $bad out of range; $(head -c 300 "$tmp/dump")"
+    fi
+else
+    report fail "h5dump -d /pairs/exit_week reads data" "$(head -c 300 "$tmp/err")"
+fi
+
+# ---- no clobber; --force ----
+cp "$tmp/a.h5" "$tmp/a.copy"
+"$bin" run "$tmp/s.yaml" -o "$tmp/a.h5" --seed 6 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 2 ] && cmp -s "$tmp/a.h5" "$tmp/a.copy" && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+    grep -q -- '--force' "$tmp/err" && [ -z "$(partials a)" ] && [ ! -s "$tmp/out" ]; then
+    report ok "an existing path without --force: exit 2, one line naming --force, old file unchanged"
+else
+    report fail "an existing path without --force: exit 2, old file unchanged" "exit $rc; stderr: $(head -c 300 "$tmp/err")"
+fi
+
+"$bin" run "$tmp/s.yaml" -o "$tmp/a.h5" --seed 6 --force --json >"$tmp/b.json" 2>"$tmp/err"
+rc=$?
+"$bin" summary "$tmp/a.h5" --json >"$tmp/b.summary" 2>>"$tmp/err"
+if [ $rc -eq 0 ] && ! cmp -s "$tmp/a.h5" "$tmp/a.copy" && cmp -s "$tmp/b.json" "$tmp/b.summary" &&
+    ! cmp -s "$tmp/a.json" "$tmp/b.json" && [ -z "$(partials a)" ]; then
+    report ok "--force replaces an existing file with the new run's"
+else
+    report fail "--force replaces an existing file" "exit $rc; stderr: $(head -c 300 "$tmp/err")"
+fi
+
+echo "not an HDF5 file" >"$tmp/text.h5"
+"$bin" run "$tmp/s.yaml" -o "$tmp/text.h5" --force --json >"$tmp/c.json" 2>"$tmp/err"
+rc=$?
+"$bin" summary "$tmp/text.h5" --json >"$tmp/c.summary" 2>>"$tmp/err"
+if [ $rc -eq 0 ] && cmp -s "$tmp/c.json" "$tmp/c.summary" && cmp -s "$tmp/c.json" "$tmp/a.json"; then
+    report ok "--force replaces a file that is not HDF5"
+else
+    report fail "--force replaces a file that is not HDF5" "exit $rc; stderr: $(head -c 300 "$tmp/err")"
+fi
+
+# ---- nothing is written for an invalid scenario ----
+printf 'seed: 5\npatients: {count: 3000}\ndropout: {bse: 1}\n' >"$tmp/bad.yaml"
+"$bin" run "$tmp/bad.yaml" -o "$tmp/bad.h5" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 2 ] && [ ! -e "$tmp/bad.h5" ] && [ -z "$(partials bad)" ]; then
+    report ok "an invalid scenario with -o: exit 2, no file"
+else
+    report fail "an invalid scenario with -o: exit 2, no file" "exit $rc; $(ls "$tmp")"
+fi
+
+"$bin" run "$tmp/s.yaml" -o "$tmp/bad.h5" --set output.every=0 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 2 ] && [ ! -e "$tmp/bad.h5" ] && [ -z "$(partials bad)" ]; then
+    report ok "an invalid --set with -o: exit 2, no file"
+else
+    report fail "an invalid --set with -o: exit 2, no file" "exit $rc; $(ls "$tmp")"
+fi
+
+# ---- directories ----
+"$bin" run "$tmp/s.yaml" -o "$tmp/no/such/dir/x.h5" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 3 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && [ ! -e "$tmp/no" ]; then
+    report ok "an output directory that does not exist: exit 3, one-line error"
+else
+    report fail "an output directory that does not exist: exit 3, one-line error" "exit $rc; stderr: $(head -c 300 "$tmp/err")"
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+    echo "SKIP a read-only output directory: running as root, whom permissions do not stop"
+else
+    mkdir "$tmp/ro"
+    chmod 555 "$tmp/ro"
+    "$bin" run "$tmp/s.yaml" -o "$tmp/ro/x.h5" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ $rc -eq 3 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && [ -z "$(ls -A "$tmp/ro")" ]; then
+        report ok "a read-only output directory: exit 3, one-line error, nothing written"
+    else
+        report fail "a read-only output directory: exit 3, one-line error" "exit $rc; stderr: $(head -c 300 "$tmp/err")"
+    fi
+    chmod 755 "$tmp/ro"
+fi
+
+# ---- rapport summary on files that are not rapport's ----
+"$bin" summary "$tmp/missing.h5" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 3 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ]; then
+    report ok "rapport summary on a missing file: exit 3, one line"
+else
+    report fail "rapport summary on a missing file: exit 3" "exit $rc; stderr: $(head -c 300 "$tmp/err")"
+fi
+
+"$bin" summary "$tmp/s.yaml" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ]; then
+    report ok "rapport summary on a file that is not HDF5: exit 2, one line"
+else
+    report fail "rapport summary on a file that is not HDF5: exit 2" "exit $rc; stderr: $(head -c 300 "$tmp/err")"
+fi
+
+# ---- interrupted runs ----
+# start NAME ARGS...: a run writing $tmp/NAME.h5 in the background; sets pid.
+start() {
+    local name=$1
+    shift
+    "$bin" run "$tmp/s.yaml" -o "$tmp/$name.h5" --threads 2 "$@" >/dev/null 2>"$tmp/$name.err" &
+    pid=$!
+}
+
+# writing NAME: wait (up to 60 s) until the run's .partial-PID file exists and
+# grows, i.e. trajectories are being written. Fails if the run ended first.
+writing() {
+    local part="$tmp/$1.h5.partial-$pid" size0= size i
+    for ((i = 0; i < 1200; i++)); do
+        if [ -e "$part" ]; then
+            size=$(stat -c %s "$part" 2>/dev/null || echo 0)
+            if [ -z "$size0" ]; then
+                size0=$size
+            elif [ "$size" -gt "$size0" ]; then
+                return 0
+            fi
+        fi
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+
+# finish: wait (up to 60 s) for the background run; sets rc (or kills it: rc 999).
+finish() {
+    local i
+    for ((i = 0; i < 1200; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid"
+        { wait "$pid"; } 2>/dev/null
+        rc=999
+    else
+        { wait "$pid"; } 2>/dev/null # without bash's "Killed" notice
+        rc=$?
+    fi
+    pid=
+}
+
+# In a function whose stderr is dropped: bash reports the killed job there.
+kill_while_writing() {
+    start killed "${big[@]}"
+    if writing killed; then
+        kill -KILL "$pid"
+        finish
+        left=$(partials killed)
+        if [ ! -e "$tmp/killed.h5" ] && [ $rc -eq 137 ]; then
+            report ok "SIGKILL while writing: nothing at the final path (left behind: ${left:-nothing})"
+        else
+            report fail "SIGKILL while writing: nothing at the final path" "exit $rc; $(ls "$tmp")"
+        fi
+        rm -f "$tmp"/killed.h5.partial-*
+    else
+        finish
+        report fail "SIGKILL while writing" "the run ended (exit $rc) before it was seen writing; $(head -c 300 "$tmp/killed.err")"
+    fi
+}
+kill_while_writing 2>/dev/null
+
+for sig in INT TERM; do
+    start "sig$sig" "${big[@]}"
+    if writing "sig$sig"; then
+        kill "-$sig" "$pid"
+        finish
+        if [ $rc -eq 130 ] && [ ! -e "$tmp/sig$sig.h5" ] && [ -z "$(partials "sig$sig")" ]; then
+            report ok "SIG$sig while writing: exit 130, neither the final file nor the .partial file"
+        else
+            report fail "SIG$sig while writing: exit 130, no file" "exit $rc; files: $(ls "$tmp"); stderr: $(head -c 300 "$tmp/sig$sig.err")"
+        fi
+    else
+        finish
+        report fail "SIG$sig while writing" "the run ended (exit $rc) before it was seen writing"
+    fi
+done
+
+# A file that appears at the final path while the run writes is never
+# clobbered: the run is refused at the end (exit 2) and removes its own file.
+start race --set patients.count=200000 --set providers.count=10000
+if writing race; then
+    echo "someone else's file" >"$tmp/race.h5"
+    finish
+    if [ $rc -eq 2 ] && [ "$(cat "$tmp/race.h5")" = "someone else's file" ] && [ -z "$(partials race)" ] &&
+        grep -q -- '--force' "$tmp/race.err"; then
+        report ok "a file appearing at the final path during the run is kept (exit 2, .partial removed)"
+    else
+        report fail "a file appearing at the final path during the run is kept" "exit $rc; files: $(ls "$tmp"); stderr: $(head -c 300 "$tmp/race.err")"
+    fi
+else
+    finish
+    report fail "a file appearing at the final path during the run" "the run ended (exit $rc) before it was seen writing"
+fi
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
