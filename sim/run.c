@@ -25,18 +25,20 @@ double rp_run_bytes(const rp_params *p)
 static int run_blocks(rp_run *run, const rp_run_options *opt, rp_error *err)
 {
     const int64_t n = run->params.patients.count;
-    const int64_t block = opt->block_pairs > 0 ? (opt->block_pairs < n ? opt->block_pairs : n)
-                                               : (n < RP_RUN_BLOCK_PAIRS ? n : RP_RUN_BLOCK_PAIRS);
+    const int64_t block = opt->keep_trajectory ? n
+                          : opt->block_pairs > 0 ? (opt->block_pairs < n ? opt->block_pairs : n)
+                                                 : (n < RP_RUN_BLOCK_PAIRS ? n : RP_RUN_BLOCK_PAIRS);
     const size_t cells = (size_t)block * (size_t)(run->params.horizon + 1);
     const unsigned want = opt->variables ? opt->variables : RP_TRAJ_ALL;
+    const bool record = opt->on_block || opt->keep_trajectory;
     rp_trajectory tr = {0};
     float **floats[] = {&tr.A, &tr.T, &tr.S};
     uint8_t **bytes[] = {&tr.D, &tr.N, &tr.rupture, &tr.repaired};
     bool ok = true;
-    for (int v = 0; v < 3 && opt->on_block; v++)
+    for (int v = 0; v < 3 && record; v++)
         if (want & (1u << v))
             ok = ok && (*floats[v] = malloc(cells * sizeof(float)));
-    for (int v = 0; v < 4 && opt->on_block; v++)
+    for (int v = 0; v < 4 && record; v++)
         if (want & (1u << (3 + v)))
             ok = ok && (*bytes[v] = malloc(cells));
     int status = ok ? RP_OK : rp_error_raise(err, RP_ENOMEM, "out of memory for trajectories");
@@ -49,11 +51,15 @@ static int run_blocks(rp_run *run, const rp_run_options *opt, rp_error *err)
         tr.first = first;
         tr.count = n - first < block ? n - first : block;
         status = rp_engine_run(&run->params, run->pop, run->provider_of, run->distance, run->key,
-                               opt->threads, first, tr.count, run->outcomes, opt->on_block ? &tr : NULL, err);
+                               opt->threads, first, tr.count, run->outcomes, record ? &tr : NULL, err);
         if (status == RP_OK && opt->on_block)
             status = opt->on_block(opt->ctx, &tr, run->outcomes, err);
         if (status == RP_OK && opt->progress)
             opt->progress(opt->progress_ctx, first + tr.count, n);
+    }
+    if (opt->keep_trajectory && status == RP_OK) {
+        run->trajectory = tr; /* the run owns the buffers now */
+        return RP_OK;
     }
     for (int v = 0; v < 3; v++)
         free(*floats[v]);
@@ -109,5 +115,12 @@ void rp_run_free(rp_run *run)
     free(run->provider_of);
     free(run->distance);
     rp_outcomes_free(run->outcomes);
+    free(run->trajectory.A);
+    free(run->trajectory.T);
+    free(run->trajectory.S);
+    free(run->trajectory.D);
+    free(run->trajectory.N);
+    free(run->trajectory.rupture);
+    free(run->trajectory.repaired);
     free(run);
 }

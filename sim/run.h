@@ -8,6 +8,7 @@
 #define RP_RUN_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "engine.h"
@@ -40,6 +41,9 @@ typedef struct {
     /* Optional: checked between blocks; when it becomes non-zero the run
      * stops with RP_EINTR (a signal handler sets it). */
     const volatile sig_atomic_t *stop;
+    /* Keep the whole run's trajectories (variables) in run->trajectory
+     * instead of streaming them; for small runs written later in one go. */
+    bool keep_trajectory;
     /* Optional: called after each block with pairs done and in all. */
     void (*progress)(void *progress_ctx, int64_t done, int64_t total);
     void *progress_ctx;
@@ -55,6 +59,8 @@ typedef struct {
     rp_summary summary;
     /* wall seconds of each stage: population, assignment, engine, summary */
     double seconds[4];
+    /* whole-run trajectories, with rp_run_options.keep_trajectory */
+    rp_trajectory trajectory;
 } rp_run;
 
 /* Bytes a run of these parameters allocates at its peak. */
