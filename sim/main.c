@@ -19,9 +19,13 @@
 #include <gsl/gsl_version.h>
 #include <omp.h>
 
+#include "dist.h"
 #include "output.h"
+#include "parts.h"
+#include "plan.h"
 #include "run.h"
 #include "scenario.h"
+#include "sweep.h"
 #include "version.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_IO = 3, EXIT_INTERRUPTED = 130 };
@@ -122,10 +126,11 @@ static const char *help_run =
     "  rapport run scenarios/baseline.yaml -o baseline.h5 --set output.compression=lz4\n";
 
 static const char *help_summary =
-    "Usage: rapport summary FILE.h5 [--json]\n"
+    "Usage: rapport summary FILE.h5 [--run R] [--json]\n"
     "\n"
     "Recompute the summary of a file written by `rapport run -o` from its per-pair\n"
-    "table and print it as `run` did (the same numbers), or as JSON.\n"
+    "table and print it as `run` did (the same numbers), or as JSON. In a sweep's\n"
+    "file, --run R picks the run (default 0).\n"
     "\n"
     "Example:\n"
     "  rapport summary baseline.h5 --json\n";
@@ -196,7 +201,10 @@ typedef struct {
     const char *output; /* -o FILE.h5 */
     bool force;
     bool summary_only;
-    char *command_line; /* for provenance */
+    bool resume;
+    rp_parallel parallel;
+    int64_t shard, shards; /* --shard I/N: this is part I (0-based) of N */
+    char *command_line;    /* for provenance */
 } options;
 
 static bool parse_count(const char *s, long long min, long long max, long long *out)
@@ -214,13 +222,23 @@ static bool parse_count(const char *s, long long min, long long max, long long *
  * that this command takes beyond --set and --seed. */
 static int parse_options(int argc, char **argv, const char *command, bool run_options, options *o)
 {
-    *o = (options){.threads = omp_get_max_threads()};
+    *o = (options){.threads = omp_get_max_threads(), .shards = 1};
+    /* A Slurm job array shards itself: task I of N is --shard I/N. */
+    const char *task = getenv("SLURM_ARRAY_TASK_ID"), *count = getenv("SLURM_ARRAY_TASK_COUNT");
+    const char *min = getenv("SLURM_ARRAY_TASK_MIN");
+    long long ti, tc, tm = 0;
+    if (run_options && task && count && parse_count(task, 0, LLONG_MAX, &ti) && parse_count(count, 1, LLONG_MAX, &tc) &&
+        (!min || parse_count(min, 0, LLONG_MAX, &tm)) && ti - tm < tc) {
+        o->shard = ti - tm;
+        o->shards = tc;
+    }
     for (int a = 0; a < argc; a++) {
         const char *arg = argv[a];
         const bool has_value = a + 1 < argc;
         if (strcmp(arg, "--set") == 0 || strcmp(arg, "--seed") == 0 ||
             (run_options && (strcmp(arg, "--threads") == 0 || strcmp(arg, "--replicate") == 0 ||
-                             strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0))) {
+                             strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0 ||
+                             strcmp(arg, "--shard") == 0 || strcmp(arg, "--parallel") == 0))) {
             if (!has_value)
                 return usage_error("option '%s' needs a value", arg);
             const char *value = argv[++a];
@@ -235,6 +253,22 @@ static int parse_options(int argc, char **argv, const char *command, bool run_op
                 if (!value[0])
                     return usage_error("option '%s' needs a file name", arg);
                 o->output = value;
+            } else if (strcmp(arg, "--shard") == 0) {
+                long long i, n;
+                char extra;
+                if (sscanf(value, "%lld/%lld%c", &i, &n, &extra) != 2 || n < 1 || i < 0 || i >= n)
+                    return usage_error("--shard takes I/N with 0 <= I < N (e.g. 2/8), not '%s'", value);
+                o->shard = i;
+                o->shards = n;
+            } else if (strcmp(arg, "--parallel") == 0) {
+                if (strcmp(value, "auto") == 0)
+                    o->parallel = RP_PARALLEL_AUTO;
+                else if (strcmp(value, "runs") == 0)
+                    o->parallel = RP_PARALLEL_RUNS;
+                else if (strcmp(value, "pairs") == 0)
+                    o->parallel = RP_PARALLEL_PAIRS;
+                else
+                    return usage_error("--parallel takes auto, runs or pairs, not '%s'", value);
             } else if (strcmp(arg, "--threads") == 0) {
                 if (!parse_count(value, 1, MAX_THREADS, &v))
                     return usage_error("--threads takes a whole number from 1 to 1024, not '%s'",
@@ -253,6 +287,8 @@ static int parse_options(int argc, char **argv, const char *command, bool run_op
             o->force = true;
         } else if (run_options && strcmp(arg, "--summary-only") == 0) {
             o->summary_only = true;
+        } else if (run_options && strcmp(arg, "--resume") == 0) {
+            o->resume = true;
         } else if (arg[0] == '-' && arg[1]) {
             fprintf(stderr, "%s: error: '%s' is not an option of '%s'\n", progname, arg, command);
             fprintf(stderr, "Try '%s help %s'.\n", progname, command);
@@ -374,18 +410,15 @@ static int print_summary(const rp_summary *sum, const char *header, bool json, r
     return RP_OK;
 }
 
-static int cmd_run(const options *o)
+static int run_one(const options *o, rp_scenario *sc)
 {
     rp_error err = {{0}};
-    rp_scenario *sc = NULL;
     rp_run *run = NULL;
     rp_output *out = NULL;
     char *yaml = NULL;
     progress_state ps = {omp_get_wtime(), omp_get_wtime()};
-    int status = load_scenario(o, &sc, &err);
-    if (status == RP_OK)
-        status = check_memory(sc, &err);
-    const rp_params *p = status == RP_OK ? rp_scenario_params(sc) : NULL;
+    int status = check_memory(sc, &err);
+    const rp_params *p = rp_scenario_params(sc);
     rp_run_options ro = {.threads = o->threads, .replicate = o->replicate, .stop = &stop_requested};
     if (status == RP_OK && isatty(STDERR_FILENO) && p->patients.count >= 200000) {
         ro.progress = show_progress;
@@ -393,9 +426,11 @@ static int cmd_run(const options *o)
     }
     if (status == RP_OK && o->output) {
         yaml = resolved_yaml(sc);
-        rp_provenance prov = {o->command_line, rp_scenario_path(sc), yaml ? yaml : "", o->threads, o->replicate};
-        status = yaml ? rp_output_create(o->output, o->force, p, &prov, &out, &err)
+        rp_provenance prov = {o->command_line, rp_scenario_path(sc), yaml ? yaml : "", o->threads, 0, 1, ""};
+        status = yaml ? rp_output_create(o->output, o->force, p, p->horizon, &prov, &out, &err)
                       : rp_error_raise(&err, RP_ENOMEM, "out of memory");
+        if (status == RP_OK)
+            status = rp_output_begin_run(out, 0, 0, o->replicate, p, &err);
         if (status == RP_OK && rp_output_variables(out)) {
             ro.on_block = rp_output_write_block;
             ro.ctx = out;
@@ -405,7 +440,8 @@ static int cmd_run(const options *o)
     if (status == RP_OK)
         status = rp_run_execute(p, &ro, &run, &err);
     if (status == RP_OK && out) {
-        status = rp_output_commit(out, run, &err);
+        status = rp_output_end_run(out, 0, run, &err);
+        status = status == RP_OK ? rp_output_commit(out, &err) : status;
         out = NULL; /* commit frees it, whatever the result */
     }
     rp_output_discard(out);
@@ -424,17 +460,193 @@ static int cmd_run(const options *o)
     }
     free(yaml);
     rp_run_free(run);
-    rp_scenario_free(sc);
     return status == RP_OK ? EXIT_OK : report(status, &err);
+}
+
+/* Progress of a sweep on stderr (a terminal only): runs, pair-weeks per
+ * second, time left. */
+static void show_sweep_progress(void *ctx, int64_t done, int64_t total, int64_t pair_weeks)
+{
+    progress_state *ps = ctx;
+    const double now = omp_get_wtime();
+    if (now - ps->last < 0.5 && done < total)
+        return;
+    ps->last = now;
+    const double elapsed = now - ps->start + 1e-9;
+    fprintf(stderr, "\r%s: %lld of %lld runs, %.3g pair-weeks/s, %.0f s left   ", progname, (long long)done,
+            (long long)total, pair_weeks / elapsed, elapsed / done * (total - done));
+    if (done == total)
+        fputc('\n', stderr);
+}
+
+/* What every point of a sweep must share for one output file (dimensions,
+ * groups, output settings), and the longest horizon. */
+static int sweep_shape(const rp_plan *plan, const rp_params *base, bool output, int *max_horizon, rp_error *err)
+{
+    *max_horizon = 0;
+    for (int64_t point = 0; point < rp_plan_points(plan); point++) {
+        rp_params p;
+        int status = rp_plan_params(plan, point, &p, err);
+        if (status != RP_OK)
+            return status;
+        if (p.horizon > *max_horizon)
+            *max_horizon = p.horizon;
+        bool same = p.culture.n_dims == base->culture.n_dims && p.patients.n_groups == base->patients.n_groups &&
+                    p.providers.n_groups == base->providers.n_groups &&
+                    memcmp(&p.output, &base->output, sizeof p.output) == 0;
+        for (int k = 0; same && k < p.culture.n_dims; k++)
+            same = strcmp(p.culture.dims[k].name, base->culture.dims[k].name) == 0;
+        for (int g = 0; same && g < p.patients.n_groups; g++)
+            same = strcmp(p.patients.groups[g].name, base->patients.groups[g].name) == 0;
+        if (output && !same)
+            RP_FAIL(err, RP_EINVAL,
+                    "sweep point %lld changes the cultural dimensions, the groups or the output section; "
+                    "expected one file's tables to fit every point (sweep other keys, or write no file)",
+                    (long long)point);
+    }
+    return RP_OK;
+}
+
+/* Summaries of runs done elsewhere (a resumed sweep), from the joined file. */
+static void fill_summaries(const char *path, rp_sweep_result *res)
+{
+    for (int64_t r = 0; r < res->runs; r++) {
+        rp_error e;
+        if (!res->done[r] && rp_output_read_summary(path, r, &res->summary[r], &e) == RP_OK)
+            res->done[r] = 1;
+    }
+}
+
+static int run_sweep(const options *o, const rp_ranks *ranks, rp_scenario *sc, const rp_plan *plan, rp_error *err)
+{
+    const int64_t runs = rp_plan_runs(plan);
+    const rp_params *base = rp_scenario_params(sc);
+    if (o->shards > 1 && ranks->size > 1)
+        RP_FAIL(err, RP_EINVAL, "--shard and mpirun both split the runs; expected one of them");
+    if (o->resume && !o->output)
+        RP_FAIL(err, RP_EINVAL, "--resume needs -o FILE: the finished runs are kept beside it");
+    const int64_t workers = o->shards * ranks->size, worker = o->shard * ranks->size + ranks->rank;
+    int max_horizon;
+    int status = sweep_shape(plan, base, o->output != NULL, &max_horizon, err);
+    if (status == RP_OK)
+        status = check_memory(sc, err);
+    char dir[4096] = "";
+    uint8_t *skip = calloc((size_t)runs, 1);
+    if (status == RP_OK && !skip)
+        status = rp_error_raise(err, RP_ENOMEM, "out of memory");
+    if (status == RP_OK && o->output) {
+        snprintf(dir, sizeof dir, "%s.parts", o->output);
+        if (!o->force && access(o->output, F_OK) == 0)
+            status = rp_error_raise(err, RP_EINVAL, "%s exists; expected a new path, or --force to replace it",
+                                    o->output);
+        else
+            status = rp_parts_done(dir, rp_plan_id(plan), runs, skip, err);
+        int64_t found = 0;
+        for (int64_t r = 0; r < runs; r++)
+            found += skip[r];
+        if (status == RP_OK && found && !o->resume)
+            status = rp_error_raise(err, RP_EINVAL,
+                                    "%s holds %lld finished runs of an interrupted sweep; expected --resume to "
+                                    "continue it (or remove the folder to start again)",
+                                    dir, (long long)found);
+    }
+    status = rp_dist_agree(status); /* every rank has checked before any writes */
+    char *yaml = NULL;
+    char part[64] = "";
+    if (o->shards > 1)
+        snprintf(part, sizeof part, "shard %lld of %lld", (long long)o->shard + 1, (long long)o->shards);
+    rp_provenance prov = {o->command_line, rp_scenario_path(sc), "", o->threads, rp_plan_id(plan), runs, part};
+    rp_parts *parts = NULL;
+    rp_run_sink sink;
+    if (status == RP_OK && o->output) {
+        yaml = resolved_yaml(sc);
+        prov.scenario_yaml = yaml ? yaml : "";
+        status = yaml ? rp_parts_open(dir, worker, base, max_horizon, &prov, 2.0, &parts, err)
+                      : rp_error_raise(err, RP_ENOMEM, "out of memory");
+        sink = rp_parts_sink(parts, base->output.variables);
+    }
+    rp_sweep_result res = {0};
+    progress_state ps = {omp_get_wtime(), omp_get_wtime()};
+    if (status == RP_OK) {
+        rp_sweep_options so = {.threads = o->threads, .parallel = o->parallel, .worker = worker, .workers = workers,
+                               .skip = skip, .sink = parts ? &sink : NULL, .stop = &stop_requested};
+        if (isatty(STDERR_FILENO) && ranks->rank == 0) {
+            so.progress = show_sweep_progress;
+            so.progress_ctx = &ps;
+        }
+        status = rp_sweep_execute(plan, &so, &res, err);
+    }
+    rp_error close_err;
+    int closed = rp_parts_close(parts, &close_err);
+    if (status == RP_OK && closed != RP_OK) {
+        status = closed;
+        *err = close_err;
+    }
+    status = rp_dist_agree(status);
+    if (status == RP_OK)
+        status = rp_dist_gather_summaries(runs, res.summary, res.done);
+    if (status == RP_OK && o->output && ranks->rank == 0)
+        status = rp_parts_join(dir, o->shard * ranks->size, o->shard * ranks->size + ranks->size - 1, o->output,
+                               o->force, o->shards == 1, &prov, err);
+    status = rp_dist_agree(status);
+    if (status == RP_OK && ranks->rank == 0) {
+        if (o->output && o->resume)
+            fill_summaries(o->output, &res);
+        if (!o->json) {
+            printf("rapport %s: %s, seed %llu, %lld points x %lld replicates = %lld runs%s%s%s%s\n\n", RP_VERSION,
+                   rp_scenario_path(sc), (unsigned long long)base->seed, (long long)rp_plan_points(plan),
+                   (long long)rp_plan_replicates(plan), (long long)runs, part[0] ? ", " : "", part,
+                   o->output ? "; written to " : "", o->output ? o->output : "");
+            rp_sweep_print_table(plan, res.summary, res.done, stdout);
+        } else
+            rp_sweep_print_json(plan, res.summary, res.done, stdout);
+        if (fflush(stdout) != 0 || ferror(stdout))
+            status = rp_error_raise(err, RP_EIO, "cannot write the summary: %s", strerror(errno));
+    }
+    rp_sweep_result_free(&res);
+    free(yaml);
+    free(skip);
+    return status;
+}
+
+static int cmd_run(const options *o, const rp_ranks *ranks)
+{
+    rp_error err = {{0}};
+    rp_scenario *sc = NULL;
+    rp_plan *plan = NULL;
+    int status = load_scenario(o, &sc, &err);
+    if (status == RP_OK)
+        status = rp_plan_create(sc, &plan, &err);
+    int code;
+    if (status != RP_OK)
+        code = ranks->rank == 0 ? report(status, &err) : exit_code(status);
+    else if (rp_plan_runs(plan) == 1 && o->shards == 1 && ranks->size == 1 && !o->resume)
+        code = run_one(o, sc);
+    else {
+        status = run_sweep(o, ranks, sc, plan, &err);
+        code = status == RP_OK ? EXIT_OK : exit_code(status);
+        if (status != RP_OK && !err.msg[0] && ranks->rank == 0)
+            rp_error_raise(&err, status, "another MPI rank failed (its message is above)");
+        if (status != RP_OK && err.msg[0])
+            code = report(status, &err);
+    }
+    rp_plan_free(plan);
+    rp_scenario_free(sc);
+    return code;
 }
 
 static int cmd_summary(int argc, char **argv)
 {
     const char *path = NULL;
     bool json = false;
+    long long run = 0;
     for (int a = 0; a < argc; a++) {
         if (strcmp(argv[a], "--json") == 0)
             json = true;
+        else if (strcmp(argv[a], "--run") == 0) {
+            if (a + 1 >= argc || !parse_count(argv[++a], 0, LLONG_MAX, &run))
+                return usage_error("%s", "--run takes a run index >= 0");
+        }
         else if (argv[a][0] == '-' && argv[a][1])
             return usage_error("'%s' is not an option of 'summary'", argv[a]);
         else if (!path)
@@ -446,26 +658,12 @@ static int cmd_summary(int argc, char **argv)
         return usage_error("%s", "'summary' needs a FILE.h5 written by rapport run -o");
     rp_error err = {{0}};
     rp_summary sum;
-    int status = rp_output_read_summary(path, &sum, &err);
+    int status = rp_output_read_summary(path, run, &sum, &err);
     if (status == RP_OK) {
         char header[512];
-        snprintf(header, sizeof header, "rapport %s: summary of %s", RP_VERSION, path);
+        snprintf(header, sizeof header, "rapport %s: summary of run %lld of %s", RP_VERSION, run, path);
         status = print_summary(&sum, header, json, &err);
     }
-    return status == RP_OK ? EXIT_OK : report(status, &err);
-}
-
-static int cmd_validate(const options *o, bool show)
-{
-    rp_error err = {{0}};
-    rp_scenario *sc = NULL;
-    int status = load_scenario(o, &sc, &err);
-    if (status == RP_OK && show) {
-        status = rp_scenario_write_yaml(sc, stdout);
-        if (status != RP_OK || fflush(stdout) != 0 || ferror(stdout))
-            status = rp_error_raise(&err, RP_EIO, "cannot write the scenario: %s", strerror(errno));
-    }
-    rp_scenario_free(sc);
     return status == RP_OK ? EXIT_OK : report(status, &err);
 }
 
@@ -496,6 +694,68 @@ static char *quoted_command_line(int argc, char **argv)
     }
     *at = '\0';
     return line;
+}
+
+/* rapport merge PART... -o OUT [--force]: join the parts of a sharded sweep. */
+static int cmd_merge(int argc, char **argv)
+{
+    const char *out = NULL;
+    bool force = false;
+    const char **inputs = calloc((size_t)argc, sizeof *inputs);
+    int n = 0;
+    if (!inputs) {
+        fprintf(stderr, "%s: error: out of memory\n", progname);
+        return EXIT_RUNTIME;
+    }
+    for (int a = 2; a < argc; a++) {
+        if (strcmp(argv[a], "-o") == 0 || strcmp(argv[a], "--output") == 0) {
+            if (a + 1 >= argc) {
+                free(inputs);
+                return usage_error("option '%s' needs a file name", argv[a]);
+            }
+            out = argv[++a];
+        } else if (strcmp(argv[a], "--force") == 0)
+            force = true;
+        else if (argv[a][0] == '-' && argv[a][1]) {
+            free(inputs);
+            return usage_error("'%s' is not an option of 'merge'", argv[a]);
+        } else
+            inputs[n++] = argv[a];
+    }
+    if (!out || n == 0) {
+        free(inputs);
+        return usage_error("%s", "'merge' needs PART.h5 files and -o OUT.h5");
+    }
+    char *line = quoted_command_line(argc, argv);
+    rp_error err = {{0}};
+    rp_provenance prov = {line ? line : "", "", "", 1, 0, 0, ""};
+    int status = line ? rp_output_merge(inputs, n, out, force, true, &prov, &err)
+                      : rp_error_raise(&err, RP_ENOMEM, "out of memory");
+    free(line);
+    free(inputs);
+    if (status == RP_OK)
+        fprintf(stderr, "%s: joined %d parts into %s\n", progname, n, out);
+    return status == RP_OK ? EXIT_OK : report(status, &err);
+}
+
+static int cmd_validate(const options *o, bool show)
+{
+    rp_error err = {{0}};
+    rp_scenario *sc = NULL;
+    rp_plan *plan = NULL;
+    int status = load_scenario(o, &sc, &err);
+    if (status == RP_OK)
+        status = rp_plan_create(sc, &plan, &err); /* every sweep point validated */
+    if (status == RP_OK && show) {
+        status = rp_scenario_write_yaml(sc, stdout);
+        if (status == RP_OK && rp_plan_runs(plan) > 1)
+            status = rp_plan_write_yaml(plan, stdout);
+        if (status != RP_OK || fflush(stdout) != 0 || ferror(stdout))
+            status = rp_error_raise(&err, RP_EIO, "cannot write the scenario: %s", strerror(errno));
+    }
+    rp_plan_free(plan);
+    rp_scenario_free(sc);
+    return status == RP_OK ? EXIT_OK : report(status, &err);
 }
 
 /* For commands that only print: a failed write is an I/O error. */
@@ -535,6 +795,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(command, "summary") == 0)
         return cmd_summary(argc - 2, argv + 2);
+    if (strcmp(command, "merge") == 0)
+        return cmd_merge(argc, argv);
 
     const bool is_run = strcmp(command, "run") == 0;
     const bool is_show = strcmp(command, "show") == 0;
@@ -552,7 +814,10 @@ int main(int argc, char **argv)
         return EXIT_RUNTIME;
     }
     catch_signals();
-    code = cmd_run(&o);
+    rp_ranks ranks;
+    rp_dist_init(&argc, &argv, &ranks);
+    code = cmd_run(&o, &ranks);
+    rp_dist_finalize();
     free(o.command_line);
     return code;
 }

@@ -1,13 +1,13 @@
-/* output.h - one run's HDF5 file: trajectories, per-pair and provider tables,
- * the run table, the summary, the resolved scenario and provenance.
+/* output.h - rapport's HDF5 files: one run, a sweep, or a part of a sweep.
  *
- * The only module that calls HDF5, from one thread. The layout is
- * docs/FORMAT.md (format_version 1). A file is written under a temporary
- * name beside its final path and renamed only when complete, so a failed,
- * interrupted or killed run never leaves a file at the final path; an
- * existing file is replaced only when asked (force). Trajectories stream in
- * blocks of pairs as the run goes: memory holds one block, whatever the
- * number of pairs and weeks.
+ * The only module that calls HDF5 (output.c writes, output_merge.c joins
+ * and reads back, output_layout.c is the one description of the layout,
+ * docs/FORMAT.md). A file holds runs: per run, a row of /runs and /summary,
+ * its pairs, providers and (a sample of) its trajectories. It is written
+ * under a temporary name beside its final path and renamed only when
+ * complete, so a failed, interrupted or killed run never leaves a file at the
+ * final path; an existing file is replaced only with force. Trajectories
+ * stream in blocks of pairs: memory holds one block, whatever the size.
  */
 #ifndef RP_OUTPUT_H
 #define RP_OUTPUT_H
@@ -25,38 +25,54 @@
 typedef struct {
     const char *command_line;  /* the whole command, shell-quoted */
     const char *scenario_path; /* as given */
-    const char *scenario_yaml; /* the resolved scenario (rapport show) */
+    const char *scenario_yaml; /* the resolved scenario (rapport show), sweep included */
     int threads;
-    uint64_t replicate;
+    uint64_t plan_id;   /* identifies the sweep (rp_plan_id); 0 for a single run */
+    int64_t runs_total; /* runs of the whole plan */
+    const char *part;   /* "" for a whole file, else which part, e.g. "shard 2 of 3" */
 } rp_provenance;
 
 typedef struct rp_output rp_output;
 
-/* Create the temporary file for path and the trajectory datasets that p's
- * output section asks for. RP_EINVAL if path exists and !force, or if the
- * compression asked for is not available; RP_EIO if the file cannot be made. */
-int rp_output_create(const char *path, bool force, const rp_params *p, const rp_provenance *prov,
+/* Create the temporary file for path, with tables for runs like p (its
+ * dimensions, groups and output section) over at most max_horizon weeks.
+ * RP_EINVAL if path exists and !force, or if the compression asked for is
+ * not available; RP_EIO if the file cannot be made. */
+int rp_output_create(const char *path, bool force, const rp_params *p, int max_horizon, const rp_provenance *prov,
                      rp_output **out, rp_error *err);
 
-/* Which trajectory variables the engine should record for this file (0: none). */
+/* Which trajectory variables the engine should record (0: none). */
 unsigned rp_output_variables(const rp_output *o);
 
-/* The rp_trajectory_fn of rp_run_options: write one block's sampled rows and
- * weeks. ctx is the rp_output. */
-int rp_output_write_block(void *ctx, const rp_trajectory *block, const rp_outcomes *outcomes,
-                          rp_error *err);
+/* The three steps of writing one run (the rp_run_sink of sweep.h; ctx is
+ * the rp_output): begin, trajectories block by block, end with the run. */
+int rp_output_begin_run(void *ctx, int64_t index, int64_t point, uint64_t replicate, const rp_params *p,
+                        rp_error *err);
+int rp_output_write_block(void *ctx, const rp_trajectory *block, const rp_outcomes *outcomes, rp_error *err);
+int rp_output_end_run(void *ctx, int64_t index, const rp_run *run, rp_error *err);
 
-/* Write the tables of a finished run, close and move the file to its final
- * path. Frees o, whatever the result; on failure nothing is left behind. */
-int rp_output_commit(rp_output *o, const rp_run *run, rp_error *err);
+/* Finish, close and move the file to its final path. Frees o, whatever the
+ * result; on failure nothing is left behind. */
+int rp_output_commit(rp_output *o, rp_error *err);
 
 /* Abandon the file: close, delete the temporary file, free. NULL is fine. */
 void rp_output_discard(rp_output *o);
 
-/* Recompute the summary of a file from its per-pair table (the same numbers
- * `rapport run` printed). RP_EINVAL if the file has no per-pair table or is
- * not a rapport file; RP_EIO if it cannot be read. */
-int rp_output_read_summary(const char *path, rp_summary *sum, rp_error *err);
+/* Join files of runs of one sweep (parts of shards, ranks or batches) into
+ * one file at path, runs in plan order. Refuses files of different sweeps,
+ * a run present twice, and, when complete is set, a missing run; each
+ * refusal says which files and runs. prov describes the joined file. */
+int rp_output_merge(const char *const *inputs, int n_inputs, const char *path, bool force, bool complete,
+                    const rp_provenance *prov, rp_error *err);
+
+/* The runs a file holds (for --resume): done[r] = 1 for each run r in it,
+ * after checking that it belongs to the sweep plan_id of runs_total runs. */
+int rp_output_runs_in(const char *path, uint64_t plan_id, int64_t runs_total, uint8_t *done, rp_error *err);
+
+/* Recompute the summary of run `run` of a file from its per-pair table (the
+ * same numbers `rapport run` printed). RP_EINVAL if the file has no per-pair
+ * table or no such run; RP_EIO if it cannot be read. */
+int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, rp_error *err);
 
 /* The HDF5 library version, "1.10.8". */
 const char *rp_output_hdf5_version(char *buf, size_t size);

@@ -63,6 +63,11 @@ typedef enum {
 
 typedef enum { RP_ASSIGN_RANDOM = 0, RP_ASSIGN_SAME_GROUP, RP_ASSIGN_MIN_DISTANCE } rp_assignment_policy;
 
+/* Random streams of the points of a sweep (docs/SCENARIO.md, Sweeps):
+ * common, replicate r of every point draws the same random numbers (stream
+ * r); independent, every point has streams of its own. */
+typedef enum { RP_STREAMS_COMMON = 0, RP_STREAMS_INDEPENDENT } rp_sweep_streams;
+
 /* Compression of the datasets of an output file (see docs/FORMAT.md). */
 typedef enum { RP_COMPRESS_NONE = 0, RP_COMPRESS_LZ4, RP_COMPRESS_DEFLATE } rp_compression;
 
@@ -148,6 +153,13 @@ typedef struct {
         rp_compression compression;
         int level; /* deflate level */
     } output;
+    /* Runs of a sweep; read by the plan module. The sweep's axes (grid, zip,
+     * lhs, sobol) are not parameters of a run: the plan reads them from the
+     * scenario and applies one point's values as overrides. */
+    int64_t replicates; /* runs per sweep point, >= 1 */
+    struct {
+        rp_sweep_streams streams;
+    } sweep;
 } rp_params;
 
 #endif

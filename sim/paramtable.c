@@ -21,6 +21,7 @@
 _Static_assert(sizeof(rp_discussion_policy) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(rp_assignment_policy) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(rp_dim_kind) == sizeof(int), "enums are stored as int");
+_Static_assert(sizeof(rp_sweep_streams) == sizeof(int), "enums are stored as int");
 
 /* Words of the enums, in the order of their C values. */
 static const char *const discussion_policies[] = {"never", "intake", "delayed", "responsive", NULL};
@@ -30,6 +31,7 @@ static const char *const family_names[] = {"fixed", "beta", "gamma", "normal"}; 
 static const char *const booleans[] = {"false", "true", NULL};
 static const char *const compressions[] = {"none", "lz4", "deflate", NULL};
 static const char *const trajectory_variables[] = {"A", "T", "S", "D", "N", "rupture", "repaired", NULL};
+static const char *const sweep_streams[] = {"common", "independent", NULL};
 
 #define INF INFINITY
 #define P(f) offsetof(rp_params, f)
@@ -42,12 +44,17 @@ static const char *const trajectory_variables[] = {"A", "T", "S", "D", "N", "rup
 #define STRUCT(key, type, what) {key, type, 0, 0, NULL, 0, 0, 0, NULL, 0, "", "", what}
 #define MAX_WEEKS 1040.0 /* 20 years of weekly sessions */
 #define MAX_COUNT 1e12
+/* Below 2^32, so that a run's random stream (point + 1) x 2^32 + replicate
+ * of independent streams is unique (docs/SCENARIO.md, Sweeps). */
+#define MAX_REPLICATES 1e9
 
 static const rp_param scenario_table[] = {
     INT("seed", RP_PT_UINT64, seed, 0, 0, 18446744073709551615.0, RP_PF_REQUIRED, "", "",
         "master seed of every random draw; also --set seed=N"),
     INT("horizon", RP_PT_INT, horizon, 26, 1, MAX_WEEKS, 0, "horizon", "weeks", "weeks a pair is followed"),
     INT("course", RP_PT_INT, course, 16, 1, MAX_WEEKS, 0, "course", "sessions", "planned number of sessions"),
+    INT("replicates", RP_PT_INT64, replicates, 1, 1, MAX_REPLICATES, 0, "", "runs",
+        "runs of every sweep point, with random streams of replicates 0 to R - 1"),
     DBL("symptoms.max", symptoms.max, 27, 0, INF, RP_PF_MIN_OPEN, "S_max", "points", "top of the symptom scale"),
     DBL("symptoms.recovered", symptoms.recovered, 5, 0, INF, 0, "S_rec", "points",
         "remission threshold, below symptoms.max"),
@@ -133,6 +140,13 @@ static const rp_param scenario_table[] = {
     ENUM("output.compression", output.compression, RP_COMPRESS_NONE, compressions, "",
          "none (fastest, any reader), lz4 (HDF5 filter plugin 32004), deflate (portable, slow)"),
     INT("output.level", RP_PT_INT, output.level, 1, 1, 9, 0, "", "", "deflate level, with compression deflate"),
+    ENUM("sweep.streams", sweep.streams, RP_STREAMS_COMMON, sweep_streams, "",
+         "common: replicate r of every point sees the same random numbers; independent: each point its own"),
+    STRUCT("sweep.grid", RP_PT_SWEEP_GRID, "axes whose cartesian product gives the points (see Sweeps)"),
+    STRUCT("sweep.zip", RP_PT_SWEEP_ZIP, "groups of axes whose values move together (see Sweeps)"),
+    STRUCT("sweep.lhs", RP_PT_SWEEP_LHS, "a Latin hypercube over numeric ranges (see Sweeps)"),
+    STRUCT("sweep.sobol", RP_PT_SWEEP_SOBOL,
+           "a Sobol sequence over numeric ranges, optionally a Saltelli design (see Sweeps)"),
 };
 
 static const rp_param dimension_table[] = {
@@ -409,6 +423,18 @@ const char *rp_paramtable_expected(const rp_param *row, char *buf, size_t size)
         break;
     case RP_PT_LEVELS:
         snprintf(buf, size, "a sequence of level names, such as [english, spanish]");
+        break;
+    case RP_PT_SWEEP_GRID:
+        snprintf(buf, size, "a mapping KEY: [VALUE, ...] of dotted keys to lists of values");
+        break;
+    case RP_PT_SWEEP_ZIP:
+        snprintf(buf, size, "a sequence of mappings KEY: [VALUE, ...], the lists of one mapping equally long");
+        break;
+    case RP_PT_SWEEP_LHS:
+        snprintf(buf, size, "{samples: N, ranges: {KEY: [lo, hi], ...}}");
+        break;
+    case RP_PT_SWEEP_SOBOL:
+        snprintf(buf, size, "{samples: N, ranges: {KEY: [lo, hi], ...}, saltelli: false or true}");
         break;
     default:
         snprintf(buf, size, "a mapping of group names to groups");
@@ -800,9 +826,11 @@ bool rp_paramtable_parse(const rp_param *row, const char *text, bool quoted, voi
     char expect[192], ex[64], scratch[128];
     const char *detail = NULL;
     bool ok;
-    rp_paramtable_expected(row, expect, sizeof expect);
+    /* "expected ..." is formatted only on failure: a sweep resolves every
+     * value of every point, and the number formatting dominated that. */
     if (!quoted && !text[0]) {
-        snprintf(why, why_size, "expected %s, got nothing (an empty value)", expect);
+        snprintf(why, why_size, "expected %s, got nothing (an empty value)",
+                 rp_paramtable_expected(row, expect, sizeof expect));
         return false;
     }
     switch (row->type) {
@@ -833,6 +861,7 @@ bool rp_paramtable_parse(const rp_param *row, const char *text, bool quoted, voi
     }
     if (ok)
         return true;
+    rp_paramtable_expected(row, expect, sizeof expect);
     rp_yamltree_excerpt(text, ex, sizeof ex);
     bool numeric;
     if (quoted && !detail && (number_shape(text, &numeric) || nonfinite_spelling(text)))
@@ -921,7 +950,7 @@ const char *rp_paramtable_format_default(const rp_param *row, char *buf, size_t 
         snprintf(buf, size, "%s", row->def_name);
     else if (row->flags & RP_PF_COMPUTED)
         snprintf(buf, size, "computed");
-    else if (row->type == RP_PT_LEVELS)
+    else if (row->type == RP_PT_LEVELS || row->type >= RP_PT_SWEEP_GRID)
         snprintf(buf, size, "none");
     else if (row->type > RP_PT_DIST)
         snprintf(buf, size, "reference population");

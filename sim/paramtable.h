@@ -38,6 +38,11 @@ typedef enum {
     RP_PT_LEVELS,          /* a dimension's levels: a sequence of names */
     RP_PT_PATIENT_GROUPS,  /* patients.groups: a mapping name -> group */
     RP_PT_PROVIDER_GROUPS, /* providers.groups */
+    /* sweep designs, read by the plan module (docs/SCENARIO.md, Sweeps) */
+    RP_PT_SWEEP_GRID,  /* sweep.grid: a mapping KEY: [values] */
+    RP_PT_SWEEP_ZIP,   /* sweep.zip: a sequence of such mappings */
+    RP_PT_SWEEP_LHS,   /* sweep.lhs: {samples, ranges} */
+    RP_PT_SWEEP_SOBOL, /* sweep.sobol: {samples, ranges, saltelli} */
 } rp_ptype;
 
 enum {

@@ -34,7 +34,8 @@ typedef enum {
     RP_PURPOSE_ASSIGN_CHOICE = 12,
     RP_PURPOSE_WEEK_A = 13, /* discussion, stressors, rupture, repair */
     RP_PURPOSE_WEEK_B = 14, /* responsive discussion, dropout, two noise uniforms */
-    RP_PURPOSE_OUTPUT_SAMPLE = 15 /* which pairs' trajectories an output file keeps */
+    RP_PURPOSE_OUTPUT_SAMPLE = 15, /* which pairs' trajectories an output file keeps */
+    RP_PURPOSE_PLAN_LHS = 16 /* a sweep's Latin hypercube (stream 0; agent: dimension; sub 0: permutation, 1: offsets) */
 } rp_purpose;
 
 typedef struct {

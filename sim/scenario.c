@@ -53,9 +53,20 @@ static bool from_defaults(const rp_scenario *sc, const rp_ynode *n)
 static const char *join_path(char *buf, const char *base, const char *key)
 {
     /* Names are bounded (RP_NAME_MAX) and paths have at most 4 parts, so this
-     * never truncates; if it ever did, the path would only read shorter. */
-    if (snprintf(buf, PATH_SIZE, "%s%s%s", base, base[0] ? "." : "", key) >= PATH_SIZE)
-        buf[PATH_SIZE - 1] = '\0';
+     * never truncates; if it ever did, the path would only read shorter.
+     * Copies rather than snprintf: resolution builds a path per value, and a
+     * sweep resolves every point. */
+    size_t lb = strlen(base), lk = strlen(key), used = 0;
+    if (lb > PATH_SIZE - 1)
+        lb = PATH_SIZE - 1;
+    memmove(buf, base, lb);
+    used = lb;
+    if (lb && used < PATH_SIZE - 1)
+        buf[used++] = '.';
+    if (lk > PATH_SIZE - 1 - used)
+        lk = PATH_SIZE - 1 - used;
+    memcpy(buf + used, key, lk);
+    buf[used + lk] = '\0';
     return buf;
 }
 
@@ -80,12 +91,12 @@ static rp_ynode *child_named(const rp_ynode *coll, const char *name, long *index
     return NULL;
 }
 
-/* The node at a dotted path in the effective tree, or NULL. */
-static rp_ynode *node_at(const rp_scenario *sc, const char *dotted_name)
+/* The node at a dotted path in the tree at root, or NULL. */
+static rp_ynode *node_at(const rp_ynode *root, const char *dotted_name)
 {
     char comp[PATH_SIZE];
     long index;
-    rp_ynode *n = sc->root;
+    rp_ynode *n = (rp_ynode *)root; /* a tree's nodes are not const to their tree */
     for (const char *p = dotted_name; n; p++) {
         size_t len = strcspn(p, ".");
         if (len >= sizeof comp)
@@ -119,9 +130,14 @@ static void path_of(const rp_ynode *n, char *buf)
 /* ---- errors ---- */
 
 typedef struct {
-    rp_scenario *sc;
+    const rp_scenario *sc;
+    const rp_ynode *root; /* the tree resolved: sc's own, or a copy with overrides */
     rp_params *p;
     rp_error *err;
+    /* rp_scenario_resolve_with: the overrides and the node of each value */
+    const rp_override *ov;
+    const rp_ynode *const *ov_nodes;
+    size_t n_ov;
 } resolver;
 
 /* The first node under n (n included) that the user wrote, or NULL. */
@@ -135,6 +151,17 @@ static const rp_ynode *first_written(const rp_scenario *sc, const rp_ynode *n)
             return w;
     }
     return NULL;
+}
+
+/* The context of the override whose value holds n ("sweep.grid"), else "":
+ * an error in a sweep's value names the axis the value came from. */
+static const char *override_context(const resolver *r, const rp_ynode *n)
+{
+    for (; n && r->n_ov; n = n->parent)
+        for (size_t i = 0; i < r->n_ov; i++)
+            if (r->ov_nodes[i] == n)
+                return r->ov[i].context ? r->ov[i].context : "";
+    return "";
 }
 
 /* Raise "WHERE: error: PATH: MESSAGE" for node at. A node from the defaults
@@ -160,8 +187,9 @@ __attribute__((format(printf, 4, 5))) static int fail(const resolver *r, const r
         if (loc->parent)
             loc = loc->parent;
     }
-    return rp_error_raise(r->err, RP_EINVAL, "%s: error: %s%s%s%s", loc->where, path, path[0] ? ": " : "", msg,
-                          note);
+    const char *ctx = override_context(r, loc);
+    return rp_error_raise(r->err, RP_EINVAL, "%s: error: %s%s%s%s%s%s", loc->where, ctx, ctx[0] && path[0] ? "." : "",
+                          path, ctx[0] || path[0] ? ": " : "", msg, note);
 }
 
 /* "unknown key 'x'; did you mean 'y'?" for a near miss, else the list of
@@ -503,7 +531,11 @@ static const char *split_row(const rp_param *row, char *section)
     return dot ? dot + 1 : row->name;
 }
 
-/* The keys allowed in a section ("" for the top level), from the table. */
+/* The keys allowed in a section ("" for the top level), from the table.
+ * Rows of a section are contiguous (scenario_unit checks it), so a section's
+ * keys end at the first row of another section after them, and a repeated
+ * section name at the top level can only repeat the last name. Section keys
+ * point into the rows; top-level section names are copied into store. */
 static size_t section_keys(const rp_param *t, size_t n, const char *section, const char **names,
                            char (*store)[RP_NAME_MAX])
 {
@@ -511,15 +543,18 @@ static size_t section_keys(const rp_param *t, size_t n, const char *section, con
     for (size_t i = 0; i < n && m < MAX_NAMES; i++) {
         char sec[RP_NAME_MAX];
         const char *key = split_row(&t[i], sec);
-        const char *name = section[0] ? (strcmp(sec, section) == 0 ? key : NULL) : (sec[0] ? sec : key);
-        bool seen = false;
-        for (size_t j = 0; j < m && name && !seen; j++)
-            seen = strcmp(names[j], name) == 0;
-        if (name && !seen) {
-            snprintf(store[m], RP_NAME_MAX, "%s", name);
-            names[m] = store[m];
-            m++;
+        if (section[0] && strcmp(sec, section) != 0) {
+            if (m)
+                break;
+            continue;
         }
+        if (!section[0] && sec[0]) {
+            if (m && strcmp(names[m - 1], sec) == 0)
+                continue;
+            memcpy(store[m], sec, sizeof sec);
+            key = store[m];
+        }
+        names[m++] = key;
     }
     return m;
 }
@@ -527,13 +562,18 @@ static size_t section_keys(const rp_param *t, size_t n, const char *section, con
 static int resolve_row(const resolver *r, const rp_param *row, const rp_ynode *container, const char *key)
 {
     const rp_ynode *node = container ? rp_yamltree_get(container, key) : NULL;
-    const rp_ynode *missing_at = container ? container : r->sc->root;
+    const rp_ynode *missing_at = container ? container : r->root;
     switch (row->type) {
     case RP_PT_DIMENSIONS:
         return resolve_dimensions(r, node, missing_at, row->name);
     case RP_PT_PATIENT_GROUPS:
     case RP_PT_PROVIDER_GROUPS:
         return resolve_groups(r, node, missing_at, row->name, row->type == RP_PT_PROVIDER_GROUPS);
+    case RP_PT_SWEEP_GRID:
+    case RP_PT_SWEEP_ZIP:
+    case RP_PT_SWEEP_LHS:
+    case RP_PT_SWEEP_SOBOL:
+        return RP_OK; /* not parameters of a run: the plan module reads and checks them (rp_plan_create) */
     default:
         return resolve_scalar(r, row, node, missing_at, row->name, (char *)r->p + row->offset);
     }
@@ -546,10 +586,10 @@ static int resolve_section(const resolver *r, const rp_param *t, size_t n, size_
     char section[RP_NAME_MAX], sec[RP_NAME_MAX], got[96], list[512], store[MAX_NAMES][RP_NAME_MAX];
     const char *names[MAX_NAMES];
     split_row(&t[i], section);
-    const rp_ynode *container = r->sc->root;
+    const rp_ynode *container = r->root;
     if (section[0]) {
-        container = rp_yamltree_get(r->sc->root, section);
-        size_t m = section_keys(t, n, section, names, store);
+        container = rp_yamltree_get(r->root, section);
+        size_t m = section_keys(t + i, n - i, section, names, store);
         if (container && container->kind != RP_YNODE_MAPPING)
             return fail(r, container, section, "expected a mapping of %s, got %s",
                         rp_paramtable_join(names, m, list, sizeof list),
@@ -573,12 +613,12 @@ static int resolve_section(const resolver *r, const rp_param *t, size_t n, size_
 
 /* Of two parameters, the node the user wrote (a over b), for errors that
  * involve both; NULL when neither is written. */
-static const rp_ynode *written(const rp_scenario *sc, const char *a, const char *b)
+static const rp_ynode *written(const resolver *r, const char *a, const char *b)
 {
-    const rp_ynode *na = node_at(sc, a), *nb = b ? node_at(sc, b) : NULL;
-    if (na && !from_defaults(sc, na))
+    const rp_ynode *na = node_at(r->root, a), *nb = b ? node_at(r->root, b) : NULL;
+    if (na && !from_defaults(r->sc, na))
         return na;
-    if (nb && !from_defaults(sc, nb))
+    if (nb && !from_defaults(r->sc, nb))
         return nb;
     return na ? na : nb;
 }
@@ -586,7 +626,7 @@ static const rp_ynode *written(const rp_scenario *sc, const char *a, const char 
 static int resolve_match_on(const resolver *r)
 {
     rp_params *p = r->p;
-    const rp_ynode *given = node_at(r->sc, "assignment.match_on");
+    const rp_ynode *given = node_at(r->root, "assignment.match_on");
     const char *names[RP_MAX_DIMS];
     size_t m = 0;
     for (int k = 0; k < p->culture.n_dims; k++)
@@ -602,8 +642,8 @@ static int resolve_match_on(const resolver *r)
     if (given && !ok)
         return fail_unknown(r, given, "assignment.match_on", "undeclared dimension", "", names, m);
     if (!ok && p->assignment.policy == RP_ASSIGN_SAME_GROUP) {
-        const rp_ynode *at = written(r->sc, "assignment.policy", NULL);
-        return fail(r, at ? at : r->sc->root, "assignment.match_on",
+        const rp_ynode *at = written(r, "assignment.policy", NULL);
+        return fail(r, at ? at : r->root, "assignment.match_on",
                     "missing, and the default '%s' is not a categorical dimension; expected one of %s for policy "
                     "same_group", p->assignment.match_on, m ? list : "(none declared)");
     }
@@ -617,23 +657,22 @@ static int resolve_match_on(const resolver *r)
 static int resolve_across(const resolver *r)
 {
     rp_params *p = r->p;
-    const rp_scenario *sc = r->sc;
-    const rp_ynode *at;
-    if (!node_at(sc, "providers.count")) /* bounds keep this exact and free of overflow */
+    const rp_ynode *root = r->root, *at;
+    if (!node_at(root, "providers.count")) /* bounds keep this exact and free of overflow */
         p->providers.count = (p->patients.count + p->providers.caseload - 1) / p->providers.caseload;
     if (p->symptoms.recovered >= p->symptoms.max) {
-        at = written(sc, "symptoms.recovered", "symptoms.max");
-        return fail(r, at ? at : sc->root, "symptoms", "recovered (%.17g) is not below max (%.17g); expected "
+        at = written(r, "symptoms.recovered", "symptoms.max");
+        return fail(r, at ? at : root, "symptoms", "recovered (%.17g) is not below max (%.17g); expected "
                     "symptoms.recovered < symptoms.max", p->symptoms.recovered, p->symptoms.max);
     }
     if (p->report.ambivalence_week > p->horizon) {
-        at = written(sc, "report.ambivalence_week", "horizon");
-        return fail(r, at ? at : sc->root, "report.ambivalence_week", "week %d is after the horizon (%d); expected "
+        at = written(r, "report.ambivalence_week", "horizon");
+        return fail(r, at ? at : root, "report.ambivalence_week", "week %d is after the horizon (%d); expected "
                     "a week in [0, horizon]", p->report.ambivalence_week, p->horizon);
     }
     if (p->providers.count * p->providers.caseload < p->patients.count) {
-        at = written(sc, "providers.count", "providers.caseload");
-        return fail(r, at ? at : sc->root, "providers",
+        at = written(r, "providers.count", "providers.caseload");
+        return fail(r, at ? at : root, "providers",
                     "total caseload %" PRId64 " x %" PRId64 " = %" PRId64 " is below patients.count %" PRId64
                     "; expected providers.count x providers.caseload >= patients.count",
                     p->providers.count, p->providers.caseload, p->providers.count * p->providers.caseload,
@@ -642,22 +681,29 @@ static int resolve_across(const resolver *r)
     return resolve_match_on(r);
 }
 
-int rp_scenario_resolve(rp_scenario *sc, rp_error *err)
+/* Resolve r->root into r->p. */
+static int resolve_tree(const resolver *r)
 {
     size_t n;
     const rp_param *t = rp_paramtable_scenario(&n);
     const char *names[MAX_NAMES];
     char store[MAX_NAMES][RP_NAME_MAX];
-    resolver r = {sc, &sc->params, err};
-    sc->resolved = false;
     /* zeroed, padding and unused entries included: two resolutions of the
      * same scenario compare equal with memcmp */
-    memset(&sc->params, 0, sizeof sc->params);
-    int st = check_keys(&r, sc->root, "", names, section_keys(t, n, "", names, store));
+    memset(r->p, 0, sizeof *r->p);
+    int st = check_keys(r, r->root, "", names, section_keys(t, n, "", names, store));
     for (size_t i = 0; i < n && !st;)
-        st = resolve_section(&r, t, n, i, &i);
+        st = resolve_section(r, t, n, i, &i);
     if (!st)
-        st = resolve_across(&r);
+        st = resolve_across(r);
+    return st;
+}
+
+int rp_scenario_resolve(rp_scenario *sc, rp_error *err)
+{
+    resolver r = {sc, sc->root, &sc->params, err, NULL, NULL, 0};
+    sc->resolved = false;
+    int st = resolve_tree(&r);
     sc->resolved = st == RP_OK;
     return st;
 }
@@ -956,10 +1002,342 @@ const char *rp_scenario_where(const rp_scenario *sc, const char *name)
 {
     size_t n;
     const rp_param *t = rp_paramtable_scenario(&n);
-    const rp_ynode *node = node_at(sc, name);
+    const rp_ynode *node = node_at(sc->root, name);
     if (node)
         return from_defaults(sc, node) ? sc->default_where : node->where;
     return rp_paramtable_find(t, n, name) ? sc->default_where : NULL;
+}
+
+/* ---- resolving with overrides (the points of a sweep) ---- */
+
+/* Split key at dots into comp (pointing into text[PATH_SIZE]); the number of
+ * components, or 0 if the key is too long, has too many components or an
+ * empty one. */
+static int split_dotted(const char *key, char *text, const char **comp)
+{
+    size_t len = strlen(key);
+    int n = 0;
+    if (len >= PATH_SIZE)
+        return 0;
+    memcpy(text, key, len + 1);
+    for (char *p = text;; p++) {
+        char *dot = strchr(p, '.');
+        if (n == MAX_COMPONENTS || (dot ? dot == p : !*p))
+            return 0;
+        comp[n++] = p;
+        if (!dot)
+            return n;
+        *dot = '\0';
+        p = dot;
+    }
+}
+
+/* "WHAT 'KEY'WHERE; did you mean 'X'?" ("unknown parameter 'trust.rat'",
+ * "no group 'latnix' in patients.groups"), else the hint or the candidates. */
+static bool unknown_key(const char *what, const char *key, const char *where, const char *const *names, size_t n,
+                        const char *hint, char *why, size_t why_size)
+{
+    char ex[64], list[512];
+    const char *s = rp_paramtable_suggest(key, names, n);
+    rp_yamltree_excerpt(key, ex, sizeof ex);
+    if (s)
+        snprintf(why, why_size, "%s '%s'%s; did you mean '%s'?", what, ex, where, s);
+    else if (hint)
+        snprintf(why, why_size, "%s '%s'%s; expected %s", what, ex, where, hint);
+    else
+        snprintf(why, why_size, "%s '%s'%s; expected one of %s", what, ex, where,
+                 n ? rp_paramtable_join(names, n, list, sizeof list) : "(none declared)");
+    return false;
+}
+
+/* A key of one or two names: a row of the table or a section. */
+static bool top_key(const char *key, int nc, const rp_param **row, char *why, size_t why_size)
+{
+    size_t n;
+    const rp_param *t = rp_paramtable_scenario(&n);
+    const char *names[2 * MAX_NAMES];
+    char store[MAX_NAMES][RP_NAME_MAX];
+    *row = rp_paramtable_find(t, n, key);
+    if (*row)
+        return true;
+    size_t m = section_keys(t, n, "", names, store); /* sections and top-level keys */
+    for (size_t i = 0; i < m; i++)
+        if (nc == 1 && strcmp(names[i], key) == 0)
+            return true; /* a whole section, merged key by key */
+    for (size_t i = 0; i < n && m < sizeof names / sizeof names[0]; i++)
+        if (strchr(t[i].name, '.'))
+            names[m++] = t[i].name;
+    return unknown_key("unknown parameter", key, "", names, m,
+                       "a dotted key of the scenario reference, such as trust.rate", why, why_size);
+}
+
+/* comp[3] of a key under an item of a collection row: a group's key or
+ * dimension, or a dimension's key. */
+static bool item_key(const rp_params *p, const rp_param *coll, const char *const *comp, const rp_param **row,
+                     char *why, size_t why_size)
+{
+    size_t n;
+    const char *names[MAX_NAMES];
+    char where[PATH_SIZE + 8];
+    snprintf(where, sizeof where, " of %s.%s.%s", comp[0], comp[1], comp[2]);
+    if (coll->type == RP_PT_DIMENSIONS) {
+        const rp_param *t = rp_paramtable_dimension(&n);
+        if ((*row = rp_paramtable_find(t, n, comp[3])))
+            return true;
+        for (size_t i = 0; i < n; i++)
+            names[i] = t[i].name;
+        return unknown_key("unknown key", comp[3], where, names, n, NULL, why, why_size);
+    }
+    unsigned who = coll->type == RP_PT_PROVIDER_GROUPS ? RP_PF_PROVIDER : RP_PF_PATIENT;
+    const rp_param *t = rp_paramtable_group(&n);
+    const rp_param *r = rp_paramtable_find(t, n, comp[3]);
+    int k = find_dim(p, comp[3]);
+    if (r && (r->flags & who)) {
+        *row = r;
+        return true;
+    }
+    if (k >= 0) {
+        *row = p->culture.dims[k].kind == RP_DIM_CONTINUOUS ? rp_paramtable_trait() : NULL;
+        return true;
+    }
+    return unknown_key("unknown key", comp[3], where, names, group_key_names(p, who, names), NULL, why, why_size);
+}
+
+bool rp_scenario_key(const rp_scenario *sc, const char *key, const rp_param **row, char *why, size_t why_size)
+{
+    size_t n;
+    const rp_param *t = rp_paramtable_scenario(&n);
+    const rp_params *p = &sc->params;
+    const char *comp[MAX_COMPONENTS], *names[MAX_NAMES];
+    char text[PATH_SIZE], head[PATH_SIZE], ex[64];
+    int nc = split_dotted(key, text, comp);
+    *row = NULL;
+    if (!nc) {
+        snprintf(why, why_size, "'%s' is not a dotted key (an empty or too many names); expected a key such as "
+                 "trust.rate", rp_yamltree_excerpt(key, ex, sizeof ex));
+        return false;
+    }
+    if (nc <= 2)
+        return top_key(key, nc, row, why, why_size);
+    snprintf(head, sizeof head, "%s.%s", comp[0], comp[1]);
+    const rp_param *coll = rp_paramtable_find(t, n, head);
+    if (!coll)
+        return top_key(head, 2, row, why, why_size); /* not a row: says so about head */
+    if (coll->type != RP_PT_DIMENSIONS && coll->type != RP_PT_PATIENT_GROUPS && coll->type != RP_PT_PROVIDER_GROUPS) {
+        snprintf(why, why_size, "'%s' is a single value and has no key '%s'; expected %s alone", head, comp[2], head);
+        return false;
+    }
+    bool dims = coll->type == RP_PT_DIMENSIONS, prov = coll->type == RP_PT_PROVIDER_GROUPS;
+    int count = dims ? p->culture.n_dims : prov ? p->providers.n_groups : p->patients.n_groups;
+    bool found = false;
+    for (int i = 0; i < count; i++) {
+        names[i] = dims ? p->culture.dims[i].name : prov ? p->providers.groups[i].name : p->patients.groups[i].name;
+        found = found || strcmp(names[i], comp[2]) == 0;
+    }
+    if (!found) {
+        char where[PATH_SIZE + 8];
+        snprintf(where, sizeof where, " in %s", head);
+        return unknown_key(dims ? "no dimension" : "no group", comp[2], where, names, (size_t)count, NULL, why,
+                           why_size);
+    }
+    if (nc == 3)
+        return true; /* a whole group or dimension */
+    if (nc > 4) {
+        snprintf(why, why_size, "'%s' goes deeper than %s.%s.%s.KEY; expected at most four names (a group's level "
+                 "mapping is given whole)", rp_yamltree_excerpt(key, ex, sizeof ex), comp[0], comp[1], comp[2]);
+        return false;
+    }
+    return item_key(p, coll, comp, row, why, why_size);
+}
+
+const rp_ynode *rp_scenario_node(const rp_scenario *sc, const char *name)
+{
+    return node_at(sc->root, name);
+}
+
+/* The nodes one rp_scenario_resolve_with adds, so that sc's tree stays as it
+ * is: copies of the collections on the way to each override, new keys and
+ * text values. A copy made under a copied collection has that copy as its
+ * parent, while the nodes of sc's tree keep theirs: so a child is already a
+ * copy of this call exactly when its parent is the collection being walked.
+ * Each mapping copy has room for `extra` more keys, enough for every key the
+ * overrides could add to it. All freed together after the call. */
+typedef struct {
+    rp_ynode **nodes;
+    size_t n, cap;
+    size_t extra;
+} shadow;
+
+static void shadow_free(shadow *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->nodes[i]);
+    free(s->nodes);
+}
+
+/* A copy of orig (NULL: a new node of kind) with room for slots children
+ * and text_size bytes of text, or NULL if out of memory. */
+static rp_ynode *shadow_node(shadow *s, const rp_ynode *orig, rp_ynode_kind kind, size_t slots, size_t text_size)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 16;
+        rp_ynode **nodes = realloc(s->nodes, cap * sizeof *nodes);
+        if (!nodes)
+            return NULL;
+        s->nodes = nodes;
+        s->cap = cap;
+    }
+    rp_ynode *c = malloc(sizeof *c + 2 * slots * sizeof(rp_ynode *) + text_size);
+    if (!c)
+        return NULL;
+    *c = orig ? *orig : (rp_ynode){.kind = kind};
+    c->keys = (rp_ynode **)(c + 1);
+    c->values = c->keys + slots;
+    c->cap = slots;
+    if (orig && orig->kind == RP_YNODE_MAPPING)
+        memcpy(c->keys, orig->keys, orig->n * sizeof *c->keys);
+    if (orig && orig->kind != RP_YNODE_SCALAR)
+        memcpy(c->values, orig->values, orig->n * sizeof *c->values);
+    if (text_size)
+        c->text = (char *)(c->values + slots);
+    s->nodes[s->n++] = c;
+    return c;
+}
+
+/* map[key] = value in a copied mapping; a new key gets key_node, or a new
+ * node located at where. */
+static int shadow_set(shadow *s, rp_ynode *map, const char *key, rp_ynode *key_node, rp_ynode *value,
+                      const char *where)
+{
+    long i = rp_yamltree_find(map, key);
+    if (i >= 0) {
+        map->values[i] = value;
+        return RP_OK;
+    }
+    if (map->n == map->cap) /* never: extra bounds the keys the overrides add */
+        return RP_ENOMEM;
+    if (!key_node) {
+        size_t len = strlen(key);
+        if (!(key_node = shadow_node(s, NULL, RP_YNODE_SCALAR, 0, len + 1)))
+            return RP_ENOMEM;
+        memcpy(key_node->text, key, len + 1);
+        key_node->file = key_node->where = where;
+        key_node->parent = map;
+    }
+    map->keys[map->n] = key_node;
+    map->values[map->n++] = value;
+    return RP_OK;
+}
+
+/* The child of cur called name, copied for this call; a missing section is
+ * created (rp_scenario_key allowed the key). */
+static int shadow_child(shadow *s, rp_ynode *cur, const char *name, const rp_override *o, rp_ynode **out,
+                        rp_error *err)
+{
+    long index;
+    rp_ynode *next = child_named(cur, name, &index);
+    if (!next && cur->kind == RP_YNODE_MAPPING) {
+        if (!(next = shadow_node(s, NULL, RP_YNODE_MAPPING, s->extra, 0)))
+            return RP_ENOMEM;
+        next->file = next->where = o->where;
+        next->parent = cur;
+        if (shadow_set(s, cur, name, NULL, next, o->where))
+            return RP_ENOMEM;
+    } else if (!next || next->kind == RP_YNODE_SCALAR) {
+        /* only after an earlier override replaced what the key goes through */
+        RP_FAIL(err, RP_EINVAL, "%s: error: %s%s%s: no '%s' to put a value under (an earlier override replaced it)",
+                o->where, o->context ? o->context : "", o->context ? "." : "", o->key, name);
+    } else if (next->parent != cur) {
+        rp_ynode *copy = shadow_node(s, next, next->kind, next->n + s->extra, 0);
+        if (!copy)
+            return RP_ENOMEM;
+        copy->parent = cur;
+        cur->values[index] = copy;
+        next = copy;
+    }
+    *out = next;
+    return RP_OK;
+}
+
+/* Put value at o->key in the copy at root, as --set puts a value (put_value). */
+static int shadow_apply(shadow *s, rp_ynode *root, const rp_override *o, rp_ynode *value, rp_error *err)
+{
+    char text[PATH_SIZE];
+    const char *comp[MAX_COMPONENTS];
+    int n = split_dotted(o->key, text, comp), st = RP_OK;
+    rp_ynode *cur = root;
+    for (int i = 0; i + 1 < n && !st; i++)
+        st = shadow_child(s, cur, comp[i], o, &cur, err);
+    if (st)
+        return st;
+    long index;
+    rp_ynode *old = child_named(cur, comp[n - 1], &index);
+    if (cur->kind == RP_YNODE_SEQUENCE) { /* a dimension, replaced whole in its place */
+        if (!old)
+            RP_FAIL(err, RP_EINVAL, "%s: error: %s%s%s: no dimension '%s' (an earlier override replaced them)",
+                    o->where, o->context ? o->context : "", o->context ? "." : "", o->key, comp[n - 1]);
+        cur->values[index] = value;
+        return RP_OK;
+    }
+    if (n == 1 && old && old->kind == RP_YNODE_MAPPING && value->kind == RP_YNODE_MAPPING) {
+        if (old->parent != cur && (st = shadow_child(s, cur, comp[0], o, &old, err)))
+            return st;
+        for (size_t i = 0; i < value->n && !st; i++) /* a section merges key by key */
+            st = shadow_set(s, old, value->keys[i]->text, value->keys[i], value->values[i], o->where);
+        return st;
+    }
+    return shadow_set(s, cur, comp[n - 1], NULL, value, o->where);
+}
+
+/* Check the keys of the overrides, and count the keys they could add to one
+ * mapping (s->extra). */
+static int check_overrides(const rp_scenario *sc, size_t n, const rp_override *ov, shadow *s, rp_error *err)
+{
+    char why[RP_ERROR_MAX / 2];
+    const rp_param *row;
+    for (size_t i = 0; i < n; i++) {
+        const char *ctx = ov[i].context ? ov[i].context : "";
+        if (!rp_scenario_key(sc, ov[i].key, &row, why, sizeof why))
+            RP_FAIL(err, RP_EINVAL, "%s: error: %s%s%s", ov[i].where ? ov[i].where : sc->default_where, ctx,
+                    ctx[0] ? ": " : "", why);
+        s->extra += 1 + (ov[i].value && ov[i].value->kind == RP_YNODE_MAPPING ? ov[i].value->n : 0);
+    }
+    return RP_OK;
+}
+
+int rp_scenario_resolve_with(const rp_scenario *sc, size_t n, const rp_override *ov, rp_params *out,
+                             rp_error *err)
+{
+    shadow s = {NULL, 0, 0, 0};
+    if (!sc->resolved)
+        RP_FAIL(err, RP_EINVAL, "%s: error: overrides of a scenario that is not resolved; expected "
+                "rp_scenario_resolve first", sc->path);
+    int st = check_overrides(sc, n, ov, &s, err);
+    if (st)
+        return st;
+    const rp_ynode **nodes = calloc(n ? n : 1, sizeof *nodes);
+    rp_ynode *root = shadow_node(&s, sc->root, RP_YNODE_MAPPING, sc->root->n + s.extra, 0);
+    if (!nodes || !root)
+        st = RP_ENOMEM;
+    for (size_t i = 0; i < n && !st; i++) {
+        /* The overrides' nodes are only pointed at, never changed. */
+        rp_ynode *v = (rp_ynode *)ov[i].value;
+        if (!v && (v = shadow_node(&s, NULL, RP_YNODE_SCALAR, 0, 0))) {
+            v->text = (char *)(ov[i].text ? ov[i].text : "");
+            v->file = v->where = ov[i].where ? ov[i].where : sc->default_where;
+        }
+        nodes[i] = v;
+        st = v ? shadow_apply(&s, root, &ov[i], v, err) : RP_ENOMEM;
+    }
+    if (st == RP_ENOMEM)
+        rp_error_raise(err, st, "%s: error: out of memory", sc->path);
+    if (!st) {
+        resolver r = {sc, root, out, err, ov, nodes, n};
+        st = resolve_tree(&r);
+    }
+    free(nodes);
+    shadow_free(&s);
+    return st;
 }
 
 /* ---- show ---- */
@@ -1043,6 +1421,89 @@ static void write_groups(FILE *out, const rp_params *p, bool providers)
     }
 }
 
+/* A sweep's axes are written back as the YAML they were, in block style:
+ * a plain scalar stays plain (so a number stays a number: quotes would make
+ * it a string) and a quoted one is written double-quoted. A list of plain
+ * scalars that need no quotes inside [ ] is written [a, b, c]. What this
+ * writes reads back to the same tree, so `show` of `show` is the same. */
+static void write_scalar(FILE *out, const rp_ynode *s)
+{
+    if (!s->quoted) {
+        fputs(s->text, out);
+        return;
+    }
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s->text; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", out);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\x%02x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+static bool flow_list(const rp_ynode *n)
+{
+    for (size_t i = 0; i < n->n; i++) {
+        const rp_ynode *v = n->values[i];
+        if (v->kind != RP_YNODE_SCALAR || (!v->quoted && (!v->text[0] || strpbrk(v->text, ",[]{}#:\"'\t"))))
+            return false;
+    }
+    return true;
+}
+
+static void write_items(FILE *out, const rp_ynode *n, int indent, bool first_inline);
+
+/* n as the value after "KEY:" or "-", its items indented by indent. */
+static void write_node(FILE *out, const rp_ynode *n, int indent)
+{
+    if (n->kind == RP_YNODE_SCALAR) {
+        if (n->quoted || n->text[0]) {
+            fputc(' ', out);
+            write_scalar(out, n);
+        }
+        fputc('\n', out);
+    } else if (n->n == 0) {
+        fputs(n->kind == RP_YNODE_MAPPING ? " {}\n" : " []\n", out);
+    } else if (n->kind == RP_YNODE_SEQUENCE && flow_list(n)) {
+        fputs(" [", out);
+        for (size_t i = 0; i < n->n; i++) {
+            fputs(i ? ", " : "", out);
+            write_scalar(out, n->values[i]);
+        }
+        fputs("]\n", out);
+    } else {
+        fputc('\n', out);
+        write_items(out, n, indent, false);
+    }
+}
+
+/* The items of a collection; first_inline: the first goes on the current
+ * line (a mapping that is an item of a sequence, after "- "). */
+static void write_items(FILE *out, const rp_ynode *n, int indent, bool first_inline)
+{
+    for (size_t i = 0; i < n->n; i++) {
+        const rp_ynode *v = n->values[i];
+        if (i || !first_inline)
+            fprintf(out, "%*s", indent, "");
+        if (n->kind == RP_YNODE_MAPPING) {
+            write_scalar(out, n->keys[i]);
+            fputc(':', out);
+            write_node(out, v, indent + 2);
+        } else if (v->kind == RP_YNODE_MAPPING && v->n) {
+            fputs("- ", out);
+            write_items(out, v, indent + 2, true);
+        } else {
+            fputc('-', out);
+            write_node(out, v, indent + 2);
+        }
+    }
+}
+
 int rp_scenario_write_yaml(const rp_scenario *sc, FILE *out)
 {
     size_t n;
@@ -1066,6 +1527,12 @@ int rp_scenario_write_yaml(const rp_scenario *sc, FILE *out)
         } else if (t[i].type == RP_PT_PATIENT_GROUPS || t[i].type == RP_PT_PROVIDER_GROUPS) {
             fprintf(out, "%s%s:\n", indent, key);
             write_groups(out, p, t[i].type == RP_PT_PROVIDER_GROUPS);
+        } else if (t[i].type >= RP_PT_SWEEP_GRID) {
+            const rp_ynode *node = node_at(sc->root, t[i].name);
+            if (node) {
+                fprintf(out, "%s%s:", indent, key);
+                write_node(out, node, (int)strlen(indent) + 2);
+            }
         } else if (t[i].type == RP_PT_NAME && !((const char *)p + t[i].offset)[0]) {
             fprintf(out, "%s# %s: none (policy is not same_group and no categorical dimension '%s')\n", indent, key,
                     t[i].def_name);

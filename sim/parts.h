@@ -1,0 +1,42 @@
+/* parts.h - a sweep's output as part files: runs written in batches into a
+ * directory beside the final file (OUT.h5.parts/), each batch a complete
+ * rapport file that appears only when closed; --resume reads which runs the
+ * batches hold; the end joins them into OUT.h5 in run order and removes the
+ * directory. A kill at any moment loses at most the batch being written.
+ */
+#ifndef RP_PARTS_H
+#define RP_PARTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "output.h"
+#include "params.h"
+#include "status.h"
+#include "sweep.h"
+
+typedef struct rp_parts rp_parts;
+
+/* Batches for worker `worker` into dir (created if missing), for a sweep of
+ * runs like p over at most max_horizon weeks. A batch is closed after
+ * about `seconds` of work (or 4096 runs), so a kill redoes little. */
+int rp_parts_open(const char *dir, int64_t worker, const rp_params *p, int max_horizon, const rp_provenance *prov,
+                  double seconds, rp_parts **out, rp_error *err);
+
+/* The rp_run_sink that writes runs into the batches. */
+rp_run_sink rp_parts_sink(rp_parts *parts, unsigned variables);
+
+/* Close the batch being written (keep it) and free. */
+int rp_parts_close(rp_parts *parts, rp_error *err);
+
+/* Mark in done[] the runs held by the complete batch files in dir (none if
+ * dir does not exist). Files of another sweep are an error. */
+int rp_parts_done(const char *dir, uint64_t plan_id, int64_t runs_total, uint8_t *done, rp_error *err);
+
+/* Join the batch files in dir whose worker is in [first_worker,
+ * last_worker] (all: 0, INT64_MAX) into path; with complete, every run of
+ * the sweep must be there. Removes the joined batches and, when empty, dir. */
+int rp_parts_join(const char *dir, int64_t first_worker, int64_t last_worker, const char *path, bool force,
+                  bool complete, const rp_provenance *prov, rp_error *err);
+
+#endif
