@@ -31,6 +31,7 @@ case "$command" in
   bench)
     build
     bash bench/engine.sh "$BUILD"
+    bash bench/sweep.sh "$BUILD"
     exec bash bench/output.sh "$BUILD"
     ;;
   *)

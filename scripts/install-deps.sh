@@ -10,6 +10,7 @@ packages=(
   libgsl-dev libyaml-dev librandom123-dev libhdf5-dev hdf5-tools
   python3 python3-numpy python3-scipy python3-h5py python3-xarray python3-h5netcdf python3-pandas
   hdf5-filter-plugin time
+  libopenmpi-dev openmpi-bin slurm-wlm munge
 )
 
 missing=()
