@@ -431,10 +431,10 @@ const char *rp_paramtable_expected(const rp_param *row, char *buf, size_t size)
         snprintf(buf, size, "a sequence of mappings KEY: [VALUE, ...], the lists of one mapping equally long");
         break;
     case RP_PT_SWEEP_LHS:
-        snprintf(buf, size, "{samples: N, ranges: {KEY: [lo, hi], ...}}");
+        snprintf(buf, size, "a mapping {samples: N, ranges: {KEY: [lo, hi], ...}}");
         break;
     case RP_PT_SWEEP_SOBOL:
-        snprintf(buf, size, "{samples: N, ranges: {KEY: [lo, hi], ...}, saltelli: false or true}");
+        snprintf(buf, size, "a mapping {samples: N, ranges: {KEY: [lo, hi], ...}, saltelli: false or true}");
         break;
     default:
         snprintf(buf, size, "a mapping of group names to groups");
