@@ -227,8 +227,7 @@ void rp_summary_print_table(const rp_summary *s, FILE *f)
     }
 }
 
-/* JSON numbers: shortest round-trip form; NaN as null. */
-static void json_number(FILE *f, double v)
+void rp_observe_json_number(FILE *f, double v)
 {
     if (isnan(v) || isinf(v))
         fputs("null", f);
@@ -236,7 +235,7 @@ static void json_number(FILE *f, double v)
         fprintf(f, "%.17g", v);
 }
 
-static void json_string(FILE *f, const char *s)
+void rp_observe_json_string(FILE *f, const char *s)
 {
     fputc('"', f);
     for (; *s; s++) {
@@ -255,7 +254,7 @@ static void json_observables(FILE *f, const rp_observables *o, const char *inden
     fprintf(f, "{\n%s  \"pairs\": %lld", indent, (long long)o->pairs);
     for (size_t k = 0; k < N_FIELDS; k++) {
         fprintf(f, ",\n%s  \"%s\": ", indent, fields[k].key);
-        json_number(f, get(o, &fields[k]));
+        rp_observe_json_number(f, get(o, &fields[k]));
     }
     fprintf(f, "\n%s}", indent);
 }
@@ -265,19 +264,19 @@ void rp_summary_print_json(const rp_summary *s, FILE *f)
     fprintf(f, "{\n  \"pairs\": %lld", (long long)s->all.pairs);
     for (size_t k = 0; k < N_FIELDS; k++) {
         fprintf(f, ",\n  \"%s\": ", fields[k].key);
-        json_number(f, get(&s->all, &fields[k]));
+        rp_observe_json_number(f, get(&s->all, &fields[k]));
     }
     fprintf(f, ",\n  \"dropout_by_group\": {");
     for (int g = 0; g < s->n_groups; g++) {
         fprintf(f, "%s", g ? ", " : "");
-        json_string(f, s->group_name[g]);
+        rp_observe_json_string(f, s->group_name[g]);
         fprintf(f, ": ");
-        json_number(f, s->group[g].dropout);
+        rp_observe_json_number(f, s->group[g].dropout);
     }
     fprintf(f, "},\n  \"by_group\": {");
     for (int g = 0; g < s->n_groups; g++) {
         fprintf(f, "%s\n    ", g ? "," : "");
-        json_string(f, s->group_name[g]);
+        rp_observe_json_string(f, s->group_name[g]);
         fprintf(f, ": ");
         json_observables(f, &s->group[g], "    ");
     }

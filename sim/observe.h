@@ -58,4 +58,9 @@ void rp_summary_print_table(const rp_summary *sum, FILE *f);
  * dropout_by_group, early_dropout, ...) plus "by_group". */
 void rp_summary_print_json(const rp_summary *sum, FILE *f);
 
+/* JSON pieces shared by every summary printer: a number in round-trip form
+ * (NaN and infinities as null), a string with escapes. */
+void rp_observe_json_number(FILE *f, double v);
+void rp_observe_json_string(FILE *f, const char *s);
+
 #endif

@@ -265,14 +265,6 @@ void rp_sweep_print_table(const rp_plan *plan, const rp_summary *s, const uint8_
         fprintf(f, "paired diff: the point minus point 0, replicate by replicate (common random numbers)\n");
 }
 
-static void json_num(FILE *f, double v)
-{
-    if (isnan(v) || isinf(v))
-        fputs("null", f);
-    else
-        fprintf(f, "%.17g", v);
-}
-
 void rp_sweep_print_json(const rp_plan *plan, const rp_summary *s, const uint8_t *done, FILE *f)
 {
     const int64_t P = rp_plan_points(plan), R = rp_plan_replicates(plan);
@@ -281,8 +273,12 @@ void rp_sweep_print_json(const rp_plan *plan, const rp_summary *s, const uint8_t
     fprintf(f, "{\n  \"points\": %lld,\n  \"replicates\": %lld,\n  \"by_point\": [", (long long)P, (long long)R);
     for (int64_t point = 0; point < P; point++) {
         fprintf(f, "%s\n    {\"point\": %lld, \"values\": {", point ? "," : "", (long long)point);
-        for (int a = 0; a < axes; a++)
-            fprintf(f, "%s\"%s\": \"%s\"", a ? ", " : "", names[a], rp_plan_value_text(plan, point, a));
+        for (int a = 0; a < axes; a++) {
+            fprintf(f, "%s", a ? ", " : "");
+            rp_observe_json_string(f, names[a]);
+            fprintf(f, ": ");
+            rp_observe_json_string(f, rp_plan_value_text(plan, point, a));
+        }
         fprintf(f, "}");
         for (int paired = 0; paired <= (point > 0); paired++) {
             fprintf(f, ",\n     \"%s\": {", paired ? "paired_difference" : "mean");
@@ -290,17 +286,19 @@ void rp_sweep_print_json(const rp_plan *plan, const rp_summary *s, const uint8_t
                 double m, e;
                 stats(plan, s, done, point, paired, &fields[k], -1, &m, &e);
                 fprintf(f, "%s\"%s\": ", k ? ", " : "", fields[k].key);
-                json_num(f, m);
+                rp_observe_json_number(f, m);
                 fprintf(f, ", \"%s_se\": ", fields[k].key);
-                json_num(f, e);
+                rp_observe_json_number(f, e);
             }
             const rp_summary *any = any_run(plan, s, done, point);
             fprintf(f, ", \"dropout_by_group\": {");
             for (int g = 0; any && g < any->n_groups; g++) {
                 double m, e;
                 stats(plan, s, done, point, paired, &fields[0], g, &m, &e);
-                fprintf(f, "%s\"%s\": ", g ? ", " : "", any->group_name[g]);
-                json_num(f, m);
+                fprintf(f, "%s", g ? ", " : "");
+                rp_observe_json_string(f, any->group_name[g]);
+                fprintf(f, ": ");
+                rp_observe_json_number(f, m);
             }
             fprintf(f, "}}");
         }
