@@ -11,6 +11,7 @@ packages=(
   python3 python3-numpy python3-scipy python3-h5py python3-xarray python3-h5netcdf python3-pandas
   hdf5-filter-plugin time
   libopenmpi-dev openmpi-bin slurm-wlm munge
+  clang libclang-rt-14-dev libomp-14-dev
 )
 
 missing=()
