@@ -19,6 +19,7 @@
 #include <gsl/gsl_version.h>
 #include <omp.h>
 
+#include "calibrate.h"
 #include "dist.h"
 #include "output.h"
 #include "parts.h"
@@ -79,6 +80,7 @@ static const char *help_main =
     "  validate SCENARIO   check a scenario file; say nothing when it is valid\n"
     "  show SCENARIO       print the fully resolved scenario (every default filled in)\n"
     "  reference           print the table of every scenario parameter (Markdown)\n"
+    "  calibrate FILE      fit a scenario's coefficients to targets (docs/TARGETS.md)\n"
     "  help [COMMAND]      this text, or a command's own help with examples\n"
     "\n"
     "Options of every command that reads a scenario:\n"
@@ -161,12 +163,34 @@ static const char *help_reference =
     "Print every scenario parameter with its type, default, bounds, meaning and\n"
     "unit, as a Markdown table (the scenario reference of docs/SCENARIO.md).\n";
 
+static const char *help_calibrate =
+    "Usage: rapport calibrate CALIBRATION.yaml [--threads N] [-o CALIBRATED.yaml] [--json]\n"
+    "\n"
+    "Fit coefficients of a scenario to target observables. CALIBRATION.yaml names\n"
+    "the scenario (relative to itself), replicates (runs per evaluation, random\n"
+    "streams 0..R-1 at every evaluation), optionally patients (patients.count of\n"
+    "every run; providers.count = ceil(N / caseload)), free (KEY: {min, max,\n"
+    "start}), targets (OBSERVABLE or OBSERVABLE_by_group.GROUP: {value, band:\n"
+    "[LO, HI] or se, weight}) and budget ({evaluations, tolerance}). It minimises\n"
+    "sum w ((simulated - value) / s)^2, s half the band (or se), with GSL's\n"
+    "Nelder-Mead simplex in logit coordinates of each range, then prints the\n"
+    "fitted values and every target's simulated mean +- Monte-Carlo SE.\n"
+    "\n"
+    "  -o FILE      write the calibrated scenario (`rapport show` form, fitted\n"
+    "               values applied; the scenario's own population size)\n"
+    "  --threads N  OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
+    "  --json       print the report as JSON, with the objective's history\n"
+    "\n"
+    "Example:\n"
+    "  rapport calibrate scenarios/calibration.yaml -o calibrated.yaml\n";
+
 static int print_help(const char *command)
 {
     const struct {
         const char *name, *text;
     } pages[] = {{"run", help_run},   {"validate", help_validate}, {"show", help_show},
-                 {"reference", help_reference}, {"summary", help_summary}};
+                 {"reference", help_reference}, {"summary", help_summary},
+                 {"calibrate", help_calibrate}};
     if (!command) {
         fputs(help_main, stdout);
         return EXIT_OK;
@@ -424,6 +448,9 @@ static int run_one(const options *o, rp_scenario *sc)
         ro.progress = show_progress;
         ro.progress_ctx = &ps;
     }
+    if (status == RP_OK && o->output)
+        status = rp_output_check_space(o->output, rp_output_bytes(p, (double)p->patients.count,
+                                                                  (double)p->providers.count), &err);
     if (status == RP_OK && o->output) {
         yaml = resolved_yaml(sc);
         rp_provenance prov = {o->command_line, rp_scenario_path(sc), yaml ? yaml : "", o->threads, 0, 1, ""};
@@ -534,6 +561,18 @@ static int run_sweep(const options *o, const rp_ranks *ranks, rp_scenario *sc, c
     uint8_t *skip = calloc((size_t)runs, 1);
     if (status == RP_OK && !skip)
         status = rp_error_raise(err, RP_ENOMEM, "out of memory");
+    if (status == RP_OK && o->output) {
+        /* a sweep's file is written twice: batches, then the joined file */
+        double pairs = 0, providers = 0;
+        for (int64_t point = 0; point < rp_plan_points(plan); point++) {
+            rp_params pp;
+            if (rp_plan_params(plan, point, &pp, err) == RP_OK) {
+                pairs += (double)pp.patients.count * (double)rp_plan_replicates(plan);
+                providers += (double)pp.providers.count * (double)rp_plan_replicates(plan);
+            }
+        }
+        status = rp_output_check_space(o->output, 2 * rp_output_bytes(base, pairs, providers) / (double)o->shards, err);
+    }
     if (status == RP_OK && o->output) {
         snprintf(dir, sizeof dir, "%s.parts", o->output);
         if (!o->force && access(o->output, F_OK) == 0)
@@ -758,6 +797,79 @@ static int cmd_validate(const options *o, bool show)
     return status == RP_OK ? EXIT_OK : report(status, &err);
 }
 
+static void show_calibration_step(void *ctx, const rp_calibration *cal, const rp_cal_step *s)
+{
+    (void)ctx;
+    int n;
+    const rp_cal_free *fr = rp_calibration_free_params(cal, &n);
+    fprintf(stderr, "%s: iteration %d, %d evaluations, objective %.6g, size %.3g:", progname, s->iteration,
+            s->evaluations, s->objective, s->size);
+    for (int i = 0; i < n; i++)
+        fprintf(stderr, " %s=%.5g", fr[i].key, s->x[i]);
+    fputc('\n', stderr);
+}
+
+/* rapport calibrate CALIBRATION.yaml [--threads N] [-o OUT.yaml] [--json] */
+static int cmd_calibrate(int argc, char **argv)
+{
+    const char *path = NULL, *out_path = NULL;
+    bool json = false;
+    long long threads = omp_get_max_threads();
+    for (int a = 0; a < argc; a++) {
+        if (strcmp(argv[a], "--json") == 0)
+            json = true;
+        else if (strcmp(argv[a], "--threads") == 0) {
+            if (a + 1 >= argc || !parse_count(argv[++a], 1, MAX_THREADS, &threads))
+                return usage_error("%s", "--threads takes a whole number from 1 to 1024");
+        } else if (strcmp(argv[a], "-o") == 0 || strcmp(argv[a], "--output") == 0) {
+            if (a + 1 >= argc || !argv[a + 1][0])
+                return usage_error("option '%s' needs a file name", argv[a]);
+            out_path = argv[++a];
+        } else if (argv[a][0] == '-' && argv[a][1])
+            return usage_error("'%s' is not an option of 'calibrate'", argv[a]);
+        else if (!path)
+            path = argv[a];
+        else
+            return usage_error("more than one calibration file given: '%s'", argv[a]);
+    }
+    if (!path)
+        return usage_error("%s", "'calibrate' needs a CALIBRATION.yaml file");
+    rp_error err = {{0}};
+    rp_calibration *cal = NULL;
+    rp_cal_result res = {0};
+    int status = rp_calibration_load(path, &cal, &err);
+    if (status != RP_OK)
+        return report(status, &err);
+    catch_signals();
+    rp_cal_options opt = {.threads = (int)threads, .stop = &stop_requested};
+    if (isatty(STDERR_FILENO))
+        opt.on_step = show_calibration_step;
+    status = rp_calibration_fit(cal, &opt, &res, &err);
+    if (status == RP_OK && out_path) {
+        FILE *f = fopen(out_path, "w");
+        if (!f)
+            status = rp_error_raise(&err, RP_EIO, "cannot write '%s': %s", out_path, strerror(errno));
+        else {
+            status = rp_calibration_write_scenario(cal, res.final.x, f, &err);
+            if (fclose(f) != 0 && status == RP_OK)
+                status = rp_error_raise(&err, RP_EIO, "cannot write '%s': %s", out_path, strerror(errno));
+        }
+    }
+    if (status == RP_OK) {
+        if (json)
+            rp_calibration_print_json(cal, &res, out_path, stdout);
+        else
+            rp_calibration_print_table(cal, &res, stdout);
+        if (out_path && !json)
+            printf("\ncalibrated scenario written to %s\n", out_path);
+        if (fflush(stdout) != 0 || ferror(stdout))
+            status = rp_error_raise(&err, RP_EIO, "cannot write the report: %s", strerror(errno));
+    }
+    rp_cal_result_free(&res);
+    rp_calibration_free(cal);
+    return status == RP_OK ? EXIT_OK : report(status, &err);
+}
+
 /* For commands that only print: a failed write is an I/O error. */
 static int finish_stdout(void)
 {
@@ -768,9 +880,9 @@ static int finish_stdout(void)
     return EXIT_OK;
 }
 
-int main(int argc, char **argv)
+/* The command named in argv[1]; returns the exit code. */
+static int dispatch(int argc, char **argv)
 {
-    gsl_set_error_handler_off();
     if (argc < 2) {
         fputs(help_main, stderr);
         return EXIT_USAGE;
@@ -797,6 +909,8 @@ int main(int argc, char **argv)
         return cmd_summary(argc - 2, argv + 2);
     if (strcmp(command, "merge") == 0)
         return cmd_merge(argc, argv);
+    if (strcmp(command, "calibrate") == 0)
+        return cmd_calibrate(argc - 2, argv + 2);
 
     const bool is_run = strcmp(command, "run") == 0;
     const bool is_show = strcmp(command, "show") == 0;
@@ -819,5 +933,15 @@ int main(int argc, char **argv)
     code = cmd_run(&o, &ranks);
     rp_dist_finalize();
     free(o.command_line);
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    gsl_set_error_handler_off();
+    rp_output_library_init();
+    const int code = dispatch(argc, argv);
+    if (code == EXIT_OK)
+        rp_output_library_close(); /* after a failure HDF5 may hold a file it cannot close */
     return code;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <gsl/gsl_version.h>
@@ -154,8 +155,16 @@ int rp_output_create(const char *path, bool force, const rp_params *p, int max_h
     int status = o->final_path && o->temp_path ? RP_OK : rp_error_raise(err, RP_ENOMEM, "out of memory");
     if (status == RP_OK)
         status = rp_layout_init(&o->layout, p, max_horizon / p->output.every + 1, err);
-    if (status == RP_OK && (o->file = H5Fcreate(o->temp_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    /* Closing the file closes whatever is still open in it, so a failed
+     * write (a full disk) cannot leave HDF5 a half-open file to trip on at
+     * exit. */
+    if (fapl >= 0)
+        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+    if (status == RP_OK && (o->file = H5Fcreate(o->temp_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0)
         status = rp_h5_error(err, "create", o->temp_path);
+    if (fapl >= 0)
+        H5Pclose(fapl);
     if (status == RP_OK && write_provenance(o->file, p, prov) < 0)
         status = rp_h5_error(err, "write", o->temp_path);
     if (status == RP_OK)
@@ -165,6 +174,42 @@ int rp_output_create(const char *path, bool force, const rp_params *p, int max_h
         return status;
     }
     *out = o;
+    return RP_OK;
+}
+
+double rp_output_bytes(const rp_params *p, double pairs, double providers)
+{
+    const double weeks = p->horizon / p->output.every + 1;
+    int floats = 0, bytes = 0;
+    for (int v = 0; v < 7; v++)
+        if (p->output.variables & (1u << v))
+            v < 3 ? floats++ : bytes++;
+    /* compression keeps about half (trajectories compress 2.5x, the per-pair
+     * doubles less): a floor, so the check never refuses what would fit */
+    const double kept = p->output.compression == RP_COMPRESS_NONE ? 1.0 : 0.5;
+    const double per_row = ((4.0 * floats + bytes) * weeks + (floats + bytes ? 16 : 0)) * kept;
+    return pairs * p->output.sample * per_row + (p->output.pairs ? pairs * (150 + 8.0 * p->culture.n_dims) : 0) +
+           providers * (60 + 8.0 * p->culture.n_dims) + (1 << 20);
+}
+
+int rp_output_check_space(const char *path, double bytes, rp_error *err)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash == dir ? (void)(dir[1] = '\0') : (void)(*slash = '\0');
+    else
+        snprintf(dir, sizeof dir, ".");
+    struct statvfs fs;
+    if (statvfs(dir, &fs) != 0)
+        RP_FAIL(err, RP_EIO, "cannot write %s: %s: %s", path, dir, strerror(errno));
+    const double free_bytes = (double)fs.f_bavail * (double)fs.f_frsize;
+    if (bytes > free_bytes)
+        RP_FAIL(err, RP_EIO,
+                "cannot write %s: it needs about %.0f MB and %s has %.0f MB free; expected more space, fewer "
+                "trajectories (output.variables, every, sample) or compression",
+                path, bytes / 1e6, dir, free_bytes / 1e6);
     return RP_OK;
 }
 

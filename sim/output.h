@@ -74,6 +74,17 @@ int rp_output_runs_in(const char *path, uint64_t plan_id, int64_t runs_total, ui
  * table or no such run; RP_EIO if it cannot be read. */
 int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, rp_error *err);
 
+/* Start HDF5 without its exit handler (call first, from main), and shut it
+ * down cleanly after a successful run; after a failure, skip the shutdown. */
+void rp_output_library_init(void);
+void rp_output_library_close(void);
+
+/* About how many bytes a file of runs like p holds for `pairs` pairs and
+ * `providers` providers in all; and a check that the directory of path has
+ * that much free space (RP_EIO with both figures if not). */
+double rp_output_bytes(const rp_params *p, double pairs, double providers);
+int rp_output_check_space(const char *path, double bytes, rp_error *err);
+
 /* The HDF5 library version, "1.10.8". */
 const char *rp_output_hdf5_version(char *buf, size_t size);
 

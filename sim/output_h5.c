@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "output_h5.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,22 @@
 void rp_h5_quiet(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+void rp_output_library_init(void)
+{
+    /* HDF5's own exit handler closes whatever is open; after a failed write
+     * (a full disk) a file it could not close crashes it (seen with 1.10.8).
+     * rapport closes its files itself and calls rp_output_library_close on
+     * success instead. */
+    H5dont_atexit();
+    H5open();
+    rp_h5_quiet();
+}
+
+void rp_output_library_close(void)
+{
+    H5close();
 }
 
 typedef struct {
@@ -32,9 +49,12 @@ static herr_t first_error(unsigned n, const H5E_error2_t *e, void *data)
 
 int rp_h5_error(rp_error *err, const char *what, const char *path)
 {
+    const int saved = errno; /* the file driver's reason, e.g. ENOSPC */
     first_message m = {.found = false};
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, first_error, &m);
     H5Eclear2(H5E_DEFAULT);
+    if (saved && (!m.found || strstr(m.text, "write failed") || strstr(m.text, "unable to")))
+        return rp_error_raise(err, RP_EIO, "cannot %s %s: %s", what, path, strerror(saved));
     return rp_error_raise(err, RP_EIO, "cannot %s %s: %s", what, path, m.found ? m.text : "HDF5 reported no reason");
 }
 

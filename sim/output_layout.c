@@ -390,6 +390,7 @@ static herr_t create_column(rp_layout *l, int c, hid_t scale2)
 int rp_layout_create(rp_layout *l, hid_t file, const char *path, rp_error *err)
 {
     l->file = file;
+    snprintf(l->path, sizeof l->path, "%s", path);
     for (int t = 0; t < RP_N_TABLES; t++) {
         if (!table_used(l, (rp_table)t))
             continue;
@@ -468,7 +469,7 @@ static int flush_table(rp_layout *l, rp_table t, rp_error *err)
         return RP_OK;
     for (int c = 0; c < l->n_cols; c++)
         if (l->col[c].table == t && write_rows(l, c, l->written[t], l->buffered[t], l->buf[c]) < 0)
-            return rp_h5_error(err, "write", "the output file");
+            return rp_h5_error(err, "write", l->path);
     l->written[t] += l->buffered[t];
     l->buffered[t] = 0;
     return RP_OK;
@@ -529,7 +530,7 @@ static int append_direct(rp_layout *l, rp_table t, int64_t n, const void *const 
             from = scratch;
         }
         if (write_rows(l, c, l->written[t], n, from) < 0)
-            status = rp_h5_error(err, "write", "the output file");
+            status = rp_h5_error(err, "write", l->path);
     }
     free(scratch);
     if (status == RP_OK) {

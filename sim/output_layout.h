@@ -57,6 +57,7 @@ typedef struct {
     int level;
     /* open objects */
     hid_t file;
+    char path[1024]; /* for messages */
     hid_t group[RP_N_TABLES];
     hid_t row_scale[RP_N_TABLES];
     hid_t *ds; /* [n_cols] */
