@@ -57,11 +57,12 @@ static int report(int status, const rp_error *err)
     return exit_code(status);
 }
 
+/* One line, like every error: what is wrong, and where help is. */
 static int usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "%s: error: ", progname);
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry '%s help' for more information.\n", progname);
+    fprintf(stderr, " (see '%s help')\n", progname);
     return EXIT_USAGE;
 }
 
@@ -314,8 +315,8 @@ static int parse_options(int argc, char **argv, const char *command, bool run_op
         } else if (run_options && strcmp(arg, "--resume") == 0) {
             o->resume = true;
         } else if (arg[0] == '-' && arg[1]) {
-            fprintf(stderr, "%s: error: '%s' is not an option of '%s'\n", progname, arg, command);
-            fprintf(stderr, "Try '%s help %s'.\n", progname, command);
+            fprintf(stderr, "%s: error: '%s' is not an option of '%s' (see '%s help %s')\n", progname, arg,
+                    command, progname, command);
             return EXIT_USAGE;
         } else if (!o->scenario) {
             o->scenario = arg;
@@ -324,8 +325,8 @@ static int parse_options(int argc, char **argv, const char *command, bool run_op
         }
     }
     if (!o->scenario) {
-        fprintf(stderr, "%s: error: '%s' needs a SCENARIO file\nTry '%s help %s'.\n", progname,
-                command, progname, command);
+        fprintf(stderr, "%s: error: '%s' needs a SCENARIO file (see '%s help %s')\n", progname, command,
+                progname, command);
         return EXIT_USAGE;
     }
     return EXIT_OK;

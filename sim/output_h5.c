@@ -53,8 +53,10 @@ int rp_h5_error(rp_error *err, const char *what, const char *path)
     first_message m = {.found = false};
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, first_error, &m);
     H5Eclear2(H5E_DEFAULT);
-    if (saved && (!m.found || strstr(m.text, "write failed") || strstr(m.text, "unable to")))
+    if (saved && !m.found)
         return rp_error_raise(err, RP_EIO, "cannot %s %s: %s", what, path, strerror(saved));
+    if (saved)
+        return rp_error_raise(err, RP_EIO, "cannot %s %s: %s (%s)", what, path, m.text, strerror(saved));
     return rp_error_raise(err, RP_EIO, "cannot %s %s: %s", what, path, m.found ? m.text : "HDF5 reported no reason");
 }
 

@@ -8,6 +8,8 @@
 #include "yamltree.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,9 +206,18 @@ const char *rp_yamltree_describe(const rp_ynode *node, char *buf, size_t size)
 
 int rp_yamltree_read_file(const char *path, char **text, size_t *len, rp_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* Open without waiting: a FIFO nobody writes to would block open() for
+     * ever; opened this way it reads as empty (and is refused as such), while
+     * a pipe with a writer, e.g. <(generate-scenario), reads as usual. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd >= 0)
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
         RP_FAIL(err, RP_EINVAL, "%s: error: cannot open: %s", path, strerror(errno));
+    }
     /* Read at most one byte more than allowed: that is enough to refuse a
      * file that is too large, whatever kind of file it is (pipe, device). */
     size_t cap = 1 << 16, n = 0;

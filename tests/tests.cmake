@@ -11,3 +11,7 @@ add_test(NAME output_readback COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DI
 set_tests_properties(output_readback PROPERTIES SKIP_RETURN_CODE 77)
 rapport_c_test(plan_unit)
 target_compile_definitions(plan_unit PRIVATE RP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+rapport_c_test(calibrate_unit)
+target_compile_definitions(calibrate_unit PRIVATE RP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+rapport_script_test(calibrate_cli calibrate_cli.sh)
+rapport_script_test(hostile hostile.sh)
