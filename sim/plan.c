@@ -660,12 +660,26 @@ static int resolve_point(const rp_plan *pl, int64_t point, rp_override *ov, rp_p
 
 /* Every point, through the validation of the file (into p, scratch): the
  * first error stops. */
+/* Points checked before running: all of them up to FULL_CHECK, else the
+ * first FULL_CHECK (every value of the fast axes) and FULL_CHECK more spread
+ * evenly (the slow axes), so that validation stays well under a second;
+ * every point is resolved again, and so checked, when its runs start. */
+#define FULL_CHECK 4096
+
 static int validate_points(const rp_plan *pl, rp_params *p, rp_error *err)
 {
     rp_override *ov = calloc(pl->n_axes ? pl->n_axes : 1, sizeof *ov);
     int st = ov ? RP_OK : no_memory(err);
-    for (int64_t point = 0; point < pl->points && !st; point++)
+    const int64_t head = pl->points < FULL_CHECK ? pl->points : FULL_CHECK;
+    for (int64_t point = 0; point < head && !st; point++)
         st = resolve_point(pl, point, ov, p, err);
+    if (pl->points > FULL_CHECK) {
+        const int64_t step = (pl->points - FULL_CHECK) / FULL_CHECK + 1;
+        for (int64_t point = FULL_CHECK; point < pl->points && !st; point += step)
+            st = resolve_point(pl, point, ov, p, err);
+        if (!st)
+            st = resolve_point(pl, pl->points - 1, ov, p, err);
+    }
     free(ov);
     return st;
 }
