@@ -1,0 +1,166 @@
+/* calibrate.h - fitting a scenario's coefficients to published targets.
+ *
+ * A calibration file (YAML, read with yamltree so every error is located
+ * "FILE:LINE:COLUMN: error: ...") names a scenario, the coefficients to fit
+ * (dotted scenario keys of numeric parameters, each with bounds and a start)
+ * and the targets (observables of observe.h, overall, or OBS_by_group.GROUP)
+ * with a value and a band or standard error and a weight:
+ *
+ *     scenario: baseline.yaml      # relative to the calibration file
+ *     replicates: 8                # runs per evaluation, streams 0..R-1
+ *     patients: 20000              # optional: patients.count of every run,
+ *                                  # providers.count = ceil(N / caseload)
+ *     free:
+ *       dropout.base: {min: -10, max: -5, start: -8}
+ *     targets:
+ *       dropout: {value: 0.197, band: [0.187, 0.207], weight: 1}
+ *       therapist_icc: {value: 0.05, se: 0.015}
+ *     budget: {evaluations: 200, tolerance: 1e-4}
+ *
+ * The fit minimises sum_k w_k ((m_k - value_k) / s_k)^2, m_k the mean over
+ * the R replicates of target k and s_k half the band's width (or the se),
+ * with GSL's Nelder-Mead simplex (nmsimplex2) on the unbounded space
+ * y = logit((x - min) / (max - min)). Each evaluation resolves the scenario
+ * with the free values as overrides (rp_scenario_resolve_with, leaving the
+ * scenario unchanged) and runs replicate r on random stream r: the same
+ * streams at every evaluation (common random numbers), so the objective is a
+ * deterministic function of x. Replicates run in parallel over OpenMP (one
+ * thread per run when R > 1). The fit stops when the simplex's size in y is
+ * below budget.tolerance or after budget.evaluations evaluations (an
+ * iteration in progress may add up to n + 1 more). The fitted values are
+ * rounded to 5 significant digits and evaluated once more; that final
+ * evaluation is what is reported and what the calibrated scenario holds.
+ * Load: an evaluation is R runs of the scenario (at 20,000 patients, about
+ * 0.1 s per run on one core).
+ */
+#ifndef RP_CALIBRATE_H
+#define RP_CALIBRATE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "observe.h"
+#include "scenario.h"
+#include "status.h"
+
+#define RP_CAL_MAX_FREE 16
+#define RP_CAL_MAX_TARGETS 64
+#define RP_CAL_KEY_MAX 160
+
+typedef struct rp_calibration rp_calibration;
+
+/* One coefficient to fit. */
+typedef struct {
+    char key[RP_CAL_KEY_MAX]; /* dotted scenario key, e.g. dropout.base */
+    double min, max, start;   /* min < start < max */
+    double scenario_value;    /* its value in the scenario (NaN if not a plain number) */
+    char where[RP_CAL_KEY_MAX + 64]; /* FILE:LINE:COLUMN of the key in the calibration file */
+} rp_cal_free;
+
+/* One target. */
+typedef struct {
+    char name[RP_CAL_KEY_MAX]; /* as written: dropout, dropout_by_group.latinx */
+    int observable;            /* index in rp_cal_observable_names() */
+    int group;                 /* -1: overall; else the patient group's index in the summary */
+    double value;              /* the target */
+    double lo, hi;             /* band; with an se, value -/+ 1.96 se */
+    double scale;              /* s_k: half the band's width, or the se */
+    double weight;             /* >= 0 */
+    bool has_band;
+} rp_cal_target;
+
+/* Mean over replicates and its Monte-Carlo standard error (sd / sqrt(R);
+ * NaN with one replicate). */
+typedef struct {
+    double mean, se;
+} rp_cal_stat;
+
+/* What one evaluation measured. */
+typedef struct {
+    double x[RP_CAL_MAX_FREE];
+    double objective;
+    rp_cal_stat target[RP_CAL_MAX_TARGETS];
+    /* reported, not fitted: dropout by patient group, and the dropout of all
+     * groups but "white" pooled over that of "white" (NaN without a group
+     * called white) */
+    int n_groups;
+    char group_name[RP_MAX_GROUPS][RP_NAME_MAX];
+    rp_cal_stat group_dropout[RP_MAX_GROUPS];
+    rp_cal_stat minority_ratio;
+} rp_cal_eval;
+
+/* One line of the objective's history: after each simplex iteration. */
+typedef struct {
+    int iteration;
+    int evaluations;
+    double objective; /* the best vertex's */
+    double size;      /* the simplex's characteristic size in the transformed space */
+    double x[RP_CAL_MAX_FREE];
+} rp_cal_step;
+
+typedef struct {
+    int threads; /* >= 1 */
+    const volatile sig_atomic_t *stop; /* optional; non-zero stops with RP_EINTR */
+    /* optional: called after every iteration */
+    void (*on_step)(void *ctx, const rp_calibration *cal, const rp_cal_step *step);
+    void *ctx;
+} rp_cal_options;
+
+typedef struct {
+    rp_cal_eval final;  /* at the fitted (rounded) values */
+    bool converged;     /* tolerance reached (else the budget ran out) */
+    int iterations;
+    int evaluations;    /* the final evaluation included */
+    double seconds;
+    rp_cal_step *history; /* [iterations] */
+} rp_cal_result;
+
+/* Read and check a calibration file, load and resolve its scenario, check
+ * every free key against it (a numeric parameter, bounds inside the
+ * parameter's) and every target (an observable, a group of the scenario).
+ * RP_OK, RP_EINVAL (located) or RP_ENOMEM. */
+int rp_calibration_load(const char *path, rp_calibration **out, rp_error *err);
+
+/* The same from text; name is used in locations, and a relative scenario
+ * path is taken relative to dir (NULL: the current directory). */
+int rp_calibration_load_string(const char *name, const char *text, const char *dir, rp_calibration **out,
+                               rp_error *err);
+
+void rp_calibration_free(rp_calibration *cal);
+
+const rp_cal_free *rp_calibration_free_params(const rp_calibration *cal, int *n);
+const rp_cal_target *rp_calibration_targets(const rp_calibration *cal, int *n);
+const rp_scenario *rp_calibration_scenario(const rp_calibration *cal);
+const char *rp_calibration_path(const rp_calibration *cal);
+const char *rp_calibration_scenario_path(const rp_calibration *cal);
+int rp_calibration_replicates(const rp_calibration *cal);
+long long rp_calibration_patients(const rp_calibration *cal); /* 0: the scenario's own */
+
+/* Replace target k's value and scale (its band becomes value -/+ 1.96 se);
+ * for tests that make targets from the simulator itself. */
+void rp_calibration_set_target(rp_calibration *cal, int k, double value, double se);
+
+/* The observables a target may name (NULL-terminated). */
+const char *const *rp_cal_observable_names(void);
+
+/* Evaluate at x (n free values, in the parameters' own units). */
+int rp_calibration_evaluate(const rp_calibration *cal, const double *x, const rp_cal_options *opt,
+                            rp_cal_eval *out, rp_error *err);
+
+/* Fit. On RP_OK, res holds the result (free it with rp_cal_result_free). */
+int rp_calibration_fit(const rp_calibration *cal, const rp_cal_options *opt, rp_cal_result *res,
+                       rp_error *err);
+void rp_cal_result_free(rp_cal_result *res);
+
+/* Write the calibrated scenario: the scenario file with x applied (as
+ * --set would) and resolved, in `rapport show` form (patients is not
+ * applied: the scenario keeps its own population). RP_OK, RP_EINVAL, RP_EIO. */
+int rp_calibration_write_scenario(const rp_calibration *cal, const double *x, FILE *out, rp_error *err);
+
+/* The report: a readable table, or one JSON object with the history. */
+void rp_calibration_print_table(const rp_calibration *cal, const rp_cal_result *res, FILE *f);
+void rp_calibration_print_json(const rp_calibration *cal, const rp_cal_result *res, const char *written,
+                               FILE *f);
+
+#endif

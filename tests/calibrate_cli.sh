@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# calibrate_cli.sh RAPPORT_BIN SRC_DIR - `rapport calibrate` refuses every
+# invalid calibration file with exit 2 and one located line, and a tiny valid
+# calibration runs, reports, and writes a scenario that `rapport validate`
+# accepts and that holds the fitted value.
+#
+# Each tests/invalid_calibration/NN-name.yaml starts with "# expect: TEXT"
+# (TEXT = "LINE:COL: error: ..."); `rapport calibrate FILE` must exit 2, print
+# nothing on stdout and exactly one line on stderr containing FILE:TEXT.
+set -u
+bin=${1:?usage: calibrate_cli.sh RAPPORT_BIN SRC_DIR}
+src=${2:?usage: calibrate_cli.sh RAPPORT_BIN SRC_DIR}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+report() { # ok|fail name detail
+    if [ "$1" = ok ]; then
+        pass=$((pass + 1))
+        echo "PASS $2"
+    else
+        fail=$((fail + 1))
+        echo "FAIL $2: $3"
+    fi
+}
+
+[ -x "$bin" ] || { echo "SKIP: no rapport binary at $bin"; exit 77; }
+
+n=0
+for file in "$src"/tests/invalid_calibration/*.yaml; do
+    n=$((n + 1))
+    name=$(basename "$file" .yaml)
+    expect=$(head -n 1 "$file" | sed -n 's/^# expect: //p')
+    if [ -z "$expect" ]; then
+        report fail "$name" "no '# expect: ' header"
+        continue
+    fi
+    "$bin" calibrate "$file" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    lines=$(wc -l <"$tmp/err")
+    err=$(head -c 600 "$tmp/err")
+    if [ $rc -ne 2 ]; then
+        report fail "$name" "exit $rc, expected 2; stderr: $err"
+    elif [ -s "$tmp/out" ]; then
+        report fail "$name" "output on stdout: $(head -c 200 "$tmp/out")"
+    elif [ "$lines" -ne 1 ]; then
+        report fail "$name" "$lines lines on stderr, expected 1: $err"
+    elif ! grep -qF -- "$file:$expect" "$tmp/err"; then
+        report fail "$name" "stderr lacks '$file:$expect': $err"
+    else
+        report ok "$name"
+    fi
+done
+[ $n -ge 8 ] && report ok "at least 8 invalid calibrations ($n)" || report fail "at least 8 invalid calibrations" "$n"
+
+# Errors inside the scenario are located in the scenario.
+printf 'seed: 1\npatients: {count: -3}\n' >"$tmp/bad-scenario.yaml"
+printf 'scenario: bad-scenario.yaml\nfree:\n  dropout.base: {min: -10, max: -5}\ntargets:\n  dropout: {value: 0.2, se: 0.01}\n' >"$tmp/c.yaml"
+"$bin" calibrate "$tmp/c.yaml" >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -qF "$tmp/bad-scenario.yaml:2:" "$tmp/err"; then
+    report ok "scenario error located in the scenario"
+else
+    report fail "scenario error located in the scenario" "exit $rc: $(head -c 400 "$tmp/err")"
+fi
+
+# Usage errors.
+"$bin" calibrate >/dev/null 2>&1
+[ $? -eq 2 ] && report ok "no file: exit 2" || report fail "no file: exit 2" "exit $?"
+"$bin" calibrate "$src/scenarios/calibration/baseline.yaml" --bogus >/dev/null 2>&1
+[ $? -eq 2 ] && report ok "unknown option: exit 2" || report fail "unknown option: exit 2" "other exit"
+"$bin" help calibrate | grep -q "Usage: rapport calibrate" && report ok "help calibrate" ||
+    report fail "help calibrate" "no usage text"
+
+
+# A tiny valid calibration: 1,000 patients, 2 replicates, 1 coefficient.
+cat >"$tmp/tiny.yaml" <<EOT
+scenario: $src/scenarios/baseline.yaml
+replicates: 2
+patients: 1000
+free:
+  dropout.base: {min: -10, max: -5, start: -8}
+targets:
+  dropout: {value: 0.197, band: [0.187, 0.207]}
+  early_dropout: {value: 0.775, band: [0.70, 0.85], weight: 0}
+budget: {evaluations: 30, tolerance: 1e-3}
+EOT
+"$bin" calibrate "$tmp/tiny.yaml" --threads 2 -o "$tmp/calibrated.yaml" --json >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 0 ]; then report ok "tiny calibration runs"; else report fail "tiny calibration runs" "exit $rc: $(head -c 400 "$tmp/err")"; fi
+if /usr/bin/python3 - "$tmp/out" <<'EOT' 2>"$tmp/perr"; then
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["free"][0]["key"] == "dropout.base" and -10 < d["free"][0]["fitted"] < -5
+assert [t["name"] for t in d["targets"]] == ["dropout", "early_dropout"]
+assert all(t["mc_se"] > 0 for t in d["targets"])
+assert len(d["history"]) == d["iterations"] > 0
+assert d["evaluations"] <= 30 + 2 + 1
+assert set(d["dropout_by_group"]) == {"white", "latinx", "black", "asian"}
+EOT
+    report ok "tiny calibration JSON report"
+else
+    report fail "tiny calibration JSON report" "$(tail -c 400 "$tmp/perr")"
+fi
+if "$bin" validate "$tmp/calibrated.yaml" 2>"$tmp/err"; then
+    report ok "calibrated scenario is valid"
+else
+    report fail "calibrated scenario is valid" "$(head -c 400 "$tmp/err")"
+fi
+fitted=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["free"][0]["fitted"])' "$tmp/out" 2>/dev/null)
+if [ -n "$fitted" ] && grep -Eq "^  base: $fitted  #.*δ0" "$tmp/calibrated.yaml" &&
+    grep -q "^  count: 100000  #" "$tmp/calibrated.yaml"; then
+    report ok "calibrated scenario holds the fitted value and the scenario's own population"
+else
+    report fail "calibrated scenario holds the fitted value" "fitted '$fitted'; $(grep -n 'base:\|count:' "$tmp/calibrated.yaml" | head -5)"
+fi
+# The table report says whether each target is in its band.
+"$bin" calibrate "$tmp/tiny.yaml" --threads 1 >"$tmp/table" 2>"$tmp/err"
+if [ $? -eq 0 ] && grep -q "^dropout .* yes$" "$tmp/table" && grep -q "minority (all but white) / white dropout ratio" "$tmp/table"; then
+    report ok "table report"
+else
+    report fail "table report" "$(head -c 600 "$tmp/table") $(head -c 300 "$tmp/err")"
+fi
+if cmp -s <(grep -v ' s; objective' "$tmp/table") <("$bin" calibrate "$tmp/tiny.yaml" --threads 2 2>/dev/null | grep -v ' s; objective'); then
+    report ok "same fit with 1 and 2 threads"
+else
+    report fail "same fit with 1 and 2 threads" "reports differ"
+fi
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
