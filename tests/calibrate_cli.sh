@@ -68,7 +68,7 @@ fi
 # Usage errors.
 "$bin" calibrate >/dev/null 2>&1
 [ $? -eq 2 ] && report ok "no file: exit 2" || report fail "no file: exit 2" "exit $?"
-"$bin" calibrate "$src/scenarios/calibration/baseline.yaml" --bogus >/dev/null 2>&1
+"$bin" calibrate "$src/scenarios/calibration.yaml" --bogus >/dev/null 2>&1
 [ $? -eq 2 ] && report ok "unknown option: exit 2" || report fail "unknown option: exit 2" "other exit"
 "$bin" help calibrate | grep -q "Usage: rapport calibrate" && report ok "help calibrate" ||
     report fail "help calibrate" "no usage text"

@@ -122,8 +122,8 @@ int main(void)
 
     /* the shipped calibration of the reference scenario loads */
     cal = NULL;
-    status = rp_calibration_load(RP_SOURCE_DIR "/scenarios/calibration/baseline.yaml", &cal, &err);
-    CHECK(status == RP_OK, "scenarios/calibration/baseline.yaml loads (%s)", err.msg);
+    status = rp_calibration_load(RP_SOURCE_DIR "/scenarios/calibration.yaml", &cal, &err);
+    CHECK(status == RP_OK, "scenarios/calibration.yaml loads (%s)", err.msg);
     if (status == RP_OK) {
         rp_calibration_free_params(cal, &nf);
         rp_calibration_targets(cal, &nt);

@@ -3,13 +3,16 @@
 # docs/FORMAT.md for where and when `rapport run -o` writes, checked on real
 # files in a temporary directory.
 #
-# h5dump reads the files (-H, and data of /pairs/exit_week); an existing path
-# is refused without --force (exit 2, the old file unchanged) and replaced
-# with it; a file that appears while a run writes is never clobbered; an
+# h5dump reads the files (-H, and data of /pairs/exit_week); a single run is
+# a file of one run (root attributes sweep_id 0000000000000000, runs_total 1,
+# part "", no root replicate; every table extendible, /runs/pairs its rows in
+# /pairs); an existing path is refused without --force (exit 2, the old file
+# unchanged) and replaced with it, for a sweep too (before it runs, no
+# OUT.h5.parts left); a file that appears while a run writes is never clobbered; an
 # invalid scenario leaves no file; a run killed with SIGKILL leaves nothing at
 # the final path; SIGINT and SIGTERM exit 130 and leave neither the final nor
 # the .partial-PID file; a missing or read-only directory is an I/O error
-# (exit 3, one line); `rapport summary` on a missing file exits 3, on a file
+# (exit 3, one line; a sweep's too, leaving no parts folder); `rapport summary` on a missing file exits 3, on a file
 # that is not HDF5 exits 2. One PASS/FAIL line per check, then "N passed, N
 # failed"; exit 1 on any failure, 77 if h5dump is missing.
 set -u
@@ -91,6 +94,44 @@ else
     report fail "h5dump -d /pairs/exit_week reads data" "$(head -c 300 "$tmp/err")"
 fi
 
+# A single run is a file of one run: the layout a sweep writes (docs/FORMAT.md).
+if h5dump -H -A "$tmp/a.h5" >"$tmp/attrs" 2>"$tmp/err"; then
+    missing=
+    for a in sweep_id runs_total part; do
+        grep -q "ATTRIBUTE \"$a\"" "$tmp/attrs" || missing="$missing $a"
+    done
+    # Root attributes are listed first (indented 3 spaces); replicate is now a column of /runs.
+    grep -q '^   ATTRIBUTE "replicate"' "$tmp/attrs" && missing="$missing (a root attribute replicate)"
+    id=$(h5dump -a /sweep_id "$tmp/a.h5" 2>/dev/null | grep -o '"[0-9a-f]*"' | tail -1)
+    total=$(h5dump -a /runs_total "$tmp/a.h5" 2>/dev/null | sed -n 's/^ *(0): *//p')
+    [ "$id" = '"0000000000000000"' ] || missing="$missing sweep_id=$id"
+    [ "$total" = 1 ] || missing="$missing runs_total=$total"
+    if [ -z "$missing" ]; then
+        report ok "h5dump: root attributes sweep_id 0000000000000000, runs_total 1, part; no root replicate"
+    else
+        report fail "h5dump: root attributes of a single run" "wrong:$missing"
+    fi
+else
+    report fail "h5dump -H -A succeeds" "$(head -c 300 "$tmp/err")"
+fi
+
+# dataspace DATASET: the "( dims ) / ( max )" of a dataset, from h5dump -H.
+dataspace() { h5dump -H -d "$1" "$tmp/a.h5" 2>/dev/null | sed -n 's/^ *DATASPACE *SIMPLE *{ \(.*\) }$/\1/p' | head -1; }
+bad=
+for want in "/runs/first_pair|( 1 ) / ( H5S_UNLIMITED )" "/summary/dropout|( 1, 5 ) / ( H5S_UNLIMITED, 5 )" \
+    "/pairs/exit_week|( 3000 ) / ( H5S_UNLIMITED )" "/providers/skill|( 150 ) / ( H5S_UNLIMITED )" \
+    "/trajectories/A|( 3000, 27 ) / ( H5S_UNLIMITED, 27 )"; do
+    got=$(dataspace "${want%%|*}")
+    [ "$got" = "${want#*|}" ] || bad="$bad ${want%%|*}: '$got', expected '${want#*|}';"
+done
+pairs=$(h5dump -d /runs/pairs "$tmp/a.h5" 2>/dev/null | sed -n 's/^ *(0): *//p' | head -1)
+[ "$pairs" = 3000 ] || bad="$bad /runs/pairs = '$pairs';"
+if [ -z "$bad" ]; then
+    report ok "h5dump: every table extendible (H5S_UNLIMITED rows), /runs/pairs = 3000 rows of /pairs"
+else
+    report fail "h5dump: every table extendible, /runs/pairs" "$bad"
+fi
+
 # ---- no clobber; --force ----
 cp "$tmp/a.h5" "$tmp/a.copy"
 "$bin" run "$tmp/s.yaml" -o "$tmp/a.h5" --seed 6 >"$tmp/out" 2>"$tmp/err"
@@ -122,6 +163,17 @@ else
     report fail "--force replaces a file that is not HDF5" "exit $rc; stderr: $(head -c 300 "$tmp/err")"
 fi
 
+# A sweep is refused the same way, before it runs: no parts folder appears.
+cp "$tmp/a.h5" "$tmp/a.copy"
+"$bin" run "$tmp/s.yaml" -o "$tmp/a.h5" --set replicates=2 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 2 ] && cmp -s "$tmp/a.h5" "$tmp/a.copy" && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+    grep -q -- '--force' "$tmp/err" && [ ! -e "$tmp/a.h5.parts" ] && [ ! -s "$tmp/out" ]; then
+    report ok "a sweep to an existing path without --force: exit 2, one line, old file unchanged, no parts folder"
+else
+    report fail "a sweep to an existing path without --force: exit 2" "exit $rc; $(ls "$tmp"); stderr: $(head -c 300 "$tmp/err")"
+fi
+
 # ---- nothing is written for an invalid scenario ----
 printf 'seed: 5\npatients: {count: 3000}\ndropout: {bse: 1}\n' >"$tmp/bad.yaml"
 "$bin" run "$tmp/bad.yaml" -o "$tmp/bad.h5" >"$tmp/out" 2>"$tmp/err"
@@ -147,6 +199,14 @@ if [ $rc -eq 3 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && [ ! -e "$tmp/no" ]; then
     report ok "an output directory that does not exist: exit 3, one-line error"
 else
     report fail "an output directory that does not exist: exit 3, one-line error" "exit $rc; stderr: $(head -c 300 "$tmp/err")"
+fi
+
+"$bin" run "$tmp/s.yaml" -o "$tmp/no/such/dir/x.h5" --set replicates=2 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 3 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && [ ! -e "$tmp/no" ]; then
+    report ok "a sweep into a directory that does not exist: exit 3, one-line error, nothing created"
+else
+    report fail "a sweep into a directory that does not exist: exit 3" "exit $rc; stderr: $(head -c 300 "$tmp/err")"
 fi
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -4,7 +4,9 @@
 Runs the real binary on a small population into a temporary directory and
 reads the files with h5py and with xarray (engine h5netcdf), checking the
 layout of docs/FORMAT.md (groups, named dimensions and coordinates, attributes,
-provenance, /scenario), that the trajectories agree with the per-pair table,
+provenance, /scenario; a single run is a file of one run: one row of /runs and
+/summary, row ranges into the other tables, extendible chunked tables), that the
+trajectories agree with the per-pair table,
 that every number equals what the engine computed (the JSON of `rapport run`),
 that files are reproducible (same seed, any thread count), and the output
 options (variables, every, sample, --summary-only, compression).
@@ -200,6 +202,8 @@ try:
     from_exit = weeks[None, :] >= exit_week[:, None]
 
     # ---- reading with h5py: groups, named dimensions, coordinates ----
+    # Every table's row dimension (pair, provider, run) has a coordinate; /summary
+    # is [run x group]; the per-row columns run/patient/index are plain [row] columns.
     EXPECTED_DIMS = {
         "trajectories": {v: ("pair", "week") for v in VARIABLES},
         "pairs": {"culture": ("pair", "dimension")},
@@ -207,10 +211,10 @@ try:
         "summary": {},
         "runs": {},
     }
-    DEFAULT_DIM = {"trajectories": None, "pairs": ("pair",), "providers": ("provider",),
-                   "summary": ("group",), "runs": ("run",)}
+    DEFAULT_DIM = {"trajectories": ("pair",), "pairs": ("pair",), "providers": ("provider",),
+                   "summary": ("run", "group"), "runs": ("run",)}
     COORDS = {"trajectories": ["pair", "week"], "pairs": ["pair", "dimension"],
-              "providers": ["provider", "dimension"], "summary": ["group"], "runs": ["run"]}
+              "providers": ["provider", "dimension"], "summary": ["run", "group"], "runs": ["run"]}
 
     for group in EXPECTED_DIMS:
         @check(f"h5py /{group}: every dataset has its named dimension scales")
@@ -232,15 +236,20 @@ try:
             missing = [c for c in COORDS[group] if c not in g]
             return "; ".join(bad + [f"no coordinate {c}" for c in missing])
 
-    @check("h5py coordinates: pair, week, provider, dimension, group, run hold the expected values")
+    @check("h5py coordinates and row columns: pair, week, provider, dimension, group, run; run/patient/index")
     def _():
+        # One run: row indices equal the indices within the run, every row is run 0.
         want = {
             "trajectories/pair": rows, "trajectories/week": weeks, "pairs/pair": rows,
-            "providers/provider": np.arange(N_PROVIDERS), "runs/run": [0],
+            "providers/provider": np.arange(N_PROVIDERS), "runs/run": [0], "summary/run": [0],
+            "trajectories/run": np.zeros(N_PAIRS), "trajectories/patient": rows,
+            "pairs/run": np.zeros(N_PAIRS), "pairs/patient": rows,
+            "providers/run": np.zeros(N_PROVIDERS), "providers/index": np.arange(N_PROVIDERS),
         }
         bad = [k for k, v in want.items() if not np.array_equal(f[k][:], v)]
-        if f["trajectories/pair"].dtype != np.int64 or f["trajectories/week"].dtype != np.int32:
-            bad.append("pair/week dtypes")
+        bad += [f"{k} dtype {f[k].dtype}" for k in want if k != "trajectories/week" and f[k].dtype != np.int64]
+        if f["trajectories/week"].dtype != np.int32:
+            bad.append("week dtype")
         for k in ("pairs/dimension", "providers/dimension"):
             if strs(f[k][:]) != DIMENSIONS:
                 bad.append(k)
@@ -280,30 +289,44 @@ try:
             bad.append("group code out of range")
         return ", ".join(bad)
 
-    @check("h5py chunking: trajectories in chunks of whole rows (<= 1 MiB), small tables contiguous")
+    def chunk_rows(widest_row_bytes):
+        """FORMAT.md: a power of two of about 1 MiB per widest row, at most 65536."""
+        n = 1
+        while n * 2 <= 65536 and n * 2 * widest_row_bytes <= (1 << 20):
+            n *= 2
+        return n
+
+    @check("h5py chunking: every table extendible and chunked in whole rows; runs/summary 1024 rows; none compressed")
     def _():
         bad = []
-        # Rows: a power of two, at most 65536, with rows x weeks float32 <= 1 MiB; at most the pairs.
-        rows_per_chunk = 1
-        while rows_per_chunk * 2 <= 65536 and rows_per_chunk * 2 * (HORIZON + 1) * 4 <= (1 << 20):
-            rows_per_chunk *= 2
-        for v in VARIABLES:
-            ds = traj[v]
-            ch = ds.chunks
-            if ch != (min(rows_per_chunk, N_PAIRS), HORIZON + 1) or ch[0] * ch[1] * ds.dtype.itemsize > (1 << 20):
-                bad.append(f"{v}: chunks {ch}")
-        for k in ("pairs/exit_week", "summary/dropout", "runs/dropout", "providers/skill"):
-            if f[k].chunks is not None:
-                bad.append(f"{k}: chunked {f[k].chunks}")
-            if f[k].compression is not None:
-                bad.append(f"{k}: compressed")
-        return ", ".join(bad)
+        # Trajectories: rows of 27 float32 weeks (the widest row) -> 8192 rows, whatever the pairs.
+        want_traj = chunk_rows((HORIZON + 1) * 4)
+        if want_traj != 8192:
+            bad.append(f"expected 8192 trajectory rows per chunk, computed {want_traj}")
+        # Pairs and providers: the widest row is culture, 4 dimensions x float64.
+        want = {"trajectories": want_traj, "pairs": chunk_rows(len(DIMENSIONS) * 8),
+                "providers": chunk_rows(len(DIMENSIONS) * 8), "runs": 1024, "summary": 1024}
+        fixed = {"week", "dimension", "group"}  # fixed coordinates along a second dimension
+        for group, n in want.items():
+            for name, ds in f[group].items():
+                if name in fixed:
+                    continue
+                ch = ds.chunks
+                if ch is None or ds.maxshape[0] is not None:
+                    bad.append(f"{group}/{name}: chunks {ch}, maxshape {ds.maxshape}")
+                elif ch != (n,) + ds.shape[1:]:
+                    bad.append(f"{group}/{name}: chunks {ch}, expected ({n}, ...) whole rows")
+                elif group == "trajectories" and ds.ndim == 2 and ch[0] * ch[1] * ds.dtype.itemsize > (1 << 20):
+                    bad.append(f"{group}/{name}: chunk over 1 MiB")
+                if ds.compression is not None:
+                    bad.append(f"{group}/{name}: compressed")
+        return ", ".join(bad[:8])
 
     # ---- reading with xarray (h5netcdf) ----
     XDIMS = {"trajectories": {"pair": N_PAIRS, "week": HORIZON + 1},
              "pairs": {"pair": N_PAIRS, "dimension": 4},
              "providers": {"provider": N_PROVIDERS, "dimension": 4},
-             "summary": {"group": 5}, "runs": {"run": 1}}
+             "summary": {"run": 1, "group": 5}, "runs": {"run": 1}}
     for group in XDIMS:
         @check(f"xarray /{group}: named dimensions, coordinates and values as h5py reads them")
         def _():
@@ -339,21 +362,26 @@ try:
                 return ", ".join(bad[:8])
 
     # ---- provenance ----
-    @check("root attributes: format, format_version 1, versions, seed, replicate, threads, host")
+    @check("root attributes: format, format_version 1, versions, seed, threads, host, sweep_id/runs_total/part of one run")
     def _():
         a = {k: attr_value(v) for k, v in f.attrs.items()}
         version = subprocess.run([bin_path, "--version"], stdout=subprocess.PIPE, text=True).stdout
         m = re.match(r"rapport (\S+) \(git (\S+)\), model version (\d+)", version)
         bad = []
-        want = {"format": "rapport", "format_version": 1, "seed": SEED, "replicate": 0, "threads": 2,
+        want = {"format": "rapport", "format_version": 1, "seed": SEED, "threads": 2,
                 "host": socket.gethostname(), "scenario_path": "s.yaml",
                 "rapport_version": m and m.group(1), "git_revision": m and m.group(2),
-                "model_version": m and int(m.group(3))}
+                "model_version": m and int(m.group(3)),
+                "sweep_id": "0000000000000000", "runs_total": 1, "part": ""}
         for k, v in want.items():
             if a.get(k) != v:
                 bad.append(f"{k} = {a.get(k)!r}, expected {v!r}")
+        if "replicate" in a:
+            bad.append("a root attribute replicate (it is a column of /runs now)")
         if f.attrs["seed"].dtype != np.uint64 or f.attrs["format_version"].dtype.kind != "i":
             bad.append("seed/format_version dtypes")
+        if f.attrs["runs_total"].dtype != np.int64:
+            bad.append(f"runs_total dtype {f.attrs['runs_total'].dtype}")
         for k in ("gsl_version", "hdf5_version"):
             if not re.fullmatch(r"\d+\.\d+(\.\d+)?", str(a.get(k))):
                 bad.append(f"{k} = {a.get(k)!r}")
@@ -397,7 +425,13 @@ try:
         return "" if out == main_json else "the JSON differs"
 
     # ---- /runs ----
-    @check("/runs: point, replicate, seed, every scalar parameter (float64), overall observables")
+    # The columns of /runs that are not parameters of the scenario (nor observables).
+    RUN_COLUMNS = {"run": np.int64, "point": np.int64, "replicate": np.uint64, "stream": np.uint64,
+                   "seed": np.uint64, "first_pair": np.int64, "pairs": np.int64, "first_provider": np.int64,
+                   "providers": np.int64, "first_trajectory": np.int64, "trajectories": np.int64,
+                   "saltelli_sample": np.int32, "saltelli_matrix": np.int32}
+
+    @check("/runs: run, point, replicate, stream, seed, row ranges, saltelli, every scalar parameter (float64), observables")
     def _():
         r = f["runs"]
         bad = []
@@ -414,10 +448,16 @@ try:
                 bad.append(f"no /runs/{k}")
             elif r[k].shape != (1,) or r[k].dtype != (np.uint64 if k == "seed" else np.float64):
                 bad.append(f"/runs/{k}: {r[k].dtype} {r[k].shape}")
-        if r["replicate"].dtype != np.uint64 or r["replicate"][0] != 0:
-            bad.append("replicate")
-        if r["point"][0] != 0 or r["seed"][0] != SEED:
-            bad.append("point/seed")
+        for k, t in RUN_COLUMNS.items():
+            if k not in r or r[k].dtype != t or r[k].shape != (1,):
+                bad.append(f"/runs/{k}: {r[k].dtype if k in r else 'missing'}, expected {np.dtype(t)} (1,)")
+        # One run: run 0 of point 0, replicate and stream 0, rows 0.. of every table.
+        want = {"run": 0, "point": 0, "replicate": 0, "stream": 0, "seed": SEED,
+                "first_pair": 0, "pairs": N_PAIRS, "first_provider": 0, "providers": N_PROVIDERS,
+                "first_trajectory": 0, "trajectories": N_PAIRS, "saltelli_sample": -1, "saltelli_matrix": -1}
+        for k, v in want.items():
+            if k in r and r[k][0] != v:
+                bad.append(f"/runs/{k} = {r[k][0]}, expected {v}")
         for k, v in {"patients.count": N_PAIRS, "providers.count": N_PROVIDERS, "horizon": HORIZON,
                      "course": COURSE, "discussion.policy": 3, "output.variables": 127,
                      "output.compression": 0, "output.pairs": 1, "output.sample": 1.0}.items():
@@ -439,7 +479,7 @@ try:
             r = f["runs"]
             bad = []
             for k in r:
-                if k in ("run", "point", "replicate") or k in OBSERVABLES:
+                if (k in RUN_COLUMNS and k != "seed") or k in OBSERVABLES:
                     continue
                 v = tree
                 for part in k.split("."):
@@ -572,7 +612,7 @@ try:
         _, out = rapport("summary", main, "--json")
         return "" if out == main_json else "differs"
 
-    @check("/summary equals the JSON numbers exactly (all and each group, NaN = null)")
+    @check("/summary [run 0 x group] equals the JSON numbers exactly (all and each group, NaN = null)")
     def _():
         s = f["summary"]
         bad = []
@@ -580,7 +620,10 @@ try:
             bad.append("group order")
         rowsj = [J] + [J["by_group"][g] for g in J["by_group"]]
         for k in ["pairs"] + OBSERVABLES:
-            col = s[k][:]
+            if s[k].shape != (1, len(rowsj)):
+                bad.append(f"{k} shape {s[k].shape}")
+                continue
+            col = s[k][0]
             for r, rj in enumerate(rowsj):
                 if not eq_exact(col[r], json_num(rj[k])):
                     bad.append(f"{k}[{r}] {col[r]!r} vs {rj[k]!r}")
@@ -592,6 +635,16 @@ try:
     def _():
         bad = [k for k in OBSERVABLES if not eq_exact(f["runs"][k][0], json_num(J[k]))]
         return ", ".join(bad)
+
+    @check("rapport summary FILE --run 0 is run 0; --run 1 of a one-run file exits 2, one line")
+    def _():
+        _, out = rapport("summary", main, "--run", "0", "--json")
+        if out != main_json:
+            return "--run 0 differs from the run's JSON"
+        r = subprocess.run([bin_path, "summary", main, "--run", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if r.returncode != 2 or r.stderr.count(b"\n") != 1 or r.stdout:
+            return f"--run 1: exit {r.returncode}, stderr {r.stderr!r}"
+        return ""
 
     # ---- reproducibility ----
     again, _, again_json = run_file("again")
@@ -632,7 +685,10 @@ try:
             a, ew = g["trajectories/A"][:], g["pairs/exit_week"][:]
             if not np.array_equal(HORIZON - np.argmax(~np.isnan(a[:, ::-1]), axis=1), ew):
                 bad.append("last non-NaN A != exit_week")
-            p, w = h["trajectories/pair"][:], h["trajectories/week"][:]
+            # A sampled file's rows are the kept pairs, with their patient index (the row in the full file).
+            p, w = h["trajectories/patient"][:], h["trajectories/week"][:]
+            if not np.array_equal(h["trajectories/pair"][:], np.arange(len(p))):
+                bad.append("pair coordinate is not the row index")
             if list(w) != list(range(0, HORIZON + 1, 3)) or not 0.28 < len(p) / 140000 < 0.32:
                 bad.append(f"{len(p)} pairs, weeks {list(w)}")
             bad += [v for v in VARIABLES if not same_array(h["trajectories"][v][:], g["trajectories"][v][:][p][:, w])]
@@ -646,7 +702,7 @@ try:
     @check("output.variables=A,S writes only A and S, equal to the full file's")
     def _():
         with h5py.File(vs, "r") as g:
-            names = sorted(k for k in g["trajectories"] if k not in ("pair", "week"))
+            names = sorted(k for k in g["trajectories"] if k not in ("pair", "week", "run", "patient"))
             if names != ["A", "S"]:
                 return f"variables {names}"
             if not (same_array(g["trajectories/A"][:], A) and same_array(g["trajectories/S"][:], S)):
@@ -674,17 +730,23 @@ try:
     sm, _, _ = run_file("sample", "--set", "output.sample=0.25")
     sm2, _, _ = run_file("sample2", "--set", "output.sample=0.25", "--set", "dropout.base=-7")
 
-    @check("output.sample=0.25: ~25% of pairs (within 4 SE), pair coordinate increasing")
+    @check("output.sample=0.25: ~25% of pairs (within 4 SE), pair = row index, patient increasing, run 0")
     def _():
         with h5py.File(sm, "r") as g:
-            p = g["trajectories/pair"][:]
+            p = g["trajectories/patient"][:]
             k, n = len(p), N_PAIRS
             se = math.sqrt(n * 0.25 * 0.75)
             bad = []
             if abs(k - 0.25 * n) > 4 * se:
                 bad.append(f"{k} of {n} pairs")
             if not (np.diff(p) > 0).all() or p.min() < 0 or p.max() >= n:
-                bad.append("pair coordinate not increasing within 0..n-1")
+                bad.append("patient column not increasing within 0..n-1")
+            if not np.array_equal(g["trajectories/pair"][:], np.arange(k)):
+                bad.append("pair coordinate is not the row index 0..k-1")
+            if not (g["trajectories/run"][:] == 0).all():
+                bad.append("run column not 0")
+            if g["runs/trajectories"][0] != k or g["runs/first_trajectory"][0] != 0:
+                bad.append(f"/runs trajectories = {g['runs/trajectories'][0]}, expected {k}")
             if g["trajectories/A"].shape != (k, HORIZON + 1):
                 bad.append(f"A shape {g['trajectories/A'].shape}")
             if g["pairs/pair"].shape != (n,):
@@ -694,14 +756,14 @@ try:
     @check("output.sample=0.25: rows equal the same pairs' rows in the full file")
     def _():
         with h5py.File(sm, "r") as g:
-            p = g["trajectories/pair"][:]
+            p = g["trajectories/patient"][:]
             bad = [v for v in VARIABLES if not same_array(g["trajectories"][v][:], f["trajectories"][v][:][p])]
             return ", ".join(bad)
 
     @check("output.sample=0.25: the same pairs are kept by a run of the same seed with other parameters")
     def _():
         with h5py.File(sm, "r") as g, h5py.File(sm2, "r") as h:
-            if not np.array_equal(g["trajectories/pair"][:], h["trajectories/pair"][:]):
+            if not np.array_equal(g["trajectories/patient"][:], h["trajectories/patient"][:]):
                 return "different pairs"
             if np.array_equal(g["pairs/exit_week"][:], h["pairs/exit_week"][:]):
                 return "dropout.base=-7 changed nothing (test is void)"
@@ -731,7 +793,11 @@ try:
             bad += [f"missing {k}" for k in ("providers", "summary", "runs", "scenario") if k not in g]
             if g["runs/output.pairs"][0] != 0 or g["runs/output.variables"][0] != 0:
                 bad.append("/runs output.pairs/variables not 0")
-            if not eq_exact(g["summary/dropout"][0], J["dropout"]) or so_json != main_json:
+            if g["runs/pairs"][0] != 0 or g["runs/trajectories"][0] != 0 or g["runs/providers"][0] != N_PROVIDERS:
+                bad.append("/runs row counts: expected 0 pairs, 0 trajectories (no such tables), all providers")
+            if g["summary/pairs"][0, 0] != N_PAIRS:
+                bad.append("/summary/pairs")
+            if not eq_exact(g["summary/dropout"][0, 0], J["dropout"]) or so_json != main_json:
                 bad.append("summary differs from the full run")
             return ", ".join(bad)
 

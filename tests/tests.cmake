@@ -16,3 +16,8 @@ target_compile_definitions(calibrate_unit PRIVATE RP_SOURCE_DIR="${PROJECT_SOURC
 rapport_script_test(calibrate_cli calibrate_cli.sh)
 rapport_script_test(hostile hostile.sh)
 rapport_script_test(fuzz_regressions fuzz_regressions.sh)
+add_test(NAME analysis_unit COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/analysis_unit.py $<TARGET_FILE:rapport> ${PROJECT_SOURCE_DIR})
+set_tests_properties(analysis_unit PROPERTIES SKIP_RETURN_CODE 77)
+rapport_script_test(analysis_report analysis_report.sh)
+rapport_script_test(sweep_runs sweep_runs.sh)
+rapport_script_test(slurm_cluster slurm_cluster.sh)

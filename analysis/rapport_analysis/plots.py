@@ -1,0 +1,191 @@
+"""Figures (matplotlib, Agg backend): each function draws one figure and
+returns it; save() writes it as PNG (200 dpi) and SVG.
+
+Colours are the Okabe-Ito palette (safe for the common colour-vision
+deficiencies); every axis is labelled with its unit.
+"""
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
+DPI = 200
+LABELS = {
+    "dropout": "dropout (share of pairs)",
+    "early_dropout": "early dropout (share of dropouts)",
+    "ambivalence": "ambivalence (share)",
+    "alliance_outcome_r": "alliance-outcome r",
+    "recovered_share": "recovered (share of pairs)",
+    "A": "alliance A (0-1)", "T": "trust T (0-1)", "S": "symptoms S (points, 0-27)",
+}
+
+plt.rcParams.update({"axes.prop_cycle": matplotlib.cycler(color=OKABE_ITO), "font.size": 9,
+                     "axes.spines.top": False, "axes.spines.right": False, "svg.fonttype": "none"})
+
+
+def colour(i):
+    return OKABE_ITO[i % len(OKABE_ITO)]
+
+
+def save(fig, outdir, name):
+    """Write name.png (200 dpi) and name.svg; return the PNG's file name."""
+    fig.savefig(os.path.join(outdir, name + ".png"), dpi=DPI, bbox_inches="tight")
+    fig.savefig(os.path.join(outdir, name + ".svg"), bbox_inches="tight")
+    plt.close(fig)
+    return name + ".png"
+
+
+def km_panels(panels, title):
+    """Kaplan-Meier curves with Greenwood bands. panels: [(subtitle, {label: (weeks, S, lo, hi)})]."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
+    for ax, (sub, curves) in zip(axes[0], panels):
+        for i, (lab, (w, S, lo, hi)) in enumerate(curves.items()):
+            ax.step(w, S, where="post", color=colour(i), label=lab, lw=1.4)
+            ax.fill_between(w, lo, hi, step="post", color=colour(i), alpha=0.2, lw=0)
+        ax.set_xlabel("week since intake (weeks)")
+        ax.set_ylabel("retained: P(no dropout by week)")
+        ax.set_title(sub)
+        ax.legend(fontsize=7, frameon=False)
+    fig.suptitle(title)
+    return fig
+
+
+def dot_intervals(df, x, group, title, xlabel, zero=False):
+    """Dot plot with horizontal intervals: one row per category of `x`, one
+    colour per `group` (columns mean, lo, hi)."""
+    cats = list(dict.fromkeys(df[x]))
+    groups = list(dict.fromkeys(df[group]))
+    fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(cats) * max(1, len(groups)) ** 0.5 + 1.6))
+    off = np.linspace(-0.3, 0.3, len(groups)) if len(groups) > 1 else [0.0]
+    for gi, g in enumerate(groups):
+        d = df[df[group] == g]
+        y = np.array([cats.index(c) for c in d[x]]) + off[gi]
+        lo = (d["mean"] - d["lo"]).clip(lower=0).fillna(0)
+        hi = (d["hi"] - d["mean"]).clip(lower=0).fillna(0)
+        ax.errorbar(d["mean"], y, xerr=[lo, hi], fmt="o", ms=4, color=colour(gi), label=g, capsize=2)
+    if zero:
+        ax.axvline(0, color="grey", lw=0.8, ls="--")
+    ax.set_yticks(range(len(cats)))
+    ax.set_yticklabels(cats)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.legend(fontsize=7, frameon=False, loc="best")
+    return fig
+
+
+def band_panels(panels, ylabel, title):
+    """Median and interquartile band by week. panels: [(subtitle, {label: (weeks, med, q25, q75)})]."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.5), squeeze=False, sharey=True)
+    for ax, (sub, curves) in zip(axes[0], panels):
+        for i, (lab, (w, med, q1, q3)) in enumerate(curves.items()):
+            ax.plot(w, med, color=colour(i), label=lab, lw=1.4)
+            ax.fill_between(w, q1, q3, color=colour(i), alpha=0.18, lw=0)
+        ax.set_xlabel("week since intake (weeks)")
+        ax.set_title(sub)
+        ax.legend(fontsize=7, frameon=False)
+    axes[0][0].set_ylabel(ylabel)
+    fig.suptitle(title)
+    return fig
+
+
+def scatter_r(x, y, r_text, xlabel, ylabel, title):
+    """Scatter (drawn points possibly subsampled) with a least-squares line."""
+    fig, ax = plt.subplots(figsize=(5.2, 4.0))
+    ax.scatter(x, y, s=3, alpha=0.25, color=OKABE_ITO[4], lw=0, label="pairs (>= 3 sessions)")
+    if len(x) > 2:
+        b, a = np.polyfit(x, y, 1)
+        xs = np.linspace(np.min(x), np.max(x), 50)
+        ax.plot(xs, a + b * xs, color=OKABE_ITO[5], lw=1.5, label="least-squares line")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.text(0.02, 0.97, r_text, transform=ax.transAxes, va="top", fontsize=8)
+    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    return fig
+
+
+def forest(table, title):
+    """Odds ratios with 95% intervals on a log axis (constant left out)."""
+    t = table.drop(index="const", errors="ignore")
+    fig, ax = plt.subplots(figsize=(5.6, 0.4 * len(t) + 1.4))
+    y = np.arange(len(t))
+    ax.errorbar(t["odds_ratio"], y, xerr=[t["odds_ratio"] - t["or_low"], t["or_high"] - t["odds_ratio"]],
+                fmt="o", color=OKABE_ITO[4], capsize=3)
+    ax.axvline(1, color="grey", lw=0.8, ls="--")
+    ax.set_xscale("log")
+    ax.set_yticks(y)
+    ax.set_yticklabels(t.index)
+    ax.invert_yaxis()
+    ax.set_xlabel("odds ratio of dropout next week, per unit (log scale)")
+    ax.set_title(title)
+    return fig
+
+
+def response_curves(x, stats, xlabel, title):
+    """One panel per observable: mean over replicates and 95% band against a
+    numeric axis. stats: {observable: (mean, lo, hi)} arrays over x."""
+    fig, axes = plt.subplots(1, len(stats), figsize=(3.4 * len(stats), 3.2), squeeze=False)
+    o = np.argsort(x)
+    for i, (ax, (obs, (m, lo, hi))) in enumerate(zip(axes[0], stats.items())):
+        ax.plot(x[o], m[o], "o-", color=colour(i), ms=3, label="mean over replicates")
+        ax.fill_between(x[o], lo[o], hi[o], color=colour(i), alpha=0.2, lw=0, label="95% interval")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(LABELS.get(obs, obs))
+        ax.legend(fontsize=6, frameon=False)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def categorical_dots(cats, stats, xlabel, title):
+    """One panel per observable: a dot per category with its 95% interval."""
+    fig, axes = plt.subplots(1, len(stats), figsize=(3.4 * len(stats), 0.35 * len(cats) + 1.8), squeeze=False)
+    y = np.arange(len(cats))
+    for i, (ax, (obs, (m, lo, hi))) in enumerate(zip(axes[0], stats.items())):
+        ax.errorbar(m, y, xerr=[np.nan_to_num(m - lo), np.nan_to_num(hi - m)], fmt="o", color=colour(i), capsize=2,
+                    label="mean, 95% interval")
+        ax.set_yticks(y)
+        ax.set_yticklabels(cats if i == 0 else [])
+        ax.invert_yaxis()
+        ax.set_xlabel(LABELS.get(obs, obs))
+        ax.legend(fontsize=6, frameon=False)
+    axes[0][0].set_ylabel(xlabel)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def heatmaps(xv, yv, grids, xlabel, ylabel, title):
+    """One heatmap per observable over two axes. grids: {observable: 2-D array [y, x]}."""
+    fig, axes = plt.subplots(1, len(grids), figsize=(3.6 * len(grids), 3.2), squeeze=False)
+    for ax, (obs, g) in zip(axes[0], grids.items()):
+        im = ax.imshow(g, origin="lower", aspect="auto", cmap="cividis")
+        ax.set_xticks(range(len(xv)))
+        ax.set_xticklabels(xv, rotation=45, fontsize=6)
+        ax.set_yticks(range(len(yv)))
+        ax.set_yticklabels(yv, fontsize=6)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        fig.colorbar(im, ax=ax, label=LABELS.get(obs, obs))
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def sobol_bars(names, S1, ci1, ST, ciT, obs):
+    """First-order and total Sobol indices with bootstrap intervals."""
+    fig, ax = plt.subplots(figsize=(1.0 * len(names) + 2.5, 3.2))
+    x = np.arange(len(names))
+    ax.bar(x - 0.18, S1, 0.36, yerr=[S1 - ci1[0], ci1[1] - S1], color=OKABE_ITO[1], label="first order S_i", capsize=2)
+    ax.bar(x + 0.18, ST, 0.36, yerr=[ST - ciT[0], ciT[1] - ST], color=OKABE_ITO[5], label="total S_Ti", capsize=2)
+    ax.set_xticks(x)
+    ax.set_xticklabels(names, rotation=30, ha="right", fontsize=7)
+    ax.set_ylabel("Sobol index (share of variance, 1)")
+    ax.set_title(f"Sensitivity of {obs}")
+    ax.legend(fontsize=7, frameon=False)
+    return fig

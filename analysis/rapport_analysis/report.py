@@ -1,0 +1,482 @@
+"""The report: figures, tables and an index.html with a one-line reading of each.
+
+build() reads the file run by run (KM counts, pair columns) and a seeded,
+capped random subsample of trajectory rows (trajectory figures and the hazard
+model), so its memory and time stay bounded on large files.
+"""
+import html
+import re
+import json
+import os
+import time
+
+import numpy as np
+import pandas as pd
+
+from . import hazard, plots, read, stats, survival
+
+MAIN = ["dropout", "early_dropout", "ambivalence", "alliance_outcome_r", "recovered_share"]
+MAX_ARMS = 8  # KM curves per panel before the figure is unreadable
+
+
+class Report:
+    """Collects sections of figures and tables, then writes index.html and report.json."""
+
+    def __init__(self, outdir):
+        self.outdir = outdir
+        self.sections = []
+        self.numbers = {}
+        self.figures = []
+
+    def section(self, title, note=""):
+        self.sections.append({"title": title, "note": note, "items": []})
+
+    def figure(self, fig, name, reading):
+        png = plots.save(fig, self.outdir, name)
+        self.figures.append(png)
+        self.sections[-1]["items"].append(("fig", png, reading))
+
+    def table(self, df, name, reading, index=False):
+        df.to_csv(os.path.join(self.outdir, name + ".csv"), index=index)
+        body = df.to_html(index=index, float_format=lambda v: f"{v:.4f}", border=0, classes="t", na_rep="–")
+        self.sections[-1]["items"].append(("table", body, reading + f' (<a href="{name}.csv">CSV</a>)'))
+
+    def raw(self, text):
+        self.sections[-1]["items"].append(("raw", text, ""))
+
+    def write(self, title, elapsed):
+        parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
+                 "<style>body{font-family:sans-serif;max-width:1300px;margin:auto;padding:1em;color:#222}"
+                 "img{max-width:min(100%,1100px);border:1px solid #ddd}figure{margin:1em 0}figcaption,.reading{font-style:italic;"
+                 "color:#333;margin:.3em 0}table.t{border-collapse:collapse;font-size:12px}table.t td,table.t th"
+                 "{border-bottom:1px solid #ddd;padding:2px 8px;text-align:right}pre{background:#f6f6f6;padding:.5em;"
+                 "overflow:auto;font-size:11px}</style></head><body>",
+                 f"<h1>{html.escape(title)}</h1>", "<ul>"]
+        for i, s in enumerate(self.sections):
+            parts.append(f"<li><a href='#s{i}'>{html.escape(s['title'])}</a></li>")
+        parts.append("</ul>")
+        for i, s in enumerate(self.sections):
+            parts.append(f"<h2 id='s{i}'>{html.escape(s['title'])}</h2>")
+            if s["note"]:
+                parts.append(f"<p>{s['note']}</p>")
+            for kind, body, reading in s["items"]:
+                if kind == "fig":
+                    svg = body[:-4] + ".svg"
+                    parts.append(f"<figure><img src='{body}' alt='{html.escape(reading)}'><figcaption>"
+                                 f"{html.escape(reading)} (<a href='{svg}'>SVG</a>)</figcaption></figure>")
+                elif kind == "table":
+                    parts.append(f"<p class='reading'>{reading}</p>{body}")
+                else:
+                    parts.append(body)
+        parts.append(f"<p><small>Made by analysis/report in {elapsed:.1f} s.</small></p>")
+        # Marks broken images on load: the test reads these attributes with chromium --dump-dom.
+        parts.append("<script>window.addEventListener('load',function(){var im=document.images,b=0;"
+                     "for(var i=0;i<im.length;i++){if(!im[i].complete||im[i].naturalWidth===0)b++;}"
+                     "document.body.setAttribute('data-images',im.length);"
+                     "document.body.setAttribute('data-broken-images',b);});</script></body></html>")
+        with open(os.path.join(self.outdir, "index.html"), "w") as fh:
+            fh.write("\n".join(parts))
+        self.numbers["figures"] = self.figures
+        with open(os.path.join(self.outdir, "report.json"), "w") as fh:
+            json.dump(self.numbers, fh, indent=1, default=float)
+
+
+def fmt(x, d=3):
+    return "NaN" if x is None or not np.isfinite(x) else f"{x:.{d}f}"
+
+
+# ---- retention ----
+
+def km_counts(f, runs, labels, weeks):
+    """Events and censorings per week by (point, group) and by point, read run by run."""
+    by_group, by_point = {}, {}
+    groups = read.group_names(f)
+    for r, df in read.iter_run_pairs(f, runs, ["exit_week", "exit_reason", "group"]):
+        p = int(r["point"])
+        dropped = df["exit_reason"].to_numpy() == read.EXIT_DROPPED
+        e = df["exit_week"].to_numpy()
+        g = df["group"].to_numpy()
+        d, c = survival.exit_counts(e, dropped, weeks)
+        acc = by_point.setdefault(p, [0, 0])
+        acc[0] = acc[0] + d
+        acc[1] = acc[1] + c
+        for k, name in enumerate(groups):
+            m = g == k
+            d, c = survival.exit_counts(e[m], dropped[m], weeks)
+            acc = by_group.setdefault((p, name), [0, 0])
+            acc[0] = acc[0] + d
+            acc[1] = acc[1] + c
+    return by_group, by_point
+
+
+def km_curve(d, c):
+    S, var, n = survival.kaplan_meier(d, c)
+    lo, hi = survival.confidence_band(S, var)
+    return np.arange(len(S)), S, lo, hi
+
+
+def retention_section(rep, f, runs, labels, weeks):
+    rep.section("Retention (Kaplan-Meier)",
+                "Time to dropout; recovery, course completion and the horizon censor. Bands: pointwise 95% "
+                "(Greenwood variance, S ± 1.96 SE, clipped to [0, 1]). Pooled over replicates.")
+    by_group, by_point = km_counts(f, runs, labels, weeks)
+    points = sorted(by_point)
+    p0 = points[0]
+    curves = {name: km_curve(*by_group[(p0, name)]) for name in read.group_names(f) if (p0, name) in by_group}
+    panels = [(f"by patient group ({labels[p0]})", curves)]
+    if len(points) > 1:
+        panels.append(("by sweep point (all groups)",
+                       {labels[p]: km_curve(*by_point[p]) for p in points[:MAX_ARMS]}))
+    end = {k: v[1][-1] for k, v in curves.items()}
+    lo_g, hi_g = min(end, key=end.get), max(end, key=end.get)
+    reading = (f"Retention at week {weeks}: lowest for {lo_g} ({end[lo_g]:.1%}), highest for {hi_g} "
+               f"({end[hi_g]:.1%}).")
+    if len(points) > 1:
+        endp = {labels[p]: km_curve(*by_point[p])[1][-1] for p in points}
+        best = max(endp, key=endp.get)
+        reading += f" Across points, best retention with {best} ({endp[best]:.1%})."
+        if len(points) > MAX_ARMS:
+            reading += f" (first {MAX_ARMS} points drawn)"
+    rep.figure(plots.km_panels(panels, "Retention: share still engaged (no dropout)"), "km_retention", reading)
+
+
+def dropout_table(f, runs, labels):
+    """Dropout by group x point: mean over replicates ± 1.96 SE, or Wilson for one run."""
+    s = read.summary_long(f)
+    rows = []
+    for (p, g), d in s.groupby(["point", "group"], sort=False):
+        if len(d) > 1:
+            m, lo, hi = stats.mean_interval(d["dropout"])
+            how = f"mean ± 1.96 SE over {len(d)} replicates"
+        else:
+            m = float(d["dropout"].iloc[0])
+            lo, hi = stats.wilson(m, int(d["pairs"].iloc[0]))
+            how = f"Wilson, n = {int(d['pairs'].iloc[0])}"
+        rows.append({"point": int(p), "arm": labels[p], "group": g, "mean": m, "lo": lo, "hi": hi,
+                     "replicates": len(d), "interval": how})
+    return pd.DataFrame(rows)
+
+
+def dropout_section(rep, f, runs, labels):
+    t = dropout_table(f, runs, labels)
+    rep.numbers["dropout"] = {a: dict(zip(d["group"], d["mean"])) for a, d in t.groupby("arm", sort=False)}
+    rep.numbers["dropout_interval"] = {a: {g: [lo, hi] for g, lo, hi in zip(d["group"], d["lo"], d["hi"])}
+                                       for a, d in t.groupby("arm", sort=False)}
+    g = t[t["group"] != "all"]
+    top = g.loc[g["mean"].idxmax()]
+    bot = g.loc[g["mean"].idxmin()]
+    reading = (f"Dropout ranges from {bot['mean']:.1%} ({bot['group']}, {bot['arm']}) to {top['mean']:.1%} "
+               f"({top['group']}, {top['arm']}); overall {t[t['group'] == 'all']['mean'].iloc[0]:.2%} at "
+               f"{t['arm'].iloc[0]}.")
+    rep.section("Dropout by group and arm", "95% intervals: mean ± 1.96 SE over replicates; for a single run, "
+                "a binomial Wilson interval on the group's pairs.")
+    drawn = t[t["point"].isin(sorted(t["point"].unique())[:MAX_ARMS])]
+    if t["point"].nunique() > MAX_ARMS:
+        reading += f" (figure: first {MAX_ARMS} points; the table has all)"
+    fig = plots.dot_intervals(drawn.rename(columns={"arm": "arm_"}), "arm_", "group", "Dropout by group and sweep point",
+                              "dropout (share of pairs)") if t["point"].nunique() > 1 else \
+        plots.dot_intervals(t, "group", "arm", "Dropout by patient group", "dropout (share of pairs)")
+    rep.figure(fig, "dropout_by_group", reading)
+    rep.table(t.drop(columns=["point"]), "dropout_by_group", "Dropout by group and arm, 95% intervals")
+
+
+# ---- trajectories ----
+
+def weekly_bands(X, week, min_n=20):
+    """Median and quartiles by week over pairs still present (non-NaN); weeks
+    with fewer than min_n pairs are left out (too noisy)."""
+    n = np.sum(np.isfinite(X), axis=0)
+    ok = n >= min_n
+    if not ok.any():
+        return week[:0], *(np.zeros(0),) * 3
+    q = np.nanpercentile(X[:, ok], [50, 25, 75], axis=0)
+    return week[ok], q[0], q[1], q[2]
+
+
+def trajectory_section(rep, f, runs, traj, pairs, week, n_total, cap):
+    note = (f"Median and interquartile band by week among pairs still in treatment (a pair's state is "
+            f"undefined after its exit). From {len(pairs):,} pairs' trajectories of {n_total:,} written, "
+            f"a seeded uniform random subsample (cap {cap:,}); pooled over all runs.")
+    rep.section("Trajectories: alliance, trust, symptoms", note)
+    groups = read.group_names(f)
+    tert, cuts = stats.tertile_labels(pairs["distance"])
+    disc = (pairs["discussed_week"] >= 0) & (pairs["discussed_week"] <= pairs["exit_week"])
+    splits = [
+        ("by patient group", {g: pairs["group"].to_numpy() == k for k, g in enumerate(groups)}),
+        ("by distance tertile", {f"low (d < {cuts[0]:.2f})": tert == 0,
+                                 f"middle": tert == 1, f"high (d >= {cuts[1]:.2f})": tert == 2}),
+        ("by discussed by exit", {"discussed": disc.to_numpy(), "not discussed": ~disc.to_numpy()}),
+    ]
+    for v, what in (("A", "Alliance"), ("T", "Trust"), ("S", "Symptoms")):
+        if v not in traj:
+            continue
+        panels = []
+        for title, masks in splits:
+            panels.append((title, {lab: weekly_bands(traj[v][m], week) for lab, m in masks.items() if m.sum()}))
+        hi = {lab: b[1][-1] for lab, b in panels[1][1].items() if len(b[1])}
+        dh = {lab: b[1][-1] for lab, b in panels[2][1].items() if len(b[1])}
+        reading = f"{what}: median at the last week drawn, " + ", ".join(f"{k} {fmt(x, 2)}" for k, x in hi.items()) + \
+            "; " + ", ".join(f"{k} {fmt(x, 2)}" for k, x in dh.items()) + "."
+        rep.figure(plots.band_panels(panels, plots.LABELS[v], f"{what} by week (median, IQR)"),
+                   f"trajectory_{v}", reading)
+
+
+# ---- alliance-outcome ----
+
+def alliance_outcome_section(rep, f, runs, labels, seed):
+    rep.section("Alliance and outcome", "Early alliance (mean of A_1..A_3) against improvement S_0 - S_exit, pairs "
+                "with >= 3 sessions (all of them, pooled over replicates). 95% interval of r by Fisher's z.")
+    xs, ys, rows = {}, {}, []
+    for r, df in read.iter_run_pairs(f, runs, ["early_alliance", "improvement", "exit_week"]):
+        m = (df["exit_week"] >= 3).to_numpy() & np.isfinite(df["early_alliance"].to_numpy())
+        p = int(r["point"])
+        xs.setdefault(p, []).append(df["early_alliance"].to_numpy()[m])
+        ys.setdefault(p, []).append(df["improvement"].to_numpy()[m])
+    allx, ally = [], []
+    for p in sorted(xs):
+        x, y = np.concatenate(xs[p]), np.concatenate(ys[p])
+        allx.append(x)
+        ally.append(y)
+        r_, lo, hi, n = stats.pearson(x, y)
+        rows.append({"arm": labels[p], "r": r_, "lo": lo, "hi": hi, "pairs": n})
+    t = pd.DataFrame(rows)
+    rep.numbers["alliance_outcome_r"] = dict(zip(t["arm"], t["r"]))
+    p0 = min(xs)
+    x, y = allx[0], ally[0]
+    r_, lo, hi, n = rows[0]["r"], rows[0]["lo"], rows[0]["hi"], rows[0]["pairs"]
+    draw = np.random.default_rng(seed).choice(len(x), size=min(len(x), 5000), replace=False)
+    txt = f"r = {fmt(r_)} [95% {fmt(lo)}, {fmt(hi)}], n = {n:,}"
+    reading = (f"Better early alliance goes with more improvement: {txt} ({labels[p0]})" if r_ > 0 else
+               f"Early alliance and improvement: {txt} ({labels[p0]})") + \
+        (f"; {min(len(x), 5000):,} points drawn." if len(x) > 5000 else ".")
+    rep.figure(plots.scatter_r(x[draw], y[draw], txt, "early alliance, mean A_1..A_3 (0-1)",
+                               "improvement S_0 - S_exit (points)", f"Alliance-outcome ({labels[p0]})"),
+               "alliance_outcome", reading)
+    rep.table(t, "alliance_outcome_r", "Pearson r of early alliance and improvement by sweep point")
+
+
+# ---- hazard ----
+
+def hazard_section(rep, traj, pairs, every, cap):
+    rep.section("Discrete-time hazard of dropout",
+                "Logit on pair-weeks: week t of a pair with its state at t (alliance, trust, stressors N_t, "
+                "discussed D_t) and its distance and barrier; the event is dropout at week t + 1. "
+                f"Pairs: the same seeded subsample as the trajectories (cap {cap:,}). Odds ratios per unit of "
+                "each covariate with 95% Wald intervals. Associations with the state a week before: the model's own "
+                "hazard (MODEL.md) uses A and T of the exit week and an early-weeks term, so a coefficient need not "
+                "match a model parameter.")
+    need = {"A", "T", "N", "D"}
+    if every != 1 or not need <= set(traj):
+        rep.raw(f"<p>Not fitted: needs trajectories A, T, N, D written every week (output.every = 1); this "
+                f"file has every = {every} and {sorted(traj)}.</p>")
+        return
+    pw = hazard.pair_weeks(traj, pairs)
+    if pw["event"].sum() < 10:
+        rep.raw("<p>Not fitted: fewer than 10 dropouts among the sampled pair-weeks.</p>")
+        return
+    res, t = hazard.fit(pw)
+    rep.numbers["hazard_odds_ratio"] = t["odds_ratio"].to_dict()
+    tt = t.drop(index="const")
+    sig = tt[tt["p"] < 0.05]
+    strongest = (np.log(sig["odds_ratio"]).abs().idxmax() if len(sig) else None)
+    reading = f"{len(pw):,} pair-weeks, {int(pw['event'].sum()):,} dropouts; " + \
+        (f"alliance OR {fmt(t.loc['alliance', 'odds_ratio'], 3)} per unit" if "alliance" in t.index else "") + \
+        (f", trust OR {fmt(t.loc['trust', 'odds_ratio'], 3)}" if "trust" in t.index else "") + \
+        (f"; the largest significant effect is {strongest}." if strongest else ".")
+    rep.figure(plots.forest(t, "Dropout hazard: odds ratios"), "hazard_odds_ratios", reading)
+    rep.table(t.reset_index().rename(columns={"index": "covariate"}), "hazard_model", reading)
+
+
+# ---- sweeps ----
+
+def per_point_stats(runs, obs):
+    g = runs.groupby("point")[obs]
+    out = {}
+    for p, x in g:
+        out[p] = stats.mean_interval(x)
+    pts = sorted(out)
+    return pts, np.array([out[p][0] for p in pts]), np.array([out[p][1] for p in pts]), \
+        np.array([out[p][2] for p in pts])
+
+
+def sweep_section(rep, f, runs, axes, labels, seed):
+    reps = runs.groupby("point").size()
+    note = (f"{runs['point'].nunique()} points x {int(reps.max())} replicates. Swept: {', '.join(axes) or 'nothing'}. "
+            "Intervals: mean over replicates ± 1.96 SE (none with one replicate).")
+    rep.section("Sweep: response of the main observables", note)
+    obs = [o for o in MAIN if o in runs]
+    st = {o: per_point_stats(runs, o)[1:] for o in obs}
+    pts = sorted(runs["point"].unique())
+    first = runs.groupby("point").first()
+    design = saltelli_design(read.provenance(f)[1], runs, axes)
+    if design is not None:
+        sobol_part(rep, runs, axes, obs, design, seed)
+        return
+    if len(axes) == 1 and read.words_of(f, axes[0]) is None:
+        x = first[axes[0]].to_numpy(dtype=float)
+        rep.figure(plots.response_curves(x, st, axes[0], "Response to " + axes[0]), "sweep_response",
+                   reading_range(st, [f"{axes[0]}={v:g}" for v in x]))
+    elif len(axes) == 2 and len(pts) == first[axes[0]].nunique() * first[axes[1]].nunique():
+        xv, yv = sorted(first[axes[0]].unique()), sorted(first[axes[1]].unique())
+        grids = {}
+        for o in obs:
+            g = np.full((len(yv), len(xv)), np.nan)
+            for i, p in enumerate(pts):
+                g[yv.index(first.loc[p, axes[1]]), xv.index(first.loc[p, axes[0]])] = st[o][0][i]
+            grids[o] = g
+        w0, w1 = read.words_of(f, axes[0]), read.words_of(f, axes[1])
+        xl = [w0[int(v)] if w0 else f"{v:g}" for v in xv]
+        yl = [w1[int(v)] if w1 else f"{v:g}" for v in yv]
+        rep.figure(plots.heatmaps(xl, yl, grids, axes[0], axes[1], "Mean over replicates"), "sweep_heatmap",
+                   reading_range(st, [labels[p] for p in pts]))
+    if not (len(axes) == 1 and read.words_of(f, axes[0]) is None) and len(pts) <= 40:
+        cats = [labels[p] for p in pts]
+        rep.figure(plots.categorical_dots(cats, st, "sweep point", "Main observables by sweep point"),
+                   "sweep_points", reading_range(st, cats))
+    tab = pd.DataFrame({"point": pts, "label": [labels[p] for p in pts]})
+    for o in obs:
+        tab[o], tab[o + "_lo"], tab[o + "_hi"] = st[o]
+    rep.table(tab, "sweep_points", "Main observables by sweep point (mean, 95% interval)")
+    if int(reps.min()) >= 2 and 2 <= len(pts) <= 40:
+        paired_part(rep, runs, labels, obs, pts)
+
+
+def reading_range(st, cats):
+    m = st["dropout"][0]
+    i, j = int(np.nanargmin(m)), int(np.nanargmax(m))
+    return f"Dropout is lowest at {cats[i]} ({m[i]:.1%}) and highest at {cats[j]} ({m[j]:.1%})."
+
+
+def paired_part(rep, runs, labels, obs, pts):
+    """Point p minus point 0, replicate by replicate (common random numbers make these precise)."""
+    base = runs[runs["point"] == pts[0]].set_index("replicate")
+    rows = []
+    for p in pts[1:]:
+        d = runs[runs["point"] == p].set_index("replicate")
+        common = d.index.intersection(base.index)
+        for o in obs:
+            m, lo, hi = stats.mean_interval(d.loc[common, o] - base.loc[common, o])
+            rows.append({"arm": labels[p], "observable": o, "mean": m, "lo": lo, "hi": hi, "replicates": len(common)})
+    t = pd.DataFrame(rows)
+    dd = t[t["observable"] == "dropout"]
+    i = dd["mean"].idxmin()
+    reading = (f"Paired against {labels[pts[0]]}: the largest fall in dropout is {dd.loc[i, 'arm']} "
+               f"({dd.loc[i, 'mean']:+.2%} [{dd.loc[i, 'lo']:+.2%}, {dd.loc[i, 'hi']:+.2%}]).")
+    rep.numbers["paired_dropout"] = dict(zip(dd["arm"], dd["mean"]))
+    fig = plots.dot_intervals(t, "arm", "observable", f"Paired differences: point minus {labels[pts[0]]}",
+                              "difference (same units as the observable)", zero=True)
+    rep.figure(fig, "sweep_paired_differences", reading)
+    rep.table(t, "sweep_paired_differences", reading)
+
+
+def saltelli_design(scenario, runs, axes):
+    """(sample, matrix) of each run of a Saltelli design, or None.
+
+    Taken from /runs saltelli_sample/saltelli_matrix; a writer that leaves them
+    -1 is covered by the point order of SCENARIO.md (point j (k + 2) + m is
+    sample j, matrix m) when the scenario says `saltelli: true`."""
+    if "saltelli_sample" in runs and (runs["saltelli_sample"] >= 0).any():
+        return runs["saltelli_sample"].to_numpy(), runs["saltelli_matrix"].to_numpy()
+    if re.search(r"saltelli:\s*true", scenario) and axes:
+        k = len(axes)
+        if runs["point"].nunique() % (k + 2) == 0:
+            return (runs["point"] // (k + 2)).to_numpy(), (runs["point"] % (k + 2)).to_numpy()
+    return None
+
+
+def saltelli_names(Y_axes, axes, k):
+    """The parameter of column i: the axis in which AB^(i) differs from A most often."""
+    names = []
+    for i in range(k):
+        diff = (Y_axes[2 + i] != Y_axes[0]).sum()
+        names.append(diff.idxmax() if diff.max() > 0 else f"x{i + 1}")
+    return names
+
+
+def sobol_part(rep, runs, axes, obs, design, seed):
+    """First and total Sobol indices from a Saltelli design, replicates averaged per point."""
+    r = runs.assign(_s=design[0], _m=design[1])
+    r = r[r["_s"] >= 0]
+    d = r.groupby(["_s", "_m"])[obs + axes].mean()
+    samples = sorted(d.index.get_level_values(0).unique())
+    k = int(d.index.get_level_values(1).max()) - 1
+    names = saltelli_names({m: d.xs(m, level=1)[axes] for m in range(k + 2)}, axes, k)
+    rows = []
+    for o in obs:
+        Y = d[o].unstack().loc[samples].dropna()
+        if len(Y) < 4:
+            continue
+        S1, c1, ST, cT = stats.sobol_bootstrap(Y[0].to_numpy(), Y[1].to_numpy(),
+                                               Y[[2 + i for i in range(k)]].to_numpy(), seed=seed)
+        for i, n in enumerate(names):
+            rows.append({"observable": o, "parameter": n, "S1": S1[i], "S1_lo": c1[0][i], "S1_hi": c1[1][i],
+                         "ST": ST[i], "ST_lo": cT[0][i], "ST_hi": cT[1][i]})
+        j = int(np.argmax(ST))
+        rep.figure(plots.sobol_bars(names, S1, c1, ST, cT, o), f"sobol_{o}",
+                   f"{o}: most influential parameter {names[j]} (total index {ST[j]:.2f}, first order {S1[j]:.2f}).")
+    if rows:
+        rep.numbers["sobol"] = rows
+        rep.table(pd.DataFrame(rows), "sobol_indices", f"Sobol indices (Saltelli 2010 first order, Jansen total), "
+                  f"{len(samples)} samples, 95% bootstrap intervals")
+
+
+# ---- provenance ----
+
+def provenance_section(rep, f):
+    attrs, scenario = read.provenance(f)
+    rep.section("Provenance")
+    keys = ["rapport_version", "git_revision", "model_version", "seed", "command_line", "scenario_path",
+            "start_time", "end_time", "host", "threads", "compiler", "hdf5_version", "gsl_version", "sweep_id",
+            "runs_total"]
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td style='text-align:left'>{html.escape(str(attrs[k]))}</td></tr>"
+                   for k in keys if k in attrs)
+    rep.raw(f"<table class='t'>{rows}</table><details><summary>Resolved scenario (YAML)</summary>"
+            f"<pre>{html.escape(scenario)}</pre></details>")
+    rep.numbers["provenance"] = {k: attrs[k] for k in keys if k in attrs}
+
+
+def build(path, outdir, traj_cap=20000, seed=20240605, log=print):
+    """Write the report of the rapport file `path` into `outdir`; return report.json's content."""
+    t0 = time.time()
+    os.makedirs(outdir, exist_ok=True)
+    f = read.open_file(path)
+    rep = Report(outdir)
+    runs = read.runs_table(f)
+    axes = read.swept_axes(f, runs)
+    labels = read.point_labels(f, runs, axes)
+    weeks = int(runs["horizon"].max())
+    step = lambda what: log(f"report: {what} ({time.time() - t0:.1f} s)")  # noqa: E731
+    has_pairs = "pairs" in f and f["pairs/pair"].shape[0] > 0
+    if has_pairs:
+        retention_section(rep, f, runs, labels, weeks)
+        step("retention")
+    dropout_section(rep, f, runs, labels)
+    step("dropout")
+    if not has_pairs:
+        rep.section("Pairs and trajectories", "The file has no /pairs table (written with --summary-only or "
+                    "output.pairs=false): no retention curves, trajectories, alliance-outcome scatter or hazard "
+                    "model; the dropout table and the sweep figures come from /summary and /runs.")
+    elif "trajectories" in f and f["trajectories/run"].shape[0] > 0:
+        rows = read.sample_trajectory_rows(f, traj_cap, seed)
+        traj, meta = read.read_trajectory_rows(f, rows, ["A", "T", "S", "D", "N"])
+        pairs = read.pairs_for_trajectories(f, runs, meta, ["group", "distance", "barrier", "exit_week",
+                                                             "exit_reason", "discussed_week"])
+        week = f["trajectories/week"][:]
+        step(f"read {len(rows):,} trajectory rows")
+        trajectory_section(rep, f, runs, traj, pairs, week, f["trajectories/run"].shape[0], traj_cap)
+        step("trajectories")
+        alliance_outcome_section(rep, f, runs, labels, seed)
+        step("alliance-outcome")
+        hazard_section(rep, traj, pairs, int(runs["output.every"].iloc[0]), traj_cap)
+        step("hazard")
+    else:
+        alliance_outcome_section(rep, f, runs, labels, seed)
+        rep.section("Trajectories", "The file has no trajectories: no trajectory figures and no hazard model.")
+    if runs["point"].nunique() > 1:
+        sweep_section(rep, f, runs, axes, labels, seed)
+        step("sweep")
+    provenance_section(rep, f)
+    f.close()
+    rep.write(f"rapport report: {os.path.basename(path)}", time.time() - t0)
+    step("written")
+    return rep.numbers
