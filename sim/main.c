@@ -78,6 +78,7 @@ static const char *help_main =
     "  run SCENARIO        run the model and print a summary of its observables;\n"
     "                      with -o FILE.h5, also write trajectories and tables\n"
     "  summary FILE.h5     recompute and print the summary of an output file\n"
+    "  merge PARTS -o OUT  join the parts of a sweep run as shards (Slurm arrays)\n"
     "  validate SCENARIO   check a scenario file; say nothing when it is valid\n"
     "  show SCENARIO       print the fully resolved scenario (every default filled in)\n"
     "  reference           print the table of every scenario parameter (Markdown)\n"
@@ -113,6 +114,17 @@ static const char *help_run =
     "  --force       replace FILE.h5 if it exists (otherwise an error)\n"
     "  --summary-only  the file gets no trajectories and no per-pair table\n"
     "                (the same as --set output.variables=none --set output.pairs=false)\n"
+    "\n"
+    "Sweeps (a scenario with `replicates:` and/or `sweep:`) print each point's\n"
+    "mean and standard error, and paired differences to point 0:\n"
+    "  --parallel P  OpenMP over runs (runs), over pairs (pairs) or chosen by run\n"
+    "                size (auto, the default); the results are the same\n"
+    "  --resume      continue a killed sweep written with -o: finished runs are\n"
+    "                kept in FILE.h5.parts/ and only the others are run\n"
+    "  --shard I/N   run part I (0-based) of N and write it to -o FILE; join the\n"
+    "                parts with `rapport merge`. In a Slurm job array the shard\n"
+    "                defaults from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT\n"
+    "  mpirun -n P rapport run SWEEP -o FILE  spreads the runs over P ranks\n"
     "  --threads N   OpenMP threads (default: OMP_NUM_THREADS or all cores);\n"
     "                the results are bit-identical for any N\n"
     "  --seed S      master seed (overrides the scenario's `seed`)\n"
@@ -137,6 +149,17 @@ static const char *help_summary =
     "\n"
     "Example:\n"
     "  rapport summary baseline.h5 --json\n";
+
+static const char *help_merge =
+    "Usage: rapport merge PART.h5... -o OUT.h5 [--force]\n"
+    "\n"
+    "Join the parts of a sweep that was run as shards (`rapport run SWEEP --shard I/N\n"
+    "-o part_I.h5`, e.g. the tasks of a Slurm job array) into one file, runs in\n"
+    "plan order, identical in its data to a one-process run. Refuses parts of\n"
+    "different sweeps, a run present twice and missing runs, with one line, exit 2.\n"
+    "\n"
+    "Example:\n"
+    "  rapport merge out/part_*.h5 -o sweep.h5\n";
 
 static const char *help_validate =
     "Usage: rapport validate SCENARIO [--set KEY=VALUE]...\n"
@@ -190,7 +213,7 @@ static int print_help(const char *command)
     const struct {
         const char *name, *text;
     } pages[] = {{"run", help_run},   {"validate", help_validate}, {"show", help_show},
-                 {"reference", help_reference}, {"summary", help_summary},
+                 {"reference", help_reference}, {"summary", help_summary}, {"merge", help_merge},
                  {"calibrate", help_calibrate}};
     if (!command) {
         fputs(help_main, stdout);
@@ -208,8 +231,9 @@ static void print_version(void)
 {
     printf("rapport %s (git %s), model version %d\n", RP_VERSION, RP_GIT_REVISION,
            RP_MODEL_VERSION);
-    printf("built %s with %s, GSL %s, OpenMP %d\n", RP_BUILD_TYPE, RP_COMPILER, GSL_VERSION,
-           _OPENMP);
+    char hdf5[32], mpi[128];
+    printf("built %s with %s, GSL %s, HDF5 %s, OpenMP %d, MPI: %s\n", RP_BUILD_TYPE, RP_COMPILER, GSL_VERSION,
+           rp_output_hdf5_version(hdf5, sizeof hdf5), _OPENMP, rp_dist_library(mpi, sizeof mpi));
 }
 
 /* ---- arguments ---- */
@@ -229,6 +253,7 @@ typedef struct {
     bool resume;
     rp_parallel parallel;
     int64_t shard, shards; /* --shard I/N: this is part I (0-based) of N */
+    bool shard_from_slurm; /* taken from a job array's environment */
     char *command_line;    /* for provenance */
 } options;
 
@@ -248,14 +273,17 @@ static bool parse_count(const char *s, long long min, long long max, long long *
 static int parse_options(int argc, char **argv, const char *command, bool run_options, options *o)
 {
     *o = (options){.threads = omp_get_max_threads(), .shards = 1};
-    /* A Slurm job array shards itself: task I of N is --shard I/N. */
+    /* A Slurm job array shards a sweep itself: task I of N is --shard I/N,
+     * with I = (SLURM_ARRAY_TASK_ID - MIN) / STEP (an array 0-14:2 is 8 parts). */
     const char *task = getenv("SLURM_ARRAY_TASK_ID"), *count = getenv("SLURM_ARRAY_TASK_COUNT");
-    const char *min = getenv("SLURM_ARRAY_TASK_MIN");
-    long long ti, tc, tm = 0;
+    const char *min = getenv("SLURM_ARRAY_TASK_MIN"), *step = getenv("SLURM_ARRAY_TASK_STEP");
+    long long ti, tc, tm = 0, ts = 1;
     if (run_options && task && count && parse_count(task, 0, LLONG_MAX, &ti) && parse_count(count, 1, LLONG_MAX, &tc) &&
-        (!min || parse_count(min, 0, LLONG_MAX, &tm)) && ti - tm < tc) {
-        o->shard = ti - tm;
+        (!min || parse_count(min, 0, LLONG_MAX, &tm)) && (!step || parse_count(step, 1, LLONG_MAX, &ts)) && ti >= tm &&
+        (ti - tm) % ts == 0 && (ti - tm) / ts < tc) {
+        o->shard = (ti - tm) / ts;
         o->shards = tc;
+        o->shard_from_slurm = true;
     }
     for (int a = 0; a < argc; a++) {
         const char *arg = argv[a];
@@ -284,6 +312,7 @@ static int parse_options(int argc, char **argv, const char *command, bool run_op
                 if (sscanf(value, "%lld/%lld%c", &i, &n, &extra) != 2 || n < 1 || i < 0 || i >= n)
                     return usage_error("--shard takes I/N with 0 <= I < N (e.g. 2/8), not '%s'", value);
                 o->shard = i;
+                o->shard_from_slurm = false;
                 o->shards = n;
             } else if (strcmp(arg, "--parallel") == 0) {
                 if (strcmp(value, "auto") == 0)
@@ -458,7 +487,7 @@ static int run_one(const options *o, rp_scenario *sc)
         status = yaml ? rp_output_create(o->output, o->force, p, p->horizon, &prov, &out, &err)
                       : rp_error_raise(&err, RP_ENOMEM, "out of memory");
         if (status == RP_OK)
-            status = rp_output_begin_run(out, 0, 0, o->replicate, p, &err);
+            status = rp_output_begin_run(out, &(rp_run_id){0, 0, o->replicate, -1, -1}, p, &err);
         if (status == RP_OK && rp_output_variables(out)) {
             ro.on_block = rp_output_write_block;
             ro.ctx = out;
@@ -540,7 +569,7 @@ static void fill_summaries(const char *path, rp_sweep_result *res)
 {
     for (int64_t r = 0; r < res->runs; r++) {
         rp_error e;
-        if (!res->done[r] && rp_output_read_summary(path, r, &res->summary[r], &e) == RP_OK)
+        if (!res->done[r] && rp_output_read_stored_summary(path, r, &res->summary[r], &e) == RP_OK)
             res->done[r] = 1;
     }
 }
@@ -553,6 +582,9 @@ static int run_sweep(const options *o, const rp_ranks *ranks, rp_scenario *sc, c
         RP_FAIL(err, RP_EINVAL, "--shard and mpirun both split the runs; expected one of them");
     if (o->resume && !o->output)
         RP_FAIL(err, RP_EINVAL, "--resume needs -o FILE: the finished runs are kept beside it");
+    if (o->replicate)
+        RP_FAIL(err, RP_EINVAL, "--replicate picks the stream of a single run; a sweep's replicates are its "
+                                "`replicates:` (expected no --replicate)");
     const int64_t workers = o->shards * ranks->size, worker = o->shard * ranks->size + ranks->rank;
     int max_horizon;
     int status = sweep_shape(plan, base, o->output != NULL, &max_horizon, err);
@@ -625,7 +657,15 @@ static int run_sweep(const options *o, const rp_ranks *ranks, rp_scenario *sc, c
     status = rp_dist_agree(status);
     if (status == RP_OK)
         status = rp_dist_gather_summaries(runs, res.summary, res.done);
-    if (status == RP_OK && o->output && ranks->rank == 0)
+    const bool empty_part = o->shards > 1 && o->shard >= runs; /* more shards than runs */
+    if (status == RP_OK && o->output && ranks->rank == 0 && empty_part) {
+        /* a part with no runs, so that merging all parts still works */
+        rp_output *none = NULL;
+        status = rp_output_create(o->output, o->force, base, max_horizon, &prov, &none, err);
+        if (status == RP_OK)
+            status = rp_output_commit(none, err);
+        rmdir(dir);
+    } else if (status == RP_OK && o->output && ranks->rank == 0)
         status = rp_parts_join(dir, o->shard * ranks->size, o->shard * ranks->size + ranks->size - 1, o->output,
                                o->force, o->shards == 1, &prov, err);
     status = rp_dist_agree(status);
@@ -660,8 +700,8 @@ static int cmd_run(const options *o, const rp_ranks *ranks)
     int code;
     if (status != RP_OK)
         code = ranks->rank == 0 ? report(status, &err) : exit_code(status);
-    else if (rp_plan_runs(plan) == 1 && o->shards == 1 && ranks->size == 1 && !o->resume)
-        code = run_one(o, sc);
+    else if (rp_plan_runs(plan) == 1 && (o->shards == 1 || o->shard_from_slurm) && ranks->size == 1)
+        code = run_one(o, sc); /* one run: nothing to shard or resume (an array task runs it whole) */
     else {
         status = run_sweep(o, ranks, sc, plan, &err);
         code = status == RP_OK ? EXIT_OK : exit_code(status);

@@ -166,6 +166,24 @@ void rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population
     free(mean);
 }
 
+double *rp_observe_field(rp_observables *o, const char *name)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } map[] = {
+#define M(f) {#f, offsetof(rp_observables, f)}
+        M(dropout), M(early_dropout), M(sessions_mean), M(recovered_share), M(ambivalence),
+        M(early_alliance_mean), M(improvement_mean), M(alliance_outcome_r), M(therapist_icc), M(rupture_rate),
+        M(repaired_share), M(discussed_share), M(discussed_week_mean),
+#undef M
+    };
+    for (size_t k = 0; k < sizeof map / sizeof map[0]; k++)
+        if (strcmp(map[k].name, name) == 0)
+            return (double *)((char *)o + map[k].offset);
+    return NULL;
+}
+
 /* ---- printing ---- */
 
 typedef struct {

@@ -58,6 +58,10 @@ void rp_summary_print_table(const rp_summary *sum, FILE *f);
  * dropout_by_group, early_dropout, ...) plus "by_group". */
 void rp_summary_print_json(const rp_summary *sum, FILE *f);
 
+/* The observable called name (a field of rp_observables, e.g. "dropout"),
+ * or NULL: the one map from names to fields, for the output tables. */
+double *rp_observe_field(rp_observables *o, const char *name);
+
 /* JSON pieces shared by every summary printer: a number in round-trip form
  * (NaN and infinities as null), a string with escapes. */
 void rp_observe_json_number(FILE *f, double v);

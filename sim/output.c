@@ -34,6 +34,7 @@ struct rp_output {
     /* the run being written */
     int64_t index, point;
     uint64_t replicate;
+    int32_t saltelli[2]; /* sample, matrix */
     rp_params run_params;
     int64_t first_trajectory; /* rows of /trajectories before this run */
     uint8_t *in_sample;       /* [patients of this run] */
@@ -226,13 +227,15 @@ unsigned rp_output_variables(const rp_output *o)
     return bits;
 }
 
-int rp_output_begin_run(void *ctx, int64_t index, int64_t point, uint64_t replicate, const rp_params *p,
-                        rp_error *err)
+int rp_output_begin_run(void *ctx, const rp_run_id *id, const rp_params *p, rp_error *err)
 {
     rp_output *o = ctx;
-    o->index = index;
-    o->point = point;
+    const uint64_t replicate = id->replicate;
+    o->index = id->index;
+    o->point = id->point;
     o->replicate = replicate;
+    o->saltelli[0] = id->saltelli_sample;
+    o->saltelli[1] = id->saltelli_matrix;
     o->run_params = *p;
     o->first_trajectory = o->layout.rows[RP_T_TRAJECTORIES];
     const int64_t n = p->patients.count;
@@ -347,6 +350,13 @@ int rp_output_write_block(void *ctx, const rp_trajectory *b, const rp_outcomes *
 
 /* ---- the tables of a finished run ---- */
 
+/* The observable called name, NaN if none. */
+static double observable_value(const rp_observables *obs, const char *name)
+{
+    const double *v = rp_observe_field((rp_observables *)obs, name);
+    return v ? *v : NAN;
+}
+
 /* The value of a scalar parameter as a double (the /runs columns). */
 static double param_value(const rp_param *row, const rp_params *p)
 {
@@ -358,8 +368,6 @@ static double param_value(const rp_param *row, const rp_params *p)
     default: return *(const double *)field;
     }
 }
-
-static double observable_value(const rp_observables *obs, const char *name);
 
 /* Per-run scratch arrays for the pair and provider tables. */
 typedef struct {
@@ -456,7 +464,6 @@ int rp_output_end_run(void *ctx, int64_t index, const rp_run *run, rp_error *err
     const int64_t has_pairs = rp_layout_find(l, RP_T_PAIRS, "pair") >= 0 ? run->pop->n_patients : 0;
     int64_t ints[16];
     uint64_t words[3] = {o->replicate, run->key.stream, o->run_params.seed};
-    int32_t saltelli[2] = {-1, -1};
     ints[0] = o->index, ints[1] = o->point, ints[2] = first_pair, ints[3] = has_pairs;
     ints[4] = first_provider, ints[5] = run->pop->n_providers;
     ints[6] = o->first_trajectory, ints[7] = l->rows[RP_T_TRAJECTORIES] - o->first_trajectory;
@@ -476,7 +483,8 @@ int rp_output_end_run(void *ctx, int64_t index, const rp_run *run, rp_error *err
             if (strcmp(col->name, "replicate") == 0) data[c] = &words[0];
             if (strcmp(col->name, "stream") == 0) data[c] = &words[1];
             if (strcmp(col->name, "seed") == 0) data[c] = &words[2];
-            if (strncmp(col->name, "saltelli_", 9) == 0) data[c] = &saltelli[0];
+            if (strcmp(col->name, "saltelli_sample") == 0) data[c] = &o->saltelli[0];
+            if (strcmp(col->name, "saltelli_matrix") == 0) data[c] = &o->saltelli[1];
             if (col->source == RP_SRC_PARAM) {
                 v[0] = param_value(&param[col->param_row], &o->run_params);
                 data[c] = v;
@@ -504,25 +512,6 @@ int rp_output_end_run(void *ctx, int64_t index, const rp_run *run, rp_error *err
     free(data);
     free(values);
     return status;
-}
-
-/* The observable called name (a field of rp_observables), NaN if none. */
-static double observable_value(const rp_observables *obs, const char *name)
-{
-    static const struct {
-        const char *name;
-        size_t offset;
-    } map[] = {
-#define M(f) {#f, offsetof(rp_observables, f)}
-        M(dropout), M(early_dropout), M(sessions_mean), M(recovered_share), M(ambivalence),
-        M(early_alliance_mean), M(improvement_mean), M(alliance_outcome_r), M(therapist_icc), M(rupture_rate),
-        M(repaired_share), M(discussed_share), M(discussed_week_mean),
-#undef M
-    };
-    for (size_t k = 0; k < sizeof map / sizeof map[0]; k++)
-        if (strcmp(map[k].name, name) == 0)
-            return *(const double *)((const char *)obs + map[k].offset);
-    return NAN;
 }
 
 /* Move the finished temporary file to its final path; without force, never

@@ -44,10 +44,16 @@ int rp_output_create(const char *path, bool force, const rp_params *p, int max_h
 /* Which trajectory variables the engine should record (0: none). */
 unsigned rp_output_variables(const rp_output *o);
 
+/* Which run of a plan a run is (the /runs columns that say so). */
+typedef struct {
+    int64_t index, point;
+    uint64_t replicate;
+    int saltelli_sample, saltelli_matrix; /* -1 outside a Saltelli design */
+} rp_run_id;
+
 /* The three steps of writing one run (the rp_run_sink of sweep.h; ctx is
  * the rp_output): begin, trajectories block by block, end with the run. */
-int rp_output_begin_run(void *ctx, int64_t index, int64_t point, uint64_t replicate, const rp_params *p,
-                        rp_error *err);
+int rp_output_begin_run(void *ctx, const rp_run_id *id, const rp_params *p, rp_error *err);
 int rp_output_write_block(void *ctx, const rp_trajectory *block, const rp_outcomes *outcomes, rp_error *err);
 int rp_output_end_run(void *ctx, int64_t index, const rp_run *run, rp_error *err);
 
@@ -84,6 +90,10 @@ void rp_output_library_close(void);
  * that much free space (RP_EIO with both figures if not). */
 double rp_output_bytes(const rp_params *p, double pairs, double providers);
 int rp_output_check_space(const char *path, double bytes, rp_error *err);
+
+/* The summary of run `run` as the file stored it (/summary), for files
+ * without a per-pair table; RP_EINVAL if there is no such run. */
+int rp_output_read_stored_summary(const char *path, int64_t run, rp_summary *sum, rp_error *err);
 
 /* The HDF5 library version, "1.10.8". */
 const char *rp_output_hdf5_version(char *buf, size_t size);

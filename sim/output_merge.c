@@ -20,6 +20,7 @@ typedef struct {
     hid_t file;
     rp_layout layout;
     char sweep_id[32];
+    char scenario_path[1024];
     int64_t runs_total, n_runs; /* of the plan; in this file */
     int64_t *run, *first_pair, *pairs, *first_provider, *providers, *first_traj, *trajs;
     char *yaml;
@@ -111,6 +112,7 @@ static int open_part(part *p, const char *path, rp_error *err)
         !(p->yaml = read_scenario_text(p->file)))
         RP_FAIL(err, RP_EINVAL, "%s is not a rapport file (no format attribute or /scenario)", path);
     rp_h5_read_attr_string(p->file, "sweep_id", p->sweep_id, sizeof p->sweep_id);
+    rp_h5_read_attr_string(p->file, "scenario_path", p->scenario_path, sizeof p->scenario_path);
     if (H5Aexists(p->file, "runs_total") > 0) {
         hid_t a = H5Aopen(p->file, "runs_total", H5P_DEFAULT);
         if (a < 0 || H5Aread(a, H5T_NATIVE_INT64, &p->runs_total) < 0)
@@ -248,6 +250,8 @@ int rp_output_merge(const char *const *inputs, int n_inputs, const char *path, b
         prov.scenario_yaml = parts[0].yaml;
         prov.runs_total = total;
         prov.plan_id = strtoull(parts[0].sweep_id, NULL, 16);
+        if (!prov.scenario_path || !prov.scenario_path[0])
+            prov.scenario_path = parts[0].scenario_path; /* the same for every part of a sweep */
         const rp_params *p = rp_scenario_params(parts[0].sc);
         const int weeks = parts[0].layout.n_weeks;
         status = rp_output_create(path, force, p, (weeks - 1) * p->output.every, &prov, &out, err);
@@ -366,6 +370,47 @@ int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, rp_er
     free(pop.symptoms0);
     free(provider_of);
     rp_outcomes_free(out);
+    close_part(&in);
+    return status;
+}
+
+int rp_output_read_stored_summary(const char *path, int64_t run, rp_summary *sum, rp_error *err)
+{
+    part in;
+    int status = open_part(&in, path, err);
+    int64_t k = -1;
+    for (int64_t i = 0; status == RP_OK && i < in.n_runs; i++)
+        if (in.run[i] == run)
+            k = i;
+    if (status == RP_OK && k < 0)
+        status = rp_error_raise(err, RP_EINVAL, "%s has no run %lld", path, (long long)run);
+    if (status == RP_OK) {
+        const rp_params *p = rp_scenario_params(in.sc);
+        memset(sum, 0, sizeof *sum);
+        sum->n_groups = p->patients.n_groups;
+        for (int g = 0; g < sum->n_groups; g++)
+            memcpy(sum->group_name[g], p->patients.groups[g].name, RP_NAME_MAX);
+        rp_observables *row[1 + RP_MAX_GROUPS] = {&sum->all};
+        for (int g = 0; g < sum->n_groups; g++)
+            row[1 + g] = &sum->group[g];
+        const rp_layout *l = &in.layout;
+        for (int c = 0; status == RP_OK && c < l->n_cols; c++) {
+            const rp_column *col = &l->col[c];
+            if (col->table != RP_T_SUMMARY || col->width != RP_W_GROUPS)
+                continue;
+            double v[1 + RP_MAX_GROUPS];
+            int64_t n[1 + RP_MAX_GROUPS];
+            const bool pairs = strcmp(col->name, "pairs") == 0;
+            status = rp_layout_read_column(l, c, k, 1, pairs ? (void *)n : (void *)v, path, err);
+            for (int g = 0; status == RP_OK && g <= sum->n_groups; g++) {
+                double *field = rp_observe_field(row[g], col->name);
+                if (pairs)
+                    row[g]->pairs = n[g];
+                else if (field)
+                    *field = v[g];
+            }
+        }
+    }
     close_part(&in);
     return status;
 }

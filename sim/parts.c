@@ -60,7 +60,7 @@ static int close_batch(rp_parts *parts, rp_error *err)
     return status;
 }
 
-static int begin(void *ctx, int64_t index, int64_t point, uint64_t replicate, const rp_params *p, rp_error *err)
+static int begin(void *ctx, const rp_run_id *id, const rp_params *p, rp_error *err)
 {
     rp_parts *parts = ctx;
     if (!parts->batch) {
@@ -73,7 +73,7 @@ static int begin(void *ctx, int64_t index, int64_t point, uint64_t replicate, co
         parts->started = omp_get_wtime();
         parts->runs_in_batch = 0;
     }
-    return rp_output_begin_run(parts->batch, index, point, replicate, p, err);
+    return rp_output_begin_run(parts->batch, id, p, err);
 }
 
 static int block(void *ctx, const rp_trajectory *b, const rp_outcomes *o, rp_error *err)

@@ -66,14 +66,16 @@ static int one_run(const rp_plan *plan, const rp_sweep_options *opt, int64_t r, 
         }
     }
     rp_run *run = NULL;
-    if (sink && !whole && (status = sink->begin(sink->ctx, r, point, replicate, &p, err)) != RP_OK)
+    rp_run_id id = {r, point, replicate, -1, -1};
+    rp_plan_saltelli(plan, point, &id.saltelli_sample, &id.saltelli_matrix);
+    if (sink && !whole && (status = sink->begin(sink->ctx, &id, &p, err)) != RP_OK)
         return status;
     status = rp_run_execute(&p, &ro, &run, err);
     if (status == RP_OK && sink) {
 #pragma omp critical(rp_sweep_sink)
         {
             if (whole)
-                status = sink->begin(sink->ctx, r, point, replicate, &p, err);
+                status = sink->begin(sink->ctx, &id, &p, err);
             if (status == RP_OK && whole && sink->variables)
                 status = sink->block(sink->ctx, &run->trajectory, run->outcomes, err);
             if (status == RP_OK)
@@ -169,7 +171,7 @@ typedef struct {
 static const obs_field fields[] = {
     O(dropout),          O(early_dropout),  O(sessions_mean),    O(recovered_share),
     O(ambivalence),      O(early_alliance_mean), O(improvement_mean), O(alliance_outcome_r),
-    O(therapist_icc),    O(rupture_rate),   O(repaired_share),   O(discussed_share),
+    O(therapist_icc),    O(rupture_rate),   O(repaired_share),   O(discussed_share), O(discussed_week_mean),
 };
 #undef O
 #define N_FIELDS (sizeof fields / sizeof fields[0])

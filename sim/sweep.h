@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "observe.h"
+#include "output.h"
 #include "plan.h"
 #include "run.h"
 #include "status.h"
@@ -29,8 +30,7 @@ typedef enum { RP_PARALLEL_AUTO = 0, RP_PARALLEL_RUNS, RP_PARALLEL_PAIRS } rp_pa
  * for a small run), then end with the finished run. The three calls of a run
  * come together, from one thread at a time; runs come in any order. */
 typedef struct {
-    int (*begin)(void *ctx, int64_t index, int64_t point, uint64_t replicate, const rp_params *p,
-                 rp_error *err);
+    int (*begin)(void *ctx, const rp_run_id *id, const rp_params *p, rp_error *err);
     rp_trajectory_fn block;
     int (*end)(void *ctx, int64_t index, const rp_run *run, rp_error *err);
     void *ctx;
