@@ -5,6 +5,7 @@
  * for binary content before libyaml sees it, so that a NUL or a broken UTF-8
  * sequence is reported with its byte offset rather than as a YAML problem.
  */
+#define _POSIX_C_SOURCE 200809L /* open, fcntl, fdopen */
 #include "yamltree.h"
 
 #include <errno.h>
