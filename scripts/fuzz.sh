@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzz the input parsers with libFuzzer (clang, AddressSanitizer and
-# UndefinedBehaviorSanitizer): the scenario loader and --set. Each harness
+# UndefinedBehaviorSanitizer): the scenario loader, --set and the
+# calibration-file loader. Each harness
 # runs SECONDS (default 30) from a copy of its corpus in tests/fuzz/corpus;
 # a crash, leak, hang (> 10 s) or out-of-memory (> 2 GiB) fails the script and
 # leaves the input in BUILD/fuzz-artifacts/, to become a regression test.
@@ -11,10 +12,10 @@ BUILD=${2:-build-fuzz}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 cmake -S "$SRC" -B "$BUILD" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DRAPPORT_FUZZ=ON -DRAPPORT_SANITIZE='address;undefined' -DRAPPORT_MPI=OFF >/dev/null
-cmake --build "$BUILD" -j 2 --target fuzz_scenario fuzz_set >/dev/null
+cmake --build "$BUILD" -j 2 --target fuzz_scenario fuzz_set fuzz_calibration >/dev/null
 mkdir -p "$BUILD/fuzz-artifacts"
 status=0
-for harness in scenario set; do
+for harness in scenario set calibration; do
   work=$(mktemp -d)
   cp -r "$SRC/tests/fuzz/corpus/$harness/." "$work/"
   log="$BUILD/fuzz-$harness.log"

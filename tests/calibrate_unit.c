@@ -28,7 +28,7 @@
 #endif
 
 static const char *calibration_text =
-    "scenario: " RP_SOURCE_DIR "/scenarios/baseline.yaml\n"
+    "scenario: " RP_SOURCE_DIR "/scenarios/discussion-never.yaml\n" /* MODEL.md defaults */
     "replicates: 4\n"
     "patients: 4000\n"
     "free:\n"
