@@ -12,7 +12,7 @@ packages=(
   python3-matplotlib python3-statsmodels chromium
   hdf5-filter-plugin time
   libopenmpi-dev openmpi-bin slurm-wlm munge
-  clang libclang-rt-14-dev libomp-14-dev
+  clang libclang-rt-14-dev libomp-14-dev valgrind
 )
 
 missing=()

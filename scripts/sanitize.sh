@@ -35,3 +35,9 @@ printf 'seed: 3\npatients: {count: 500}\nproviders: {count: 25}\nreplicates: 8\n
 "$PREFIX-tsan/rapport" run "$PREFIX-tsan/sweep.yaml" --threads 2 --parallel runs -o "$PREFIX-tsan/sweep.h5" --force \
     >/dev/null
 echo "1 passed, 0 failed: ThreadSanitizer found nothing in engine_stats, a run and a sweep over runs"
+
+echo "== valgrind memcheck (the Release build of dev.sh, a small run writing a file)"
+printf 'seed: 3\npatients: {count: 300}\nproviders: {count: 15}\n' > "$PREFIX-tsan/small.yaml"
+valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9 -q \
+    "${BUILD:-build}/rapport" run "$PREFIX-tsan/small.yaml" --threads 1 -o "$PREFIX-tsan/small.h5" --force >/dev/null
+echo "1 passed, 0 failed: memcheck found no error and no leak"
