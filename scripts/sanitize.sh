@@ -31,10 +31,14 @@ export OMP_TOOL_LIBRARIES=/usr/lib/llvm-14/lib/libarcher.so
 "$PREFIX-tsan/tests/engine_stats" | tail -1
 OMP_NUM_THREADS=2 "$PREFIX-tsan/rapport" run "$SRC/scenarios/baseline.yaml" --set patients.count=20000 \
     --set providers.count=1000 --threads 2 --json >/dev/null
+# Three blocks of pairs: each block is written on a thread of its own while
+# the next one computes.
+"$PREFIX-tsan/rapport" run "$SRC/scenarios/baseline.yaml" --set patients.count=140000 \
+    --set providers.count=7000 --threads 2 -o "$PREFIX-tsan/blocks.h5" --force >/dev/null
 printf 'seed: 3\npatients: {count: 500}\nproviders: {count: 25}\nreplicates: 8\n' > "$PREFIX-tsan/sweep.yaml"
 "$PREFIX-tsan/rapport" run "$PREFIX-tsan/sweep.yaml" --threads 2 --parallel runs -o "$PREFIX-tsan/sweep.h5" --force \
     >/dev/null
-echo "1 passed, 0 failed: ThreadSanitizer found nothing in engine_stats, a run and a sweep over runs"
+echo "1 passed, 0 failed: ThreadSanitizer found nothing in engine_stats, two runs (one streaming to a file) and a sweep over runs"
 
 echo "== valgrind memcheck (the Release build of dev.sh, a small run writing a file)"
 printf 'seed: 3\npatients: {count: 300}\nproviders: {count: 15}\n' > "$PREFIX-tsan/small.yaml"
