@@ -14,7 +14,7 @@
 
 #include <omp.h>
 
-#include "engine.h"
+#include "rapport/engine.h"
 
 /* MODEL.md's default coefficients (only the scalars the weekly step reads). */
 static void default_coefficients(rp_params *p)

@@ -5,7 +5,7 @@
  * a full provider are O(1). One list holds every provider with room; under
  * same_group there is one more list per level of the matching dimension.
  */
-#include "assign.h"
+#include "rapport/assign.h"
 
 #include <math.h>
 #include <stdbool.h>

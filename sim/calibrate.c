@@ -1,6 +1,6 @@
 /* calibrate.c - see calibrate.h. */
 #define _POSIX_C_SOURCE 200809L
-#include "calibrate.h"
+#include "rapport/calibrate.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,8 +12,8 @@
 #include <gsl/gsl_vector.h>
 #include <omp.h>
 
-#include "paramtable.h"
-#include "run.h"
+#include "rapport/paramtable.h"
+#include "rapport/run.h"
 #include "yamltree.h"
 
 /* ---- observables ---- */

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "observe.h"
+#include "rapport/observe.h"
 
 typedef struct {
     int rank, size;

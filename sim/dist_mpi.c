@@ -8,7 +8,7 @@
 #include <mpi.h>
 
 #include "dist.h"
-#include "status.h"
+#include "rapport/status.h"
 
 /* Whether MPI was started: only under a launcher (mpirun, srun), so a
  * plain `rapport run` pays nothing for MPI (its start-up takes ~0.4 s and

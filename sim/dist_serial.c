@@ -2,7 +2,7 @@
 #include <stdio.h>
 
 #include "dist.h"
-#include "status.h"
+#include "rapport/status.h"
 
 void rp_dist_init(int *argc, char ***argv, rp_ranks *d)
 {

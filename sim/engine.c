@@ -1,7 +1,7 @@
 /* engine.c - intake, the weekly loop of each pair, and the parallel loop over
  * pairs; see engine.h. Load: ~10^6 pairs x 26 weeks per run, so the weekly
  * step touches only registers and two Philox blocks. */
-#include "engine.h"
+#include "rapport/engine.h"
 
 #include <stdlib.h>
 

@@ -1,7 +1,7 @@
 /* observe.c - summaries of a run; see observe.h. Serial and in pair order,
  * for bit-identical results; one pass per observable family over 10^6 pairs
  * is a few milliseconds. */
-#include "observe.h"
+#include "rapport/observe.h"
 
 #include <math.h>
 #include <stdbool.h>

@@ -3,7 +3,7 @@
  * arrays onto them, samples and packs trajectories, and keeps the promise
  * that only a complete file ever appears at the final path. */
 #define _POSIX_C_SOURCE 200809L
-#include "output.h"
+#include "rapport/output.h"
 
 #include <errno.h>
 #include <math.h>
@@ -17,8 +17,8 @@
 
 #include "output_h5.h"
 #include "output_layout.h"
-#include "paramtable.h"
-#include "rng.h"
+#include "rapport/paramtable.h"
+#include "rapport/rng.h"
 #include "version.h"
 
 #define FORMAT_VERSION 1

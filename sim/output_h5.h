@@ -11,7 +11,7 @@
 #include <hdf5.h>
 #include <hdf5_hl.h>
 
-#include "status.h"
+#include "rapport/status.h"
 
 /* Turn off HDF5's own printing of errors (they come back as one line). */
 void rp_h5_quiet(void);

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
-#include "paramtable.h"
+#include "rapport/engine.h"
+#include "rapport/paramtable.h"
 
 #define CHUNK_BYTES (1 << 20)
 #define CHUNK_CACHE (4u << 20) /* trajectories: a partial chunk waits here for the next block */

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "output_h5.h"
-#include "params.h"
+#include "rapport/params.h"
 
 typedef enum { RP_T_RUNS, RP_T_SUMMARY, RP_T_PAIRS, RP_T_PROVIDERS, RP_T_TRAJECTORIES, RP_N_TABLES } rp_table;
 typedef enum { RP_C_F32, RP_C_F64, RP_C_I32, RP_C_I64, RP_C_U8, RP_C_U64 } rp_ctype;

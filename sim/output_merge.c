@@ -2,7 +2,7 @@
  * into one file in run order, listing the runs of a part (for --resume), and
  * recomputing a run's summary from its per-pair table. See output.h. */
 #define _POSIX_C_SOURCE 200809L
-#include "output.h"
+#include "rapport/output.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 
 #include "output_h5.h"
 #include "output_layout.h"
-#include "scenario.h"
+#include "rapport/scenario.h"
 
 /* One input file, open, with its /runs offsets in memory. */
 typedef struct {

@@ -6,7 +6,7 @@
  * INT64_MAX) and so that a coefficient whose sign MODEL.md's formulas already
  * fix is non-negative. Rates and shares of MODEL.md are in [0, 1].
  */
-#include "paramtable.h"
+#include "rapport/paramtable.h"
 
 #include <ctype.h>
 #include <errno.h>

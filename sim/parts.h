@@ -10,10 +10,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "output.h"
-#include "params.h"
-#include "status.h"
-#include "sweep.h"
+#include "rapport/output.h"
+#include "rapport/params.h"
+#include "rapport/status.h"
+#include "rapport/sweep.h"
 
 typedef struct rp_parts rp_parts;
 

@@ -13,7 +13,7 @@
  * every axis belongs to exactly one factor; all sample axes share one.
  */
 #define _POSIX_C_SOURCE 200809L /* open_memstream, for the plan id */
-#include "plan.h"
+#include "rapport/plan.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -25,8 +25,8 @@
 
 #include <gsl/gsl_qrng.h>
 
-#include "paramtable.h"
-#include "rng.h"
+#include "rapport/paramtable.h"
+#include "rapport/rng.h"
 #include "yamltree.h"
 
 #define SAMPLE_TEXT 32   /* a sampled number as text: "%.17g" takes at most 24 bytes */

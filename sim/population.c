@@ -1,5 +1,5 @@
 /* population.c - drawing patients and providers; see population.h. */
-#include "population.h"
+#include "rapport/population.h"
 
 #include <math.h>
 #include <stdlib.h>

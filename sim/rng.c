@@ -1,5 +1,5 @@
 /* rng.c - Philox4x64-10 streams and their gsl_rng_type; see rng.h. */
-#include "rng.h"
+#include "rapport/rng.h"
 
 #include <math.h>
 

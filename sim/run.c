@@ -1,5 +1,5 @@
 /* run.c - one run; see run.h. */
-#include "run.h"
+#include "rapport/run.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -7,7 +7,7 @@
 
 #include <omp.h>
 
-#include "assign.h"
+#include "rapport/assign.h"
 
 double rp_run_bytes(const rp_params *p)
 {

@@ -14,7 +14,7 @@
  * the nearest enclosing node the user wrote (the top-level mapping at worst)
  * and says which default is involved.
  */
-#include "scenario.h"
+#include "rapport/scenario.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "paramtable.h"
+#include "rapport/paramtable.h"
 #include "yamltree.h"
 
 #define DEFAULTS_NAME "(defaults)"

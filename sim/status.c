@@ -1,5 +1,5 @@
 /* status.c - formatting of rp_error; see status.h. */
-#include "status.h"
+#include "rapport/status.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
  * summary) is what decides the small-run case, so a run's arrays are
  * allocated per run but nothing is recomputed that the plan already knows.
  */
-#include "sweep.h"
+#include "rapport/sweep.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "status.h"
+#include "rapport/status.h"
 
 #define RP_YAMLTREE_MAX_BYTES (16u << 20) /* 16 MiB */
 #define RP_YAMLTREE_MAX_DEPTH 32          /* nested collections, the top one included */

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "calibrate.h"
+#include "rapport/calibrate.h"
 #include "testing.h"
 
 #ifndef RP_SOURCE_DIR

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "run.h"
-#include "scenario.h"
+#include "rapport/run.h"
+#include "rapport/scenario.h"
 #include "testing.h"
 
 /* Load a scenario from text plus overrides; aborts the test on error. */

@@ -11,10 +11,10 @@
 
 #include <gsl/gsl_cdf.h>
 
-#include "engine.h"
-#include "observe.h"
-#include "population.h"
-#include "rng.h"
+#include "rapport/engine.h"
+#include "rapport/observe.h"
+#include "rapport/population.h"
+#include "rapport/rng.h"
 #include "testing.h"
 
 static double L(double x) { return 1.0 / (1.0 + exp(-x)); }

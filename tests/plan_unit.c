@@ -18,8 +18,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "plan.h"
-#include "scenario.h"
+#include "rapport/plan.h"
+#include "rapport/scenario.h"
 #include "testing.h"
 #include "yamltree.h"
 

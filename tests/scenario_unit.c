@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "paramtable.h"
-#include "scenario.h"
+#include "rapport/paramtable.h"
+#include "rapport/scenario.h"
 #include "testing.h"
 
 #define BASE "seed: 20221\npatients:\n  count: 27\n"

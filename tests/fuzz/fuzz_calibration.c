@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "calibrate.h"
+#include "rapport/calibrate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

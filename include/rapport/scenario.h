@@ -16,9 +16,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "paramtable.h"
-#include "params.h"
-#include "status.h"
+#include "rapport/paramtable.h"
+#include "rapport/params.h"
+#include "rapport/status.h"
 
 typedef struct rp_scenario rp_scenario;
 struct rp_ynode; /* yamltree.h */

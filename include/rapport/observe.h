@@ -11,9 +11,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "engine.h"
-#include "params.h"
-#include "population.h"
+#include "rapport/engine.h"
+#include "rapport/params.h"
+#include "rapport/population.h"
 
 /* The observables of one population (all pairs, or one group). */
 typedef struct {

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "params.h"
+#include "rapport/params.h"
 
 typedef enum {
     RP_PT_INT,    /* int */

@@ -14,10 +14,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "params.h"
-#include "population.h"
-#include "rng.h"
-#include "status.h"
+#include "rapport/params.h"
+#include "rapport/population.h"
+#include "rapport/rng.h"
+#include "rapport/status.h"
 
 /* How a pair ended. Codes are part of the output format: never renumber. */
 typedef enum {

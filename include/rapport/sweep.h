@@ -17,11 +17,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "observe.h"
-#include "output.h"
-#include "plan.h"
-#include "run.h"
-#include "status.h"
+#include "rapport/observe.h"
+#include "rapport/output.h"
+#include "rapport/plan.h"
+#include "rapport/run.h"
+#include "rapport/status.h"
 
 typedef enum { RP_PARALLEL_AUTO = 0, RP_PARALLEL_RUNS, RP_PARALLEL_PAIRS } rp_parallel;
 

@@ -26,9 +26,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "params.h"
-#include "scenario.h"
-#include "status.h"
+#include "rapport/params.h"
+#include "rapport/scenario.h"
+#include "rapport/status.h"
 
 #define RP_PLAN_MAX_POINTS 1000000 /* points of one sweep */
 #define RP_PLAN_MAX_SOBOL_DIMS 40  /* of gsl_qrng_sobol: ranges, twice the ranges with saltelli */

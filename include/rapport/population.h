@@ -12,9 +12,9 @@
 
 #include <stdint.h>
 
-#include "params.h"
-#include "rng.h"
-#include "status.h"
+#include "rapport/params.h"
+#include "rapport/rng.h"
+#include "rapport/status.h"
 
 typedef struct {
     int64_t n_patients, n_providers;

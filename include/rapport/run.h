@@ -11,11 +11,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine.h"
-#include "observe.h"
-#include "params.h"
-#include "population.h"
-#include "status.h"
+#include "rapport/engine.h"
+#include "rapport/observe.h"
+#include "rapport/params.h"
+#include "rapport/population.h"
+#include "rapport/status.h"
 
 /* Receives the week-by-week record of each block of pairs, in pair order, as
  * the run goes (the output module writes it to disk), with the run's outcomes,

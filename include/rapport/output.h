@@ -15,11 +15,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine.h"
-#include "observe.h"
-#include "params.h"
-#include "run.h"
-#include "status.h"
+#include "rapport/engine.h"
+#include "rapport/observe.h"
+#include "rapport/params.h"
+#include "rapport/run.h"
+#include "rapport/status.h"
 
 /* How the file came to be, recorded as attributes of its root. */
 typedef struct {

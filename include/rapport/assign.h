@@ -13,10 +13,10 @@
 
 #include <stdint.h>
 
-#include "params.h"
-#include "population.h"
-#include "rng.h"
-#include "status.h"
+#include "rapport/params.h"
+#include "rapport/population.h"
+#include "rapport/rng.h"
+#include "rapport/status.h"
 
 /* Fill provider_of[i] for every patient and dist[i] = d_ij. RP_EINVAL when
  * total capacity is below the number of patients, RP_ENOMEM on allocation. */

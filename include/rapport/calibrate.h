@@ -40,9 +40,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "observe.h"
-#include "scenario.h"
-#include "status.h"
+#include "rapport/observe.h"
+#include "rapport/scenario.h"
+#include "rapport/status.h"
 
 #define RP_CAL_MAX_FREE 16
 #define RP_CAL_MAX_TARGETS 64

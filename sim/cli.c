@@ -1,0 +1,180 @@
+/* cli.c - the command line's dispatch, and what every command shares; see cli.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "rapport/output.h"
+
+const char *const cli_name = "rapport";
+
+int cli_exit_code(int status)
+{
+    switch (status) {
+    case RP_OK: return EXIT_OK;
+    case RP_EINVAL: return EXIT_USAGE;
+    case RP_EIO: return EXIT_IO;
+    case RP_EINTR: return EXIT_INTERRUPTED;
+    default: return EXIT_RUNTIME;
+    }
+}
+
+/* A located message ("FILE:LINE:COL: error: ...") is printed as it is, like a
+ * compiler's, so editors can jump to it; anything else gets our name. */
+int cli_report(int status, const rp_error *err)
+{
+    if (strstr(err->msg, ": error: "))
+        fprintf(stderr, "%s\n", err->msg);
+    else
+        fprintf(stderr, "%s: error: %s\n", cli_name, err->msg);
+    return cli_exit_code(status);
+}
+
+/* One line, like every error: what is wrong, and where help is. */
+int cli_usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "%s: error: ", cli_name);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see '%s help')\n", cli_name);
+    return EXIT_USAGE;
+}
+
+bool cli_parse_count(const char *s, long long min, long long max, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Set by SIGINT and SIGTERM; the run stops between blocks and removes its
+ * unfinished output file. A second signal ends the process at once. */
+volatile sig_atomic_t cli_stop_requested;
+
+static void on_signal(int sig)
+{
+    if (cli_stop_requested) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+    cli_stop_requested = 1;
+}
+
+void cli_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Print the summary as a table (with a header naming the run) or JSON. */
+int cli_print_summary(const rp_summary *sum, const char *header, bool json, rp_error *err)
+{
+    if (json)
+        rp_summary_print_json(sum, stdout);
+    else {
+        printf("%s\n\n", header);
+        rp_summary_print_table(sum, stdout);
+    }
+    if (fflush(stdout) != 0 || ferror(stdout))
+        RP_FAIL(err, RP_EIO, "cannot write the summary: %s", strerror(errno));
+    return RP_OK;
+}
+
+/* The command line, each argument quoted for a POSIX shell where needed,
+ * so that the provenance attribute can be pasted back into a terminal. */
+char *cli_command_line(int argc, char **argv)
+{
+    size_t size = 1;
+    for (int a = 0; a < argc; a++)
+        size += 4 * strlen(argv[a]) + 3;
+    char *line = malloc(size), *at = line;
+    if (!line)
+        return NULL;
+    for (int a = 0; a < argc; a++) {
+        const char *s = argv[a];
+        const bool plain = s[0] && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                             "0123456789_-+=./,:@%") == strlen(s);
+        if (a)
+            *at++ = ' ';
+        if (plain) {
+            at = stpcpy(at, s);
+            continue;
+        }
+        *at++ = '\'';
+        for (; *s; s++)
+            at = *s == '\'' ? stpcpy(at, "'\\''") : (*at = *s, at + 1);
+        *at++ = '\'';
+    }
+    *at = '\0';
+    return line;
+}
+
+/* For commands that only print: a failed write is an I/O error. */
+int cli_finish_stdout(void)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "%s: error: cannot write to standard output: %s\n", cli_name, strerror(errno));
+        return EXIT_IO;
+    }
+    return EXIT_OK;
+}
+
+/* The command named in argv[1]; returns the exit code. */
+static int dispatch(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(cli_help_main, stderr);
+        return EXIT_USAGE;
+    }
+    const char *command = argv[1];
+    if (strcmp(command, "--version") == 0 || strcmp(command, "version") == 0) {
+        cli_version();
+        return cli_finish_stdout();
+    }
+    if (strcmp(command, "help") == 0 || strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0) {
+        int code = cli_help(argc > 2 ? argv[2] : NULL);
+        return code == EXIT_OK ? cli_finish_stdout() : code;
+    }
+    for (int a = 2; a < argc; a++)
+        if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) {
+            int code = cli_help(command);
+            return code == EXIT_OK ? cli_finish_stdout() : code;
+        }
+    if (strcmp(command, "reference") == 0) {
+        rp_scenario_write_reference(stdout);
+        return cli_finish_stdout();
+    }
+    if (strcmp(command, "run") == 0)
+        return cli_run(argc, argv);
+    if (strcmp(command, "validate") == 0 || strcmp(command, "show") == 0)
+        return cli_validate(argc, argv, strcmp(command, "show") == 0);
+    if (strcmp(command, "summary") == 0)
+        return cli_summary(argc, argv);
+    if (strcmp(command, "merge") == 0)
+        return cli_merge(argc, argv);
+    if (strcmp(command, "calibrate") == 0)
+        return cli_calibrate(argc, argv);
+    return cli_usage_error("no command '%s'", command);
+}
+
+int rp_cli_main(int argc, char **argv)
+{
+    gsl_set_error_handler_off();
+    rp_output_library_init();
+    const int code = dispatch(argc, argv);
+    if (code == EXIT_OK)
+        rp_output_library_close(); /* after a failure HDF5 may hold a file it cannot close */
+    return code;
+}
