@@ -72,16 +72,21 @@ hid_t rp_h5_string_type(void)
     return t;
 }
 
-herr_t rp_h5_attr_scalar(hid_t obj, const char *name, hid_t type, const void *value)
+/* Create attribute name on obj in dataspace space (closed here) and write it. */
+static herr_t write_attr(hid_t obj, const char *name, hid_t type, hid_t space, const void *value)
 {
-    hid_t s = H5Screate(H5S_SCALAR);
-    hid_t a = s < 0 ? -1 : H5Acreate2(obj, name, type, s, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t a = space < 0 ? -1 : H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
     herr_t st = a < 0 ? -1 : H5Awrite(a, type, value);
     if (a >= 0)
         H5Aclose(a);
-    if (s >= 0)
-        H5Sclose(s);
+    if (space >= 0)
+        H5Sclose(space);
     return st;
+}
+
+herr_t rp_h5_attr_scalar(hid_t obj, const char *name, hid_t type, const void *value)
+{
+    return write_attr(obj, name, type, H5Screate(H5S_SCALAR), value);
 }
 
 herr_t rp_h5_attr_string(hid_t obj, const char *name, const char *value)
@@ -95,14 +100,7 @@ herr_t rp_h5_attr_string(hid_t obj, const char *name, const char *value)
 
 herr_t rp_h5_attr_vector(hid_t obj, const char *name, hid_t type, hsize_t n, const void *value)
 {
-    hid_t s = H5Screate_simple(1, &n, NULL);
-    hid_t a = s < 0 ? -1 : H5Acreate2(obj, name, type, s, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t st = a < 0 ? -1 : H5Awrite(a, type, value);
-    if (a >= 0)
-        H5Aclose(a);
-    if (s >= 0)
-        H5Sclose(s);
-    return st;
+    return write_attr(obj, name, type, H5Screate_simple(1, &n, NULL), value);
 }
 
 herr_t rp_h5_read_attr_string(hid_t obj, const char *name, char *buf, size_t size)

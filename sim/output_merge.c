@@ -288,19 +288,27 @@ int rp_output_merge(const char *const *inputs, int n_inputs, const char *path, b
     return status;
 }
 
+/* Open the file at path and find run's row k in its /runs. */
+static int open_run(part *in, const char *path, int64_t run, int64_t *k, rp_error *err)
+{
+    int status = open_part(in, path, err);
+    *k = -1;
+    for (int64_t i = 0; status == RP_OK && i < in->n_runs; i++)
+        if (in->run[i] == run)
+            *k = i;
+    if (status == RP_OK && *k < 0)
+        status = rp_error_raise(err, RP_EINVAL, "%s has no run %lld", path, (long long)run);
+    return status;
+}
+
 int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, rp_error *err)
 {
     part in;
     rp_population pop = {0};
     rp_outcomes *out = NULL;
     int64_t *provider_of = NULL;
-    int status = open_part(&in, path, err);
-    int64_t k = -1;
-    for (int64_t i = 0; status == RP_OK && i < in.n_runs; i++)
-        if (in.run[i] == run)
-            k = i;
-    if (status == RP_OK && k < 0)
-        status = rp_error_raise(err, RP_EINVAL, "%s has no run %lld", path, (long long)run);
+    int64_t k;
+    int status = open_run(&in, path, run, &k, err);
     if (status == RP_OK && rp_layout_find(&in.layout, RP_T_PAIRS, "pair") < 0)
         status = rp_error_raise(err, RP_EINVAL, "%s has no per-pair table (written with output.pairs: false)", path);
     rp_params p;
@@ -377,13 +385,8 @@ int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, rp_er
 int rp_output_read_stored_summary(const char *path, int64_t run, rp_summary *sum, rp_error *err)
 {
     part in;
-    int status = open_part(&in, path, err);
-    int64_t k = -1;
-    for (int64_t i = 0; status == RP_OK && i < in.n_runs; i++)
-        if (in.run[i] == run)
-            k = i;
-    if (status == RP_OK && k < 0)
-        status = rp_error_raise(err, RP_EINVAL, "%s has no run %lld", path, (long long)run);
+    int64_t k;
+    int status = open_run(&in, path, run, &k, err);
     if (status == RP_OK) {
         const rp_params *p = rp_scenario_params(in.sc);
         memset(sum, 0, sizeof *sum);
