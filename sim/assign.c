@@ -13,6 +13,8 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "nearest.h"
+
 typedef struct {
     int64_t *item; /* provider indices */
     int64_t *pos;  /* pos[j]: index of j in item, or -1 */
@@ -60,37 +62,6 @@ static int64_t uniform_member(const room_list *l, gsl_rng *r, rp_rng_key key, in
     return l->item[gsl_rng_uniform_int(r, (unsigned long)l->n)];
 }
 
-/* The free provider nearest to patient i; ties to the lowest index. The scan
- * is split over threads and reduced in index order, so the result does not
- * depend on the thread count. */
-static int64_t nearest_free(const rp_population *pop, const rp_params *p, const room_list *all,
-                            int64_t i, int threads)
-{
-    const double *c = &pop->patient_culture[i * pop->n_dims];
-    double best_d = INFINITY;
-    int64_t best_j = -1;
-#pragma omp parallel num_threads(threads) if (all->n > 20000)
-    {
-        double d_local = INFINITY;
-        int64_t j_local = -1;
-#pragma omp for schedule(static) nowait
-        for (int64_t a = 0; a < all->n; a++) {
-            int64_t j = all->item[a];
-            double d = rp_population_distance(p, c, &pop->provider_culture[j * pop->n_dims]);
-            if (d < d_local || (d == d_local && j < j_local)) {
-                d_local = d;
-                j_local = j;
-            }
-        }
-#pragma omp critical
-        if (j_local >= 0 && (d_local < best_d || (d_local == best_d && j_local < best_j))) {
-            best_d = d_local;
-            best_j = j_local;
-        }
-    }
-    return best_j;
-}
-
 int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int threads,
               int64_t *provider_of, double *dist, rp_error *err)
 {
@@ -108,7 +79,10 @@ int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int thread
     int64_t *order = malloc((size_t)n * sizeof(int64_t));
     gsl_rng *r = gsl_rng_alloc(rp_rng_philox);
     room_list all = {0}, level[RP_MAX_LEVELS] = {{0}};
+    rp_nearest *nearest = NULL;
     if (!order || !r || room_init(&all, m) != RP_OK)
+        goto done;
+    if (p->assignment.policy == RP_ASSIGN_MIN_DISTANCE && !(nearest = rp_nearest_build(pop, p)))
         goto done;
     for (int l = 0; l < n_levels; l++)
         if (room_init(&level[l], m) != RP_OK)
@@ -129,7 +103,7 @@ int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int thread
     for (int64_t a = 0; a < n; a++) {
         int64_t i = order[a], j;
         if (p->assignment.policy == RP_ASSIGN_MIN_DISTANCE) {
-            j = nearest_free(pop, p, &all, i, threads);
+            j = rp_nearest_query(nearest, &pop->patient_culture[i * pop->n_dims]);
         } else {
             const room_list *from = &all;
             if (by_level) {
@@ -142,6 +116,8 @@ int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int thread
         provider_of[i] = j;
         if (--pop->capacity[j] == 0) {
             room_remove(&all, j);
+            if (nearest)
+                rp_nearest_remove(nearest, j);
             if (by_level)
                 room_remove(&level[(int)pop->provider_culture[j * pop->n_dims + mk]], j);
         }
@@ -154,6 +130,7 @@ int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int thread
                                          &pop->provider_culture[provider_of[i] * pop->n_dims]);
     status = RP_OK;
 done:
+    rp_nearest_free(nearest);
     for (int l = 0; l < n_levels; l++)
         room_free(&level[l]);
     room_free(&all);

@@ -5,7 +5,8 @@
  *   same_group:   uniform among providers sharing the patient's level on
  *                 assignment.match_on that have room, else as random;
  *   min_distance: the free provider nearest in cultural distance (lowest index
- *                 on ties). O(N x M): fine to about 10^5 x 10^4.
+ *                 on ties), found in an index of the providers (sim/nearest.h):
+ *                 about O(N log M), where a scan of every provider was O(N x M).
  * Uses provider capacities as given and leaves them reduced.
  */
 #ifndef RP_ASSIGN_H
