@@ -403,7 +403,7 @@ const char *rp_paramtable_expected(const rp_param *row, char *buf, size_t size)
         snprintf(buf, size, "one of %s", rp_paramtable_join(row->words, count_words(row->words), list, sizeof list));
         break;
     case RP_PT_FLAGS:
-        snprintf(buf, size, "all, none, or some of %s separated by commas",
+        snprintf(buf, size, "all, none, or some of %s separated by commas (or a list)",
                  rp_paramtable_join(row->words, count_words(row->words), list, sizeof list));
         break;
     case RP_PT_NAME:

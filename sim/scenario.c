@@ -222,6 +222,33 @@ static int check_keys(const resolver *r, const rp_ynode *map, const char *path, 
 
 /* ---- scalars ---- */
 
+/* A set of words written as a YAML list ([A, S]) means the same as "A,S"
+ * (and [] as none); each word is checked where it stands. */
+static int resolve_word_list(const resolver *r, const rp_param *row, const rp_ynode *node, const char *path,
+                             void *field)
+{
+    char text[1024] = "none", expect[256], got[96], why[RP_ERROR_MAX / 2], words[256];
+    size_t len = 0, n_words = 0;
+    while (row->words[n_words])
+        n_words++;
+    rp_paramtable_join(row->words, n_words, words, sizeof words);
+    for (size_t k = 0; k < node->n; k++) {
+        const rp_ynode *item = node->values[k];
+        if (item->kind != RP_YNODE_SCALAR || strcmp(item->text, "all") == 0 ||
+            strcmp(item->text, "none") == 0)
+            return fail(r, item, path, "expected one of %s in the list, got %s", words,
+                        rp_yamltree_describe(item, got, sizeof got));
+        if (!rp_paramtable_parse(row, item->text, false, field, why, sizeof why))
+            return fail(r, item, path, "%s", why);
+        if (len + strlen(item->text) + 2 > sizeof text)
+            return fail(r, item, path, "expected %s, got a longer list", rp_paramtable_expected(row, expect, sizeof expect));
+        len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", k ? "," : "", item->text);
+    }
+    if (!rp_paramtable_parse(row, text, false, field, why, sizeof why)) /* e.g. a word given twice */
+        return fail(r, node, path, "%s", why);
+    return RP_OK;
+}
+
 /* The value of row at node (NULL: missing, so the default, or an error at
  * missing_at if the row has none). */
 static int resolve_scalar(const resolver *r, const rp_param *row, const rp_ynode *node, const rp_ynode *missing_at,
@@ -237,6 +264,8 @@ static int resolve_scalar(const resolver *r, const rp_param *row, const rp_ynode
         rp_paramtable_set_default(row, field);
         return RP_OK;
     }
+    if (node->kind == RP_YNODE_SEQUENCE && row->type == RP_PT_FLAGS)
+        return resolve_word_list(r, row, node, path, field);
     if (node->kind != RP_YNODE_SCALAR)
         return fail(r, node, path, "expected %s, got %s", rp_paramtable_expected(row, expect, sizeof expect),
                     rp_yamltree_describe(node, got, sizeof got));

@@ -253,6 +253,15 @@ static void test_overrides(void)
     CHECK(p->patients.groups[0].share == 2.0 / 27, "other groups keep their defaults");
     rp_scenario_free(sc);
 
+    sc = load(BASE "output: {variables: [A, N]}\n", NULL, &err);
+    CHECK(sc && rp_scenario_params(sc)->output.variables == (RP_TRAJ_A | RP_TRAJ_N),
+          "output.variables as a YAML list [A, N] is the same as 'A,N': %s", err.msg);
+    rp_scenario_free(sc);
+    const char *empty_list[] = {"output.variables=[]", NULL};
+    sc = load(BASE, empty_list, &err);
+    CHECK(sc && rp_scenario_params(sc)->output.variables == 0, "--set output.variables=[] is none: %s", err.msg);
+    rp_scenario_free(sc);
+
     const char *seed_only[] = {"seed=11", "patients.count=1000", NULL};
     sc = load("horizon: 30\n", seed_only, &err);
     CHECK(sc && rp_scenario_params(sc)->seed == 11 && rp_scenario_params(sc)->patients.count == 1000
