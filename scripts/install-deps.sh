@@ -10,6 +10,7 @@ packages=(
   libgsl-dev libyaml-dev librandom123-dev libhdf5-dev hdf5-tools
   python3 python3-numpy python3-scipy python3-h5py python3-xarray python3-h5netcdf python3-pandas
   python3-matplotlib python3-statsmodels chromium
+  r-base-core r-cran-hdf5r
   hdf5-filter-plugin time
   libopenmpi-dev openmpi-bin slurm-wlm munge
   clang libclang-rt-14-dev libomp-14-dev valgrind
