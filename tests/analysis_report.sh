@@ -5,58 +5,48 @@
 # index.html opened in headless Chromium with every <img> loaded.
 # usage: analysis_report.sh RAPPORT_BIN SRC_DIR     (exit 77: chromium/matplotlib missing)
 set -u
-RAPPORT=$1
-SRC=$2
-PY=/usr/bin/python3
-REPORT="$SRC/analysis/report"
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+REPORT="$src/analysis/report"
 ART=$PWD   # test artefacts (screenshots) stay in the build dir
-passed=0
-failed=0
-pass() { echo "PASS $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1"; failed=$((failed + 1)); }
-check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
 
-$PY -c 'import matplotlib, statsmodels, h5py, pandas, scipy' 2>/dev/null ||
-    { echo "SKIP: python3-matplotlib/statsmodels/h5py/pandas missing"; exit 77; }
+need_py 'matplotlib, statsmodels, h5py, pandas, scipy' "python3-matplotlib/statsmodels/h5py/pandas"
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
-[ -n "$CHROMIUM" ] || { echo "SKIP: chromium missing (apt-get install chromium)"; exit 77; }
+[ -n "$CHROMIUM" ] || skip_test "chromium missing (apt-get install chromium)"
 
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+make_tmp
 
 # 1. the files
-"$RAPPORT" run "$SRC/scenarios/baseline.yaml" --set patients.count=3000 --set providers.count=150 \
-    -o "$TMP/base.h5" >/dev/null 2>"$TMP/err" || { cat "$TMP/err"; fail "rapport run baseline"; }
-SWEEP="$SRC/scenarios/sweep-discussion.yaml"
+"$bin" run "$src/scenarios/baseline.yaml" --set patients.count=3000 --set providers.count=150 \
+    -o "$tmp/base.h5" >/dev/null 2>"$tmp/err" || { cat "$tmp/err"; report fail "rapport run baseline"; }
+SWEEP="$src/scenarios/sweep-discussion.yaml"
 if [ ! -f "$SWEEP" ]; then   # the colleague's scenario is not there yet: a small one of our own
-    SWEEP="$TMP/sweep.yaml"
+    SWEEP="$tmp/sweep.yaml"
     printf 'seed: 20221\npatients:\n  count: 2000\nproviders:\n  count: 100\nreplicates: 5\nsweep:\n  streams: common\n  grid:\n    discussion.policy: [never, intake, delayed, responsive]\n' > "$SWEEP"
 fi
-"$RAPPORT" run "$SWEEP" -o "$TMP/sweep.h5" >/dev/null 2>"$TMP/err" || { cat "$TMP/err"; fail "rapport run sweep"; }
-"$RAPPORT" run "$SWEEP" --summary-only -o "$TMP/sweep-so.h5" >/dev/null 2>"$TMP/err" || { cat "$TMP/err"; fail "rapport run sweep --summary-only"; }
-"$RAPPORT" summary "$TMP/base.h5" --json > "$TMP/base.json" || fail "rapport summary --json"
-"$RAPPORT" run "$SWEEP" --json > "$TMP/sweep.json" || fail "rapport run sweep --json"
+"$bin" run "$SWEEP" -o "$tmp/sweep.h5" >/dev/null 2>"$tmp/err" || { cat "$tmp/err"; report fail "rapport run sweep"; }
+"$bin" run "$SWEEP" --summary-only -o "$tmp/sweep-so.h5" >/dev/null 2>"$tmp/err" || { cat "$tmp/err"; report fail "rapport run sweep --summary-only"; }
+"$bin" summary "$tmp/base.h5" --json > "$tmp/base.json" || report fail "rapport summary --json"
+"$bin" run "$SWEEP" --json > "$tmp/sweep.json" || report fail "rapport run sweep --json"
 
 # 2. the reports
 for k in base sweep sweep-so; do
-    if "$REPORT" "$TMP/$k.h5" -o "$TMP/rep-$k" -q > "$TMP/$k.out" 2>&1 && [ -s "$TMP/rep-$k/index.html" ]; then
-        pass "report $k made"
+    if "$REPORT" "$tmp/$k.h5" -o "$tmp/rep-$k" -q > "$tmp/$k.out" 2>&1 && [ -s "$tmp/rep-$k/index.html" ]; then
+        report ok "report $k made"
     else
-        cat "$TMP/$k.out"; fail "report $k made"
+        cat "$tmp/$k.out"; report fail "report $k made"
     fi
 done
-check "unreadable file refused (exit 2)" bash -c "echo x > '$TMP/bad.h5'; '$REPORT' '$TMP/bad.h5' -o '$TMP/bad' -q 2>/dev/null; [ \$? = 2 ]"
+echo x >"$tmp/bad.h5"
+expect_code "unreadable file refused (exit 2)" 2 "$REPORT" "$tmp/bad.h5" -o "$tmp/bad" -q
 
 # 3. figures present, non-empty, referenced, decodable; numbers equal rapport's
-$PY - "$TMP" > "$TMP/py.out" 2>&1 <<'PYEOF'
+PYTHONPATH=$tests_dir "$py" - "$tmp" > "$tmp/py.out" 2>&1 <<'PYEOF'
 import json, os, re, sys
 import matplotlib.image as mpimg
+import testlib
+from testlib import report
 tmp = sys.argv[1]
-ok = True
-def out(good, name, detail=""):
-    global ok
-    print(("PASS " if good else "FAIL ") + name + ("" if good else " " + detail))
-    ok &= good
 expect = {"base": ["km_retention", "dropout_by_group", "trajectory_A", "trajectory_T", "trajectory_S",
                    "alliance_outcome", "hazard_odds_ratios"],
           "sweep": ["km_retention", "dropout_by_group", "trajectory_A", "trajectory_T", "trajectory_S",
@@ -66,9 +56,9 @@ for k, figs in expect.items():
     html = open(os.path.join(d, "index.html")).read()
     missing = [f + e for f in figs for e in (".png", ".svg")
                if not os.path.isfile(os.path.join(d, f + e)) or os.path.getsize(os.path.join(d, f + e)) == 0]
-    out(not missing, f"{k}: every figure file exists and is non-empty", str(missing))
+    report(not missing, f"{k}: every figure file exists and is non-empty", str(missing))
     srcs = re.findall(r"<img src='([^']+)'", html)
-    out(set(f + ".png" for f in figs) <= set(srcs), f"{k}: index.html shows every figure", str(srcs))
+    report(set(f + ".png" for f in figs) <= set(srcs), f"{k}: index.html shows every figure", str(srcs))
     bad = []
     for s in srcs:
         try:
@@ -77,17 +67,17 @@ for k, figs in expect.items():
                 bad.append(s)
         except Exception as e:
             bad.append(f"{s}: {e}")
-    out(not bad, f"{k}: every referenced PNG decodes", str(bad))
-    out(html.count("<figcaption>") == len(srcs), f"{k}: every figure has a reading")
-    out("<details>" in html and "git_revision" in html and "command_line" in html, f"{k}: provenance section")
+    report(not bad, f"{k}: every referenced PNG decodes", str(bad))
+    report(html.count("<figcaption>") == len(srcs), f"{k}: every figure has a reading")
+    report("<details>" in html and "git_revision" in html and "command_line" in html, f"{k}: provenance section")
 rep = json.load(open(os.path.join(tmp, "rep-base", "report.json")))["dropout"]
 ref = json.load(open(os.path.join(tmp, "base.json")))
 arm = next(iter(rep))
 want = {"all": ref["dropout"], **{g: v["dropout"] for g, v in ref["by_group"].items()}}
 diff = {g: (rep[arm].get(g), v) for g, v in want.items() if rep[arm].get(g) is None or abs(rep[arm][g] - v) > 1e-12}
-out(not diff, "base: report dropout = rapport summary --json (all and by group)", str(diff))
+report(not diff, "base: report dropout = rapport summary --json (all and by group)", str(diff))
 html = open(os.path.join(tmp, "rep-base", "index.html")).read()
-out(f"{ref['dropout']:.4f}" in html, "base: index.html shows the overall dropout", f"{ref['dropout']:.4f}")
+report(f"{ref['dropout']:.4f}" in html, "base: index.html shows the overall dropout", f"{ref['dropout']:.4f}")
 ref = json.load(open(os.path.join(tmp, "sweep.json")))
 for k in ("sweep", "sweep-so"):
   rep = json.load(open(os.path.join(tmp, "rep-" + k, "report.json")))
@@ -102,33 +92,28 @@ for k in ("sweep", "sweep-so"):
               diff.append((arms[i], g, got[g], v))
       if i > 0 and abs(rep["paired_dropout"][arms[i]] - p["paired_difference"]["dropout"]) > 1e-12:
           diff.append((arms[i], "paired", rep["paired_dropout"][arms[i]], p["paired_difference"]["dropout"]))
-  out(len(arms) == len(ref["by_point"]) and not diff, k + ": report dropout by point x group and paired "
+  report(len(arms) == len(ref["by_point"]) and not diff, k + ": report dropout by point x group and paired "
       "differences = rapport --json", str(diff))
-sys.exit(0 if ok else 1)
+sys.exit(1 if testlib.failed else 0)
 PYEOF
-rc=$?
-cat "$TMP/py.out"
-passed=$((passed + $(grep -c '^PASS' "$TMP/py.out")))
-failed=$((failed + $(grep -c '^FAIL' "$TMP/py.out")))
-[ $rc = 0 ] || [ "$(grep -c '^FAIL' "$TMP/py.out")" -gt 0 ] || fail "figure and number checks (crashed)"
+relay_checks "$tmp/py.out" $? "figure and number checks (crashed)"
 
 # 4. real headless Chromium: every <img> loaded (naturalWidth > 0), screenshot kept
 chrome() {
     "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update \
-        --disable-sync --no-first-run --user-data-dir="$(mktemp -d -p "$TMP")" "$@" 2>>"$TMP/chromium.err"
+        --disable-sync --no-first-run --user-data-dir="$(mktemp -d -p "$tmp")" "$@" 2>>"$tmp/chromium.err"
 }
 for k in base sweep; do
-    chrome --virtual-time-budget=15000 --dump-dom "file://$TMP/rep-$k/index.html" > "$TMP/$k.dom"
-    n=$(grep -o 'data-images="[0-9]*"' "$TMP/$k.dom" | grep -o '[0-9]*')
-    b=$(grep -o 'data-broken-images="[0-9]*"' "$TMP/$k.dom" | grep -o '[0-9]*')
+    chrome --virtual-time-budget=15000 --dump-dom "file://$tmp/rep-$k/index.html" > "$tmp/$k.dom"
+    n=$(grep -o 'data-images="[0-9]*"' "$tmp/$k.dom" | grep -o '[0-9]*')
+    b=$(grep -o 'data-broken-images="[0-9]*"' "$tmp/$k.dom" | grep -o '[0-9]*')
     if [ -n "$n" ] && [ "$n" -gt 0 ] && [ "$b" = 0 ]; then
-        pass "chromium: $k report, all $n images loaded"
+        report ok "chromium: $k report, all $n images loaded"
     else
-        tail -5 "$TMP/chromium.err"; fail "chromium: $k report, images=$n broken=$b"
+        tail -5 "$tmp/chromium.err"; report fail "chromium: $k report, images=$n broken=$b"
     fi
-    chrome --window-size=1400,4000 --screenshot="$ART/analysis-report-$k.png" "file://$TMP/rep-$k/index.html" >/dev/null
+    chrome --window-size=1400,4000 --screenshot="$ART/analysis-report-$k.png" "file://$tmp/rep-$k/index.html" >/dev/null
     check "chromium: $k screenshot" test -s "$ART/analysis-report-$k.png"
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

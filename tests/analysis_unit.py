@@ -10,6 +10,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testlib import finish, report, skip_test  # noqa: E402
+
 try:
     import h5py  # noqa: F401
     import matplotlib  # noqa: F401
@@ -17,24 +20,11 @@ try:
     import pandas as pd
     import statsmodels  # noqa: F401
 except ImportError as e:
-    print(f"SKIP: {e} (apt-get install python3-h5py python3-matplotlib python3-statsmodels python3-pandas)")
-    sys.exit(77)
+    skip_test(f"{e} (apt-get install python3-h5py python3-matplotlib python3-statsmodels python3-pandas)")
 
 RAPPORT, SRC = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(SRC, "analysis"))
 from rapport_analysis import hazard, read, stats, survival  # noqa: E402
-
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
 
 
 def close(a, b, tol=1e-12):
@@ -46,27 +36,27 @@ def test_km():
     week = np.array([2, 3, 3, 5, 6, 7])
     dropped = np.array([1, 0, 1, 1, 0, 1], bool)
     d, c = survival.exit_counts(week, dropped, 7)
-    check("km counts", list(d) == [0, 0, 1, 1, 0, 1, 0, 1] and list(c) == [0, 0, 0, 1, 0, 0, 1, 0], f"{d} {c}")
+    report(list(d) == [0, 0, 1, 1, 0, 1, 0, 1] and list(c) == [0, 0, 0, 1, 0, 0, 1, 0], "km counts", f"{d} {c}")
     S, var, n = survival.kaplan_meier(d, c)
     # by hand: at risk 6, 5, 3, 2, 1 at weeks 2, 3, 5, 6, 7 (censored at 3 still at risk at 3)
     S_hand = [1, 1, 5 / 6, 2 / 3, 2 / 3, 4 / 9, 4 / 9, 0]
-    check("km survival by hand", np.allclose(S, S_hand, atol=1e-14), f"{S}")
-    check("km at risk", list(n[[2, 3, 5, 6, 7]]) == [6, 5, 3, 2, 1], f"{n}")
+    report(np.allclose(S, S_hand, atol=1e-14), "km survival by hand", f"{S}")
+    report(list(n[[2, 3, 5, 6, 7]]) == [6, 5, 3, 2, 1], "km at risk", f"{n}")
     # Greenwood: S^2 * sum d/(n(n-d)): week 2: (5/6)^2/30; week 3: (2/3)^2 (1/30+1/20); week 5: (4/9)^2 (1/30+1/20+1/6)
     v_hand = {2: (5 / 6) ** 2 / 30, 3: (2 / 3) ** 2 * (1 / 30 + 1 / 20), 5: 4 / 81, 6: 4 / 81}
-    check("greenwood variance by hand", all(close(var[k], v, 1e-14) for k, v in v_hand.items()),
-          f"{var} vs {v_hand}")
+    report(all(close(var[k], v, 1e-14) for k, v in v_hand.items()), "greenwood variance by hand",
+           f"{var} vs {v_hand}")
     lo, hi = survival.confidence_band(S, var)
-    check("km band", close(lo[5], 4 / 9 - 1.959963984540054 * 2 / 9, 1e-12) and hi[5] <= 1 and lo[7] == 0)
+    report(close(lo[5], 4 / 9 - 1.959963984540054 * 2 / 9, 1e-12) and hi[5] <= 1 and lo[7] == 0, "km band")
 
 
 def test_intervals():
     # z = 1.95996: 0.5 -+ z sqrt(0.0025 + z^2/40000) / (1 + z^2/100)
     lo, hi = stats.wilson(0.5, 100)
-    check("wilson 0.5 of 100", close(lo, 0.4038315304, 1e-9) and close(hi, 0.5961684696, 1e-9), f"{lo} {hi}")
+    report(close(lo, 0.4038315304, 1e-9) and close(hi, 0.5961684696, 1e-9), "wilson 0.5 of 100", f"{lo} {hi}")
     m, lo, hi = stats.mean_interval([1, 2, 3, 4])
     h = 1.959963984540054 * np.std([1, 2, 3, 4], ddof=1) / 2
-    check("mean interval", close(m, 2.5) and close(lo, 2.5 - h) and close(hi, 2.5 + h))
+    report(close(m, 2.5) and close(lo, 2.5 - h) and close(hi, 2.5 + h), "mean interval")
 
 
 def test_pearson_file(tmp):
@@ -80,21 +70,21 @@ def test_pearson_file(tmp):
     x, y = df["early_alliance"].to_numpy()[m], df["improvement"].to_numpy()[m]
     r, lo, hi, n = stats.pearson(x, y)
     rn = np.corrcoef(x, y)[0, 1]
-    check("pearson r = numpy corrcoef on file data", close(r, rn, 1e-12), f"{r} vs {rn}")
+    report(close(r, rn, 1e-12), "pearson r = numpy corrcoef on file data", f"{r} vs {rn}")
     r_file = f["summary/alliance_outcome_r"][0, 0]
-    check("pearson r = file's alliance_outcome_r", close(r, r_file, 1e-9), f"{r} vs {r_file}")
+    report(close(r, r_file, 1e-9), "pearson r = file's alliance_outcome_r", f"{r} vs {r_file}")
     z = np.arctanh(rn)
-    check("fisher z interval", close(lo, np.tanh(z - 1.959963984540054 / np.sqrt(n - 3)), 1e-12) and lo < r < hi)
+    report(close(lo, np.tanh(z - 1.959963984540054 / np.sqrt(n - 3)), 1e-12) and lo < r < hi, "fisher z interval")
     # pair-weeks built from the file's trajectories: one row per week t < exit, event at the last
     rows = read.sample_trajectory_rows(f, 500, 1)
     traj, meta = read.read_trajectory_rows(f, rows, ["A", "T", "D", "N"])
     pairs = read.pairs_for_trajectories(f, runs, meta, ["distance", "barrier", "exit_week", "exit_reason"])
     full = f["trajectories/A"][:][rows]
-    check("trajectory rows read by block", np.array_equal(full, traj["A"], equal_nan=True))
+    report(np.array_equal(full, traj["A"], equal_nan=True), "trajectory rows read by block")
     pw = hazard.pair_weeks(traj, pairs)
     E, R = pairs["exit_week"].to_numpy(), pairs["exit_reason"].to_numpy()
-    check("pair-weeks: rows and events", len(pw) == E.sum() and pw["event"].sum() == (R == 3).sum(),
-          f"{len(pw)} vs {E.sum()}, {pw['event'].sum()} vs {(R == 3).sum()}")
+    report(len(pw) == E.sum() and pw["event"].sum() == (R == 3).sum(), "pair-weeks: rows and events",
+           f"{len(pw)} vs {E.sum()}, {pw['event'].sum()} vs {(R == 3).sum()}")
     f.close()
 
 
@@ -111,8 +101,8 @@ def test_hazard():
     df["event"] = (rng.uniform(size=n) < 1 / (1 + np.exp(-eta))).astype(int)
     _, t = hazard.fit(df)
     bad = {k: (t.loc[k, "coef"], t.loc[k, "se"]) for k in true if abs(t.loc[k, "coef"] - true[k]) > 3 * t.loc[k, "se"]}
-    check("hazard coefficients within 3 SE of the truth", not bad, f"{bad}")
-    check("odds ratio = exp(coef)", np.allclose(t["odds_ratio"], np.exp(t["coef"])))
+    report(not bad, "hazard coefficients within 3 SE of the truth", f"{bad}")
+    report(np.allclose(t["odds_ratio"], np.exp(t["coef"])), "odds ratio = exp(coef)")
 
 
 def ishigami(X, a=7.0, b=0.1):
@@ -137,11 +127,11 @@ def test_sobol():
     V13 = b * b * np.pi ** 8 * (1 / 18 - 1 / 50)
     S1_true = np.array([V1 / V, V2 / V, 0.0])
     ST_true = np.array([(V1 + V13) / V, V2 / V, V13 / V])
-    check("sobol first order (Ishigami)", np.allclose(S1, S1_true, atol=0.04), f"{S1} vs {S1_true}")
-    check("sobol total (Jansen, Ishigami)", np.allclose(ST, ST_true, atol=0.04), f"{ST} vs {ST_true}")
+    report(np.allclose(S1, S1_true, atol=0.04), "sobol first order (Ishigami)", f"{S1} vs {S1_true}")
+    report(np.allclose(ST, ST_true, atol=0.04), "sobol total (Jansen, Ishigami)", f"{ST} vs {ST_true}")
     s1, c1, st, cT = stats.sobol_bootstrap(ishigami(A[:2000]), ishigami(B[:2000]), yAB[:2000], n_boot=200)
-    check("sobol bootstrap intervals bracket the estimate", np.all(c1[0] <= s1) and np.all(s1 <= c1[1]) and
-          np.all(cT[0] <= st) and np.all(st <= cT[1]))
+    report(np.all(c1[0] <= s1) and np.all(s1 <= c1[1]) and np.all(cT[0] <= st) and np.all(st <= cT[1]),
+           "sobol bootstrap intervals bracket the estimate")
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -151,6 +141,5 @@ with tempfile.TemporaryDirectory() as tmp:
         except Exception as e:  # a crash is a failure of that test, not of the run
             import traceback
             traceback.print_exc()
-            check(getattr(t, "__name__", "test"), False, repr(e))
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+            report(False, getattr(t, "__name__", "test"), repr(e))
+finish()

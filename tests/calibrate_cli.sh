@@ -8,24 +8,11 @@
 # (TEXT = "LINE:COL: error: ..."); `rapport calibrate FILE` must exit 2, print
 # nothing on stdout and exactly one line on stderr containing FILE:TEXT.
 set -u
-bin=${1:?usage: calibrate_cli.sh RAPPORT_BIN SRC_DIR}
-src=${2:?usage: calibrate_cli.sh RAPPORT_BIN SRC_DIR}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+make_tmp
 
-report() { # ok|fail name detail
-    if [ "$1" = ok ]; then
-        pass=$((pass + 1))
-        echo "PASS $2"
-    else
-        fail=$((fail + 1))
-        echo "FAIL $2: $3"
-    fi
-}
-
-[ -x "$bin" ] || { echo "SKIP: no rapport binary at $bin"; exit 77; }
+[ -x "$bin" ] || skip_test "no rapport binary at $bin"
 
 n=0
 for file in "$src"/tests/invalid_calibration/*.yaml; do
@@ -36,40 +23,18 @@ for file in "$src"/tests/invalid_calibration/*.yaml; do
         report fail "$name" "no '# expect: ' header"
         continue
     fi
-    "$bin" calibrate "$file" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    lines=$(wc -l <"$tmp/err")
-    err=$(head -c 600 "$tmp/err")
-    if [ $rc -ne 2 ]; then
-        report fail "$name" "exit $rc, expected 2; stderr: $err"
-    elif [ -s "$tmp/out" ]; then
-        report fail "$name" "output on stdout: $(head -c 200 "$tmp/out")"
-    elif [ "$lines" -ne 1 ]; then
-        report fail "$name" "$lines lines on stderr, expected 1: $err"
-    elif ! grep -qF -- "$file:$expect" "$tmp/err"; then
-        report fail "$name" "stderr lacks '$file:$expect': $err"
-    else
-        report ok "$name"
-    fi
+    expect_exit -q "$name" 2 "$file:$expect" "$bin" calibrate "$file"
 done
 [ $n -ge 8 ] && report ok "at least 8 invalid calibrations ($n)" || report fail "at least 8 invalid calibrations" "$n"
 
 # Errors inside the scenario are located in the scenario.
 printf 'seed: 1\npatients: {count: -3}\n' >"$tmp/bad-scenario.yaml"
 printf 'scenario: bad-scenario.yaml\nfree:\n  dropout.base: {min: -10, max: -5}\ntargets:\n  dropout: {value: 0.2, se: 0.01}\n' >"$tmp/c.yaml"
-"$bin" calibrate "$tmp/c.yaml" >/dev/null 2>"$tmp/err"
-rc=$?
-if [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -qF "$tmp/bad-scenario.yaml:2:" "$tmp/err"; then
-    report ok "scenario error located in the scenario"
-else
-    report fail "scenario error located in the scenario" "exit $rc: $(head -c 400 "$tmp/err")"
-fi
+expect_exit "scenario error located in the scenario" 2 "$tmp/bad-scenario.yaml:2:" "$bin" calibrate "$tmp/c.yaml"
 
 # Usage errors.
-"$bin" calibrate >/dev/null 2>&1
-[ $? -eq 2 ] && report ok "no file: exit 2" || report fail "no file: exit 2" "exit $?"
-"$bin" calibrate "$src/scenarios/calibration.yaml" --bogus >/dev/null 2>&1
-[ $? -eq 2 ] && report ok "unknown option: exit 2" || report fail "unknown option: exit 2" "other exit"
+expect_code "no file: exit 2" 2 "$bin" calibrate
+expect_code "unknown option: exit 2" 2 "$bin" calibrate "$src/scenarios/calibration.yaml" --bogus
 "$bin" help calibrate | grep -q "Usage: rapport calibrate" && report ok "help calibrate" ||
     report fail "help calibrate" "no usage text"
 
@@ -89,7 +54,7 @@ EOT
 "$bin" calibrate "$tmp/tiny.yaml" --threads 2 -o "$tmp/calibrated.yaml" --json >"$tmp/out" 2>"$tmp/err"
 rc=$?
 if [ $rc -eq 0 ]; then report ok "tiny calibration runs"; else report fail "tiny calibration runs" "exit $rc: $(head -c 400 "$tmp/err")"; fi
-if /usr/bin/python3 - "$tmp/out" <<'EOT' 2>"$tmp/perr"; then
+if "$py" - "$tmp/out" <<'EOT' 2>"$tmp/perr"; then
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["free"][0]["key"] == "dropout.base" and -10 < d["free"][0]["fitted"] < -5
@@ -108,7 +73,7 @@ if "$bin" validate "$tmp/calibrated.yaml" 2>"$tmp/err"; then
 else
     report fail "calibrated scenario is valid" "$(head -c 400 "$tmp/err")"
 fi
-fitted=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["free"][0]["fitted"])' "$tmp/out" 2>/dev/null)
+fitted=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["free"][0]["fitted"])' "$tmp/out" 2>/dev/null)
 if [ -n "$fitted" ] && grep -Eq "^  base: $fitted  #.*δ0" "$tmp/calibrated.yaml" &&
     grep -q "^  count: 100000  #" "$tmp/calibrated.yaml"; then
     report ok "calibrated scenario holds the fitted value and the scenario's own population"
@@ -128,5 +93,4 @@ else
     report fail "same fit with 1 and 2 threads" "reports differ"
 fi
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -11,26 +11,20 @@
 # Exit 0 all passed, 1 any failure, 77 skipped (no numpy in /usr/bin/python3).
 # Environment: CROSSCHECK_REPLICATES (default 12), CROSSCHECK_JOBS (parallel C runs, default 2).
 set -u
-
-BIN=${1:?usage: crosscheck_reference.sh RAPPORT_BIN SRC_DIR}
-SRC=${2:?usage: crosscheck_reference.sh RAPPORT_BIN SRC_DIR}
-PY=/usr/bin/python3
-REF=$SRC/tests/reference
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+REF=$src/tests/reference
 R=${CROSSCHECK_REPLICATES:-12}
 JOBS=${CROSSCHECK_JOBS:-2}
 PY_SEED=900001          # the reference's own seeds: PY_SEED .. PY_SEED+R-1
 
-if ! [ -x "$PY" ] || ! "$PY" -c 'import numpy' 2>/dev/null; then
-    echo "SKIP: $PY lacks numpy"
-    exit 77
-fi
-if ! [ -x "$BIN" ]; then
-    echo "FAIL: rapport binary '$BIN' not found"
-    exit 1
+need_py numpy "Debian: python3-numpy"
+if ! [ -x "$bin" ]; then
+    report fail "rapport binary '$bin' not found"
+    finish
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/crosscheck.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+make_tmp
 
 scenario=$tmp/scenario.yaml
 cat > "$scenario" <<'EOF'
@@ -39,19 +33,18 @@ patients: {count: 20000}
 providers: {count: 1000}
 EOF
 
-status=0
 cmp_args=()
 for policy in never intake responsive; do
     mkdir -p "$tmp/$policy/c"
     # reference, in the background (one process, R replicates)
-    "$PY" "$REF/model_reference.py" --patients 20000 --per-provider 20 --policy "$policy" \
+    "$py" "$REF/model_reference.py" --patients 20000 --per-provider 20 --policy "$policy" \
         --seed "$PY_SEED" --replicates "$R" --json > "$tmp/$policy/py.json" 2> "$tmp/$policy/py.err" &
     pypid=$!
     # C replicates, JOBS at a time
     pids=()
     for s in $(seq 1 "$R"); do
         out=$(printf '%s/%s/c/%03d' "$tmp" "$policy" "$s")
-        ( OMP_NUM_THREADS=1 "$BIN" run "$scenario" --json --seed "$s" --set "discussion.policy=$policy" \
+        ( OMP_NUM_THREADS=1 "$bin" run "$scenario" --json --seed "$s" --set "discussion.policy=$policy" \
               > "$out.out" 2> "$out.err"
           echo $? > "$out.rc" ) &
         pids+=($!)
@@ -64,18 +57,17 @@ for policy in never intake responsive; do
     for s in $(seq 1 "$R"); do
         out=$(printf '%s/%s/c/%03d' "$tmp" "$policy" "$s")
         if [ "$(cat "$out.rc")" != 0 ]; then
-            echo "FAIL $policy: C run seed $s exited $(cat "$out.rc"): $(head -c 400 "$out.err")"
-            status=1
+            report fail "$policy" "C run seed $s exited $(cat "$out.rc"): $(head -c 400 "$out.err")"
         else
             mv "$out.out" "$out.json"
         fi
     done
     if ! wait "$pypid"; then
-        echo "FAIL $policy: reference failed: $(head -c 400 "$tmp/$policy/py.err")"
-        status=1
+        report fail "$policy" "reference failed: $(head -c 400 "$tmp/$policy/py.err")"
     fi
     cmp_args+=("$policy" "$tmp/$policy/c" "$tmp/$policy/py.json")
 done
 
-"$PY" "$REF/compare.py" --zmax 4.5 "${cmp_args[@]}" || status=1
-exit $status
+"$py" "$REF/compare.py" --zmax 4.5 "${cmp_args[@]}" >"$tmp/compare.out" 2>&1
+relay_checks "$tmp/compare.out" $? "compare.py"
+finish

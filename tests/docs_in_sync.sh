@@ -3,16 +3,15 @@
 # (../shared/ beside the checkout), kept in the repository so a fresh clone
 # has them. Fails when they drift; skips (77) when ../shared is not there.
 set -u
-src=$2
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 shared=$(cd "$src/.." && pwd)/shared
-[ -d "$shared" ] || { echo "SKIP no $shared"; exit 77; }
-pass=0 fail=0
+[ -d "$shared" ] || skip_test "no $shared"
 for f in MODEL.md TARGETS.md; do
   if cmp -s "$shared/$f" "$src/docs/$f"; then
-    echo "PASS docs/$f equals shared/$f"; pass=$((pass + 1))
+    report ok "docs/$f equals shared/$f"
   else
-    echo "FAIL docs/$f differs from shared/$f: copy the new version and review the code against it"; fail=$((fail + 1))
+    report fail "docs/$f differs from shared/$f" "copy the new version and review the code against it"
   fi
 done
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

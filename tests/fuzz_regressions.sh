@@ -3,24 +3,23 @@
 # answered, valid (exit 0) or refused (exit 2 with one line), within 10 s,
 # never a crash or a hang.
 set -u
-R=$1
-SRC=$2
-pass=0 fail=0
-for f in "$SRC"/tests/fuzz/regressions/*; do
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+make_tmp
+for f in "$src"/tests/fuzz/regressions/*; do
   [ -f "$f" ] || continue
   name=$(basename "$f")
-  case "$name" in set-*) args=(validate "$SRC/scenarios/baseline.yaml" --set "$(cat "$f")") ;;
+  case "$name" in set-*) args=(validate "$src/scenarios/baseline.yaml" --set "$(cat "$f")") ;;
                   *) args=(validate "$f") ;; esac
   start=$(date +%s.%N)
-  timeout 10 "$R" "${args[@]}" >/dev/null 2>"${TMPDIR:-/tmp}/fuzzreg.err"
+  timeout 10 "$bin" "${args[@]}" >/dev/null 2>"$tmp/err"
   code=$?
-  took=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.2f", e - s}')
-  lines=$(grep -c '' "${TMPDIR:-/tmp}/fuzzreg.err")
-  if { [ "$code" = 0 ] && [ "$lines" = 0 ]; } || { [ "$code" = 2 ] && [ "$lines" = 1 ]; }; then
-    echo "PASS $name: exit $code in $took s"; pass=$((pass + 1))
+  took=$(since "$start" 2)
+  lines=$(grep -c '' "$tmp/err")
+  if { [ "$code" = 0 ] && [ ! -s "$tmp/err" ]; } || { [ "$code" = 2 ] && one_line "$tmp/err"; }; then
+    report ok "$name: exit $code in $took s"
   else
-    echo "FAIL $name: exit $code in $took s, $lines stderr lines"; fail=$((fail + 1))
+    report fail "$name" "exit $code in $took s, $lines stderr lines"
   fi
 done
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

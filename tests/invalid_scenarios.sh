@@ -12,42 +12,16 @@
 # scenarios in scenarios/, a small custom population, and what `show` prints
 # for each of them, which must itself be valid and show the same again.
 set -u
-bin=${1:?usage: invalid_scenarios.sh RAPPORT_BIN SRC_DIR}
-src=${2:?usage: invalid_scenarios.sh RAPPORT_BIN SRC_DIR}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+make_tmp
 
-report() { # ok name detail
-    if [ "$1" = ok ]; then
-        pass=$((pass + 1))
-        echo "PASS $2"
-    else
-        fail=$((fail + 1))
-        echo "FAIL $2: $3"
-    fi
-}
-
-# expect_error NAME WANTED FILE [ARGS...]: validate must fail with WANTED.
+# expect_error NAME WANTED FILE [ARGS...]: validate must exit 2 with one line
+# on stderr containing WANTED and nothing on stdout.
 expect_error() {
     local name=$1 wanted=$2 file=$3
     shift 3
-    "$bin" validate "$file" "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$? lines err
-    lines=$(wc -l <"$tmp/err")
-    err=$(head -c 600 "$tmp/err")
-    if [ $rc -ne 2 ]; then
-        report fail "$name" "exit $rc, expected 2; stderr: $err"
-    elif [ -s "$tmp/out" ]; then
-        report fail "$name" "output on stdout: $(head -c 200 "$tmp/out")"
-    elif [ "$lines" -ne 1 ]; then
-        report fail "$name" "$lines lines on stderr, expected 1: $err"
-    elif ! grep -qF -- "$wanted" "$tmp/err"; then
-        report fail "$name" "stderr lacks '$wanted': $err"
-    else
-        report ok "$name"
-    fi
+    expect_exit -q "$name" 2 "$wanted" "$bin" validate "$file" "$@"
 }
 
 # expect_valid NAME FILE [ARGS...]: validate succeeds silently.
@@ -80,7 +54,7 @@ expect_show_fixpoint() {
     fi
 }
 
-[ -x "$bin" ] || { echo "SKIP: no rapport binary at $bin"; exit 77; }
+[ -x "$bin" ] || skip_test "no rapport binary at $bin"
 
 for file in "$src"/tests/invalid/*.yaml; do
     name=$(basename "$file" .yaml)
@@ -174,5 +148,4 @@ expect_valid "valid-minimal with --set" "$tmp/minimal.yaml" --set discussion.pol
 printf 'patients: {count: 10}\n' >"$tmp/noseed.yaml"
 expect_valid "valid-seed from --set" "$tmp/noseed.yaml" --set seed=1
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

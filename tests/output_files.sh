@@ -16,35 +16,13 @@
 # that is not HDF5 exits 2. One PASS/FAIL line per check, then "N passed, N
 # failed"; exit 1 on any failure, 77 if h5dump is missing.
 set -u
-bin=${1:?usage: output_files.sh RAPPORT_BIN SRC_DIR}
-src=${2:?usage: output_files.sh RAPPORT_BIN SRC_DIR}
-if ! command -v h5dump >/dev/null; then
-    echo "SKIP output_files: h5dump not found (Debian: hdf5-tools)"
-    exit 77
-fi
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    fi
-    chmod -R u+w "$tmp" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-pass=0
-fail=0
-
-report() { # ok|fail NAME DETAIL
-    if [ "$1" = ok ]; then
-        pass=$((pass + 1))
-        echo "PASS $2"
-    else
-        fail=$((fail + 1))
-        echo "FAIL $2: $3"
-    fi
-}
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+command -v h5dump >/dev/null || skip_test "h5dump not found (Debian: hdf5-tools)"
+make_tmp
+pid= # a run in the background, killed on exit
+# shellcheck disable=SC2016 # expanded on exit
+at_exit 'end_job "$pid"'
 
 printf 'seed: 5\npatients: {count: 3000}\nproviders: {count: 150}\n' >"$tmp/s.yaml"
 # A run large enough to be caught while it writes (about 1.2 GB of trajectories).
@@ -69,11 +47,7 @@ if h5dump -H "$tmp/a.h5" >"$tmp/header" 2>"$tmp/err"; then
     done
     grep -q 'DATASET "scenario"' "$tmp/header" || missing="$missing scenario"
     grep -q 'ATTRIBUTE "format_version"' "$tmp/header" || missing="$missing format_version"
-    if [ -z "$missing" ]; then
-        report ok "h5dump -H succeeds and lists every group, /scenario and format_version"
-    else
-        report fail "h5dump -H succeeds and lists every group, /scenario and format_version" "missing:$missing"
-    fi
+    judge "h5dump -H succeeds and lists every group, /scenario and format_version" "${missing:+missing:$missing}"
 else
     report fail "h5dump -H succeeds" "$(head -c 300 "$tmp/err")"
 fi
@@ -106,11 +80,7 @@ if h5dump -H -A "$tmp/a.h5" >"$tmp/attrs" 2>"$tmp/err"; then
     total=$(h5dump -a /runs_total "$tmp/a.h5" 2>/dev/null | sed -n 's/^ *(0): *//p')
     [ "$id" = '"0000000000000000"' ] || missing="$missing sweep_id=$id"
     [ "$total" = 1 ] || missing="$missing runs_total=$total"
-    if [ -z "$missing" ]; then
-        report ok "h5dump: root attributes sweep_id 0000000000000000, runs_total 1, part; no root replicate"
-    else
-        report fail "h5dump: root attributes of a single run" "wrong:$missing"
-    fi
+    judge "h5dump: root attributes sweep_id 0000000000000000, runs_total 1, part; no root replicate" "${missing:+wrong:$missing}"
 else
     report fail "h5dump -H -A succeeds" "$(head -c 300 "$tmp/err")"
 fi
@@ -126,17 +96,13 @@ for want in "/runs/first_pair|( 1 ) / ( H5S_UNLIMITED )" "/summary/dropout|( 1, 
 done
 pairs=$(h5dump -d /runs/pairs "$tmp/a.h5" 2>/dev/null | sed -n 's/^ *(0): *//p' | head -1)
 [ "$pairs" = 3000 ] || bad="$bad /runs/pairs = '$pairs';"
-if [ -z "$bad" ]; then
-    report ok "h5dump: every table extendible (H5S_UNLIMITED rows), /runs/pairs = 3000 rows of /pairs"
-else
-    report fail "h5dump: every table extendible, /runs/pairs" "$bad"
-fi
+judge "h5dump: every table extendible (H5S_UNLIMITED rows), /runs/pairs = 3000 rows of /pairs" "$bad"
 
 # ---- no clobber; --force ----
 cp "$tmp/a.h5" "$tmp/a.copy"
 "$bin" run "$tmp/s.yaml" -o "$tmp/a.h5" --seed 6 >"$tmp/out" 2>"$tmp/err"
 rc=$?
-if [ $rc -eq 2 ] && cmp -s "$tmp/a.h5" "$tmp/a.copy" && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+if [ $rc -eq 2 ] && cmp -s "$tmp/a.h5" "$tmp/a.copy" && one_line "$tmp/err" &&
     grep -q -- '--force' "$tmp/err" && [ -z "$(partials a)" ] && [ ! -s "$tmp/out" ]; then
     report ok "an existing path without --force: exit 2, one line naming --force, old file unchanged"
 else
@@ -167,7 +133,7 @@ fi
 cp "$tmp/a.h5" "$tmp/a.copy"
 "$bin" run "$tmp/s.yaml" -o "$tmp/a.h5" --set replicates=2 >"$tmp/out" 2>"$tmp/err"
 rc=$?
-if [ $rc -eq 2 ] && cmp -s "$tmp/a.h5" "$tmp/a.copy" && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+if [ $rc -eq 2 ] && cmp -s "$tmp/a.h5" "$tmp/a.copy" && one_line "$tmp/err" &&
     grep -q -- '--force' "$tmp/err" && [ ! -e "$tmp/a.h5.parts" ] && [ ! -s "$tmp/out" ]; then
     report ok "a sweep to an existing path without --force: exit 2, one line, old file unchanged, no parts folder"
 else
@@ -195,7 +161,7 @@ fi
 # ---- directories ----
 "$bin" run "$tmp/s.yaml" -o "$tmp/no/such/dir/x.h5" >"$tmp/out" 2>"$tmp/err"
 rc=$?
-if [ $rc -eq 3 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && [ ! -e "$tmp/no" ]; then
+if [ $rc -eq 3 ] && one_line "$tmp/err" && [ ! -e "$tmp/no" ]; then
     report ok "an output directory that does not exist: exit 3, one-line error"
 else
     report fail "an output directory that does not exist: exit 3, one-line error" "exit $rc; stderr: $(head -c 300 "$tmp/err")"
@@ -203,20 +169,20 @@ fi
 
 "$bin" run "$tmp/s.yaml" -o "$tmp/no/such/dir/x.h5" --set replicates=2 >"$tmp/out" 2>"$tmp/err"
 rc=$?
-if [ $rc -eq 3 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && [ ! -e "$tmp/no" ]; then
+if [ $rc -eq 3 ] && one_line "$tmp/err" && [ ! -e "$tmp/no" ]; then
     report ok "a sweep into a directory that does not exist: exit 3, one-line error, nothing created"
 else
     report fail "a sweep into a directory that does not exist: exit 3" "exit $rc; stderr: $(head -c 300 "$tmp/err")"
 fi
 
 if [ "$(id -u)" -eq 0 ]; then
-    echo "SKIP a read-only output directory: running as root, whom permissions do not stop"
+    report skip "a read-only output directory" "running as root, whom permissions do not stop"
 else
     mkdir "$tmp/ro"
     chmod 555 "$tmp/ro"
     "$bin" run "$tmp/s.yaml" -o "$tmp/ro/x.h5" >"$tmp/out" 2>"$tmp/err"
     rc=$?
-    if [ $rc -eq 3 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && [ -z "$(ls -A "$tmp/ro")" ]; then
+    if [ $rc -eq 3 ] && one_line "$tmp/err" && [ -z "$(ls -A "$tmp/ro")" ]; then
         report ok "a read-only output directory: exit 3, one-line error, nothing written"
     else
         report fail "a read-only output directory: exit 3, one-line error" "exit $rc; stderr: $(head -c 300 "$tmp/err")"
@@ -225,21 +191,8 @@ else
 fi
 
 # ---- rapport summary on files that are not rapport's ----
-"$bin" summary "$tmp/missing.h5" >"$tmp/out" 2>"$tmp/err"
-rc=$?
-if [ $rc -eq 3 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ]; then
-    report ok "rapport summary on a missing file: exit 3, one line"
-else
-    report fail "rapport summary on a missing file: exit 3" "exit $rc; stderr: $(head -c 300 "$tmp/err")"
-fi
-
-"$bin" summary "$tmp/s.yaml" >"$tmp/out" 2>"$tmp/err"
-rc=$?
-if [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ]; then
-    report ok "rapport summary on a file that is not HDF5: exit 2, one line"
-else
-    report fail "rapport summary on a file that is not HDF5: exit 2" "exit $rc; stderr: $(head -c 300 "$tmp/err")"
-fi
+expect_exit "rapport summary on a missing file" 3 "" "$bin" summary "$tmp/missing.h5"
+expect_exit "rapport summary on a file that is not HDF5" 2 "" "$bin" summary "$tmp/s.yaml"
 
 # ---- interrupted runs ----
 # start NAME ARGS...: a run writing $tmp/NAME.h5 in the background; sets pid.
@@ -250,40 +203,27 @@ start() {
     pid=$!
 }
 
+# shellcheck disable=SC2317 # called by wait_until
+# grown FILE: FILE exists and is larger than when first seen by grown (size0).
+grown() {
+    local size
+    [ -e "$1" ] || return 1
+    size=$(stat -c %s "$1" 2>/dev/null || echo 0)
+    [ -n "$size0" ] || { size0=$size; return 1; }
+    [ "$size" -gt "$size0" ]
+}
+
 # writing NAME: wait (up to 60 s) until the run's .partial-PID file exists and
 # grows, i.e. trajectories are being written. Fails if the run ended first.
 writing() {
-    local part="$tmp/$1.h5.partial-$pid" size0= size i
-    for ((i = 0; i < 1200; i++)); do
-        if [ -e "$part" ]; then
-            size=$(stat -c %s "$part" 2>/dev/null || echo 0)
-            if [ -z "$size0" ]; then
-                size0=$size
-            elif [ "$size" -gt "$size0" ]; then
-                return 0
-            fi
-        fi
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
+    size0=
+    wait_until 60 "$pid" grown "$tmp/$1.h5.partial-$pid"
 }
 
-# finish: wait (up to 60 s) for the background run; sets rc (or kills it: rc 999).
-finish() {
-    local i
-    for ((i = 0; i < 1200; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -KILL "$pid"
-        { wait "$pid"; } 2>/dev/null
-        rc=999
-    else
-        { wait "$pid"; } 2>/dev/null # without bash's "Killed" notice
-        rc=$?
-    fi
+# finish_run: wait (up to 60 s) for the background run; sets rc (or kills it: rc 999).
+finish_run() {
+    wait_job "$pid" 60
+    rc=$job_rc
     pid=
 }
 
@@ -292,7 +232,7 @@ kill_while_writing() {
     start killed "${big[@]}"
     if writing killed; then
         kill -KILL "$pid"
-        finish
+        finish_run
         left=$(partials killed)
         if [ ! -e "$tmp/killed.h5" ] && [ $rc -eq 137 ]; then
             report ok "SIGKILL while writing: nothing at the final path (left behind: ${left:-nothing})"
@@ -301,7 +241,7 @@ kill_while_writing() {
         fi
         rm -f "$tmp"/killed.h5.partial-*
     else
-        finish
+        finish_run
         report fail "SIGKILL while writing" "the run ended (exit $rc) before it was seen writing; $(head -c 300 "$tmp/killed.err")"
     fi
 }
@@ -311,14 +251,14 @@ for sig in INT TERM; do
     start "sig$sig" "${big[@]}"
     if writing "sig$sig"; then
         kill "-$sig" "$pid"
-        finish
+        finish_run
         if [ $rc -eq 130 ] && [ ! -e "$tmp/sig$sig.h5" ] && [ -z "$(partials "sig$sig")" ]; then
             report ok "SIG$sig while writing: exit 130, neither the final file nor the .partial file"
         else
             report fail "SIG$sig while writing: exit 130, no file" "exit $rc; files: $(ls "$tmp"); stderr: $(head -c 300 "$tmp/sig$sig.err")"
         fi
     else
-        finish
+        finish_run
         report fail "SIG$sig while writing" "the run ended (exit $rc) before it was seen writing"
     fi
 done
@@ -328,7 +268,7 @@ done
 start race --set patients.count=200000 --set providers.count=10000
 if writing race; then
     echo "someone else's file" >"$tmp/race.h5"
-    finish
+    finish_run
     if [ $rc -eq 2 ] && [ "$(cat "$tmp/race.h5")" = "someone else's file" ] && [ -z "$(partials race)" ] &&
         grep -q -- '--force' "$tmp/race.err"; then
         report ok "a file appearing at the final path during the run is kept (exit 2, .partial removed)"
@@ -336,9 +276,8 @@ if writing race; then
         report fail "a file appearing at the final path during the run is kept" "exit $rc; files: $(ls "$tmp"); stderr: $(head -c 300 "$tmp/race.err")"
     fi
 else
-    finish
+    finish_run
     report fail "a file appearing at the final path during the run" "the run ended (exit $rc) before it was seen writing"
 fi
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

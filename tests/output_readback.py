@@ -27,14 +27,16 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testlib import check, finish, report, skip, skip_test  # noqa: E402
+
 try:
     import numpy as np
     import h5py
     import h5netcdf  # noqa: F401  (xarray's engine)
     import xarray as xr
 except ImportError as e:
-    print(f"SKIP output_readback: {e} (install python3-h5py python3-xarray python3-h5netcdf)")
-    sys.exit(77)
+    skip_test(f"{e} (install python3-h5py python3-xarray python3-h5netcdf)")
 
 try:
     import yaml
@@ -52,39 +54,6 @@ OBSERVABLES = ["dropout", "early_dropout", "sessions_mean", "recovered_share", "
                "rupture_rate", "repaired_share", "discussed_share", "discussed_week_mean"]
 # Root attributes that legitimately differ between two runs of the same scenario.
 VOLATILE = {"start_time", "end_time", "command_line"}
-
-passed = failed = 0
-
-
-def report(ok, name, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
-    sys.stdout.flush()
-    return ok
-
-
-def skip(name, why):
-    print(f"SKIP {name}: {why}")
-    sys.stdout.flush()
-
-
-def check(name):
-    """Decorator: run a check function; an exception is a FAIL with its text.
-    The function returns None/"" for success or a string describing the failure."""
-    def wrap(fn):
-        try:
-            why = fn()
-        except Exception as e:  # a check that crashes is a failed check
-            why = f"{type(e).__name__}: {e}"
-        report(not why, name, why or "")
-        return fn
-    return wrap
-
 
 bin_path = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else sys.exit("usage: output_readback.py RAPPORT_BIN SRC_DIR")
 src_dir = sys.argv[2] if len(sys.argv) > 2 else sys.exit("usage: output_readback.py RAPPORT_BIN SRC_DIR")
@@ -840,5 +809,4 @@ except Exception as e:  # a run that failed: report it and stop
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

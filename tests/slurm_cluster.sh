@@ -26,51 +26,41 @@
 # program (Debian: slurm-wlm munge openmpi-bin python3-h5py), or daemons that
 # do not come up (their log tails are printed).
 set -u
-bin=${1:?usage: slurm_cluster.sh RAPPORT_BIN SRC_DIR}
-src=${2:?usage: slurm_cluster.sh RAPPORT_BIN SRC_DIR}
-PY=/usr/bin/python3
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 t_start=$(date +%s.%N)
 
-skip() {
-    echo "SKIP slurm_cluster: $*"
-    exit 77
-}
-
-[ "$(id -u)" -eq 0 ] || skip "slurmd must run as root (this is uid $(id -u))"
+[ "$(id -u)" -eq 0 ] || skip_test "slurmd must run as root (this is uid $(id -u))"
 for c in munged slurmctld slurmd sbatch sinfo squeue scancel; do
-    command -v "$c" >/dev/null || skip "$c not found (Debian: slurm-wlm munge)"
+    command -v "$c" >/dev/null || skip_test "$c not found (Debian: slurm-wlm munge)"
 done
-"$PY" -c 'import h5py, numpy' 2>/dev/null || skip "$PY lacks h5py (Debian: python3-h5py)"
+need_py 'h5py, numpy' "Debian: python3-h5py"
 bin=$(realpath "$bin") || exit 1
 src=$(realpath "$src") || exit 1
 hpc=$src/scenarios/hpc
-same=("$PY" "$src/tests/h5_same.py")
+same=("$py" "$tests_dir/h5_same.py")
 
 # This test is its own cluster: no variable of a surrounding Slurm job (an array
 # task would shard rapport's runs, SLURM_JOB_ID would steer srun) reaches it.
 while IFS= read -r v; do unset "$v"; done < <(compgen -e | grep '^SLURM_')
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/slurm_cluster.XXXXXX") || exit 1
+make_tmp
 chmod 755 "$tmp" # munge wants its socket reachable; Slurm's job steps read the spool
 mkdir -p "$tmp/state" "$tmp/spool" "$tmp/log" "$tmp/jobs" "$tmp/out"
 pid_munged='' pid_ctld='' pid_d=''
 
+# shellcheck disable=SC2317 # stop, queue_empty and stop_cluster run on exit
 stop() { # stop PID NAME: SIGTERM, up to 10 s, then SIGKILL
-    local pid=$1 i
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for i in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        echo "note: $2 (pid $pid) ignored SIGTERM; killing it"
-        kill -KILL "$pid" 2>/dev/null
-    fi
-    wait "$pid" 2>/dev/null
+    [ -n "$1" ] || return 0
+    kill -TERM "$1" 2>/dev/null || return 0
+    wait_job "$1" 10 || echo "note: $2 (pid $1) ignored SIGTERM; killed it"
 }
 
-cleanup() {
+# shellcheck disable=SC2317
+queue_empty() { [ -z "$(squeue -h 2>/dev/null)" ]; }
+
+# shellcheck disable=SC2317
+stop_cluster() {
     # Jobs still queued or running (after a timeout): every job of this
     # private cluster is the test's; cancel them by id, so that no job step
     # outlives the daemons.
@@ -80,32 +70,16 @@ cleanup() {
         if [ -n "$ids" ]; then
             # shellcheck disable=SC2086 # a list of job ids
             scancel $ids 2>/dev/null
-            for _ in $(seq 50); do
-                [ -z "$(squeue -h 2>/dev/null)" ] && break
-                sleep 0.2
-            done
+            wait_until 10 "" queue_empty
         fi
     fi
     stop "$pid_d" slurmd
     stop "$pid_ctld" slurmctld
     stop "$pid_munged" munged
-    rm -rf "$tmp"
 }
-trap cleanup EXIT
+at_exit stop_cluster
 trap 'exit 130' INT TERM
 
-pass=0
-fail=0
-report() { # ok|fail NAME DETAIL
-    if [ "$1" = ok ]; then
-        pass=$((pass + 1))
-        echo "PASS $2"
-    else
-        fail=$((fail + 1))
-        echo "FAIL $2: $3"
-    fi
-}
-since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 tails() { # the last lines of each daemon log, to show what failed
     local f
     for f in "$tmp"/log/*; do
@@ -129,7 +103,7 @@ job_logs() { # the job logs matching a pattern (their start and end), to show wh
     done
 }
 free_port() {
-    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    "$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 ignore=command_line,start_time,end_time,threads,part,host
 
@@ -141,8 +115,7 @@ if "$bin" run "$SCENARIO" -o "$tmp/single.h5" --threads 2 >"$tmp/single.txt" 2>"
     report ok "one process: rapport run sweep-discussion.yaml -o single.h5 ($(since "$t") s)"
 else
     report fail "one process: rapport run sweep-discussion.yaml -o single.h5" "exit $?: $(head -c 400 "$tmp/single.err")"
-    echo "$pass passed, $fail failed"
-    exit 1
+    finish
 fi
 
 # The array script refuses an array with steps (a fake task, no Slurm needed).
@@ -158,7 +131,7 @@ fi
 # ---- the cluster ----
 host=$(hostname -s)
 if ! ctld_port=$(free_port) || ! d_port=$(free_port); then
-    skip "no free TCP port on 127.0.0.1"
+    skip_test "no free TCP port on 127.0.0.1"
 fi
 while [ "$d_port" = "$ctld_port" ]; do d_port=$(free_port); done
 export SLURM_CONF=$tmp/slurm.conf
@@ -195,36 +168,30 @@ head -c 1024 /dev/urandom >"$tmp/munge.key" && chmod 600 "$tmp/munge.key"
 munged -F --force --socket="$tmp/munge.socket" --key-file="$tmp/munge.key" --pid-file="$tmp/munged.pid" \
     --log-file="$tmp/log/munged.file.log" --seed-file="$tmp/munged.seed" >"$tmp/log/munged.log" 2>&1 &
 pid_munged=$!
-for _ in $(seq 100); do
-    [ -S "$tmp/munge.socket" ] && break
-    kill -0 "$pid_munged" 2>/dev/null || break
-    sleep 0.1
-done
+wait_until 10 "$pid_munged" test -S "$tmp/munge.socket"
 if ! [ -S "$tmp/munge.socket" ]; then
     echo "munged did not create its socket within 10 s:"
     tails
-    skip "munged does not start here"
+    skip_test "munged does not start here"
 fi
 slurmctld -D -f "$SLURM_CONF" >"$tmp/log/slurmctld.log" 2>&1 &
 pid_ctld=$!
 slurmd -D -f "$SLURM_CONF" >"$tmp/log/slurmd.log" 2>&1 &
 pid_d=$!
-state=
-deadline=$((SECONDS + 30))
-while [ $SECONDS -lt $deadline ]; do
+# shellcheck disable=SC2317 # called by wait_until
+node_idle() {
     state=$(timeout 10 sinfo -h -o %T 2>/dev/null | head -1)
-    [ "$state" = idle ] && break
-    kill -0 "$pid_ctld" 2>/dev/null || break
-    kill -0 "$pid_d" 2>/dev/null || break
-    sleep 0.1
-done
+    [ "$state" = idle ]
+}
+state=
+wait_until 30 "$pid_ctld $pid_d" node_idle
 if [ "$state" != idle ]; then
     alive=
     kill -0 "$pid_ctld" 2>/dev/null || alive="$alive slurmctld exited;"
     kill -0 "$pid_d" 2>/dev/null || alive="$alive slurmd exited;"
     echo "the node is not idle after $(since "$t") s (sinfo: '${state:-no answer}');$alive daemon logs:"
     tails
-    skip "Slurm does not start here"
+    skip_test "Slurm does not start here"
 fi
 echo "note: munged, slurmctld and slurmd up, node idle in $(since "$t") s (ports $ctld_port, $d_port, $(nproc) CPUs)"
 
@@ -267,7 +234,7 @@ parts=$(cd "$tmp/out" && find . -maxdepth 1 -name 'part_*.h5' | sort | tr '\n' '
 if [ "$parts" = "./part_0.h5 ./part_1.h5 ./part_2.h5 " ]; then
     bad=
     for i in 0 1 2; do
-        got=$("$PY" -c 'import h5py, sys; print(h5py.File(sys.argv[1]).attrs["part"])' "$tmp/out/part_$i.h5" 2>&1)
+        got=$("$py" -c 'import h5py, sys; print(h5py.File(sys.argv[1]).attrs["part"])' "$tmp/out/part_$i.h5" 2>&1)
         [ "$got" = "shard $((i + 1)) of 3" ] || bad="$bad part_$i.h5: part '$got';"
     done
     if [ -z "$bad" ]; then
@@ -306,7 +273,7 @@ fi
 # A part missing: refused, one line, exit 2, no file.
 "$bin" merge "$tmp/out/part_0.h5" "$tmp/out/part_2.h5" -o "$tmp/incomplete.h5" >/dev/null 2>"$tmp/incomplete.err"
 rc=$?
-if [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/incomplete.err")" -eq 1 ] && ! [ -e "$tmp/incomplete.h5" ]; then
+if [ $rc -eq 2 ] && one_line "$tmp/incomplete.err" && ! [ -e "$tmp/incomplete.h5" ]; then
     report ok "rapport merge without part_1.h5: exit 2, one line, no file ($(cat "$tmp/incomplete.err"))"
 else
     report fail "rapport merge without part_1.h5 is refused" "exit $rc: $(head -c 300 "$tmp/incomplete.err")"
@@ -347,9 +314,9 @@ compare_mpi() {
     fi
 }
 if ! command -v mpirun >/dev/null; then
-    echo "SKIP MPI: mpirun not found (Debian: openmpi-bin)"
+    report skip "MPI" "mpirun not found (Debian: openmpi-bin)"
 elif ! ldd "$bin" 2>/dev/null | grep -q 'libmpi'; then
-    echo "SKIP MPI: $bin is not an MPI build (no libmpi in ldd); configure with MPI to test mpirun.sh"
+    report skip "MPI" "$bin is not an MPI build (no libmpi in ldd); configure with MPI to test mpirun.sh"
 else
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 # root here; see mpirun.sh
     worked=0
@@ -391,5 +358,4 @@ else
 fi
 
 echo "note: $(since "$t_start") s in all"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -40,47 +40,21 @@
 # PASS/FAIL/SKIP line per check, then "N passed, N failed"; exit 1 on any
 # failure, 77 when h5py is missing. About 40 s on 2 cores.
 set -u
-bin=${1:?usage: sweep_runs.sh RAPPORT_BIN SRC_DIR}
-src=${2:?usage: sweep_runs.sh RAPPORT_BIN SRC_DIR}
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
-py=/usr/bin/python3
-if ! "$py" -c 'import h5py, numpy' 2>/dev/null; then
-    echo "SKIP sweep_runs: $py lacks h5py or numpy (Debian: python3-h5py)"
-    exit 77
-fi
-compare=$src/tests/h5_same.py
+need_py 'h5py, numpy' "Debian: python3-h5py"
+compare=$tests_dir/h5_same.py
 if [ ! -f "$compare" ]; then
-    echo "FAIL sweep_runs: $compare is missing"
-    exit 1
+    report fail "$compare is missing"
+    finish
 fi
 ignore=command_line,start_time,end_time,threads,part,host
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sweep_runs.XXXXXX") || exit 1
-pid=
-cleanup() {
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+make_tmp
+pid= # a sweep in the background, killed on exit
+# shellcheck disable=SC2016 # expanded on exit
+at_exit 'end_job "$pid"'
 cd "$tmp" || exit 1
-pass=0
-fail=0
-
-report() { # ok|fail|skip NAME DETAIL
-    case $1 in
-    ok)
-        pass=$((pass + 1))
-        echo "PASS $2"
-        ;;
-    skip) echo "SKIP $2: $3" ;;
-    *)
-        fail=$((fail + 1))
-        echo "FAIL $2${3:+: $3}"
-        ;;
-    esac
-}
 
 # same A B: "" when the files hold the same data, else what differs.
 same() {
@@ -95,18 +69,12 @@ same() {
 # rp ARGS...: rapport in the foreground, at most 120 s; stderr to $tmp/err.
 rp() { timeout 120 "$bin" "$@" 2>"$tmp/err"; }
 
-# py_checks ARGS... <<SCRIPT: run a Python script (stdin) that prints PASS/FAIL lines; count them.
+# py_checks ARGS... <<SCRIPT: run a Python script (stdin, which may import
+# testlib) that prints PASS/FAIL lines; count them.
 py_checks() {
-    local line
     cat >"$tmp/check.py"
-    "$py" "$tmp/check.py" "$@" >"$tmp/check.out" 2>&1 || echo "FAIL python checks: exit $?" >>"$tmp/check.out"
-    while IFS= read -r line; do
-        case $line in
-        "PASS "*) report ok "${line#PASS }" ;;
-        "FAIL "*) report fail "${line#FAIL }" "" ;;
-        *) echo "$line" ;;
-        esac
-    done <"$tmp/check.out"
+    PYTHONPATH=$tests_dir "$py" "$tmp/check.py" "$@" >"$tmp/check.out" 2>&1
+    relay_checks "$tmp/check.out" $? "python checks"
 }
 
 cat >sw.yaml <<'EOF'
@@ -203,14 +171,8 @@ fi
 refused() {
     local name=$1 out=$2
     shift 2
-    rp merge "$@" -o "$out" >merge.out
-    local rc=$?
-    if [ $rc -eq 2 ] && [ "$(wc -l <err)" -eq 1 ] && grep -Eq "$want" err && [ ! -e "$out" ] &&
-        [ -z "$(ls -d "$out".partial-* 2>/dev/null)" ]; then
-        report ok "$name: exit 2, one line ($(head -c 120 err))"
-    else
-        report fail "$name: exit 2, one line matching /$want/, no file" "exit $rc; stderr: $(head -c 300 err)"
-    fi
+    expect_exit -E "$name" 2 "$want" "$bin" merge "$@" -o "$out"
+    judge "  $name: no file written" "$(ls -d "$out" "$out".partial-* 2>/dev/null)"
 }
 want='missing|in none of the parts'
 refused "merging 2 of 3 parts" m1.h5 part0.h5 part1.h5
@@ -228,13 +190,7 @@ OBS = ["dropout", "early_dropout", "sessions_mean", "recovered_share", "ambivale
        "improvement_mean", "alliance_outcome_r", "therapist_icc", "rupture_rate", "repaired_share",
        "discussed_share", "discussed_week_mean"]
 
-def check(name, fn):
-    try:
-        why = fn()
-    except Exception as e:
-        why = f"{type(e).__name__}: {e}"
-    if why != "skipped":
-        print(f"FAIL {name}: {why}" if why else f"PASS {name}")
+from testlib import run_check as check, Skipped
 
 J = json.load(open("t1.json"))
 f = h5py.File("t1.h5", "r")
@@ -369,8 +325,7 @@ def xarray_sel():
     try:
         import xarray as xr
     except ImportError:
-        print("SKIP xarray .sel(run=R): no xarray (python3-xarray, python3-h5netcdf)")
-        return "skipped"
+        raise Skipped("no xarray (python3-xarray, python3-h5netcdf)")
     with xr.open_dataset("t1.h5", group="summary", engine="h5netcdf") as s, \
          xr.open_dataset("t1.h5", group="runs", engine="h5netcdf") as r:
         a = s["dropout"].sel(run=6, group="all").item()
@@ -388,7 +343,7 @@ EOF
 mkdir res.h5.parts && cp part0.h5 res.h5.parts/batch-W000000-P1-0000.h5
 rp run sw.yaml -o res.h5 --threads 2 --json >res.json
 rc=$?
-if [ $rc -eq 2 ] && [ "$(wc -l <err)" -eq 1 ] && grep -q -- '--resume' err && [ ! -e res.h5 ] &&
+if [ $rc -eq 2 ] && one_line err && grep -q -- '--resume' err && [ ! -e res.h5 ] &&
     [ "$(ls res.h5.parts)" = batch-W000000-P1-0000.h5 ] && [ ! -s res.json ]; then
     report ok "without --resume, a parts folder with finished runs is refused: exit 2, one line naming --resume, folder kept"
 else
@@ -503,28 +458,39 @@ moment() {
     printf '%d.%03d' $((ms / 1000)) $((ms % 1000))
 }
 
-kill_round() { # stderr dropped by the caller: bash reports the killed job there
-    local delay
-    delay=$(moment 300 2500)
-    "$bin" run sw.yaml -o out.h5 "${big[@]}" >/dev/null 2>"$tmp/bg.err" &
+# start_sweep [STDOUT]: the larger sweep to out.h5, in the background ($pid).
+start_sweep() {
+    "$bin" run sw.yaml -o out.h5 "${big[@]}" >"${1:-/dev/null}" 2>"$tmp/bg.err" &
     pid=$!
-    sleep "$delay"
-    if ! kill -0 "$pid" 2>/dev/null; then
+}
+
+# kill_sweep WHAT [NOTE]: SIGKILL the background sweep, its exit status in rc.
+# When it had ended before the kill: SKIP WHAT (NOTE added to why), out.h5
+# and its parts removed, return 1.
+kill_sweep() {
+    local ended=
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid"
         wait "$pid"
-        report skip "SIGKILL at $delay s" "the sweep had already ended (exit $?); the machine is faster than this test assumes"
-        pid=
-        rm -rf out.h5 out.h5.parts
-        return
+        rc=$?
+        [ $rc -ne 0 ] || ended="the sweep ended just before the kill"
+    else
+        wait "$pid"
+        ended="the sweep had already ended (exit $?)${2:-}"
     fi
-    kill -KILL "$pid"
-    wait "$pid"
-    local rc=$?
     pid=
-    if [ $rc -eq 0 ]; then
-        report skip "SIGKILL at $delay s" "the sweep ended just before the kill"
-        rm -rf out.h5 out.h5.parts
-        return
-    fi
+    [ -n "$ended" ] || return 0
+    report skip "$1" "$ended"
+    rm -rf out.h5 out.h5.parts
+    return 1
+}
+
+kill_round() { # stderr dropped by the caller: bash reports the killed job there
+    local delay rc
+    delay=$(moment 300 2500)
+    start_sweep
+    sleep "$delay"
+    kill_sweep "SIGKILL at $delay s" "; the machine is faster than this test assumes" || return
     echo "  SIGKILL at $delay s (exit $rc): kept $(kept out.h5.parts 2>&1)$([ -e out.h5 ] && echo '; out.h5 exists')"
     resume_check "SIGKILL at $delay s"
 }
@@ -535,32 +501,12 @@ done
 # SIGKILL once the first batch is closed (after about 2 s of runs): the
 # finished batch is kept beside the killed batch's .partial file.
 kill_after_batch() {
-    local i delay
-    "$bin" run sw.yaml -o out.h5 "${big[@]}" >/dev/null 2>"$tmp/bg.err" &
-    pid=$!
-    for ((i = 0; i < 1500; i++)); do
-        [ -n "$(ls out.h5.parts/batch-*.h5 2>/dev/null)" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.02
-    done
+    local delay rc
+    start_sweep
+    wait_until 30 "$pid" compgen -G 'out.h5.parts/batch-*.h5' >/dev/null
     delay=$(moment 0 300)
     sleep "$delay"
-    if ! kill -0 "$pid" 2>/dev/null; then
-        wait "$pid"
-        report skip "SIGKILL after the first batch" "the sweep had already ended (exit $?)"
-        pid=
-        rm -rf out.h5 out.h5.parts
-        return
-    fi
-    kill -KILL "$pid"
-    wait "$pid"
-    local rc=$?
-    pid=
-    if [ $rc -eq 0 ]; then
-        report skip "SIGKILL after the first batch" "the sweep ended just before the kill"
-        rm -rf out.h5 out.h5.parts
-        return
-    fi
+    kill_sweep "SIGKILL after the first batch" || return
     local held
     held=$(kept out.h5.parts 2>&1)
     local stale=(out.h5.parts/*.partial-*)
@@ -579,8 +525,7 @@ kill_after_batch 2>/dev/null
 term_round() {
     local delay
     delay=$(moment 500 1500)
-    "$bin" run sw.yaml -o out.h5 "${big[@]}" >out.json 2>"$tmp/bg.err" &
-    pid=$!
+    start_sweep out.json
     sleep "$delay"
     kill -TERM "$pid"
     wait "$pid"
@@ -604,7 +549,7 @@ term_round() {
     rp run sw.yaml -o out.h5 "${big[@]}" >out.json
     rc=$?
     ls out.h5.parts >after 2>&1
-    if [ $rc -eq 2 ] && [ "$(wc -l <err)" -eq 1 ] && grep -q -- '--resume' err && [ ! -e out.h5 ] &&
+    if [ $rc -eq 2 ] && one_line err && grep -q -- '--resume' err && [ ! -e out.h5 ] &&
         cmp -s before after && [ ! -s out.json ]; then
         report ok "after SIGTERM, a run without --resume is refused: exit 2, one line naming --resume, the folder untouched"
     else
@@ -614,5 +559,4 @@ term_round() {
 }
 term_round 2>/dev/null
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish
