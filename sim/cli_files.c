@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include "rapport/output.h"
 #include "version.h"
 
@@ -75,7 +77,7 @@ int cli_merge(int argc, char **argv)
     }
     char *line = cli_command_line(argc, argv);
     rp_error err = {{0}};
-    rp_provenance prov = {line ? line : "", "", "", 1, 0, 0, ""};
+    rp_provenance prov = {line ? line : "", "", "", omp_get_max_threads(), 0, 0, ""}; /* threads compress chunks */
     int status = line ? rp_output_merge(inputs, n, out, force, true, &prov, &err)
                       : rp_error_raise(&err, RP_ENOMEM, "out of memory");
     free(line);

@@ -156,6 +156,8 @@ int rp_output_create(const char *path, bool force, const rp_params *p, int max_h
     int status = o->final_path && o->temp_path ? RP_OK : rp_error_raise(err, RP_ENOMEM, "out of memory");
     if (status == RP_OK)
         status = rp_layout_init(&o->layout, p, max_horizon / p->output.every + 1, err);
+    if (status == RP_OK && prov->threads > 1)
+        o->layout.threads = prov->threads;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     /* Closing the file closes whatever is still open in it, so a failed
      * write (a full disk) cannot leave HDF5 a half-open file to trip on at

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "rapport/engine.h"
 #include "rapport/paramtable.h"
 
@@ -109,6 +111,7 @@ int rp_layout_init(rp_layout *l, const rp_params *p, int n_weeks, rp_error *err)
     l->every = p->output.every;
     l->compression = p->output.compression;
     l->level = p->output.level;
+    l->threads = 1;
 
     /* /runs: one row per run */
     add(l, RP_T_RUNS, "run", RP_C_I64, RP_W_ONE, "run index in the plan (points x replicates)", NULL);
@@ -446,20 +449,97 @@ int rp_layout_open(rp_layout *l, hid_t file, const char *path, rp_error *err)
 
 /* ---- appending, buffered ---- */
 
-static herr_t write_rows(rp_layout *l, int c, int64_t first, int64_t n, const void *data)
+/* Rows [first, first + n) of column c from data, through HDF5's filters. */
+static herr_t write_slab(rp_layout *l, int c, int64_t first, int64_t n, const void *data)
 {
     const rp_column *col = &l->col[c];
     const hsize_t width = (hsize_t)rp_layout_width(l, col);
     const int rank = col->width == RP_W_ONE ? 1 : 2;
-    hsize_t size[2] = {(hsize_t)(first + n), width}, start[2] = {(hsize_t)first, 0}, count[2] = {(hsize_t)n, width};
-    if (H5Dset_extent(l->ds[c], size) < 0)
-        return -1;
+    hsize_t start[2] = {(hsize_t)first, 0}, count[2] = {(hsize_t)n, width};
     hid_t fs = H5Dget_space(l->ds[c]), ms = H5Screate_simple(rank, count, NULL);
     herr_t st = fs < 0 || ms < 0 ? -1 : H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
     if (st >= 0)
         st = H5Dwrite(l->ds[c], native(col->type), ms, fs, H5P_DEFAULT, data);
     if (ms >= 0) H5Sclose(ms);
     if (fs >= 0) H5Sclose(fs);
+    return st;
+}
+
+/* The shuffle filter's byte order: byte b of every element, for b = 0, 1, ... */
+static void shuffle(const uint8_t *in, uint8_t *out, size_t elements, size_t elem)
+{
+    for (size_t b = 0; b < elem; b++)
+        for (size_t i = 0; i < elements; i++)
+            out[b * elements + i] = in[i * elem + b];
+}
+
+/* n_chunks whole chunks of column c from row first on, shuffled and
+ * deflated here on l->threads threads and stored as they are
+ * (H5Dwrite_chunk): what HDF5's shuffle + deflate pipeline would store, so
+ * every reader decodes them alike, but HDF5 runs its filters on one thread
+ * (4.3 of the 8.2 s of a 1,000,000-pair file with all trajectories). */
+static herr_t write_deflated_chunks(rp_layout *l, int c, int64_t first, int64_t n_chunks, hsize_t chunk,
+                                    const void *data)
+{
+    const rp_column *col = &l->col[c];
+    const size_t elem = rp_layout_elem(col), width = (size_t)rp_layout_width(l, col);
+    const size_t raw = (size_t)chunk * width * elem;
+    uint8_t **packed = calloc((size_t)n_chunks, sizeof *packed);
+    uLongf *size = calloc((size_t)n_chunks, sizeof *size);
+    int failed = !packed || !size;
+#pragma omp parallel num_threads(l->threads) if (!failed && n_chunks > 1)
+    {
+        uint8_t *shuffled = elem > 1 ? malloc(raw) : NULL;
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t k = 0; k < n_chunks; k++) {
+            const uint8_t *from = (const uint8_t *)data + (size_t)k * raw;
+            size[k] = compressBound((uLong)raw);
+            packed[k] = malloc(size[k]);
+            if (elem > 1 && shuffled)
+                shuffle(from, shuffled, raw / elem, elem);
+            if (!packed[k] || (elem > 1 && !shuffled) ||
+                compress2(packed[k], &size[k], elem > 1 ? shuffled : from, (uLong)raw, l->level) != Z_OK) {
+#pragma omp atomic write
+                failed = 1;
+            }
+        }
+        free(shuffled);
+    }
+    herr_t st = failed ? -1 : 0;
+    for (int64_t k = 0; k < n_chunks && st >= 0; k++) {
+        hsize_t offset[2] = {(hsize_t)first + (hsize_t)k * chunk, 0};
+        st = H5Dwrite_chunk(l->ds[c], H5P_DEFAULT, 0, offset, size[k], packed[k]);
+    }
+    for (int64_t k = 0; packed && k < n_chunks; k++)
+        free(packed[k]);
+    free(packed);
+    free(size);
+    return st;
+}
+
+/* Rows [first, first + n) of column c, appended at the end of its dataset. */
+static herr_t write_rows(rp_layout *l, int c, int64_t first, int64_t n, const void *data)
+{
+    const rp_column *col = &l->col[c];
+    hsize_t size[2] = {(hsize_t)(first + n), (hsize_t)rp_layout_width(l, col)};
+    if (H5Dset_extent(l->ds[c], size) < 0)
+        return -1;
+    if (l->compression != RP_COMPRESS_DEFLATE)
+        return write_slab(l, c, first, n, data);
+    /* A partial chunk first and last through HDF5, the whole ones between here. */
+    const hsize_t chunk = chunk_rows(l, col->table);
+    const size_t row = rp_layout_elem(col) * (size_t)rp_layout_width(l, col);
+    const int64_t end = first + n, body = first + ((int64_t)chunk - first % (int64_t)chunk) % (int64_t)chunk;
+    const int64_t whole = body < end ? (end - body) / (int64_t)chunk : 0, tail = body + whole * (int64_t)chunk;
+    herr_t st = 0;
+    if (whole == 0)
+        return write_slab(l, c, first, n, data);
+    if (body > first)
+        st = write_slab(l, c, first, body - first, data);
+    if (st >= 0)
+        st = write_deflated_chunks(l, c, body, whole, chunk, (const char *)data + (size_t)(body - first) * row);
+    if (st >= 0 && tail < end)
+        st = write_slab(l, c, tail, end - tail, (const char *)data + (size_t)(tail - first) * row);
     return st;
 }
 

@@ -55,6 +55,7 @@ typedef struct {
     int n_provider_groups;
     rp_compression compression;
     int level;
+    int threads; /* that compress deflated chunks (set it before appending; default 1) */
     /* open objects */
     hid_t file;
     char path[1024]; /* for messages */
