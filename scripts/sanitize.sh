@@ -32,9 +32,10 @@ export OMP_TOOL_LIBRARIES=/usr/lib/llvm-14/lib/libarcher.so
 OMP_NUM_THREADS=2 "$PREFIX-tsan/rapport" run "$SRC/scenarios/baseline.yaml" --set patients.count=20000 \
     --set providers.count=1000 --threads 2 --json >/dev/null
 # Three blocks of pairs: each block is written on a thread of its own while
-# the next one computes.
+# the next one computes, its deflated chunks compressed by a team of threads.
 "$PREFIX-tsan/rapport" run "$SRC/scenarios/baseline.yaml" --set patients.count=140000 \
-    --set providers.count=7000 --threads 2 -o "$PREFIX-tsan/blocks.h5" --force >/dev/null
+    --set providers.count=7000 --threads 2 -o "$PREFIX-tsan/blocks.h5" --force --set output.compression=deflate \
+    >/dev/null
 printf 'seed: 3\npatients: {count: 500}\nproviders: {count: 25}\nreplicates: 8\n' > "$PREFIX-tsan/sweep.yaml"
 "$PREFIX-tsan/rapport" run "$PREFIX-tsan/sweep.yaml" --threads 2 --parallel runs -o "$PREFIX-tsan/sweep.h5" --force \
     >/dev/null
