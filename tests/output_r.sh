@@ -22,37 +22,15 @@
 # failure, 77 (skipped) when Rscript, R's hdf5r or Python's h5py is missing
 # (Debian: r-base-core r-cran-hdf5r python3-h5py; scripts/install-deps.sh).
 set -u
-bin=${1:?usage: output_r.sh RAPPORT_BIN SRC_DIR}
-src=${2:?usage: output_r.sh RAPPORT_BIN SRC_DIR}
-if ! command -v Rscript >/dev/null; then
-    echo "SKIP output_r: Rscript not found (Debian: r-base-core)"
-    exit 77
-fi
-if ! Rscript -e 'quit(status = if (requireNamespace("hdf5r", quietly = TRUE)) 0 else 1)' >/dev/null 2>&1; then
-    echo "SKIP output_r: R package hdf5r not installed (Debian: r-cran-hdf5r)"
-    exit 77
-fi
-if ! /usr/bin/python3 -c 'import h5py, numpy' 2>/dev/null; then
-    echo "SKIP output_r: /usr/bin/python3 has no h5py (Debian: python3-h5py)"
-    exit 77
-fi
+source "$(dirname "$0")/lib.sh"
+command -v Rscript >/dev/null || skip_test "Rscript not found (Debian: r-base-core)"
+Rscript -e 'quit(status = if (requireNamespace("hdf5r", quietly = TRUE)) 0 else 1)' >/dev/null 2>&1 ||
+    skip_test "R package hdf5r not installed (Debian: r-cran-hdf5r)"
+need_py "h5py, numpy" "Debian: python3-h5py"
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 src=$(cd "$src" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+make_tmp
 cd "$tmp" || exit 1
-pass=0
-fail=0
-
-report() { # ok|fail NAME DETAIL
-    if [ "$1" = ok ]; then
-        pass=$((pass + 1))
-        echo "PASS $2"
-    else
-        fail=$((fail + 1))
-        echo "FAIL $2: $3"
-    fi
-}
 
 # ---- the files ----
 if "$bin" run "$src/scenarios/baseline.yaml" --set patients.count=500 --set providers.count=25 \
@@ -79,7 +57,7 @@ fi
 
 # ---- what h5py reads ----
 dump() { # FILE DIR
-    /usr/bin/python3 - "$1" "$2" <<'PY'
+    "$py" - "$1" "$2" <<'PY'
 import os
 import sys
 
@@ -187,13 +165,7 @@ done
 
 # ---- what hdf5r reads ----
 Rscript "$src/tests/output_readback.R" baseline baseline.h5 dump-baseline sweep sweep.h5 dump-sweep >r.out 2>&1
-rc=$?
-grep -v '^[0-9]* passed, [0-9]* failed$' r.out   # the total is printed below
-pass=$((pass + $(grep -c '^PASS' r.out)))
-fail=$((fail + $(grep -c '^FAIL' r.out)))
-if [ $rc -ne 0 ] && ! grep -q '^FAIL' r.out; then
-    report fail "output_readback.R" "Rscript exited $rc"
-fi
+relay_checks r.out $? "output_readback.R"
 
 # ---- the example of docs/FORMAT.md ----
 # The first ```r block after the heading "### R" of "Reading the files".
@@ -210,5 +182,4 @@ else
     report fail "docs/FORMAT.md's R example runs on baseline.h5 and sweep.h5" "$(tail -c 600 example.out)"
 fi
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish
