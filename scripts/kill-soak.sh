@@ -1,45 +1,173 @@
 #!/usr/bin/env bash
-# Kill-and-resume soak (by hand; CI runs 4 kills in tests/sweep_runs.sh):
-# N times, a sweep written with -o is killed with SIGKILL at a random moment,
-# then finished with --resume (possibly killed again on the way); every
-# result must equal an uninterrupted run of the same sweep, dataset by dataset.
-# Usage: scripts/kill-soak.sh [N=100] [RAPPORT=build/rapport]
+# Crash-safety soak (docs/RELIABILITY.md; CTest's kill_soak runs 12 small
+# tries). N times, a job is started and sent SIGKILL, SIGTERM or SIGINT after
+# a random delay, uniform in [0.05, 0.9] x the job's uninterrupted duration
+# (the shorter of 2 runs, less 10% each time a try finished first) but at
+# least 3 x the time `rapport --version` takes (50 ms or more): before that,
+# rapport is still being loaded and has no signal handler yet.
+#   run        rapport run SCENARIO -o F.h5 (one large run)
+#   sweep      rapport run SWEEP -o F.h5 (4 points x 24 replicates), then --resume
+#   merge      rapport merge PART... -o F.h5 (3 shards made once up front)
+#   calibrate  rapport calibrate CAL.yaml -o F.yaml
+# Jobs take turns and the signal changes every round: 12 tries cover every pair.
+# After each try: the final path is absent or holds the reference's data (the
+# uninterrupted job's; HDF5 by tests/h5_same.py, YAML by cmp); a job stopped
+# by SIGTERM or SIGINT exits 130 with one line on stderr and leaves nothing at
+# the final path and no *.partial-* file (SIGKILL may leave one, beside it).
+# Then the job is completed (--resume for the sweep, a rerun otherwise) and
+# must give the reference's data. Tries that finished before the signal are
+# checked the same way but counted apart from real kills.
+# Usage: scripts/kill-soak.sh [N=100] [RAPPORT=build/rapport] [JOBS=run,sweep,merge,calibrate]
+#                             [SIGNALS=KILL,TERM,INT]
+#   e.g. scripts/kill-soak.sh 100 build/rapport sweep KILL  (100 killed sweeps, resumed)
+# KILL_SOAK_SIZE=small: small jobs (CTest). KILL_SOAK_SEED: the delays' seed.
 set -u
 N=${1:-100}
 R=${2:-build/rapport}
+IFS=, read -r -a jobs <<<"${3:-run,sweep,merge,calibrate}"
+IFS=, read -r -a sigs <<<"${4:-KILL,TERM,INT}"
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-cat > "$T/sweep.yaml" <<'YAML'
+cp "$R" "$T/rapport" || exit 1
+R=$T/rapport # immune to a rebuild meanwhile
+set -m # background jobs take SIGINT like a foreground one (not ignored)
+seed=${KILL_SOAK_SEED:-$$}
+RANDOM=$seed
+ignore=command_line,start_time,end_time,threads,part,host
+if [ "${KILL_SOAK_SIZE:-}" = small ]; then
+  run_n=40000 sweep_n=500 sweep_reps=6 merge_n=10000 cal_n=1000
+else
+  run_n=400000 sweep_n=2000 sweep_reps=24 merge_n=80000 cal_n=10000
+fi
+
+cat >"$T/sweep.yaml" <<YAML
 seed: 404
 horizon: 52
 course: 40
-patients: {count: 2000}
-providers: {count: 100}
-replicates: 24
+patients: {count: $sweep_n}
+providers: {count: $((sweep_n / 20))}
+replicates: $sweep_reps
 sweep:
   grid:
     discussion.policy: [never, intake, delayed, responsive]
 YAML
-"$R" run "$T/sweep.yaml" -o "$T/ref.h5" >/dev/null || { echo "FAIL reference run"; exit 1; }
-ignore=command_line,start_time,end_time,threads,part,host
-pass=0 fail=0 kills=0
-for i in $(seq "$N"); do
-  rm -rf "$T/k.h5" "$T/k.h5.parts" "$T"/k.h5.partial-*
-  "$R" run "$T/sweep.yaml" -o "$T/k.h5" >/dev/null 2>&1 &
+printf 'seed: 405\npatients: {count: %d}\nproviders: {count: %d}\nreplicates: 9\n' \
+  "$merge_n" $((merge_n / 20)) >"$T/shards.yaml"
+cat >"$T/cal.yaml" <<YAML
+scenario: $SRC/scenarios/baseline.yaml
+replicates: 2
+patients: $cal_n
+free:
+  dropout.base: {min: -10, max: -5, start: -8}
+targets:
+  dropout: {value: 0.197, band: [0.187, 0.207]}
+  early_dropout: {value: 0.775, band: [0.70, 0.85], weight: 0}
+budget: {evaluations: 30, tolerance: 1e-3}
+YAML
+for s in 0 1 2; do
+  "$R" run "$T/shards.yaml" --shard $s/3 -o "$T/part$s.h5" >/dev/null || { echo "FAIL shard $s"; exit 1; }
+done
+
+ext() { [ "$1" = calibrate ] && echo yaml || echo h5; }
+cmd() { # JOB OUT: the command of JOB writing OUT, in the array C
+  case $1 in
+    run) C=("$R" run "$SRC/scenarios/baseline.yaml" --set patients.count=$run_n
+            --set providers.count=$((run_n / 20)) -o "$2") ;;
+    sweep) C=("$R" run "$T/sweep.yaml" -o "$2") ;;
+    merge) C=("$R" merge "$T"/part[0-2].h5 -o "$2") ;;
+    calibrate) C=("$R" calibrate "$T/cal.yaml" -o "$2") ;;
+  esac
+}
+same() { # REFERENCE FILE: the same data (the first differences in $T/diff)
+  case $1 in
+    *.yaml) cmp "$1" "$2" >"$T/diff" 2>&1 ;;
+    *) /usr/bin/python3 "$SRC/tests/h5_same.py" "$1" "$2" --ignore-attrs "$ignore" >"$T/diff" 2>&1 ;;
+  esac
+}
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" -v n="${2:-1}" 'BEGIN {printf "%.3f", (b - a) / n}'; }
+
+declare -A dur tries kills pass fail
+for j in "${jobs[@]}"; do # the reference, and the duration: the shorter of 2 runs
+  for f in ref again; do
+    cmd "$j" "$T/$f-$j.$(ext "$j")"
+    t0=$(now)
+    "${C[@]}" >/dev/null 2>"$T/err" || { echo "FAIL uninterrupted $j: $(head -c 300 "$T/err")"; exit 1; }
+    d=$(since "$t0")
+    dur[$j]=$(awk -v a="${dur[$j]:-$d}" -v b="$d" 'BEGIN {print (a < b ? a : b)}')
+  done
+  rm -rf "$T/again-$j".*
+  echo "$j: ${dur[$j]} s uninterrupted"
+done
+t0=$(now)
+for k in 1 2 3 4 5; do "$R" --version >/dev/null; done
+floor=$(awk -v t="$(since "$t0" 5)" 'BEGIN {print (3 * t > 0.05 ? 3 * t : 0.05)}')
+echo "delays at least $floor s; seed $seed (KILL_SOAK_SEED); $N tries"
+
+count() { # ARRAY: one more for this try's job and signal, and their totals
+  local -n a=$1
+  local k
+  for k in "$j $sig" "$j all" "all $sig" "all all"; do a[$k]=$((${a[$k]:-0} + 1)); done
+}
+
+for ((i = 0; i < N; i++)); do
+  j=${jobs[i % ${#jobs[@]}]}
+  sig=${sigs[(i / ${#jobs[@]}) % ${#sigs[@]}]}
+  ref=$T/ref-$j.$(ext "$j") out=$T/k.$(ext "$j")
+  rm -rf "$out" "$out.parts" "$out".partial-*
+  delay=$(awk -v d="${dur[$j]}" -v r=$RANDOM -v f="$floor" \
+    'BEGIN {t = d * (0.05 + 0.85 * r / 32767); printf "%.3f", t < f ? f : t}')
+  cmd "$j" "$out"
+  "${C[@]}" >/dev/null 2>"$T/err" &
   pid=$!
-  delay=$(awk -v r="$RANDOM" 'BEGIN {printf "%.2f", 0.1 + 3.0 * r / 32767}')
   sleep "$delay"
-  kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
-  wait "$pid" 2>/dev/null
-  [ -e "$T/k.h5" ] || "$R" run "$T/sweep.yaml" -o "$T/k.h5" --resume >/dev/null 2>"$T/err"
-  if /usr/bin/python3 "$SRC/tests/h5_same.py" "$T/ref.h5" "$T/k.h5" --ignore-attrs "$ignore" >"$T/diff" 2>&1; then
-    pass=$((pass + 1))
+  kill -"$sig" "$pid" 2>/dev/null
+  { wait "$pid"; } 2>/dev/null # without bash's "Killed" notice
+  rc=$?
+  why=()
+  count tries
+  if [ $rc -ne 0 ]; then count kills; else dur[$j]=$(awk -v d="${dur[$j]}" 'BEGIN {print 0.9 * d}'); fi
+  if [ -e "$out" ]; then
+    same "$ref" "$out" || why+=("the final path holds other data: $(head -2 "$T/diff")")
+    [ $rc -eq 0 ] || why+=("the final path exists after exit $rc")
+  elif [ $rc -eq 0 ]; then
+    why+=("exit 0 and no file")
+  fi
+  if [ $sig = KILL ]; then
+    [ $rc -eq 0 ] || [ $rc -eq 137 ] || why+=("exit $rc, expected 137")
+  elif [ $rc -ne 0 ]; then
+    [ $rc -eq 130 ] || why+=("exit $rc, expected 130")
+    [ "$(wc -l <"$T/err")" -eq 1 ] || why+=("$(wc -l <"$T/err") lines on stderr, expected 1")
+    left=$(ls -d "$out".partial-* "$out.parts"/*.partial-* 2>/dev/null)
+    [ -z "$left" ] || why+=("left behind: ${left//$T\//}")
+  fi
+  stderr=$(head -c 200 "$T/err")
+  if [ ! -e "$out" ]; then # complete the job
+    [ "$j" = sweep ] && C+=(--resume)
+    if "${C[@]}" >/dev/null 2>"$T/err"; then
+      same "$ref" "$out" || why+=("completed, other data: $(head -2 "$T/diff")")
+      [ ! -e "$out.parts" ] || why+=("completed, but k.h5.parts is left")
+    else
+      why+=("completing it failed: exit $?: $(head -c 300 "$T/err")")
+    fi
+  fi
+  if [ ${#why[@]} -eq 0 ]; then
+    count pass
   else
-    echo "FAIL kill $i after $delay s: $(head -3 "$T/diff") $(cat "$T/err")"
-    fail=$((fail + 1))
+    count fail
+    echo "FAIL try $i: $j, SIG$sig after $delay s, exit $rc (stderr: ${stderr//$T\//}): $(printf '%s; ' "${why[@]}")"
   fi
 done
-echo "$kills kills survived of $N tries (the rest finished first)"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+
+printf '%-10s %-6s %6s %7s %15s %7s %7s\n' job signal tries killed finished-first passed failed
+for j in "${jobs[@]}" $([ ${#jobs[@]} -gt 1 ] && echo all); do
+  for sig in "${sigs[@]}" $([ ${#sigs[@]} -gt 1 ] && echo all); do
+    k="$j $sig"
+    [ -n "${tries[$k]:-}" ] || continue
+    printf '%-10s %-6s %6d %7d %15d %7d %7d\n' "$j" "$sig" "${tries[$k]}" "${kills[$k]:-0}" \
+      $((tries[$k] - ${kills[$k]:-0})) "${pass[$k]:-0}" "${fail[$k]:-0}"
+  done
+done
+echo "${pass[all all]:-0} passed, ${fail[all all]:-0} failed"
+[ "${fail[all all]:-0}" -eq 0 ]
