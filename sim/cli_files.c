@@ -76,9 +76,10 @@ int cli_merge(int argc, char **argv)
         return cli_usage_error("%s", "'merge' needs PART.h5 files and -o OUT.h5");
     }
     char *line = cli_command_line(argc, argv);
+    cli_catch_signals();
     rp_error err = {{0}};
     rp_provenance prov = {line ? line : "", "", "", omp_get_max_threads(), 0, 0, ""}; /* threads compress chunks */
-    int status = line ? rp_output_merge(inputs, n, out, force, true, &prov, &err)
+    int status = line ? rp_output_merge(inputs, n, out, force, true, &prov, &cli_stop_requested, &err)
                       : rp_error_raise(&err, RP_ENOMEM, "out of memory");
     free(line);
     free(inputs);

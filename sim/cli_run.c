@@ -256,7 +256,7 @@ static int run_sweep(const cli_options *o, const rp_ranks *ranks, rp_scenario *s
         rmdir(dir);
     } else if (status == RP_OK && o->output && ranks->rank == 0)
         status = rp_parts_join(dir, o->shard * ranks->size, o->shard * ranks->size + ranks->size - 1, o->output,
-                               o->force, o->shards == 1, &prov, err);
+                               o->force, o->shards == 1, &prov, &cli_stop_requested, err);
     status = rp_dist_agree(status);
     if (status == RP_OK && ranks->rank == 0) {
         if (o->output && o->resume)

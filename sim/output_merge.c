@@ -201,7 +201,7 @@ typedef struct {
 } run_place;
 
 int rp_output_merge(const char *const *inputs, int n_inputs, const char *path, bool force, bool complete,
-                    const rp_provenance *prov_in, rp_error *err)
+                    const rp_provenance *prov_in, const volatile sig_atomic_t *stop, rp_error *err)
 {
     part *parts = calloc((size_t)n_inputs, sizeof *parts);
     run_place *place = NULL;
@@ -262,6 +262,11 @@ int rp_output_merge(const char *const *inputs, int n_inputs, const char *path, b
     for (int64_t r = 0; status == RP_OK && r < total; r++) {
         if (place[r].input < 0)
             continue;
+        if (stop && *stop) {
+            status = rp_error_raise(err, RP_EINTR, "interrupted while joining run %lld of %lld; nothing written to %s",
+                                    (long long)r, (long long)total, path);
+            break;
+        }
         part *in = &parts[place[r].input];
         const int64_t k = place[r].row;
         over[rp_layout_find(ol, RP_T_RUNS, "first_pair")] = ol->rows[RP_T_PAIRS];

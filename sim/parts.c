@@ -192,13 +192,13 @@ static void remove_stale(const char *dir)
 }
 
 int rp_parts_join(const char *dir, int64_t first_worker, int64_t last_worker, const char *path, bool force,
-                  bool complete, const rp_provenance *prov, rp_error *err)
+                  bool complete, const rp_provenance *prov, const volatile sig_atomic_t *stop, rp_error *err)
 {
     int n;
     char **names = list_batches(dir, first_worker, last_worker, &n, err);
     if (!names)
         return RP_EIO;
-    int status = n ? rp_output_merge((const char *const *)names, n, path, force, complete, prov, err)
+    int status = n ? rp_output_merge((const char *const *)names, n, path, force, complete, prov, stop, err)
                    : rp_error_raise(err, RP_EINVAL, "no finished runs in %s to join", dir);
     for (int i = 0; status == RP_OK && i < n; i++)
         unlink(names[i]);

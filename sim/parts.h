@@ -35,8 +35,9 @@ int rp_parts_done(const char *dir, uint64_t plan_id, int64_t runs_total, uint8_t
 
 /* Join the batch files in dir whose worker is in [first_worker,
  * last_worker] (all: 0, INT64_MAX) into path; with complete, every run of
- * the sweep must be there. Removes the joined batches and, when empty, dir. */
+ * the sweep must be there. Removes the joined batches and, when empty, dir.
+ * A stop request (stop, optional) ends it with RP_EINTR, batches kept. */
 int rp_parts_join(const char *dir, int64_t first_worker, int64_t last_worker, const char *path, bool force,
-                  bool complete, const rp_provenance *prov, rp_error *err);
+                  bool complete, const rp_provenance *prov, const volatile sig_atomic_t *stop, rp_error *err);
 
 #endif

@@ -12,6 +12,7 @@
 #ifndef RP_OUTPUT_H
 #define RP_OUTPUT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -67,9 +68,11 @@ void rp_output_discard(rp_output *o);
 /* Join files of runs of one sweep (parts of shards, ranks or batches) into
  * one file at path, runs in plan order. Refuses files of different sweeps,
  * a run present twice, and, when complete is set, a missing run; each
- * refusal says which files and runs. prov describes the joined file. */
+ * refusal says which files and runs. prov describes the joined file.
+ * Optional stop: checked between runs; when it becomes non-zero the join
+ * ends with RP_EINTR and leaves nothing at path. */
 int rp_output_merge(const char *const *inputs, int n_inputs, const char *path, bool force, bool complete,
-                    const rp_provenance *prov, rp_error *err);
+                    const rp_provenance *prov, const volatile sig_atomic_t *stop, rp_error *err);
 
 /* The runs a file holds (for --resume): done[r] = 1 for each run r in it,
  * after checking that it belongs to the sweep plan_id of runs_total runs. */
