@@ -227,6 +227,35 @@ void rp_nearest_free(rp_nearest *nn)
     free(nn);
 }
 
+/* The box of node id shrunk to its free providers (a leaf) or to its
+ * children's boxes that still hold any (an inner node). */
+static void shrink_box(rp_nearest *nn, int64_t id)
+{
+    const node *nd = &nn->nodes[id];
+    double *blo = &nn->box[2 * id * nn->n_cont], *bhi = blo + nn->n_cont;
+    for (int c = 0; c < nn->n_cont; c++)
+        blo[c] = INFINITY, bhi[c] = -INFINITY;
+    if (nd->left < 0) {
+        for (int64_t k = nd->lo; k < nd->hi; k++) {
+            if (nn->removed[nn->perm[k]])
+                continue;
+            for (int c = 0; c < nn->n_cont; c++) {
+                double x = coord(nn, nn->perm[k], c);
+                blo[c] = fmin(blo[c], x), bhi[c] = fmax(bhi[c], x);
+            }
+        }
+        return;
+    }
+    const int64_t child[2] = {nd->left, nd->right};
+    for (int h = 0; h < 2; h++) {
+        if (nn->nodes[child[h]].free == 0)
+            continue;
+        const double *clo = &nn->box[2 * child[h] * nn->n_cont], *chi = clo + nn->n_cont;
+        for (int c = 0; c < nn->n_cont; c++)
+            blo[c] = fmin(blo[c], clo[c]), bhi[c] = fmax(bhi[c], chi[c]);
+    }
+}
+
 void rp_nearest_remove(rp_nearest *nn, int64_t j)
 {
     if (j < 0 || j >= nn->pop->n_providers || nn->pos[j] < 0 || nn->removed[j])
@@ -234,13 +263,20 @@ void rp_nearest_remove(rp_nearest *nn, int64_t j)
     nn->removed[j] = true;
     cell *cl = &nn->cells[nn->cell_of[j]];
     cl->free--;
+    int64_t path[64], depth = 0; /* a tree of <= 2^63 providers is < 64 deep */
     for (int64_t id = cl->root; id >= 0;) {
         node *nd = &nn->nodes[id];
         nd->free--;
+        path[depth++] = id;
         if (nd->left < 0)
             break;
         id = nn->pos[j] < nn->nodes[nd->left].hi ? nd->left : nd->right;
     }
+    /* Tighter boxes, leaf first: the farther the free providers drift from
+     * a box's first extent, the more a query can prune. */
+    while (depth-- > 0)
+        if (nn->nodes[path[depth]].free > 0) /* an empty node is never visited */
+            shrink_box(nn, path[depth]);
 }
 
 /* ---- queries ---- */

@@ -4,7 +4,8 @@
  * Providers are split into cells by their levels on the categorical
  * dimensions (the categorical part of the distance is the same for a whole
  * cell), and each cell's providers into a k-d tree over the continuous
- * dimensions whose nodes count the providers still free. A query visits the
+ * dimensions whose nodes count the providers still free and whose boxes
+ * shrink to them as providers fill up. A query visits the
  * cells in order of their categorical part and prunes every node whose
  * bounding box is farther than the best distance found. The answer is exactly
  * that of a scan of all free providers comparing rp_population_distance with
