@@ -282,7 +282,10 @@ def hazard_section(rep, traj, pairs, every, cap):
     reading = f"{len(pw):,} pair-weeks, {int(pw['event'].sum()):,} dropouts; " + \
         (f"alliance OR {fmt(t.loc['alliance', 'odds_ratio'], 3)} per unit" if "alliance" in t.index else "") + \
         (f", trust OR {fmt(t.loc['trust', 'odds_ratio'], 3)}" if "trust" in t.index else "") + \
-        (f"; the largest significant effect is {strongest}." if strongest else ".")
+        (f"; the largest significant effect is {strongest}." if strongest else ".") + \
+        " Odds ratios are associations among pairs still at risk, each adjusted for the others; alliance " \
+        "and trust move together, so one of them can point the 'wrong' way (e.g. trust above 1) " \
+        "without causing dropout."
     rep.figure(plots.forest(t, "Dropout hazard: odds ratios"), "hazard_odds_ratios", reading)
     rep.table(t.reset_index().rename(columns={"index": "covariate"}), "hazard_model", reading)
 
