@@ -15,8 +15,9 @@
 # by SIGTERM or SIGINT exits 130 with one line on stderr and leaves nothing at
 # the final path and no *.partial-* file (SIGKILL may leave one, beside it).
 # Then the job is completed (--resume for the sweep, a rerun otherwise) and
-# must give the reference's data. Tries that finished before the signal are
-# checked the same way but counted apart from real kills.
+# must give the reference's data. Tries that finished before the signal (or
+# were SIGKILLed after publishing their file) are checked the same way but
+# counted apart from real kills.
 # Usage: scripts/kill-soak.sh [N=100] [RAPPORT=build/rapport] [JOBS=run,sweep,merge,calibrate]
 #                             [SIGNALS=KILL,TERM,INT]
 #   e.g. scripts/kill-soak.sh 100 build/rapport sweep KILL  (100 killed sweeps, resumed)
@@ -127,10 +128,19 @@ for ((i = 0; i < N; i++)); do
   rc=$?
   why=()
   count tries
-  if [ $rc -ne 0 ]; then count kills; else dur[$j]=$(awk -v d="${dur[$j]}" 'BEGIN {print 0.9 * d}'); fi
+  # A SIGKILL may land after the file was published, while the job prints or
+  # frees: a complete file then, counted as finished first. SIGTERM/SIGINT
+  # after publishing are never acted on (exit 0), so there a file must mean 0.
+  published_then_killed=false
+  [ $rc -eq 137 ] && [ -e "$out" ] && published_then_killed=true
+  if [ $rc -ne 0 ] && ! $published_then_killed; then
+    count kills
+  else
+    dur[$j]=$(awk -v d="${dur[$j]}" 'BEGIN {print 0.9 * d}')
+  fi
   if [ -e "$out" ]; then
     same "$ref" "$out" || why+=("the final path holds other data: $(head -2 "$T/diff")")
-    [ $rc -eq 0 ] || why+=("the final path exists after exit $rc")
+    [ $rc -eq 0 ] || $published_then_killed || why+=("the final path exists after exit $rc")
   elif [ $rc -eq 0 ]; then
     why+=("exit 0 and no file")
   fi
