@@ -25,25 +25,43 @@ static void show_calibration_step(void *ctx, const rp_calibration *cal, const rp
     fputc('\n', stderr);
 }
 
-/* The calibrated scenario, written under a temporary name beside path and
- * renamed into place: a failed or killed write leaves path as it was.
- * Without cal, only checks (before a long fit) that it could be written. */
-static int write_calibrated(const rp_calibration *cal, const double *x, const char *path, rp_error *err)
+/* *f: a new file beside path, to be renamed onto it when complete; *temp is
+ * its name (to free, whatever the status). */
+static int open_beside(const char *path, FILE **f, char **temp, rp_error *err)
 {
     const size_t size = strlen(path) + 32;
-    char *temp = malloc(size);
-    if (!temp)
+    *f = NULL;
+    if (!(*temp = malloc(size)))
         RP_FAIL(err, RP_ENOMEM, "out of memory");
-    snprintf(temp, size, "%s.partial-%ld", path, (long)getpid());
-    FILE *f = fopen(temp, "w");
-    if (f && !cal) {
+    snprintf(*temp, size, "%s.partial-%ld", path, (long)getpid());
+    if (!(*f = fopen(*temp, "w")))
+        RP_FAIL(err, RP_EIO, "cannot write '%s': %s", path, strerror(errno));
+    return RP_OK;
+}
+
+/* Fail now, not after a long fit, if the calibrated scenario could not be written. */
+static int check_writable(const char *path, rp_error *err)
+{
+    FILE *f;
+    char *temp;
+    int status = open_beside(path, &f, &temp, err);
+    if (f) {
         fclose(f);
         unlink(temp);
-        free(temp);
-        return RP_OK;
     }
-    int status = f ? rp_calibration_write_scenario(cal, x, f, err)
-                   : rp_error_raise(err, RP_EIO, "cannot write '%s': %s", path, strerror(errno));
+    free(temp);
+    return status;
+}
+
+/* The calibrated scenario, written under a temporary name and renamed into
+ * place: a failed or killed write leaves path as it was. */
+static int write_calibrated(const rp_calibration *cal, const double *x, const char *path, rp_error *err)
+{
+    FILE *f;
+    char *temp;
+    int status = open_beside(path, &f, &temp, err);
+    if (status == RP_OK)
+        status = rp_calibration_write_scenario(cal, x, f, err);
     if (f && fclose(f) != 0 && status == RP_OK)
         status = rp_error_raise(err, RP_EIO, "cannot write '%s': %s", path, strerror(errno));
     if (status == RP_OK && rename(temp, path) != 0)
@@ -84,7 +102,7 @@ int cli_calibrate(int argc, char **argv)
     rp_cal_result res = {0};
     int status = rp_calibration_load(path, &cal, &err);
     if (status == RP_OK && out_path)
-        status = write_calibrated(NULL, NULL, out_path, &err); /* fail now, not after the fit */
+        status = check_writable(out_path, &err);
     if (status != RP_OK) {
         rp_calibration_free(cal);
         return cli_report(status, &err);

@@ -51,6 +51,9 @@ targets:
   early_dropout: {value: 0.775, band: [0.70, 0.85], weight: 0}
 budget: {evaluations: 30, tolerance: 1e-3}
 EOT
+# An -o that cannot be written: exit 3, one line, no report on stdout.
+expect_exit -q "calibrate -o into a missing directory" 3 "cannot write '$tmp/missing/calibrated.yaml'" \
+    "$bin" calibrate "$tmp/tiny.yaml" -o "$tmp/missing/calibrated.yaml"
 "$bin" calibrate "$tmp/tiny.yaml" --threads 2 -o "$tmp/calibrated.yaml" --json >"$tmp/out" 2>"$tmp/err"
 rc=$?
 if [ $rc -eq 0 ]; then report ok "tiny calibration runs"; else report fail "tiny calibration runs" "exit $rc: $(head -c 400 "$tmp/err")"; fi
