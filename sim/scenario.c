@@ -227,25 +227,25 @@ static int check_keys(const resolver *r, const rp_ynode *map, const char *path, 
 static int resolve_word_list(const resolver *r, const rp_param *row, const rp_ynode *node, const char *path,
                              void *field)
 {
-    char text[1024] = "none", expect[256], got[96], why[RP_ERROR_MAX / 2], words[256];
-    size_t len = 0, n_words = 0;
+    char got[96], why[RP_ERROR_MAX / 2], words[256];
+    size_t n_words = 0;
     while (row->words[n_words])
         n_words++;
     rp_paramtable_join(row->words, n_words, words, sizeof words);
+    unsigned bits = 0, one;
     for (size_t k = 0; k < node->n; k++) {
         const rp_ynode *item = node->values[k];
-        if (item->kind != RP_YNODE_SCALAR || strcmp(item->text, "all") == 0 ||
-            strcmp(item->text, "none") == 0)
+        if (item->kind != RP_YNODE_SCALAR || strcmp(item->text, "all") == 0 || strcmp(item->text, "none") == 0)
             return fail(r, item, path, "expected one of %s in the list, got %s", words,
                         rp_yamltree_describe(item, got, sizeof got));
-        if (!rp_paramtable_parse(row, item->text, false, field, why, sizeof why))
+        if (!rp_paramtable_parse(row, item->text, false, &one, why, sizeof why))
             return fail(r, item, path, "%s", why);
-        if (len + strlen(item->text) + 2 > sizeof text)
-            return fail(r, item, path, "expected %s, got a longer list", rp_paramtable_expected(row, expect, sizeof expect));
-        len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", k ? "," : "", item->text);
+        if (bits & one)
+            return fail(r, item, path, "'%s' is in the list twice; expected each of %s at most once", item->text,
+                        words);
+        bits |= one;
     }
-    if (!rp_paramtable_parse(row, text, false, field, why, sizeof why)) /* e.g. a word given twice */
-        return fail(r, node, path, "%s", why);
+    *(unsigned *)field = bits;
     return RP_OK;
 }
 
