@@ -46,8 +46,8 @@ static void free_record(rp_trajectory *tr)
 /* Hands one block's record to on_block on a thread of its own, so that the
  * engine computes the next block (into the other buffer) while this one is
  * written: writing a block costs about as much CPU as computing it, and done
- * in turn it left a core idle (1.66x the summary-only run at 1,000,000 pairs
- * against 1.2x overlapped; see docs/FORMAT.md). Blocks are still handed over
+ * in turn it left a core idle (1,000,000 pairs with all trajectories: 1.66x
+ * the summary-only run, 1.44-1.55x overlapped; see docs/FORMAT.md). Blocks are still handed over
  * one at a time, in pair order, so the file is the same. */
 typedef struct {
     const rp_run_options *opt;
@@ -66,16 +66,19 @@ static void *write_block(void *arg)
     return NULL;
 }
 
-/* Wait for the block being written, if any; its status. */
-static int writer_finish(block_writer *w, rp_error *err)
+/* Wait for the block being written, if any. Returns status, or when that
+ * is RP_OK the write's status (its error then in err). */
+static int writer_finish(block_writer *w, int status, rp_error *err)
 {
     if (!w->busy)
-        return RP_OK;
+        return status;
     pthread_join(w->thread, NULL);
     w->busy = false;
-    if (w->status != RP_OK)
+    if (status == RP_OK && w->status != RP_OK) {
         *err = w->err;
-    return w->status;
+        return w->status;
+    }
+    return status;
 }
 
 static int writer_start(block_writer *w, const rp_trajectory *block, const rp_outcomes *outcomes,
@@ -117,15 +120,13 @@ static int run_blocks(rp_run *run, const rp_run_options *opt, rp_error *err)
         tr[k].count = n - first < block ? n - first : block;
         status = rp_engine_run(&run->params, run->pop, run->provider_of, run->distance, run->key,
                                opt->threads, first, tr[k].count, run->outcomes, record ? &tr[k] : NULL, err);
-        int written = writer_finish(&writer, status == RP_OK ? err : &(rp_error){{0}});
-        status = status == RP_OK ? written : status;
+        status = writer_finish(&writer, status, err);
         if (status == RP_OK && opt->on_block)
             status = writer_start(&writer, &tr[k], run->outcomes, err);
         if (status == RP_OK && opt->progress)
             opt->progress(opt->progress_ctx, first + tr[k].count, n);
     }
-    int written = writer_finish(&writer, status == RP_OK ? err : &(rp_error){{0}});
-    status = status == RP_OK ? written : status;
+    status = writer_finish(&writer, status, err);
     if (opt->keep_trajectory && status == RP_OK) {
         run->trajectory = tr[0]; /* the run owns the buffers now */
         return RP_OK;
