@@ -104,24 +104,34 @@ static void select_nth(const rp_nearest *nn, int64_t lo, int64_t hi, int64_t mid
     }
 }
 
+/* The box of node id: the bounds of the free providers in perm[lo .. hi). */
+static void fit_box(rp_nearest *nn, int64_t id, int64_t lo, int64_t hi)
+{
+    double *blo = &nn->box[2 * id * nn->n_cont], *bhi = blo + nn->n_cont;
+    for (int c = 0; c < nn->n_cont; c++)
+        blo[c] = INFINITY, bhi[c] = -INFINITY;
+    for (int64_t k = lo; k < hi; k++) {
+        if (nn->removed[nn->perm[k]])
+            continue;
+        for (int c = 0; c < nn->n_cont; c++) {
+            double x = coord(nn, nn->perm[k], c);
+            blo[c] = fmin(blo[c], x), bhi[c] = fmax(bhi[c], x);
+        }
+    }
+}
+
 /* Node over perm[lo .. hi): its box, and children split at the middle of
  * the widest (weighted) continuous dimension. */
 static int64_t build_tree(rp_nearest *nn, int64_t lo, int64_t hi)
 {
     const int64_t id = nn->n_nodes++;
-    double *blo = &nn->box[2 * id * nn->n_cont], *bhi = blo + nn->n_cont;
+    fit_box(nn, id, lo, hi);
+    const double *blo = &nn->box[2 * id * nn->n_cont], *bhi = blo + nn->n_cont;
     int widest = 0;
     double spread = 0;
-    for (int c = 0; c < nn->n_cont; c++) {
-        blo[c] = INFINITY, bhi[c] = -INFINITY;
-        for (int64_t k = lo; k < hi; k++) {
-            double x = coord(nn, nn->perm[k], c);
-            blo[c] = fmin(blo[c], x), bhi[c] = fmax(bhi[c], x);
-        }
-        double s = nn->cont_w[c] * (bhi[c] - blo[c]);
-        if (s > spread)
-            spread = s, widest = c;
-    }
+    for (int c = 0; c < nn->n_cont; c++)
+        if (nn->cont_w[c] * (bhi[c] - blo[c]) > spread)
+            spread = nn->cont_w[c] * (bhi[c] - blo[c]), widest = c;
     nn->nodes[id] = (node){lo, hi, -1, -1, hi - lo};
     if (hi - lo <= LEAF || spread == 0) /* small, or every provider at one point */
         return id;
@@ -153,11 +163,12 @@ rp_nearest *rp_nearest_build(const rp_population *pop, const rp_params *p)
         nn->den += dim->weight;
     }
     const int64_t m = pop->n_providers, nd = pop->n_dims;
-    keyed *keys = malloc((size_t)(m > 0 ? m : 1) * sizeof *keys);
-    nn->perm = malloc((size_t)(m > 0 ? m : 1) * sizeof(int64_t));
-    nn->pos = malloc((size_t)(m > 0 ? m : 1) * sizeof(int64_t));
-    nn->cell_of = malloc((size_t)(m > 0 ? m : 1) * sizeof(int64_t));
-    nn->removed = calloc((size_t)(m > 0 ? m : 1), sizeof(bool));
+    const size_t mm = m > 0 ? (size_t)m : 1; /* malloc(0) may give NULL */
+    keyed *keys = malloc(mm * sizeof *keys);
+    nn->perm = malloc(mm * sizeof(int64_t));
+    nn->pos = malloc(mm * sizeof(int64_t));
+    nn->cell_of = malloc(mm * sizeof(int64_t));
+    nn->removed = calloc(mm, sizeof(bool));
     if (!keys || !nn->perm || !nn->pos || !nn->cell_of || !nn->removed) {
         free(keys);
         rp_nearest_free(nn);
@@ -232,20 +243,13 @@ void rp_nearest_free(rp_nearest *nn)
 static void shrink_box(rp_nearest *nn, int64_t id)
 {
     const node *nd = &nn->nodes[id];
+    if (nd->left < 0) {
+        fit_box(nn, id, nd->lo, nd->hi);
+        return;
+    }
     double *blo = &nn->box[2 * id * nn->n_cont], *bhi = blo + nn->n_cont;
     for (int c = 0; c < nn->n_cont; c++)
         blo[c] = INFINITY, bhi[c] = -INFINITY;
-    if (nd->left < 0) {
-        for (int64_t k = nd->lo; k < nd->hi; k++) {
-            if (nn->removed[nn->perm[k]])
-                continue;
-            for (int c = 0; c < nn->n_cont; c++) {
-                double x = coord(nn, nn->perm[k], c);
-                blo[c] = fmin(blo[c], x), bhi[c] = fmax(bhi[c], x);
-            }
-        }
-        return;
-    }
     const int64_t child[2] = {nd->left, nd->right};
     for (int h = 0; h < 2; h++) {
         if (nn->nodes[child[h]].free == 0)
