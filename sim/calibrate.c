@@ -14,6 +14,7 @@
 
 #include "rapport/paramtable.h"
 #include "rapport/run.h"
+#include "files.h"
 #include "yamltree.h"
 
 /* ---- observables ---- */
@@ -23,6 +24,20 @@ static const char *const observable_names[] = {
     "early_alliance_mean", "improvement_mean", "alliance_outcome_r", "therapist_icc",  "rupture_rate",
     "repaired_share",   "discussed_share",    "discussed_week_mean", NULL};
 enum { N_OBSERVABLES = 13, OBS_THERAPIST_ICC = 8 };
+
+/* What each observable can be (shares and the ICC in [0, 1], r in [-1, 1],
+ * weeks and counts non-negative): a target outside it cannot be met. */
+static const struct {
+    double lo, hi;
+} observable_range[N_OBSERVABLES] = {{0, 1}, {0, 1}, {0, INFINITY}, {0, 1}, {0, 1}, {0, 1}, {-INFINITY, INFINITY},
+                                     {-1, 1}, {0, 1}, {0, INFINITY}, {0, 1}, {0, 1}, {0, INFINITY}};
+_Static_assert(sizeof observable_names / sizeof observable_names[0] == N_OBSERVABLES + 1, "one range per observable");
+
+/* Targets' scales and weights: a scale below this (far below any
+ * Monte-Carlo error) or a weight above the other bound would overflow the
+ * objective. */
+#define MIN_TARGET_SCALE 1e-9
+#define MAX_TARGET_WEIGHT 1e6
 
 const char *const *rp_cal_observable_names(void) { return observable_names; }
 
@@ -341,6 +356,9 @@ static int parse_targets(rp_calibration *cal, const rp_ynode *targets, rp_error 
         snprintf(sub, sizeof sub, "%s.value", name);
         if ((status = get_number(val, sub, &tg->value, err)) != RP_OK)
             return status;
+        if (tg->value < observable_range[k].lo || tg->value > observable_range[k].hi)
+            RP_FAIL(err, RP_EINVAL, "%s: error: %s: %g is outside what %s can be; expected a value in [%g, %g]",
+                    val->where, sub, tg->value, observable_names[k], observable_range[k].lo, observable_range[k].hi);
         if (band && se)
             RP_FAIL(err, RP_EINVAL, "%s: error: %s: both band and se given; expected one of them", se->where, name);
         if (!band && !se)
@@ -357,14 +375,21 @@ static int parse_targets(rp_calibration *cal, const rp_ynode *targets, rp_error 
             if (!(tg->lo < tg->hi))
                 RP_FAIL(err, RP_EINVAL, "%s: error: %s: low end %g is not below high end %g; expected LO < HI",
                         band->where, sub, tg->lo, tg->hi);
+            if (tg->value < tg->lo || tg->value > tg->hi)
+                RP_FAIL(err, RP_EINVAL, "%s: error: %s: [%g, %g] does not contain the target's value %g; expected a "
+                        "band around the value", band->where, sub, tg->lo, tg->hi, tg->value);
             tg->scale = 0.5 * (tg->hi - tg->lo);
+            if (!(tg->scale >= MIN_TARGET_SCALE))
+                RP_FAIL(err, RP_EINVAL, "%s: error: %s: [%g, %g] is narrower than %g; expected a wider band",
+                        band->where, sub, tg->lo, tg->hi, 2 * MIN_TARGET_SCALE);
             tg->has_band = true;
         } else {
             snprintf(sub, sizeof sub, "%s.se", name);
             if ((status = get_number(se, sub, &tg->scale, err)) != RP_OK)
                 return status;
-            if (!(tg->scale > 0))
-                RP_FAIL(err, RP_EINVAL, "%s: error: %s: %g; expected a standard error > 0", se->where, sub, tg->scale);
+            if (!(tg->scale >= MIN_TARGET_SCALE))
+                RP_FAIL(err, RP_EINVAL, "%s: error: %s: %g; expected a standard error >= %g", se->where, sub,
+                        tg->scale, MIN_TARGET_SCALE);
             tg->lo = tg->value - 1.96 * tg->scale;
             tg->hi = tg->value + 1.96 * tg->scale;
         }
@@ -373,8 +398,9 @@ static int parse_targets(rp_calibration *cal, const rp_ynode *targets, rp_error 
             snprintf(sub, sizeof sub, "%s.weight", name);
             if ((status = get_number(w, sub, &tg->weight, err)) != RP_OK)
                 return status;
-            if (tg->weight < 0)
-                RP_FAIL(err, RP_EINVAL, "%s: error: %s: %g; expected a weight >= 0", w->where, sub, tg->weight);
+            if (tg->weight < 0 || tg->weight > MAX_TARGET_WEIGHT)
+                RP_FAIL(err, RP_EINVAL, "%s: error: %s: %g; expected a weight in [0, %g]", w->where, sub, tg->weight,
+                        MAX_TARGET_WEIGHT);
         }
         total_weight += tg->weight;
         cal->n_targets++;
@@ -421,7 +447,7 @@ static int parse(rp_calibration *cal, const rp_ynode *root, const char *dir, rp_
     cal->scenario_path = scn->text[0] == '/' || !dir ? strdup(scn->text) : dir_join(dir, scn->text);
     if (!cal->scenario_path)
         RP_FAIL(err, RP_ENOMEM, "out of memory");
-    FILE *probe = fopen(cal->scenario_path, "r");
+    FILE *probe = rp_file_open_input(cal->scenario_path);
     if (!probe) {
         char ex[256], full[256];
         const bool same = strcmp(cal->scenario_path, scn->text) == 0;

@@ -38,21 +38,14 @@ int cli_report(int status, const rp_error *err)
 /* One line, like every error: what is wrong, and where help is. */
 int cli_usage_error(const char *fmt, const char *arg)
 {
+    char excerpt[128]; /* a megabyte of argument is not a line */
+    snprintf(excerpt, sizeof excerpt, "%s", arg);
+    if (strlen(arg) >= sizeof excerpt)
+        strcpy(excerpt + sizeof excerpt - 4, "...");
     fprintf(stderr, "%s: error: ", cli_name);
-    fprintf(stderr, fmt, arg);
+    fprintf(stderr, fmt, excerpt);
     fprintf(stderr, " (see '%s help')\n", cli_name);
     return EXIT_USAGE;
-}
-
-bool cli_parse_count(const char *s, long long min, long long max, long long *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
 }
 
 /* Set by SIGINT and SIGTERM; the run stops between blocks and removes its
@@ -153,6 +146,8 @@ static int dispatch(int argc, char **argv)
             return code == EXIT_OK ? cli_finish_stdout() : code;
         }
     if (strcmp(command, "reference") == 0) {
+        if (argc > 2)
+            return cli_usage_error("'reference' takes no arguments, not '%s'", argv[2]);
         rp_scenario_write_reference(stdout);
         return cli_finish_stdout();
     }

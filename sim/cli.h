@@ -12,6 +12,7 @@
 #ifndef RP_CLI_H
 #define RP_CLI_H
 
+#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,6 +25,9 @@
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_IO = 3, EXIT_INTERRUPTED = 130 };
 
 #define CLI_MAX_THREADS 1024
+/* Shards of a sweep: a bound that keeps shards x MPI ranks far from
+ * overflowing int64 (Slurm's own arrays stop at 4 million tasks). */
+#define CLI_MAX_SHARDS 1000000000LL
 
 /* The program's name at the start of every message. */
 extern const char *const cli_name;
@@ -39,11 +43,31 @@ int rp_cli_main(int argc, char **argv);
 int cli_exit_code(int status);
 int cli_report(int status, const rp_error *err); /* prints err, returns the exit code */
 int cli_usage_error(const char *fmt, const char *arg);
-bool cli_parse_count(const char *s, long long min, long long max, long long *out);
 void cli_catch_signals(void);
 int cli_finish_stdout(void);
 char *cli_command_line(int argc, char **argv); /* quoted for a shell; to free */
 int cli_print_summary(const rp_summary *sum, const char *header, bool json, rp_error *err);
+
+/* ---- the command line and the environment (cli_args.c) ---- */
+/* s is a whole number in [min, max]: digits only (a '-' where min < 0), no
+ * blanks, no trailing text, no overflow. The parser of every numeric option
+ * and environment variable. */
+bool cli_parse_count(const char *s, long long min, long long max, long long *out);
+bool cli_parse_u64(const char *s, uint64_t max, uint64_t *out); /* the same, for 0..max */
+bool cli_parse_shard(const char *s, int64_t *i, int64_t *n); /* "I/N", 0 <= I < N <= CLI_MAX_SHARDS */
+/* The environment variable name, if set (*set), parsed into *out; a bad
+ * value prints one line and gives EXIT_USAGE. */
+int cli_env_count(const char *name, long long min, long long max, long long *out, bool *set);
+/* The thread count when --threads is not given: OMP_NUM_THREADS (checked)
+ * or every core, at most CLI_MAX_THREADS. */
+int cli_default_threads(int *threads);
+/* getopt_long over a command's arguments, argv[0] being the command's name:
+ * returns the option's val, 1 for an operand (in *value), -1 at the end, or
+ * CLI_OPT_ERROR after printing one line. Call cli_getopt_reset() first. */
+enum { CLI_OPT_ERROR = -2 };
+void cli_getopt_reset(void);
+int cli_getopt(int argc, char **argv, const char *command, const char *shortopts, const struct option *longopts,
+               const char **value);
 
 /* ---- help (cli_help.c) ---- */
 extern const char cli_help_main[];
@@ -55,7 +79,7 @@ typedef struct {
     const char *scenario;
     const char *sets[256];
     int n_sets;
-    char seed_set[64];
+    char seed[24]; /* --seed S, checked, in decimal */
     int threads;
     uint64_t replicate;
     bool json;
@@ -70,9 +94,34 @@ typedef struct {
     char *command_line;    /* for provenance */
 } cli_options;
 
-int cli_parse_options(int argc, char **argv, const char *command, bool run_options, cli_options *o);
+/* argv[0] is the command's name; run_options: the options of run, beyond
+ * --set and --seed. */
+int cli_parse_options(int argc, char **argv, bool run_options, cli_options *o);
 int cli_load_scenario(const cli_options *o, rp_scenario **sc, rp_error *err);
 int cli_check_memory(const rp_scenario *sc, rp_error *err);
+int cli_check_memory_of(const rp_params *p, const char *where, rp_error *err); /* where: "FILE:L:C" */
+
+/* ---- the other commands' arguments, parsed apart so they can be fuzzed ---- */
+typedef struct {
+    const char *path;
+    long long run;
+    bool json;
+} cli_summary_args;
+typedef struct {
+    const char *output;
+    bool force;
+    const char **inputs; /* to free */
+    int n_inputs;
+    int threads;
+} cli_merge_args;
+typedef struct {
+    const char *path, *output;
+    bool json, force;
+    int threads;
+} cli_calibrate_args;
+int cli_parse_summary(int argc, char **argv, cli_summary_args *a);
+int cli_parse_merge(int argc, char **argv, cli_merge_args *a);
+int cli_parse_calibrate(int argc, char **argv, cli_calibrate_args *a);
 
 /* ---- the commands: argv[1] is the command's name, its arguments follow ---- */
 int cli_validate(int argc, char **argv, bool show);

@@ -9,8 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <omp.h>
-
+#include "files.h"
 #include "rapport/calibrate.h"
 
 static void show_calibration_step(void *ctx, const rp_calibration *cal, const rp_cal_step *s)
@@ -72,35 +71,73 @@ static int write_calibrated(const rp_calibration *cal, const double *x, const ch
     return status;
 }
 
-/* rapport calibrate CALIBRATION.yaml [--threads N] [-o OUT.yaml] [--json] */
+enum { OPT_THREADS = 256, OPT_JSON, OPT_FORCE };
+
+int cli_parse_calibrate(int argc, char **argv, cli_calibrate_args *a)
+{
+    static const struct option options[] = {{"threads", required_argument, NULL, OPT_THREADS},
+                                            {"output", required_argument, NULL, 'o'},
+                                            {"json", no_argument, NULL, OPT_JSON},
+                                            {"force", no_argument, NULL, OPT_FORCE},
+                                            {0}};
+    *a = (cli_calibrate_args){0};
+    const char *value;
+    long long threads;
+    int c;
+    cli_getopt_reset();
+    while ((c = cli_getopt(argc, argv, "calibrate", "o:", options, &value)) != -1) {
+        if (c == CLI_OPT_ERROR)
+            return EXIT_USAGE;
+        if (c == OPT_JSON)
+            a->json = true;
+        else if (c == OPT_FORCE)
+            a->force = true;
+        else if (c == OPT_THREADS) {
+            if (!cli_parse_count(value, 1, CLI_MAX_THREADS, &threads))
+                return cli_usage_error("--threads takes a whole number from 1 to 1024, not '%s'", value);
+            a->threads = (int)threads;
+        } else if (c == 'o') {
+            if (!value[0])
+                return cli_usage_error("%s", "option '-o' needs a file name");
+            a->output = value;
+        } else if (a->path)
+            return cli_usage_error("more than one calibration file given: '%s'", value);
+        else
+            a->path = value;
+    }
+    if (!a->path)
+        return cli_usage_error("%s", "'calibrate' needs a CALIBRATION.yaml file");
+    return a->threads ? EXIT_OK : cli_default_threads(&a->threads);
+}
+
+/* rapport calibrate CALIBRATION.yaml [--threads N] [-o OUT.yaml [--force]] [--json] */
 int cli_calibrate(int argc, char **argv)
 {
-    const char *path = NULL, *out_path = NULL;
-    bool json = false;
-    long long threads = omp_get_max_threads();
-    for (int a = 2; a < argc; a++) {
-        if (strcmp(argv[a], "--json") == 0)
-            json = true;
-        else if (strcmp(argv[a], "--threads") == 0) {
-            if (a + 1 >= argc || !cli_parse_count(argv[++a], 1, CLI_MAX_THREADS, &threads))
-                return cli_usage_error("%s", "--threads takes a whole number from 1 to 1024");
-        } else if (strcmp(argv[a], "-o") == 0 || strcmp(argv[a], "--output") == 0) {
-            if (a + 1 >= argc || !argv[a + 1][0])
-                return cli_usage_error("option '%s' needs a file name", argv[a]);
-            out_path = argv[++a];
-        } else if (argv[a][0] == '-' && argv[a][1])
-            return cli_usage_error("'%s' is not an option of 'calibrate'", argv[a]);
-        else if (!path)
-            path = argv[a];
-        else
-            return cli_usage_error("more than one calibration file given: '%s'", argv[a]);
-    }
-    if (!path)
-        return cli_usage_error("%s", "'calibrate' needs a CALIBRATION.yaml file");
+    cli_calibrate_args a;
+    int code = cli_parse_calibrate(argc - 1, argv + 1, &a);
+    if (code != EXIT_OK)
+        return code;
+    const char *path = a.path, *out_path = a.output;
+    const bool json = a.json;
     rp_error err = {{0}};
     rp_calibration *cal = NULL;
     rp_cal_result res = {0};
     int status = rp_calibration_load(path, &cal, &err);
+    if (status == RP_OK) {
+        /* the population of every evaluation: the calibration's patients, if it sets them */
+        const rp_scenario *sc = rp_calibration_scenario(cal);
+        rp_params p = *rp_scenario_params(sc);
+        const long long n = rp_calibration_patients(cal);
+        if (n) {
+            p.patients.count = n;
+            p.providers.count = (n + p.providers.caseload - 1) / p.providers.caseload;
+        }
+        status = cli_check_memory_of(&p, n ? rp_calibration_path(cal) : rp_scenario_where(sc, "patients.count"), &err);
+    }
+    if (status == RP_OK && out_path) {
+        const char *inputs[] = {path, rp_calibration_scenario_path(cal)};
+        status = rp_file_check_output(out_path, a.force, inputs, 2, &err);
+    }
     if (status == RP_OK && out_path)
         status = check_writable(out_path, &err);
     if (status != RP_OK) {
@@ -108,7 +145,7 @@ int cli_calibrate(int argc, char **argv)
         return cli_report(status, &err);
     }
     cli_catch_signals();
-    rp_cal_options opt = {.threads = (int)threads, .stop = &cli_stop_requested};
+    rp_cal_options opt = {.threads = a.threads, .stop = &cli_stop_requested};
     if (isatty(STDERR_FILENO))
         opt.on_step = show_calibration_step;
     status = rp_calibration_fit(cal, &opt, &res, &err);

@@ -7,83 +7,111 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <omp.h>
-
+#include "files.h"
 #include "rapport/output.h"
 #include "version.h"
+
+enum { OPT_RUN = 256, OPT_JSON, OPT_FORCE };
+
+int cli_parse_summary(int argc, char **argv, cli_summary_args *a)
+{
+    static const struct option options[] = {
+        {"run", required_argument, NULL, OPT_RUN}, {"json", no_argument, NULL, OPT_JSON}, {0}};
+    *a = (cli_summary_args){0};
+    const char *value;
+    int c;
+    cli_getopt_reset();
+    while ((c = cli_getopt(argc, argv, "summary", "", options, &value)) != -1) {
+        if (c == CLI_OPT_ERROR)
+            return EXIT_USAGE;
+        if (c == OPT_JSON)
+            a->json = true;
+        else if (c == OPT_RUN && !cli_parse_count(value, 0, LLONG_MAX, &a->run))
+            return cli_usage_error("--run takes a run index >= 0, not '%s'", value);
+        else if (c == 1 && a->path)
+            return cli_usage_error("more than one file given: '%s'", value);
+        else if (c == 1)
+            a->path = value;
+    }
+    if (!a->path)
+        return cli_usage_error("%s", "'summary' needs a FILE.h5 written by rapport run -o");
+    return EXIT_OK;
+}
 
 /* rapport summary FILE.h5 [--run R] [--json] */
 int cli_summary(int argc, char **argv)
 {
-    const char *path = NULL;
-    bool json = false;
-    long long run = 0;
-    for (int a = 2; a < argc; a++) {
-        if (strcmp(argv[a], "--json") == 0)
-            json = true;
-        else if (strcmp(argv[a], "--run") == 0) {
-            if (a + 1 >= argc || !cli_parse_count(argv[++a], 0, LLONG_MAX, &run))
-                return cli_usage_error("%s", "--run takes a run index >= 0");
-        }
-        else if (argv[a][0] == '-' && argv[a][1])
-            return cli_usage_error("'%s' is not an option of 'summary'", argv[a]);
-        else if (!path)
-            path = argv[a];
-        else
-            return cli_usage_error("more than one file given: '%s'", argv[a]);
-    }
-    if (!path)
-        return cli_usage_error("%s", "'summary' needs a FILE.h5 written by rapport run -o");
+    cli_summary_args a;
+    int code = cli_parse_summary(argc - 1, argv + 1, &a);
+    if (code != EXIT_OK)
+        return code;
     rp_error err = {{0}};
     rp_summary sum;
-    int status = rp_output_read_summary(path, run, &sum, &err);
+    int status = rp_output_read_summary(a.path, a.run, &sum, &err);
     if (status == RP_OK) {
         char header[512];
-        snprintf(header, sizeof header, "rapport %s: summary of run %lld of %s", RP_VERSION, run, path);
-        status = cli_print_summary(&sum, header, json, &err);
+        snprintf(header, sizeof header, "rapport %s: summary of run %lld of %s", RP_VERSION, a.run, a.path);
+        status = cli_print_summary(&sum, header, a.json, &err);
     }
     return status == RP_OK ? EXIT_OK : cli_report(status, &err);
+}
+
+int cli_parse_merge(int argc, char **argv, cli_merge_args *a)
+{
+    static const struct option options[] = {
+        {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, OPT_FORCE}, {0}};
+    *a = (cli_merge_args){0};
+    if (!(a->inputs = calloc((size_t)argc + 1, sizeof *a->inputs))) {
+        fprintf(stderr, "%s: error: out of memory\n", cli_name);
+        return EXIT_RUNTIME;
+    }
+    const char *value;
+    int c, code = EXIT_OK;
+    cli_getopt_reset();
+    while (code == EXIT_OK && (c = cli_getopt(argc, argv, "merge", "o:", options, &value)) != -1) {
+        if (c == CLI_OPT_ERROR)
+            code = EXIT_USAGE;
+        else if (c == 'o' && !value[0])
+            code = cli_usage_error("%s", "option '-o' needs a file name");
+        else if (c == 'o')
+            a->output = value;
+        else if (c == OPT_FORCE)
+            a->force = true;
+        else if (c == 1)
+            a->inputs[a->n_inputs++] = value;
+    }
+    if (code == EXIT_OK && (!a->output || a->n_inputs == 0))
+        code = cli_usage_error("%s", "'merge' needs PART.h5 files and -o OUT.h5");
+    if (code == EXIT_OK)
+        code = cli_default_threads(&a->threads); /* threads compress chunks */
+    if (code != EXIT_OK) {
+        free(a->inputs);
+        a->inputs = NULL;
+    }
+    return code;
 }
 
 /* rapport merge PART... -o OUT [--force]: join the parts of a sharded sweep. */
 int cli_merge(int argc, char **argv)
 {
-    const char *out = NULL;
-    bool force = false;
-    const char **inputs = calloc((size_t)argc, sizeof *inputs);
-    int n = 0;
-    if (!inputs) {
-        fprintf(stderr, "%s: error: out of memory\n", cli_name);
-        return EXIT_RUNTIME;
-    }
-    for (int a = 2; a < argc; a++) {
-        if (strcmp(argv[a], "-o") == 0 || strcmp(argv[a], "--output") == 0) {
-            if (a + 1 >= argc) {
-                free(inputs);
-                return cli_usage_error("option '%s' needs a file name", argv[a]);
-            }
-            out = argv[++a];
-        } else if (strcmp(argv[a], "--force") == 0)
-            force = true;
-        else if (argv[a][0] == '-' && argv[a][1]) {
-            free(inputs);
-            return cli_usage_error("'%s' is not an option of 'merge'", argv[a]);
-        } else
-            inputs[n++] = argv[a];
-    }
-    if (!out || n == 0) {
-        free(inputs);
-        return cli_usage_error("%s", "'merge' needs PART.h5 files and -o OUT.h5");
+    cli_merge_args a;
+    int code = cli_parse_merge(argc - 1, argv + 1, &a);
+    if (code != EXIT_OK)
+        return code;
+    rp_error err = {{0}};
+    int status = rp_file_check_output(a.output, a.force, a.inputs, a.n_inputs, &err);
+    if (status != RP_OK) {
+        free(a.inputs);
+        return cli_report(status, &err);
     }
     char *line = cli_command_line(argc, argv);
     cli_catch_signals();
-    rp_error err = {{0}};
-    rp_provenance prov = {line ? line : "", "", "", omp_get_max_threads(), 0, 0, ""}; /* threads compress chunks */
-    int status = line ? rp_output_merge(inputs, n, out, force, true, &prov, &cli_stop_requested, &err)
-                      : rp_error_raise(&err, RP_ENOMEM, "out of memory");
+    rp_provenance prov = {line ? line : "", "", "", a.threads, 0, 0, ""};
+    status = line ? rp_output_merge(a.inputs, a.n_inputs, a.output, a.force, true, &prov, &cli_stop_requested, &err)
+                  : rp_error_raise(&err, RP_ENOMEM, "out of memory");
     free(line);
-    free(inputs);
+    free(a.inputs);
     if (status == RP_OK)
-        fprintf(stderr, "%s: joined %d parts into %s\n", cli_name, n, out);
+        fprintf(stderr, "%s: joined %d parts into %s\n", cli_name, a.n_inputs, a.output);
     return status == RP_OK ? EXIT_OK : cli_report(status, &err);
 }

@@ -12,6 +12,7 @@
 #include <omp.h>
 
 #include "dist.h"
+#include "files.h"
 #include "parts.h"
 #include "rapport/output.h"
 #include "rapport/plan.h"
@@ -67,6 +68,8 @@ static int run_one(const cli_options *o, rp_scenario *sc)
         ro.progress = show_progress;
         ro.progress_ctx = &ps;
     }
+    if (status == RP_OK && o->output)
+        status = rp_file_check_output(o->output, o->force, &o->scenario, 1, &err);
     if (status == RP_OK && o->output)
         status = rp_output_check_space(o->output, rp_output_bytes(p, (double)p->patients.count,
                                                                   (double)p->providers.count), &err);
@@ -197,10 +200,8 @@ static int run_sweep(const cli_options *o, const rp_ranks *ranks, rp_scenario *s
     }
     if (status == RP_OK && o->output) {
         snprintf(dir, sizeof dir, "%s.parts", o->output);
-        if (!o->force && access(o->output, F_OK) == 0)
-            status = rp_error_raise(err, RP_EINVAL, "%s exists; expected a new path, or --force to replace it",
-                                    o->output);
-        else
+        status = rp_file_check_output(o->output, o->force, &o->scenario, 1, err);
+        if (status == RP_OK)
             status = rp_parts_done(dir, rp_plan_id(plan), runs, skip, err);
         int64_t found = 0;
         for (int64_t r = 0; r < runs; r++)
@@ -309,7 +310,7 @@ static int run_or_sweep(const cli_options *o, const rp_ranks *ranks)
 int cli_run(int argc, char **argv)
 {
     cli_options o;
-    int code = cli_parse_options(argc - 2, argv + 2, argv[1], true, &o);
+    int code = cli_parse_options(argc - 1, argv + 1, true, &o);
     if (code != EXIT_OK)
         return code;
     o.command_line = cli_command_line(argc, argv);

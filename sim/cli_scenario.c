@@ -11,94 +11,130 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <omp.h>
-
 #include "rapport/plan.h"
 #include "rapport/run.h"
 
-/* Parse the arguments after the command name. `allowed` lists the options
- * that this command takes beyond --set and --seed. */
-int cli_parse_options(int argc, char **argv, const char *command, bool run_options, cli_options *o)
+/* A Slurm job array shards a sweep itself: task I of N is --shard I/N, with
+ * I = (SLURM_ARRAY_TASK_ID - MIN) / STEP (an array 0-14:2 is 8 parts). A task
+ * ID that does not fit its array is an error, not the whole sweep run again. */
+static int shard_from_slurm(cli_options *o)
 {
-    *o = (cli_options){.threads = omp_get_max_threads(), .shards = 1};
-    /* A Slurm job array shards a sweep itself: task I of N is --shard I/N,
-     * with I = (SLURM_ARRAY_TASK_ID - MIN) / STEP (an array 0-14:2 is 8 parts). */
-    const char *task = getenv("SLURM_ARRAY_TASK_ID"), *count = getenv("SLURM_ARRAY_TASK_COUNT");
-    const char *min = getenv("SLURM_ARRAY_TASK_MIN"), *step = getenv("SLURM_ARRAY_TASK_STEP");
-    long long ti, tc, tm = 0, ts = 1;
-    if (run_options && task && count && cli_parse_count(task, 0, LLONG_MAX, &ti) && cli_parse_count(count, 1, LLONG_MAX, &tc) &&
-        (!min || cli_parse_count(min, 0, LLONG_MAX, &tm)) && (!step || cli_parse_count(step, 1, LLONG_MAX, &ts)) && ti >= tm &&
-        (ti - tm) % ts == 0 && (ti - tm) / ts < tc) {
-        o->shard = (ti - tm) / ts;
-        o->shards = tc;
-        o->shard_from_slurm = true;
+    long long id, count, min = 0, step = 1;
+    bool has_id, has_count, has_min, has_step;
+    int code = cli_env_count("SLURM_ARRAY_TASK_ID", 0, LLONG_MAX, &id, &has_id);
+    if (code == EXIT_OK && has_id)
+        code = cli_env_count("SLURM_ARRAY_TASK_COUNT", 1, CLI_MAX_SHARDS, &count, &has_count);
+    if (code == EXIT_OK && has_id)
+        code = cli_env_count("SLURM_ARRAY_TASK_MIN", 0, LLONG_MAX, &min, &has_min);
+    if (code == EXIT_OK && has_id)
+        code = cli_env_count("SLURM_ARRAY_TASK_STEP", 1, LLONG_MAX, &step, &has_step);
+    if (code != EXIT_OK || !has_id)
+        return code;
+    if (!has_count) {
+        fprintf(stderr, "%s: error: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; expected both "
+                "(a job array's task), or --shard I/N\n", cli_name);
+        return EXIT_USAGE;
     }
-    for (int a = 0; a < argc; a++) {
-        const char *arg = argv[a];
-        const bool has_value = a + 1 < argc;
-        if (strcmp(arg, "--set") == 0 || strcmp(arg, "--seed") == 0 ||
-            (run_options && (strcmp(arg, "--threads") == 0 || strcmp(arg, "--replicate") == 0 ||
-                             strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0 ||
-                             strcmp(arg, "--shard") == 0 || strcmp(arg, "--parallel") == 0))) {
-            if (!has_value)
-                return cli_usage_error("option '%s' needs a value", arg);
-            const char *value = argv[++a];
-            long long v;
-            if (strcmp(arg, "--set") == 0) {
-                if (o->n_sets == (int)(sizeof o->sets / sizeof o->sets[0]))
-                    return cli_usage_error("too many --set options (at most 256): '%s'", value);
-                o->sets[o->n_sets++] = value;
-            } else if (strcmp(arg, "--seed") == 0) {
-                snprintf(o->seed_set, sizeof o->seed_set, "seed=%.50s", value);
-            } else if (strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0) {
-                if (!value[0])
-                    return cli_usage_error("option '%s' needs a file name", arg);
-                o->output = value;
-            } else if (strcmp(arg, "--shard") == 0) {
-                long long i, n;
-                char extra;
-                if (sscanf(value, "%lld/%lld%c", &i, &n, &extra) != 2 || n < 1 || i < 0 || i >= n)
-                    return cli_usage_error("--shard takes I/N with 0 <= I < N (e.g. 2/8), not '%s'", value);
-                o->shard = i;
-                o->shard_from_slurm = false;
-                o->shards = n;
-            } else if (strcmp(arg, "--parallel") == 0) {
-                if (strcmp(value, "auto") == 0)
-                    o->parallel = RP_PARALLEL_AUTO;
-                else if (strcmp(value, "runs") == 0)
-                    o->parallel = RP_PARALLEL_RUNS;
-                else if (strcmp(value, "pairs") == 0)
-                    o->parallel = RP_PARALLEL_PAIRS;
-                else
-                    return cli_usage_error("--parallel takes auto, runs or pairs, not '%s'", value);
-            } else if (strcmp(arg, "--threads") == 0) {
-                if (!cli_parse_count(value, 1, CLI_MAX_THREADS, &v))
-                    return cli_usage_error("--threads takes a whole number from 1 to 1024, not '%s'",
-                                       value);
-                o->threads = (int)v;
-            } else {
-                if (!cli_parse_count(value, 0, LLONG_MAX, &v))
-                    return cli_usage_error("--replicate takes a whole number >= 0, not '%s'", value);
-                o->replicate = (uint64_t)v;
-            }
-        } else if (run_options && strcmp(arg, "--json") == 0) {
-            o->json = true;
-        } else if (run_options && strcmp(arg, "--timing") == 0) {
-            o->timing = true;
-        } else if (run_options && strcmp(arg, "--force") == 0) {
-            o->force = true;
-        } else if (run_options && strcmp(arg, "--summary-only") == 0) {
-            o->summary_only = true;
-        } else if (run_options && strcmp(arg, "--resume") == 0) {
-            o->resume = true;
-        } else if (arg[0] == '-' && arg[1]) {
-            fprintf(stderr, "%s: error: '%s' is not an option of '%s' (see '%s help %s')\n", cli_name, arg,
-                    command, cli_name, command);
+    if (id < min || (id - min) % step != 0 || (id - min) / step >= count) {
+        fprintf(stderr, "%s: error: SLURM_ARRAY_TASK_ID %lld is not one of the %lld tasks of the job array (from "
+                "%lld, step %lld); expected an evenly spaced array such as --array=0-%lld, or --shard I/N\n",
+                cli_name, id, count, min, step, count - 1);
+        return EXIT_USAGE;
+    }
+    o->shard = (id - min) / step;
+    o->shards = count;
+    o->shard_from_slurm = true;
+    return EXIT_OK;
+}
+
+enum { OPT_SET = 256, OPT_SEED, OPT_THREADS, OPT_REPLICATE, OPT_SHARD, OPT_PARALLEL, OPT_JSON, OPT_TIMING,
+       OPT_FORCE, OPT_SUMMARY_ONLY, OPT_RESUME };
+
+/* Parse the arguments after the command name (argv[0] is the command). */
+int cli_parse_options(int argc, char **argv, bool run_options, cli_options *o)
+{
+    static const struct option scenario_options[] = {
+        {"set", required_argument, NULL, OPT_SET}, {"seed", required_argument, NULL, OPT_SEED}, {0}};
+    static const struct option run_only[] = {
+        {"set", required_argument, NULL, OPT_SET},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"replicate", required_argument, NULL, OPT_REPLICATE},
+        {"output", required_argument, NULL, 'o'},
+        {"shard", required_argument, NULL, OPT_SHARD},
+        {"parallel", required_argument, NULL, OPT_PARALLEL},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"timing", no_argument, NULL, OPT_TIMING},
+        {"force", no_argument, NULL, OPT_FORCE},
+        {"summary-only", no_argument, NULL, OPT_SUMMARY_ONLY},
+        {"resume", no_argument, NULL, OPT_RESUME},
+        {0}};
+    const char *command = argv[0];
+    *o = (cli_options){.shards = 1};
+    bool shard_given = false;
+    const char *value;
+    int c;
+    cli_getopt_reset();
+    while ((c = cli_getopt(argc, argv, command, run_options ? "o:" : "", run_options ? run_only : scenario_options,
+                           &value)) != -1) {
+        long long v;
+        switch (c) {
+        case CLI_OPT_ERROR:
             return EXIT_USAGE;
-        } else if (!o->scenario) {
-            o->scenario = arg;
-        } else {
-            return cli_usage_error("more than one scenario given: '%s'", arg);
+        case 1:
+            if (o->scenario)
+                return cli_usage_error("more than one scenario given: '%s'", value);
+            o->scenario = value;
+            break;
+        case OPT_SET:
+            if (o->n_sets == (int)(sizeof o->sets / sizeof o->sets[0]))
+                return cli_usage_error("too many --set options (at most 256): '%s'", value);
+            o->sets[o->n_sets++] = value;
+            break;
+        case OPT_SEED: {
+            uint64_t seed;
+            if (!cli_parse_u64(value, UINT64_MAX, &seed))
+                return cli_usage_error("--seed takes a whole number from 0 to 18446744073709551615, not '%s'",
+                                       value);
+            snprintf(o->seed, sizeof o->seed, "%llu", (unsigned long long)seed);
+            break;
+        }
+        case 'o':
+            if (!value[0])
+                return cli_usage_error("%s", "option '-o' needs a file name");
+            o->output = value;
+            break;
+        case OPT_SHARD:
+            if (!cli_parse_shard(value, &o->shard, &o->shards))
+                return cli_usage_error("--shard takes I/N with 0 <= I < N <= 1000000000 (e.g. 2/8), not '%s'",
+                                       value);
+            shard_given = true;
+            break;
+        case OPT_PARALLEL:
+            if (strcmp(value, "auto") == 0)
+                o->parallel = RP_PARALLEL_AUTO;
+            else if (strcmp(value, "runs") == 0)
+                o->parallel = RP_PARALLEL_RUNS;
+            else if (strcmp(value, "pairs") == 0)
+                o->parallel = RP_PARALLEL_PAIRS;
+            else
+                return cli_usage_error("--parallel takes auto, runs or pairs, not '%s'", value);
+            break;
+        case OPT_THREADS:
+            if (!cli_parse_count(value, 1, CLI_MAX_THREADS, &v))
+                return cli_usage_error("--threads takes a whole number from 1 to 1024, not '%s'", value);
+            o->threads = (int)v;
+            break;
+        case OPT_REPLICATE:
+            if (!cli_parse_count(value, 0, LLONG_MAX, &v))
+                return cli_usage_error("--replicate takes a whole number >= 0, not '%s'", value);
+            o->replicate = (uint64_t)v;
+            break;
+        case OPT_JSON: o->json = true; break;
+        case OPT_TIMING: o->timing = true; break;
+        case OPT_FORCE: o->force = true; break;
+        case OPT_SUMMARY_ONLY: o->summary_only = true; break;
+        case OPT_RESUME: o->resume = true; break;
         }
     }
     if (!o->scenario) {
@@ -106,7 +142,12 @@ int cli_parse_options(int argc, char **argv, const char *command, bool run_optio
                 cli_name, command);
         return EXIT_USAGE;
     }
-    return EXIT_OK;
+    int code = EXIT_OK;
+    if (run_options && !shard_given)
+        code = shard_from_slurm(o);
+    if (code == EXIT_OK && run_options && !o->threads)
+        code = cli_default_threads(&o->threads);
+    return code;
 }
 
 /* Load, override and resolve the scenario named in o. */
@@ -115,8 +156,11 @@ int cli_load_scenario(const cli_options *o, rp_scenario **sc, rp_error *err)
     int status = rp_scenario_load(o->scenario, sc, err);
     for (int k = 0; status == RP_OK && k < o->n_sets; k++)
         status = rp_scenario_set(*sc, o->sets[k], err);
-    if (status == RP_OK && o->seed_set[0])
-        status = rp_scenario_set(*sc, o->seed_set, err);
+    if (status == RP_OK && o->seed[0]) {
+        char assignment[sizeof o->seed + 8];
+        snprintf(assignment, sizeof assignment, "seed=%s", o->seed);
+        status = rp_scenario_set(*sc, assignment, err);
+    }
     if (status == RP_OK && o->summary_only)
         status = rp_scenario_set(*sc, "output.variables=none", err);
     if (status == RP_OK && o->summary_only)
@@ -127,16 +171,21 @@ int cli_load_scenario(const cli_options *o, rp_scenario **sc, rp_error *err)
 }
 
 /* Refuse, before allocating, a population this machine cannot hold. */
-int cli_check_memory(const rp_scenario *sc, rp_error *err)
+int cli_check_memory_of(const rp_params *p, const char *where, rp_error *err)
 {
-    const double need = rp_run_bytes(rp_scenario_params(sc));
+    const double need = rp_run_bytes(p);
     const double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
     if (have > 0 && need > 0.9 * have)
         RP_FAIL(err, RP_EINVAL,
                 "%s: error: population too large for memory: about %.1f GiB needed, this machine "
                 "has %.1f GiB; expected fewer patients or providers",
-                rp_scenario_where(sc, "patients.count"), need / (1 << 30), have / (1 << 30));
+                where, need / (1 << 30), have / (1 << 30));
     return RP_OK;
+}
+
+int cli_check_memory(const rp_scenario *sc, rp_error *err)
+{
+    return cli_check_memory_of(rp_scenario_params(sc), rp_scenario_where(sc, "patients.count"), err);
 }
 
 /* rapport validate|show SCENARIO [--set KEY=VALUE]...: load, resolve and plan
@@ -144,7 +193,7 @@ int cli_check_memory(const rp_scenario *sc, rp_error *err)
 int cli_validate(int argc, char **argv, bool show)
 {
     cli_options opt, *o = &opt;
-    int code = cli_parse_options(argc - 2, argv + 2, argv[1], false, o);
+    int code = cli_parse_options(argc - 1, argv + 1, false, o);
     if (code != EXIT_OK)
         return code;
     rp_error err = {{0}};

@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <gsl/gsl_version.h>
 
+#include "files.h"
 #include "output_h5.h"
 #include "output_layout.h"
 #include "rapport/paramtable.h"
@@ -137,8 +139,9 @@ int rp_output_create(const char *path, bool force, const rp_params *p, int max_h
 {
     *out = NULL;
     rp_h5_quiet();
-    if (!force && access(path, F_OK) == 0)
-        RP_FAIL(err, RP_EINVAL, "%s exists; expected a new path, or --force to replace it", path);
+    int status = rp_file_check_output(path, force, NULL, 0, err);
+    if (status != RP_OK)
+        return status;
     if (p->output.compression == RP_COMPRESS_LZ4 && H5Zfilter_avail(LZ4_FILTER) <= 0)
         RP_FAIL(err, RP_EINVAL,
                 "output.compression is lz4 but HDF5's LZ4 filter plugin (id %d) is not available; expected "
@@ -153,7 +156,7 @@ int rp_output_create(const char *path, bool force, const rp_params *p, int max_h
     o->sample = p->output.sample;
     o->final_path = strdup(path);
     o->temp_path = temp_name(path);
-    int status = o->final_path && o->temp_path ? RP_OK : rp_error_raise(err, RP_ENOMEM, "out of memory");
+    status = o->final_path && o->temp_path ? RP_OK : rp_error_raise(err, RP_ENOMEM, "out of memory");
     if (status == RP_OK)
         status = rp_layout_init(&o->layout, p, max_horizon / p->output.every + 1, err);
     if (status == RP_OK && prov->threads > 1)
@@ -164,7 +167,12 @@ int rp_output_create(const char *path, bool force, const rp_params *p, int max_h
      * exit. */
     if (fapl >= 0)
         H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
-    if (status == RP_OK && (o->file = H5Fcreate(o->temp_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0)
+    /* A stale temporary file of a killed run whose PID this process reuses is
+     * ours to replace; anything else at that name is not (EXCL refuses it). */
+    struct stat stale;
+    if (status == RP_OK && lstat(o->temp_path, &stale) == 0 && (S_ISREG(stale.st_mode) || S_ISLNK(stale.st_mode)))
+        unlink(o->temp_path);
+    if (status == RP_OK && (o->file = H5Fcreate(o->temp_path, H5F_ACC_EXCL, H5P_DEFAULT, fapl)) < 0)
         status = rp_h5_error(err, "create", o->temp_path);
     if (fapl >= 0)
         H5Pclose(fapl);

@@ -533,6 +533,9 @@ static int resolve_groups(const resolver *r, const rp_ynode *node, const rp_ynod
         const rp_ynode *key = node->keys[i];
         if (!rp_paramtable_check_name(key->text, why, sizeof why))
             return fail(r, key, path, "group name: %s", why);
+        if (!providers && strcmp(key->text, "all") == 0) /* the summaries' column of the whole population */
+            return fail(r, key, path, "group name 'all' is reserved for the whole population in summaries; "
+                        "expected another name");
         snprintf(groups[i].name, RP_NAME_MAX, "%s", key->text);
         int st = resolve_group(r, node->values[i], &groups[i], who, join_path(gpath, path, key->text));
         if (st)

@@ -111,7 +111,8 @@ int rp_sweep_execute(const rp_plan *plan, const rp_sweep_options *opt, rp_sweep_
         rp_sweep_result_free(res);
         RP_FAIL(err, RP_ENOMEM, "out of memory");
     }
-    for (int64_t r = opt->worker; r < runs; r += workers)
+    /* r + workers can overflow for a huge worker count; runs - r cannot */
+    for (int64_t r = opt->worker; r >= 0 && r < runs; r = runs - r > workers ? r + workers : runs)
         if (!opt->skip || !opt->skip[r])
             mine[n++] = r;
 

@@ -5,12 +5,12 @@
  * for binary content before libyaml sees it, so that a NUL or a broken UTF-8
  * sequence is reported with its byte offset rather than as a YAML problem.
  */
-#define _POSIX_C_SOURCE 200809L /* open, fcntl, fdopen */
+#define _POSIX_C_SOURCE 200809L
 #include "yamltree.h"
 
+#include "files.h"
+
 #include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,18 +207,9 @@ const char *rp_yamltree_describe(const rp_ynode *node, char *buf, size_t size)
 
 int rp_yamltree_read_file(const char *path, char **text, size_t *len, rp_error *err)
 {
-    /* Open without waiting: a FIFO nobody writes to would block open() for
-     * ever; opened this way it reads as empty (and is refused as such), while
-     * a pipe with a writer, e.g. <(generate-scenario), reads as usual. */
-    int fd = open(path, O_RDONLY | O_NONBLOCK);
-    if (fd >= 0)
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
-    if (!f) {
-        if (fd >= 0)
-            close(fd);
+    FILE *f = rp_file_open_input(path); /* never waits for a FIFO's writer */
+    if (!f)
         RP_FAIL(err, RP_EINVAL, "%s: error: cannot open: %s", path, strerror(errno));
-    }
     /* Read at most one byte more than allowed: that is enough to refuse a
      * file that is too large, whatever kind of file it is (pipe, device). */
     size_t cap = 1 << 16, n = 0;
@@ -594,6 +585,12 @@ int rp_yamltree_parse(rp_ytree *t, const char *name, const char *text, size_t le
     if (len > RP_YAMLTREE_MAX_BYTES)
         RP_FAIL(err, RP_EINVAL, "%s: error: text of %zu bytes; expected at most %u bytes (16 MiB)", name, len,
                 (unsigned)RP_YAMLTREE_MAX_BYTES);
+    /* YAML allows a byte-order mark at the start; libyaml, told the encoding,
+     * would take it for content. */
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+        text += 3;
+        len -= 3;
+    }
     int st = check_text(name, text, len, column_offset, err);
     if (st)
         return st;

@@ -58,7 +58,7 @@ static const char *one_group =
     "patients:\n"
     "  count: 60000\n"
     "  groups:\n"
-    "    all:\n"
+    "    everyone:\n"
     "      share: 1\n"
     "      ethnoracial: {white: 0.25, latinx: 0.75}\n"
     "      language: english\n"

@@ -48,8 +48,8 @@ fi
 
 expect_exit -E "missing output directory" 3 "No such file or directory" "$bin" run "$tmp/s.yaml" -o "$tmp/nowhere/x.h5"
 mkdir "$tmp/adir"
-expect_exit -E "output path is a directory" 2 "exists" "$bin" run "$tmp/s.yaml" -o "$tmp/adir"
-expect_exit -E "output path is a directory, --force" 3 "Is a directory" "$bin" run "$tmp/s.yaml" -o "$tmp/adir" --force
+expect_exit -E "output path is a directory" 2 "is a directory; expected a new path" "$bin" run "$tmp/s.yaml" -o "$tmp/adir"
+expect_exit -E "output path is a directory, --force" 2 "is a directory; expected a new path" "$bin" run "$tmp/s.yaml" -o "$tmp/adir" --force
 check "  the directory is untouched" [ -d "$tmp/adir" ]
 mkfifo "$tmp/fifo"
 expect_exit -E "scenario is a FIFO nobody writes to" 2 "empty scenario" "$bin" validate "$tmp/fifo"
