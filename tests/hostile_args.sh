@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Hostile arguments, environments and paths (hardening, second round): every
+# numeric option and environment variable goes through one checked parser,
+# every input is opened without waiting, and every output follows one rule
+# (a new name or a regular file, never a device, FIFO, directory or symbolic
+# link, never one of the command's inputs). Each case must give ONE line on
+# stderr and the documented exit code, touch no input and leave no file.
+set -u
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+make_tmp
+cd "$tmp" || exit 1
+
+printf 'seed: 1\npatients: {count: 200}\n' > s.yaml
+printf 'seed: 1\nreplicates: 3\npatients: {count: 100}\n' > sw.yaml
+cat > cal.yaml <<'YAML'
+scenario: s.yaml
+free:
+  dropout.base: {min: -10, max: -5, start: -8}
+targets:
+  dropout: {value: 0.197, band: [0.187, 0.207]}
+budget: {evaluations: 2}
+YAML
+cp s.yaml s.orig; cp cal.yaml cal.orig
+quiet() { "$@" >/dev/null 2>&1; }
+provenance=command_line,start_time,end_time,host,part
+
+# ---- integers: sign, blanks, trailing text, overflow ----
+for shard in 1/9223372036854775807 1/99999999999999999999 0/99999999999999999999 ' 1/2' '1/2 ' +1/2 1/+2 \
+             -1/2 1/0 2/2 1/2/3 1/ /2 1 a/b 1000000000/1000000001; do
+  expect_exit -q "--shard '$shard'" 2 "--shard takes I/N" "$bin" run sw.yaml --shard "$shard" -o p.h5
+done
+judge "  no part file written" "$(ls -d p.h5* 2>/dev/null)"
+for value in -1 18446744073709551616 99999999999999999999 ' 5' '5 ' +5 0x10 1e3 '' \
+             "18446744073709551615$(printf ' %.0s' $(seq 40))x"; do
+  expect_exit -q "--seed '${value:0:30}'" 2 "--seed takes a whole number" "$bin" run s.yaml --seed "$value"
+done
+"$bin" run s.yaml --seed 5 --json > seed5.json
+"$bin" run s.yaml --seed "$(printf '0%.0s' $(seq 50))5" --json > seed05.json
+check "--seed of fifty zeros and 5 is seed 5" cmp -s seed5.json seed05.json
+for value in -1 -0 ' 1' +1 1e3 99999999999999999999; do
+  expect_exit -q "--replicate '$value'" 2 "--replicate takes" "$bin" run s.yaml --replicate "$value"
+done
+for value in '2 ' ' 2' +2 2x 1025; do
+  expect_exit -q "--threads '$value'" 2 "--threads takes" "$bin" run s.yaml --threads "$value"
+done
+"$bin" run s.yaml -o one.h5 >/dev/null 2>&1
+for value in -1 ' 0' 0x 99999999999999999999; do
+  expect_exit -q "summary --run '$value'" 2 "--run takes" "$bin" summary one.h5 --run "$value"
+done
+
+# ---- the environment ----
+# libgomp itself warns, as it loads, of a value it cannot read (0, abc, ...)
+# and would ignore it; rapport refuses it. Its warning lines are dropped here.
+gomp_quiet='OMP_NUM_THREADS=$1 "$2" run s.yaml 2>&1 >/dev/null | grep -v -e "^libgomp: " -e "^$" >&2; exit ${PIPESTATUS[0]}'
+for value in 100000 0 abc '' ' 2' 2x 99999999999999999999; do
+  expect_exit -q "OMP_NUM_THREADS='$value' run" 2 "OMP_NUM_THREADS is" \
+    bash -c "$gomp_quiet" _ "$value" "$bin"
+done
+expect_exit -q "OMP_NUM_THREADS=100000 merge" 2 "OMP_NUM_THREADS is" \
+  env OMP_NUM_THREADS=100000 "$bin" merge one.h5 -o m.h5
+expect_exit -q "OMP_NUM_THREADS=100000 calibrate" 2 "OMP_NUM_THREADS is" \
+  env OMP_NUM_THREADS=100000 "$bin" calibrate cal.yaml
+check "OMP_NUM_THREADS=100000 with --threads 1 runs" quiet env OMP_NUM_THREADS=100000 "$bin" run s.yaml --threads 1 -o t1.h5
+check "OMP_NUM_THREADS=2,1 (nested levels) runs" quiet env OMP_NUM_THREADS=2,1 "$bin" run s.yaml -o t2.h5
+expect_exit -q "SLURM_ARRAY_TASK_ID=abc" 2 "SLURM_ARRAY_TASK_ID is 'abc'" \
+  env SLURM_ARRAY_TASK_ID=abc SLURM_ARRAY_TASK_COUNT=2 "$bin" run sw.yaml
+expect_exit -q "SLURM_ARRAY_TASK_ID 5 of COUNT 2" 2 "is not one of the 2 tasks" \
+  env SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_COUNT=2 "$bin" run sw.yaml
+expect_exit -q "SLURM_ARRAY_TASK_ID 3 of 0-6:2, COUNT 4" 2 "is not one of the 4 tasks" \
+  env SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_COUNT=4 SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_STEP=2 "$bin" run sw.yaml
+expect_exit -q "SLURM_ARRAY_TASK_ID without COUNT" 2 "SLURM_ARRAY_TASK_COUNT is not" \
+  env SLURM_ARRAY_TASK_ID=1 "$bin" run sw.yaml
+expect_exit -q "SLURM_ARRAY_TASK_COUNT=-2" 2 "SLURM_ARRAY_TASK_COUNT is '-2'" \
+  env SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=-2 "$bin" run sw.yaml
+check "a bad SLURM_ARRAY_TASK_ID is overridden by --shard" \
+  quiet env SLURM_ARRAY_TASK_ID=abc "$bin" run sw.yaml --shard 0/2 -o shard0.h5
+env SLURM_ARRAY_TASK_ID=4 SLURM_ARRAY_TASK_COUNT=2 SLURM_ARRAY_TASK_MIN=2 SLURM_ARRAY_TASK_STEP=2 \
+  "$bin" run sw.yaml -o task.h5 >/dev/null 2>&1
+"$bin" run sw.yaml --shard 1/2 -o shard1.h5 >/dev/null 2>&1
+check "task 4 of the array 2-4:2 is --shard 1/2" \
+  quiet "$py" "$tests_dir/h5_same.py" task.h5 shard1.h5 --ignore-attrs "$provenance"
+
+# ---- options ----
+expect_exit -q "an unknown option" 2 "'--bogus' is not an option of 'run'" "$bin" run s.yaml --bogus
+expect_exit -q "an ambiguous abbreviation" 2 "'--s' is ambiguous: it could be --set, --seed" "$bin" run s.yaml --s 1
+expect_exit -q "a value given to a flag" 2 "option '--json' takes no value" "$bin" run s.yaml --json=yes
+expect_exit -q "a missing value" 2 "option '--threads' needs a value" "$bin" run s.yaml --threads
+expect_exit -q "an unknown short option" 2 "'-x' is not an option of 'merge'" "$bin" merge one.h5 -x
+expect_exit -q "a stray argument of reference" 2 "'reference' takes no arguments" "$bin" reference extra
+expect_exit -q "100 kB of argument is one short line" 2 "..." "$bin" run s.yaml --threads "$(head -c 100000 /dev/zero | tr '\0' 7)"
+check "  ... and that line is short" [ "$(wc -c < "$tmp/err")" -lt 400 ]
+check "after --, an operand may start with '-'" sh -c "cp s.yaml ./-s.yaml && '$bin' validate -- -s.yaml"
+
+# ---- inputs never waited for ----
+mkfifo fifo.yaml
+sed 's/scenario: s.yaml/scenario: fifo.yaml/' cal.yaml > calfifo.yaml
+start=$(date +%s)
+expect_exit -q "calibrate whose scenario is a FIFO nobody writes to" 2 "empty scenario" "$bin" calibrate calfifo.yaml
+check "  ... answered at once" [ $(($(date +%s) - start)) -lt 10 ]
+printf '\xef\xbb\xbfseed: 1\npatients: {count: 10}\n' > bom.yaml
+check "a UTF-8 byte-order mark is allowed" quiet "$bin" validate bom.yaml
+printf '\xef\xbb\xbfseed: 1\npatients: {count: x}\n' > bom2.yaml
+expect_exit -q "after a byte-order mark, errors keep their column" 2 "bom2.yaml:2:19: error: patients.count" "$bin" validate bom2.yaml
+
+# ---- outputs: regular files only, never an input ----
+expect_exit -q "run -o /dev/null --force" 2 "/dev/null is a character device" "$bin" run s.yaml -o /dev/null --force
+expect_exit -q "merge -o /dev/null --force" 2 "/dev/null is a character device" "$bin" merge one.h5 -o /dev/null --force
+expect_exit -q "calibrate -o /dev/null" 2 "/dev/null is a character device" "$bin" calibrate cal.yaml -o /dev/null
+check "  /dev/null is still a character device" [ -c /dev/null ]
+mkfifo out.fifo
+expect_exit -q "run -o FIFO --force" 2 "out.fifo is a FIFO" "$bin" run s.yaml -o out.fifo --force
+ln -s nowhere.h5 dangling.h5
+expect_exit -q "run -o a dangling symbolic link" 2 "dangling.h5 is a symbolic link" "$bin" run s.yaml -o dangling.h5
+ln -s one.h5 link.h5
+expect_exit -q "merge -o a symbolic link --force" 2 "link.h5 is a symbolic link" "$bin" merge one.h5 -o link.h5 --force
+check "  the link is still a link" [ -L link.h5 ]
+expect_exit -q "run -o its own scenario --force" 2 "is also an input of this command" "$bin" run s.yaml -o s.yaml --force
+expect_exit -q "run -o its own scenario by another path" 2 "is also an input" "$bin" run s.yaml -o "$tmp/./s.yaml" --force
+ln s.yaml hard.yaml
+expect_exit -q "run -o a hard link of its scenario" 2 "is also an input" "$bin" run s.yaml -o hard.yaml --force
+expect_exit -q "sweep -o its own scenario --force" 2 "is also an input" "$bin" run sw.yaml -o sw.yaml --force
+expect_exit -q "merge -o one of its parts --force" 2 "is also an input" "$bin" merge one.h5 -o one.h5 --force
+expect_exit -q "calibrate -o its scenario" 2 "is also an input" "$bin" calibrate cal.yaml -o s.yaml
+expect_exit -q "calibrate -o its calibration file --force" 2 "is also an input" "$bin" calibrate cal.yaml -o cal.yaml --force
+check "  the inputs are untouched" sh -c 'cmp -s s.yaml s.orig && cmp -s cal.yaml cal.orig'
+"$bin" calibrate cal.yaml -o fitted.yaml >/dev/null 2>&1
+expect_exit -q "calibrate -o an existing file" 2 "fitted.yaml exists; expected a new path, or --force" \
+  "$bin" calibrate cal.yaml -o fitted.yaml
+long=$(printf 'a%.0s' $(seq 240)).h5
+expect_exit -q "sweep -o a name too long for its temporary names" 2 "output path too long" "$bin" run sw.yaml -o "$long"
+check "  refused before any run (no .parts folder)" sh -c "! ls -d a*.parts >/dev/null 2>&1"
+sed "s/^budget.*/patients: 900000000000/" cal.yaml > calbig.yaml
+expect_exit -q "calibration population beyond memory" 2 "too large for memory" "$bin" calibrate calbig.yaml
+judge "no temporary file left" "$(ls ./*.partial-* 2>/dev/null)"
+finish
