@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzz the input parsers with libFuzzer (clang, AddressSanitizer and
-# UndefinedBehaviorSanitizer): the scenario loader, --set and the
-# calibration-file loader. Each harness
+# UndefinedBehaviorSanitizer): the scenario loader, --set, the
+# calibration-file loader and the command line's options. Each harness
 # runs SECONDS (default 30) from a copy of its corpus in tests/fuzz/corpus;
 # a crash, leak, hang (> 10 s) or out-of-memory (> 2 GiB) fails the script and
 # leaves the input in BUILD/fuzz-artifacts/, to become a regression test.
@@ -18,14 +18,14 @@ case "${3:-${KEEP_CORPUS:-0}}" in keep | 1) KEEP=1 ;; 0 | "") KEEP=0 ;;
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 cmake -S "$SRC" -B "$BUILD" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DRAPPORT_FUZZ=ON -DRAPPORT_SANITIZE='address;undefined' -DRAPPORT_MPI=OFF >/dev/null
-cmake --build "$BUILD" -j 2 --target fuzz_scenario fuzz_set fuzz_calibration >/dev/null
+cmake --build "$BUILD" -j 2 --target fuzz_scenario fuzz_set fuzz_calibration fuzz_args >/dev/null
 mkdir -p "$BUILD/fuzz-artifacts"
 MERGE=merge   # set_cover_merge (clang >= 14): the same features in fewer files
 if [ "$KEEP" = 1 ] && [[ $("$BUILD/tests/fuzz_set" -help=1 2>&1) == *" set_cover_merge "* ]]; then
   MERGE=set_cover_merge
 fi
 status=0
-for harness in scenario set calibration; do
+for harness in scenario set calibration args; do
   work=$(mktemp -d)
   cp -r "$SRC/tests/fuzz/corpus/$harness/." "$work/"
   log="$BUILD/fuzz-$harness.log"
