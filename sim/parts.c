@@ -30,10 +30,26 @@ struct rp_parts {
     rp_error *sink_err;
 };
 
+/* dir is absent or a real directory: never a symbolic link, whose target's
+ * files a join would delete, nor a file. */
+static int check_folder(const char *dir, rp_error *err)
+{
+    struct stat st;
+    if (lstat(dir, &st) != 0)
+        return errno == ENOENT ? RP_OK : rp_error_raise(err, RP_EIO, "cannot read %s: %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        RP_FAIL(err, RP_EINVAL, "%s is %s; expected the folder of the sweep's finished runs (a directory), or no "
+                "such name", dir, S_ISLNK(st.st_mode) ? "a symbolic link" : "not a directory");
+    return RP_OK;
+}
+
 int rp_parts_open(const char *dir, int64_t worker, const rp_params *p, int max_horizon, const rp_provenance *prov,
                   double seconds, rp_parts **out, rp_error *err)
 {
     *out = NULL;
+    int status = check_folder(dir, err);
+    if (status != RP_OK)
+        return status;
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         RP_FAIL(err, RP_EIO, "cannot create %s: %s", dir, strerror(errno));
     rp_parts *parts = calloc(1, sizeof *parts);
@@ -164,11 +180,12 @@ static void free_list(char **names)
 
 int rp_parts_done(const char *dir, uint64_t plan_id, int64_t runs_total, uint8_t *done, rp_error *err)
 {
-    int n;
+    int n, status = check_folder(dir, err);
+    if (status != RP_OK)
+        return status;
     char **names = list_batches(dir, 0, INT64_MAX, &n, err);
     if (!names)
         return RP_EIO;
-    int status = RP_OK;
     for (int i = 0; i < n && status == RP_OK; i++)
         status = rp_output_runs_in(names[i], plan_id, runs_total, done, err);
     free_list(names);

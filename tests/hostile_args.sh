@@ -132,5 +132,10 @@ expect_exit -q "sweep -o a name too long for its temporary names" 2 "output path
 check "  refused before any run (no .parts folder)" sh -c "! ls -d a*.parts >/dev/null 2>&1"
 sed "s/^budget.*/patients: 900000000000/" cal.yaml > calbig.yaml
 expect_exit -q "calibration population beyond memory" 2 "too large for memory" "$bin" calibrate calbig.yaml
+mkdir victim && touch victim/keep.partial-1 && ln -s victim sl.h5.parts
+expect_exit -q "a sweep whose FILE.parts is a symbolic link" 2 "sl.h5.parts is a symbolic link" "$bin" run sw.yaml -o sl.h5
+check "  the link's target is untouched" [ -f victim/keep.partial-1 ]
+touch f.h5.parts
+expect_exit -q "a sweep whose FILE.parts is a file" 2 "f.h5.parts is not a directory" "$bin" run sw.yaml -o f.h5
 judge "no temporary file left" "$(ls ./*.partial-* 2>/dev/null)"
 finish
