@@ -137,5 +137,13 @@ expect_exit -q "a sweep whose FILE.parts is a symbolic link" 2 "sl.h5.parts is a
 check "  the link's target is untouched" [ -f victim/keep.partial-1 ]
 touch f.h5.parts
 expect_exit -q "a sweep whose FILE.parts is a file" 2 "f.h5.parts is not a directory" "$bin" run sw.yaml -o f.h5
+# ---- the analysis report: its input first, its folder never a file ----
+report=("$py" "$src/analysis/report")
+expect_exit -q "report of a missing file" 2 "No such file" "${report[@]}" -q nothere.h5 -o rep1
+check "  no report folder left" [ ! -e rep1 ]
+expect_exit -q "report of a FIFO, answered at once" 2 "not a regular file" "${report[@]}" -q fifo.yaml -o rep2
+expect_exit -q "report of a YAML file" 2 "s.yaml: cannot be read as HDF5" "${report[@]}" -q s.yaml -o rep3
+expect_exit -q "report -o its own input" 2 "one.h5 exists and is not a directory" "${report[@]}" -q one.h5 -o one.h5
+check "  the input is still a rapport file" quiet "$bin" summary one.h5
 judge "no temporary file left" "$(ls ./*.partial-* 2>/dev/null)"
 finish

@@ -4,6 +4,9 @@ Everything here reads by run or by block of rows, never a whole trajectory
 dataset at once, so that a report on a file of millions of pairs stays within
 a few hundred MB of memory.
 """
+import os
+import stat
+
 import h5py
 import numpy as np
 import pandas as pd
@@ -21,11 +24,22 @@ BLOCK_ROWS = 65536  # the writer's block of pairs: a whole number of chunks
 
 def open_file(path):
     """Open a rapport file read-only, refusing other formats early (a clear
-    error beats a KeyError deep inside a figure)."""
-    f = h5py.File(path, "r")
-    if f.attrs.get("format") != "rapport" or int(f.attrs.get("format_version", -1)) != FORMAT_VERSION:
+    error beats a KeyError deep inside a figure). Only a regular file is
+    opened: HDF5 would wait for ever on a FIFO nobody writes to."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ValueError(f"{path}: not a regular file; expected a file written by rapport run -o")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        raise ValueError(f"{path}: cannot be read as HDF5 ({e}); expected a file written by rapport run -o") from e
+    version = f.attrs.get("format_version")
+    if f.attrs.get("format") != "rapport":
         f.close()
-        raise ValueError(f"{path}: not a rapport file of format_version {FORMAT_VERSION}")
+        raise ValueError(f"{path}: not a rapport file (no format attribute 'rapport')")
+    if version is None or int(version) != FORMAT_VERSION:
+        f.close()
+        found = "no format_version" if version is None else f"format_version {int(version)}"
+        raise ValueError(f"{path}: {found}; this version of the analysis reads format_version {FORMAT_VERSION}")
     return f
 
 

@@ -441,8 +441,11 @@ def provenance_section(rep, f):
 def build(path, outdir, traj_cap=20000, seed=20240605, log=print):
     """Write the report of the rapport file `path` into `outdir`; return report.json's content."""
     t0 = time.time()
+    f = read.open_file(path)  # first: a missing input leaves no folder behind
+    if os.path.exists(outdir) and not os.path.isdir(outdir):
+        f.close()
+        raise ValueError(f"{outdir} exists and is not a directory; expected a report folder (new, or a folder)")
     os.makedirs(outdir, exist_ok=True)
-    f = read.open_file(path)
     rep = Report(outdir)
     runs = read.runs_table(f)
     axes = read.swept_axes(f, runs)
