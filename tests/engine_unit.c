@@ -389,6 +389,46 @@ static void test_icc(void)
     CHECK(isnan(rp_observe_icc(10, y, one, 4, size, mean)), "ICC undefined with one cluster");
 }
 
+/* A summary of 6 pairs in 2 groups (the second empty), 3 providers: the empty
+ * group's observables and r without variance are undefined (NaN) and fine; an
+ * infinite improvement is an error naming the observable and the group. */
+static void test_summary_finite(rp_params *p)
+{
+    rp_params q = *p;
+    q.patients.n_groups = 2;
+    snprintf(q.patients.groups[0].name, RP_NAME_MAX, "g0");
+    snprintf(q.patients.groups[1].name, RP_NAME_MAX, "g1");
+    uint8_t group[6] = {0};
+    double s0[6] = {20, 20, 20, 20, 20, 20};
+    int64_t provider_of[6] = {0, 0, 1, 1, 2, 2};
+    rp_population pop = {.n_patients = 6, .n_providers = 3, .patient_group = group, .symptoms0 = s0};
+    rp_outcomes *o = rp_outcomes_alloc(6);
+    for (int i = 0; i < 6; i++) {
+        o->exit_week[i] = 5;
+        o->exit_reason[i] = i < 2 ? RP_EXIT_DROPPED : RP_EXIT_COURSE;
+        o->discussed_week[i] = -1;
+        o->ruptures[i] = o->repairs[i] = 0;
+        o->symptoms_exit[i] = 10 + i;
+        o->early_alliance[i] = 0.5; /* no variance: r undefined */
+        o->trust_report[i] = 0.4;
+    }
+    rp_summary sum;
+    rp_error err = {{0}};
+    int st = rp_observe_summary(&sum, &q, &pop, provider_of, o, &err);
+    CHECK(st == RP_OK && isnan(sum.group[1].dropout) && isnan(sum.all.alliance_outcome_r) &&
+              isnan(sum.all.repaired_share) && isfinite(sum.all.improvement_mean),
+          "undefined observables (empty group, r without variance, no ruptures) are NaN, not an error: %s",
+          err.msg);
+    o->symptoms_exit[3] = -INFINITY;
+    st = rp_observe_summary(&sum, &q, &pop, provider_of, o, &err);
+    CHECK(st == RP_EFAIL && strstr(err.msg, "improvement_mean = +inf overall") && !strchr(err.msg, '\n'),
+          "an infinite improvement fails the summary in one line naming it: %s", err.msg);
+    o->symptoms_exit[3] = NAN;
+    st = rp_observe_summary(&sum, &q, &pop, provider_of, o, &err);
+    CHECK(st == RP_EFAIL && strstr(err.msg, "improvement_mean = NaN overall"), "a NaN where defined fails: %s", err.msg);
+    rp_outcomes_free(o);
+}
+
 static void test_streams(void)
 {
     rp_rng_key k = {20221, 3};
@@ -442,6 +482,7 @@ int main(void)
     test_poisson_large();
     test_apportion();
     test_icc();
+    test_summary_finite(&p);
     test_streams();
     return rp_test_done();
 }
