@@ -86,7 +86,13 @@ static void tally_pair(tally *a, const rp_params *p, const rp_outcomes *o, int64
  * finite is an overflow, never a result (check_finite). */
 static rp_observables finish(const tally *a, rp_observables *den)
 {
-    const double n = (double)a->pairs, r_den = a->r_n > 2 ? sqrt(a->r_sxx * a->r_syy) : 0;
+    const double n = (double)a->pairs;
+    /* sqrt(sxx syy), or where that product under- or overflows, the product
+     * of the roots (equal within an ulp; the first keeps the bits of results
+     * already published). Zero only when a variance is. */
+    const double prod = a->r_sxx * a->r_syy;
+    const bool exact = isnormal(prod) || (prod == 0 && (a->r_sxx == 0 || a->r_syy == 0));
+    const double r_den = a->r_n <= 2 ? 0 : exact ? sqrt(prod) : sqrt(a->r_sxx) * sqrt(a->r_syy);
     *den = (rp_observables){
         .pairs = a->pairs,
         .dropout = n,
@@ -166,14 +172,14 @@ double rp_observe_icc(int64_t n, const double *y, const int64_t *cluster, int64_
     return icc(n, y, cluster, n_clusters, size, mean, &den);
 }
 
-/* The first defined observable that is not finite, as an error. */
+/* The first observable that is infinite, or NaN although defined, as an error. */
 static int check_finite(const rp_summary *sum, const rp_observables *den, rp_error *err)
 {
     for (int g = -1; g < sum->n_groups; g++) {
         const rp_observables *o = g < 0 ? &sum->all : &sum->group[g];
         for (size_t k = 0; k < N_FIELDS; k++) {
             const double v = get(o, &fields[k]);
-            if (get(&den[g + 1], &fields[k]) != 0 && !isfinite(v))
+            if (isinf(v) || (get(&den[g + 1], &fields[k]) != 0 && isnan(v)))
                 RP_FAIL(err, RP_EFAIL, "the model's arithmetic gave %s = %s %s%s; expected a finite value (a "
                         "non-finite result is not printed)", fields[k].key, isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf",
                         g < 0 ? "overall" : "in group ", g < 0 ? "" : sum->group_name[g]);
