@@ -90,7 +90,9 @@ static const rp_param scenario_table[] = {
     INT("course", RP_PT_INT, course, 16, 1, MAX_WEEKS, 0, "course", "sessions", "planned number of sessions"),
     INT("replicates", RP_PT_INT64, replicates, 1, 1, MAX_REPLICATES, 0, "", "runs",
         "runs of every sweep point, with random streams of replicates 0 to R - 1"),
-    DBL("symptoms.max", symptoms.max, 27, 0, POINTS_MAX, RP_PF_MIN_OPEN, "S_max", "points", "top of the symptom scale"),
+    /* At least 1e-6: below, the squared differences behind r and the ICC
+     * reach subnormal numbers (at S_max = 5e-324 r came out infinite). */
+    DBL("symptoms.max", symptoms.max, 27, 1e-6, POINTS_MAX, 0, "S_max", "points", "top of the symptom scale"),
     DBL("symptoms.recovered", symptoms.recovered, 5, 0, POINTS_MAX, 0, "S_rec", "points",
         "remission threshold, below symptoms.max"),
     DBL("symptoms.improvement", symptoms.improvement, 0.1, 0, 1, 0, "γ", "1/week",
