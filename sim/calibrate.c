@@ -262,13 +262,18 @@ static int parse_free(rp_calibration *cal, const rp_ynode *free_node, rp_error *
         if (!(fr->min < fr->max))
             RP_FAIL(err, RP_EINVAL, "%s: error: %s: min %g is not below max %g; expected min < max", mx->where,
                     name, fr->min, fr->max);
+        /* The range lies within the parameter's bounds, which are finite:
+         * so is max - min, by which the fit scales its coordinates. */
         const bool min_open = row->flags & RP_PF_MIN_OPEN, max_open = row->flags & RP_PF_MAX_OPEN;
+        char range[192];
         if (fr->min < row->min || (min_open && fr->min == row->min))
-            RP_FAIL(err, RP_EINVAL, "%s: error: %s: min %g is outside the parameter's range; expected %s %g",
-                    mn->where, name, fr->min, min_open ? ">" : ">=", row->min);
+            RP_FAIL(err, RP_EINVAL, "%s: error: %s: min %g is outside the parameter's range; expected min and max "
+                    "within %s's bounds: %s", mn->where, name, fr->min, fr->key,
+                    rp_paramtable_expected(row, range, sizeof range));
         if (fr->max > row->max || (max_open && fr->max == row->max))
-            RP_FAIL(err, RP_EINVAL, "%s: error: %s: max %g is outside the parameter's range; expected %s %g",
-                    mx->where, name, fr->max, max_open ? "<" : "<=", row->max);
+            RP_FAIL(err, RP_EINVAL, "%s: error: %s: max %g is outside the parameter's range; expected min and max "
+                    "within %s's bounds: %s", mx->where, name, fr->max, fr->key,
+                    rp_paramtable_expected(row, range, sizeof range));
         fr->start = 0.5 * (fr->min + fr->max);
         if (st) {
             snprintf(sub, sizeof sub, "%s.start", name);

@@ -5,7 +5,8 @@
  * files) and cli_calibrate.c. The library (include/rapport/) never prints to
  * the terminal nor exits; these modules do, and main.c only calls rp_cli_main.
  *
- * Exit codes: 0 success; 1 runtime failure (out of memory, NaN in the model);
+ * Exit codes: 0 success; 1 runtime failure (out of memory, NaN in the model, an
+ * observable that is not finite);
  * 2 bad input or usage (scenario, --set, arguments); 3 input/output error;
  * 130 interrupted by SIGINT or SIGTERM (nothing is left at the output path).
  */

@@ -9,6 +9,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The observables, in the order of rp_observables (after pairs): their
+ * names, table labels and places. */
+typedef struct {
+    const char *key;   /* JSON key */
+    const char *label; /* table label */
+    size_t offset;     /* into rp_observables */
+    bool percent;      /* print as a percentage in the table */
+} field;
+
+#define F(k, label, pct) {#k, label, offsetof(rp_observables, k), pct}
+static const field fields[] = {
+    F(dropout, "dropout", true),
+    F(early_dropout, "early dropout (of dropouts, week 1-2)", true),
+    F(sessions_mean, "sessions attended, mean", false),
+    F(recovered_share, "recovered", true),
+    F(ambivalence, "ambivalence (T below threshold)", true),
+    F(early_alliance_mean, "early alliance, mean A1..A3", false),
+    F(improvement_mean, "improvement S0 - S_exit, mean", false),
+    F(alliance_outcome_r, "alliance-outcome r", false),
+    F(therapist_icc, "therapist ICC", false),
+    F(rupture_rate, "ruptures per pair-week", false),
+    F(repaired_share, "ruptures repaired", true),
+    F(discussed_share, "difference discussed", true),
+    F(discussed_week_mean, "week of discussion, mean", false),
+};
+#undef F
+#define N_FIELDS (sizeof fields / sizeof fields[0])
+
+static double get(const rp_observables *o, const field *f)
+{
+    return *(const double *)((const char *)o + f->offset);
+}
+
 /* Running sums for one population (all pairs, or one group). */
 typedef struct {
     int64_t pairs, dropped, early_dropped, recovered, amb_n, amb_below, discussed;
@@ -46,9 +79,36 @@ static void tally_pair(tally *a, const rp_params *p, const rp_outcomes *o, int64
     }
 }
 
-static rp_observables finish(const tally *a)
+/* The observables of a tally, and in *den the denominator of each. An
+ * observable is defined where its denominator is not zero; where it is zero
+ * the observable is NaN (a share of an empty set, r or the ICC without
+ * variance) and printed as undefined. A defined observable that is not
+ * finite is an overflow, never a result (check_finite). */
+static rp_observables finish(const tally *a, rp_observables *den)
 {
-    double n = (double)a->pairs;
+    const double n = (double)a->pairs;
+    /* sqrt(sxx syy), or where that product under- or overflows, the product
+     * of the roots (equal within an ulp; the first keeps the bits of results
+     * already published). Zero only when a variance is. */
+    const double prod = a->r_sxx * a->r_syy;
+    const bool exact = isnormal(prod) || (prod == 0 && (a->r_sxx == 0 || a->r_syy == 0));
+    const double r_den = a->r_n <= 2 ? 0 : exact ? sqrt(prod) : sqrt(a->r_sxx) * sqrt(a->r_syy);
+    *den = (rp_observables){
+        .pairs = a->pairs,
+        .dropout = n,
+        .early_dropout = (double)a->dropped,
+        .sessions_mean = n,
+        .recovered_share = n,
+        .ambivalence = (double)a->amb_n,
+        .early_alliance_mean = (double)a->r_n,
+        .improvement_mean = n,
+        .alliance_outcome_r = r_den,
+        .therapist_icc = 0, /* set with the ICC */
+        .rupture_rate = (double)a->pair_weeks,
+        .repaired_share = (double)a->ruptures,
+        .discussed_share = n,
+        .discussed_week_mean = (double)a->discussed,
+    };
     return (rp_observables){
         .pairs = a->pairs,
         .dropout = share((double)a->dropped, n),
@@ -58,7 +118,7 @@ static rp_observables finish(const tally *a)
         .ambivalence = share((double)a->amb_below, (double)a->amb_n),
         .early_alliance_mean = share(a->early_alliance, (double)a->r_n),
         .improvement_mean = share(a->improvement, n),
-        .alliance_outcome_r = a->r_n > 2 ? a->r_sxy / sqrt(a->r_sxx * a->r_syy) : NAN,
+        .alliance_outcome_r = a->r_n > 2 ? a->r_sxy / r_den : NAN,
         .therapist_icc = NAN,
         .rupture_rate = share((double)a->ruptures, (double)a->pair_weeks),
         .repaired_share = share((double)a->repairs, (double)a->ruptures),
@@ -67,9 +127,11 @@ static rp_observables finish(const tally *a)
     };
 }
 
-double rp_observe_icc(int64_t n, const double *y, const int64_t *cluster, int64_t n_clusters,
-                      int64_t *size, double *mean)
+/* rp_observe_icc, with the estimator's denominator (0 when undefined). */
+static double icc(int64_t n, const double *y, const int64_t *cluster, int64_t n_clusters, int64_t *size,
+                  double *mean, double *den)
 {
+    *den = 0;
     memset(size, 0, (size_t)n_clusters * sizeof *size);
     memset(mean, 0, (size_t)n_clusters * sizeof *mean);
     for (int64_t i = 0; i < n; i++) {
@@ -99,11 +161,35 @@ double rp_observe_icc(int64_t n, const double *y, const int64_t *cluster, int64_
             ssw += (y[i] - mean[cluster[i]]) * (y[i] - mean[cluster[i]]);
     const double msb = ssb / (double)(k - 1), msw = ssw / (double)(total - k);
     const double n0 = ((double)total - sum_n2 / (double)total) / (double)(k - 1);
-    return (msb - msw) / (msb + (n0 - 1.0) * msw);
+    *den = msb + (n0 - 1.0) * msw;
+    return (msb - msw) / *den;
 }
 
-void rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population *pop,
-                        const int64_t *provider_of, const rp_outcomes *o)
+double rp_observe_icc(int64_t n, const double *y, const int64_t *cluster, int64_t n_clusters,
+                      int64_t *size, double *mean)
+{
+    double den;
+    return icc(n, y, cluster, n_clusters, size, mean, &den);
+}
+
+/* The first observable that is infinite, or NaN although defined, as an error. */
+static int check_finite(const rp_summary *sum, const rp_observables *den, rp_error *err)
+{
+    for (int g = -1; g < sum->n_groups; g++) {
+        const rp_observables *o = g < 0 ? &sum->all : &sum->group[g];
+        for (size_t k = 0; k < N_FIELDS; k++) {
+            const double v = get(o, &fields[k]);
+            if (isinf(v) || (get(&den[g + 1], &fields[k]) != 0 && isnan(v)))
+                RP_FAIL(err, RP_EFAIL, "the model's arithmetic gave %s = %s %s%s; expected a finite value (a "
+                        "non-finite result is not printed)", fields[k].key, isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf",
+                        g < 0 ? "overall" : "in group ", g < 0 ? "" : sum->group_name[g]);
+        }
+    }
+    return RP_OK;
+}
+
+int rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population *pop,
+                       const int64_t *provider_of, const rp_outcomes *o, rp_error *err)
 {
     const int ng = p->patients.n_groups;
     tally t[1 + RP_MAX_GROUPS];
@@ -148,9 +234,10 @@ void rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population
             t[g].r_sxy += (dx - mx[g]) * (dy - my[g]);
         }
     }
-    sum->all = finish(&t[0]);
+    rp_observables den[1 + RP_MAX_GROUPS];
+    sum->all = finish(&t[0], &den[0]);
     for (int g = 0; g < ng; g++)
-        sum->group[g] = finish(&t[1 + g]);
+        sum->group[g] = finish(&t[1 + g], &den[1 + g]);
 
     /* Therapist effect over all pairs. */
     double *y = malloc((size_t)n * sizeof(double));
@@ -159,11 +246,12 @@ void rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population
     if (y && size && mean) {
         for (int64_t i = 0; i < n; i++)
             y[i] = pop->symptoms0[i] - o->symptoms_exit[i];
-        sum->all.therapist_icc = rp_observe_icc(n, y, provider_of, pop->n_providers, size, mean);
+        sum->all.therapist_icc = icc(n, y, provider_of, pop->n_providers, size, mean, &den[0].therapist_icc);
     }
     free(y);
     free(size);
     free(mean);
+    return check_finite(sum, den, err);
 }
 
 double *rp_observe_field(rp_observables *o, const char *name)
@@ -185,37 +273,6 @@ double *rp_observe_field(rp_observables *o, const char *name)
 }
 
 /* ---- printing ---- */
-
-typedef struct {
-    const char *key;   /* JSON key */
-    const char *label; /* table label */
-    size_t offset;     /* into rp_observables */
-    bool percent;      /* print as a percentage in the table */
-} field;
-
-#define F(k, label, pct) {#k, label, offsetof(rp_observables, k), pct}
-static const field fields[] = {
-    F(dropout, "dropout", true),
-    F(early_dropout, "early dropout (of dropouts, week 1-2)", true),
-    F(sessions_mean, "sessions attended, mean", false),
-    F(recovered_share, "recovered", true),
-    F(ambivalence, "ambivalence (T below threshold)", true),
-    F(early_alliance_mean, "early alliance, mean A1..A3", false),
-    F(improvement_mean, "improvement S0 - S_exit, mean", false),
-    F(alliance_outcome_r, "alliance-outcome r", false),
-    F(therapist_icc, "therapist ICC", false),
-    F(rupture_rate, "ruptures per pair-week", false),
-    F(repaired_share, "ruptures repaired", true),
-    F(discussed_share, "difference discussed", true),
-    F(discussed_week_mean, "week of discussion, mean", false),
-};
-#undef F
-#define N_FIELDS (sizeof fields / sizeof fields[0])
-
-static double get(const rp_observables *o, const field *f)
-{
-    return *(const double *)((const char *)o + f->offset);
-}
 
 static void print_cell(FILE *f, double v, bool percent)
 {

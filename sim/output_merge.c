@@ -378,7 +378,7 @@ int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, rp_er
             status = rp_error_raise(err, RP_EINVAL, "%s: pair %lld has a group or provider out of range", path,
                                     (long long)i);
     if (status == RP_OK)
-        rp_observe_summary(sum, &p, &pop, provider_of, out);
+        status = rp_observe_summary(sum, &p, &pop, provider_of, out, err);
     free(pop.patient_group);
     free(pop.symptoms0);
     free(provider_of);

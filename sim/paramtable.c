@@ -4,7 +4,11 @@
  * Bounds are chosen so that no product the model or validation forms can
  * overflow (counts <= 1e12, caseload <= 1e6, so count x caseload <= 1e18 <
  * INT64_MAX) and so that a coefficient whose sign MODEL.md's formulas already
- * fix is non-negative. Rates and shares of MODEL.md are in [0, 1].
+ * fix is non-negative. Rates and shares of MODEL.md are in [0, 1]. Every real
+ * bound is finite: each is what the engine can compute in double (no value,
+ * sum or mean it forms overflows, and none turns NaN), wide enough that it
+ * refuses nothing a researcher could mean; the reason is beside each limit.
+ * tests/param_bounds.c runs the model at every one of them.
  */
 #include "rapport/paramtable.h"
 
@@ -33,7 +37,6 @@ static const char *const compressions[] = {"none", "lz4", "deflate", NULL};
 static const char *const trajectory_variables[] = {"A", "T", "S", "D", "N", "rupture", "repaired", NULL};
 static const char *const sweep_streams[] = {"common", "independent", NULL};
 
-#define INF INFINITY
 #define P(f) offsetof(rp_params, f)
 /* A double: key, field, default, min, max, flags, symbol, unit, meaning. */
 #define DBL(key, f, def, lo, hi, fl, sym, unit, what) \
@@ -47,6 +50,38 @@ static const char *const sweep_streams[] = {"common", "independent", NULL};
 /* Below 2^32, so that a run's random stream (point + 1) x 2^32 + replicate
  * of independent streams is unique (docs/SCENARIO.md, Sweeps). */
 #define MAX_REPLICATES 1e9
+/* Logit coefficients. L(x) = 1/(1+e^-x) is exactly 1 in double from x = 37
+ * and exactly 0 below x = -745, so a slope up to 1e3 (times an input in
+ * [0, 1]) and an intercept in +-1e4 (enough to offset every slope of its
+ * hazard) reach every probability there is, and any sum of them stays finite. */
+#define LOGIT_SLOPE_MAX 1e3
+#define LOGIT_INTERCEPT_MAX 1e4
+/* Sds on the logit scale (u_i, skill): a normal draw is at most ~12 sd (the
+ * largest the 53 bits of a uniform give), and at sd 1e3 every pair's target
+ * is already 0 or 1; beta_skill x skill <= 1.2e7 stays finite. */
+#define LOGIT_SD_MAX 1e3
+/* Symptom scales, in points (S_max, S_rec, a group's S0, Delta_S, sigma_S):
+ * S stays in [0, 1e6], so the sums over up to 1e12 pairs behind a mean, r and
+ * the ICC (squares of 2e6 at most) stay below 1e31; a scale of 1e308 summed to
+ * inf. A PHQ-9 is 27 points, the widest clinical scales a few hundred. */
+#define POINTS_MAX 1e6
+/* A weekly stressor rate: at most 1e6 fixed; a gamma's mean shape x scale is
+ * held to the same and its scale to <= 1e3, so no draw exceeds ~1.5e6 and a
+ * week's count (an unsigned; trajectories store N as a byte that saturates
+ * at 254) stays far below 2^32. Delta_S N and delta_N N then stay finite. */
+#define RATE_MAX 1e6
+#define GAMMA_SCALE_MAX 1e3
+/* Shapes of beta and gamma: GSL's samplers take 1/a, log(U)/a and a + b,
+ * finite on [1e-6, 1e6] (a subnormal a gave NaN). Below 1e-6 a beta is a
+ * two-point distribution to within 1e-6, above 1e6 its sd is below 5e-4
+ * (a fixed value says that). */
+#define SHAPE_MIN 1e-6
+#define SHAPE_MAX 1e6
+/* Only the ratios of dimension weights matter; within [1e-6, 1e6] their
+ * products and sums keep full precision (a subnormal weight turned every
+ * w_k delta_k^2 into 0) and 12 of them sum far below overflow. */
+#define WEIGHT_MIN 1e-6
+#define WEIGHT_MAX 1e6
 
 static const rp_param scenario_table[] = {
     INT("seed", RP_PT_UINT64, seed, 0, 0, 18446744073709551615.0, RP_PF_REQUIRED, "", "",
@@ -55,32 +90,36 @@ static const rp_param scenario_table[] = {
     INT("course", RP_PT_INT, course, 16, 1, MAX_WEEKS, 0, "course", "sessions", "planned number of sessions"),
     INT("replicates", RP_PT_INT64, replicates, 1, 1, MAX_REPLICATES, 0, "", "runs",
         "runs of every sweep point, with random streams of replicates 0 to R - 1"),
-    DBL("symptoms.max", symptoms.max, 27, 0, INF, RP_PF_MIN_OPEN, "S_max", "points", "top of the symptom scale"),
-    DBL("symptoms.recovered", symptoms.recovered, 5, 0, INF, 0, "S_rec", "points",
+    /* At least 1e-6: below, the squared differences behind r and the ICC
+     * reach subnormal numbers (at S_max = 5e-324 r came out infinite). */
+    DBL("symptoms.max", symptoms.max, 27, 1e-6, POINTS_MAX, 0, "S_max", "points", "top of the symptom scale"),
+    DBL("symptoms.recovered", symptoms.recovered, 5, 0, POINTS_MAX, 0, "S_rec", "points",
         "remission threshold, below symptoms.max"),
     DBL("symptoms.improvement", symptoms.improvement, 0.1, 0, 1, 0, "γ", "1/week",
         "mean weekly share of symptoms removed at full alliance"),
-    DBL("symptoms.stressor_jump", symptoms.stressor_jump, 1.5, 0, INF, 0, "Δ_S", "points/stressor",
+    DBL("symptoms.stressor_jump", symptoms.stressor_jump, 1.5, 0, POINTS_MAX, 0, "Δ_S", "points/stressor",
         "symptom increase per stressor"),
-    DBL("symptoms.noise", symptoms.noise, 2.5, 0, INF, 0, "σ_S", "points", "sd of the weekly symptom noise"),
-    DBL("alliance.beta0", alliance.beta0, 1.0, -INF, INF, 0, "β0", "logit", "intercept of the alliance target"),
-    DBL("alliance.beta_skill", alliance.beta_skill, 1.0, 0, INF, 0, "β_s", "logit", "alliance target: skill"),
-    DBL("alliance.beta_trust", alliance.beta_trust, 2.0, 0, INF, 0, "β_T", "logit", "alliance target: trust"),
-    DBL("alliance.beta_distance", alliance.beta_distance, 1.2, 0, INF, 0, "β_d", "logit",
+    DBL("symptoms.noise", symptoms.noise, 2.5, 0, POINTS_MAX, 0, "σ_S", "points", "sd of the weekly symptom noise"),
+    DBL("alliance.beta0", alliance.beta0, 1.0, -LOGIT_INTERCEPT_MAX, LOGIT_INTERCEPT_MAX, 0, "β0", "logit", "intercept of the alliance target"),
+    DBL("alliance.beta_skill", alliance.beta_skill, 1.0, 0, LOGIT_SLOPE_MAX, 0, "β_s", "logit", "alliance target: skill"),
+    DBL("alliance.beta_trust", alliance.beta_trust, 2.0, 0, LOGIT_SLOPE_MAX, 0, "β_T", "logit", "alliance target: trust"),
+    DBL("alliance.beta_distance", alliance.beta_distance, 1.2, 0, LOGIT_SLOPE_MAX, 0, "β_d", "logit",
         "alliance target: felt cultural distance"),
     DBL("alliance.rate", alliance.rate, 0.3, 0, 1, 0, "κ", "1/week",
         "weekly pull of the alliance toward its target"),
-    DBL("alliance.noise", alliance.noise, 0.03, 0, INF, 0, "σ_A", "", "sd of the weekly alliance noise"),
-    DBL("rupture.base", rupture.base, -2.5, -INF, INF, 0, "ρ0", "logit", "rupture hazard: intercept"),
-    DBL("rupture.distance", rupture.distance, 2.0, 0, INF, 0, "ρ_d", "logit", "rupture hazard: felt distance"),
-    DBL("rupture.low_alliance", rupture.low_alliance, 2.0, 0, INF, 0, "ρ_A", "logit",
+    /* A lives on [0.001, 0.999]: at sd 10 it lands on a clip bound in 96% of
+     * weeks, and nothing larger changes more. */
+    DBL("alliance.noise", alliance.noise, 0.03, 0, 10, 0, "σ_A", "", "sd of the weekly alliance noise"),
+    DBL("rupture.base", rupture.base, -2.5, -LOGIT_INTERCEPT_MAX, LOGIT_INTERCEPT_MAX, 0, "ρ0", "logit", "rupture hazard: intercept"),
+    DBL("rupture.distance", rupture.distance, 2.0, 0, LOGIT_SLOPE_MAX, 0, "ρ_d", "logit", "rupture hazard: felt distance"),
+    DBL("rupture.low_alliance", rupture.low_alliance, 2.0, 0, LOGIT_SLOPE_MAX, 0, "ρ_A", "logit",
         "rupture hazard: low alliance (1 - A)"),
     DBL("rupture.repair_gain", rupture.repair_gain, 0.03, 0, 1, 0, "Δ_rep", "",
         "alliance gain of a repaired rupture"),
     DBL("rupture.loss", rupture.loss, 0.10, 0, 1, 0, "Δ_rup", "", "alliance loss of an unrepaired rupture"),
-    DBL("repair.base", repair.base, -0.5, -INF, INF, 0, "θ0", "logit", "repair probability: intercept"),
-    DBL("repair.humility", repair.humility, 2.0, 0, INF, 0, "θ_h", "logit", "repair probability: provider humility"),
-    DBL("repair.discussed", repair.discussed, 1.0, 0, INF, 0, "θ_D", "logit",
+    DBL("repair.base", repair.base, -0.5, -LOGIT_INTERCEPT_MAX, LOGIT_INTERCEPT_MAX, 0, "θ0", "logit", "repair probability: intercept"),
+    DBL("repair.humility", repair.humility, 2.0, 0, LOGIT_SLOPE_MAX, 0, "θ_h", "logit", "repair probability: provider humility"),
+    DBL("repair.discussed", repair.discussed, 1.0, 0, LOGIT_SLOPE_MAX, 0, "θ_D", "logit",
         "repair probability: difference discussed"),
     DBL("trust.rate", trust.rate, 0.15, 0, 1, 0, "η", "1/week", "weekly pull of trust toward the alliance"),
     DBL("trust.rupture_loss", trust.rupture_loss, 0.08, 0, 1, 0, "Δ_T", "", "trust loss per unrepaired rupture"),
@@ -98,29 +137,34 @@ static const rp_param scenario_table[] = {
          "when the provider raises cultural difference"),
     INT("discussion.week", RP_PT_INT, discussion.week, 4, 0, MAX_WEEKS, 0, "k", "week",
         "week of the discussion under policy delayed"),
-    DBL("dropout.base", dropout.base, -8.0, -INF, INF, 0, "δ0", "logit", "weekly dropout hazard: intercept"),
-    DBL("dropout.low_alliance", dropout.low_alliance, 2.0, 0, INF, 0, "δ_A", "logit",
+    DBL("dropout.base", dropout.base, -8.0, -LOGIT_INTERCEPT_MAX, LOGIT_INTERCEPT_MAX, 0, "δ0", "logit", "weekly dropout hazard: intercept"),
+    DBL("dropout.low_alliance", dropout.low_alliance, 2.0, 0, LOGIT_SLOPE_MAX, 0, "δ_A", "logit",
         "dropout hazard: low alliance (1 - A)"),
-    DBL("dropout.low_trust", dropout.low_trust, 1.5, 0, INF, 0, "δ_T", "logit", "dropout hazard: low trust (1 - T)"),
-    DBL("dropout.barrier", dropout.barrier, 1.0, 0, INF, 0, "δ_b", "logit", "dropout hazard: structural barrier"),
-    DBL("dropout.stressor", dropout.stressor, 0.4, 0, INF, 0, "δ_N", "logit/stressor",
+    DBL("dropout.low_trust", dropout.low_trust, 1.5, 0, LOGIT_SLOPE_MAX, 0, "δ_T", "logit", "dropout hazard: low trust (1 - T)"),
+    DBL("dropout.barrier", dropout.barrier, 1.0, 0, LOGIT_SLOPE_MAX, 0, "δ_b", "logit", "dropout hazard: structural barrier"),
+    DBL("dropout.stressor", dropout.stressor, 0.4, 0, LOGIT_SLOPE_MAX, 0, "δ_N", "logit/stressor",
         "dropout hazard: stressors this week"),
-    DBL("dropout.early", dropout.early, 4.0, 0, INF, 0, "δ_E", "logit", "extra dropout hazard of the first weeks"),
-    DBL("dropout.early_weeks", dropout.early_weeks, 1.5, 0, INF, RP_PF_MIN_OPEN, "τ_E", "weeks",
+    DBL("dropout.early", dropout.early, 4.0, 0, LOGIT_SLOPE_MAX, 0, "δ_E", "logit", "extra dropout hazard of the first weeks"),
+    /* From tau = 1e4 weeks on, e^(-t/tau) > 0.9 over the longest horizon: the
+     * extra hazard is a constant, and no larger tau says more. */
+    DBL("dropout.early_weeks", dropout.early_weeks, 1.5, 0, 1e4, RP_PF_MIN_OPEN, "τ_E", "weeks",
         "decay time of the early extra hazard"),
     STRUCT("culture.dimensions", RP_PT_DIMENSIONS, "cultural dimensions, in order (see below)"),
     INT("patients.count", RP_PT_INT64, patients.count, 0, 1, MAX_COUNT, RP_PF_REQUIRED, "N", "patients",
         "number of patients"),
-    DBL("patients.alliance_sd", patients.alliance_sd, 1.0, 0, INF, 0, "σ_P", "logit",
+    DBL("patients.alliance_sd", patients.alliance_sd, 1.0, 0, LOGIT_SD_MAX, 0, "σ_P", "logit",
         "sd of the patient's alliance propensity u_i"),
-    DBL("patients.response_sd", patients.response_sd, 0.8, 0, INF, 0, "σ_γ", "",
+    /* gamma_i = gamma e^(sd z - sd^2/2) with |z| <= ~12: the exponent is at most
+     * 70 for sd <= 10 (at sd 1e308, inf - inf gave NaN); at sd 10 half the
+     * patients already have gamma_i < 1e-21 gamma. */
+    DBL("patients.response_sd", patients.response_sd, 0.8, 0, 10, 0, "σ_γ", "",
         "log-sd of the patient's treatment responsiveness"),
     STRUCT("patients.groups", RP_PT_PATIENT_GROUPS, "patient groups by name (see below)"),
     INT("providers.count", RP_PT_INT64, providers.count, 0, 1, MAX_COUNT, RP_PF_COMPUTED, "M", "providers",
         "number of providers; default ceil(patients.count / providers.caseload)"),
     INT("providers.caseload", RP_PT_INT64, providers.caseload, 20, 1, 1e6, 0, "C", "patients",
         "patients a provider treats at once; count x caseload >= patients.count"),
-    DBL("providers.skill_sd", providers.skill_sd, 0.8, 0, INF, 0, "sd_skill", "logit", "sd of provider skill"),
+    DBL("providers.skill_sd", providers.skill_sd, 0.8, 0, LOGIT_SD_MAX, 0, "sd_skill", "logit", "sd of provider skill"),
     STRUCT("providers.groups", RP_PT_PROVIDER_GROUPS, "provider groups by name (see below)"),
     ENUM("assignment.policy", assignment.policy, RP_ASSIGN_RANDOM, assignment_policies, "",
          "how patients are assigned to providers"),
@@ -154,7 +198,7 @@ static const rp_param dimension_table[] = {
      "name of the dimension, unique"},
     {"kind", RP_PT_ENUM, offsetof(rp_dimension, kind), 0, NULL, 0, 0, RP_PF_REQUIRED, dimension_kinds, 0, "", "",
      "categorical (named levels) or continuous (on [0, 1])"},
-    {"weight", RP_PT_DOUBLE, offsetof(rp_dimension, weight), 0, NULL, 0, INF, RP_PF_REQUIRED | RP_PF_MIN_OPEN, NULL,
+    {"weight", RP_PT_DOUBLE, offsetof(rp_dimension, weight), 0, NULL, WEIGHT_MIN, WEIGHT_MAX, RP_PF_REQUIRED, NULL,
      0, "w_k", "", "weight in the cultural distance"},
     {"levels", RP_PT_LEVELS, offsetof(rp_dimension, levels), 0, NULL, 0, 0, 0, NULL, 0, "", "",
      "categorical only, required there: the level names, unique"},
@@ -168,9 +212,9 @@ static const rp_param group_table[] = {
      NULL, 0, "", "", "share of the population; the shares of a population sum to 1"},
     G("mistrust", mistrust, BETA_OR_FIXED, 0, 1, RP_PF_PATIENT, "m", "institutional mistrust"),
     G("barrier", barrier, BETA_OR_FIXED, 0, 1, RP_PF_PATIENT, "b", "structural barrier"),
-    G("stressor_rate", stressor_rate, RP_FAMILY(RP_DIST_GAMMA), 0, INF, RP_PF_PATIENT, "λ",
+    G("stressor_rate", stressor_rate, RP_FAMILY(RP_DIST_GAMMA), 0, RATE_MAX, RP_PF_PATIENT, "λ",
       "weekly stressor rate (Poisson mean)"),
-    G("symptoms", symptoms, RP_FAMILY(RP_DIST_NORMAL), 0, INF, RP_PF_PATIENT, "S0",
+    G("symptoms", symptoms, RP_FAMILY(RP_DIST_NORMAL), 0, POINTS_MAX, RP_PF_PATIENT, "S0",
       "intake symptoms, clamped to [symptoms.recovered, symptoms.max]"),
     G("humility", humility, BETA_OR_FIXED, 0, 1, RP_PF_PROVIDER, "h", "cultural humility"),
 };
@@ -178,6 +222,22 @@ static const rp_param group_table[] = {
 static const rp_param trait_row =
     {"(continuous dimension)", RP_PT_DIST, 0, 0, NULL, 0, 1, RP_PF_REQUIRED | RP_PF_PATIENT | RP_PF_PROVIDER, NULL,
      BETA_OR_FIXED, "", "", "the group's distribution of a continuous dimension"};
+/* The parameters of the families, in the order they are written. A normal's
+ * mean is not here: it takes the range of its key's fixed value (and so does
+ * a gamma's mean shape x scale). A gamma's scale, like a shape, is kept off
+ * subnormal values (SHAPE_MIN); GAMMA_SCALE_MAX is at RATE_MAX. */
+static const rp_param family_table[] = {
+    {"a", RP_PT_DOUBLE, offsetof(rp_dist, a), 0, NULL, SHAPE_MIN, SHAPE_MAX, 0, NULL, RP_FAMILY(RP_DIST_BETA), "",
+     "", "first shape"},
+    {"b", RP_PT_DOUBLE, offsetof(rp_dist, b), 0, NULL, SHAPE_MIN, SHAPE_MAX, 0, NULL, RP_FAMILY(RP_DIST_BETA), "",
+     "", "second shape"},
+    {"shape", RP_PT_DOUBLE, offsetof(rp_dist, a), 0, NULL, SHAPE_MIN, SHAPE_MAX, 0, NULL, RP_FAMILY(RP_DIST_GAMMA),
+     "", "", "shape"},
+    {"scale", RP_PT_DOUBLE, offsetof(rp_dist, b), 0, NULL, SHAPE_MIN, GAMMA_SCALE_MAX, 0, NULL,
+     RP_FAMILY(RP_DIST_GAMMA), "", "", "scale"},
+    {"sd", RP_PT_DOUBLE, offsetof(rp_dist, b), 0, NULL, 0, POINTS_MAX, 0, NULL, RP_FAMILY(RP_DIST_NORMAL), "", "",
+     "standard deviation"},
+};
 static const rp_param level_prob_row =
     {"(level)", RP_PT_PROB, 0, 0, NULL, 0, 1, 0, NULL, 0, "", "", "probability of one level"};
 
@@ -204,6 +264,12 @@ const rp_param *rp_paramtable_group(size_t *n)
 const rp_param *rp_paramtable_trait(void)
 {
     return &trait_row;
+}
+
+const rp_param *rp_paramtable_family(size_t *n)
+{
+    *n = COUNT(family_table);
+    return family_table;
 }
 
 const rp_param *rp_paramtable_level_prob(void)
@@ -640,21 +706,29 @@ static bool split_dist(const char *s, dist_text *d, const char **detail)
     return true;
 }
 
-/* Check a family's parameters; NULL if fine, else what is wrong. */
-static const char *dist_parameter_problem(const rp_param *row, rp_dist_kind kind, const double *a)
+/* Check a family's parameters against their rows (and its mean against the
+ * key's range, for gamma and normal); NULL if fine, else what is wrong. */
+static const char *dist_parameter_problem(const rp_param *row, rp_dist_kind kind, const double *a, char *scratch,
+                                          size_t scratch_size)
 {
-    switch (kind) {
-    case RP_DIST_BETA:
-        return a[0] > 0 && a[1] > 0 ? NULL : "beta(a, b) needs a > 0 and b > 0";
-    case RP_DIST_GAMMA:
-        return a[0] > 0 && a[1] > 0 ? NULL : "gamma(shape, scale) needs shape > 0 and scale > 0";
-    case RP_DIST_NORMAL:
-        if (a[1] < 0)
-            return "normal(mean, sd) needs sd >= 0";
-        return in_bounds(row, a[0]) ? NULL : "the mean is out of range";
-    default:
-        return NULL;
+    static const char *const forms[] = {"", "beta(a, b)", "gamma(shape, scale)", "normal(mean, sd)"};
+    const rp_dist d = {kind, a[0], a[1]};
+    char range[96];
+    for (size_t i = 0; i < COUNT(family_table); i++) {
+        const rp_param *f = &family_table[i];
+        if ((f->families & RP_FAMILY(kind)) && !in_bounds(f, *(const double *)((const char *)&d + f->offset))) {
+            snprintf(scratch, scratch_size, "%s needs %s %s", forms[kind], f->name,
+                     range_phrase(f, range, sizeof range));
+            return scratch;
+        }
     }
+    if (kind == RP_DIST_GAMMA && !in_bounds(row, d.a * d.b)) {
+        snprintf(scratch, scratch_size, "the mean shape x scale = %.6g is out of range", d.a * d.b);
+        return scratch;
+    }
+    if (kind == RP_DIST_NORMAL && !in_bounds(row, d.a))
+        return "the mean is out of range";
+    return NULL;
 }
 
 static bool parse_dist(const rp_param *row, const char *text, bool quoted, rp_dist *out, const char **detail,
@@ -699,7 +773,7 @@ static bool parse_dist(const rp_param *row, const char *text, bool quoted, rp_di
         *detail = scratch;
         return false;
     }
-    if ((*detail = dist_parameter_problem(row, (rp_dist_kind)kind, d.args)))
+    if ((*detail = dist_parameter_problem(row, (rp_dist_kind)kind, d.args, scratch, scratch_size)))
         return false;
     *out = (rp_dist){(rp_dist_kind)kind, d.args[0], d.args[1]};
     return true;

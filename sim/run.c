@@ -167,7 +167,13 @@ int rp_run_execute(const rp_params *p, const rp_run_options *opt, rp_run **out, 
         return status;
     }
     double t3 = omp_get_wtime();
-    rp_observe_summary(&run->summary, &run->params, run->pop, run->provider_of, run->outcomes);
+    /* Every command's results pass here (run, sweep, calibrate): a non-finite
+     * observable fails the run instead of being printed. */
+    status = rp_observe_summary(&run->summary, &run->params, run->pop, run->provider_of, run->outcomes, err);
+    if (status != RP_OK) {
+        rp_run_free(run);
+        return status;
+    }
     double t4 = omp_get_wtime();
     run->seconds[0] = t1 - t0, run->seconds[1] = t2 - t1;
     run->seconds[2] = t3 - t2, run->seconds[3] = t4 - t3;

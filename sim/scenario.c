@@ -1615,6 +1615,18 @@ void rp_scenario_write_reference(FILE *out)
                 rp_paramtable_format_default(&t[i], def, sizeof def),
                 rp_paramtable_expected(&t[i], expect, sizeof expect), t[i].unit, t[i].symbol, t[i].meaning);
     }
+    t = rp_paramtable_family(&n);
+    fprintf(out, "\n### Parameters of the distributions\n\n"
+                 "A normal's mean, and a gamma's mean shape x scale, are in the range of the key's fixed value.\n\n"
+                 "| family | parameter | accepts | meaning |\n|---|---|---|---|\n");
+    for (size_t i = 0; i < n; i++) {
+        char expect[256];
+        const char *family = t[i].families == RP_FAMILY(RP_DIST_BETA)    ? "beta"
+                             : t[i].families == RP_FAMILY(RP_DIST_GAMMA) ? "gamma"
+                                                                         : "normal";
+        fprintf(out, "| %s | `%s` | %s | %s |\n", family, t[i].name,
+                rp_paramtable_expected(&t[i], expect, sizeof expect), t[i].meaning);
+    }
     fprintf(out, "\n### Default population (MODEL.md, reference scenario)\n\n```yaml\n%s```\n",
             rp_paramtable_population());
 }

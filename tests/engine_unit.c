@@ -4,6 +4,7 @@
  * and just above its threshold), intake, the noiseless recurrence over
  * several weeks, Poisson inversion, apportionment and the ICC estimator.
  * Parameters are deliberately not round numbers. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,6 +303,56 @@ static void test_poisson(void)
     CHECK(rp_rng_poisson_inv(0, 0.999) == 0, "Poisson(0) = 0");
 }
 
+/* Large rates (the walk from the mode): the quantile at a few u against GSL's
+ * CDF, F(k - 1) <= u < F(k) up to 1e-9 of rounding between the two ways of
+ * summing (GSL's CDF is exact to ~1e-14 up to lambda = 1e6, checked against
+ * mpmath; beyond, off its mode, its asymptotic series is not), then the mean
+ * and variance of 20,000 draws on a fixed Philox stream within 5 standard
+ * errors (the SE of a sample variance of a Poisson is about lambda
+ * sqrt(2 / n)). A rate above 2^31 gives its exact median and 99% quantile
+ * (by mpmath; the old lgamma form of P(N = k) was 5 counts off there); one
+ * whose count cannot be an unsigned saturates, never wraps:
+ * (unsigned)floor(4294967299) was 3. */
+static void test_poisson_large(void)
+{
+    const double lambdas[] = {1e3, 123456.5, 999999.5};
+    const double us[] = {1e-6, 0.01, 0.3, 0.5, 0.7, 0.99, 1 - 1e-6};
+    for (size_t a = 0; a < sizeof lambdas / sizeof lambdas[0]; a++) {
+        const double lam = lambdas[a];
+        bool ok = true;
+        for (size_t b = 0; b < sizeof us / sizeof us[0]; b++) {
+            const unsigned k = rp_rng_poisson_inv(lam, us[b]);
+            const double below = k ? gsl_cdf_poisson_P(k - 1, lam) : 0, at = gsl_cdf_poisson_P(k, lam);
+            if (!(below <= us[b] + 1e-9 && us[b] < at + 1e-9))
+                ok = false, printf("  lambda %g, u %g: k = %u, F(k-1) = %.12g, F(k) = %.12g\n", lam, us[b], k, below,
+                                   at);
+        }
+        CHECK(ok, "Poisson(%g): the quantile of u in [1e-6, 1 - 1e-6] matches GSL's CDF", lam);
+    }
+    const int n = 20000;
+    const double big[] = {1e3, 123456.5, 1e6};
+    for (size_t a = 0; a < sizeof big / sizeof big[0]; a++) {
+        const double lam = big[a];
+        double sum = 0, sum2 = 0;
+        for (int i = 0; i < n; i++) {
+            uint64_t out[4];
+            rp_rng_block((rp_rng_key){12345, 0}, 99, 0, 0, (uint64_t)i, out);
+            const double k = rp_rng_poisson_inv(lam, rp_rng_u01(out[0]));
+            sum += k;
+            sum2 += k * k;
+        }
+        const double mean = sum / n, var = (sum2 - n * mean * mean) / (n - 1);
+        CHECK_NEAR(mean, lam, 5 * sqrt(lam / n), "Poisson(%g): mean of %d draws within 5 SE", lam, n);
+        CHECK_NEAR(var, lam, 5 * lam * sqrt(2.0 / n), "Poisson(%g): variance of %d draws within 5 SE", lam, n);
+    }
+    /* mpmath, 40 digits: F(3000127419) = 0.98999972943535712528, F(3000127420) = 0.99000021602894254807 */
+    CHECK(rp_rng_poisson_inv(3e9, 0.5) == 3000000000u && rp_rng_poisson_inv(3e9, 0.99) == 3000127420u,
+          "Poisson(3e9): median %u, 99%% quantile %u (want 3000000000, 3000127420)", rp_rng_poisson_inv(3e9, 0.5),
+          rp_rng_poisson_inv(3e9, 0.99));
+    CHECK(rp_rng_poisson_inv(4294967299.0, 0.5) == UINT_MAX && rp_rng_poisson_inv(1e19, 0.01) == UINT_MAX,
+          "Poisson beyond an unsigned's range saturates at UINT_MAX (no cast overflow, no wrap)");
+}
+
 static void test_apportion(void)
 {
     const double cohort[4] = {2.0 / 27, 14.0 / 27, 8.0 / 27, 3.0 / 27};
@@ -336,6 +387,46 @@ static void test_icc(void)
                1e-14, "ICC(1) one-way ANOVA, unbalanced, singleton excluded");
     const int64_t one[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
     CHECK(isnan(rp_observe_icc(10, y, one, 4, size, mean)), "ICC undefined with one cluster");
+}
+
+/* A summary of 6 pairs in 2 groups (the second empty), 3 providers: the empty
+ * group's observables and r without variance are undefined (NaN) and fine; an
+ * infinite improvement is an error naming the observable and the group. */
+static void test_summary_finite(rp_params *p)
+{
+    rp_params q = *p;
+    q.patients.n_groups = 2;
+    snprintf(q.patients.groups[0].name, RP_NAME_MAX, "g0");
+    snprintf(q.patients.groups[1].name, RP_NAME_MAX, "g1");
+    uint8_t group[6] = {0};
+    double s0[6] = {20, 20, 20, 20, 20, 20};
+    int64_t provider_of[6] = {0, 0, 1, 1, 2, 2};
+    rp_population pop = {.n_patients = 6, .n_providers = 3, .patient_group = group, .symptoms0 = s0};
+    rp_outcomes *o = rp_outcomes_alloc(6);
+    for (int i = 0; i < 6; i++) {
+        o->exit_week[i] = 5;
+        o->exit_reason[i] = i < 2 ? RP_EXIT_DROPPED : RP_EXIT_COURSE;
+        o->discussed_week[i] = -1;
+        o->ruptures[i] = o->repairs[i] = 0;
+        o->symptoms_exit[i] = 10 + i;
+        o->early_alliance[i] = 0.5; /* no variance: r undefined */
+        o->trust_report[i] = 0.4;
+    }
+    rp_summary sum;
+    rp_error err = {{0}};
+    int st = rp_observe_summary(&sum, &q, &pop, provider_of, o, &err);
+    CHECK(st == RP_OK && isnan(sum.group[1].dropout) && isnan(sum.all.alliance_outcome_r) &&
+              isnan(sum.all.repaired_share) && isfinite(sum.all.improvement_mean),
+          "undefined observables (empty group, r without variance, no ruptures) are NaN, not an error: %s",
+          err.msg);
+    o->symptoms_exit[3] = -INFINITY;
+    st = rp_observe_summary(&sum, &q, &pop, provider_of, o, &err);
+    CHECK(st == RP_EFAIL && strstr(err.msg, "improvement_mean = +inf overall") && !strchr(err.msg, '\n'),
+          "an infinite improvement fails the summary in one line naming it: %s", err.msg);
+    o->symptoms_exit[3] = NAN;
+    st = rp_observe_summary(&sum, &q, &pop, provider_of, o, &err);
+    CHECK(st == RP_EFAIL && strstr(err.msg, "improvement_mean = NaN overall"), "a NaN where defined fails: %s", err.msg);
+    rp_outcomes_free(o);
 }
 
 static void test_streams(void)
@@ -388,8 +479,10 @@ int main(void)
     test_recurrence(&p, &pop, &t);
     test_policies(&p, &pop);
     test_poisson();
+    test_poisson_large();
     test_apportion();
     test_icc();
+    test_summary_finite(&p);
     test_streams();
     return rp_test_done();
 }

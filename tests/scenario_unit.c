@@ -384,8 +384,8 @@ static void test_errors(void)
           "missing file: %s", err.msg);
     rp_scenario_free(NULL);
     check_error(BASE "dropout:\n  base: abc\n", NULL,
-                "unit.yaml:5:9: error: dropout.base: expected a number, got 'abc'");
-    check_error(BASE, "dropout.base=abc", "--set:1:14: error: dropout.base: expected a number, got 'abc'");
+                "unit.yaml:5:9: error: dropout.base: expected a number in [-10000, 10000], got 'abc'");
+    check_error(BASE, "dropout.base=abc", "--set:1:14: error: dropout.base: expected a number in [-10000, 10000], got 'abc'");
     check_error(BASE, "dropout.base", "--set:1:13: error: 'dropout.base' has no '='");
     check_error("patients: {count: 5}\n", NULL, "unit.yaml:1:1: error: seed: missing");
     check_error(BASE "dropout: {bse: 1}\n", NULL,

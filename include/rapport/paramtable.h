@@ -80,6 +80,11 @@ const rp_param *rp_paramtable_dimension(size_t *n);
 const rp_param *rp_paramtable_group(size_t *n);
 /* The row describing a group's value for a continuous dimension (rp_dist). */
 const rp_param *rp_paramtable_trait(void);
+/* The parameters of the distribution families (offsets into rp_dist), each
+ * row's `families` naming its family, with their bounds. A normal's mean is
+ * not among them: it takes the range of its key's fixed value, and so does a
+ * gamma's mean shape x scale. */
+const rp_param *rp_paramtable_family(size_t *n);
 /* The row describing a probability of one level in a group's level mapping. */
 const rp_param *rp_paramtable_level_prob(void);
 

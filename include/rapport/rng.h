@@ -68,7 +68,8 @@ extern const gsl_rng_type *rp_rng_philox;
 void rp_rng_select(gsl_rng *r, rp_rng_key key, uint64_t purpose, uint64_t agent, uint64_t sub);
 
 /* Poisson(lambda) by inversion of one uniform u in [0, 1): one draw, one
- * uniform, whatever lambda, so a change of rate shifts no other draw. */
+ * uniform, whatever lambda, so a change of rate shifts no other draw. Exact
+ * for every lambda below 4e9; from there on (and for +inf) UINT_MAX. */
 unsigned rp_rng_poisson_inv(double lambda, double u);
 
 /* The same, with exp(-lambda) precomputed by the caller (a pair's rate is
