@@ -17,48 +17,11 @@
 #include "files.h"
 #include "yamltree.h"
 
-/* ---- observables ---- */
-
-static const char *const observable_names[] = {
-    "dropout",          "early_dropout",      "sessions_mean",  "recovered_share", "ambivalence",
-    "early_alliance_mean", "improvement_mean", "alliance_outcome_r", "therapist_icc",  "rupture_rate",
-    "repaired_share",   "discussed_share",    "discussed_week_mean", NULL};
-enum { N_OBSERVABLES = 13, OBS_THERAPIST_ICC = 8 };
-
-/* What each observable can be (shares and the ICC in [0, 1], r in [-1, 1],
- * weeks and counts non-negative): a target outside it cannot be met. */
-static const struct {
-    double lo, hi;
-} observable_range[N_OBSERVABLES] = {{0, 1}, {0, 1}, {0, INFINITY}, {0, 1}, {0, 1}, {0, 1}, {-INFINITY, INFINITY},
-                                     {-1, 1}, {0, 1}, {0, INFINITY}, {0, 1}, {0, 1}, {0, INFINITY}};
-_Static_assert(sizeof observable_names / sizeof observable_names[0] == N_OBSERVABLES + 1, "one range per observable");
-
 /* Targets' scales and weights: a scale below this (far below any
  * Monte-Carlo error) or a weight above the other bound would overflow the
  * objective. */
 #define MIN_TARGET_SCALE 1e-9
 #define MAX_TARGET_WEIGHT 1e6
-
-const char *const *rp_cal_observable_names(void) { return observable_names; }
-
-static double observable(const rp_observables *o, int k)
-{
-    switch (k) {
-    case 0: return o->dropout;
-    case 1: return o->early_dropout;
-    case 2: return o->sessions_mean;
-    case 3: return o->recovered_share;
-    case 4: return o->ambivalence;
-    case 5: return o->early_alliance_mean;
-    case 6: return o->improvement_mean;
-    case 7: return o->alliance_outcome_r;
-    case 8: return o->therapist_icc;
-    case 9: return o->rupture_rate;
-    case 10: return o->repaired_share;
-    case 11: return o->discussed_share;
-    default: return o->discussed_week_mean;
-    }
-}
 
 /* ---- the calibration ---- */
 
@@ -328,20 +291,22 @@ static int parse_targets(rp_calibration *cal, const rp_ynode *targets, rp_error 
             }
             tg->group = g;
         }
-        int k = 0;
-        while (observable_names[k] && strcmp(observable_names[k], obs) != 0)
-            k++;
-        if (!observable_names[k]) {
-            const char *near = rp_paramtable_suggest(obs, observable_names, N_OBSERVABLES);
-            rp_paramtable_join(observable_names, N_OBSERVABLES, list, sizeof list);
+        size_t n_obs;
+        const rp_observable_def *table = rp_observables_table(&n_obs), *d = rp_observables_find(obs);
+        if (!d) {
+            const char *names[RP_N_OBSERVABLES];
+            for (size_t k = 0; k < n_obs; k++)
+                names[k] = table[k].name;
+            const char *near = rp_paramtable_suggest(obs, names, n_obs);
+            rp_paramtable_join(names, n_obs, list, sizeof list);
             RP_FAIL(err, RP_EINVAL, "%s: error: targets: '%s' is not an observable%s%s%s expected one of %s, or "
                     "OBSERVABLE_by_group.GROUP", key->where, ex, near ? "; did you mean '" : "", near ? near : "",
                     near ? "'?" : ";", list);
         }
-        if (k == OBS_THERAPIST_ICC && tg->group >= 0)
-            RP_FAIL(err, RP_EINVAL, "%s: error: targets: '%s': therapist_icc is measured overall only", key->where,
-                    ex);
-        tg->observable = k;
+        if (!d->per_group && tg->group >= 0)
+            RP_FAIL(err, RP_EINVAL, "%s: error: targets: '%s': %s is measured overall only", key->where, ex,
+                    d->name);
+        tg->observable = (int)(d - table);
         for (int j = 0; j < cal->n_targets; j++)
             if (strcmp(cal->target[j].name, tg->name) == 0)
                 RP_FAIL(err, RP_EINVAL, "%s: error: targets: '%s' is given twice", key->where, ex);
@@ -361,9 +326,9 @@ static int parse_targets(rp_calibration *cal, const rp_ynode *targets, rp_error 
         snprintf(sub, sizeof sub, "%s.value", name);
         if ((status = get_number(val, sub, &tg->value, err)) != RP_OK)
             return status;
-        if (tg->value < observable_range[k].lo || tg->value > observable_range[k].hi)
+        if (tg->value < d->lo || tg->value > d->hi)
             RP_FAIL(err, RP_EINVAL, "%s: error: %s: %g is outside what %s can be; expected a value in [%g, %g]",
-                    val->where, sub, tg->value, observable_names[k], observable_range[k].lo, observable_range[k].hi);
+                    val->where, sub, tg->value, d->name, d->lo, d->hi);
         if (band && se)
             RP_FAIL(err, RP_EINVAL, "%s: error: %s: both band and se given; expected one of them", se->where, name);
         if (!band && !se)
@@ -720,10 +685,13 @@ int rp_calibration_evaluate(const rp_calibration *cal, const double *x, const rp
     }
     if (status == RP_OK) {
         double objective = 0;
+        size_t n_obs;
+        const rp_observable_def *table = rp_observables_table(&n_obs);
         for (int k = 0; k < cal->n_targets; k++) {
             const rp_cal_target *tg = &cal->target[k];
             for (int r = 0; r < R; r++)
-                v[r] = observable(tg->group < 0 ? &sum[r].all : &sum[r].group[tg->group], tg->observable);
+                v[r] = rp_observables_get(tg->group < 0 ? &sum[r].all : &sum[r].group[tg->group],
+                                          &table[tg->observable]);
             out->target[k] = stat_of(v, R);
             const double z = (out->target[k].mean - tg->value) / tg->scale;
             objective += isfinite(z) ? tg->weight * z * z : RP_CAL_PENALTY;

@@ -1,6 +1,9 @@
-/* observe.c - summaries of a run; see observe.h. Serial and in pair order,
- * for bit-identical results; one pass per observable family over 10^6 pairs
- * is a few milliseconds. */
+/* observe.c - summaries of a run; see observe.h. The computation of every
+ * observable of the table (observables.h) is here: its sums in tally and
+ * tally_pair, its value and denominator in finish (the ICC, over providers,
+ * in rp_observe_summary). Serial and in pair order, for bit-identical
+ * results; one pass per observable family over 10^6 pairs is a few
+ * milliseconds. */
 #include "rapport/observe.h"
 
 #include <math.h>
@@ -8,39 +11,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The observables, in the order of rp_observables (after pairs): their
- * names, table labels and places. */
-typedef struct {
-    const char *key;   /* JSON key */
-    const char *label; /* table label */
-    size_t offset;     /* into rp_observables */
-    bool percent;      /* print as a percentage in the table */
-} field;
-
-#define F(k, label, pct) {#k, label, offsetof(rp_observables, k), pct}
-static const field fields[] = {
-    F(dropout, "dropout", true),
-    F(early_dropout, "early dropout (of dropouts, week 1-2)", true),
-    F(sessions_mean, "sessions attended, mean", false),
-    F(recovered_share, "recovered", true),
-    F(ambivalence, "ambivalence (T below threshold)", true),
-    F(early_alliance_mean, "early alliance, mean A1..A3", false),
-    F(improvement_mean, "improvement S0 - S_exit, mean", false),
-    F(alliance_outcome_r, "alliance-outcome r", false),
-    F(therapist_icc, "therapist ICC", false),
-    F(rupture_rate, "ruptures per pair-week", false),
-    F(repaired_share, "ruptures repaired", true),
-    F(discussed_share, "difference discussed", true),
-    F(discussed_week_mean, "week of discussion, mean", false),
-};
-#undef F
-#define N_FIELDS (sizeof fields / sizeof fields[0])
-
-static double get(const rp_observables *o, const field *f)
-{
-    return *(const double *)((const char *)o + f->offset);
-}
 
 /* Running sums for one population (all pairs, or one group). */
 typedef struct {
@@ -175,13 +145,15 @@ double rp_observe_icc(int64_t n, const double *y, const int64_t *cluster, int64_
 /* The first observable that is infinite, or NaN although defined, as an error. */
 static int check_finite(const rp_summary *sum, const rp_observables *den, rp_error *err)
 {
+    size_t n;
+    const rp_observable_def *table = rp_observables_table(&n);
     for (int g = -1; g < sum->n_groups; g++) {
         const rp_observables *o = g < 0 ? &sum->all : &sum->group[g];
-        for (size_t k = 0; k < N_FIELDS; k++) {
-            const double v = get(o, &fields[k]);
-            if (isinf(v) || (get(&den[g + 1], &fields[k]) != 0 && isnan(v)))
+        for (size_t k = 0; k < n; k++) {
+            const double v = rp_observables_get(o, &table[k]);
+            if (isinf(v) || (rp_observables_get(&den[g + 1], &table[k]) != 0 && isnan(v)))
                 RP_FAIL(err, RP_EFAIL, "the model's arithmetic gave %s = %s %s%s; expected a finite value (a "
-                        "non-finite result is not printed)", fields[k].key, isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf",
+                        "non-finite result is not printed)", table[k].name, isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf",
                         g < 0 ? "overall" : "in group ", g < 0 ? "" : sum->group_name[g]);
         }
     }
@@ -254,24 +226,6 @@ int rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population 
     return check_finite(sum, den, err);
 }
 
-double *rp_observe_field(rp_observables *o, const char *name)
-{
-    static const struct {
-        const char *name;
-        size_t offset;
-    } map[] = {
-#define M(f) {#f, offsetof(rp_observables, f)}
-        M(dropout), M(early_dropout), M(sessions_mean), M(recovered_share), M(ambivalence),
-        M(early_alliance_mean), M(improvement_mean), M(alliance_outcome_r), M(therapist_icc), M(rupture_rate),
-        M(repaired_share), M(discussed_share), M(discussed_week_mean),
-#undef M
-    };
-    for (size_t k = 0; k < sizeof map / sizeof map[0]; k++)
-        if (strcmp(map[k].name, name) == 0)
-            return (double *)((char *)o + map[k].offset);
-    return NULL;
-}
-
 /* ---- printing ---- */
 
 static void print_cell(FILE *f, double v, bool percent)
@@ -293,11 +247,13 @@ void rp_summary_print_table(const rp_summary *s, FILE *f)
     for (int g = 0; g < s->n_groups; g++)
         fprintf(f, " %9lld", (long long)s->group[g].pairs);
     fprintf(f, "\n");
-    for (size_t k = 0; k < N_FIELDS; k++) {
-        fprintf(f, "%-38s", fields[k].label);
-        print_cell(f, get(&s->all, &fields[k]), fields[k].percent);
+    size_t n;
+    const rp_observable_def *table = rp_observables_table(&n);
+    for (size_t k = 0; k < n; k++) {
+        fprintf(f, "%-38s", table[k].label);
+        print_cell(f, rp_observables_get(&s->all, &table[k]), table[k].percent);
         for (int g = 0; g < s->n_groups; g++)
-            print_cell(f, get(&s->group[g], &fields[k]), fields[k].percent);
+            print_cell(f, rp_observables_get(&s->group[g], &table[k]), table[k].percent);
         fprintf(f, "\n");
     }
 }
@@ -324,23 +280,22 @@ void rp_observe_json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void json_observables(FILE *f, const rp_observables *o, const char *indent)
+/* "pairs" and every observable, one per line after indent; no braces. */
+static void json_members(FILE *f, const rp_observables *o, const char *indent)
 {
-    fprintf(f, "{\n%s  \"pairs\": %lld", indent, (long long)o->pairs);
-    for (size_t k = 0; k < N_FIELDS; k++) {
-        fprintf(f, ",\n%s  \"%s\": ", indent, fields[k].key);
-        rp_observe_json_number(f, get(o, &fields[k]));
+    fprintf(f, "\n%s\"pairs\": %lld", indent, (long long)o->pairs);
+    size_t n;
+    const rp_observable_def *table = rp_observables_table(&n);
+    for (size_t k = 0; k < n; k++) {
+        fprintf(f, ",\n%s\"%s\": ", indent, table[k].name);
+        rp_observe_json_number(f, rp_observables_get(o, &table[k]));
     }
-    fprintf(f, "\n%s}", indent);
 }
 
 void rp_summary_print_json(const rp_summary *s, FILE *f)
 {
-    fprintf(f, "{\n  \"pairs\": %lld", (long long)s->all.pairs);
-    for (size_t k = 0; k < N_FIELDS; k++) {
-        fprintf(f, ",\n  \"%s\": ", fields[k].key);
-        rp_observe_json_number(f, get(&s->all, &fields[k]));
-    }
+    fprintf(f, "{");
+    json_members(f, &s->all, "  ");
     fprintf(f, ",\n  \"dropout_by_group\": {");
     for (int g = 0; g < s->n_groups; g++) {
         fprintf(f, "%s", g ? ", " : "");
@@ -352,8 +307,9 @@ void rp_summary_print_json(const rp_summary *s, FILE *f)
     for (int g = 0; g < s->n_groups; g++) {
         fprintf(f, "%s\n    ", g ? "," : "");
         rp_observe_json_string(f, s->group_name[g]);
-        fprintf(f, ": ");
-        json_observables(f, &s->group[g], "    ");
+        fprintf(f, ": {");
+        json_members(f, &s->group[g], "      ");
+        fprintf(f, "\n    }");
     }
     fprintf(f, "\n  }\n}\n");
 }

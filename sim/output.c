@@ -360,13 +360,6 @@ int rp_output_write_block(void *ctx, const rp_trajectory *b, const rp_outcomes *
 
 /* ---- the tables of a finished run ---- */
 
-/* The observable called name, NaN if none. */
-static double observable_value(const rp_observables *obs, const char *name)
-{
-    const double *v = rp_observe_field((rp_observables *)obs, name);
-    return v ? *v : NAN;
-}
-
 /* The value of a scalar parameter as a double (the /runs columns). */
 static double param_value(const rp_param *row, const rp_params *p)
 {
@@ -498,8 +491,8 @@ int rp_output_end_run(void *ctx, int64_t index, const rp_run *run, rp_error *err
             if (col->source == RP_SRC_PARAM) {
                 v[0] = param_value(&param[col->param_row], &o->run_params);
                 data[c] = v;
-            } else if (!data[c]) {
-                v[0] = observable_value(&sum->all, col->name);
+            } else if (col->source == RP_SRC_OBSERVABLE) {
+                v[0] = rp_observables_get(&sum->all, col->observable);
                 data[c] = v;
             }
         } else if (col->table == RP_T_SUMMARY) {
@@ -507,10 +500,10 @@ int rp_output_end_run(void *ctx, int64_t index, const rp_run *run, rp_error *err
                 data[c] = &ints[0];
             else if (strcmp(col->name, "pairs") == 0)
                 data[c] = group_pairs;
-            else {
-                v[0] = observable_value(&sum->all, col->name);
+            else if (col->source == RP_SRC_OBSERVABLE) {
+                v[0] = rp_observables_get(&sum->all, col->observable);
                 for (int g = 0; g < sum->n_groups; g++)
-                    v[1 + g] = observable_value(&sum->group[g], col->name);
+                    v[1 + g] = rp_observables_get(&sum->group[g], col->observable);
                 data[c] = v;
             }
         }

@@ -24,28 +24,6 @@ static const int64_t flush_rows[RP_N_TABLES] = {4096, 4096, 131072, 131072, 6553
 static const char *exit_meanings = "recovered course_completed dropped censored";
 static const uint8_t exit_values[4] = {RP_EXIT_RECOVERED, RP_EXIT_COURSE, RP_EXIT_DROPPED, RP_EXIT_CENSORED};
 
-/* The observables of observe.h that the tables hold. */
-typedef struct {
-    const char *name, *long_name;
-} observable_name;
-
-static const observable_name observables[] = {
-    {"dropout", "share of pairs dropped"},
-    {"early_dropout", "share of dropouts with exit week 1 or 2"},
-    {"sessions_mean", "mean sessions attended"},
-    {"recovered_share", "share completed with S below S_rec"},
-    {"ambivalence", "share with trust below the threshold at the report week"},
-    {"early_alliance_mean", "mean early alliance (A_1..A_3), pairs with >= 3 sessions"},
-    {"improvement_mean", "mean improvement S_0 - S_exit"},
-    {"alliance_outcome_r", "Pearson r of early alliance and improvement, >= 3 sessions"},
-    {"therapist_icc", "ICC(1) of improvement between providers (all pairs only)"},
-    {"rupture_rate", "ruptures per pair-week"},
-    {"repaired_share", "share of ruptures repaired"},
-    {"discussed_share", "share of pairs with difference discussed by exit"},
-    {"discussed_week_mean", "mean week of discussion, among discussed"},
-};
-#define N_OBSERVABLES (int)(sizeof observables / sizeof observables[0])
-
 size_t rp_layout_elem(const rp_column *c)
 {
     static const size_t size[] = {4, 8, 4, 8, 1, 8};
@@ -86,6 +64,15 @@ static rp_column *add(rp_layout *l, rp_table t, const char *name, rp_ctype type,
     return c;
 }
 
+/* The column of observable d in /runs (overall) or /summary (overall, then
+ * each group). */
+static void observable_column(rp_layout *l, rp_table t, const rp_observable_def *d)
+{
+    rp_column *c = add(l, t, d->name, RP_C_F64, t == RP_T_SUMMARY ? RP_W_GROUPS : RP_W_ONE, d->definition, NULL);
+    c->source = RP_SRC_OBSERVABLE;
+    c->observable = d;
+}
+
 int rp_layout_init(rp_layout *l, const rp_params *p, int n_weeks, rp_error *err)
 {
     memset(l, 0, sizeof *l);
@@ -94,7 +81,8 @@ int rp_layout_init(rp_layout *l, const rp_params *p, int n_weeks, rp_error *err)
         l->group[t] = l->row_scale[t] = H5I_INVALID_HID;
     size_t n_params;
     const rp_param *param = rp_paramtable_scenario(&n_params);
-    l->col = calloc(n_params + 128, sizeof *l->col);
+    /* the parameters, each observable in /runs and /summary, and the 56 other columns */
+    l->col = calloc(n_params + 2 * RP_N_OBSERVABLES + 64, sizeof *l->col);
     if (!l->col)
         RP_FAIL(err, RP_ENOMEM, "out of memory");
     l->n_dims = p->culture.n_dims;
@@ -145,14 +133,18 @@ int rp_layout_init(rp_layout *l, const rp_params *p, int n_weeks, rp_error *err)
                          row->words[w]);
         }
     }
-    for (int k = 0; k < N_OBSERVABLES; k++)
-        add(l, RP_T_RUNS, observables[k].name, RP_C_F64, RP_W_ONE, observables[k].long_name, NULL);
+    /* The observables (the table's rows), overall. No units attribute: the
+     * files of format_version 1 have none for them. */
+    size_t n_obs;
+    const rp_observable_def *obs = rp_observables_table(&n_obs);
+    for (size_t k = 0; k < n_obs; k++)
+        observable_column(l, RP_T_RUNS, &obs[k]);
 
     /* /summary: one row per run, one column per group (all first) */
     add(l, RP_T_SUMMARY, "run", RP_C_I64, RP_W_ONE, "run index in the plan", NULL);
     add(l, RP_T_SUMMARY, "pairs", RP_C_I64, RP_W_GROUPS, "pairs", "count");
-    for (int k = 0; k < N_OBSERVABLES; k++)
-        add(l, RP_T_SUMMARY, observables[k].name, RP_C_F64, RP_W_GROUPS, observables[k].long_name, NULL);
+    for (size_t k = 0; k < n_obs; k++)
+        observable_column(l, RP_T_SUMMARY, &obs[k]);
 
     /* /pairs: one row per pair */
     add(l, RP_T_PAIRS, "pair", RP_C_I64, RP_W_ONE, "row index", NULL);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "output_h5.h"
+#include "rapport/observables.h"
 #include "rapport/params.h"
 
 typedef enum { RP_T_RUNS, RP_T_SUMMARY, RP_T_PAIRS, RP_T_PROVIDERS, RP_T_TRAJECTORIES, RP_N_TABLES } rp_table;
@@ -25,8 +26,9 @@ typedef enum { RP_FL_NONE, RP_FL_EXIT, RP_FL_PATIENT_GROUP, RP_FL_PROVIDER_GROUP
 
 /* What fills a column when the writer appends a run (see output.c). */
 typedef enum {
-    RP_SRC_NONE = 0, /* given explicitly by the caller */
-    RP_SRC_PARAM,    /* runs: a scalar parameter (param_row) */
+    RP_SRC_NONE = 0,  /* given explicitly by the caller */
+    RP_SRC_PARAM,     /* runs: a scalar parameter (param_row) */
+    RP_SRC_OBSERVABLE /* runs and summary: an observable (observable), overall or per group */
 } rp_source;
 
 typedef struct {
@@ -42,6 +44,7 @@ typedef struct {
     bool row_offset;      /* runs: an offset into another table, recomputed on merge */
     rp_source source;
     int param_row;        /* RP_SRC_PARAM: the row in the scenario parameter table */
+    const rp_observable_def *observable; /* RP_SRC_OBSERVABLE: its row in the table of observables */
     int trajectory_bit;   /* trajectories: RP_TRAJ_* bit of this variable, else 0 */
 } rp_column;
 

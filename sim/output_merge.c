@@ -411,11 +411,10 @@ int rp_output_read_stored_summary(const char *path, int64_t run, rp_summary *sum
             const bool pairs = strcmp(col->name, "pairs") == 0;
             status = rp_layout_read_column(l, c, k, 1, pairs ? (void *)n : (void *)v, path, err);
             for (int g = 0; status == RP_OK && g <= sum->n_groups; g++) {
-                double *field = rp_observe_field(row[g], col->name);
                 if (pairs)
                     row[g]->pairs = n[g];
-                else if (field)
-                    *field = v[g];
+                else if (col->source == RP_SRC_OBSERVABLE)
+                    *rp_observables_at(row[g], col->observable) = v[g];
             }
         }
     }

@@ -163,29 +163,11 @@ int rp_sweep_execute(const rp_plan *plan, const rp_sweep_options *opt, rp_sweep_
 
 /* ---- the summary of a sweep ---- */
 
-typedef struct {
-    const char *key;
-    size_t offset;
-} obs_field;
-
-#define O(f) {#f, offsetof(rp_observables, f)}
-static const obs_field fields[] = {
-    O(dropout),          O(early_dropout),  O(sessions_mean),    O(recovered_share),
-    O(ambivalence),      O(early_alliance_mean), O(improvement_mean), O(alliance_outcome_r),
-    O(therapist_icc),    O(rupture_rate),   O(repaired_share),   O(discussed_share), O(discussed_week_mean),
-};
-#undef O
-#define N_FIELDS (sizeof fields / sizeof fields[0])
-
-static double field_of(const rp_observables *o, const obs_field *f)
-{
-    return *(const double *)((const char *)o + f->offset);
-}
-
 /* Mean and standard error over replicates of point (or of the paired
- * difference point - 0 when paired), for observable f of group g (-1: all). */
+ * difference point - 0 when paired), for observable f of group g (-1: all):
+ * the table's RP_REDUCE_MEAN_SE, over the replicates where it is defined. */
 static void stats(const rp_plan *plan, const rp_summary *s, const uint8_t *done, int64_t point, bool paired,
-                  const obs_field *f, int g, double *mean, double *se)
+                  const rp_observable_def *f, int g, double *mean, double *se)
 {
     const int64_t R = rp_plan_replicates(plan);
     double sum = 0, sumsq = 0;
@@ -194,9 +176,9 @@ static void stats(const rp_plan *plan, const rp_summary *s, const uint8_t *done,
         if (!done[point * R + r] || (paired && !done[r]))
             continue;
         const rp_summary *a = &s[point * R + r], *b = &s[r];
-        double v = field_of(g < 0 ? &a->all : &a->group[g], f);
+        double v = rp_observables_get(g < 0 ? &a->all : &a->group[g], f);
         if (paired)
-            v -= field_of(g < 0 ? &b->all : &b->group[g], f);
+            v -= rp_observables_get(g < 0 ? &b->all : &b->group[g], f);
         if (isnan(v))
             continue;
         sum += v;
@@ -234,6 +216,8 @@ static void point_label(const rp_plan *plan, int64_t point, char *buf, size_t si
 void rp_sweep_print_table(const rp_plan *plan, const rp_summary *s, const uint8_t *done, FILE *f)
 {
     const int64_t P = rp_plan_points(plan), R = rp_plan_replicates(plan);
+    size_t n;
+    const rp_observable_def *table = rp_observables_table(&n), *dropout = rp_observables_find("dropout");
     char label[512];
     for (int64_t point = 0; point < P; point++) {
         point_label(plan, point, label, sizeof label);
@@ -242,12 +226,12 @@ void rp_sweep_print_table(const rp_plan *plan, const rp_summary *s, const uint8_
         if (point > 0)
             fprintf(f, " %14s %10s", "paired diff", "se");
         fprintf(f, "\n");
-        for (size_t k = 0; k < N_FIELDS; k++) {
+        for (size_t k = 0; k < n; k++) {
             double m, e;
-            stats(plan, s, done, point, false, &fields[k], -1, &m, &e);
-            fprintf(f, "  %-22s %12.5g %10.3g", fields[k].key, m, e);
+            stats(plan, s, done, point, false, &table[k], -1, &m, &e);
+            fprintf(f, "  %-22s %12.5g %10.3g", table[k].name, m, e);
             if (point > 0) {
-                stats(plan, s, done, point, true, &fields[k], -1, &m, &e);
+                stats(plan, s, done, point, true, &table[k], -1, &m, &e);
                 fprintf(f, " %+14.5g %10.3g", m, e);
             }
             fprintf(f, "\n");
@@ -255,10 +239,10 @@ void rp_sweep_print_table(const rp_plan *plan, const rp_summary *s, const uint8_
         const rp_summary *any = any_run(plan, s, done, point);
         for (int g = 0; any && g < any->n_groups; g++) {
             double m, e;
-            stats(plan, s, done, point, false, &fields[0], g, &m, &e);
-            fprintf(f, "  %-22s %12.5g %10.3g", "dropout", m, e);
+            stats(plan, s, done, point, false, dropout, g, &m, &e);
+            fprintf(f, "  %-22s %12.5g %10.3g", dropout->name, m, e);
             if (point > 0) {
-                stats(plan, s, done, point, true, &fields[0], g, &m, &e);
+                stats(plan, s, done, point, true, dropout, g, &m, &e);
                 fprintf(f, " %+14.5g %10.3g", m, e);
             }
             fprintf(f, "   %s\n", any->group_name[g]);
@@ -273,6 +257,8 @@ void rp_sweep_print_json(const rp_plan *plan, const rp_summary *s, const uint8_t
     const int64_t P = rp_plan_points(plan), R = rp_plan_replicates(plan);
     const char *const *names;
     const int axes = rp_plan_axes(plan, &names);
+    size_t n;
+    const rp_observable_def *table = rp_observables_table(&n), *dropout = rp_observables_find("dropout");
     fprintf(f, "{\n  \"points\": %lld,\n  \"replicates\": %lld,\n  \"by_point\": [", (long long)P, (long long)R);
     for (int64_t point = 0; point < P; point++) {
         fprintf(f, "%s\n    {\"point\": %lld, \"values\": {", point ? "," : "", (long long)point);
@@ -285,19 +271,19 @@ void rp_sweep_print_json(const rp_plan *plan, const rp_summary *s, const uint8_t
         fprintf(f, "}");
         for (int paired = 0; paired <= (point > 0); paired++) {
             fprintf(f, ",\n     \"%s\": {", paired ? "paired_difference" : "mean");
-            for (size_t k = 0; k < N_FIELDS; k++) {
+            for (size_t k = 0; k < n; k++) {
                 double m, e;
-                stats(plan, s, done, point, paired, &fields[k], -1, &m, &e);
-                fprintf(f, "%s\"%s\": ", k ? ", " : "", fields[k].key);
+                stats(plan, s, done, point, paired, &table[k], -1, &m, &e);
+                fprintf(f, "%s\"%s\": ", k ? ", " : "", table[k].name);
                 rp_observe_json_number(f, m);
-                fprintf(f, ", \"%s_se\": ", fields[k].key);
+                fprintf(f, ", \"%s_se\": ", table[k].name);
                 rp_observe_json_number(f, e);
             }
             const rp_summary *any = any_run(plan, s, done, point);
             fprintf(f, ", \"dropout_by_group\": {");
             for (int g = 0; any && g < any->n_groups; g++) {
                 double m, e;
-                stats(plan, s, done, point, paired, &fields[0], g, &m, &e);
+                stats(plan, s, done, point, paired, dropout, g, &m, &e);
                 fprintf(f, "%s", g ? ", " : "");
                 rp_observe_json_string(f, any->group_name[g]);
                 fprintf(f, ": ");

@@ -56,15 +56,9 @@ static const struct {
  * parameter whose max collides with another's by a cross-check. */
 static const char *const held_in_profile[] = {"symptoms.recovered"};
 
-/* The observables, by name; the static assert catches a new one. */
-static const char *const observables[] = {
-    "dropout", "early_dropout", "sessions_mean", "recovered_share", "ambivalence", "early_alliance_mean",
-    "improvement_mean", "alliance_outcome_r", "therapist_icc", "rupture_rate", "repaired_share",
-    "discussed_share", "discussed_week_mean",
-};
-_Static_assert(sizeof observables / sizeof observables[0] ==
-                   (sizeof(rp_observables) - offsetof(rp_observables, dropout)) / sizeof(double),
-               "every observable is checked");
+/* The observables are the rows of rp_observables_table(), so a new one is
+ * checked (never an infinity) without touching this file; these lists add
+ * what is known of some of them. */
 static const char *const shares[] = {"dropout", "early_dropout", "recovered_share", "ambivalence",
                                      "repaired_share", "discussed_share"};
 /* Defined whenever there is a pair: these are never NaN. */
@@ -111,9 +105,11 @@ static bool bound_text(const rp_param *row, bool upper, char *buf, size_t size)
 /* Whether a summary of one population is a result; why if not. */
 static bool observables_ok(rp_observables o, const rp_params *p, char *why, size_t size)
 {
-    for (size_t k = 0; k < sizeof observables / sizeof observables[0]; k++) {
-        const char *name = observables[k];
-        const double v = *rp_observe_field(&o, name);
+    size_t n;
+    const rp_observable_def *table = rp_observables_table(&n);
+    for (size_t k = 0; k < n; k++) {
+        const char *name = table[k].name;
+        const double v = rp_observables_get(&o, &table[k]);
         bool ok = !isinf(v);
         if (listed(name, shares, sizeof shares / sizeof shares[0]))
             ok = ok && (isnan(v) || (v >= 0 && v <= 1));

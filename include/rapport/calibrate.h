@@ -3,8 +3,9 @@
  * A calibration file (YAML, read with yamltree so every error is located
  * "FILE:LINE:COLUMN: error: ...") names a scenario, the coefficients to fit
  * (dotted scenario keys of numeric parameters, each with bounds and a start)
- * and the targets (observables of observe.h, overall, or OBS_by_group.GROUP)
- * with a value and a band or standard error and a weight:
+ * and the targets (the observables of observables.h, overall, or
+ * OBS_by_group.GROUP for those measured per group) with a value and a band
+ * or standard error and a weight:
  *
  *     scenario: baseline.yaml      # relative to the calibration file
  *     replicates: 8                # runs per evaluation, streams 0..R-1
@@ -61,7 +62,7 @@ typedef struct {
 /* One target. */
 typedef struct {
     char name[RP_CAL_KEY_MAX]; /* as written: dropout, dropout_by_group.latinx */
-    int observable;            /* index in rp_cal_observable_names() */
+    int observable;            /* row of rp_observables_table() */
     int group;                 /* -1: overall; else the patient group's index in the summary */
     double value;              /* the target */
     double lo, hi;             /* band; with an se, value -/+ 1.96 se */
@@ -140,9 +141,6 @@ long long rp_calibration_patients(const rp_calibration *cal); /* 0: the scenario
 /* Replace target k's value and scale (its band becomes value -/+ 1.96 se);
  * for tests that make targets from the simulator itself. */
 void rp_calibration_set_target(rp_calibration *cal, int k, double value, double se);
-
-/* The observables a target may name (NULL-terminated). */
-const char *const *rp_cal_observable_names(void);
 
 /* Evaluate at x (n free values, in the parameters' own units). */
 int rp_calibration_evaluate(const rp_calibration *cal, const double *x, const rp_cal_options *opt,

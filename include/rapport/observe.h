@@ -1,4 +1,5 @@
-/* observe.h - the observables of MODEL.md, from one run's per-pair outcomes.
+/* observe.h - the observables of MODEL.md (the rows of observables.h), from
+ * one run's per-pair outcomes.
  *
  * Reductions run serially in pair order, so a summary is bit-identical
  * whatever the number of threads that produced the outcomes. Each observable
@@ -13,26 +14,9 @@
 #include <stdio.h>
 
 #include "rapport/engine.h"
+#include "rapport/observables.h"
 #include "rapport/params.h"
 #include "rapport/population.h"
-
-/* The observables of one population (all pairs, or one group). */
-typedef struct {
-    int64_t pairs;
-    double dropout;             /* share of pairs dropped */
-    double early_dropout;       /* share of dropouts with exit week 1 or 2 */
-    double sessions_mean;       /* mean exit week */
-    double recovered_share;     /* share completed with S < S_rec */
-    double ambivalence;         /* share with T < threshold at the report week */
-    double early_alliance_mean; /* mean of A_1..A_3, pairs with >= 3 sessions */
-    double improvement_mean;    /* mean of S_0 - S_exit */
-    double alliance_outcome_r;  /* Pearson r(early alliance, improvement), >= 3 sessions */
-    double therapist_icc;       /* ICC(1) of improvement between providers (overall only) */
-    double rupture_rate;        /* ruptures per pair-week */
-    double repaired_share;      /* repaired ruptures / ruptures */
-    double discussed_share;     /* share discussed by exit */
-    double discussed_week_mean; /* mean week of discussion, among discussed */
-} rp_observables;
 
 typedef struct {
     int n_groups;
@@ -55,16 +39,13 @@ int rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population 
 double rp_observe_icc(int64_t n, const double *y, const int64_t *cluster, int64_t n_clusters,
                       int64_t *size, double *mean);
 
-/* The summary as a readable table (observables x overall and each group). */
+/* The summary as a readable table (the table's rows x overall and each group). */
 void rp_summary_print_table(const rp_summary *sum, FILE *f);
 
-/* The summary as one JSON object with the keys of the issue (dropout,
- * dropout_by_group, early_dropout, ...) plus "by_group". */
+/* The summary as one JSON object: pairs and every observable by name (the
+ * table's rows, in order), dropout_by_group, and "by_group" (the same keys
+ * for each group). */
 void rp_summary_print_json(const rp_summary *sum, FILE *f);
-
-/* The observable called name (a field of rp_observables, e.g. "dropout"),
- * or NULL: the one map from names to fields, for the output tables. */
-double *rp_observe_field(rp_observables *o, const char *name);
 
 /* JSON pieces shared by every summary printer: a number in round-trip form
  * (NaN and infinities as null), a string with escapes. */

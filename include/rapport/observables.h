@@ -1,0 +1,108 @@
+/* observables.h - the one table of observables (MODEL.md, "Observables").
+ *
+ * Every observable a run reports is one row of RP_OBSERVABLES below: its
+ * name, symbol, unit, whether it is measured per patient group, how it is
+ * reduced over replicates, the values it can take, its label in the text
+ * table, whether that table prints it as a percentage, and its definition.
+ * rp_observables (one double per row, in row order) and the table of
+ * rp_observables_table() are both made from these rows, and everything that
+ * lists observables iterates that table: the summaries (text and JSON, runs
+ * and sweeps), the /summary and /runs columns of the file (name, and the
+ * definition as long_name), the target names of a calibration and their
+ * ranges, the read-back of a file's summary. The analysis package and the
+ * read-back tests take the list from the file (its /summary columns).
+ *
+ * Adding an observable is its row here and its computation in observe.c
+ * (docs/ARCHITECTURE.md, "Add an observable"). Rows are in output order:
+ * appending keeps every existing column, key and JSON position.
+ */
+#ifndef RP_OBSERVABLES_H
+#define RP_OBSERVABLES_H
+
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* How an observable is reduced over the replicates of a sweep point or of a
+ * calibration's evaluation. */
+typedef enum {
+    RP_REDUCE_MEAN_SE, /* mean over replicates and its standard error (sd / sqrt(R)) */
+} rp_reduction;
+
+/* The rows: X(name, symbol, unit, per_group, reduction, lo, hi, percent,
+ * label, definition).
+ *   name        JSON key, /summary and /runs column, calibration target
+ *   unit        "1" for shares, ratios and correlations
+ *   per_group   false: measured overall only (NaN for each group, and no
+ *               OBSERVABLE_by_group.GROUP calibration target)
+ *   lo, hi      what the quantity can be: a calibration target outside is
+ *               refused (a run's estimate may stray: ICC(1) below 0)
+ *   percent     the text table prints 100 v with a '%'
+ *   label       the text table's row label (at most 38 characters)
+ *   definition  the long_name of its columns in the file */
+#define RP_OBSERVABLES(X)                                                                                        \
+    X(dropout, "P(dropped)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                                          \
+      "dropout", "share of pairs dropped")                                                                       \
+    X(early_dropout, "P(exit week <= 2 | dropped)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                   \
+      "early dropout (of dropouts, week 1-2)", "share of dropouts with exit week 1 or 2")                       \
+    X(sessions_mean, "E[exit week]", "sessions", true, RP_REDUCE_MEAN_SE, 0, INFINITY, false,                   \
+      "sessions attended, mean", "mean sessions attended")                                                      \
+    X(recovered_share, "P(completed, S_exit < S_rec)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                \
+      "recovered", "share completed with S below S_rec")                                                        \
+    X(ambivalence, "P(T_w < threshold)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                              \
+      "ambivalence (T below threshold)", "share with trust below the threshold at the report week")             \
+    X(early_alliance_mean, "E[mean(A_1..A_3)]", "1", true, RP_REDUCE_MEAN_SE, 0, 1, false,                      \
+      "early alliance, mean A1..A3", "mean early alliance (A_1..A_3), pairs with >= 3 sessions")               \
+    X(improvement_mean, "E[S_0 - S_exit]", "points", true, RP_REDUCE_MEAN_SE, -INFINITY, INFINITY, false,       \
+      "improvement S0 - S_exit, mean", "mean improvement S_0 - S_exit")                                         \
+    X(alliance_outcome_r, "r(mean(A_1..A_3), S_0 - S_exit)", "1", true, RP_REDUCE_MEAN_SE, -1, 1, false,        \
+      "alliance-outcome r", "Pearson r of early alliance and improvement, >= 3 sessions")                       \
+    X(therapist_icc, "ICC(1)", "1", false, RP_REDUCE_MEAN_SE, 0, 1, false,                                      \
+      "therapist ICC", "ICC(1) of improvement between providers (all pairs only)")                              \
+    X(rupture_rate, "ruptures / pair-weeks", "1/week", true, RP_REDUCE_MEAN_SE, 0, INFINITY, false,             \
+      "ruptures per pair-week", "ruptures per pair-week")                                                       \
+    X(repaired_share, "repairs / ruptures", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                           \
+      "ruptures repaired", "share of ruptures repaired")                                                        \
+    X(discussed_share, "P(discussed by exit)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                        \
+      "difference discussed", "share of pairs with difference discussed by exit")                               \
+    X(discussed_week_mean, "E[week discussed | discussed]", "weeks", true, RP_REDUCE_MEAN_SE, 0, INFINITY,      \
+      false, "week of discussion, mean", "mean week of discussion, among discussed")
+
+/* One row of the table. */
+typedef struct {
+    const char *name, *symbol, *unit;
+    bool per_group;
+    rp_reduction reduce;
+    double lo, hi;
+    bool percent;
+    const char *label, *definition;
+    size_t offset; /* of its value in rp_observables */
+} rp_observable_def;
+
+/* The observables of one population (all pairs, or one group): the number
+ * of pairs, then one value per row of the table, in row order. */
+typedef struct {
+    int64_t pairs;
+#define RP_OBSERVABLE_FIELD(name, ...) double name;
+    RP_OBSERVABLES(RP_OBSERVABLE_FIELD)
+#undef RP_OBSERVABLE_FIELD
+} rp_observables;
+
+#define RP_OBSERVABLE_ONE(...) +1
+enum { RP_N_OBSERVABLES = 0 RP_OBSERVABLES(RP_OBSERVABLE_ONE) };
+#undef RP_OBSERVABLE_ONE
+
+/* The table, in row order; *n receives its length (RP_N_OBSERVABLES). */
+const rp_observable_def *rp_observables_table(size_t *n);
+
+/* The row called name, or NULL. */
+const rp_observable_def *rp_observables_find(const char *name);
+
+/* The value of row d in o. */
+double rp_observables_get(const rp_observables *o, const rp_observable_def *d);
+
+/* The place of row d's value in o. */
+double *rp_observables_at(rp_observables *o, const rp_observable_def *d);
+
+#endif
