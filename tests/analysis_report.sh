@@ -1,8 +1,9 @@
 #!/bin/bash
 # analysis/report end to end: a small baseline and a discussion-policy sweep
 # made by the real binary, both reports made, every figure present and
-# non-empty, the report's dropout numbers equal rapport's own JSON, and
-# index.html opened in headless Chromium with every <img> loaded.
+# non-empty, the report's dropout numbers and its table of every observable
+# (the observables of rapport's JSON, none listed here) equal rapport's own
+# JSON, and index.html opened in headless Chromium with every <img> loaded.
 # usage: analysis_report.sh RAPPORT_BIN SRC_DIR     (exit 77: chromium/matplotlib missing)
 set -u
 # shellcheck source=lib.sh
@@ -78,7 +79,29 @@ diff = {g: (rep[arm].get(g), v) for g, v in want.items() if rep[arm].get(g) is N
 report(not diff, "base: report dropout = rapport summary --json (all and by group)", str(diff))
 html = open(os.path.join(tmp, "rep-base", "index.html")).read()
 report(f"{ref['dropout']:.4f}" in html, "base: index.html shows the overall dropout", f"{ref['dropout']:.4f}")
+# every observable: the report's table lists what rapport's JSON lists (no list kept here), the same numbers
+obs = [k for k in ref if k not in ("pairs", "dropout_by_group", "by_group")]
+got = json.load(open(os.path.join(tmp, "rep-base", "report.json")))["observables"]
+got = got[next(iter(got))]
+rows = [("all", ref)] + list(ref["by_group"].items())
+diff = [(o, g, got.get(o, {}).get(g), r[o]) for o in obs for g, r in rows
+        if (got.get(o, {}).get(g) is None) != (r[o] is None) or
+        (r[o] is not None and abs(got[o][g] - r[o]) > 1e-12 * max(1, abs(r[o])))]
+report(sorted(got) == sorted(obs) and not diff, f"base: report table of observables = rapport summary --json "
+       f"({len(obs)} observables, all and by group)", f"{sorted(set(got) ^ set(obs))} {diff[:4]}")
+report("Observables by group and arm" in html and os.path.isfile(os.path.join(tmp, "rep-base", "observables.csv")),
+       "base: index.html has the table of observables (and its CSV)")
 ref = json.load(open(os.path.join(tmp, "sweep.json")))
+for k in ("sweep", "sweep-so"):
+  got = json.load(open(os.path.join(tmp, "rep-" + k, "report.json")))["observables"]
+  diff = []
+  for p, arm in zip(ref["by_point"], got):
+      for o in [o for o in p["mean"] if not o.endswith("_se") and o != "dropout_by_group"]:
+          m, x = p["mean"][o], got[arm].get(o, {}).get("all")
+          if (m is None) != (x is None) or (m is not None and abs(m - x) > 1e-12 * max(1, abs(m))):
+              diff.append((arm, o, x, m))
+  report(len(got) == len(ref["by_point"]) and not diff, k + ": report table of observables (all) = rapport "
+         "--json means by point", str(diff[:4]))
 for k in ("sweep", "sweep-so"):
   rep = json.load(open(os.path.join(tmp, "rep-" + k, "report.json")))
   arms = list(rep["dropout"])

@@ -12,9 +12,6 @@ import numpy as np
 import pandas as pd
 
 FORMAT_VERSION = 1
-OBSERVABLES = ["dropout", "early_dropout", "sessions_mean", "recovered_share", "ambivalence",
-               "early_alliance_mean", "improvement_mean", "alliance_outcome_r", "therapist_icc",
-               "rupture_rate", "repaired_share", "discussed_share", "discussed_week_mean"]
 # /runs columns that describe the run, not a parameter of the model.
 BOOKKEEPING = {"run", "point", "replicate", "stream", "seed", "first_pair", "pairs", "first_provider",
                "providers", "first_trajectory", "trajectories", "saltelli_sample", "saltelli_matrix"}
@@ -66,6 +63,20 @@ def words_of(f, column):
     return _text(w).split() if w is not None else None
 
 
+def observables(f):
+    """The observables the file holds, by name: the float columns of /summary
+    [run x group] (docs/FORMAT.md), in name order. The writer makes them from
+    rapport's table of observables, so this list is the file's own, never a
+    copy kept here."""
+    g = f["summary"]
+    return sorted(k for k in g if g[k].ndim == 2 and g[k].dtype.kind == "f")
+
+
+def definition(f, name):
+    """The definition of an observable: the long_name of its /summary column."""
+    return _text(f["summary"][name].attrs.get("long_name", ""))
+
+
 def group_names(f):
     """Patient group names in code order (the flag_meanings of /summary's group)."""
     return [_text(x) for x in f["summary/group"][:]][1:]
@@ -77,7 +88,8 @@ def swept_axes(f, runs):
     A parameter column counts as an axis when it takes more than one value
     across points; the replicate-level columns (seed, stream) are bookkeeping.
     """
-    params = [c for c in runs.columns if c not in BOOKKEEPING and c not in OBSERVABLES]
+    obs = set(observables(f))
+    params = [c for c in runs.columns if c not in BOOKKEEPING and c not in obs]
     first = runs.groupby("point").first()
     return [c for c in params if first[c].nunique(dropna=False) > 1]
 
@@ -105,7 +117,7 @@ def summary_long(f):
     run_ids = g["run"][:]
     point = dict(zip(runs["run"], runs["point"]))
     rep = dict(zip(runs["run"], runs["replicate"]))
-    cols = {k: g[k][:] for k in ["pairs"] + OBSERVABLES if k in g}
+    cols = {k: g[k][:] for k in ["pairs"] + observables(f)}
     for i, r in enumerate(run_ids):
         for j, name in enumerate(groups):
             d = {"run": int(r), "point": int(point[r]), "replicate": int(rep[r]), "group": name}

@@ -180,6 +180,38 @@ def dropout_section(rep, f, runs, labels):
     rep.table(t.drop(columns=["point"]), "dropout_by_group", "Dropout by group and arm, 95% intervals")
 
 
+# ---- every observable ----
+
+def observables_table(f, labels):
+    """Every observable of the file (its /summary columns) by point and group:
+    the mean over replicates where it is defined (a single run: its value);
+    one row per point and observable, one column per group."""
+    s = read.summary_long(f)
+    obs = read.observables(f)
+    groups = ["all"] + read.group_names(f)
+    rows = []
+    for p, d in s.groupby("point", sort=True):
+        means = d.groupby("group", sort=False)[obs].mean()
+        for o in obs:
+            row = {"point": int(p), "arm": labels[p], "observable": o, "definition": read.definition(f, o)}
+            row.update({g: float(means.loc[g, o]) for g in groups})
+            row["replicates"] = int(d["replicate"].nunique())
+            rows.append(row)
+    return pd.DataFrame(rows), groups
+
+
+def observables_section(rep, f, labels):
+    t, groups = observables_table(f, labels)
+    rep.numbers["observables"] = {a: {r["observable"]: {g: (r[g] if np.isfinite(r[g]) else None) for g in groups}
+                                      for _, r in d.iterrows()} for a, d in t.groupby("arm", sort=False)}
+    n_obs = t["observable"].nunique()
+    rep.section("Observables by group and arm", f"Every observable the file holds ({n_obs}, the columns of "
+                "/summary, with their definitions): mean over replicates where defined; – where undefined (a "
+                "share of an empty set, or an observable measured overall only).")
+    rep.table(t.drop(columns=["point"]), "observables", f"{n_obs} observables by arm and patient group, mean over "
+              "replicates")
+
+
 # ---- trajectories ----
 
 def weekly_bands(X, week, min_n=20):
@@ -458,6 +490,8 @@ def build(path, outdir, traj_cap=20000, seed=20240605, log=print):
         step("retention")
     dropout_section(rep, f, runs, labels)
     step("dropout")
+    observables_section(rep, f, labels)
+    step("observables")
     if not has_pairs:
         rep.section("Pairs and trajectories", "The file has no /pairs table (written with --summary-only or "
                     "output.pairs=false): no retention curves, trajectories, alliance-outcome scatter or hazard "
