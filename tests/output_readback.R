@@ -345,9 +345,12 @@ run_file <- function(label, path, dir) {
 
     check(sprintf("%s: /summary column 'all' (R: row 1 of group x run) equals /runs' observables", label), function() {
         why <- character(0)
-        for (o in c("dropout", "early_dropout", "sessions_mean", "recovered_share", "ambivalence", "early_alliance_mean",
-                    "improvement_mean", "alliance_outcome_r", "therapist_icc", "rupture_rate", "repaired_share",
-                    "discussed_share", "discussed_week_mean")) {
+        # the observables are the file's: the float [group x run] columns of /summary
+        sg <- f[["summary"]]
+        obs <- Filter(function(o) length(sg[[o]]$dims) == 2 &&
+                          as.character(sg[[o]]$get_type()$get_class()) == "H5T_FLOAT", names(sg))
+        if (length(obs) == 0) why <- c(why, "no observable in /summary")
+        for (o in obs) {
             s <- f[[paste0("summary/", o)]]$read(drop = FALSE)
             if (!identical(s[1, ], runs[[o]]$read())) why <- c(why, o)
         }

@@ -49,9 +49,6 @@ SEED, N_PAIRS, N_PROVIDERS, HORIZON, COURSE, S_REC, S_MAX = 5, 3000, 150, 26, 16
 GROUPS = ["white", "latinx", "black", "asian"]
 DIMENSIONS = ["ethnoracial", "language", "class", "explanatory_model"]
 VARIABLES = ["A", "T", "S", "D", "N", "rupture", "repaired"]
-OBSERVABLES = ["dropout", "early_dropout", "sessions_mean", "recovered_share", "ambivalence",
-               "early_alliance_mean", "improvement_mean", "alliance_outcome_r", "therapist_icc",
-               "rupture_rate", "repaired_share", "discussed_share", "discussed_week_mean"]
 # Root attributes that legitimately differ between two runs of the same scenario.
 VOLATILE = {"start_time", "end_time", "command_line"}
 
@@ -161,6 +158,9 @@ try:
     main, main_argv, main_json = run_file("main")
     J = json.loads(main_json)
     f = h5py.File(main, "r")
+    # The observables are rapport's, not a list kept here: the keys of its JSON
+    # but pairs and the group mappings (checked below against the file's columns).
+    OBSERVABLES = [k for k in J if k not in ("pairs", "dropout_by_group", "by_group")]
     traj, pairs = f["trajectories"], f["pairs"]
     A, T, S = traj["A"][:], traj["T"][:], traj["S"][:]
     D, N, RUP, REP = traj["D"][:], traj["N"][:], traj["rupture"][:], traj["repaired"][:]
@@ -580,6 +580,18 @@ try:
     def _():
         _, out = rapport("summary", main, "--json")
         return "" if out == main_json else "differs"
+
+    @check("/summary's observables (its float run x group columns, with a long_name) are the JSON's, and /runs has each")
+    def _():
+        s = f["summary"]
+        cols = sorted(k for k in s if s[k].ndim == 2 and s[k].dtype == np.float64)
+        bad = [] if cols == sorted(OBSERVABLES) else [f"/summary {cols} vs JSON {OBSERVABLES}"]
+        if not OBSERVABLES:
+            bad.append("no observable in the JSON")
+        bad += [f"/summary/{k} has no long_name" for k in cols if not s[k].attrs.get("long_name")]
+        bad += [f"no /runs/{k}" for k in OBSERVABLES if k not in f["runs"]]
+        bad += [f"by_group.{g} keys differ" for g, v in J["by_group"].items() if list(v) != ["pairs"] + OBSERVABLES]
+        return "; ".join(bad[:6])
 
     @check("/summary [run 0 x group] equals the JSON numbers exactly (all and each group, NaN = null)")
     def _():
