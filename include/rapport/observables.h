@@ -41,33 +41,34 @@ typedef enum {
  *   percent     the text table prints 100 v with a '%'
  *   label       the text table's row label (at most 38 characters)
  *   definition  the long_name of its columns in the file */
-#define RP_OBSERVABLES(X)                                                                                        \
-    X(dropout, "P(dropped)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                                          \
-      "dropout", "share of pairs dropped")                                                                       \
-    X(early_dropout, "P(exit week <= 2 | dropped)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                   \
-      "early dropout (of dropouts, week 1-2)", "share of dropouts with exit week 1 or 2")                       \
-    X(sessions_mean, "E[exit week]", "sessions", true, RP_REDUCE_MEAN_SE, 0, INFINITY, false,                   \
-      "sessions attended, mean", "mean sessions attended")                                                      \
-    X(recovered_share, "P(completed, S_exit < S_rec)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                \
-      "recovered", "share completed with S below S_rec")                                                        \
-    X(ambivalence, "P(T_w < threshold)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                              \
-      "ambivalence (T below threshold)", "share with trust below the threshold at the report week")             \
-    X(early_alliance_mean, "E[mean(A_1..A_3)]", "1", true, RP_REDUCE_MEAN_SE, 0, 1, false,                      \
-      "early alliance, mean A1..A3", "mean early alliance (A_1..A_3), pairs with >= 3 sessions")               \
-    X(improvement_mean, "E[S_0 - S_exit]", "points", true, RP_REDUCE_MEAN_SE, -INFINITY, INFINITY, false,       \
-      "improvement S0 - S_exit, mean", "mean improvement S_0 - S_exit")                                         \
-    X(alliance_outcome_r, "r(mean(A_1..A_3), S_0 - S_exit)", "1", true, RP_REDUCE_MEAN_SE, -1, 1, false,        \
-      "alliance-outcome r", "Pearson r of early alliance and improvement, >= 3 sessions")                       \
-    X(therapist_icc, "ICC(1)", "1", false, RP_REDUCE_MEAN_SE, 0, 1, false,                                      \
-      "therapist ICC", "ICC(1) of improvement between providers (all pairs only)")                              \
-    X(rupture_rate, "ruptures / pair-weeks", "1/week", true, RP_REDUCE_MEAN_SE, 0, INFINITY, false,             \
-      "ruptures per pair-week", "ruptures per pair-week")                                                       \
-    X(repaired_share, "repairs / ruptures", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                           \
-      "ruptures repaired", "share of ruptures repaired")                                                        \
-    X(discussed_share, "P(discussed by exit)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                        \
-      "difference discussed", "share of pairs with difference discussed by exit")                               \
-    X(discussed_week_mean, "E[week discussed | discussed]", "weeks", true, RP_REDUCE_MEAN_SE, 0, INFINITY,      \
-      false, "week of discussion, mean", "mean week of discussion, among discussed")
+#define RP_OBSERVABLES(X)                                                                                            \
+    X(dropout, "P(dropped)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                                               \
+      "dropout", "share of pairs dropped")                                                                           \
+    X(early_dropout, "P(exit week <= 2 | dropped)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                        \
+      "early dropout (of dropouts, week 1-2)", "share of dropouts with exit week 1 or 2")                            \
+    X(sessions_mean, "E[exit week]", "sessions", true, RP_REDUCE_MEAN_SE, 0, INFINITY, false,                        \
+      "sessions attended, mean", "mean sessions attended")                                                           \
+    X(recovered_share, "P(completed, S_exit < S_rec)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                     \
+      "recovered", "share completed with S below S_rec")                                                             \
+    X(ambivalence, "P(T_w < threshold)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                                   \
+      "ambivalence (T below threshold)", "share with trust below the threshold at the report week")                  \
+    X(early_alliance_mean, "E[mean(A_1..A_3)]", "1", true, RP_REDUCE_MEAN_SE, 0, 1, false,                           \
+      "early alliance, mean A1..A3", "mean early alliance (A_1..A_3), pairs with >= 3 sessions")                     \
+    X(improvement_mean, "E[S_0 - S_exit]", "points", true, RP_REDUCE_MEAN_SE, -INFINITY, INFINITY, false,            \
+      "improvement S0 - S_exit, mean", "mean improvement S_0 - S_exit")                                              \
+    X(alliance_outcome_r, "r(mean(A_1..A_3), S_0 - S_exit)", "1", true, RP_REDUCE_MEAN_SE, -1, 1, false,             \
+      "alliance-outcome r", "Pearson r of early alliance and improvement, >= 3 sessions")                            \
+    X(therapist_icc, "ICC(1)", "1", false, RP_REDUCE_MEAN_SE, 0, 1, false,                                           \
+      "therapist ICC", "ICC(1) of improvement between providers (all pairs only)")                                   \
+    X(rupture_rate, "ruptures / pair-weeks", "1/week", true, RP_REDUCE_MEAN_SE, 0, INFINITY, false,                  \
+      "ruptures per pair-week", "ruptures per pair-week")                                                            \
+    X(repaired_share, "repairs / ruptures", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                                \
+      "ruptures repaired", "share of ruptures repaired")                                                             \
+    X(discussed_share, "P(discussed by exit)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                             \
+      "difference discussed", "share of pairs with difference discussed by exit")                                    \
+    X(discussed_week_mean, "E[week discussed | discussed]", "weeks", true, RP_REDUCE_MEAN_SE, 0, INFINITY,           \
+      false, "week of discussion, mean", "mean week of discussion, among discussed")                                 \
+    /* a new row goes here, above this line */
 
 /* One row of the table. */
 typedef struct {
