@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +25,37 @@ int cli_exit_code(int status)
     }
 }
 
+/* text on stderr as one line: a control byte (a newline in a file name)
+ * would split it, so each is written as \xNN. */
+static void put_line(const char *text)
+{
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            fprintf(stderr, "\\x%02x", *c);
+        else
+            fputc(*c, stderr);
+    fputc('\n', stderr);
+}
+
+void cli_error(const char *fmt, ...)
+{
+    char line[RP_ERROR_MAX + 64];
+    int n = snprintf(line, sizeof line, "%s: error: ", cli_name);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    va_end(ap);
+    put_line(line);
+}
+
 /* A located message ("FILE:LINE:COL: error: ...") is printed as it is, like a
  * compiler's, so editors can jump to it; anything else gets our name. */
 int cli_report(int status, const rp_error *err)
 {
     if (strstr(err->msg, ": error: "))
-        fprintf(stderr, "%s\n", err->msg);
+        put_line(err->msg);
     else
-        fprintf(stderr, "%s: error: %s\n", cli_name, err->msg);
+        cli_error("%s", err->msg);
     return cli_exit_code(status);
 }
 
@@ -42,13 +66,16 @@ int cli_usage_error(const char *fmt, const char *arg)
     snprintf(excerpt, sizeof excerpt, "%s", arg);
     if (strlen(arg) >= sizeof excerpt)
         strcpy(excerpt + sizeof excerpt - 4, "...");
-    fprintf(stderr, "%s: error: ", cli_name);
-    fprintf(stderr, fmt, excerpt);
-    fprintf(stderr, " (see '%s help')\n", cli_name);
+    char what[256];
+    snprintf(what, sizeof what, fmt, excerpt);
+    cli_error("%s (see '%s help')", what, cli_name);
     return EXIT_USAGE;
 }
 
-/* Set by SIGINT and SIGTERM; the run stops between blocks and removes its
+/* Set by the signals that ask a process to stop: SIGINT, SIGTERM, and those
+ * whose default would kill it and leave its temporary file: SIGHUP (a closed
+ * terminal or ssh), SIGUSR1 and SIGUSR2 (Slurm's --signal), SIGALRM, SIGXCPU
+ * and SIGXFSZ (limits). The run stops between blocks and removes its
  * unfinished output file. A second signal ends the process at once. */
 volatile sig_atomic_t cli_stop_requested;
 
@@ -67,8 +94,9 @@ void cli_catch_signals(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    static const int stops[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU, SIGXFSZ};
+    for (size_t k = 0; k < sizeof stops / sizeof stops[0]; k++)
+        sigaction(stops[k], &sa, NULL);
 }
 
 /* Print the summary as a table (with a header naming the run) or JSON. */
@@ -118,7 +146,7 @@ char *cli_command_line(int argc, char **argv)
 int cli_finish_stdout(void)
 {
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "%s: error: cannot write to standard output: %s\n", cli_name, strerror(errno));
+        cli_error("cannot write to standard output: %s", strerror(errno));
         return EXIT_IO;
     }
     return EXIT_OK;
@@ -133,10 +161,14 @@ static int dispatch(int argc, char **argv)
     }
     const char *command = argv[1];
     if (strcmp(command, "--version") == 0 || strcmp(command, "version") == 0) {
+        if (argc > 2)
+            return cli_usage_error("'--version' takes no arguments, not '%s'", argv[2]);
         cli_version();
         return cli_finish_stdout();
     }
     if (strcmp(command, "help") == 0 || strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0) {
+        if (argc > 3)
+            return cli_usage_error("'help' takes at most one COMMAND, not also '%s'", argv[3]);
         int code = cli_help(argc > 2 ? argv[2] : NULL);
         return code == EXIT_OK ? cli_finish_stdout() : code;
     }

@@ -8,7 +8,8 @@
  * Exit codes: 0 success; 1 runtime failure (out of memory, NaN in the model, an
  * observable that is not finite);
  * 2 bad input or usage (scenario, --set, arguments); 3 input/output error;
- * 130 interrupted by SIGINT or SIGTERM (nothing is left at the output path).
+ * 130 interrupted by SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU
+ * or SIGXFSZ (nothing is left at the output path).
  */
 #ifndef RP_CLI_H
 #define RP_CLI_H
@@ -29,12 +30,15 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_IO = 3, EXIT_INTERRUP
 /* Shards of a sweep: a bound that keeps shards x MPI ranks far from
  * overflowing int64 (Slurm's own arrays stop at 4 million tasks). */
 #define CLI_MAX_SHARDS 1000000000LL
+/* The stream of a single run: below the replicates' bound (docs/SCENARIO.md). */
+#define CLI_MAX_REPLICATE 999999999LL
 
 /* The program's name at the start of every message. */
 extern const char *const cli_name;
 
-/* Set by SIGINT and SIGTERM once cli_catch_signals has run: long jobs stop
- * between blocks and remove their unfinished output. */
+/* Set by a stopping signal (SIGINT, SIGTERM, ...; cli.c) once
+ * cli_catch_signals has run: long jobs stop between blocks and remove their
+ * unfinished output. */
 extern volatile sig_atomic_t cli_stop_requested;
 
 /* The whole program: the command named in argv[1]; returns the exit code. */
@@ -44,6 +48,8 @@ int rp_cli_main(int argc, char **argv);
 int cli_exit_code(int status);
 int cli_report(int status, const rp_error *err); /* prints err, returns the exit code */
 int cli_usage_error(const char *fmt, const char *arg);
+/* "rapport: error: MESSAGE" on stderr, always one line (control bytes escaped). */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_catch_signals(void);
 int cli_finish_stdout(void);
 char *cli_command_line(int argc, char **argv); /* quoted for a shell; to free */
@@ -78,9 +84,9 @@ void cli_version(void);
 /* ---- options of the commands that read a scenario (cli_scenario.c) ---- */
 typedef struct {
     const char *scenario;
-    const char *sets[256];
-    int n_sets;
-    char seed[24]; /* --seed S, checked, in decimal */
+    const char *sets[256]; /* --set KEY=VALUE and --seed S (as "seed=S"), in the order given */
+    char seeds[8][32];     /* the texts of the --seed options, checked, in decimal */
+    int n_sets, n_seeds;
     int threads;
     uint64_t replicate;
     bool json;

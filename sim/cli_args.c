@@ -67,7 +67,7 @@ int cli_env_count(const char *name, long long min, long long max, long long *out
         return EXIT_OK;
     char excerpt[48];
     snprintf(excerpt, sizeof excerpt, "%s", value);
-    fprintf(stderr, "%s: error: %s is '%s%s'; expected a whole number from %lld to %lld\n", cli_name, name, excerpt,
+    cli_error("%s is '%s%s'; expected a whole number from %lld to %lld", name, excerpt,
             strlen(value) >= sizeof excerpt ? "..." : "", min, max);
     return EXIT_USAGE;
 }
@@ -82,11 +82,15 @@ int cli_default_threads(int *threads)
         char first[32];
         const size_t len = strcspn(env, ",");
         long long v;
-        if (len >= sizeof first || (memcpy(first, env, len), first[len] = '\0', !cli_parse_count(first, 1, CLI_MAX_THREADS, &v))) {
+        if (len < sizeof first) {
+            memcpy(first, env, len);
+            first[len] = '\0';
+        }
+        if (len >= sizeof first || !cli_parse_count(first, 1, CLI_MAX_THREADS, &v)) {
             char excerpt[48];
             snprintf(excerpt, sizeof excerpt, "%s", env);
-            fprintf(stderr, "%s: error: OMP_NUM_THREADS is '%s%s'; expected a whole number from 1 to %d (or use "
-                    "--threads N)\n", cli_name, excerpt, strlen(env) >= sizeof excerpt ? "..." : "", CLI_MAX_THREADS);
+            cli_error("OMP_NUM_THREADS is '%s%s'; expected a whole number from 1 to %d (or use "
+                    "--threads N)", excerpt, strlen(env) >= sizeof excerpt ? "..." : "", CLI_MAX_THREADS);
             return EXIT_USAGE;
         }
     }
@@ -116,11 +120,24 @@ static void unknown_option(const char *arg, const char *command, const struct op
             strcat(strcat(could, n++ ? ", --" : "--"), o->name);
         }
     if (n > 1)
-        fprintf(stderr, "%s: error: '%.*s' is ambiguous: it could be %s (see '%s help %s')\n", cli_name,
-                (int)len + 2, arg, could, cli_name, command);
+        cli_error("'%.*s' is ambiguous: it could be %s (see '%s help %s')", (int)len + 2, arg, could, cli_name,
+                  command);
     else
-        fprintf(stderr, "%s: error: '%s' is not an option of '%s' (see '%s help %s')\n", cli_name, arg, command,
+        cli_error("'%s' is not an option of '%s' (see '%s help %s')", arg, command,
                 cli_name, command);
+}
+
+/* '-x' is not an option; '-json' is read as -j -s -o n, so say what it
+ * probably meant. */
+static void unknown_short(const char *arg, const char *command, const struct option *longopts)
+{
+    for (const struct option *o = longopts; arg[1] && arg[2] && o->name; o++)
+        if (strcmp(o->name, arg + 1) == 0) {
+            cli_error("'%s' is not an option of '%s'; did you mean '-%s'? (see '%s help %s')", arg, command, arg,
+                      cli_name, command);
+            return;
+        }
+    cli_error("'%s' is not an option of '%s' (see '%s help %s')", arg, command, cli_name, command);
 }
 
 int cli_getopt(int argc, char **argv, const char *command, const char *shortopts, const struct option *longopts,
@@ -146,18 +163,17 @@ int cli_getopt(int argc, char **argv, const char *command, const char *shortopts
     }
     const char *arg = argv[optind - 1];
     if (c == ':') {
-        fprintf(stderr, "%s: error: option '%s' needs a value (see '%s help %s')\n", cli_name, arg, cli_name,
+        cli_error("option '%s' needs a value (see '%s help %s')", arg, cli_name,
                 command);
         return CLI_OPT_ERROR;
     }
     if (c == '?') {
         const char *eq = strchr(arg, '=');
         if (optopt && strncmp(arg, "--", 2) == 0 && eq)
-            fprintf(stderr, "%s: error: option '%.*s' takes no value (see '%s help %s')\n", cli_name,
-                    (int)(eq - arg), arg, cli_name, command);
+            cli_error("option '%.*s' takes no value (see '%s help %s')", (int)(eq - arg), arg, cli_name, command);
         else if (optopt && strncmp(arg, "--", 2) != 0)
-            fprintf(stderr, "%s: error: '-%c' is not an option of '%s' (see '%s help %s')\n", cli_name, optopt,
-                    command, cli_name, command);
+            unknown_short(optind < argc && argv[optind][0] == '-' && strchr(argv[optind], optopt) ? argv[optind] : arg,
+                          command, longopts);
         else
             unknown_option(arg, command, longopts);
         return CLI_OPT_ERROR;

@@ -62,7 +62,7 @@ int cli_parse_merge(int argc, char **argv, cli_merge_args *a)
         {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, OPT_FORCE}, {0}};
     *a = (cli_merge_args){0};
     if (!(a->inputs = calloc((size_t)argc + 1, sizeof *a->inputs))) {
-        fprintf(stderr, "%s: error: out of memory\n", cli_name);
+        cli_error("out of memory");
         return EXIT_RUNTIME;
     }
     const char *value;

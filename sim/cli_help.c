@@ -43,7 +43,9 @@ const char cli_help_main[] =
     "a value that is not a whole number in range is an error, exit 2.\n"
     "\n"
     "Exit codes: 0 success, 1 runtime failure, 2 bad input or usage, 3 I/O error,\n"
-    "130 interrupted (SIGINT or SIGTERM).\n"
+    "130 interrupted (SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU or\n"
+    "SIGXFSZ: the run stops, removes its unfinished file; a sweep keeps its finished\n"
+    "runs for --resume).\n"
     "\n"
     "Example:\n"
     "  rapport run scenarios/baseline.yaml --set discussion.policy=intake\n";
@@ -170,7 +172,7 @@ int cli_help(const char *command)
     } pages[] = {{"run", help_run},   {"validate", help_validate}, {"show", help_show},
                  {"reference", help_reference}, {"summary", help_summary}, {"merge", help_merge},
                  {"calibrate", help_calibrate}};
-    if (!command) {
+    if (!command || strcmp(command, "help") == 0) {
         fputs(cli_help_main, stdout);
         return EXIT_OK;
     }

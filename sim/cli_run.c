@@ -315,7 +315,7 @@ int cli_run(int argc, char **argv)
         return code;
     o.command_line = cli_command_line(argc, argv);
     if (!o.command_line) {
-        fprintf(stderr, "%s: error: out of memory\n", cli_name);
+        cli_error("out of memory");
         return EXIT_RUNTIME;
     }
     cli_catch_signals();

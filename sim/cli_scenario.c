@@ -31,14 +31,14 @@ static int shard_from_slurm(cli_options *o)
     if (code != EXIT_OK || !has_id)
         return code;
     if (!has_count) {
-        fprintf(stderr, "%s: error: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; expected both "
-                "(a job array's task), or --shard I/N\n", cli_name);
+        cli_error("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; expected both (a job array's "
+                  "task), or --shard I/N");
         return EXIT_USAGE;
     }
     if (id < min || (id - min) % step != 0 || (id - min) / step >= count) {
-        fprintf(stderr, "%s: error: SLURM_ARRAY_TASK_ID %lld is not one of the %lld tasks of the job array (from "
-                "%lld, step %lld); expected an evenly spaced array such as --array=0-%lld, or --shard I/N\n",
-                cli_name, id, count, min, step, count - 1);
+        cli_error("SLURM_ARRAY_TASK_ID %lld is not one of the %lld tasks of the job array (from %lld, step %lld); "
+                  "expected an evenly spaced array such as --array=0-%lld, or --shard I/N",
+                  id, count, min, step, count - 1);
         return EXIT_USAGE;
     }
     o->shard = (id - min) / step;
@@ -87,21 +87,27 @@ int cli_parse_options(int argc, char **argv, bool run_options, cli_options *o)
             o->scenario = value;
             break;
         case OPT_SET:
-            if (o->n_sets == (int)(sizeof o->sets / sizeof o->sets[0]))
-                return cli_usage_error("too many --set options (at most 256): '%s'", value);
-            o->sets[o->n_sets++] = value;
-            break;
         case OPT_SEED: {
+            /* --seed S is --set seed=S: both apply in the order given */
             uint64_t seed;
-            if (!cli_parse_u64(value, UINT64_MAX, &seed))
+            if (o->n_sets == (int)(sizeof o->sets / sizeof o->sets[0]))
+                return cli_usage_error("too many --set and --seed options (at most 256): '%s'", value);
+            if (c == OPT_SEED && !cli_parse_u64(value, UINT64_MAX, &seed))
                 return cli_usage_error("--seed takes a whole number from 0 to 18446744073709551615, not '%s'",
                                        value);
-            snprintf(o->seed, sizeof o->seed, "%llu", (unsigned long long)seed);
+            if (c == OPT_SEED && o->n_seeds == (int)(sizeof o->seeds / sizeof o->seeds[0]))
+                return cli_usage_error("too many --seed options (at most 8): '%s'", value);
+            if (c == OPT_SEED) {
+                snprintf(o->seeds[o->n_seeds], sizeof o->seeds[0], "seed=%llu", (unsigned long long)seed);
+                value = o->seeds[o->n_seeds++];
+            }
+            o->sets[o->n_sets++] = value;
             break;
         }
         case 'o':
-            if (!value[0])
-                return cli_usage_error("%s", "option '-o' needs a file name");
+            if (!value[0] || value[0] == '=')
+                return cli_usage_error("option '-o' needs a file name, not '%s' (write -o FILE or --output=FILE)",
+                                       value);
             o->output = value;
             break;
         case OPT_SHARD:
@@ -126,8 +132,10 @@ int cli_parse_options(int argc, char **argv, bool run_options, cli_options *o)
             o->threads = (int)v;
             break;
         case OPT_REPLICATE:
-            if (!cli_parse_count(value, 0, LLONG_MAX, &v))
-                return cli_usage_error("--replicate takes a whole number >= 0, not '%s'", value);
+            /* below 2^32 and the replicates' own bound, so that a single run's
+             * stream is never a sweep point's independent stream */
+            if (!cli_parse_count(value, 0, CLI_MAX_REPLICATE, &v))
+                return cli_usage_error("--replicate takes a whole number from 0 to 999999999, not '%s'", value);
             o->replicate = (uint64_t)v;
             break;
         case OPT_JSON: o->json = true; break;
@@ -138,8 +146,13 @@ int cli_parse_options(int argc, char **argv, bool run_options, cli_options *o)
         }
     }
     if (!o->scenario) {
-        fprintf(stderr, "%s: error: '%s' needs a SCENARIO file (see '%s help %s')\n", cli_name, command,
+        cli_error("'%s' needs a SCENARIO file (see '%s help %s')", command,
                 cli_name, command);
+        return EXIT_USAGE;
+    }
+    if (!o->output && (o->force || o->summary_only || o->resume)) {
+        cli_error("%s applies to the file of -o; expected -o FILE.h5 (see '%s help %s')",
+                  o->force ? "--force" : o->summary_only ? "--summary-only" : "--resume", cli_name, command);
         return EXIT_USAGE;
     }
     int code = EXIT_OK;
@@ -156,11 +169,6 @@ int cli_load_scenario(const cli_options *o, rp_scenario **sc, rp_error *err)
     int status = rp_scenario_load(o->scenario, sc, err);
     for (int k = 0; status == RP_OK && k < o->n_sets; k++)
         status = rp_scenario_set(*sc, o->sets[k], err);
-    if (status == RP_OK && o->seed[0]) {
-        char assignment[sizeof o->seed + 8];
-        snprintf(assignment, sizeof assignment, "seed=%s", o->seed);
-        status = rp_scenario_set(*sc, assignment, err);
-    }
     if (status == RP_OK && o->summary_only)
         status = rp_scenario_set(*sc, "output.variables=none", err);
     if (status == RP_OK && o->summary_only)

@@ -55,7 +55,8 @@ int rp_file_check_output(const char *path, bool force, const char *const *inputs
         RP_FAIL(err, RP_EINVAL,
                 "%.200s%s: output path too long; expected a file name of at most %d bytes and a path of at "
                 "most %d (rapport adds up to %d bytes for its temporary names)",
-                path, strlen(path) > 200 ? "..." : "", NAME_MAX - 20, PATH_MAX - RP_FILE_SUFFIX_MAX - 1, RP_FILE_SUFFIX_MAX);
+                path, strlen(path) > 200 ? "..." : "", NAME_MAX - 20, PATH_MAX - RP_FILE_SUFFIX_MAX - 1,
+                RP_FILE_SUFFIX_MAX);
     struct stat out;
     if (lstat(path, &out) != 0) {
         if (errno == ENOENT)
@@ -63,8 +64,9 @@ int rp_file_check_output(const char *path, bool force, const char *const *inputs
         RP_FAIL(err, RP_EIO, "cannot write %s: %s", path, strerror(errno));
     }
     if (!S_ISREG(out.st_mode))
-        RP_FAIL(err, RP_EINVAL, "%s is %s; expected a new path or a regular file to replace (rapport writes only "
-                "regular files)", path, kind_of(out.st_mode));
+        RP_FAIL(err, RP_EINVAL,
+                "%s is %s; expected a new path or a regular file to replace (rapport writes only regular files)",
+                path, kind_of(out.st_mode));
     for (int i = 0; i < n_inputs; i++) {
         struct stat in;
         if (inputs[i] && stat(inputs[i], &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)

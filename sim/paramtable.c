@@ -575,6 +575,13 @@ static bool parse_number(const char *s, double *out, const char **detail)
         *detail = "too large for a double";
         return false;
     }
+    /* 1e-400 would be read as 0, silently: a value whose digits are not all
+     * zero must not become 0 (a subnormal such as 5e-324 is kept: it is a
+     * double, and the bounds decide whether it is allowed) */
+    if (v == 0 && strpbrk(s, "123456789") && strpbrk(s, "123456789") < s + strcspn(s, "eE")) {
+        *detail = "too small for a double: below 4.9e-324 it would be read as 0";
+        return false;
+    }
     *out = v;
     return true;
 }

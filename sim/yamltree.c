@@ -171,12 +171,31 @@ int rp_yamltree_put(rp_ynode *map, rp_ynode *key, rp_ynode *value)
     return RP_OK;
 }
 
+static size_t utf8_length(const unsigned char *s, size_t left);
+
 const char *rp_yamltree_excerpt(const char *text, char *buf, size_t size)
 {
-    size_t max = size > 4 ? size - 4 : 0, j = 0;
-    for (const unsigned char *s = (const unsigned char *)text; *s && j < max; s++)
-        buf[j++] = (*s < 0x20 || *s == 0x7f) ? '?' : (char)*s;
-    if (text[j] && j == max && size >= 4) {
+    /* Whole UTF-8 characters only, and '?' for a control byte or a byte of
+     * no valid character (a file name in another encoding): what this makes
+     * goes into YAML comments and messages, which must stay one line of
+     * valid UTF-8 (rapport reads its own output back). */
+    const unsigned char *s = (const unsigned char *)text;
+    const size_t len = strlen(text), max = size > 4 ? size - 4 : 0;
+    size_t i = 0, j = 0;
+    while (i < len) {
+        size_t n = s[i] < 0x20 || s[i] == 0x7f ? 0 : utf8_length(s + i, len - i);
+        if (j + (n ? n : 1) > max)
+            break;
+        if (n) {
+            memcpy(buf + j, s + i, n);
+            j += n;
+            i += n;
+        } else {
+            buf[j++] = '?';
+            i++;
+        }
+    }
+    if (i < len && size >= 4) {
         memcpy(buf + j, "...", 3);
         j += 3;
     }
@@ -191,9 +210,9 @@ const char *rp_yamltree_describe(const rp_ynode *node, char *buf, size_t size)
     if (!node)
         snprintf(buf, size, "nothing");
     else if (node->kind == RP_YNODE_MAPPING)
-        snprintf(buf, size, "a mapping");
+        snprintf(buf, size, node->n ? "a mapping" : "an empty mapping {}");
     else if (node->kind == RP_YNODE_SEQUENCE)
-        snprintf(buf, size, "a sequence");
+        snprintf(buf, size, node->n ? "a sequence" : "an empty sequence []");
     else if (node->quoted)
         snprintf(buf, size, "the quoted string \"%s\"", rp_yamltree_excerpt(node->text, ex, sizeof ex));
     else if (!node->text[0])

@@ -92,6 +92,34 @@ expect_exit -q "100 kB of argument is one short line" 2 "..." "$bin" run s.yaml 
 check "  ... and that line is short" [ "$(wc -c < "$tmp/err")" -lt 400 ]
 check "after --, an operand may start with '-'" sh -c "cp s.yaml ./-s.yaml && '$bin' validate -- -s.yaml"
 
+"$bin" run s.yaml --seed 5 --set seed=9 --json > order1.json
+"$bin" run s.yaml --seed 9 --json > order2.json
+check "--seed and --set seed apply in the order given" cmp -s order1.json order2.json
+check "help help is the main help" quiet "$bin" help help
+expect_exit -q "--version with an argument" 2 "'--version' takes no arguments" "$bin" --version extra
+expect_exit -q "help with two commands" 2 "'help' takes at most one COMMAND" "$bin" help run extra
+expect_exit -q "--resume without -o" 2 "--resume applies to the file of -o" "$bin" run s.yaml --resume
+expect_exit -q "--force without -o" 2 "--force applies to the file of -o" "$bin" run s.yaml --force
+expect_exit -q "-o=FILE" 2 "option '-o' needs a file name, not '=c.h5'" "$bin" run s.yaml -o=c.h5
+check "  no file named =c.h5" [ ! -e =c.h5 ]
+expect_exit -q "-json (one dash)" 2 "did you mean '--json'?" "$bin" run s.yaml -json
+expect_exit -q "--replicate beyond the replicates' bound" 2 "from 0 to 999999999" "$bin" run s.yaml --replicate 4294967296
+expect_exit -q "a newline in a file name stays on one line" 2 "a\x0ab.yaml" "$bin" validate $'a\nb.yaml'
+cp s.yaml $'caf\xe9.yaml'
+"$bin" show $'caf\xe9.yaml' > shown.yaml 2>/dev/null
+check "show of a file named in Latin-1 validates (its comment is UTF-8)" quiet "$bin" validate shown.yaml
+printf 'seed: 1\npatients: {count: 3000000}\n' > big.yaml
+for sig in HUP USR1 XCPU; do
+  "$bin" run big.yaml -o sig.h5 >/dev/null 2>"$tmp/sigerr" &
+  pid=$!
+  sleep 1
+  kill -"$sig" "$pid"
+  wait "$pid"
+  rc=$?
+  judge "SIG$sig stops a run: exit $rc, one line, nothing left" \
+    "$([ "$rc" = 130 ] || echo "exit $rc"; one_line "$tmp/sigerr" || echo "stderr: $(head -c 300 "$tmp/sigerr")"; ls sig.h5* 2>/dev/null)"
+done
+
 # ---- inputs never waited for ----
 mkfifo fifo.yaml
 sed 's/scenario: s.yaml/scenario: fifo.yaml/' cal.yaml > calfifo.yaml
