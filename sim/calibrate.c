@@ -469,6 +469,11 @@ static int parse(rp_calibration *cal, const rp_ynode *root, const char *dir, rp_
     if ((status = rp_scenario_load(cal->scenario_path, &cal->sc, err)) != RP_OK ||
         (status = rp_scenario_resolve(cal->sc, err)) != RP_OK)
         return status;
+    /* a fit is of one point: a sweep's axes would be ignored, silently */
+    const rp_ynode *sweep = rp_scenario_node(cal->sc, "sweep");
+    if (sweep)
+        RP_FAIL(err, RP_EINVAL, "%s: error: sweep: calibrate fits one scenario, not a sweep; expected a scenario "
+                "without a sweep: section (calibrate each point's scenario on its own)", sweep->where);
     const rp_params *p = rp_scenario_params(cal->sc);
     cal->n_groups = p->patients.n_groups;
     for (int g = 0; g < cal->n_groups; g++)
@@ -906,7 +911,10 @@ void rp_calibration_print_table(const rp_calibration *cal, const rp_cal_result *
         snprintf(band, sizeof band, "[%.4g, %.4g]", tg->lo, tg->hi);
         const bool in = in_band(tg, s->mean);
         outside += !in;
-        fprintf(f, "%-36s %9.4g %18s %10.5g %10.2g %7.2f %6g %s\n", tg->name, tg->value, band, s->mean, s->se,
+        char se[32] = "-"; /* one replicate: no Monte-Carlo SE */
+        if (!isnan(s->se))
+            snprintf(se, sizeof se, "%.2g", s->se);
+        fprintf(f, "%-36s %9.4g %18s %10.5g %10s %7.2f %6g %s\n", tg->name, tg->value, band, s->mean, se,
                 (s->mean - tg->value) / tg->scale, tg->weight, in ? "yes" : "NO");
     }
     fprintf(f, "\n%d of %d targets inside their band\n", cal->n_targets - outside, cal->n_targets);

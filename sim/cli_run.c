@@ -54,7 +54,7 @@ static char *resolved_yaml(const rp_scenario *sc)
     return text;
 }
 
-static int run_one(const cli_options *o, rp_scenario *sc)
+static int run_one(const cli_options *o, rp_scenario *sc, const rp_plan *plan)
 {
     rp_error err = {{0}};
     rp_run *run = NULL;
@@ -63,7 +63,12 @@ static int run_one(const cli_options *o, rp_scenario *sc)
     progress_state ps = {omp_get_wtime(), omp_get_wtime()};
     int status = cli_check_memory(sc, &err);
     const rp_params *p = rp_scenario_params(sc);
-    rp_run_options ro = {.threads = o->threads, .replicate = o->replicate, .stop = &cli_stop_requested};
+    /* the plan's stream of its one run (2^32 under sweep.streams:
+     * independent), as a sweep of this one point would use; --replicate R
+     * takes the R-th stream from there */
+    uint64_t stream;
+    rp_plan_run(plan, 0, NULL, NULL, &stream);
+    rp_run_options ro = {.threads = o->threads, .replicate = stream + o->replicate, .stop = &cli_stop_requested};
     if (status == RP_OK && isatty(STDERR_FILENO) && p->patients.count >= 200000) {
         ro.progress = show_progress;
         ro.progress_ctx = &ps;
@@ -182,7 +187,16 @@ static int run_sweep(const cli_options *o, const rp_ranks *ranks, rp_scenario *s
     int status = sweep_shape(plan, base, o->output != NULL, &max_horizon, err);
     if (status == RP_OK)
         status = cli_check_memory(sc, err);
+    const double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    const double summaries = (double)runs * (sizeof(rp_summary) + 2); /* every run's summary, skip and done flags */
+    if (status == RP_OK && have > 0 && summaries > 0.5 * have)
+        status = rp_error_raise(err, RP_EINVAL,
+                                "%s: error: a sweep of %lld runs: their summaries need about %.1f GiB, this machine "
+                                "has %.1f GiB; expected fewer runs (points x replicates)",
+                                rp_scenario_where(sc, "replicates"), (long long)runs, summaries / (1 << 30),
+                                have / (1 << 30));
     char dir[4096] = "";
+    int lock = -1;
     uint8_t *skip = calloc((size_t)runs, 1);
     if (status == RP_OK && !skip)
         status = rp_error_raise(err, RP_ENOMEM, "out of memory");
@@ -201,6 +215,8 @@ static int run_sweep(const cli_options *o, const rp_ranks *ranks, rp_scenario *s
     if (status == RP_OK && o->output) {
         snprintf(dir, sizeof dir, "%s.parts", o->output);
         status = rp_file_check_output(o->output, o->force, &o->scenario, 1, err);
+        if (status == RP_OK && ranks->rank == 0) /* the ranks of one job share the folder */
+            status = rp_parts_lock(dir, &lock, err);
         if (status == RP_OK)
             status = rp_parts_done(dir, rp_plan_id(plan), runs, skip, err);
         int64_t found = 0;
@@ -273,6 +289,9 @@ static int run_sweep(const cli_options *o, const rp_ranks *ranks, rp_scenario *s
         if (fflush(stdout) != 0 || ferror(stdout))
             status = rp_error_raise(err, RP_EIO, "cannot write the summary: %s", strerror(errno));
     }
+    rp_parts_unlock(dir, lock, true);
+    if (ranks->rank == 0 && dir[0])
+        rmdir(dir); /* fails, as it should, while finished runs are kept for --resume */
     rp_sweep_result_free(&res);
     free(yaml);
     free(skip);
@@ -291,7 +310,7 @@ static int run_or_sweep(const cli_options *o, const rp_ranks *ranks)
     if (status != RP_OK)
         code = ranks->rank == 0 ? cli_report(status, &err) : cli_exit_code(status);
     else if (rp_plan_runs(plan) == 1 && (o->shards == 1 || o->shard_from_slurm) && ranks->size == 1)
-        code = run_one(o, sc); /* one run: nothing to shard or resume (an array task runs it whole) */
+        code = run_one(o, sc, plan); /* one run: nothing to shard or resume (an array task runs it whole) */
     else {
         status = run_sweep(o, ranks, sc, plan, &err);
         code = status == RP_OK ? EXIT_OK : cli_exit_code(status);

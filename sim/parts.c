@@ -6,10 +6,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -178,6 +180,39 @@ static void free_list(char **names)
     free(names);
 }
 
+int rp_parts_lock(const char *dir, int *fd, rp_error *err)
+{
+    *fd = -1;
+    int status = check_folder(dir, err);
+    if (status != RP_OK)
+        return status;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        RP_FAIL(err, RP_EIO, "cannot create %s: %s", dir, strerror(errno));
+    char path[4096];
+    snprintf(path, sizeof path, "%s/" RP_PARTS_LOCK, dir);
+    *fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (*fd < 0)
+        RP_FAIL(err, RP_EIO, "cannot create %s: %s", path, strerror(errno));
+    if (flock(*fd, LOCK_EX | LOCK_NB) == 0 || (errno != EWOULDBLOCK && errno != EAGAIN))
+        return RP_OK; /* locked, or a file system without locks: nothing to wait for */
+    close(*fd);
+    *fd = -1;
+    RP_FAIL(err, RP_EINVAL, "another rapport process is writing the sweep in %s (the same -o); expected one "
+            "process per output file (wait for it, or choose another -o)", dir);
+}
+
+void rp_parts_unlock(const char *dir, int fd, bool remove)
+{
+    if (fd < 0)
+        return;
+    if (remove) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/" RP_PARTS_LOCK, dir);
+        unlink(path);
+    }
+    close(fd); /* releases the lock */
+}
+
 int rp_parts_done(const char *dir, uint64_t plan_id, int64_t runs_total, uint8_t *done, rp_error *err)
 {
     int n, status = check_folder(dir, err);
@@ -192,7 +227,8 @@ int rp_parts_done(const char *dir, uint64_t plan_id, int64_t runs_total, uint8_t
     return status;
 }
 
-/* Delete the temporary files (NAME.partial-PID) left in dir by killed runs. */
+/* Delete the temporary files of batches (batch-W...h5.partial-PID) left in
+ * dir by killed runs; nothing else, whatever its name. */
 static void remove_stale(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -201,7 +237,7 @@ static void remove_stale(const char *dir)
     struct dirent *e;
     char path[4096];
     while ((e = readdir(d)))
-        if (strstr(e->d_name, ".partial-")) {
+        if (strncmp(e->d_name, "batch-W", 7) == 0 && strstr(e->d_name, ".h5.partial-")) {
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
             unlink(path);
         }
@@ -221,8 +257,12 @@ int rp_parts_join(const char *dir, int64_t first_worker, int64_t last_worker, co
         unlink(names[i]);
     if (status == RP_OK && complete)
         remove_stale(dir); /* temporary files of killed runs */
-    if (status == RP_OK)
-        rmdir(dir); /* fails, harmlessly, while other shards' batches remain */
+    if (status == RP_OK) {
+        char lock[4096];
+        snprintf(lock, sizeof lock, "%s/" RP_PARTS_LOCK, dir);
+        unlink(lock); /* the folder's last file once every batch is joined */
+        rmdir(dir);   /* fails, harmlessly, while other shards' batches remain */
+    }
     free_list(names);
     return status;
 }

@@ -29,6 +29,16 @@ rp_run_sink rp_parts_sink(rp_parts *parts, unsigned variables);
 /* Close the batch being written (keep it) and free. */
 int rp_parts_close(rp_parts *parts, rp_error *err);
 
+/* The lock file inside a sweep's folder: one process writes a folder. */
+#define RP_PARTS_LOCK ".lock"
+
+/* Create dir if missing and take its lock (*fd, to keep open until the end):
+ * RP_EINVAL if another process holds it. Where the file system has no
+ * locks, there is nothing to take and it succeeds. */
+int rp_parts_lock(const char *dir, int *fd, rp_error *err);
+/* Release the lock; remove: also delete the lock file (the folder is done). */
+void rp_parts_unlock(const char *dir, int fd, bool remove);
+
 /* Mark in done[] the runs held by the complete batch files in dir (none if
  * dir does not exist). Files of another sweep are an error. */
 int rp_parts_done(const char *dir, uint64_t plan_id, int64_t runs_total, uint8_t *done, rp_error *err);

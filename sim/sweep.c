@@ -213,6 +213,31 @@ static void point_label(const rp_plan *plan, int64_t point, char *buf, size_t si
         snprintf(buf, size, "(no sweep)");
 }
 
+/* One cell of the table: "-" where the value is undefined (one replicate has
+ * no standard error; a group with no pairs has no share), never "nan". */
+static void cell(FILE *f, const char *fmt, int width, double v)
+{
+    if (isnan(v))
+        fprintf(f, " %*s", width, "-");
+    else
+        fprintf(f, fmt, v);
+}
+
+static void row(FILE *f, const rp_plan *plan, const rp_summary *s, const uint8_t *done, int64_t point,
+                const rp_observable_def *o, int g)
+{
+    double m, e;
+    stats(plan, s, done, point, false, o, g, &m, &e);
+    fprintf(f, "  %-22s", o->name);
+    cell(f, " %12.5g", 12, m);
+    cell(f, " %10.3g", 10, e);
+    if (point > 0) {
+        stats(plan, s, done, point, true, o, g, &m, &e);
+        cell(f, " %+14.5g", 14, m);
+        cell(f, " %10.3g", 10, e);
+    }
+}
+
 void rp_sweep_print_table(const rp_plan *plan, const rp_summary *s, const uint8_t *done, FILE *f)
 {
     const int64_t P = rp_plan_points(plan), R = rp_plan_replicates(plan);
@@ -220,36 +245,33 @@ void rp_sweep_print_table(const rp_plan *plan, const rp_summary *s, const uint8_
     const rp_observable_def *table = rp_observables_table(&n), *dropout = rp_observables_find("dropout");
     char label[512];
     for (int64_t point = 0; point < P; point++) {
+        int64_t here = 0; /* replicates run by this process (a shard holds some) */
+        for (int64_t r = 0; r < R; r++)
+            here += done[point * R + r];
         point_label(plan, point, label, sizeof label);
-        fprintf(f, "point %lld: %s (%lld replicates)\n", (long long)point, label, (long long)R);
+        if (here < R)
+            fprintf(f, "point %lld: %s (%lld of %lld replicates in this part)\n", (long long)point, label,
+                    (long long)here, (long long)R);
+        else
+            fprintf(f, "point %lld: %s (%lld replicates)\n", (long long)point, label, (long long)R);
+        if (!here)
+            continue;
         fprintf(f, "  %-22s %12s %10s", "observable", "mean", "se");
         if (point > 0)
             fprintf(f, " %14s %10s", "paired diff", "se");
         fprintf(f, "\n");
         for (size_t k = 0; k < n; k++) {
-            double m, e;
-            stats(plan, s, done, point, false, &table[k], -1, &m, &e);
-            fprintf(f, "  %-22s %12.5g %10.3g", table[k].name, m, e);
-            if (point > 0) {
-                stats(plan, s, done, point, true, &table[k], -1, &m, &e);
-                fprintf(f, " %+14.5g %10.3g", m, e);
-            }
+            row(f, plan, s, done, point, &table[k], -1);
             fprintf(f, "\n");
         }
         const rp_summary *any = any_run(plan, s, done, point);
         for (int g = 0; any && g < any->n_groups; g++) {
-            double m, e;
-            stats(plan, s, done, point, false, dropout, g, &m, &e);
-            fprintf(f, "  %-22s %12.5g %10.3g", dropout->name, m, e);
-            if (point > 0) {
-                stats(plan, s, done, point, true, dropout, g, &m, &e);
-                fprintf(f, " %+14.5g %10.3g", m, e);
-            }
+            row(f, plan, s, done, point, dropout, g);
             fprintf(f, "   %s\n", any->group_name[g]);
         }
     }
     if (P > 1)
-        fprintf(f, "paired diff: the point minus point 0, replicate by replicate (common random numbers)\n");
+        fprintf(f, "paired diff: the point minus point 0, replicate by replicate\n");
 }
 
 void rp_sweep_print_json(const rp_plan *plan, const rp_summary *s, const uint8_t *done, FILE *f)

@@ -165,6 +165,32 @@ expect_exit -q "a sweep whose FILE.parts is a symbolic link" 2 "sl.h5.parts is a
 check "  the link's target is untouched" [ -f victim/keep.partial-1 ]
 touch f.h5.parts
 expect_exit -q "a sweep whose FILE.parts is a file" 2 "f.h5.parts is not a directory" "$bin" run sw.yaml -o f.h5
+mkdir -p own.h5.parts && echo keep > own.h5.parts/README.partial-2
+quiet "$bin" run sw.yaml -o own.h5
+check "a join deletes no file of the user's in FILE.parts" [ -f own.h5.parts/README.partial-2 ]
+printf 'seed: 7\npatients: {count: 20000}\nproviders: {count: 1000}\nreplicates: 30\n' > slow.yaml
+"$bin" run slow.yaml --summary-only -o busy.h5 >/dev/null 2>&1 &
+first=$!
+wait_until 20 "$first" test -e busy.h5.parts/.lock
+expect_exit -q "a second process on the same sweep output" 2 "another rapport process is writing the sweep" \
+  "$bin" run slow.yaml --summary-only -o busy.h5 --resume
+wait "$first"
+rc=$?
+check "  the first one completes" test "$rc" = 0 -a -f busy.h5
+check "  and leaves no folder" [ ! -e busy.h5.parts ]
+expect_exit -q "a sweep whose summaries exceed memory" 2 "their summaries need about" \
+  "$bin" run s.yaml --set replicates=1000000000 --shard 3/1000000000 -o huge.h5
+printf 'seed: 1\npatients: {count: 300}\nsweep: {streams: independent, grid: {discussion.policy: [never]}}\n' > ind.yaml
+"$bin" run ind.yaml --json | grep -o '"dropout": [0-9.e-]*' | head -1 > ind1.txt
+"$bin" run ind.yaml --set replicates=2 -o ind2.h5 >/dev/null
+"$py" -c "import h5py; f = h5py.File('ind2.h5'); print('\"dropout\": %r' % float(f['summary/dropout'][0, 0]))" > ind2.txt
+check "a one-point independent sweep runs its point's stream (replicate 0 of the same sweep)" cmp -s ind1.txt ind2.txt
+printf 'scenario: sw.yaml\nfree:\n  dropout.base: {min: -10, max: -5, start: -8}\ntargets:\n  dropout: {value: 0.197, se: 0.01}\n' > calsw.yaml
+printf 'sweep:\n  grid:\n    discussion.policy: [never, intake]\n' >> sw.yaml
+expect_exit -q "calibrate of a sweep scenario" 2 "calibrate fits one scenario, not a sweep" "$bin" calibrate calsw.yaml
+"$bin" run sw.yaml --shard 1/4 > shard.txt
+check "a shard's table prints '-' for what it cannot estimate, never nan" sh -c '! grep -qi nan shard.txt && grep -q "1 of 3 replicates in this part" shard.txt'
+
 # ---- the analysis report: its input first, its folder never a file ----
 report=("$py" "$src/analysis/report")
 expect_exit -q "report of a missing file" 2 "No such file" "${report[@]}" -q nothere.h5 -o rep1
