@@ -62,7 +62,7 @@ static int64_t uniform_member(const room_list *l, gsl_rng *r, rp_rng_key key, in
     return l->item[gsl_rng_uniform_int(r, (unsigned long)l->n)];
 }
 
-int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int threads,
+int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int threads, const volatile sig_atomic_t *stop,
               int64_t *provider_of, double *dist, rp_error *err)
 {
     const int64_t n = pop->n_patients, m = pop->n_providers;
@@ -101,6 +101,10 @@ int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int thread
     gsl_ran_shuffle(r, order, (size_t)n, sizeof(int64_t));
 
     for (int64_t a = 0; a < n; a++) {
+        if (stop && a % 4096 == 0 && *stop) {
+            status = RP_EINTR;
+            goto done;
+        }
         int64_t i = order[a], j;
         if (p->assignment.policy == RP_ASSIGN_MIN_DISTANCE) {
             j = rp_nearest_query(nearest, &pop->patient_culture[i * pop->n_dims]);
@@ -136,6 +140,8 @@ done:
     room_free(&all);
     gsl_rng_free(r);
     free(order);
+    if (status == RP_EINTR)
+        RP_FAIL(err, status, "interrupted while assigning %lld patients to providers", (long long)n);
     if (status != RP_OK)
         RP_FAIL(err, status, "out of memory while assigning %lld patients", (long long)n);
     return RP_OK;

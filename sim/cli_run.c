@@ -260,6 +260,19 @@ static int run_sweep(const cli_options *o, const rp_ranks *ranks, rp_scenario *s
         status = closed;
         *err = close_err;
     }
+    if (status == RP_EINTR) { /* say what was kept, not the pairs of the run that was stopped */
+        int64_t kept = 0, mine = 0;
+        for (int64_t r = 0; r < runs; r++) {
+            kept += skip[r] || (res.done && res.done[r]);
+            mine += r % workers == worker;
+        }
+        if (closed == RP_OK && o->output)
+            rp_error_raise(err, RP_EINTR, "interrupted: %lld of this part's %lld runs are finished and kept in %s; "
+                           "continue with the same command and --resume", (long long)kept, (long long)mine, dir);
+        else
+            rp_error_raise(err, RP_EINTR, "interrupted after %lld of %lld runs; nothing written", (long long)kept,
+                           (long long)mine);
+    }
     status = rp_dist_agree(status);
     if (status == RP_OK)
         status = rp_dist_gather_summaries(runs, res.summary, res.done);

@@ -150,9 +150,9 @@ int cli_parse_options(int argc, char **argv, bool run_options, cli_options *o)
                 cli_name, command);
         return EXIT_USAGE;
     }
-    if (!o->output && (o->force || o->summary_only || o->resume)) {
+    if (!o->output && (o->force || o->resume)) { /* --summary-only without a file changes nothing: allowed */
         cli_error("%s applies to the file of -o; expected -o FILE.h5 (see '%s help %s')",
-                  o->force ? "--force" : o->summary_only ? "--summary-only" : "--resume", cli_name, command);
+                  o->force ? "--force" : "--resume", cli_name, command);
         return EXIT_USAGE;
     }
     int code = EXIT_OK;

@@ -157,7 +157,7 @@ int rp_run_execute(const rp_params *p, const rp_run_options *opt, rp_run **out, 
     double t0 = omp_get_wtime();
     rp_population_generate(run->pop, &run->params, run->key, opt->threads);
     double t1 = omp_get_wtime();
-    int status = rp_assign(run->pop, &run->params, run->key, opt->threads, run->provider_of,
+    int status = rp_assign(run->pop, &run->params, run->key, opt->threads, opt->stop, run->provider_of,
                            run->distance, err);
     double t2 = omp_get_wtime();
     if (status == RP_OK)

@@ -12,6 +12,7 @@
 #ifndef RP_ASSIGN_H
 #define RP_ASSIGN_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "rapport/params.h"
@@ -20,8 +21,10 @@
 #include "rapport/status.h"
 
 /* Fill provider_of[i] for every patient and dist[i] = d_ij. RP_EINVAL when
- * total capacity is below the number of patients, RP_ENOMEM on allocation. */
-int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int threads,
+ * total capacity is below the number of patients, RP_ENOMEM on allocation,
+ * RP_EINTR when *stop (optional) is set: a large min_distance assignment
+ * takes seconds, and a stop request must not wait for it. */
+int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int threads, const volatile sig_atomic_t *stop,
               int64_t *provider_of, double *dist, rp_error *err);
 
 #endif
