@@ -46,7 +46,7 @@ static char *resolved_yaml(const rp_scenario *sc)
     FILE *f = open_memstream(&text, &size);
     if (!f)
         return NULL;
-    int status = rp_scenario_write_yaml(sc, f);
+    int status = rp_scenario_write_stored_yaml(sc, f);
     if (fclose(f) != 0 || status != RP_OK) {
         free(text);
         return NULL;

@@ -225,6 +225,11 @@ int rp_layout_init(rp_layout *l, const rp_params *p, int n_weeks, rp_error *err)
     return RP_OK;
 }
 
+const char *rp_layout_table_name(rp_table t)
+{
+    return table_name[t];
+}
+
 int rp_layout_find(const rp_layout *l, rp_table t, const char *name)
 {
     for (int c = 0; c < l->n_cols; c++)
@@ -414,27 +419,108 @@ int rp_layout_create(rp_layout *l, hid_t file, const char *path, rp_error *err)
     return RP_OK;
 }
 
+/* Chunks above this are not rapport's (its own are about 1 MiB): reading one
+ * would make HDF5 allocate it whole. */
+#define MAX_CHUNK_BYTES (64u << 20)
+/* No filter rapport uses packs data tighter than this (zlib's limit is 1032:1). */
+#define MAX_RATIO 1100.0
+
+static const char *const ctype_name[] = {"float32", "float64", "int32", "int64", "uint8", "uint64"};
+
+/* Column c of a file opened for reading, against the layout: its type, its
+ * shape (rows x width), chunks of a sane size, and storage for every row it
+ * declares (a corrupt extent must not make us allocate what the file cannot
+ * hold). Its rows go to *rows. */
+static int check_column(const rp_layout *l, int c, hsize_t file_size, int64_t *rows, const char *path,
+                        rp_error *err)
+{
+    const rp_column *col = &l->col[c];
+    const hid_t ds = l->ds[c];
+    const int rank = col->width == RP_W_ONE ? 1 : 2;
+    const hsize_t width = (hsize_t)rp_layout_width(l, col);
+    hid_t t = H5Dget_type(ds), s = H5Dget_space(ds), dcpl = H5Dget_create_plist(ds);
+    const H5T_class_t cls = t < 0 ? H5T_NO_CLASS : H5Tget_class(t);
+    const size_t size = t < 0 ? 0 : H5Tget_size(t);
+    const bool is_float = col->type == RP_C_F32 || col->type == RP_C_F64;
+    const bool is_signed = col->type == RP_C_I32 || col->type == RP_C_I64;
+    const bool type_ok = size == rp_layout_elem(col) && (is_float ? cls == H5T_FLOAT
+                                                                  : cls == H5T_INTEGER &&
+                                                                        (H5Tget_sign(t) == H5T_SGN_2) == is_signed);
+    hsize_t dims[2] = {0, 0}, chunk[2] = {1, 1};
+    const int got_rank = s < 0 || H5Sget_simple_extent_type(s) != H5S_SIMPLE ? -1 : H5Sget_simple_extent_ndims(s);
+    if (got_rank == rank)
+        H5Sget_simple_extent_dims(s, dims, NULL);
+    const bool chunked = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED;
+    const int chunk_rank = chunked ? H5Pget_chunk(dcpl, 2, chunk) : rank;
+    const int filters = dcpl < 0 ? 0 : H5Pget_nfilters(dcpl);
+    const hsize_t stored = H5Dget_storage_size(ds);
+    if (t >= 0) H5Tclose(t);
+    if (s >= 0) H5Sclose(s);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    const char *table = table_name[col->table];
+    if (!type_ok)
+        RP_FAIL(err, RP_EINVAL, "%s: /%s/%s is not %s; expected the type of docs/FORMAT.md", path, table, col->name,
+                ctype_name[col->type]);
+    if (got_rank != rank)
+        RP_FAIL(err, RP_EINVAL, "%s: /%s/%s has %d dimensions; expected %d", path, table, col->name, got_rank, rank);
+    if (rank == 2 && dims[1] != width)
+        RP_FAIL(err, RP_EINVAL, "%s: /%s/%s has %llu columns; expected %llu (one per %s)", path, table, col->name,
+                (unsigned long long)dims[1], (unsigned long long)width,
+                col->width == RP_W_WEEKS ? "written week" : col->width == RP_W_DIMS ? "cultural dimension" : "group");
+    const double row_bytes = (double)width * (double)rp_layout_elem(col);
+    const double bytes = (double)dims[0] * row_bytes;
+    if (chunk_rank != rank || (double)chunk[0] * (rank == 2 ? (double)chunk[1] : 1.0) * (double)rp_layout_elem(col) >
+                                  MAX_CHUNK_BYTES)
+        RP_FAIL(err, RP_EINVAL, "%s: /%s/%s has chunks that are not rapport's (over %u MiB, or of another shape)",
+                path, table, col->name, MAX_CHUNK_BYTES >> 20);
+    if ((double)stored > (double)file_size || bytes > (filters > 0 ? MAX_RATIO : 1.0) * (double)stored)
+        RP_FAIL(err, RP_EINVAL, "%s: /%s/%s declares %llu rows (%.0f bytes) but the file stores %llu bytes of it",
+                path, table, col->name, (unsigned long long)dims[0], bytes, (unsigned long long)stored);
+    *rows = (int64_t)dims[0];
+    return RP_OK;
+}
+
 int rp_layout_open(rp_layout *l, hid_t file, const char *path, rp_error *err)
 {
     l->file = file;
-    for (int t = 0; t < RP_N_TABLES; t++)
-        if (table_used(l, (rp_table)t) && (l->group[t] = H5Gopen2(file, table_name[t], H5P_DEFAULT)) < 0)
-            return rp_h5_error(err, "read the tables of", path);
-    for (int c = 0; c < l->n_cols; c++) {
-        l->ds[c] = H5Dopen2(l->group[l->col[c].table], l->col[c].name, H5P_DEFAULT);
-        if (l->ds[c] < 0)
-            return rp_h5_error(err, "read the tables of", path);
-    }
+    hsize_t file_size = 0;
+    if (H5Fget_filesize(file, &file_size) < 0)
+        return rp_h5_read_error(err, "read", path);
     for (int t = 0; t < RP_N_TABLES; t++) {
-        int c = rp_layout_find(l, (rp_table)t, row_dim[t]);
-        if (c >= 0) {
-            hid_t s = H5Dget_space(l->ds[c]);
-            hsize_t dims[2] = {0, 0};
-            if (s < 0 || H5Sget_simple_extent_dims(s, dims, NULL) < 0)
-                return rp_h5_error(err, "read the tables of", path);
-            H5Sclose(s);
-            l->rows[t] = l->written[t] = (int64_t)dims[0];
+        if (!table_used(l, (rp_table)t))
+            continue;
+        if (H5Lexists(file, table_name[t], H5P_DEFAULT) <= 0)
+            RP_FAIL(err, RP_EINVAL, "%s has no /%s, which its /scenario implies; expected a file written by rapport",
+                    path, table_name[t]);
+        if ((l->group[t] = H5Gopen2(file, table_name[t], H5P_DEFAULT)) < 0)
+            return rp_h5_read_error(err, "read the tables of", path);
+    }
+    for (int c = 0; c < l->n_cols; c++) {
+        const rp_column *col = &l->col[c];
+        if (H5Lexists(l->group[col->table], col->name, H5P_DEFAULT) <= 0)
+            RP_FAIL(err, RP_EINVAL, "%s has no /%s/%s, which its /scenario implies; expected a file written by rapport",
+                    path, table_name[col->table], col->name);
+        if ((l->ds[c] = H5Dopen2(l->group[col->table], col->name, H5P_DEFAULT)) < 0)
+            return rp_h5_read_error(err, "read the tables of", path);
+    }
+    /* every column of a table has the rows of its row coordinate */
+    for (int t = 0; t < RP_N_TABLES; t++) {
+        const int coord = rp_layout_find(l, (rp_table)t, row_dim[t]);
+        int64_t rows = 0;
+        int status = coord < 0 ? RP_OK : check_column(l, coord, file_size, &rows, path, err);
+        for (int c = 0; status == RP_OK && c < l->n_cols; c++) {
+            int64_t n = 0;
+            if (l->col[c].table != (rp_table)t || c == coord)
+                continue;
+            status = check_column(l, c, file_size, &n, path, err);
+            if (status == RP_OK && n != rows)
+                status = rp_error_raise(err, RP_EINVAL, "%s: /%s/%s has %lld rows, /%s/%s %lld; expected one length "
+                                        "for every column of a table", path, table_name[t], l->col[c].name,
+                                        (long long)n, table_name[t], row_dim[t], (long long)rows);
         }
+        if (status != RP_OK)
+            return status;
+        l->rows[t] = l->written[t] = rows;
     }
     return RP_OK;
 }
@@ -666,7 +752,7 @@ int rp_layout_read_column(const rp_layout *l, int c, int64_t first, int64_t n, v
         st = H5Dread(l->ds[c], native(col->type), ms, fs, H5P_DEFAULT, buf);
     if (ms >= 0) H5Sclose(ms);
     if (fs >= 0) H5Sclose(fs);
-    return st < 0 ? rp_h5_error(err, "read", path) : RP_OK;
+    return st < 0 ? rp_h5_read_error(err, "read", path) : RP_OK;
 }
 
 int rp_layout_read(const rp_layout *l, rp_table t, int64_t first, int64_t n, void **bufs, const char *path,

@@ -19,6 +19,9 @@
 #include "rapport/observables.h"
 #include "rapport/params.h"
 
+/* The format_version of the files this layout describes (docs/FORMAT.md). */
+#define RP_FORMAT_VERSION 1
+
 typedef enum { RP_T_RUNS, RP_T_SUMMARY, RP_T_PAIRS, RP_T_PROVIDERS, RP_T_TRAJECTORIES, RP_N_TABLES } rp_table;
 typedef enum { RP_C_F32, RP_C_F64, RP_C_I32, RP_C_I64, RP_C_U8, RP_C_U64 } rp_ctype;
 typedef enum { RP_W_ONE, RP_W_DIMS, RP_W_WEEKS, RP_W_GROUPS } rp_width;
@@ -81,7 +84,9 @@ int rp_layout_init(rp_layout *l, const rp_params *p, int n_weeks, rp_error *err)
  * as p's output settings say), with dimension scales and attributes. */
 int rp_layout_create(rp_layout *l, hid_t file, const char *path, rp_error *err);
 
-/* Open the columns of an existing file for reading (the merge). */
+/* Open the columns of an existing file for reading, checked against the
+ * layout (type, shape, chunks, the storage for the rows they declare, one
+ * length per table): RP_EINVAL with one line saying what is wrong. */
 int rp_layout_open(rp_layout *l, hid_t file, const char *path, rp_error *err);
 
 /* Append n rows to table t: data[c] for each column c of t (others are
@@ -104,6 +109,9 @@ int rp_layout_read_column(const rp_layout *l, int c, int64_t first, int64_t n, v
 /* Bytes of one value of column c, and values per row. */
 size_t rp_layout_elem(const rp_column *c);
 int64_t rp_layout_width(const rp_layout *l, const rp_column *c);
+
+/* The name of table t's group: "runs", "pairs", ... */
+const char *rp_layout_table_name(rp_table t);
 
 /* The index of column name in table t, or -1. */
 int rp_layout_find(const rp_layout *l, rp_table t, const char *name);

@@ -1536,7 +1536,9 @@ static void write_items(FILE *out, const rp_ynode *n, int indent, bool first_inl
     }
 }
 
-int rp_scenario_write_yaml(const rp_scenario *sc, FILE *out)
+/* The resolved scenario; its first line names the file when named is set
+ * (the plan id skips that line, so both forms have the same id). */
+static int write_resolved(const rp_scenario *sc, bool named, FILE *out)
 {
     size_t n;
     const rp_param *t = rp_paramtable_scenario(&n);
@@ -1545,8 +1547,8 @@ int rp_scenario_write_yaml(const rp_scenario *sc, FILE *out)
     char path[512];
     if (!sc->resolved)
         return RP_EINVAL;
-    fprintf(out, "# %s, resolved by rapport: every parameter, defaults filled in\n",
-            rp_yamltree_excerpt(sc->path, path, sizeof path));
+    fprintf(out, "# %s%sresolved by rapport: every parameter, defaults filled in\n",
+            named ? rp_yamltree_excerpt(sc->path, path, sizeof path) : "", named ? ", " : "");
     for (size_t i = 0; i < n; i++) {
         const char *key = split_row(&t[i], section);
         const char *indent = section[0] ? "  " : "";
@@ -1575,6 +1577,16 @@ int rp_scenario_write_yaml(const rp_scenario *sc, FILE *out)
         }
     }
     return ferror(out) ? RP_EIO : RP_OK;
+}
+
+int rp_scenario_write_yaml(const rp_scenario *sc, FILE *out)
+{
+    return write_resolved(sc, true, out);
+}
+
+int rp_scenario_write_stored_yaml(const rp_scenario *sc, FILE *out)
+{
+    return write_resolved(sc, false, out);
 }
 
 /* ---- the reference ---- */

@@ -376,13 +376,16 @@ try:
             return f"end_time {e} is far from now {now}"
         return ""
 
-    @check("/scenario holds the resolved YAML (overrides applied)")
+    @check("/scenario holds the resolved YAML (overrides applied): `rapport show`'s, its first line naming no file")
     def _():
         text = f["scenario"][()].decode()
         bad = [w for w in ("seed: 5", "count: 3000", "policy: responsive", "horizon: 26") if w not in text]
         shown = subprocess.run([bin_path, "show", "s.yaml", *BASE], cwd=tmp, stdout=subprocess.PIPE).stdout.decode()
-        if text != shown:
-            bad.append("differs from `rapport show` with the same overrides")
+        first, _, body = text.partition("\n")
+        if first != "# resolved by rapport: every parameter, defaults filled in":
+            bad.append(f"first line {first!r}")
+        if body != shown.partition("\n")[2]:
+            bad.append("differs from `rapport show` with the same overrides after the first line")
         return ", ".join(bad)
 
     @check("/scenario re-run (rapport run FILE --json) gives the same JSON as the original run")

@@ -16,6 +16,7 @@ target_compile_definitions(calibrate_unit PRIVATE RP_SOURCE_DIR="${PROJECT_SOURC
 rapport_script_test(calibrate_cli calibrate_cli.sh)
 rapport_script_test(hostile hostile.sh)
 rapport_script_test(hostile_args hostile_args.sh)
+rapport_script_test(readers_hostile readers_hostile.sh)
 rapport_script_test(fuzz_regressions fuzz_regressions.sh)
 add_test(NAME analysis_unit COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/analysis_unit.py $<TARGET_FILE:rapport> ${PROJECT_SOURCE_DIR})
 set_tests_properties(analysis_unit PROPERTIES SKIP_RETURN_CODE 77)

@@ -60,6 +60,12 @@ const char *rp_scenario_path(const rp_scenario *sc);
  * reading it back gives identical rp_params and the same sweep. */
 int rp_scenario_write_yaml(const rp_scenario *sc, FILE *out);
 
+/* The same text with a first line that names no file: what a file of runs
+ * stores as /scenario, so that its bytes do not depend on where the scenario
+ * was (the path is the file's scenario_path attribute) and parts of one sweep
+ * run from two paths hold the same scenario. */
+int rp_scenario_write_stored_yaml(const rp_scenario *sc, FILE *out);
+
 /* ---- overrides of a resolved scenario (the points of a sweep) ---- */
 
 /* One value to put at a dotted key, as --set would, for one resolution. */
