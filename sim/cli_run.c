@@ -218,7 +218,7 @@ static int run_sweep(const cli_options *o, const rp_ranks *ranks, rp_scenario *s
         if (status == RP_OK && ranks->rank == 0) /* the ranks of one job share the folder */
             status = rp_parts_lock(dir, &lock, err);
         if (status == RP_OK)
-            status = rp_parts_done(dir, rp_plan_id(plan), runs, skip, err);
+            status = rp_parts_done(dir, rp_plan_id(plan), runs, workers, skip, err);
         int64_t found = 0;
         for (int64_t r = 0; r < runs; r++)
             found += skip[r];

@@ -351,7 +351,8 @@ static int same_model(const part *p, const char *doing, rp_error *err)
     return RP_OK;
 }
 
-int rp_output_runs_in(const char *path, uint64_t plan_id, int64_t runs_total, uint8_t *done, rp_error *err)
+int rp_output_runs_in(const char *path, uint64_t plan_id, int64_t runs_total, int64_t worker, int64_t workers,
+                      uint8_t *done, rp_error *err)
 {
     part p;
     int status = open_part(&p, path, err);
@@ -362,6 +363,15 @@ int rp_output_runs_in(const char *path, uint64_t plan_id, int64_t runs_total, ui
                                 path, p.sweep_id, (long long)p.runs_total, want, (long long)runs_total);
     if (status == RP_OK)
         status = same_model(&p, "continues", err);
+    /* a batch of worker w holds runs r with r % workers == w: one of another
+     * layout (another --shard N or mpirun -n) would be resumed wrongly */
+    for (int64_t k = 0; status == RP_OK && workers > 0 && k < p.n_runs; k++)
+        if (p.run[k] % workers != worker)
+            status = rp_error_raise(err, RP_EINVAL,
+                                    "%s holds run %lld, which is not one of worker %lld's runs among %lld: the "
+                                    "folder was written with another --shard N or mpirun -n; expected the layout "
+                                    "of the interrupted run (or remove the folder)",
+                                    path, (long long)p.run[k], (long long)worker, (long long)workers);
     for (int64_t k = 0; status == RP_OK && k < p.n_runs; k++)
         done[p.run[k]] = 1; /* in [0, runs_total): checked by open_part */
     close_part(&p);

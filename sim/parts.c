@@ -213,7 +213,8 @@ void rp_parts_unlock(const char *dir, int fd, bool remove)
     close(fd); /* releases the lock */
 }
 
-int rp_parts_done(const char *dir, uint64_t plan_id, int64_t runs_total, uint8_t *done, rp_error *err)
+int rp_parts_done(const char *dir, uint64_t plan_id, int64_t runs_total, int64_t workers, uint8_t *done,
+                  rp_error *err)
 {
     int n, status = check_folder(dir, err);
     if (status != RP_OK)
@@ -221,8 +222,19 @@ int rp_parts_done(const char *dir, uint64_t plan_id, int64_t runs_total, uint8_t
     char **names = list_batches(dir, 0, INT64_MAX, &n, err);
     if (!names)
         return RP_EIO;
-    for (int i = 0; i < n && status == RP_OK; i++)
-        status = rp_output_runs_in(names[i], plan_id, runs_total, done, err);
+    for (int i = 0; i < n && status == RP_OK; i++) {
+        const char *name = strrchr(names[i], '/') + 1; /* list_batches gives dir/batch-W<worker>-... */
+        int64_t w = -1;
+        sscanf(name, "batch-W%" SCNd64, &w);
+        if (w < 0 || w >= workers)
+            status = rp_error_raise(err, RP_EINVAL,
+                                    "%s is a batch of worker %lld, beyond this layout's %lld workers: the folder was "
+                                    "written with another --shard N or mpirun -n; expected the layout of the "
+                                    "interrupted run (or remove the folder)",
+                                    names[i], (long long)w, (long long)workers);
+        else
+            status = rp_output_runs_in(names[i], plan_id, runs_total, w, workers, done, err);
+    }
     free_list(names);
     return status;
 }

@@ -40,8 +40,10 @@ int rp_parts_lock(const char *dir, int *fd, rp_error *err);
 void rp_parts_unlock(const char *dir, int fd, bool remove);
 
 /* Mark in done[] the runs held by the complete batch files in dir (none if
- * dir does not exist). Files of another sweep are an error. */
-int rp_parts_done(const char *dir, uint64_t plan_id, int64_t runs_total, uint8_t *done, rp_error *err);
+ * dir does not exist). Files of another sweep, or of another layout (a batch
+ * of worker w must hold runs r % workers == w), are an error. */
+int rp_parts_done(const char *dir, uint64_t plan_id, int64_t runs_total, int64_t workers, uint8_t *done,
+                  rp_error *err);
 
 /* Join the batch files in dir whose worker is in [first_worker,
  * last_worker] (all: 0, INT64_MAX) into path; with complete, every run of

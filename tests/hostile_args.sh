@@ -178,6 +178,15 @@ wait "$first"
 rc=$?
 check "  the first one completes" test "$rc" = 0 -a -f busy.h5
 check "  and leaves no folder" [ ! -e busy.h5.parts ]
+sed 's/replicates: 30/replicates: 400/' slow.yaml > slower.yaml
+"$bin" run slower.yaml --summary-only -o lay.h5 >/dev/null 2>&1 &
+first=$!
+wait_until 60 "$first" sh -c 'ls lay.h5.parts/batch-W*[0-9].h5 >/dev/null 2>&1'
+kill -TERM "$first"
+wait "$first"
+expect_exit -q "--resume with another layout (--shard 0/2 on a whole sweep's folder)" 2 "written with another --shard N" \
+  "$bin" run slower.yaml --summary-only --shard 0/2 -o lay.h5 --resume
+check "  the same layout resumes" quiet "$bin" run slower.yaml --summary-only -o lay.h5 --resume
 expect_exit -q "a sweep whose summaries exceed memory" 2 "their summaries need about" \
   "$bin" run s.yaml --set replicates=1000000000 --shard 3/1000000000 -o huge.h5
 printf 'seed: 1\npatients: {count: 300}\nsweep: {streams: independent, grid: {discussion.policy: [never]}}\n' > ind.yaml

@@ -75,8 +75,10 @@ int rp_output_merge(const char *const *inputs, int n_inputs, const char *path, b
                     const rp_provenance *prov, const volatile sig_atomic_t *stop, rp_error *err);
 
 /* The runs a file holds (for --resume): done[r] = 1 for each run r in it,
- * after checking that it belongs to the sweep plan_id of runs_total runs. */
-int rp_output_runs_in(const char *path, uint64_t plan_id, int64_t runs_total, uint8_t *done, rp_error *err);
+ * after checking that it belongs to the sweep plan_id of runs_total runs
+ * and, with workers > 0, that its runs are those of worker (r % workers). */
+int rp_output_runs_in(const char *path, uint64_t plan_id, int64_t runs_total, int64_t worker, int64_t workers,
+                      uint8_t *done, rp_error *err);
 
 /* Recompute the summary of run `run` of a file from its per-pair table (the
  * same numbers `rapport run` printed). RP_EINVAL if the file has no per-pair
