@@ -17,7 +17,7 @@ int cli_parse_summary(int argc, char **argv, cli_summary_args *a)
 {
     static const struct option options[] = {
         {"run", required_argument, NULL, OPT_RUN}, {"json", no_argument, NULL, OPT_JSON}, {0}};
-    *a = (cli_summary_args){0};
+    *a = (cli_summary_args){.run = -1}; /* the file's first run */
     const char *value;
     int c;
     cli_getopt_reset();
@@ -50,7 +50,10 @@ int cli_summary(int argc, char **argv)
     int status = rp_output_read_summary(a.path, a.run, &sum, &err);
     if (status == RP_OK) {
         char header[512];
-        snprintf(header, sizeof header, "rapport %s: summary of run %lld of %s", RP_VERSION, a.run, a.path);
+        if (a.run < 0)
+            snprintf(header, sizeof header, "rapport %s: summary of the first run of %s", RP_VERSION, a.path);
+        else
+            snprintf(header, sizeof header, "rapport %s: summary of run %lld of %s", RP_VERSION, a.run, a.path);
         status = cli_print_summary(&sum, header, a.json, &err);
     }
     return status == RP_OK ? EXIT_OK : cli_report(status, &err);

@@ -101,7 +101,8 @@ static const char *help_summary =
     "\n"
     "Recompute the summary of a file written by `rapport run -o` from its per-pair\n"
     "table and print it as `run` did (the same numbers), or as JSON. In a sweep's\n"
-    "file, --run R picks the run (default 0).\n"
+    "file, --run R picks the run (default: the file's first run, which is run 0\n"
+    "except in a shard's part).\n"
     "\n"
     "Example:\n"
     "  rapport summary baseline.h5 --json\n";

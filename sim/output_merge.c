@@ -649,10 +649,12 @@ int rp_output_merge(const char *const *inputs, int n_inputs, const char *path, b
 static int open_run(part *in, const char *path, int64_t run, int64_t *k, rp_error *err)
 {
     int status = open_part(in, path, err);
-    *k = -1;
-    for (int64_t i = 0; status == RP_OK && i < in->n_runs; i++)
+    *k = run < 0 && in->n_runs > 0 ? 0 : -1; /* run < 0: the file's first (a shard's first is not run 0) */
+    for (int64_t i = 0; status == RP_OK && run >= 0 && i < in->n_runs; i++)
         if (in->run[i] == run)
             *k = i;
+    if (status == RP_OK && *k < 0 && run < 0)
+        return rp_error_raise(err, RP_EINVAL, "%s holds no run", path);
     if (status == RP_OK && *k < 0)
         status = rp_error_raise(err, RP_EINVAL, "%s has no run %lld", path, (long long)run);
     return status;

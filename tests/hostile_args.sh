@@ -200,6 +200,9 @@ expect_exit -q "calibrate of a sweep scenario" 2 "calibrate fits one scenario, n
 "$bin" run sw.yaml --shard 1/4 > shard.txt
 check "a shard's table prints '-' for what it cannot estimate, never nan" sh -c '! grep -qi nan shard.txt && grep -q "1 of 3 replicates in this part" shard.txt'
 
+"$bin" run sw.yaml --shard 1/2 -o second.h5 >/dev/null 2>&1
+check "summary of a shard's part reads its first run (not run 0, which it lacks)" quiet "$bin" summary second.h5
+
 # ---- the analysis report: its input first, its folder never a file ----
 report=("$py" "$src/analysis/report")
 expect_exit -q "report of a missing file" 2 "No such file" "${report[@]}" -q nothere.h5 -o rep1
