@@ -11,19 +11,25 @@
  * through HDF5 instead, as a hand with h5py would: one value of a dataset or
  * a root attribute, a dataset's extent, a dataset or attribute removed, a
  * few bytes of /scenario; the rest of the time it mutates bytes as libFuzzer
- * does. Inputs go through a file in /dev/shm (the readers take a path).
+ * does (the edits run in a child process, which libhdf5 may hang or crash
+ * in). Inputs go through a file in /dev/shm (the readers take a path).
  * libhdf5 1.10.8 has bugs of its own on corrupt files; what this harness does
  * about each (skip, suppress, let malloc fail) is said where it does it and
  * listed in tests/fuzz/hdf5-known/README.md.
  * Build: cmake -DCMAKE_C_COMPILER=clang -DRAPPORT_FUZZ=ON (see scripts/fuzz.sh). */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <hdf5.h>
@@ -59,11 +65,13 @@ const char *__lsan_default_suppressions(void)
  * 200 GB) before it finds the file too short; in a normal build malloc
  * returns NULL and HDF5 fails cleanly (exit 2), so it does here too. Every
  * allocation above -malloc_limit_mb is still reported, and rapport itself
- * running out of memory on these small inputs is a failure (see below). */
+ * running out of memory on these small inputs is a failure (see below).
+ * A 16 MB quarantine (256 by default) keeps the process small enough to
+ * fork for every HDF5 edit (edit_apart) at a few ms. */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
-    return "allocator_may_return_null=1";
+    return "allocator_may_return_null=1:quarantine_size_mb=16";
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -353,9 +361,56 @@ static size_t edit(uint8_t *data, size_t size, size_t max_size)
     return out;
 }
 
+/* edit() in a child process: libhdf5 may loop or crash on the input (the
+ * faults this harness is about), and libFuzzer's -timeout does not cover
+ * mutations. The child leaves the result in shared memory; one that takes
+ * over 2 s is killed. 0 when there is no result. */
+static size_t edit_apart(uint8_t *data, size_t size, size_t max_size)
+{
+    static uint8_t *shared;
+    static size_t shared_size;
+    if (shared_size < max_size + sizeof(size_t)) {
+        if (shared)
+            munmap(shared, shared_size);
+        shared_size = max_size + sizeof(size_t);
+        shared = mmap(NULL, shared_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (shared == MAP_FAILED) {
+            shared = NULL;
+            shared_size = 0;
+            return 0;
+        }
+    }
+    size_t n = 0;
+    memcpy(shared, &n, sizeof n);
+    pid_t child = fork();
+    if (child == 0) {
+        dup2(open("/dev/null", O_WRONLY), STDERR_FILENO); /* a sanitizer's report of libhdf5's fault */
+        memcpy(shared + sizeof n, data, size);
+        n = edit(shared + sizeof n, size, max_size);
+        memcpy(shared, &n, sizeof n);
+        _exit(0);
+    }
+    if (child < 0)
+        return 0;
+    int status = 0;
+    for (int waited = 0; waitpid(child, &status, WNOHANG) == 0; waited++) {
+        if (waited == 2000) {
+            kill(child, SIGKILL);
+            waitpid(child, &status, 0);
+            return 0;
+        }
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+    memcpy(&n, shared, sizeof n);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || n == 0 || n > max_size)
+        return 0;
+    memcpy(data, shared + sizeof n, n);
+    return n;
+}
+
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
 {
     rng = seed * 0x9e3779b97f4a7c15ull + 1;
-    size_t n = below(4) ? edit(data, size, max_size) : 0;
+    size_t n = below(4) ? edit_apart(data, size, max_size) : 0;
     return n ? n : LLVMFuzzerMutate(data, size, max_size);
 }
