@@ -63,7 +63,10 @@ for harness in scenario set calibration args h5input; do
   log="$BUILD/fuzz-$harness.log"
   artifacts="$BUILD/fuzz-artifacts/$harness-"
   [ ${#fork[@]} -eq 0 ] || rm -f "$artifacts"* # each is triaged below: this run's only
-  if "$BUILD/tests/fuzz_$harness" "$work" -max_total_time="$SECONDS_EACH" -max_len=$max_len -timeout=10 \
+  # timeout: a harness that does not stop by itself (a loop outside libFuzzer's
+  # own -timeout) fails the script in bounded time instead of stalling CI
+  if timeout --kill-after=30 $((2 * SECONDS_EACH + 300)) \
+       "$BUILD/tests/fuzz_$harness" "$work" -max_total_time="$SECONDS_EACH" -max_len=$max_len -timeout=10 \
        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts" "${fork[@]}" >"$log" 2>&1; then
     found=
     if [ ${#fork[@]} -gt 0 ]; then
