@@ -103,4 +103,5 @@ for harness in ${HARNESSES:-scenario set calibration h5input}; do
   fi
   rm -rf "$work"
 done
+rm -rf /dev/shm/fuzz_h5input /tmp/fuzz_h5input # the files of fuzz_h5input's jobs that were killed
 exit $status
