@@ -19,6 +19,7 @@
 # not reproduce. Its coverage is then counted by replaying the corpus in one
 # process (which also checks it for leaks), as the other harnesses count it.
 # Usage: scripts/fuzz.sh [SECONDS] [BUILD_DIR] [keep]   (CI runs a short smoke)
+#        HARNESSES="h5input" scripts/fuzz.sh ...      (some harnesses only)
 set -euo pipefail
 SECONDS_EACH=${1:-30}
 BUILD=${2:-build-fuzz}
@@ -52,7 +53,7 @@ where_fault() {
 }
 
 status=0
-for harness in scenario set calibration args h5input; do
+for harness in ${HARNESSES:-scenario set calibration args h5input}; do
   max_len=65536 fork=()
   if [ "$harness" = h5input ]; then
     max_len=1048576 # whole HDF5 files (seeds ~70-480 KB)
@@ -106,4 +107,5 @@ for harness in scenario set calibration args h5input; do
   fi
   rm -rf "$work"
 done
+rm -rf /dev/shm/fuzz_h5input /tmp/fuzz_h5input # the files of fuzz_h5input's jobs that were killed
 exit $status

@@ -37,10 +37,8 @@ static const struct {
 /* The parameters of a run that bound what its rows may hold: /runs columns,
  * each checked as the scenario's own value would be (a sweep may vary them). */
 enum { P_HORIZON, P_COURSE, P_SYMPTOMS_MAX, P_RECOVERED, P_THRESHOLD, P_PATIENTS, P_PROVIDERS, N_PARAMS };
-static const char *const param_name[N_PARAMS] = {"horizon",         "course",
-                                                 "symptoms.max",    "symptoms.recovered",
-                                                 "report.ambivalence_threshold", "patients.count",
-                                                 "providers.count"};
+static const char *const param_name[N_PARAMS] = {"horizon", "course", "symptoms.max", "symptoms.recovered",
+                                                 "report.ambivalence_threshold", "patients.count", "providers.count"};
 
 /* One input file, open, with its /runs in memory. */
 typedef struct {

@@ -18,6 +18,7 @@
  * listed in tests/fuzz/hdf5-known/README.md.
  * Build: cmake -DCMAKE_C_COMPILER=clang -DRAPPORT_FUZZ=ON (see scripts/fuzz.sh). */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,14 +43,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 
-static char dir[64], input[96], output[96];
-
-static void remove_dir(void)
-{
-    unlink(input);
-    unlink(output);
-    rmdir(dir);
-}
+/* The input and merge's output, one name each per process in a directory
+ * the fork-mode jobs share (scripts/fuzz.sh removes it), both removed after
+ * every input: libFuzzer ends with _Exit and kills its jobs, so nothing at
+ * exit would. (A memfd's /proc/self/fd path would leave nothing, but HDF5
+ * refuses it: it cannot find the file's real path.) */
+static char input[96], output[96];
 
 /* Leaks inside libhdf5 on corrupt files are HDF5's (1.10.8 loses the object
  * header it was loading when its checksum fails: H5Dopen2 -> H5O_protect ->
@@ -79,15 +79,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     rp_output_library_init();
-    snprintf(dir, sizeof dir, "/dev/shm/fuzz_h5input.XXXXXX");
-    if (!mkdtemp(dir)) {
-        snprintf(dir, sizeof dir, "/tmp/fuzz_h5input.XXXXXX");
-        if (!mkdtemp(dir))
-            abort();
-    }
-    snprintf(input, sizeof input, "%s/in.h5", dir);
-    snprintf(output, sizeof output, "%s/out.h5", dir);
-    atexit(remove_dir);
+    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm/fuzz_h5input" : "/tmp/fuzz_h5input";
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        abort();
+    snprintf(input, sizeof input, "%s/in-%ld.h5", dir, (long)getpid());
+    snprintf(output, sizeof output, "%s/out-%ld.h5", dir, (long)getpid());
     return 0;
 }
 
@@ -136,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     FILE *f = fopen(input, "wb");
     if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
-        abort(); /* /dev/shm full: not the input's fault */
+        abort(); /* a full /dev/shm: not the input's fault */
     rp_error err[4];
     rp_summary sum;
     uint8_t done[4] = {0};
@@ -147,6 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                           rp_output_runs_in(input, 0, 1, 0, 1, done, &err[2]),
                           rp_output_merge(inputs, 1, output, true, false, &prov, NULL, &err[3])};
     unlink(output);
+    unlink(input);
     /* the seeds hold 20 patients a run: running out of memory means an
      * allocation sized by what the file declares, not by what it holds */
     for (size_t k = 0; k < sizeof status / sizeof status[0]; k++)
