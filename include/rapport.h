@@ -5,7 +5,7 @@
  *   if (rp_scenario_load("scenarios/baseline.yaml", &sc, &err) == RP_OK &&
  *       rp_scenario_resolve(sc, &err) == RP_OK &&
  *       rp_run_execute(rp_scenario_params(sc), &(rp_run_options){.threads = 2}, &run, &err) == RP_OK)
- *       rp_summary_print_table(&run->summary, stdout);
+ *       printf("dropout %.3f\n", run->summary.all.dropout);
  *
  * Functions return an rp_status (status.h) and describe a failure in an
  * rp_error; none prints to the terminal or exits: that is the command line's

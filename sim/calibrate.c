@@ -879,136 +879,14 @@ int rp_calibration_write_scenario(const rp_calibration *cal, const double *x, FI
     return status;
 }
 
-/* ---- reports ---- */
+/* ---- what the report shows ---- */
 
-static bool in_band(const rp_cal_target *tg, double m) { return m >= tg->lo && m <= tg->hi; }
-
-void rp_calibration_print_table(const rp_calibration *cal, const rp_cal_result *res, FILE *f)
+bool rp_cal_target_in_band(const rp_cal_target *tg, double simulated)
 {
-    const rp_cal_eval *e = &res->final;
-    fprintf(f, "rapport calibrate: %s\n", cal->path);
-    fprintf(f, "scenario %s, ", cal->scenario_path);
-    if (cal->patients)
-        fprintf(f, "%lld patients and %s providers per run, ", cal->patients, cal->providers_text);
-    fprintf(f, "%d replicates (streams 0-%d, common to every evaluation)\n", cal->replicates, cal->replicates - 1);
-    fprintf(f, "%s after %d iterations, %d evaluations, %.1f s; objective %.6g\n\n",
-            res->converged ? "converged" : "stopped: evaluation budget spent", res->iterations, res->evaluations,
-            res->seconds, e->objective);
-    fprintf(f, "%-36s %12s %12s %12s %12s\n", "coefficient", "scenario", "start", "fitted", "range");
-    for (int i = 0; i < cal->n_free; i++) {
-        const rp_cal_free *fr = &cal->free[i];
-        char range[64];
-        snprintf(range, sizeof range, "[%g, %g]", fr->min, fr->max);
-        fprintf(f, "%-36s %12.6g %12.6g %12.6g %12s\n", fr->key, fr->scenario_value, fr->start, e->x[i], range);
-    }
-    fprintf(f, "\n%-36s %9s %18s %10s %10s %7s %6s %s\n", "target", "value", "band", "simulated", "MC SE", "z",
-            "weight", "in band");
-    int outside = 0;
-    for (int k = 0; k < cal->n_targets; k++) {
-        const rp_cal_target *tg = &cal->target[k];
-        const rp_cal_stat *s = &e->target[k];
-        char band[64];
-        snprintf(band, sizeof band, "[%.4g, %.4g]", tg->lo, tg->hi);
-        const bool in = in_band(tg, s->mean);
-        outside += !in;
-        char se[32] = "-"; /* one replicate: no Monte-Carlo SE */
-        if (!isnan(s->se))
-            snprintf(se, sizeof se, "%.2g", s->se);
-        fprintf(f, "%-36s %9.4g %18s %10.5g %10s %7.2f %6g %s\n", tg->name, tg->value, band, s->mean, se,
-                (s->mean - tg->value) / tg->scale, tg->weight, in ? "yes" : "NO");
-    }
-    fprintf(f, "\n%d of %d targets inside their band\n", cal->n_targets - outside, cal->n_targets);
-    fprintf(f, "\nreported, not fitted: dropout by patient group (mean +- MC SE)\n");
-    for (int g = 0; g < e->n_groups; g++)
-        fprintf(f, "  %-20s %.4f +- %.4f\n", e->group_name[g], e->group_dropout[g].mean, e->group_dropout[g].se);
-    if (isfinite(e->minority_ratio.mean))
-        fprintf(f, "  minority (all but white) / white dropout ratio: %.3f +- %.3f (%s 1)\n", e->minority_ratio.mean,
-                e->minority_ratio.se, e->minority_ratio.mean > 1 ? ">" : "not >");
+    return simulated >= tg->lo && simulated <= tg->hi;
 }
 
-void rp_calibration_print_json(const rp_calibration *cal, const rp_cal_result *res, const char *written, FILE *f)
+long long rp_calibration_providers(const rp_calibration *cal)
 {
-    const rp_cal_eval *e = &res->final;
-    fputs("{\n  \"calibration\": ", f);
-    rp_observe_json_string(f, cal->path);
-    fputs(",\n  \"scenario\": ", f);
-    rp_observe_json_string(f, cal->scenario_path);
-    fprintf(f, ",\n  \"patients\": %lld,\n  \"replicates\": %d,\n  \"converged\": %s,\n  \"iterations\": %d,\n"
-               "  \"evaluations\": %d,\n  \"seconds\": %.3f,\n  \"objective\": ",
-            cal->patients, cal->replicates, res->converged ? "true" : "false", res->iterations, res->evaluations,
-            res->seconds);
-    rp_observe_json_number(f, e->objective);
-    fputs(",\n  \"free\": [", f);
-    for (int i = 0; i < cal->n_free; i++) {
-        const rp_cal_free *fr = &cal->free[i];
-        fputs(i ? ",\n    {\"key\": " : "\n    {\"key\": ", f);
-        rp_observe_json_string(f, fr->key);
-        fputs(", \"scenario\": ", f);
-        rp_observe_json_number(f, fr->scenario_value);
-        fputs(", \"start\": ", f);
-        rp_observe_json_number(f, fr->start);
-        fputs(", \"min\": ", f);
-        rp_observe_json_number(f, fr->min);
-        fputs(", \"max\": ", f);
-        rp_observe_json_number(f, fr->max);
-        fputs(", \"fitted\": ", f);
-        rp_observe_json_number(f, e->x[i]);
-        fputs("}", f);
-    }
-    fputs("\n  ],\n  \"targets\": [", f);
-    for (int k = 0; k < cal->n_targets; k++) {
-        const rp_cal_target *tg = &cal->target[k];
-        fputs(k ? ",\n    {\"name\": " : "\n    {\"name\": ", f);
-        rp_observe_json_string(f, tg->name);
-        fputs(", \"value\": ", f);
-        rp_observe_json_number(f, tg->value);
-        fputs(", \"band\": [", f);
-        rp_observe_json_number(f, tg->lo);
-        fputs(", ", f);
-        rp_observe_json_number(f, tg->hi);
-        fputs("], \"scale\": ", f);
-        rp_observe_json_number(f, tg->scale);
-        fputs(", \"weight\": ", f);
-        rp_observe_json_number(f, tg->weight);
-        fputs(", \"simulated\": ", f);
-        rp_observe_json_number(f, e->target[k].mean);
-        fputs(", \"mc_se\": ", f);
-        rp_observe_json_number(f, e->target[k].se);
-        fprintf(f, ", \"in_band\": %s}", in_band(tg, e->target[k].mean) ? "true" : "false");
-    }
-    fputs("\n  ],\n  \"dropout_by_group\": {", f);
-    for (int g = 0; g < e->n_groups; g++) {
-        fputs(g ? ", " : "", f);
-        rp_observe_json_string(f, e->group_name[g]);
-        fputs(": {\"mean\": ", f);
-        rp_observe_json_number(f, e->group_dropout[g].mean);
-        fputs(", \"mc_se\": ", f);
-        rp_observe_json_number(f, e->group_dropout[g].se);
-        fputs("}", f);
-    }
-    fputs("},\n  \"minority_white_dropout_ratio\": {\"mean\": ", f);
-    rp_observe_json_number(f, e->minority_ratio.mean);
-    fputs(", \"mc_se\": ", f);
-    rp_observe_json_number(f, e->minority_ratio.se);
-    fputs("},\n  \"written\": ", f);
-    if (written)
-        rp_observe_json_string(f, written);
-    else
-        fputs("null", f);
-    fputs(",\n  \"history\": [", f);
-    for (int h = 0; h < res->iterations; h++) {
-        const rp_cal_step *s = &res->history[h];
-        fprintf(f, "%s\n    {\"iteration\": %d, \"evaluations\": %d, \"objective\": ", h ? "," : "", s->iteration,
-                s->evaluations);
-        rp_observe_json_number(f, s->objective);
-        fputs(", \"size\": ", f);
-        rp_observe_json_number(f, s->size);
-        fputs(", \"x\": [", f);
-        for (int i = 0; i < cal->n_free; i++) {
-            fputs(i ? ", " : "", f);
-            rp_observe_json_number(f, s->x[i]);
-        }
-        fputs("]}", f);
-    }
-    fputs("\n  ]\n}\n", f);
+    return cal->patients ? strtoll(cal->providers_text, NULL, 10) : 0;
 }

@@ -103,10 +103,10 @@ void cli_catch_signals(void)
 int cli_print_summary(const rp_summary *sum, const char *header, bool json, rp_error *err)
 {
     if (json)
-        rp_summary_print_json(sum, stdout);
+        cli_print_summary_json(sum, stdout);
     else {
         printf("%s\n\n", header);
-        rp_summary_print_table(sum, stdout);
+        cli_print_summary_table(sum, stdout);
     }
     if (fflush(stdout) != 0 || ferror(stdout))
         RP_FAIL(err, RP_EIO, "cannot write the summary: %s", strerror(errno));

@@ -153,9 +153,9 @@ int cli_calibrate(int argc, char **argv)
         status = write_calibrated(cal, res.final.x, out_path, &err);
     if (status == RP_OK) {
         if (json)
-            rp_calibration_print_json(cal, &res, out_path, stdout);
+            cli_print_calibration_json(cal, &res, out_path, stdout);
         else
-            rp_calibration_print_table(cal, &res, stdout);
+            cli_print_calibration_table(cal, &res, stdout);
         if (out_path && !json)
             printf("\ncalibrated scenario written to %s\n", out_path);
         if (fflush(stdout) != 0 || ferror(stdout))

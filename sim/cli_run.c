@@ -296,9 +296,9 @@ static int run_sweep(const cli_options *o, const rp_ranks *ranks, rp_scenario *s
                    rp_scenario_path(sc), (unsigned long long)base->seed, (long long)rp_plan_points(plan),
                    (long long)rp_plan_replicates(plan), (long long)runs, part[0] ? ", " : "", part,
                    o->output ? "; written to " : "", o->output ? o->output : "");
-            rp_sweep_print_table(plan, res.summary, res.done, stdout);
+            cli_print_sweep_table(plan, res.summary, res.done, stdout);
         } else
-            rp_sweep_print_json(plan, res.summary, res.done, stdout);
+            cli_print_sweep_json(plan, res.summary, res.done, stdout);
         if (fflush(stdout) != 0 || ferror(stdout))
             status = rp_error_raise(err, RP_EIO, "cannot write the summary: %s", strerror(errno));
     }

@@ -166,8 +166,8 @@ int rp_sweep_execute(const rp_plan *plan, const rp_sweep_options *opt, rp_sweep_
 /* Mean and standard error over replicates of point (or of the paired
  * difference point - 0 when paired), for observable f of group g (-1: all):
  * the table's RP_REDUCE_MEAN_SE, over the replicates where it is defined. */
-static void stats(const rp_plan *plan, const rp_summary *s, const uint8_t *done, int64_t point, bool paired,
-                  const rp_observable_def *f, int g, double *mean, double *se)
+static rp_sweep_stat stats(const rp_plan *plan, const rp_summary *s, const uint8_t *done, int64_t point,
+                           bool paired, const rp_observable_def *f, int g)
 {
     const int64_t R = rp_plan_replicates(plan);
     double sum = 0, sumsq = 0;
@@ -185,135 +185,30 @@ static void stats(const rp_plan *plan, const rp_summary *s, const uint8_t *done,
         sumsq += v * v;
         k++;
     }
-    *mean = k ? sum / (double)k : NAN;
-    *se = k > 1 ? sqrt(fmax(sumsq - sum * sum / (double)k, 0) / (double)(k - 1) / (double)k) : NAN;
+    return (rp_sweep_stat){k ? sum / (double)k : NAN,
+                           k > 1 ? sqrt(fmax(sumsq - sum * sum / (double)k, 0) / (double)(k - 1) / (double)k) : NAN};
 }
 
-/* A done run of point (for its group names), or NULL. */
-static const rp_summary *any_run(const rp_plan *plan, const rp_summary *s, const uint8_t *done, int64_t point)
+void rp_sweep_point_stats(const rp_plan *plan, const rp_summary *s, const uint8_t *done, int64_t point,
+                          rp_point_stats *out)
 {
     const int64_t R = rp_plan_replicates(plan);
+    const rp_summary *any = NULL; /* a done run of point, for its group names */
+    out->replicates = 0;
     for (int64_t r = 0; r < R; r++)
-        if (done[point * R + r])
-            return &s[point * R + r];
-    return NULL;
-}
-
-/* "discussion.policy=intake trust.rate=0.1" */
-static void point_label(const rp_plan *plan, int64_t point, char *buf, size_t size)
-{
-    const char *const *names;
-    const int axes = rp_plan_axes(plan, &names);
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int a = 0; a < axes && used < size; a++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%s=%s", a ? " " : "", names[a],
-                                 rp_plan_value_text(plan, point, a));
-    if (!axes)
-        snprintf(buf, size, "(no sweep)");
-}
-
-/* One cell of the table: "-" where the value is undefined (one replicate has
- * no standard error; a group with no pairs has no share), never "nan". */
-static void cell(FILE *f, const char *fmt, int width, double v)
-{
-    if (isnan(v))
-        fprintf(f, " %*s", width, "-");
-    else
-        fprintf(f, fmt, v);
-}
-
-static void row(FILE *f, const rp_plan *plan, const rp_summary *s, const uint8_t *done, int64_t point,
-                const rp_observable_def *o, int g)
-{
-    double m, e;
-    stats(plan, s, done, point, false, o, g, &m, &e);
-    fprintf(f, "  %-22s", o->name);
-    cell(f, " %12.5g", 12, m);
-    cell(f, " %10.3g", 10, e);
-    if (point > 0) {
-        stats(plan, s, done, point, true, o, g, &m, &e);
-        cell(f, " %+14.5g", 14, m);
-        cell(f, " %10.3g", 10, e);
-    }
-}
-
-void rp_sweep_print_table(const rp_plan *plan, const rp_summary *s, const uint8_t *done, FILE *f)
-{
-    const int64_t P = rp_plan_points(plan), R = rp_plan_replicates(plan);
+        if (done[point * R + r]) {
+            out->replicates++;
+            any = any ? any : &s[point * R + r];
+        }
+    out->n_groups = any ? any->n_groups : 0;
+    for (int g = 0; g < out->n_groups; g++)
+        memcpy(out->group_name[g], any->group_name[g], RP_NAME_MAX);
     size_t n;
-    const rp_observable_def *table = rp_observables_table(&n), *dropout = rp_observables_find("dropout");
-    char label[512];
-    for (int64_t point = 0; point < P; point++) {
-        int64_t here = 0; /* replicates run by this process (a shard holds some) */
-        for (int64_t r = 0; r < R; r++)
-            here += done[point * R + r];
-        point_label(plan, point, label, sizeof label);
-        if (here < R)
-            fprintf(f, "point %lld: %s (%lld of %lld replicates in this part)\n", (long long)point, label,
-                    (long long)here, (long long)R);
-        else
-            fprintf(f, "point %lld: %s (%lld replicates)\n", (long long)point, label, (long long)R);
-        if (!here)
-            continue;
-        fprintf(f, "  %-22s %12s %10s", "observable", "mean", "se");
-        if (point > 0)
-            fprintf(f, " %14s %10s", "paired diff", "se");
-        fprintf(f, "\n");
+    const rp_observable_def *table = rp_observables_table(&n);
+    for (int paired = 0; paired < 2; paired++)
         for (size_t k = 0; k < n; k++) {
-            row(f, plan, s, done, point, &table[k], -1);
-            fprintf(f, "\n");
+            out->all[paired][k] = stats(plan, s, done, point, paired, &table[k], -1);
+            for (int g = 0; g < out->n_groups; g++)
+                out->group[paired][g][k] = stats(plan, s, done, point, paired, &table[k], g);
         }
-        const rp_summary *any = any_run(plan, s, done, point);
-        for (int g = 0; any && g < any->n_groups; g++) {
-            row(f, plan, s, done, point, dropout, g);
-            fprintf(f, "   %s\n", any->group_name[g]);
-        }
-    }
-    if (P > 1)
-        fprintf(f, "paired diff: the point minus point 0, replicate by replicate\n");
-}
-
-void rp_sweep_print_json(const rp_plan *plan, const rp_summary *s, const uint8_t *done, FILE *f)
-{
-    const int64_t P = rp_plan_points(plan), R = rp_plan_replicates(plan);
-    const char *const *names;
-    const int axes = rp_plan_axes(plan, &names);
-    size_t n;
-    const rp_observable_def *table = rp_observables_table(&n), *dropout = rp_observables_find("dropout");
-    fprintf(f, "{\n  \"points\": %lld,\n  \"replicates\": %lld,\n  \"by_point\": [", (long long)P, (long long)R);
-    for (int64_t point = 0; point < P; point++) {
-        fprintf(f, "%s\n    {\"point\": %lld, \"values\": {", point ? "," : "", (long long)point);
-        for (int a = 0; a < axes; a++) {
-            fprintf(f, "%s", a ? ", " : "");
-            rp_observe_json_string(f, names[a]);
-            fprintf(f, ": ");
-            rp_observe_json_string(f, rp_plan_value_text(plan, point, a));
-        }
-        fprintf(f, "}");
-        for (int paired = 0; paired <= (point > 0); paired++) {
-            fprintf(f, ",\n     \"%s\": {", paired ? "paired_difference" : "mean");
-            for (size_t k = 0; k < n; k++) {
-                double m, e;
-                stats(plan, s, done, point, paired, &table[k], -1, &m, &e);
-                fprintf(f, "%s\"%s\": ", k ? ", " : "", table[k].name);
-                rp_observe_json_number(f, m);
-                fprintf(f, ", \"%s_se\": ", table[k].name);
-                rp_observe_json_number(f, e);
-            }
-            const rp_summary *any = any_run(plan, s, done, point);
-            fprintf(f, ", \"dropout_by_group\": {");
-            for (int g = 0; any && g < any->n_groups; g++) {
-                double m, e;
-                stats(plan, s, done, point, paired, dropout, g, &m, &e);
-                fprintf(f, "%s", g ? ", " : "");
-                rp_observe_json_string(f, any->group_name[g]);
-                fprintf(f, ": ");
-                rp_observe_json_number(f, m);
-            }
-            fprintf(f, "}}");
-        }
-        fprintf(f, "}");
-    }
-    fprintf(f, "\n  ]\n}\n");
 }

@@ -156,9 +156,11 @@ void rp_cal_result_free(rp_cal_result *res);
  * applied: the scenario keeps its own population). RP_OK, RP_EINVAL, RP_EIO. */
 int rp_calibration_write_scenario(const rp_calibration *cal, const double *x, FILE *out, rp_error *err);
 
-/* The report: a readable table, or one JSON object with the history. */
-void rp_calibration_print_table(const rp_calibration *cal, const rp_cal_result *res, FILE *f);
-void rp_calibration_print_json(const rp_calibration *cal, const rp_cal_result *res, const char *written,
-                               FILE *f);
+/* Whether the simulated value of target tg is inside its band. */
+bool rp_cal_target_in_band(const rp_cal_target *tg, double simulated);
+
+/* providers.count of every run when the calibration sets patients (0 when
+ * it does not): ceil(patients / the scenario's caseload). */
+long long rp_calibration_providers(const rp_calibration *cal);
 
 #endif

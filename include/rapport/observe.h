@@ -11,7 +11,6 @@
 #define RP_OBSERVE_H
 
 #include <stdint.h>
-#include <stdio.h>
 
 #include "rapport/engine.h"
 #include "rapport/observables.h"
@@ -38,18 +37,5 @@ int rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population 
  * than 2 such clusters. size and mean are scratch of n_clusters entries. */
 double rp_observe_icc(int64_t n, const double *y, const int64_t *cluster, int64_t n_clusters,
                       int64_t *size, double *mean);
-
-/* The summary as a readable table (the table's rows x overall and each group). */
-void rp_summary_print_table(const rp_summary *sum, FILE *f);
-
-/* The summary as one JSON object: pairs and every observable by name (the
- * table's rows, in order), dropout_by_group, and "by_group" (the same keys
- * for each group). */
-void rp_summary_print_json(const rp_summary *sum, FILE *f);
-
-/* JSON pieces shared by every summary printer: a number in round-trip form
- * (NaN and infinities as null), a string with escapes. */
-void rp_observe_json_number(FILE *f, double v);
-void rp_observe_json_string(FILE *f, const char *s);
 
 #endif

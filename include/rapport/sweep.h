@@ -15,7 +15,6 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "rapport/observe.h"
 #include "rapport/output.h"
@@ -66,12 +65,29 @@ void rp_sweep_result_free(rp_sweep_result *res);
 /* Whether the plan's runs are better spread over threads one run each. */
 bool rp_sweep_parallel_over_runs(const rp_plan *plan, int threads);
 
-/* The summary of a sweep: each observable per point as the mean over
- * replicates with its standard error, and, point by point, the paired
- * difference to point 0 (common random numbers make it precise), with its
- * standard error. As a table, or as JSON. summaries are per run; runs with
- * done[r] = 0 (another shard's) are left out. */
-void rp_sweep_print_table(const rp_plan *plan, const rp_summary *summaries, const uint8_t *done, FILE *f);
-void rp_sweep_print_json(const rp_plan *plan, const rp_summary *summaries, const uint8_t *done, FILE *f);
+/* Mean and standard error over replicates (sd / sqrt(k) over the k
+ * replicates where the value is defined; NaN when none is, and the se NaN
+ * with fewer than two). */
+typedef struct {
+    double mean, se;
+} rp_sweep_stat;
+
+/* The numbers of one point of a sweep: each observable's reduction over the
+ * point's replicates (RP_REDUCE_MEAN_SE), overall and per patient group,
+ * and ([1]) the same of the paired difference to point 0, replicate by
+ * replicate (common random numbers make it precise; zero at point 0). */
+typedef struct {
+    int64_t replicates; /* the point's runs that are done here */
+    int n_groups;       /* 0 when none is */
+    char group_name[RP_MAX_GROUPS][RP_NAME_MAX];
+    rp_sweep_stat all[2][RP_N_OBSERVABLES];                   /* [0] mean, [1] paired, by table row */
+    rp_sweep_stat group[2][RP_MAX_GROUPS][RP_N_OBSERVABLES]; /* [.][g][row] */
+} rp_point_stats;
+
+/* The numbers of point from per-run summaries (summaries[r], done[r]: runs
+ * with done[r] = 0, another shard's, are left out). The command line
+ * prints them as a table or as JSON. */
+void rp_sweep_point_stats(const rp_plan *plan, const rp_summary *summaries, const uint8_t *done, int64_t point,
+                          rp_point_stats *out);
 
 #endif

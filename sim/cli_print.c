@@ -1,0 +1,352 @@
+/* cli_print.c - every table and JSON object the command line prints: a
+ * run's summary, a sweep's summary, a calibration's report. The library
+ * computes the numbers (observe.h, sweep.h, calibrate.h) and never prints;
+ * these functions only lay them out, one text and one JSON printer per
+ * thing, each iterating the table of observables (observables.h). */
+#include "cli.h"
+
+#include <math.h>
+#include <stdio.h>
+
+/* ---- JSON pieces ---- */
+
+void cli_json_number(FILE *f, double v)
+{
+    if (isnan(v) || isinf(v))
+        fputs("null", f);
+    else
+        fprintf(f, "%.17g", v);
+}
+
+void cli_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(f, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fprintf(f, "\\u%04x", *s);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* ---- the summary of one run ---- */
+
+static void print_cell(FILE *f, double v, bool percent)
+{
+    if (isnan(v))
+        fprintf(f, " %9s", "-");
+    else if (percent)
+        fprintf(f, " %8.1f%%", 100 * v);
+    else
+        fprintf(f, " %9.3f", v);
+}
+
+void cli_print_summary_table(const rp_summary *s, FILE *f)
+{
+    fprintf(f, "%-38s %9s", "observable", "all");
+    for (int g = 0; g < s->n_groups; g++)
+        fprintf(f, " %9.9s", s->group_name[g]);
+    fprintf(f, "\n%-38s %9lld", "pairs", (long long)s->all.pairs);
+    for (int g = 0; g < s->n_groups; g++)
+        fprintf(f, " %9lld", (long long)s->group[g].pairs);
+    fprintf(f, "\n");
+    size_t n;
+    const rp_observable_def *table = rp_observables_table(&n);
+    for (size_t k = 0; k < n; k++) {
+        fprintf(f, "%-38s", table[k].label);
+        print_cell(f, rp_observables_get(&s->all, &table[k]), table[k].percent);
+        for (int g = 0; g < s->n_groups; g++)
+            print_cell(f, rp_observables_get(&s->group[g], &table[k]), table[k].percent);
+        fprintf(f, "\n");
+    }
+}
+
+/* "pairs" and every observable, one per line after indent; no braces. */
+static void json_members(FILE *f, const rp_observables *o, const char *indent)
+{
+    fprintf(f, "\n%s\"pairs\": %lld", indent, (long long)o->pairs);
+    size_t n;
+    const rp_observable_def *table = rp_observables_table(&n);
+    for (size_t k = 0; k < n; k++) {
+        fprintf(f, ",\n%s\"%s\": ", indent, table[k].name);
+        cli_json_number(f, rp_observables_get(o, &table[k]));
+    }
+}
+
+void cli_print_summary_json(const rp_summary *s, FILE *f)
+{
+    fprintf(f, "{");
+    json_members(f, &s->all, "  ");
+    fprintf(f, ",\n  \"dropout_by_group\": {");
+    for (int g = 0; g < s->n_groups; g++) {
+        fprintf(f, "%s", g ? ", " : "");
+        cli_json_string(f, s->group_name[g]);
+        fprintf(f, ": ");
+        cli_json_number(f, s->group[g].dropout);
+    }
+    fprintf(f, "},\n  \"by_group\": {");
+    for (int g = 0; g < s->n_groups; g++) {
+        fprintf(f, "%s\n    ", g ? "," : "");
+        cli_json_string(f, s->group_name[g]);
+        fprintf(f, ": {");
+        json_members(f, &s->group[g], "      ");
+        fprintf(f, "\n    }");
+    }
+    fprintf(f, "\n  }\n}\n");
+}
+
+/* ---- the summary of a sweep ---- */
+
+/* "discussion.policy=intake trust.rate=0.1" */
+static void point_label(const rp_plan *plan, int64_t point, char *buf, size_t size)
+{
+    const char *const *names;
+    const int axes = rp_plan_axes(plan, &names);
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int a = 0; a < axes && used < size; a++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s=%s", a ? " " : "", names[a],
+                                 rp_plan_value_text(plan, point, a));
+    if (!axes)
+        snprintf(buf, size, "(no sweep)");
+}
+
+/* One cell of the table: "-" where the value is undefined (one replicate has
+ * no standard error; a group with no pairs has no share), never "nan". */
+static void cell(FILE *f, const char *fmt, int width, double v)
+{
+    if (isnan(v))
+        fprintf(f, " %*s", width, "-");
+    else
+        fprintf(f, fmt, v);
+}
+
+/* One row: the observable's mean and se, and at a point after 0 the paired
+ * difference and its se. */
+static void row(FILE *f, const char *name, int64_t point, const rp_sweep_stat *mean, const rp_sweep_stat *paired)
+{
+    fprintf(f, "  %-22s", name);
+    cell(f, " %12.5g", 12, mean->mean);
+    cell(f, " %10.3g", 10, mean->se);
+    if (point > 0) {
+        cell(f, " %+14.5g", 14, paired->mean);
+        cell(f, " %10.3g", 10, paired->se);
+    }
+}
+
+void cli_print_sweep_table(const rp_plan *plan, const rp_summary *s, const uint8_t *done, FILE *f)
+{
+    const int64_t P = rp_plan_points(plan), R = rp_plan_replicates(plan);
+    size_t n;
+    const rp_observable_def *table = rp_observables_table(&n), *dropout = rp_observables_find("dropout");
+    const size_t d = (size_t)(dropout - table);
+    char label[512];
+    rp_point_stats st;
+    for (int64_t point = 0; point < P; point++) {
+        rp_sweep_point_stats(plan, s, done, point, &st);
+        point_label(plan, point, label, sizeof label);
+        if (st.replicates < R)
+            fprintf(f, "point %lld: %s (%lld of %lld replicates in this part)\n", (long long)point, label,
+                    (long long)st.replicates, (long long)R);
+        else
+            fprintf(f, "point %lld: %s (%lld replicates)\n", (long long)point, label, (long long)R);
+        if (!st.replicates)
+            continue;
+        fprintf(f, "  %-22s %12s %10s", "observable", "mean", "se");
+        if (point > 0)
+            fprintf(f, " %14s %10s", "paired diff", "se");
+        fprintf(f, "\n");
+        for (size_t k = 0; k < n; k++) {
+            row(f, table[k].name, point, &st.all[0][k], &st.all[1][k]);
+            fprintf(f, "\n");
+        }
+        for (int g = 0; g < st.n_groups; g++) {
+            row(f, dropout->name, point, &st.group[0][g][d], &st.group[1][g][d]);
+            fprintf(f, "   %s\n", st.group_name[g]);
+        }
+    }
+    if (P > 1)
+        fprintf(f, "paired diff: the point minus point 0, replicate by replicate\n");
+}
+
+void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_t *done, FILE *f)
+{
+    const int64_t P = rp_plan_points(plan), R = rp_plan_replicates(plan);
+    const char *const *names;
+    const int axes = rp_plan_axes(plan, &names);
+    size_t n;
+    const rp_observable_def *table = rp_observables_table(&n), *dropout = rp_observables_find("dropout");
+    const size_t d = (size_t)(dropout - table);
+    rp_point_stats st;
+    fprintf(f, "{\n  \"points\": %lld,\n  \"replicates\": %lld,\n  \"by_point\": [", (long long)P, (long long)R);
+    for (int64_t point = 0; point < P; point++) {
+        rp_sweep_point_stats(plan, s, done, point, &st);
+        fprintf(f, "%s\n    {\"point\": %lld, \"values\": {", point ? "," : "", (long long)point);
+        for (int a = 0; a < axes; a++) {
+            fprintf(f, "%s", a ? ", " : "");
+            cli_json_string(f, names[a]);
+            fprintf(f, ": ");
+            cli_json_string(f, rp_plan_value_text(plan, point, a));
+        }
+        fprintf(f, "}");
+        for (int paired = 0; paired <= (point > 0); paired++) {
+            fprintf(f, ",\n     \"%s\": {", paired ? "paired_difference" : "mean");
+            for (size_t k = 0; k < n; k++) {
+                fprintf(f, "%s\"%s\": ", k ? ", " : "", table[k].name);
+                cli_json_number(f, st.all[paired][k].mean);
+                fprintf(f, ", \"%s_se\": ", table[k].name);
+                cli_json_number(f, st.all[paired][k].se);
+            }
+            fprintf(f, ", \"dropout_by_group\": {");
+            for (int g = 0; g < st.n_groups; g++) {
+                fprintf(f, "%s", g ? ", " : "");
+                cli_json_string(f, st.group_name[g]);
+                fprintf(f, ": ");
+                cli_json_number(f, st.group[paired][g][d].mean);
+            }
+            fprintf(f, "}}");
+        }
+        fprintf(f, "}");
+    }
+    fprintf(f, "\n  ]\n}\n");
+}
+
+/* ---- the report of a calibration ---- */
+
+void cli_print_calibration_table(const rp_calibration *cal, const rp_cal_result *res, FILE *f)
+{
+    const rp_cal_eval *e = &res->final;
+    const int replicates = rp_calibration_replicates(cal);
+    int n_free, n_targets;
+    const rp_cal_free *free_params = rp_calibration_free_params(cal, &n_free);
+    const rp_cal_target *targets = rp_calibration_targets(cal, &n_targets);
+    fprintf(f, "rapport calibrate: %s\n", rp_calibration_path(cal));
+    fprintf(f, "scenario %s, ", rp_calibration_scenario_path(cal));
+    if (rp_calibration_patients(cal))
+        fprintf(f, "%lld patients and %lld providers per run, ", rp_calibration_patients(cal),
+                rp_calibration_providers(cal));
+    fprintf(f, "%d replicates (streams 0-%d, common to every evaluation)\n", replicates, replicates - 1);
+    fprintf(f, "%s after %d iterations, %d evaluations, %.1f s; objective %.6g\n\n",
+            res->converged ? "converged" : "stopped: evaluation budget spent", res->iterations, res->evaluations,
+            res->seconds, e->objective);
+    fprintf(f, "%-36s %12s %12s %12s %12s\n", "coefficient", "scenario", "start", "fitted", "range");
+    for (int i = 0; i < n_free; i++) {
+        const rp_cal_free *fr = &free_params[i];
+        char range[64];
+        snprintf(range, sizeof range, "[%g, %g]", fr->min, fr->max);
+        fprintf(f, "%-36s %12.6g %12.6g %12.6g %12s\n", fr->key, fr->scenario_value, fr->start, e->x[i], range);
+    }
+    fprintf(f, "\n%-36s %9s %18s %10s %10s %7s %6s %s\n", "target", "value", "band", "simulated", "MC SE", "z",
+            "weight", "in band");
+    int outside = 0;
+    for (int k = 0; k < n_targets; k++) {
+        const rp_cal_target *tg = &targets[k];
+        const rp_cal_stat *s = &e->target[k];
+        char band[64];
+        snprintf(band, sizeof band, "[%.4g, %.4g]", tg->lo, tg->hi);
+        const bool in = rp_cal_target_in_band(tg, s->mean);
+        outside += !in;
+        char se[32] = "-"; /* one replicate: no Monte-Carlo SE */
+        if (!isnan(s->se))
+            snprintf(se, sizeof se, "%.2g", s->se);
+        fprintf(f, "%-36s %9.4g %18s %10.5g %10s %7.2f %6g %s\n", tg->name, tg->value, band, s->mean, se,
+                (s->mean - tg->value) / tg->scale, tg->weight, in ? "yes" : "NO");
+    }
+    fprintf(f, "\n%d of %d targets inside their band\n", n_targets - outside, n_targets);
+    fprintf(f, "\nreported, not fitted: dropout by patient group (mean +- MC SE)\n");
+    for (int g = 0; g < e->n_groups; g++)
+        fprintf(f, "  %-20s %.4f +- %.4f\n", e->group_name[g], e->group_dropout[g].mean, e->group_dropout[g].se);
+    if (isfinite(e->minority_ratio.mean))
+        fprintf(f, "  minority (all but white) / white dropout ratio: %.3f +- %.3f (%s 1)\n", e->minority_ratio.mean,
+                e->minority_ratio.se, e->minority_ratio.mean > 1 ? ">" : "not >");
+}
+
+/* ", "KEY": v" for each (key, value) pair, NULL-terminated keys. */
+static void json_fields(FILE *f, const char *const *keys, const double *values)
+{
+    for (int i = 0; keys[i]; i++) {
+        fprintf(f, ", \"%s\": ", keys[i]);
+        cli_json_number(f, values[i]);
+    }
+}
+
+void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *res, const char *written, FILE *f)
+{
+    const rp_cal_eval *e = &res->final;
+    int n_free, n_targets;
+    const rp_cal_free *free_params = rp_calibration_free_params(cal, &n_free);
+    const rp_cal_target *targets = rp_calibration_targets(cal, &n_targets);
+    fputs("{\n  \"calibration\": ", f);
+    cli_json_string(f, rp_calibration_path(cal));
+    fputs(",\n  \"scenario\": ", f);
+    cli_json_string(f, rp_calibration_scenario_path(cal));
+    fprintf(f, ",\n  \"patients\": %lld,\n  \"replicates\": %d,\n  \"converged\": %s,\n  \"iterations\": %d,\n"
+               "  \"evaluations\": %d,\n  \"seconds\": %.3f,\n  \"objective\": ",
+            rp_calibration_patients(cal), rp_calibration_replicates(cal), res->converged ? "true" : "false",
+            res->iterations, res->evaluations, res->seconds);
+    cli_json_number(f, e->objective);
+    fputs(",\n  \"free\": [", f);
+    static const char *const free_keys[] = {"scenario", "start", "min", "max", "fitted", NULL};
+    for (int i = 0; i < n_free; i++) {
+        const rp_cal_free *fr = &free_params[i];
+        fputs(i ? ",\n    {\"key\": " : "\n    {\"key\": ", f);
+        cli_json_string(f, fr->key);
+        json_fields(f, free_keys, (const double[]){fr->scenario_value, fr->start, fr->min, fr->max, e->x[i]});
+        fputs("}", f);
+    }
+    fputs("\n  ],\n  \"targets\": [", f);
+    static const char *const target_keys[] = {"weight", "simulated", "mc_se", NULL};
+    for (int k = 0; k < n_targets; k++) {
+        const rp_cal_target *tg = &targets[k];
+        fputs(k ? ",\n    {\"name\": " : "\n    {\"name\": ", f);
+        cli_json_string(f, tg->name);
+        fputs(", \"value\": ", f);
+        cli_json_number(f, tg->value);
+        fputs(", \"band\": [", f);
+        cli_json_number(f, tg->lo);
+        fputs(", ", f);
+        cli_json_number(f, tg->hi);
+        fputs("], \"scale\": ", f);
+        cli_json_number(f, tg->scale);
+        json_fields(f, target_keys, (const double[]){tg->weight, e->target[k].mean, e->target[k].se});
+        fprintf(f, ", \"in_band\": %s}", rp_cal_target_in_band(tg, e->target[k].mean) ? "true" : "false");
+    }
+    fputs("\n  ],\n  \"dropout_by_group\": {", f);
+    for (int g = 0; g < e->n_groups; g++) {
+        fputs(g ? ", " : "", f);
+        cli_json_string(f, e->group_name[g]);
+        fputs(": {\"mean\": ", f);
+        cli_json_number(f, e->group_dropout[g].mean);
+        fputs(", \"mc_se\": ", f);
+        cli_json_number(f, e->group_dropout[g].se);
+        fputs("}", f);
+    }
+    fputs("},\n  \"minority_white_dropout_ratio\": {\"mean\": ", f);
+    cli_json_number(f, e->minority_ratio.mean);
+    fputs(", \"mc_se\": ", f);
+    cli_json_number(f, e->minority_ratio.se);
+    fputs("},\n  \"written\": ", f);
+    if (written)
+        cli_json_string(f, written);
+    else
+        fputs("null", f);
+    fputs(",\n  \"history\": [", f);
+    for (int h = 0; h < res->iterations; h++) {
+        const rp_cal_step *s = &res->history[h];
+        fprintf(f, "%s\n    {\"iteration\": %d, \"evaluations\": %d, \"objective\": ", h ? "," : "", s->iteration,
+                s->evaluations);
+        cli_json_number(f, s->objective);
+        fputs(", \"size\": ", f);
+        cli_json_number(f, s->size);
+        fputs(", \"x\": [", f);
+        for (int i = 0; i < n_free; i++) {
+            fputs(i ? ", " : "", f);
+            cli_json_number(f, s->x[i]);
+        }
+        fputs("]}", f);
+    }
+    fputs("\n  ]\n}\n", f);
+}
