@@ -17,6 +17,7 @@
 #include "rapport/assign.h"
 #include "rapport/calibrate.h"
 #include "rapport/engine.h"
+#include "rapport/exec.h"
 #include "rapport/observables.h"
 #include "rapport/observe.h"
 #include "rapport/output.h"

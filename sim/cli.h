@@ -1,9 +1,11 @@
 /* cli.h - the rapport command line, one module per job: cli.c (dispatch and
- * what every command shares: exit codes, error lines, signals), cli_help.c
- * (help and version texts), cli_scenario.c (scenario options, validate and
- * show), cli_run.c (run and sweeps), cli_files.c (summary and merge of output
- * files) and cli_calibrate.c. The library (include/rapport/) never prints to
- * the terminal nor exits; these modules do, and main.c only calls rp_cli_main.
+ * what every command shares: exit codes, error lines, signals), cli_args.c
+ * (the arguments and the environment), cli_help.c (help and version texts),
+ * cli_scenario.c (scenario options, validate and show), cli_run.c (run and
+ * sweeps, through the library's exec.h), cli_files.c (summary and merge of
+ * output files), cli_calibrate.c, and cli_print.c (every table and JSON
+ * object printed). The library (include/rapport/) never prints nor exits;
+ * these modules do, and main.c only calls rp_cli_main.
  *
  * Exit codes: 0 success; 1 runtime failure (out of memory, NaN in the model, an
  * observable that is not finite);
@@ -130,8 +132,6 @@ typedef struct {
  * --set and --seed. */
 int cli_parse_options(int argc, char **argv, bool run_options, cli_options *o);
 int cli_load_scenario(const cli_options *o, rp_scenario **sc, rp_error *err);
-int cli_check_memory(const rp_scenario *sc, rp_error *err);
-int cli_check_memory_of(const rp_params *p, const char *where, rp_error *err); /* where: "FILE:L:C" */
 
 /* ---- the other commands' arguments, parsed apart so they can be fuzzed ---- */
 typedef struct {

@@ -11,6 +11,7 @@
 
 #include "files.h"
 #include "rapport/calibrate.h"
+#include "rapport/exec.h"
 
 static void show_calibration_step(void *ctx, const rp_calibration *cal, const rp_cal_step *s)
 {
@@ -132,7 +133,7 @@ int cli_calibrate(int argc, char **argv)
             p.patients.count = n;
             p.providers.count = (n + p.providers.caseload - 1) / p.providers.caseload;
         }
-        status = cli_check_memory_of(&p, n ? rp_calibration_path(cal) : rp_scenario_where(sc, "patients.count"), &err);
+        status = rp_exec_check_memory(&p, n ? rp_calibration_path(cal) : rp_scenario_where(sc, "patients.count"), &err);
     }
     if (status == RP_OK && out_path) {
         const char *inputs[] = {path, rp_calibration_scenario_path(cal)};

@@ -9,10 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "rapport/plan.h"
-#include "rapport/run.h"
 
 /* A Slurm job array shards a sweep itself: task I of N is --shard I/N, with
  * I = (SLURM_ARRAY_TASK_ID - MIN) / STEP (an array 0-14:2 is 8 parts). A task
@@ -176,24 +174,6 @@ int cli_load_scenario(const cli_options *o, rp_scenario **sc, rp_error *err)
     if (status == RP_OK)
         status = rp_scenario_resolve(*sc, err);
     return status;
-}
-
-/* Refuse, before allocating, a population this machine cannot hold. */
-int cli_check_memory_of(const rp_params *p, const char *where, rp_error *err)
-{
-    const double need = rp_run_bytes(p);
-    const double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-    if (have > 0 && need > 0.9 * have)
-        RP_FAIL(err, RP_EINVAL,
-                "%s: error: population too large for memory: about %.1f GiB needed, this machine "
-                "has %.1f GiB; expected fewer patients or providers",
-                where, need / (1 << 30), have / (1 << 30));
-    return RP_OK;
-}
-
-int cli_check_memory(const rp_scenario *sc, rp_error *err)
-{
-    return cli_check_memory_of(rp_scenario_params(sc), rp_scenario_where(sc, "patients.count"), err);
 }
 
 /* rapport validate|show SCENARIO [--set KEY=VALUE]...: load, resolve and plan

@@ -1,4 +1,6 @@
-/* sweep.h - executing the runs of a plan on this process.
+/* sweep.h - executing the runs of a plan on this process, and the numbers
+ * of a sweep's summary (rp_sweep_point_stats; the command line prints them).
+ * exec.h builds on this: the checks, the files, the shards and ranks.
  *
  * A plan's runs (points x replicates) are spread over workers (MPI ranks or
  * Slurm shards: run r belongs to worker r % workers) and, within a process,

@@ -1,0 +1,80 @@
+/* exec.h - executing a scenario's plan, as `rapport run` does: where its
+ * runs go (this process's threads, its shard of --shard I/N or of a Slurm job
+ * array, its MPI rank), the checks made before anything runs (the layout,
+ * memory, disk space, the output path), the output file of a single run or
+ * the parts folder of a sweep's (its lock, the runs kept by an interrupted
+ * sweep for resume), the agreement of the ranks after each collective step,
+ * and the join of the parts into one file. The command line parses, calls
+ * rp_exec_run and prints; a program using the library does the same.
+ *
+ * A plan of one run, not split (shards <= 1, ranks <= 1), is a single run:
+ * written straight to its file (no parts, no resume), on the stream of the
+ * plan's run plus `replicate`. Anything else runs this process's share of
+ * the sweep (sweep.h) through batch files beside the output, which the last
+ * step joins: OUT.h5.parts/, removed when done. Every run is a pure function
+ * of its parameters and stream, so the files and summaries never depend on
+ * the threads, shards or ranks.
+ *
+ * The options mirror those of `rapport run`, and so do the messages, which
+ * name them (--shard, --resume, -o FILE). MPI, when the program started it,
+ * is reached only through sim/dist.h; this module calls no MPI itself.
+ */
+#ifndef RP_EXEC_H
+#define RP_EXEC_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rapport/observe.h"
+#include "rapport/params.h"
+#include "rapport/plan.h"
+#include "rapport/scenario.h"
+#include "rapport/status.h"
+#include "rapport/sweep.h"
+
+typedef struct {
+    int threads; /* >= 1 */
+    rp_parallel parallel;
+    int64_t shard, shards; /* this process does part `shard` (0-based) of `shards`; 0 or 1 shards: the whole */
+    int rank, ranks;       /* this process's MPI rank and the job's ranks (0 and 0 or 1: one process) */
+    const char *output;    /* FILE.h5 to write, or NULL: no file */
+    bool force;            /* output may replace an existing file */
+    bool resume;           /* keep the finished runs an interrupted sweep left beside output */
+    uint64_t replicate;    /* a single run: added to its stream (--replicate); a sweep: must be 0 */
+    const char *command_line; /* recorded in the file (may be NULL) */
+    const volatile sig_atomic_t *stop; /* optional: non-zero stops with RP_EINTR, finished runs kept */
+    /* Optional progress, on rank 0: a sweep's runs (done, of this process's
+     * share, pair-weeks simulated), or a single run's pairs. */
+    void (*progress)(void *ctx, int64_t runs_done, int64_t runs_total, int64_t pair_weeks);
+    void (*run_progress)(void *ctx, int64_t pairs_done, int64_t pairs_total);
+    void *progress_ctx;
+} rp_exec_options;
+
+typedef struct {
+    int64_t runs;        /* of the plan */
+    rp_summary *summary; /* [runs] */
+    uint8_t *done;       /* [runs]: 1 where summary[r] is known: the runs of this part (every rank's, on
+                            rank 0), and with resume every run of the joined file */
+    bool single;         /* ran as a single run (no parts) */
+    double seconds[4];   /* a single run's wall seconds: population, assignment, engine, summary */
+} rp_exec_result;
+
+/* Execute the plan of the resolved scenario sc as opt says. On RP_OK, res
+ * holds the summaries (free with rp_exec_result_free) and the output file,
+ * if any, is complete. Otherwise a status and err: RP_EINVAL for a layout,
+ * an option, a path or a size this machine cannot take, RP_EIO, RP_ENOMEM,
+ * RP_EFAIL, or RP_EINTR when stopped (saying which runs were kept). Every
+ * rank returns the same status; a rank whose own step did not fail has an
+ * empty err.msg, except rank 0, which then says that another rank failed. */
+int rp_exec_run(const rp_scenario *sc, const rp_plan *plan, const rp_exec_options *opt, rp_exec_result *res,
+                rp_error *err);
+
+void rp_exec_result_free(rp_exec_result *res);
+
+/* Refuse, before allocating, a run of p that this machine's memory cannot
+ * hold: RP_EINVAL with "WHERE: error: population too large ...", where
+ * being "FILE:LINE:COLUMN" of the population's size. */
+int rp_exec_check_memory(const rp_params *p, const char *where, rp_error *err);
+
+#endif
