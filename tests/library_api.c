@@ -1,9 +1,16 @@
 /* library_api.c - the library through its public interface only: this test is
  * compiled with include/ and without sim/ (tests/CMakeLists.txt), and does
- * what the example at the top of include/rapport.h shows. */
+ * what the example at the top of include/rapport.h shows; then it runs a
+ * small sweep through the execution module (exec.h), with an output file and
+ * without, in one process and as two shards, and checks that it gets the
+ * summaries `rapport run` (argv[1]) writes for the same scenario, bit for
+ * bit. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rapport.h"
 #include "testing.h"
@@ -21,8 +28,109 @@ static int run_summary(const rp_params *p, int threads, rp_summary *sum)
     return status;
 }
 
-int main(void)
+/* The observables of a and b are the same, bit for bit (NaN where NaN). */
+static bool same_summary(const rp_summary *a, const rp_summary *b)
 {
+    size_t n;
+    const rp_observable_def *table = rp_observables_table(&n);
+    bool same = a->n_groups == b->n_groups;
+    for (int g = -1; same && g < a->n_groups; g++) {
+        const rp_observables *x = g < 0 ? &a->all : &a->group[g], *y = g < 0 ? &b->all : &b->group[g];
+        same = x->pairs == y->pairs && (g < 0 || strcmp(a->group_name[g], b->group_name[g]) == 0);
+        for (size_t k = 0; same && k < n; k++) {
+            const double u = rp_observables_get(x, &table[k]), v = rp_observables_get(y, &table[k]);
+            same = (isnan(u) && isnan(v)) || memcmp(&u, &v, sizeof u) == 0;
+        }
+    }
+    return same;
+}
+
+/* Every run of res is done and has the summary that file stores for it. */
+static bool same_as_file(const rp_exec_result *res, const char *file)
+{
+    bool same = res->runs > 0;
+    for (int64_t r = 0; same && r < res->runs; r++) {
+        rp_summary stored;
+        rp_error err;
+        same = res->done[r] && rp_output_read_stored_summary(file, r, &stored, &err) == RP_OK &&
+               same_summary(&res->summary[r], &stored);
+    }
+    return same;
+}
+
+/* A sweep of 2 x 2 points and 2 replicates through rp_exec_run, against
+ * `rapport run` of the same file. */
+static void exec_sweep(const char *rapport)
+{
+    char dir[] = "/tmp/rapport-library-api-XXXXXX";
+    if (!mkdtemp(dir)) {
+        CHECK(false, "a temporary folder");
+        return;
+    }
+    char yaml[256], mine[256], theirs[256], command[1024];
+    snprintf(yaml, sizeof yaml, "%s/sweep.yaml", dir);
+    snprintf(mine, sizeof mine, "%s/exec.h5", dir);
+    snprintf(theirs, sizeof theirs, "%s/run.h5", dir);
+    FILE *f = fopen(yaml, "w");
+    if (f) {
+        fputs("seed: 11\npatients: {count: 1200}\nproviders: {count: 60}\nreplicates: 2\n"
+              "sweep:\n  grid:\n    discussion.policy: [never, intake]\n"
+              "    trust.undiscussed_erosion: [0.0, 0.04]\n", f);
+        fclose(f);
+    }
+    rp_scenario *sc = NULL;
+    rp_plan *plan = NULL;
+    rp_error err;
+    int status = rp_scenario_load(yaml, &sc, &err);
+    if (status == RP_OK)
+        status = rp_scenario_resolve(sc, &err);
+    if (status == RP_OK)
+        status = rp_plan_create(sc, &plan, &err);
+    CHECK(status == RP_OK && rp_plan_runs(plan) == 8, "a sweep of 8 runs loaded and planned (%s)",
+          status == RP_OK ? "" : err.msg);
+    rp_exec_result none = {0}, file = {0}, shard[2] = {{0}};
+    if (status == RP_OK) {
+        status = rp_exec_run(sc, plan, &(rp_exec_options){.threads = 2}, &none, &err);
+        CHECK(status == RP_OK && !none.single && none.runs == 8, "rp_exec_run without a file (%s)",
+              status == RP_OK ? "" : err.msg);
+        status = rp_exec_run(sc, plan, &(rp_exec_options){.threads = 1, .output = mine}, &file, &err);
+        CHECK(status == RP_OK && access(mine, F_OK) == 0, "rp_exec_run with -o: the file written (%s)",
+              status == RP_OK ? "" : err.msg);
+        for (int i = 0; i < 2; i++) {
+            status = rp_exec_run(sc, plan, &(rp_exec_options){.threads = 1, .shard = i, .shards = 2}, &shard[i],
+                                 &err);
+            CHECK(status == RP_OK, "rp_exec_run of shard %d of 2 (%s)", i, status == RP_OK ? "" : err.msg);
+        }
+    }
+    snprintf(command, sizeof command, "'%s' run '%s' --threads 2 -o '%s' >/dev/null", rapport, yaml, theirs);
+    CHECK(system(command) == 0, "rapport run of the same sweep");
+    CHECK(same_as_file(&none, theirs), "without a file: the summaries of rapport run's file, bit for bit");
+    CHECK(same_as_file(&file, theirs), "with a file: the same summaries");
+    CHECK(same_as_file(&none, mine), "the library's file stores the same summaries");
+    bool shards = none.runs == 8;
+    for (int64_t r = 0; shards && r < none.runs; r++) {
+        const rp_exec_result *part = &shard[r % 2];
+        shards = part->done && part->done[r] && !shard[(r + 1) % 2].done[r] &&
+                 same_summary(&part->summary[r], &none.summary[r]);
+    }
+    CHECK(shards, "two shards: run r in shard r %% 2 only, with the same summary");
+    status = rp_exec_run(sc, plan, &(rp_exec_options){.threads = 1, .resume = true}, &file, &err);
+    CHECK(status == RP_EINVAL && strstr(err.msg, "--resume needs -o FILE"), "resume without a file: %s", err.msg);
+    for (int i = 0; i < 2; i++)
+        rp_exec_result_free(&shard[i]);
+    rp_exec_result_free(&none);
+    rp_exec_result_free(&file);
+    rp_plan_free(plan);
+    rp_scenario_free(sc);
+    unlink(yaml);
+    unlink(mine);
+    unlink(theirs);
+    rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+    rp_output_library_init();
     rp_scenario *sc = NULL;
     rp_error err;
     int status = rp_scenario_load_string("api.yaml", "seed: 5\npatients: {count: 3000}\nproviders: {count: 150}\n",
@@ -52,5 +160,9 @@ int main(void)
     CHECK(status != RP_OK && strstr(err.msg, "/nonexistent/scenario.yaml"),
           "a missing file: a status and a message naming it (%s)", err.msg);
     rp_scenario_free(sc);
+    if (argc > 1)
+        exec_sweep(argv[1]);
+    else
+        CHECK(false, "usage: library_api RAPPORT_BIN");
     return rp_test_done();
 }
