@@ -59,15 +59,20 @@ int cli_report(int status, const rp_error *err)
     return cli_exit_code(status);
 }
 
+const char *cli_excerpt(const char *text, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", text);
+    if (strlen(text) >= size)
+        strcpy(buf + size - 4, "...");
+    return buf;
+}
+
 /* One line, like every error: what is wrong, and where help is. */
 int cli_usage_error(const char *fmt, const char *arg)
 {
     char excerpt[128]; /* a megabyte of argument is not a line */
-    snprintf(excerpt, sizeof excerpt, "%s", arg);
-    if (strlen(arg) >= sizeof excerpt)
-        strcpy(excerpt + sizeof excerpt - 4, "...");
     char what[256];
-    snprintf(what, sizeof what, fmt, excerpt);
+    snprintf(what, sizeof what, fmt, cli_excerpt(arg, excerpt, sizeof excerpt));
     cli_error("%s (see '%s help')", what, cli_name);
     return EXIT_USAGE;
 }

@@ -53,6 +53,10 @@ int rp_cli_main(int argc, char **argv);
 int cli_exit_code(int status);
 int cli_report(int status, const rp_error *err); /* prints err, returns the exit code */
 int cli_usage_error(const char *fmt, const char *arg);
+/* text as it is if it fits buf (size >= 4), else its first size - 4 bytes
+ * and "...": a megabyte of argument or environment is not a line. Returns
+ * buf. (Control bytes stay: cli_error escapes them.) */
+const char *cli_excerpt(const char *text, char *buf, size_t size);
 /* "rapport: error: MESSAGE" on stderr, always one line (control bytes escaped). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_catch_signals(void);
@@ -102,6 +106,12 @@ enum { CLI_OPT_ERROR = -2 };
 void cli_getopt_reset(void);
 int cli_getopt(int argc, char **argv, const char *command, const char *shortopts, const struct option *longopts,
                const char **value);
+/* The one loop of a command's parser over cli_getopt: on(ctx, option, value)
+ * for each option (its val) and operand (1), in order, until one returns
+ * other than EXIT_OK; EXIT_USAGE after an unknown option or a missing value
+ * (its line printed). Returns EXIT_OK at the end. */
+int cli_each_option(int argc, char **argv, const char *command, const char *shortopts,
+                    const struct option *longopts, int (*on)(void *ctx, int option, const char *value), void *ctx);
 
 /* ---- help (cli_help.c) ---- */
 extern const char cli_help_main[];

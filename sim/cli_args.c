@@ -65,10 +65,9 @@ int cli_env_count(const char *name, long long min, long long max, long long *out
     *set = value != NULL;
     if (!value || cli_parse_count(value, min, max, out))
         return EXIT_OK;
-    char excerpt[48];
-    snprintf(excerpt, sizeof excerpt, "%s", value);
-    cli_error("%s is '%s%s'; expected a whole number from %lld to %lld", name, excerpt,
-            strlen(value) >= sizeof excerpt ? "..." : "", min, max);
+    char excerpt[51];
+    cli_error("%s is '%s'; expected a whole number from %lld to %lld", name,
+              cli_excerpt(value, excerpt, sizeof excerpt), min, max);
     return EXIT_USAGE;
 }
 
@@ -87,10 +86,9 @@ int cli_default_threads(int *threads)
             first[len] = '\0';
         }
         if (len >= sizeof first || !cli_parse_count(first, 1, CLI_MAX_THREADS, &v)) {
-            char excerpt[48];
-            snprintf(excerpt, sizeof excerpt, "%s", env);
-            cli_error("OMP_NUM_THREADS is '%s%s'; expected a whole number from 1 to %d (or use "
-                    "--threads N)", excerpt, strlen(env) >= sizeof excerpt ? "..." : "", CLI_MAX_THREADS);
+            char excerpt[51];
+            cli_error("OMP_NUM_THREADS is '%s'; expected a whole number from 1 to %d (or use --threads N)",
+                      cli_excerpt(env, excerpt, sizeof excerpt), CLI_MAX_THREADS);
             return EXIT_USAGE;
         }
     }
@@ -138,6 +136,17 @@ static void unknown_short(const char *arg, const char *command, const struct opt
             return;
         }
     cli_error("'%s' is not an option of '%s' (see '%s help %s')", arg, command, cli_name, command);
+}
+
+int cli_each_option(int argc, char **argv, const char *command, const char *shortopts,
+                    const struct option *longopts, int (*on)(void *ctx, int option, const char *value), void *ctx)
+{
+    const char *value;
+    int c, code = EXIT_OK;
+    cli_getopt_reset();
+    while (code == EXIT_OK && (c = cli_getopt(argc, argv, command, shortopts, longopts, &value)) != -1)
+        code = c == CLI_OPT_ERROR ? EXIT_USAGE : on(ctx, c, value);
+    return code;
 }
 
 int cli_getopt(int argc, char **argv, const char *command, const char *shortopts, const struct option *longopts,

@@ -74,6 +74,29 @@ static int write_calibrated(const rp_calibration *cal, const double *x, const ch
 
 enum { OPT_THREADS = 256, OPT_JSON, OPT_FORCE };
 
+static int calibrate_option(void *ctx, int c, const char *value)
+{
+    cli_calibrate_args *a = ctx;
+    long long threads;
+    if (c == OPT_JSON)
+        a->json = true;
+    else if (c == OPT_FORCE)
+        a->force = true;
+    else if (c == OPT_THREADS) {
+        if (!cli_parse_count(value, 1, CLI_MAX_THREADS, &threads))
+            return cli_usage_error("--threads takes a whole number from 1 to 1024, not '%s'", value);
+        a->threads = (int)threads;
+    } else if (c == 'o') {
+        if (!value[0])
+            return cli_usage_error("%s", "option '-o' needs a file name");
+        a->output = value;
+    } else if (a->path)
+        return cli_usage_error("more than one calibration file given: '%s'", value);
+    else
+        a->path = value;
+    return EXIT_OK;
+}
+
 int cli_parse_calibrate(int argc, char **argv, cli_calibrate_args *a)
 {
     static const struct option options[] = {{"threads", required_argument, NULL, OPT_THREADS},
@@ -82,30 +105,9 @@ int cli_parse_calibrate(int argc, char **argv, cli_calibrate_args *a)
                                             {"force", no_argument, NULL, OPT_FORCE},
                                             {0}};
     *a = (cli_calibrate_args){0};
-    const char *value;
-    long long threads;
-    int c;
-    cli_getopt_reset();
-    while ((c = cli_getopt(argc, argv, "calibrate", "o:", options, &value)) != -1) {
-        if (c == CLI_OPT_ERROR)
-            return EXIT_USAGE;
-        if (c == OPT_JSON)
-            a->json = true;
-        else if (c == OPT_FORCE)
-            a->force = true;
-        else if (c == OPT_THREADS) {
-            if (!cli_parse_count(value, 1, CLI_MAX_THREADS, &threads))
-                return cli_usage_error("--threads takes a whole number from 1 to 1024, not '%s'", value);
-            a->threads = (int)threads;
-        } else if (c == 'o') {
-            if (!value[0])
-                return cli_usage_error("%s", "option '-o' needs a file name");
-            a->output = value;
-        } else if (a->path)
-            return cli_usage_error("more than one calibration file given: '%s'", value);
-        else
-            a->path = value;
-    }
+    int code = cli_each_option(argc, argv, "calibrate", "o:", options, calibrate_option, a);
+    if (code != EXIT_OK)
+        return code;
     if (!a->path)
         return cli_usage_error("%s", "'calibrate' needs a CALIBRATION.yaml file");
     return a->threads ? EXIT_OK : cli_default_threads(&a->threads);

@@ -13,26 +13,28 @@
 
 enum { OPT_RUN = 256, OPT_JSON, OPT_FORCE };
 
+static int summary_option(void *ctx, int c, const char *value)
+{
+    cli_summary_args *a = ctx;
+    if (c == OPT_JSON)
+        a->json = true;
+    else if (c == OPT_RUN && !cli_parse_count(value, 0, LLONG_MAX, &a->run))
+        return cli_usage_error("--run takes a run index >= 0, not '%s'", value);
+    else if (c == 1 && a->path)
+        return cli_usage_error("more than one file given: '%s'", value);
+    else if (c == 1)
+        a->path = value;
+    return EXIT_OK;
+}
+
 int cli_parse_summary(int argc, char **argv, cli_summary_args *a)
 {
     static const struct option options[] = {
         {"run", required_argument, NULL, OPT_RUN}, {"json", no_argument, NULL, OPT_JSON}, {0}};
     *a = (cli_summary_args){.run = -1}; /* the file's first run */
-    const char *value;
-    int c;
-    cli_getopt_reset();
-    while ((c = cli_getopt(argc, argv, "summary", "", options, &value)) != -1) {
-        if (c == CLI_OPT_ERROR)
-            return EXIT_USAGE;
-        if (c == OPT_JSON)
-            a->json = true;
-        else if (c == OPT_RUN && !cli_parse_count(value, 0, LLONG_MAX, &a->run))
-            return cli_usage_error("--run takes a run index >= 0, not '%s'", value);
-        else if (c == 1 && a->path)
-            return cli_usage_error("more than one file given: '%s'", value);
-        else if (c == 1)
-            a->path = value;
-    }
+    int code = cli_each_option(argc, argv, "summary", "", options, summary_option, a);
+    if (code != EXIT_OK)
+        return code;
     if (!a->path)
         return cli_usage_error("%s", "'summary' needs a FILE.h5 written by rapport run -o");
     return EXIT_OK;
@@ -59,6 +61,20 @@ int cli_summary(int argc, char **argv)
     return status == RP_OK ? EXIT_OK : cli_report(status, &err);
 }
 
+static int merge_option(void *ctx, int c, const char *value)
+{
+    cli_merge_args *a = ctx;
+    if (c == 'o' && !value[0])
+        return cli_usage_error("%s", "option '-o' needs a file name");
+    if (c == 'o')
+        a->output = value;
+    else if (c == OPT_FORCE)
+        a->force = true;
+    else if (c == 1)
+        a->inputs[a->n_inputs++] = value;
+    return EXIT_OK;
+}
+
 int cli_parse_merge(int argc, char **argv, cli_merge_args *a)
 {
     static const struct option options[] = {
@@ -68,21 +84,7 @@ int cli_parse_merge(int argc, char **argv, cli_merge_args *a)
         cli_error("out of memory");
         return EXIT_RUNTIME;
     }
-    const char *value;
-    int c, code = EXIT_OK;
-    cli_getopt_reset();
-    while (code == EXIT_OK && (c = cli_getopt(argc, argv, "merge", "o:", options, &value)) != -1) {
-        if (c == CLI_OPT_ERROR)
-            code = EXIT_USAGE;
-        else if (c == 'o' && !value[0])
-            code = cli_usage_error("%s", "option '-o' needs a file name");
-        else if (c == 'o')
-            a->output = value;
-        else if (c == OPT_FORCE)
-            a->force = true;
-        else if (c == 1)
-            a->inputs[a->n_inputs++] = value;
-    }
+    int code = cli_each_option(argc, argv, "merge", "o:", options, merge_option, a);
     if (code == EXIT_OK && (!a->output || a->n_inputs == 0))
         code = cli_usage_error("%s", "'merge' needs PART.h5 files and -o OUT.h5");
     if (code == EXIT_OK)
