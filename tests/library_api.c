@@ -114,8 +114,10 @@ static void exec_sweep(const char *rapport)
                  same_summary(&part->summary[r], &none.summary[r]);
     }
     CHECK(shards, "two shards: run r in shard r %% 2 only, with the same summary");
-    status = rp_exec_run(sc, plan, &(rp_exec_options){.threads = 1, .resume = true}, &file, &err);
-    CHECK(status == RP_EINVAL && strstr(err.msg, "--resume needs -o FILE"), "resume without a file: %s", err.msg);
+    rp_exec_result refused;
+    status = rp_exec_run(sc, plan, &(rp_exec_options){.threads = 1, .resume = true}, &refused, &err);
+    CHECK(status == RP_EINVAL && strstr(err.msg, "--resume needs -o FILE") && !refused.summary,
+          "resume without a file: refused, no summaries (%s)", err.msg);
     for (int i = 0; i < 2; i++)
         rp_exec_result_free(&shard[i]);
     rp_exec_result_free(&none);
