@@ -302,8 +302,14 @@ int rp_exec_run(const rp_scenario *sc, const rp_plan *plan, const rp_exec_option
 {
     *res = (rp_exec_result){.runs = rp_plan_runs(plan)};
     err->msg[0] = '\0'; /* stays empty on a rank whose own steps all succeeded */
-    res->single = rp_plan_runs(plan) == 1 && opt->shards <= 1 && opt->ranks <= 1;
-    int status = res->single ? exec_single(sc, plan, opt, res, err) : exec_sweep(sc, plan, opt, res, err);
+    rp_exec_options o = *opt;
+    o.threads = o.threads > 0 ? o.threads : 1;
+    const int64_t shards = o.shards > 1 ? o.shards : 1, ranks = o.ranks > 1 ? o.ranks : 1;
+    if (o.shard < 0 || o.shard >= shards || o.rank < 0 || o.rank >= ranks)
+        RP_FAIL(err, RP_EINVAL, "part %lld of %lld shards, rank %d of %d: expected 0 <= part < shards and "
+                "0 <= rank < ranks", (long long)o.shard, (long long)o.shards, o.rank, o.ranks);
+    res->single = res->runs == 1 && o.shards <= 1 && o.ranks <= 1;
+    int status = res->single ? exec_single(sc, plan, &o, res, err) : exec_sweep(sc, plan, &o, res, err);
     if (status != RP_OK)
         rp_exec_result_free(res);
     return status;
