@@ -12,6 +12,7 @@
 #include <gsl/gsl_vector.h>
 #include <omp.h>
 
+#include "rapport/exec.h"
 #include "rapport/paramtable.h"
 #include "rapport/run.h"
 #include "files.h"
@@ -612,19 +613,6 @@ static rp_cal_stat stat_of(const double *v, int n)
  * large, but finite, so that the simplex moves away from it. */
 #define RP_CAL_PENALTY 1e12
 
-/* Replicate r (random stream r) of the parameters p; its summary to *sum. */
-static int run_replicate(const rp_params *p, int r, int threads, const rp_cal_options *opt, rp_summary *sum,
-                         rp_error *err)
-{
-    rp_run_options ro = {.threads = threads, .replicate = (uint64_t)r, .stop = opt ? opt->stop : NULL};
-    rp_run *run = NULL;
-    int s = rp_run_execute(p, &ro, &run, err);
-    if (s == RP_OK)
-        *sum = run->summary;
-    rp_run_free(run);
-    return s;
-}
-
 int rp_calibration_evaluate(const rp_calibration *cal, const double *x, const rp_cal_options *opt, rp_cal_eval *out,
                             rp_error *err)
 {
@@ -652,42 +640,9 @@ int rp_calibration_evaluate(const rp_calibration *cal, const double *x, const rp
         RP_FAIL(err, RP_ENOMEM, "out of memory");
     }
     int status = rp_scenario_resolve_with(cal->sc, (size_t)n, ov, p, err);
-    const int threads = opt && opt->threads > 0 ? opt->threads : 1;
-    const int outer = R > 1 ? (threads < R ? threads : R) : 1;
-    const int inner = R > 1 ? 1 : threads;
-    int failed = RP_OK;
-    rp_error first = {{0}};
-    if (status == RP_OK) {
-        if (outer > 1) {
-#pragma omp parallel for num_threads(outer) schedule(dynamic, 1)
-            for (int r = 0; r < R; r++) {
-                int bad;
-#pragma omp atomic read
-                bad = failed;
-                if (bad)
-                    continue;
-                rp_error e = {{0}};
-                int s = run_replicate(p, r, inner, opt, &sum[r], &e);
-                if (s != RP_OK) {
-#pragma omp critical(rp_calibrate_error)
-                    if (!failed) {
-                        first = e;
-#pragma omp atomic write
-                        failed = s;
-                    }
-                }
-            }
-        } else {
-            /* one replicate: outside any parallel region, so that the run
-             * itself spreads over the threads */
-            for (int r = 0; r < R && !failed; r++)
-                failed = run_replicate(p, r, inner, opt, &sum[r], &first);
-        }
-        if (failed) {
-            status = failed;
-            *err = first;
-        }
-    }
+    if (status == RP_OK) /* replicate r on random stream r, over the threads (exec.h) */
+        status = rp_exec_replicates(p, R, &(rp_exec_options){.threads = opt ? opt->threads : 1,
+                                                              .stop = opt ? opt->stop : NULL}, sum, err);
     if (status == RP_OK) {
         double objective = 0;
         size_t n_obs;

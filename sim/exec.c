@@ -1,6 +1,6 @@
 /* exec.c - executing a plan on this process: a single run straight to its
  * file, or this process's share of a sweep through the parts folder and the
- * join; see exec.h. The order of the checks is the order of the messages a
+ * join; and the replicates of one parameter set (calibration); see exec.h. The order of the checks is the order of the messages a
  * user meets, so it is kept: layout, memory, summaries' memory, disk space,
  * the output path, the folder's lock and kept runs; every rank has checked
  * before any writes. */
@@ -295,6 +295,56 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     free(yaml);
     free(skip);
     return status;
+}
+
+/* Replicate r (random stream r) of p; its summary to *sum. */
+static int run_replicate(const rp_params *p, int r, int threads, const rp_exec_options *opt, rp_summary *sum,
+                         rp_error *err)
+{
+    rp_run_options ro = {.threads = threads, .replicate = (uint64_t)r, .stop = opt->stop};
+    rp_run *run = NULL;
+    int s = rp_run_execute(p, &ro, &run, err);
+    if (s == RP_OK)
+        *sum = run->summary;
+    rp_run_free(run);
+    return s;
+}
+
+int rp_exec_replicates(const rp_params *p, int R, const rp_exec_options *opt, rp_summary *sum, rp_error *err)
+{
+    const int threads = opt->threads > 0 ? opt->threads : 1;
+    const int outer = R > 1 ? (threads < R ? threads : R) : 1;
+    const int inner = R > 1 ? 1 : threads;
+    int failed = RP_OK;
+    rp_error first = {{0}};
+    if (outer > 1) {
+#pragma omp parallel for num_threads(outer) schedule(dynamic, 1)
+        for (int r = 0; r < R; r++) {
+            int bad;
+#pragma omp atomic read
+            bad = failed;
+            if (bad)
+                continue;
+            rp_error e = {{0}};
+            int s = run_replicate(p, r, inner, opt, &sum[r], &e);
+            if (s != RP_OK) {
+#pragma omp critical(rp_exec_replicates_error)
+                if (!failed) {
+                    first = e;
+#pragma omp atomic write
+                    failed = s;
+                }
+            }
+        }
+    } else {
+        /* one replicate: outside any parallel region, so that the run
+         * itself spreads over the threads */
+        for (int r = 0; r < R && !failed; r++)
+            failed = run_replicate(p, r, inner, opt, &sum[r], &first);
+    }
+    if (failed)
+        *err = first;
+    return failed;
 }
 
 int rp_exec_run(const rp_scenario *sc, const rp_plan *plan, const rp_exec_options *opt, rp_exec_result *res,
