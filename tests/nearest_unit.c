@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nearest.h"
+#include "model/nearest.h"
 #include "testing.h"
 
 static uint64_t state;

@@ -21,7 +21,6 @@
 #include "rapport/plan.h"
 #include "rapport/scenario.h"
 #include "testing.h"
-#include "yamltree.h"
 
 #define BASE "seed: 20221\npatients:\n  count: 27\n"
 #define EXACT 0.0

@@ -1,7 +1,7 @@
 /* files.c - the input and the output rule of every file rapport opens; see
  * files.h. */
 #define _POSIX_C_SOURCE 200809L
-#include "files.h"
+#include "core/files.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,13 +1,13 @@
 /* output_h5.c - see output_h5.h. */
 #define _POSIX_C_SOURCE 200809L
-#include "output_h5.h"
+#include "io/output_h5.h"
+#include "core/text.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "yamltree.h"
 
 void rp_output_library_init(void)
 {
@@ -81,7 +81,7 @@ static int hdf5_error(rp_error *err, int status, const char *what, const char *p
     if (m.sys_errno)
         return rp_error_raise(err, RP_EIO, "cannot %s %s: %s", what, path, strerror(m.sys_errno));
     char line[sizeof m.text];
-    rp_yamltree_excerpt(m.found ? m.text : "HDF5 reported no reason", line, sizeof line);
+    rp_text_excerpt(m.found ? m.text : "HDF5 reported no reason", line, sizeof line);
     return rp_error_raise(err, status, "cannot %s %s: %s", what, path, line);
 }
 

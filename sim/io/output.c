@@ -16,9 +16,9 @@
 
 #include <gsl/gsl_version.h>
 
-#include "files.h"
-#include "output_h5.h"
-#include "output_layout.h"
+#include "core/files.h"
+#include "io/output_h5.h"
+#include "io/output_layout.h"
 #include "rapport/paramtable.h"
 #include "rapport/rng.h"
 #include "version.h"

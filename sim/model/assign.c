@@ -13,7 +13,7 @@
 
 #include <gsl/gsl_randist.h>
 
-#include "nearest.h"
+#include "model/nearest.h"
 
 typedef struct {
     int64_t *item; /* provider indices */

@@ -15,6 +15,7 @@
  * and says which default is involved.
  */
 #include "rapport/scenario.h"
+#include "core/text.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -24,7 +25,7 @@
 #include <string.h>
 
 #include "rapport/paramtable.h"
-#include "yamltree.h"
+#include "input/yamltree.h"
 
 #define DEFAULTS_NAME "(defaults)"
 #define SET_NAME "--set"
@@ -200,7 +201,7 @@ static int fail_unknown(const resolver *r, const rp_ynode *word, const char *pat
 {
     char ex[64], list[512];
     const char *s = rp_paramtable_suggest(word->text, names, n);
-    rp_yamltree_excerpt(word->text, ex, sizeof ex);
+    rp_text_excerpt(word->text, ex, sizeof ex);
     if (s)
         return fail(r, word, path, "%s '%s'%s; did you mean '%s'?", what, ex, detail, s);
     return fail(r, word, path, "%s '%s'%s; expected one of %s", what, ex, detail,
@@ -758,7 +759,7 @@ static int check_cut_values(const rp_ynode *n, rp_error *err)
             return RP_OK;
         RP_FAIL(err, RP_EINVAL, "%s: error: '%s' is cut short by a comma: inside { } or [ ] a comma ends a "
                 "value; expected the distribution in quotes, e.g. \"beta(2, 5)\", or block style (one key per "
-                "line)", n->where, rp_yamltree_excerpt(n->text, ex, sizeof ex));
+                "line)", n->where, rp_text_excerpt(n->text, ex, sizeof ex));
     }
     for (size_t i = 0; i < n->n; i++) {
         int st = check_cut_values(n->values[i], err);
@@ -1011,7 +1012,7 @@ int rp_scenario_set(rp_scenario *sc, const char *assignment, rp_error *err)
     rp_ynode *value = NULL, *coll = NULL;
     if (!eq)
         RP_FAIL(err, RP_EINVAL, SET_NAME ":1:%zu: error: '%s' has no '='; expected KEY=VALUE such as "
-                "dropout.base=-7.5", strlen(assignment) + 1, rp_yamltree_excerpt(assignment, ex, sizeof ex));
+                "dropout.base=-7.5", strlen(assignment) + 1, rp_text_excerpt(assignment, ex, sizeof ex));
     int col0 = (int)(eq - assignment) + 1; /* columns before VALUE */
     int st = split_key(assignment, (size_t)(eq - assignment), &d, err);
     if (!st)
@@ -1071,7 +1072,7 @@ static bool unknown_key(const char *what, const char *key, const char *where, co
 {
     char ex[64], list[512];
     const char *s = rp_paramtable_suggest(key, names, n);
-    rp_yamltree_excerpt(key, ex, sizeof ex);
+    rp_text_excerpt(key, ex, sizeof ex);
     if (s)
         snprintf(why, why_size, "%s '%s'%s; did you mean '%s'?", what, ex, where, s);
     else if (hint)
@@ -1146,7 +1147,7 @@ bool rp_scenario_key(const rp_scenario *sc, const char *key, const rp_param **ro
     *row = NULL;
     if (!nc) {
         snprintf(why, why_size, "'%s' is not a dotted key (an empty or too many names); expected a key such as "
-                 "trust.rate", rp_yamltree_excerpt(key, ex, sizeof ex));
+                 "trust.rate", rp_text_excerpt(key, ex, sizeof ex));
         return false;
     }
     if (nc <= 2)
@@ -1176,7 +1177,7 @@ bool rp_scenario_key(const rp_scenario *sc, const char *key, const rp_param **ro
         return true; /* a whole group or dimension */
     if (nc > 4) {
         snprintf(why, why_size, "'%s' goes deeper than %s.%s.%s.KEY; expected at most four names (a group's level "
-                 "mapping is given whole)", rp_yamltree_excerpt(key, ex, sizeof ex), comp[0], comp[1], comp[2]);
+                 "mapping is given whole)", rp_text_excerpt(key, ex, sizeof ex), comp[0], comp[1], comp[2]);
         return false;
     }
     return item_key(p, coll, comp, row, why, why_size);
@@ -1548,7 +1549,7 @@ static int write_resolved(const rp_scenario *sc, bool named, FILE *out)
     if (!sc->resolved)
         return RP_EINVAL;
     fprintf(out, "# %s%sresolved by rapport: every parameter, defaults filled in\n",
-            named ? rp_yamltree_excerpt(sc->path, path, sizeof path) : "", named ? ", " : "");
+            named ? rp_text_excerpt(sc->path, path, sizeof path) : "", named ? ", " : "");
     for (size_t i = 0; i < n; i++) {
         const char *key = split_row(&t[i], section);
         const char *indent = section[0] ? "  " : "";

@@ -7,7 +7,7 @@
 
 #include <mpi.h>
 
-#include "dist.h"
+#include "exec/dist.h"
 #include "rapport/status.h"
 
 /* Whether MPI was started: only under a launcher (mpirun, srun), so a

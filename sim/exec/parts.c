@@ -2,7 +2,7 @@
  * batch-W<worker>-P<pid>-<seq>.h5: the worker says whose runs they hold (a
  * shard joins only its own), pid and seq keep names unique across resumes. */
 #define _POSIX_C_SOURCE 200809L
-#include "parts.h"
+#include "exec/parts.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* nearest.c - nearest free provider by cells and k-d trees; see nearest.h. */
-#include "nearest.h"
+#include "model/nearest.h"
 
 #include <math.h>
 #include <stdbool.h>

@@ -7,7 +7,7 @@
 
 #include <gsl/gsl_version.h>
 
-#include "dist.h"
+#include "exec/dist.h"
 #include "rapport/output.h"
 #include "version.h"
 

@@ -1,7 +1,7 @@
 /* dist_serial.c - dist.h for a build without MPI: one process, rank 0. */
 #include <stdio.h>
 
-#include "dist.h"
+#include "exec/dist.h"
 #include "rapport/status.h"
 
 void rp_dist_init(int *argc, char ***argv, rp_ranks *d)

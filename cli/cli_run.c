@@ -11,9 +11,9 @@
 
 #include <omp.h>
 
-#include "dist.h"
-#include "files.h"
-#include "parts.h"
+#include "exec/dist.h"
+#include "core/files.h"
+#include "exec/parts.h"
 #include "rapport/output.h"
 #include "rapport/plan.h"
 #include "rapport/run.h"

@@ -93,8 +93,5 @@ rp_ynode *rp_yamltree_get(const rp_ynode *map, const char *key);
  * value)", "'text'" or "the quoted string \"text\"" (long text shortened). */
 const char *rp_yamltree_describe(const rp_ynode *node, char *buf, size_t size);
 
-/* The text shortened to fit buf and with unprintable bytes escaped, for
- * quoting user input in messages. Returns buf. */
-const char *rp_yamltree_excerpt(const char *text, char *buf, size_t size);
 
 #endif

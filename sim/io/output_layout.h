@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "output_h5.h"
+#include "io/output_h5.h"
 #include "rapport/observables.h"
 #include "rapport/params.h"
 

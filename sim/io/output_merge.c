@@ -9,6 +9,7 @@
  * and the rows of a run are checked as they are read (check_rows). */
 #define _POSIX_C_SOURCE 200809L
 #include "rapport/output.h"
+#include "core/text.h"
 
 #include <errno.h>
 #include <math.h>
@@ -18,12 +19,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "output_h5.h"
-#include "output_layout.h"
+#include "io/output_h5.h"
+#include "io/output_layout.h"
 #include "rapport/paramtable.h"
 #include "rapport/scenario.h"
 #include "version.h"
-#include "yamltree.h"
 
 /* The /runs columns that say where each run's rows are (docs/FORMAT.md, Row ranges). */
 enum { R_PAIRS, R_PROVIDERS, R_TRAJECTORIES, N_RANGES };
@@ -556,7 +556,7 @@ static int same_sweep(const part *a, const part *b, rp_error *err)
     snprintf(ly, sizeof ly, "%.*s", (int)strcspn(y + start, "\n"), y + start);
     RP_FAIL(err, RP_EINVAL, "%s and %s have sweep id %s but different scenarios (/scenario line %d: '%s' and '%s'); "
             "expected parts of one sweep", a->path, b->path, a->sweep_id, line,
-            rp_yamltree_excerpt(lx, ex, sizeof ex), rp_yamltree_excerpt(ly, ey, sizeof ey));
+            rp_text_excerpt(lx, ex, sizeof ex), rp_text_excerpt(ly, ey, sizeof ey));
 }
 
 int rp_output_merge(const char *const *inputs, int n_inputs, const char *path, bool force, bool complete,

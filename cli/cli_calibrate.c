@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "files.h"
+#include "core/files.h"
 #include "rapport/calibrate.h"
 
 static void show_calibration_step(void *ctx, const rp_calibration *cal, const rp_cal_step *s)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "files.h"
+#include "core/files.h"
 #include "rapport/output.h"
 #include "version.h"
 

@@ -1,6 +1,7 @@
 /* calibrate.c - see calibrate.h. */
 #define _POSIX_C_SOURCE 200809L
 #include "rapport/calibrate.h"
+#include "core/text.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,8 +15,8 @@
 
 #include "rapport/paramtable.h"
 #include "rapport/run.h"
-#include "files.h"
-#include "yamltree.h"
+#include "core/files.h"
+#include "input/yamltree.h"
 
 /* Targets' scales and weights: a scale below this (far below any
  * Monte-Carlo error) or a weight above the other bound would overflow the
@@ -52,7 +53,7 @@ static int unknown_key(const rp_ynode *key, const char *context, const char *con
 {
     char ex[128], list[256];
     const char *near = rp_paramtable_suggest(key->text, known, n);
-    rp_yamltree_excerpt(key->text, ex, sizeof ex);
+    rp_text_excerpt(key->text, ex, sizeof ex);
     rp_paramtable_join(known, n, list, sizeof list);
     if (near)
         RP_FAIL(err, RP_EINVAL, "%s: error: %s%s'%s' is not a key; did you mean '%s'? expected one of %s", key->where,
@@ -194,10 +195,10 @@ static int parse_free(rp_calibration *cal, const rp_ynode *free_node, rp_error *
         const rp_param *row = NULL;
         if (strlen(key->text) >= RP_CAL_KEY_MAX || !rp_scenario_key(cal->sc, key->text, &row, why, sizeof why))
             RP_FAIL(err, RP_EINVAL, "%s: error: free: '%s' is not a parameter of the scenario: %s", key->where,
-                    rp_yamltree_excerpt(key->text, ex, sizeof ex), why);
+                    rp_text_excerpt(key->text, ex, sizeof ex), why);
         if (!row || (row->type != RP_PT_DOUBLE && row->type != RP_PT_PROB))
             RP_FAIL(err, RP_EINVAL, "%s: error: free: '%s' is not a numeric parameter; expected a key whose value is "
-                    "a real number (e.g. dropout.base)", key->where, rp_yamltree_excerpt(key->text, ex, sizeof ex));
+                    "a real number (e.g. dropout.base)", key->where, rp_text_excerpt(key->text, ex, sizeof ex));
         for (int j = 0; j < cal->n_free; j++)
             if (strcmp(cal->free[j].key, key->text) == 0)
                 RP_FAIL(err, RP_EINVAL, "%s: error: free: '%s' is given twice", key->where, ex);
@@ -265,7 +266,7 @@ static int parse_targets(rp_calibration *cal, const rp_ynode *targets, rp_error 
         const rp_ynode *key = targets->keys[i], *v = targets->values[i];
         rp_cal_target *tg = &cal->target[cal->n_targets];
         char ex[128], list[512], name[RP_CAL_KEY_MAX + 16];
-        rp_yamltree_excerpt(key->text, ex, sizeof ex);
+        rp_text_excerpt(key->text, ex, sizeof ex);
         if (strlen(key->text) >= RP_CAL_KEY_MAX)
             RP_FAIL(err, RP_EINVAL, "%s: error: targets: '%s' is too long a name", key->where, ex);
         snprintf(tg->name, sizeof tg->name, "%s", key->text);
@@ -422,8 +423,8 @@ static int parse(rp_calibration *cal, const rp_ynode *root, const char *dir, rp_
         char ex[256], full[256];
         const bool same = strcmp(cal->scenario_path, scn->text) == 0;
         RP_FAIL(err, RP_EINVAL, "%s: error: scenario: cannot open '%s': %s%s%s%s", scn->where,
-                rp_yamltree_excerpt(scn->text, ex, sizeof ex), strerror(errno), same ? "" : " (tried '",
-                same ? "" : rp_yamltree_excerpt(cal->scenario_path, full, sizeof full), same ? "" : "')");
+                rp_text_excerpt(scn->text, ex, sizeof ex), strerror(errno), same ? "" : " (tried '",
+                same ? "" : rp_text_excerpt(cal->scenario_path, full, sizeof full), same ? "" : "')");
     }
     fclose(probe);
     /* replicates, patients, budget (before the scenario: cheaper errors first) */

@@ -6,9 +6,11 @@
  * sequence is reported with its byte offset rather than as a YAML problem.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "yamltree.h"
+#include "input/yamltree.h"
 
-#include "files.h"
+#include "core/text.h"
+
+#include "core/files.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -171,39 +173,6 @@ int rp_yamltree_put(rp_ynode *map, rp_ynode *key, rp_ynode *value)
     return RP_OK;
 }
 
-static size_t utf8_length(const unsigned char *s, size_t left);
-
-const char *rp_yamltree_excerpt(const char *text, char *buf, size_t size)
-{
-    /* Whole UTF-8 characters only, and '?' for a control byte or a byte of
-     * no valid character (a file name in another encoding): what this makes
-     * goes into YAML comments and messages, which must stay one line of
-     * valid UTF-8 (rapport reads its own output back). */
-    const unsigned char *s = (const unsigned char *)text;
-    const size_t len = strlen(text), max = size > 4 ? size - 4 : 0;
-    size_t i = 0, j = 0;
-    while (i < len) {
-        size_t n = s[i] < 0x20 || s[i] == 0x7f ? 0 : utf8_length(s + i, len - i);
-        if (j + (n ? n : 1) > max)
-            break;
-        if (n) {
-            memcpy(buf + j, s + i, n);
-            j += n;
-            i += n;
-        } else {
-            buf[j++] = '?';
-            i++;
-        }
-    }
-    if (i < len && size >= 4) {
-        memcpy(buf + j, "...", 3);
-        j += 3;
-    }
-    if (size)
-        buf[j < size ? j : size - 1] = '\0';
-    return buf;
-}
-
 const char *rp_yamltree_describe(const rp_ynode *node, char *buf, size_t size)
 {
     char ex[64];
@@ -214,11 +183,11 @@ const char *rp_yamltree_describe(const rp_ynode *node, char *buf, size_t size)
     else if (node->kind == RP_YNODE_SEQUENCE)
         snprintf(buf, size, node->n ? "a sequence" : "an empty sequence []");
     else if (node->quoted)
-        snprintf(buf, size, "the quoted string \"%s\"", rp_yamltree_excerpt(node->text, ex, sizeof ex));
+        snprintf(buf, size, "the quoted string \"%s\"", rp_text_excerpt(node->text, ex, sizeof ex));
     else if (!node->text[0])
         snprintf(buf, size, "nothing (an empty value)");
     else
-        snprintf(buf, size, "'%s'", rp_yamltree_excerpt(node->text, ex, sizeof ex));
+        snprintf(buf, size, "'%s'", rp_text_excerpt(node->text, ex, sizeof ex));
     return buf;
 }
 
@@ -274,35 +243,6 @@ out:
 
 /* ---- checking the text ---- */
 
-/* Length of the UTF-8 sequence at s (at most avail bytes), or 0 if invalid:
- * overlong forms, surrogates and code points above U+10FFFF are invalid. */
-static size_t utf8_length(const unsigned char *s, size_t avail)
-{
-    unsigned c = s[0];
-    size_t n;
-    uint32_t cp, min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2, cp = c & 0x1f, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3, cp = c & 0x0f, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, cp = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (n > avail)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 /* Line and column (1-based, in characters) of byte offset off. */
 static void locate_offset(const char *text, size_t off, int col0, int *line, int *column)
 {
@@ -330,7 +270,7 @@ static int check_text(const char *name, const char *text, size_t len, int col0, 
             snprintf(what, sizeof what, "a NUL byte");
         else if ((s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') || s[i] == 0x7f)
             snprintf(what, sizeof what, "control byte 0x%02x", s[i]);
-        else if ((n = utf8_length(s + i, len - i)) == 0)
+        else if ((n = rp_text_utf8_length(s + i, len - i)) == 0)
             snprintf(what, sizeof what, "invalid UTF-8 (byte 0x%02x)", s[i]);
         if (what[0]) {
             int line, column;
@@ -428,7 +368,7 @@ static int refuse_extras(const builder *b, const yaml_event_t *ev)
     if (tag) {
         char msg[256], ex[64];
         snprintf(msg, sizeof msg, "tags ('%s') are not supported; expected a plain value",
-                 rp_yamltree_excerpt((const char *)tag, ex, sizeof ex));
+                 rp_text_excerpt((const char *)tag, ex, sizeof ex));
         return fail_at(b, ev->start_mark, msg);
     }
     return RP_OK;
@@ -488,7 +428,7 @@ static int check_duplicates(const builder *b, const rp_ynode *map)
         char ex[64];
         st = rp_error_raise(b->err, RP_EINVAL,
                             "%s: error: duplicate key '%s' (first at line %d, column %d); expected each key once",
-                            dup->where, rp_yamltree_excerpt(dup->text, ex, sizeof ex), first->line, first->column);
+                            dup->where, rp_text_excerpt(dup->text, ex, sizeof ex), first->line, first->column);
     }
     free(k);
     return st;

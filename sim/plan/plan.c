@@ -27,7 +27,8 @@
 
 #include "rapport/paramtable.h"
 #include "rapport/rng.h"
-#include "yamltree.h"
+#include "core/text.h"
+#include "input/yamltree.h"
 
 #define SAMPLE_TEXT 32   /* a sampled number as text: "%.17g" takes at most 24 bytes */
 #define VALUE_TEXT 256   /* a list item that is a collection, as flow text (cut with "...") */
@@ -844,7 +845,7 @@ static void write_point(const rp_plan *plan, int64_t point, FILE *out)
     fprintf(out, "# point %" PRId64 ":", point);
     for (size_t a = 0; a < plan->n_axes; a++)
         fprintf(out, " %s=%s", plan->names[a],
-                rp_yamltree_excerpt(value_text(plan, point, &plan->axes[a]), ex, sizeof ex));
+                rp_text_excerpt(value_text(plan, point, &plan->axes[a]), ex, sizeof ex));
     if (!plan->n_axes)
         fprintf(out, " the scenario as it is (no sweep)");
     if (rp_plan_saltelli(plan, point, &sample, &matrix)) {

@@ -1,6 +1,6 @@
 /* output_layout.c - the columns of rapport's HDF5 files; see output_layout.h
  * and docs/FORMAT.md, which this file must match. */
-#include "output_layout.h"
+#include "io/output_layout.h"
 
 #include <math.h>
 #include <stdio.h>
