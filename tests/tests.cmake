@@ -32,3 +32,4 @@ if(CMAKE_C_COMPILER_ID STREQUAL "GNU" AND CMAKE_BUILD_TYPE STREQUAL "Release" AN
   rapport_script_test(golden_outputs golden_outputs.sh)
 endif()
 rapport_script_test(layers layers.sh)
+rapport_script_test(library_symbols library_symbols.sh $<TARGET_FILE:rapport_shared> ${PROJECT_BINARY_DIR}/generated/exports.map)
