@@ -14,6 +14,7 @@
 #define RP_SCENARIO_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "rapport/paramtable.h"
@@ -110,5 +111,13 @@ void rp_scenario_write_reference(FILE *out);
 
 /* Free; rp_scenario_free(NULL) does nothing. */
 void rp_scenario_free(rp_scenario *sc);
+
+/* The resolved parameters of a scenario that states only seed and
+ * patients.count (both required): every other value is its table default,
+ * the population is MODEL.md's reference population and providers.count is
+ * ceil(patients / providers.caseload). For code that needs the defaults
+ * without a copy of them (tests, benchmarks). Returns RP_OK, or RP_EINVAL
+ * (patients out of range) / RP_ENOMEM with err filled. */
+int rp_scenario_defaults(uint64_t seed, int64_t patients, rp_params *out, rp_error *err);
 
 #endif

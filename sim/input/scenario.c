@@ -1643,3 +1643,15 @@ void rp_scenario_write_reference(FILE *out)
     fprintf(out, "\n### Default population (MODEL.md, reference scenario)\n\n```yaml\n%s```\n",
             rp_paramtable_population());
 }
+
+int rp_scenario_defaults(uint64_t seed, int64_t patients, rp_params *out, rp_error *err)
+{
+    char text[96];
+    snprintf(text, sizeof text, "seed: %" PRIu64 "\npatients: {count: %" PRId64 "}\n", seed, patients);
+    rp_scenario *sc = NULL;
+    int st = rp_scenario_load_string("(defaults)", text, &sc, err);
+    if (st == RP_OK && (st = rp_scenario_resolve(sc, err)) == RP_OK)
+        *out = *rp_scenario_params(sc);
+    rp_scenario_free(sc);
+    return st;
+}
