@@ -1,5 +1,5 @@
 /* main.c - the rapport program: the model is the library (include/rapport/),
- * the command line is sim/cli*.c (cli.h). */
+ * the command line is cli/ (cli.h). */
 #include "cli.h"
 
 int main(int argc, char **argv)

@@ -3,7 +3,7 @@
  * The defaults: every row of the parameter table against the resolved
  * minimal scenario, and the table against MODEL.md itself (its "Parameters
  * and defaults" table read from docs/MODEL.md, not copied here), so that a
- * wrong row in sim/paramtable.c fails here and a new row needs no edit; the
+ * wrong row in sim/input/paramtable.c fails here and a new row needs no edit; the
  * reference population by spot checks written from MODEL.md. Also: overrides by file and by --set, the bit-identical round trip of
  * `show`, where(), error statuses and messages through the API, and that
  * docs/SCENARIO.md carries the current generated reference.
