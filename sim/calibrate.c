@@ -15,6 +15,7 @@
 #include "rapport/paramtable.h"
 #include "rapport/run.h"
 #include "files.h"
+#include "schema.h"
 #include "yamltree.h"
 
 /* Targets' scales and weights: a scale below this (far below any
@@ -42,50 +43,34 @@ struct rp_calibration {
     char group_name[RP_MAX_GROUPS][RP_NAME_MAX];
 };
 
-static const char *const top_keys[] = {"scenario", "replicates", "patients", "free", "targets", "budget"};
-static const char *const free_keys[] = {"min", "max", "start"};
-static const char *const target_keys[] = {"value", "band", "se", "weight"};
-static const char *const budget_keys[] = {"evaluations", "tolerance"};
+/* The schemas of a calibration's sections. */
+static const rp_schema_key top_keys[] = {{"scenario", RP_SK_TEXT},   {"replicates", RP_SK_INTEGER},
+                                         {"patients", RP_SK_INTEGER}, {"free", RP_SK_MAPPING},
+                                         {"targets", RP_SK_MAPPING},  {"budget", RP_SK_MAPPING}};
+static const rp_schema_key free_keys[] = {{"min", RP_SK_NUMBER}, {"max", RP_SK_NUMBER}, {"start", RP_SK_NUMBER}};
+static const rp_schema_key target_keys[] = {
+    {"value", RP_SK_NUMBER}, {"band", RP_SK_SEQUENCE}, {"se", RP_SK_NUMBER}, {"weight", RP_SK_NUMBER}};
+static const rp_schema_key budget_keys[] = {{"evaluations", RP_SK_INTEGER}, {"tolerance", RP_SK_NUMBER}};
+#define SCHEMA(keys) (&(const rp_schema){keys, sizeof keys / sizeof keys[0]})
 
-/* An unknown key of a mapping, with a did-you-mean. */
-static int unknown_key(const rp_ynode *key, const char *context, const char *const *known, size_t n, rp_error *err)
+/* Every key of map is one of the schema's, else a located error (the
+ * input layer's one message: "unknown key 'x'; did you mean 'y'?"). */
+static int check_keys(const rp_ynode *map, const char *context, const rp_schema *schema, rp_error *err)
 {
-    char ex[128], list[256];
-    const char *near = rp_paramtable_suggest(key->text, known, n);
-    rp_yamltree_excerpt(key->text, ex, sizeof ex);
-    rp_paramtable_join(known, n, list, sizeof list);
-    if (near)
-        RP_FAIL(err, RP_EINVAL, "%s: error: %s%s'%s' is not a key; did you mean '%s'? expected one of %s", key->where,
-                context ? context : "", context ? ": " : "", ex, near, list);
-    RP_FAIL(err, RP_EINVAL, "%s: error: %s%s'%s' is not a key; expected one of %s", key->where, context ? context : "",
-            context ? ": " : "", ex, list);
+    char why[RP_ERROR_MAX / 2];
+    long bad = rp_schema_check(map, schema, why, sizeof why);
+    if (bad < 0)
+        return RP_OK;
+    RP_FAIL(err, RP_EINVAL, "%s: error: %s%s%s", map->keys[bad]->where, context ? context : "", context ? ": " : "",
+            why);
 }
 
-static int check_keys(const rp_ynode *map, const char *context, const char *const *known, size_t n, rp_error *err)
-{
-    for (size_t i = 0; i < map->n; i++) {
-        size_t k = 0;
-        while (k < n && strcmp(map->keys[i]->text, known[k]) != 0)
-            k++;
-        if (k == n)
-            return unknown_key(map->keys[i], context, known, n, err);
-    }
-    return RP_OK;
-}
-
-/* A plain number (not quoted), finite. */
+/* A plain number (not quoted), finite: the parameter table's parser. */
 static int get_number(const rp_ynode *v, const char *name, double *out, rp_error *err)
 {
     char desc[160];
-    if (v->kind == RP_YNODE_SCALAR && !v->quoted && v->text[0]) {
-        char *end;
-        errno = 0;
-        double x = strtod(v->text, &end);
-        if (!*end && isfinite(x) && errno != ERANGE) {
-            *out = x;
-            return RP_OK;
-        }
-    }
+    if (rp_schema_number(v, out))
+        return RP_OK;
     RP_FAIL(err, RP_EINVAL, "%s: error: %s: expected a number, got %s", v->where, name,
             rp_yamltree_describe(v, desc, sizeof desc));
 }
@@ -94,15 +79,8 @@ static int get_integer(const rp_ynode *v, const char *name, long long min, long 
                        rp_error *err)
 {
     char desc[160];
-    if (v->kind == RP_YNODE_SCALAR && !v->quoted && v->text[0]) {
-        char *end;
-        errno = 0;
-        long long x = strtoll(v->text, &end, 10);
-        if (!*end && errno != ERANGE && x >= min && x <= max) {
-            *out = x;
-            return RP_OK;
-        }
-    }
+    if (rp_schema_integer(v, min, max, out))
+        return RP_OK;
     RP_FAIL(err, RP_EINVAL, "%s: error: %s: expected a whole number in [%lld, %lld], got %s", v->where, name, min,
             max, rp_yamltree_describe(v, desc, sizeof desc));
 }
@@ -207,7 +185,7 @@ static int parse_free(rp_calibration *cal, const rp_ynode *free_node, rp_error *
         if (v->kind != RP_YNODE_MAPPING)
             RP_FAIL(err, RP_EINVAL, "%s: error: %s: expected a mapping {min: A, max: B, start: C}, got %s", v->where,
                     name, rp_yamltree_describe(v, desc, sizeof desc));
-        int status = check_keys(v, name, free_keys, 3, err);
+        int status = check_keys(v, name, SCHEMA(free_keys), err);
         if (status != RP_OK)
             return status;
         const rp_ynode *mn = rp_yamltree_get(v, "min"), *mx = rp_yamltree_get(v, "max"),
@@ -314,7 +292,7 @@ static int parse_targets(rp_calibration *cal, const rp_ynode *targets, rp_error 
         if (v->kind != RP_YNODE_MAPPING)
             RP_FAIL(err, RP_EINVAL, "%s: error: %s: expected a mapping {value: V, band: [LO, HI] or se: SE, weight: W}, "
                     "got %s", v->where, name, rp_yamltree_describe(v, desc, sizeof desc));
-        int status = check_keys(v, name, target_keys, 4, err);
+        int status = check_keys(v, name, SCHEMA(target_keys), err);
         if (status != RP_OK)
             return status;
         const rp_ynode *val = rp_yamltree_get(v, "value"), *band = rp_yamltree_get(v, "band"),
@@ -399,7 +377,7 @@ static int parse(rp_calibration *cal, const rp_ynode *root, const char *dir, rp_
     if (root->kind != RP_YNODE_MAPPING)
         RP_FAIL(err, RP_EINVAL, "%s: error: expected a mapping with scenario, free and targets, got %s", root->where,
                 rp_yamltree_describe(root, desc, sizeof desc));
-    int status = check_keys(root, NULL, top_keys, sizeof top_keys / sizeof top_keys[0], err);
+    int status = check_keys(root, NULL, SCHEMA(top_keys), err);
     if (status != RP_OK)
         return status;
     const char *need[] = {"scenario", "free", "targets"};
@@ -449,7 +427,7 @@ static int parse(rp_calibration *cal, const rp_ynode *root, const char *dir, rp_
         if (node->kind != RP_YNODE_MAPPING)
             RP_FAIL(err, RP_EINVAL, "%s: error: budget: expected a mapping {evaluations: N, tolerance: T}, got %s",
                     node->where, rp_yamltree_describe(node, desc, sizeof desc));
-        if ((status = check_keys(node, "budget", budget_keys, 2, err)) != RP_OK)
+        if ((status = check_keys(node, "budget", SCHEMA(budget_keys), err)) != RP_OK)
             return status;
         const rp_ynode *e = rp_yamltree_get(node, "evaluations"), *t = rp_yamltree_get(node, "tolerance");
         if (e) {

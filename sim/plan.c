@@ -27,6 +27,7 @@
 
 #include "rapport/paramtable.h"
 #include "rapport/rng.h"
+#include "schema.h"
 #include "yamltree.h"
 
 #define SAMPLE_TEXT 32   /* a sampled number as text: "%.17g" takes at most 24 bytes */
@@ -339,27 +340,20 @@ static int design_option(const rp_ynode *design, const rp_param *row, const char
     return RP_OK;
 }
 
+static const rp_schema_key design_keys[] = {{"samples", RP_SK_INTEGER}, {"ranges", RP_SK_MAPPING},
+                                            {"saltelli", RP_SK_TEXT}};
+
 static int check_design_keys(const rp_ynode *design, bool sobol, const char *ctx, rp_error *err)
 {
-    static const char *const names[] = {"samples", "ranges", "saltelli"};
-    const size_t n = sobol ? 3 : 2;
-    char list[64];
-    for (size_t i = 0; i < design->n; i++) {
-        const char *k = design->keys[i]->text, *s = rp_paramtable_suggest(k, names, n);
-        bool known = false;
-        for (size_t j = 0; j < n; j++)
-            known = known || strcmp(k, names[j]) == 0;
-        if (known)
-            continue;
-        if (!sobol && strcmp(k, "saltelli") == 0)
-            return plan_fail(err, design->keys[i], ctx, "saltelli is a design of sobol; expected lhs to have only "
-                             "samples and ranges, or sobol with saltelli: true");
-        if (s)
-            return plan_fail(err, design->keys[i], ctx, "unknown key '%s'; did you mean '%s'?", k, s);
-        return plan_fail(err, design->keys[i], ctx, "unknown key '%s'; expected one of %s", k,
-                         rp_paramtable_join(names, n, list, sizeof list));
-    }
-    return RP_OK;
+    const rp_schema schema = {design_keys, sobol ? 3 : 2};
+    char why[RP_ERROR_MAX / 2];
+    long bad = rp_schema_check(design, &schema, why, sizeof why);
+    if (bad < 0)
+        return RP_OK;
+    if (!sobol && strcmp(design->keys[bad]->text, "saltelli") == 0)
+        return plan_fail(err, design->keys[bad], ctx, "saltelli is a design of sobol; expected lhs to have only "
+                         "samples and ranges, or sobol with saltelli: true");
+    return plan_fail(err, design->keys[bad], ctx, "%s", why);
 }
 
 /* One range KEY: [lo, hi] of a real-valued parameter, inside its bounds. */

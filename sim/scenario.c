@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "rapport/paramtable.h"
+#include "schema.h"
 #include "yamltree.h"
 
 #define DEFAULTS_NAME "(defaults)"
@@ -193,31 +194,21 @@ __attribute__((format(printf, 4, 5))) static int fail(const resolver *r, const r
 }
 
 /* "unknown key 'x'; did you mean 'y'?" for a near miss, else the list of
- * what is allowed. what/detail frame the word: "undeclared level", " of
- * dimension 'language'". */
+ * what is allowed (rp_schema_unknown). what/detail frame the word:
+ * "undeclared level", " of dimension 'language'". */
 static int fail_unknown(const resolver *r, const rp_ynode *word, const char *path, const char *what,
                         const char *detail, const char *const *names, size_t n)
 {
-    char ex[64], list[512];
-    const char *s = rp_paramtable_suggest(word->text, names, n);
-    rp_yamltree_excerpt(word->text, ex, sizeof ex);
-    if (s)
-        return fail(r, word, path, "%s '%s'%s; did you mean '%s'?", what, ex, detail, s);
-    return fail(r, word, path, "%s '%s'%s; expected one of %s", what, ex, detail,
-                n ? rp_paramtable_join(names, n, list, sizeof list) : "(none declared)");
+    char why[RP_ERROR_MAX / 2];
+    return fail(r, word, path, "%s", rp_schema_unknown(what, word->text, detail, names, n, NULL, why, sizeof why));
 }
 
-/* Every key of map must be one of names. */
+/* Every key of map must be one of names (the section's schema). */
 static int check_keys(const resolver *r, const rp_ynode *map, const char *path, const char *const *names, size_t n)
 {
-    for (size_t i = 0; i < map->n; i++) {
-        bool known = false;
-        for (size_t j = 0; j < n && !known; j++)
-            known = strcmp(map->keys[i]->text, names[j]) == 0;
-        if (!known)
-            return fail_unknown(r, map->keys[i], path, "unknown key", "", names, n);
-    }
-    return RP_OK;
+    char why[RP_ERROR_MAX / 2];
+    long bad = rp_schema_check_names(map, names, n, "", why, sizeof why);
+    return bad < 0 ? RP_OK : fail(r, map->keys[bad], path, "%s", why);
 }
 
 /* ---- scalars ---- */
@@ -931,7 +922,7 @@ static bool named_collection(const rp_ynode *n, const char *path)
 static int fail_no_item(const rp_ynode *coll, const dotted *d, int i, rp_error *err)
 {
     const char *names[MAX_NAMES];
-    char path[PATH_SIZE], list[512];
+    char path[PATH_SIZE];
     size_t m = 0;
     for (size_t j = 0; j < coll->n && m < MAX_NAMES; j++) {
         const rp_ynode *nm =
@@ -939,14 +930,11 @@ static int fail_no_item(const rp_ynode *coll, const dotted *d, int i, rp_error *
         if (nm && nm->kind == RP_YNODE_SCALAR)
             names[m++] = nm->text;
     }
-    const char *s = rp_paramtable_suggest(d->comp[i], names, m);
-    const char *what = coll->kind == RP_YNODE_SEQUENCE ? "dimension" : "group";
+    const char *what = coll->kind == RP_YNODE_SEQUENCE ? "no dimension" : "no group";
+    char why[RP_ERROR_MAX / 2];
     prefix(d, i, path);
-    if (s)
-        RP_FAIL(err, RP_EINVAL, SET_NAME ":1:%d: error: %s: no %s '%s'; did you mean '%s'?", d->column[i], path,
-                what, d->comp[i], s);
-    RP_FAIL(err, RP_EINVAL, SET_NAME ":1:%d: error: %s: no %s '%s'; expected one of %s", d->column[i], path, what,
-            d->comp[i], rp_paramtable_join(names, m, list, sizeof list));
+    RP_FAIL(err, RP_EINVAL, SET_NAME ":1:%d: error: %s: %s", d->column[i], path,
+            rp_schema_unknown(what, d->comp[i], "", names, m, NULL, why, sizeof why));
 }
 
 /* Walk d's components but the last from the root, creating missing section
@@ -1065,20 +1053,12 @@ static int split_dotted(const char *key, char *text, const char **comp)
 }
 
 /* "WHAT 'KEY'WHERE; did you mean 'X'?" ("unknown parameter 'trust.rat'",
- * "no group 'latnix' in patients.groups"), else the hint or the candidates. */
+ * "no group 'latnix' in patients.groups"), else the hint or the candidates;
+ * false, for rp_scenario_key. */
 static bool unknown_key(const char *what, const char *key, const char *where, const char *const *names, size_t n,
                         const char *hint, char *why, size_t why_size)
 {
-    char ex[64], list[512];
-    const char *s = rp_paramtable_suggest(key, names, n);
-    rp_yamltree_excerpt(key, ex, sizeof ex);
-    if (s)
-        snprintf(why, why_size, "%s '%s'%s; did you mean '%s'?", what, ex, where, s);
-    else if (hint)
-        snprintf(why, why_size, "%s '%s'%s; expected %s", what, ex, where, hint);
-    else
-        snprintf(why, why_size, "%s '%s'%s; expected one of %s", what, ex, where,
-                 n ? rp_paramtable_join(names, n, list, sizeof list) : "(none declared)");
+    rp_schema_unknown(what, key, where, names, n, hint, why, why_size);
     return false;
 }
 
