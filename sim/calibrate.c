@@ -15,6 +15,7 @@
 #include "rapport/paramtable.h"
 #include "rapport/run.h"
 #include "files.h"
+#include "input.h"
 #include "schema.h"
 #include "yamltree.h"
 

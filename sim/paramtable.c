@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "yamltree.h"
+#include "text.h"
 
 _Static_assert(sizeof(rp_discussion_policy) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(rp_assignment_policy) == sizeof(int), "enums are stored as int");
@@ -804,7 +804,7 @@ bool rp_paramtable_check_name(const char *s, char *why, size_t why_size)
     if (problem && why) {
         char ex[64];
         snprintf(why, why_size, "expected a name of letters, digits, '_' and '-' (at most %d bytes), got '%s' (%s)",
-                 RP_NAME_MAX - 1, rp_yamltree_excerpt(s, ex, sizeof ex), problem);
+                 RP_NAME_MAX - 1, rp_text_excerpt(s, ex, sizeof ex), problem);
     }
     return !problem;
 }
@@ -943,7 +943,7 @@ bool rp_paramtable_parse(const rp_param *row, const char *text, bool quoted, voi
     if (ok)
         return true;
     rp_paramtable_expected(row, expect, sizeof expect);
-    rp_yamltree_excerpt(text, ex, sizeof ex);
+    rp_text_excerpt(text, ex, sizeof ex);
     bool numeric;
     if (quoted && !detail && (number_shape(text, &numeric) || nonfinite_spelling(text)))
         detail = "quotes make a value a string; write numbers without quotes";

@@ -9,6 +9,7 @@
 #include "yamltree.h"
 
 #include "files.h"
+#include "text.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -171,37 +172,9 @@ int rp_yamltree_put(rp_ynode *map, rp_ynode *key, rp_ynode *value)
     return RP_OK;
 }
 
-static size_t utf8_length(const unsigned char *s, size_t left);
-
 const char *rp_yamltree_excerpt(const char *text, char *buf, size_t size)
 {
-    /* Whole UTF-8 characters only, and '?' for a control byte or a byte of
-     * no valid character (a file name in another encoding): what this makes
-     * goes into YAML comments and messages, which must stay one line of
-     * valid UTF-8 (rapport reads its own output back). */
-    const unsigned char *s = (const unsigned char *)text;
-    const size_t len = strlen(text), max = size > 4 ? size - 4 : 0;
-    size_t i = 0, j = 0;
-    while (i < len) {
-        size_t n = s[i] < 0x20 || s[i] == 0x7f ? 0 : utf8_length(s + i, len - i);
-        if (j + (n ? n : 1) > max)
-            break;
-        if (n) {
-            memcpy(buf + j, s + i, n);
-            j += n;
-            i += n;
-        } else {
-            buf[j++] = '?';
-            i++;
-        }
-    }
-    if (i < len && size >= 4) {
-        memcpy(buf + j, "...", 3);
-        j += 3;
-    }
-    if (size)
-        buf[j < size ? j : size - 1] = '\0';
-    return buf;
+    return rp_text_excerpt(text, buf, size);
 }
 
 const char *rp_yamltree_describe(const rp_ynode *node, char *buf, size_t size)
@@ -274,35 +247,6 @@ out:
 
 /* ---- checking the text ---- */
 
-/* Length of the UTF-8 sequence at s (at most avail bytes), or 0 if invalid:
- * overlong forms, surrogates and code points above U+10FFFF are invalid. */
-static size_t utf8_length(const unsigned char *s, size_t avail)
-{
-    unsigned c = s[0];
-    size_t n;
-    uint32_t cp, min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2, cp = c & 0x1f, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3, cp = c & 0x0f, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, cp = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (n > avail)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 /* Line and column (1-based, in characters) of byte offset off. */
 static void locate_offset(const char *text, size_t off, int col0, int *line, int *column)
 {
@@ -330,7 +274,7 @@ static int check_text(const char *name, const char *text, size_t len, int col0, 
             snprintf(what, sizeof what, "a NUL byte");
         else if ((s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') || s[i] == 0x7f)
             snprintf(what, sizeof what, "control byte 0x%02x", s[i]);
-        else if ((n = utf8_length(s + i, len - i)) == 0)
+        else if ((n = rp_text_utf8_length(s + i, len - i)) == 0)
             snprintf(what, sizeof what, "invalid UTF-8 (byte 0x%02x)", s[i]);
         if (what[0]) {
             int line, column;
