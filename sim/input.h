@@ -8,7 +8,8 @@
  * Every section is checked against its schema (schema.h) and every error is
  * located "FILE:LINE:COLUMN: error: ...". No YAML type leaves sim/: what is
  * here is shared by the input modules (scenario.c, input_sweep.c,
- * input_calibration.c), the plan and calibrate.c, and by white-box tests.
+ * input_calibration.c), the plan and calibrate.c, and by white-box tests;
+ * outside the input modules a node is an opaque handle, never read.
  *
  * The plan applies a point without YAML: rp_scenario_field says where a
  * swept key's value lives in rp_params, and rp_scenario_derive recomputes
@@ -161,24 +162,37 @@ int rp_plan_resolve(const struct rp_plan *plan, int64_t point, rp_params *out, r
 
 /* ---- the calibration spec ---- */
 
-typedef struct {
+/* A calibration as its file states it (calibrate.h's rp_calibration): the
+ * input layer fills it, calibrate.c evaluates and fits it. */
+struct rp_calibration {
     char *path;          /* the calibration file's name */
     char *scenario_path; /* as opened */
     rp_scenario *sc;     /* loaded and resolved, without a sweep */
     int replicates;
     long long patients; /* 0: the scenario's */
+    char patients_text[32], providers_text[32]; /* patients.count and the providers.count it implies */
     char patients_where[RP_CAL_KEY_MAX + 64];
     int n_free, n_targets;
-    rp_cal_free free[RP_CAL_MAX_FREE];
+    rp_cal_free free[RP_CAL_MAX_FREE];   /* with the scenario's own value of each */
     rp_cal_target target[RP_CAL_MAX_TARGETS];
     int evaluations;
     double tolerance;
-} rp_cal_spec;
+    int n_groups; /* the scenario's patient groups, which targets may name */
+    char group_name[RP_MAX_GROUPS][RP_NAME_MAX];
+};
 
-/* Read a calibration (text named name; a relative scenario path is taken
- * relative to dir, NULL: the current directory), load and resolve its
- * scenario, check every free key and target against it. RP_OK, RP_EINVAL
- * (located) or RP_ENOMEM; on error, what spec holds is freed. */
-int rp_cal_spec_read(const char *name, const char *text, const char *dir, rp_cal_spec *spec, rp_error *err);
+/* Read the calibration text named name into cal (zeroed by the caller; a
+ * relative scenario path is taken relative to dir, NULL: the current
+ * directory): every section checked against its schema, the scenario loaded
+ * and resolved, every free key (a real-valued parameter, bounds inside its
+ * own) and target (an observable, a patient group of the scenario) checked
+ * against it. RP_OK, RP_EINVAL (located) or RP_ENOMEM; what cal holds is
+ * the caller's to free in any case. */
+int rp_cal_spec_read(const char *name, const char *text, const char *dir, struct rp_calibration *cal,
+                     rp_error *err);
+
+/* The same from the file at path (a relative scenario path is relative to
+ * the file's folder). */
+int rp_cal_spec_load(const char *path, struct rp_calibration *cal, rp_error *err);
 
 #endif
