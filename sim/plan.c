@@ -322,12 +322,13 @@ static int resolve_point(const rp_plan *pl, int64_t point, rp_override *ov, rp_p
     return rp_scenario_resolve_with(pl->sc, pl->n_axes, ov, out, err);
 }
 
-/* Every point, through the validation of the file (into p, scratch): the
- * first error stops. */
-/* Points checked before running: all of them up to FULL_CHECK, else the
+/* Points checked before running, through the validation of the file (into
+ * p, scratch; the first error stops): all of them up to FULL_CHECK, else the
  * first FULL_CHECK (every value of the fast axes) and FULL_CHECK more spread
- * evenly (the slow axes), so that validation stays well under a second;
- * every point is resolved again, and so checked, when its runs start. */
+ * evenly (the slow axes), so that validation stays well under a second.
+ * Every value of every axis is parsed at creation (typed_values), and every
+ * point is checked again across its values (rp_scenario_derive, or its
+ * resolution) when its runs start. */
 #define FULL_CHECK 4096
 
 static int validate_points(const rp_plan *pl, rp_params *p, rp_error *err)
