@@ -140,12 +140,12 @@ static double item_number(const rp_param *row, const rp_sweep_value *item)
 static int take_spec(rp_plan *pl, rp_error *err)
 {
     const rp_sweep_spec *sp = &pl->spec;
-    pl->n_axes = sp->n_axes;
-    pl->n_factors = sp->n_factors;
     pl->axes = calloc(sp->n_axes ? sp->n_axes : 1, sizeof *pl->axes);
     pl->factors = calloc(sp->n_factors ? (size_t)sp->n_factors : 1, sizeof *pl->factors);
     if (!pl->axes || !pl->factors)
         return no_memory(err);
+    pl->n_axes = sp->n_axes;
+    pl->n_factors = sp->n_factors;
     for (int f = 0; f < sp->n_factors; f++)
         pl->factors[f].size = sp->factor_sizes[f];
     pl->saltelli = sp->saltelli;

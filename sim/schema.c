@@ -45,14 +45,6 @@ long rp_schema_check(const rp_ynode *map, const rp_schema *schema, char *why, si
     return rp_schema_check_names(map, names, n, "", why, why_size);
 }
 
-rp_schema_kind rp_schema_kind_of(const rp_schema *schema, const char *key)
-{
-    for (size_t i = 0; i < schema->n; i++)
-        if (strcmp(schema->keys[i].name, key) == 0)
-            return schema->keys[i].kind;
-    return RP_SK_ANY;
-}
-
 bool rp_schema_number(const rp_ynode *v, double *out)
 {
     static const rp_param number = {"number", RP_PT_DOUBLE, 0, 0, NULL, -INFINITY, INFINITY, 0, NULL, 0, "", "",

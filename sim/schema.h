@@ -9,8 +9,9 @@
  *     unknown key 'x'; expected one of min, max, start
  * The caller prefixes the phrase with its location and path ("FILE:LINE:COL:
  * error: free.dropout.base: ..."), as every message of the input layer does.
- * The kinds tell the calibration reader how to parse a value, through the
- * parameter table's parsers (rp_schema_number, rp_schema_integer).
+ * A key's kind says what its value is; numbers and whole numbers are read
+ * through the parameter table's parsers (rp_schema_number, rp_schema_integer),
+ * as every value of a scenario is.
  */
 #ifndef RP_SCHEMA_H
 #define RP_SCHEMA_H
@@ -57,9 +58,6 @@ long rp_schema_check_names(const rp_ynode *map, const char *const *names, size_t
 
 /* The same against a schema's keys. */
 long rp_schema_check(const rp_ynode *map, const rp_schema *schema, char *why, size_t why_size);
-
-/* The kind of value key takes in schema (RP_SK_ANY if it is not a key). */
-rp_schema_kind rp_schema_kind_of(const rp_schema *schema, const char *key);
 
 /* A plain (unquoted) finite number at v through the parameter table's
  * parser (rp_paramtable_parse with an unbounded RP_PT_DOUBLE row). */
