@@ -584,6 +584,19 @@ static void test_apply(void)
     free(p);
     rp_plan_free(plan);
     rp_scenario_free(sc);
+    /* providers.count swept: the computed default must not replace it */
+    sc = load(BASE "sweep:\n  grid:\n    providers.count: [3, 4]\n", &err);
+    plan = NULL;
+    CHECK(sc && rp_plan_create(sc, &plan, &err) == RP_OK && rp_plan_typed(plan), "apply: providers.count: %s",
+          err.msg);
+    if (plan)
+        same_both_ways(plan, "apply, providers.count swept");
+    p = malloc(sizeof *p);
+    CHECK(plan && p && rp_plan_params(plan, 1, p, &err) == RP_OK && p->providers.count == 4,
+          "apply: a swept providers.count is kept (not computed from patients.count)");
+    free(p);
+    rp_plan_free(plan);
+    rp_scenario_free(sc);
     /* a collection that is not a section's mapping: resolved as written */
     sc = load(BASE "sweep:\n  grid:\n    patients.groups.latinx.language:\n      - {english: 0.5, spanish: 0.5}\n"
                    "      - spanish\n", &err);
@@ -597,19 +610,19 @@ static void test_apply(void)
 }
 
 /* A large plan checks 4096 points and 4096 more spread evenly at creation;
- * a point left unchecked that is invalid across values (here the caseload)
- * is refused when made, with the message resolution gives, located. */
-static void test_apply_unchecked(void)
+ * a point left unchecked that is invalid across values (the caseload, the
+ * shares) is refused when made, with the message resolution gives, located.
+ * head: the scenario up to the grid's key; good and bad: the values. */
+static void unchecked_point(const char *head, const char *good, const char *bad_value, const char *want)
 {
     const int n = 8200, bad = 4097; /* checked: 0..4095, then 4096, 4098, ... (step 2) */
-    size_t size = 200 + 8 * (size_t)n;
+    size_t size = strlen(head) + 16 + (size_t)n * (strlen(good) + strlen(bad_value) + 2);
     char *yaml = malloc(size);
     if (!yaml)
         return;
-    int used = snprintf(yaml, size, "seed: 1\npatients:\n  count: 50\nproviders:\n  count: 5\n  caseload: 20\n"
-                                    "sweep:\n  grid:\n    patients.count: [");
+    int used = snprintf(yaml, size, "%s[", head);
     for (int i = 0; i < n; i++)
-        used += snprintf(yaml + used, size - (size_t)used, "%s%d", i ? "," : "", i == bad ? 500 : 50 + i % 7);
+        used += snprintf(yaml + used, size - (size_t)used, "%s%s", i ? "," : "", i == bad ? bad_value : good);
     snprintf(yaml + used, size - (size_t)used, "]\n");
     rp_error err = {{0}}, err2 = {{0}};
     rp_scenario *sc = load(yaml, &err);
@@ -619,16 +632,23 @@ static void test_apply_unchecked(void)
     rp_params *p = malloc(sizeof *p);
     if (plan && p) {
         int st = rp_plan_params(plan, bad, p, &err), st2 = rp_plan_resolve(plan, bad, p, &err2);
-        CHECK(st == RP_EINVAL && st2 == RP_EINVAL && strcmp(err.msg, err2.msg) == 0 &&
-                  strstr(err.msg, "s.yaml:5:10: error: providers: total caseload") && strstr(err.msg, "is below patients.count 500"),
+        CHECK(st == RP_EINVAL && st2 == RP_EINVAL && strcmp(err.msg, err2.msg) == 0 && strstr(err.msg, want),
               "apply: the unchecked invalid point is refused, located as resolution locates it: %s", err.msg);
-        CHECK(rp_plan_params(plan, bad + 1, p, &err) == RP_OK && p->patients.count == 50 + (bad + 1) % 7,
-              "apply: the next point is made");
+        CHECK(rp_plan_params(plan, bad + 1, p, &err) == RP_OK, "apply: the next point is made");
     }
     free(p);
     free(yaml);
     rp_plan_free(plan);
     rp_scenario_free(sc);
+}
+
+static void test_apply_unchecked(void)
+{
+    unchecked_point("seed: 1\npatients:\n  count: 50\nproviders:\n  count: 5\n  caseload: 20\n"
+                    "sweep:\n  grid:\n    patients.count: ", "50", "500",
+                    "s.yaml:5:10: error: providers: total caseload 5 x 20 = 100 is below patients.count 500");
+    unchecked_point(BASE "sweep:\n  grid:\n    patients.groups.white.share: ", "2/27", "3/27",
+                    "error: sweep.grid.patients.groups: shares sum to");
 }
 
 /* The time of rp_plan_params per point, field by field and resolved as
