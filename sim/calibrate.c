@@ -1,8 +1,8 @@
 /* calibrate.c - fitting a scenario's coefficients to targets; see calibrate.h.
  *
- * The calibration file is read by the input layer (input_calibration.c, into
- * the struct of input.h); this module evaluates a point of the free values
- * (R replicates of the scenario with them as overrides) and fits them with
+ * The calibration file is read by calibration_spec.c into the struct of
+ * calibration_spec.h; this module evaluates a point of the free values (R
+ * replicates of the scenario with them as overrides) and fits them with
  * GSL's simplex. It reads no YAML.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -20,6 +20,7 @@
 
 #include "rapport/paramtable.h"
 #include "rapport/run.h"
+#include "calibration_spec.h"
 #include "input.h"
 
 /* ---- the calibration ---- */

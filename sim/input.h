@@ -2,14 +2,16 @@
  *
  * The input layer reads YAML (yamltree) and hands plain specs to the rest of
  * the library: resolved parameters (scenario.h), the sweep spec of a
- * scenario's `sweep:` section (axes as dotted keys with their values as
- * text, or ranges) for the plan, and the calibration spec of a calibration
- * file (free keys with bounds and start, targets, budget) for calibrate.c.
- * Every section is checked against its schema (schema.h) and every error is
- * located "FILE:LINE:COLUMN: error: ...". No YAML type leaves sim/: what is
- * here is shared by the input modules (scenario.c, input_sweep.c,
- * input_calibration.c), the plan and calibrate.c, and by white-box tests;
- * outside the input modules a node is an opaque handle, never read.
+ * scenario's `sweep:` section (sweep_spec.h: axes as dotted keys with their
+ * values as text, or ranges) for the plan, and the calibration spec of a
+ * calibration file (calibration_spec.h: free keys with bounds and start,
+ * targets, budget) for calibrate.c. Every section is checked against its
+ * schema (schema.h) and every error is located "FILE:LINE:COLUMN: error:
+ * ...". No YAML type leaves sim/: what is here is shared by the readers
+ * (scenario.c, sweep_spec.c, calibration_spec.c), the plan and calibrate.c,
+ * and by white-box tests; outside the readers a node is an opaque handle,
+ * never read. The two spec headers sit with their users' layers (plan,
+ * exec): they name those layers' types and limits.
  *
  * The plan applies a point without YAML: rp_scenario_field says where a
  * swept key's value lives in rp_params, and rp_scenario_derive recomputes
@@ -23,7 +25,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rapport/calibrate.h"
 #include "rapport/paramtable.h"
 #include "rapport/params.h"
 #include "rapport/scenario.h"
@@ -95,104 +96,5 @@ const rp_params *rp_scenario_raw_params(const rp_scenario *sc);
  * rp_scenario_resolve_with to have the located error. Pure: concurrent calls
  * on one scenario are safe. */
 int rp_scenario_derive(const rp_scenario *sc, rp_params *p, size_t n, const char *const *keys);
-
-/* ---- the sweep spec ---- */
-
-/* One value of a list axis. */
-typedef struct {
-    char *text;                  /* as scenario text: a scalar as written, a collection as flow text */
-    bool quoted;                 /* a scalar written in quotes */
-    bool collection;             /* a mapping or a sequence */
-    const char *where;           /* FILE:LINE:COLUMN */
-    const struct rp_ynode *node; /* opaque: for rp_override.value */
-    /* a section given a mapping of scalars merges key by key: its leaves
-     * SECTION.KEY = VALUE (n_leaves 0 for any other collection) */
-    size_t n_leaves;
-    char **leaf_keys, **leaf_texts;
-    bool *leaf_quoted;
-} rp_sweep_value;
-
-typedef struct {
-    char *key;           /* dotted key */
-    const char *where;   /* of the key */
-    char context[48];    /* where declared: "sweep.grid", "sweep.zip[2]", "sweep.lhs.ranges" */
-    const rp_param *row; /* rp_scenario_key's row; NULL for a collection */
-    int factor;          /* index of the factor that moves it */
-    /* a list (grid, zip) */
-    size_t n;
-    rp_sweep_value *values;
-    /* a range (lhs, sobol) */
-    int column; /* -1 for a list */
-    double lo, hi;
-    const char *range_where; /* of [lo, hi] */
-} rp_sweep_axis;
-
-typedef enum { RP_DESIGN_NONE = 0, RP_DESIGN_LHS, RP_DESIGN_SOBOL } rp_design;
-
-typedef struct {
-    const char *where; /* of the sweep section (NULL: no sweep, one point) */
-    rp_sweep_axis *axes;
-    size_t n_axes;
-    int64_t *factor_sizes; /* grid axes, then zips, then the sample design */
-    int n_factors;
-    rp_design design;
-    int64_t samples;
-    bool saltelli;
-    int dims, sample_factor; /* ranges; the design's factor (-1: none) */
-} rp_sweep_spec;
-
-/* Read and check sc's sweep section (sc resolved): axes with keys
- * rp_scenario_key accepts, not overlapping, values or ranges as written.
- * RP_OK, RP_EINVAL located at the key, list, item or range, or RP_ENOMEM;
- * free the spec with rp_sweep_spec_free in any case. */
-int rp_sweep_spec_read(const rp_scenario *sc, rp_sweep_spec *spec, rp_error *err);
-void rp_sweep_spec_free(rp_sweep_spec *spec);
-
-/* ---- the plan's two paths (plan.c; for tests) ---- */
-
-struct rp_plan;
-
-/* Whether the plan makes its points field by field (rp_scenario_field and
- * rp_scenario_derive), rather than resolving each as written. */
-bool rp_plan_typed(const struct rp_plan *plan);
-
-/* Point resolved as written, through rp_scenario_resolve_with: what
- * rp_plan_params gives, the slow way. RP_OK, RP_EINVAL or RP_ENOMEM. */
-int rp_plan_resolve(const struct rp_plan *plan, int64_t point, rp_params *out, rp_error *err);
-
-/* ---- the calibration spec ---- */
-
-/* A calibration as its file states it (calibrate.h's rp_calibration): the
- * input layer fills it, calibrate.c evaluates and fits it. */
-struct rp_calibration {
-    char *path;          /* the calibration file's name */
-    char *scenario_path; /* as opened */
-    rp_scenario *sc;     /* loaded and resolved, without a sweep */
-    int replicates;
-    long long patients; /* 0: the scenario's */
-    char patients_text[32], providers_text[32]; /* patients.count and the providers.count it implies */
-    char patients_where[RP_CAL_KEY_MAX + 64];
-    int n_free, n_targets;
-    rp_cal_free free[RP_CAL_MAX_FREE];   /* with the scenario's own value of each */
-    rp_cal_target target[RP_CAL_MAX_TARGETS];
-    int evaluations;
-    double tolerance;
-    int n_groups; /* the scenario's patient groups, which targets may name */
-    char group_name[RP_MAX_GROUPS][RP_NAME_MAX];
-};
-
-/* Read the calibration text named name into cal (zeroed by the caller; a
- * relative scenario path is taken relative to dir, NULL: the current
- * directory): every section checked against its schema, the scenario loaded
- * and resolved, every free key (a real-valued parameter, bounds inside its
- * own) and target (an observable, a patient group of the scenario) checked
- * against it. RP_OK, RP_EINVAL (located) or RP_ENOMEM; what cal holds is
- * the caller's to free in any case. */
-int rp_cal_spec_read(const char *name, const char *text, const char *dir, struct rp_calibration *cal,
-                     rp_error *err);
-
-/* The same from the file at path (a relative scenario path is relative to
- * the file's folder). */
-int rp_cal_spec_load(const char *path, struct rp_calibration *cal, rp_error *err);
 
 #endif

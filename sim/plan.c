@@ -40,6 +40,7 @@
 #include "rapport/paramtable.h"
 #include "rapport/rng.h"
 #include "input.h"
+#include "sweep_spec.h"
 #include "text.h"
 
 #define SAMPLE_TEXT 32   /* a sampled number as text: "%.17g" takes at most 24 bytes */

@@ -22,6 +22,7 @@
 #include "rapport/scenario.h"
 #include "testing.h"
 #include "input.h"
+#include "sweep_spec.h"
 
 #define BASE "seed: 20221\npatients:\n  count: 27\n"
 #define EXACT 0.0

@@ -1,5 +1,5 @@
-/* input_sweep.c - a scenario's `sweep:` section read into a sweep spec; see
- * input.h.
+/* sweep_spec.c - a scenario's `sweep:` section read into a sweep spec; see
+ * sweep_spec.h.
  *
  * The input layer's reader of sweeps: the axes (each a dotted key checked by
  * rp_scenario_key, its values located where written), the factors (a grid
@@ -9,6 +9,8 @@
  * at the offending key, list, item or range.
  */
 #define _POSIX_C_SOURCE 200809L /* strdup */
+#include "sweep_spec.h"
+
 #include "input.h"
 
 #include <stdarg.h>

@@ -1,4 +1,5 @@
-/* input_calibration.c - a calibration file read into its spec; see input.h.
+/* calibration_spec.c - a calibration file read into its spec; see
+ * calibration_spec.h.
  *
  * The input layer's reader of calibrations (the format is calibrate.h's):
  * the top level, each free key, each target and the budget are checked
@@ -10,6 +11,8 @@
  * YAML.
  */
 #define _POSIX_C_SOURCE 200809L /* strdup */
+#include "calibration_spec.h"
+
 #include "input.h"
 
 #include <errno.h>
