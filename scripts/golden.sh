@@ -33,7 +33,8 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/scenarios" "$work/golden"
 cp "$src"/scenarios/*.yaml "$work/scenarios/"
 cp "$src"/tests/golden/*.yaml "$work/golden/"
-cp -r "$src/tests/invalid" "$src/tests/invalid_calibration" "$work/"
+mkdir -p "$work/tests" # where the cases' relative paths (../../scenarios) lead
+cp -r "$src/tests/invalid" "$src/tests/invalid_calibration" "$work/tests/"
 cd "$work" || exit 2
 export OMP_NUM_THREADS=2
 
@@ -99,13 +100,13 @@ case_ calibrate.text "$bin" calibrate cal/tiny-calibration.yaml --threads 2
 case_ calibrate.json "$bin" calibrate cal/tiny-calibration.yaml --threads 2 --json -o cal/calibrated.yaml
 cp cal/calibrated.yaml "$out/calibrate.scenario" 2>/dev/null || echo "no calibrated scenario" >"$out/calibrate.scenario"
 
-for file in invalid/*.yaml; do
+for file in tests/invalid/*.yaml; do
     args=()
     while IFS= read -r line; do
         args+=(--set "${line#\# set: }")
     done < <(head -n 20 "$file" | tr -d '\000' | grep -a '^# set: ')
     case_ "invalid.$(basename "$file" .yaml)" "$bin" validate "$file" "${args[@]}"
 done
-for file in invalid_calibration/*.yaml; do
+for file in tests/invalid_calibration/*.yaml; do
     case_ "invalid_calibration.$(basename "$file" .yaml)" "$bin" calibrate "$file"
 done

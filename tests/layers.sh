@@ -8,7 +8,7 @@
 # of the model only its plain data (params.h, observables.h, rng.h), so that a
 # scenario never knows the engine. Of the packages, only io includes HDF5, only
 # exec's dist_mpi.c MPI, only input's yamltree.c libyaml. No public header
-# includes a header of sim/. The library never prints:
+# names a YAML type or includes a header of sim/. The library never prints:
 # no stdout, stderr, printf or puts in sim/ (it hands FILE streams and
 # messages to its callers). Each check names the file, line and include.
 set -u
@@ -80,6 +80,9 @@ for f in $files; do
 done
 judge "every include goes to its own layer or one below ($(echo "$files" | wc -w) files)" "$problems"
 
+
+yaml_public=$(grep -nE 'rp_ynode|rp_ytree|\byaml_[a-z_]+_t\b|<yaml\.h>' include/rapport/*.h | head -5 | tr '\n' ' ')
+judge "no YAML type in include/" "$yaml_public"
 
 prints=$(grep -nE '\bstdout\b|\bstderr\b|(^|[^nfs])printf\(|\bputs\(|\bputchar\(' sim/*/*.c sim/*/*.h |
     grep -vE '^[^:]+:[0-9]+:\s*(/\*|\*)' | head -5 | tr '\n' ' ')

@@ -1,4 +1,10 @@
-/* calibrate.c - see calibrate.h. */
+/* calibrate.c - fitting a scenario's coefficients to targets; see calibrate.h.
+ *
+ * The calibration file is read by calibration_spec.c into the struct of
+ * calibration_spec.h; this module evaluates a point of the free values (R
+ * replicates of the scenario with them as overrides) and fits them with
+ * GSL's simplex. It reads no YAML.
+ */
 #define _POSIX_C_SOURCE 200809L
 #include "rapport/calibrate.h"
 #include "core/text.h"
@@ -15,121 +21,10 @@
 
 #include "rapport/paramtable.h"
 #include "rapport/run.h"
-#include "core/files.h"
-#include "input/yamltree.h"
-
-/* Targets' scales and weights: a scale below this (far below any
- * Monte-Carlo error) or a weight above the other bound would overflow the
- * objective. */
-#define MIN_TARGET_SCALE 1e-9
-#define MAX_TARGET_WEIGHT 1e6
+#include "exec/calibration_spec.h"
+#include "input/input.h"
 
 /* ---- the calibration ---- */
-
-struct rp_calibration {
-    char *path;          /* the calibration file's name */
-    char *scenario_path; /* as opened */
-    rp_scenario *sc;
-    int replicates;
-    long long patients;  /* 0: the scenario's */
-    char patients_text[32], providers_text[32];
-    char patients_where[RP_CAL_KEY_MAX + 64];
-    int n_free, n_targets;
-    rp_cal_free free[RP_CAL_MAX_FREE];
-    rp_cal_target target[RP_CAL_MAX_TARGETS];
-    int evaluations;
-    double tolerance;
-    int n_groups;
-    char group_name[RP_MAX_GROUPS][RP_NAME_MAX];
-};
-
-static const char *const top_keys[] = {"scenario", "replicates", "patients", "free", "targets", "budget"};
-static const char *const free_keys[] = {"min", "max", "start"};
-static const char *const target_keys[] = {"value", "band", "se", "weight"};
-static const char *const budget_keys[] = {"evaluations", "tolerance"};
-
-/* An unknown key of a mapping, with a did-you-mean. */
-static int unknown_key(const rp_ynode *key, const char *context, const char *const *known, size_t n, rp_error *err)
-{
-    char ex[128], list[256];
-    const char *near = rp_paramtable_suggest(key->text, known, n);
-    rp_text_excerpt(key->text, ex, sizeof ex);
-    rp_paramtable_join(known, n, list, sizeof list);
-    if (near)
-        RP_FAIL(err, RP_EINVAL, "%s: error: %s%s'%s' is not a key; did you mean '%s'? expected one of %s", key->where,
-                context ? context : "", context ? ": " : "", ex, near, list);
-    RP_FAIL(err, RP_EINVAL, "%s: error: %s%s'%s' is not a key; expected one of %s", key->where, context ? context : "",
-            context ? ": " : "", ex, list);
-}
-
-static int check_keys(const rp_ynode *map, const char *context, const char *const *known, size_t n, rp_error *err)
-{
-    for (size_t i = 0; i < map->n; i++) {
-        size_t k = 0;
-        while (k < n && strcmp(map->keys[i]->text, known[k]) != 0)
-            k++;
-        if (k == n)
-            return unknown_key(map->keys[i], context, known, n, err);
-    }
-    return RP_OK;
-}
-
-/* A plain number (not quoted), finite. */
-static int get_number(const rp_ynode *v, const char *name, double *out, rp_error *err)
-{
-    char desc[160];
-    if (v->kind == RP_YNODE_SCALAR && !v->quoted && v->text[0]) {
-        char *end;
-        errno = 0;
-        double x = strtod(v->text, &end);
-        if (!*end && isfinite(x) && errno != ERANGE) {
-            *out = x;
-            return RP_OK;
-        }
-    }
-    RP_FAIL(err, RP_EINVAL, "%s: error: %s: expected a number, got %s", v->where, name,
-            rp_yamltree_describe(v, desc, sizeof desc));
-}
-
-static int get_integer(const rp_ynode *v, const char *name, long long min, long long max, long long *out,
-                       rp_error *err)
-{
-    char desc[160];
-    if (v->kind == RP_YNODE_SCALAR && !v->quoted && v->text[0]) {
-        char *end;
-        errno = 0;
-        long long x = strtoll(v->text, &end, 10);
-        if (!*end && errno != ERANGE && x >= min && x <= max) {
-            *out = x;
-            return RP_OK;
-        }
-    }
-    RP_FAIL(err, RP_EINVAL, "%s: error: %s: expected a whole number in [%lld, %lld], got %s", v->where, name, min,
-            max, rp_yamltree_describe(v, desc, sizeof desc));
-}
-
-/* The value at a dotted path of a `show`-style tree: mappings by key,
- * sequences (culture.dimensions) by their items' name. */
-static const rp_ynode *tree_lookup(const rp_ynode *node, const char *key)
-{
-    char buf[RP_CAL_KEY_MAX], *save = NULL;
-    snprintf(buf, sizeof buf, "%s", key);
-    for (char *c = strtok_r(buf, ".", &save); c && node; c = strtok_r(NULL, ".", &save)) {
-        if (node->kind == RP_YNODE_MAPPING)
-            node = rp_yamltree_get(node, c);
-        else if (node->kind == RP_YNODE_SEQUENCE) {
-            const rp_ynode *found = NULL;
-            for (size_t i = 0; i < node->n && !found; i++) {
-                const rp_ynode *name = rp_yamltree_get(node->values[i], "name");
-                if (name && name->kind == RP_YNODE_SCALAR && strcmp(name->text, c) == 0)
-                    found = node->values[i];
-            }
-            node = found;
-        } else
-            node = NULL;
-    }
-    return node;
-}
 
 /* The scenario resolved with x applied, in `show` form. */
 static int scenario_with(const rp_calibration *cal, const double *x, FILE *out, rp_error *err)
@@ -149,351 +44,9 @@ static int scenario_with(const rp_calibration *cal, const double *x, FILE *out, 
     return status;
 }
 
-/* The scenario's own value of each free key (NaN if not a number). */
-static void scenario_values(rp_calibration *cal)
+/* The overrides of an evaluation at x (n free values), texts in text. */
+static int overrides(const rp_calibration *cal, const double *x, rp_override *ov, char (*text)[40])
 {
-    for (int i = 0; i < cal->n_free; i++)
-        cal->free[i].scenario_value = NAN;
-    char *text = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&text, &size);
-    if (!f)
-        return;
-    rp_error err;
-    int status = rp_scenario_write_yaml(cal->sc, f);
-    if (fclose(f) != 0 || status != RP_OK) {
-        free(text);
-        return;
-    }
-    rp_ytree *t = rp_yamltree_alloc();
-    rp_ynode *root = NULL;
-    if (t && rp_yamltree_parse(t, "show", text, size, 0, &root, &err) == RP_OK && root) {
-        for (int i = 0; i < cal->n_free; i++) {
-            const rp_ynode *v = tree_lookup(root, cal->free[i].key);
-            double x;
-            if (v && get_number(v, "", &x, &err) == RP_OK)
-                cal->free[i].scenario_value = x;
-        }
-    }
-    rp_yamltree_free(t);
-    free(text);
-}
-
-static int parse_free(rp_calibration *cal, const rp_ynode *free_node, rp_error *err)
-{
-    char desc[160];
-    if (free_node->kind != RP_YNODE_MAPPING || free_node->n == 0)
-        RP_FAIL(err, RP_EINVAL, "%s: error: free: expected a mapping of KEY: {min, max, start}, got %s",
-                free_node->where, rp_yamltree_describe(free_node, desc, sizeof desc));
-    if (free_node->n > RP_CAL_MAX_FREE)
-        RP_FAIL(err, RP_EINVAL, "%s: error: free: %zu coefficients; expected at most %d",
-                free_node->keys[RP_CAL_MAX_FREE]->where, free_node->n, RP_CAL_MAX_FREE);
-    for (size_t i = 0; i < free_node->n; i++) {
-        const rp_ynode *key = free_node->keys[i], *v = free_node->values[i];
-        rp_cal_free *fr = &cal->free[cal->n_free];
-        char ex[128], why[512], name[RP_CAL_KEY_MAX + 16];
-        const rp_param *row = NULL;
-        if (strlen(key->text) >= RP_CAL_KEY_MAX || !rp_scenario_key(cal->sc, key->text, &row, why, sizeof why))
-            RP_FAIL(err, RP_EINVAL, "%s: error: free: '%s' is not a parameter of the scenario: %s", key->where,
-                    rp_text_excerpt(key->text, ex, sizeof ex), why);
-        if (!row || (row->type != RP_PT_DOUBLE && row->type != RP_PT_PROB))
-            RP_FAIL(err, RP_EINVAL, "%s: error: free: '%s' is not a numeric parameter; expected a key whose value is "
-                    "a real number (e.g. dropout.base)", key->where, rp_text_excerpt(key->text, ex, sizeof ex));
-        for (int j = 0; j < cal->n_free; j++)
-            if (strcmp(cal->free[j].key, key->text) == 0)
-                RP_FAIL(err, RP_EINVAL, "%s: error: free: '%s' is given twice", key->where, ex);
-        snprintf(fr->key, sizeof fr->key, "%s", key->text);
-        snprintf(fr->where, sizeof fr->where, "%s", key->where);
-        snprintf(name, sizeof name, "free.%s", fr->key);
-        if (v->kind != RP_YNODE_MAPPING)
-            RP_FAIL(err, RP_EINVAL, "%s: error: %s: expected a mapping {min: A, max: B, start: C}, got %s", v->where,
-                    name, rp_yamltree_describe(v, desc, sizeof desc));
-        int status = check_keys(v, name, free_keys, 3, err);
-        if (status != RP_OK)
-            return status;
-        const rp_ynode *mn = rp_yamltree_get(v, "min"), *mx = rp_yamltree_get(v, "max"),
-                       *st = rp_yamltree_get(v, "start");
-        if (!mn || !mx)
-            RP_FAIL(err, RP_EINVAL, "%s: error: %s: %s missing; expected {min: A, max: B, start: C}", v->where, name,
-                    !mn ? "min" : "max");
-        char sub[RP_CAL_KEY_MAX + 32];
-        snprintf(sub, sizeof sub, "%s.min", name);
-        if ((status = get_number(mn, sub, &fr->min, err)) != RP_OK)
-            return status;
-        snprintf(sub, sizeof sub, "%s.max", name);
-        if ((status = get_number(mx, sub, &fr->max, err)) != RP_OK)
-            return status;
-        if (!(fr->min < fr->max))
-            RP_FAIL(err, RP_EINVAL, "%s: error: %s: min %g is not below max %g; expected min < max", mx->where,
-                    name, fr->min, fr->max);
-        /* The range lies within the parameter's bounds, which are finite:
-         * so is max - min, by which the fit scales its coordinates. */
-        const bool min_open = row->flags & RP_PF_MIN_OPEN, max_open = row->flags & RP_PF_MAX_OPEN;
-        char range[192];
-        if (fr->min < row->min || (min_open && fr->min == row->min))
-            RP_FAIL(err, RP_EINVAL, "%s: error: %s: min %g is outside the parameter's range; expected min and max "
-                    "within %s's bounds: %s", mn->where, name, fr->min, fr->key,
-                    rp_paramtable_expected(row, range, sizeof range));
-        if (fr->max > row->max || (max_open && fr->max == row->max))
-            RP_FAIL(err, RP_EINVAL, "%s: error: %s: max %g is outside the parameter's range; expected min and max "
-                    "within %s's bounds: %s", mx->where, name, fr->max, fr->key,
-                    rp_paramtable_expected(row, range, sizeof range));
-        fr->start = 0.5 * (fr->min + fr->max);
-        if (st) {
-            snprintf(sub, sizeof sub, "%s.start", name);
-            if ((status = get_number(st, sub, &fr->start, err)) != RP_OK)
-                return status;
-            if (!(fr->start > fr->min && fr->start < fr->max))
-                RP_FAIL(err, RP_EINVAL, "%s: error: %s: start %g is not strictly between min %g and max %g",
-                        st->where, name, fr->start, fr->min, fr->max);
-        }
-        cal->n_free++;
-    }
-    return RP_OK;
-}
-
-static int parse_targets(rp_calibration *cal, const rp_ynode *targets, rp_error *err)
-{
-    char desc[160];
-    if (targets->kind != RP_YNODE_MAPPING || targets->n == 0)
-        RP_FAIL(err, RP_EINVAL, "%s: error: targets: expected a mapping of OBSERVABLE: {value, band or se, weight}, "
-                "got %s", targets->where, rp_yamltree_describe(targets, desc, sizeof desc));
-    if (targets->n > RP_CAL_MAX_TARGETS)
-        RP_FAIL(err, RP_EINVAL, "%s: error: targets: %zu targets; expected at most %d",
-                targets->keys[RP_CAL_MAX_TARGETS]->where, targets->n, RP_CAL_MAX_TARGETS);
-    double total_weight = 0;
-    for (size_t i = 0; i < targets->n; i++) {
-        const rp_ynode *key = targets->keys[i], *v = targets->values[i];
-        rp_cal_target *tg = &cal->target[cal->n_targets];
-        char ex[128], list[512], name[RP_CAL_KEY_MAX + 16];
-        rp_text_excerpt(key->text, ex, sizeof ex);
-        if (strlen(key->text) >= RP_CAL_KEY_MAX)
-            RP_FAIL(err, RP_EINVAL, "%s: error: targets: '%s' is too long a name", key->where, ex);
-        snprintf(tg->name, sizeof tg->name, "%s", key->text);
-        char obs[RP_CAL_KEY_MAX];
-        snprintf(obs, sizeof obs, "%s", key->text);
-        tg->group = -1;
-        char *by = strstr(obs, "_by_group.");
-        if (by) {
-            const char *group = by + strlen("_by_group.");
-            *by = '\0';
-            int g = 0;
-            while (g < cal->n_groups && strcmp(cal->group_name[g], group) != 0)
-                g++;
-            if (g == cal->n_groups) {
-                const char *names[RP_MAX_GROUPS];
-                for (int k = 0; k < cal->n_groups; k++)
-                    names[k] = cal->group_name[k];
-                const char *near = rp_paramtable_suggest(group, names, (size_t)cal->n_groups);
-                rp_paramtable_join(names, (size_t)cal->n_groups, list, sizeof list);
-                RP_FAIL(err, RP_EINVAL, "%s: error: targets: '%s' names no patient group of the scenario%s%s%s "
-                        "expected one of %s", key->where, ex, near ? "; did you mean '" : "", near ? near : "",
-                        near ? "'?" : ";", list);
-            }
-            tg->group = g;
-        }
-        size_t n_obs;
-        const rp_observable_def *table = rp_observables_table(&n_obs), *d = rp_observables_find(obs);
-        if (!d) {
-            const char *names[RP_N_OBSERVABLES];
-            for (size_t k = 0; k < n_obs; k++)
-                names[k] = table[k].name;
-            const char *near = rp_paramtable_suggest(obs, names, n_obs);
-            rp_paramtable_join(names, n_obs, list, sizeof list);
-            RP_FAIL(err, RP_EINVAL, "%s: error: targets: '%s' is not an observable%s%s%s expected one of %s, or "
-                    "OBSERVABLE_by_group.GROUP", key->where, ex, near ? "; did you mean '" : "", near ? near : "",
-                    near ? "'?" : ";", list);
-        }
-        if (!d->per_group && tg->group >= 0)
-            RP_FAIL(err, RP_EINVAL, "%s: error: targets: '%s': %s is measured overall only", key->where, ex,
-                    d->name);
-        tg->observable = (int)(d - table);
-        for (int j = 0; j < cal->n_targets; j++)
-            if (strcmp(cal->target[j].name, tg->name) == 0)
-                RP_FAIL(err, RP_EINVAL, "%s: error: targets: '%s' is given twice", key->where, ex);
-        snprintf(name, sizeof name, "targets.%s", tg->name);
-        if (v->kind != RP_YNODE_MAPPING)
-            RP_FAIL(err, RP_EINVAL, "%s: error: %s: expected a mapping {value: V, band: [LO, HI] or se: SE, weight: W}, "
-                    "got %s", v->where, name, rp_yamltree_describe(v, desc, sizeof desc));
-        int status = check_keys(v, name, target_keys, 4, err);
-        if (status != RP_OK)
-            return status;
-        const rp_ynode *val = rp_yamltree_get(v, "value"), *band = rp_yamltree_get(v, "band"),
-                       *se = rp_yamltree_get(v, "se"), *w = rp_yamltree_get(v, "weight");
-        char sub[RP_CAL_KEY_MAX + 32];
-        if (!val)
-            RP_FAIL(err, RP_EINVAL, "%s: error: %s: value missing; expected {value: V, band: [LO, HI] or se: SE}",
-                    v->where, name);
-        snprintf(sub, sizeof sub, "%s.value", name);
-        if ((status = get_number(val, sub, &tg->value, err)) != RP_OK)
-            return status;
-        if (tg->value < d->lo || tg->value > d->hi)
-            RP_FAIL(err, RP_EINVAL, "%s: error: %s: %g is outside what %s can be; expected a value in [%g, %g]",
-                    val->where, sub, tg->value, d->name, d->lo, d->hi);
-        if (band && se)
-            RP_FAIL(err, RP_EINVAL, "%s: error: %s: both band and se given; expected one of them", se->where, name);
-        if (!band && !se)
-            RP_FAIL(err, RP_EINVAL, "%s: error: %s: neither band nor se given; expected band: [LO, HI] or se: SE",
-                    v->where, name);
-        if (band) {
-            snprintf(sub, sizeof sub, "%s.band", name);
-            if (band->kind != RP_YNODE_SEQUENCE || band->n != 2)
-                RP_FAIL(err, RP_EINVAL, "%s: error: %s: expected two numbers [LO, HI], got %s", band->where, sub,
-                        rp_yamltree_describe(band, desc, sizeof desc));
-            if ((status = get_number(band->values[0], sub, &tg->lo, err)) != RP_OK ||
-                (status = get_number(band->values[1], sub, &tg->hi, err)) != RP_OK)
-                return status;
-            if (!(tg->lo < tg->hi))
-                RP_FAIL(err, RP_EINVAL, "%s: error: %s: low end %g is not below high end %g; expected LO < HI",
-                        band->where, sub, tg->lo, tg->hi);
-            if (tg->value < tg->lo || tg->value > tg->hi)
-                RP_FAIL(err, RP_EINVAL, "%s: error: %s: [%g, %g] does not contain the target's value %g; expected a "
-                        "band around the value", band->where, sub, tg->lo, tg->hi, tg->value);
-            tg->scale = 0.5 * (tg->hi - tg->lo);
-            if (!(tg->scale >= MIN_TARGET_SCALE))
-                RP_FAIL(err, RP_EINVAL, "%s: error: %s: [%g, %g] is narrower than %g; expected a wider band",
-                        band->where, sub, tg->lo, tg->hi, 2 * MIN_TARGET_SCALE);
-            tg->has_band = true;
-        } else {
-            snprintf(sub, sizeof sub, "%s.se", name);
-            if ((status = get_number(se, sub, &tg->scale, err)) != RP_OK)
-                return status;
-            if (!(tg->scale >= MIN_TARGET_SCALE))
-                RP_FAIL(err, RP_EINVAL, "%s: error: %s: %g; expected a standard error >= %g", se->where, sub,
-                        tg->scale, MIN_TARGET_SCALE);
-            tg->lo = tg->value - 1.96 * tg->scale;
-            tg->hi = tg->value + 1.96 * tg->scale;
-        }
-        tg->weight = 1;
-        if (w) {
-            snprintf(sub, sizeof sub, "%s.weight", name);
-            if ((status = get_number(w, sub, &tg->weight, err)) != RP_OK)
-                return status;
-            if (tg->weight < 0 || tg->weight > MAX_TARGET_WEIGHT)
-                RP_FAIL(err, RP_EINVAL, "%s: error: %s: %g; expected a weight in [0, %g]", w->where, sub, tg->weight,
-                        MAX_TARGET_WEIGHT);
-        }
-        total_weight += tg->weight;
-        cal->n_targets++;
-    }
-    if (!(total_weight > 0))
-        RP_FAIL(err, RP_EINVAL, "%s: error: targets: every weight is 0; expected at least one weight > 0",
-                targets->where);
-    return RP_OK;
-}
-
-static char *dir_join(const char *dir, const char *rel)
-{
-    size_t n = strlen(dir) + strlen(rel) + 2;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "%s/%s", dir, rel);
-    return s;
-}
-
-static int parse(rp_calibration *cal, const rp_ynode *root, const char *dir, rp_error *err)
-{
-    char desc[160];
-    if (!root)
-        RP_FAIL(err, RP_EINVAL, "%s:1:1: error: the calibration is empty; expected a mapping with scenario, free "
-                "and targets", cal->path);
-    if (root->kind != RP_YNODE_MAPPING)
-        RP_FAIL(err, RP_EINVAL, "%s: error: expected a mapping with scenario, free and targets, got %s", root->where,
-                rp_yamltree_describe(root, desc, sizeof desc));
-    int status = check_keys(root, NULL, top_keys, sizeof top_keys / sizeof top_keys[0], err);
-    if (status != RP_OK)
-        return status;
-    const char *need[] = {"scenario", "free", "targets"};
-    for (int k = 0; k < 3; k++)
-        if (!rp_yamltree_get(root, need[k]))
-            RP_FAIL(err, RP_EINVAL, "%s: error: %s: missing; expected %s", root->where, need[k],
-                    k == 0 ? "the path of a scenario file"
-                    : k == 1 ? "the coefficients to fit, KEY: {min, max, start}"
-                             : "the targets, OBSERVABLE: {value, band: [LO, HI] or se: SE, weight}");
-    /* the scenario: check that it opens here, so the error points at this file */
-    const rp_ynode *scn = rp_yamltree_get(root, "scenario");
-    if (scn->kind != RP_YNODE_SCALAR || !scn->text[0])
-        RP_FAIL(err, RP_EINVAL, "%s: error: scenario: expected the path of a scenario file, got %s", scn->where,
-                rp_yamltree_describe(scn, desc, sizeof desc));
-    cal->scenario_path = scn->text[0] == '/' || !dir ? strdup(scn->text) : dir_join(dir, scn->text);
-    if (!cal->scenario_path)
-        RP_FAIL(err, RP_ENOMEM, "out of memory");
-    FILE *probe = rp_file_open_input(cal->scenario_path);
-    if (!probe) {
-        char ex[256], full[256];
-        const bool same = strcmp(cal->scenario_path, scn->text) == 0;
-        RP_FAIL(err, RP_EINVAL, "%s: error: scenario: cannot open '%s': %s%s%s%s", scn->where,
-                rp_text_excerpt(scn->text, ex, sizeof ex), strerror(errno), same ? "" : " (tried '",
-                same ? "" : rp_text_excerpt(cal->scenario_path, full, sizeof full), same ? "" : "')");
-    }
-    fclose(probe);
-    /* replicates, patients, budget (before the scenario: cheaper errors first) */
-    long long v;
-    cal->replicates = 1;
-    const rp_ynode *node = rp_yamltree_get(root, "replicates");
-    if (node) {
-        if ((status = get_integer(node, "replicates", 1, 100000, &v, err)) != RP_OK)
-            return status;
-        cal->replicates = (int)v;
-    }
-    node = rp_yamltree_get(root, "patients");
-    if (node) {
-        if ((status = get_integer(node, "patients", 1, 1000000000000LL, &v, err)) != RP_OK)
-            return status;
-        cal->patients = v;
-        snprintf(cal->patients_where, sizeof cal->patients_where, "%s", node->where);
-    }
-    cal->evaluations = 200;
-    cal->tolerance = 1e-4;
-    node = rp_yamltree_get(root, "budget");
-    if (node) {
-        if (node->kind != RP_YNODE_MAPPING)
-            RP_FAIL(err, RP_EINVAL, "%s: error: budget: expected a mapping {evaluations: N, tolerance: T}, got %s",
-                    node->where, rp_yamltree_describe(node, desc, sizeof desc));
-        if ((status = check_keys(node, "budget", budget_keys, 2, err)) != RP_OK)
-            return status;
-        const rp_ynode *e = rp_yamltree_get(node, "evaluations"), *t = rp_yamltree_get(node, "tolerance");
-        if (e) {
-            if ((status = get_integer(e, "budget.evaluations", 1, 1000000, &v, err)) != RP_OK)
-                return status;
-            cal->evaluations = (int)v;
-        }
-        if (t) {
-            if ((status = get_number(t, "budget.tolerance", &cal->tolerance, err)) != RP_OK)
-                return status;
-            if (!(cal->tolerance > 0))
-                RP_FAIL(err, RP_EINVAL, "%s: error: budget.tolerance: %g; expected a number > 0", t->where,
-                        cal->tolerance);
-        }
-    }
-    /* the scenario itself: its errors are located in it */
-    if ((status = rp_scenario_load(cal->scenario_path, &cal->sc, err)) != RP_OK ||
-        (status = rp_scenario_resolve(cal->sc, err)) != RP_OK)
-        return status;
-    /* a fit is of one point: a sweep's axes would be ignored, silently */
-    const rp_ynode *sweep = rp_scenario_node(cal->sc, "sweep");
-    if (sweep)
-        RP_FAIL(err, RP_EINVAL, "%s: error: sweep: calibrate fits one scenario, not a sweep; expected a scenario "
-                "without a sweep: section (calibrate each point's scenario on its own)", sweep->where);
-    const rp_params *p = rp_scenario_params(cal->sc);
-    cal->n_groups = p->patients.n_groups;
-    for (int g = 0; g < cal->n_groups; g++)
-        snprintf(cal->group_name[g], RP_NAME_MAX, "%s", p->patients.groups[g].name);
-    if (cal->patients) {
-        const long long caseload = p->providers.caseload > 0 ? p->providers.caseload : 20;
-        snprintf(cal->patients_text, sizeof cal->patients_text, "%lld", cal->patients);
-        snprintf(cal->providers_text, sizeof cal->providers_text, "%lld", (cal->patients + caseload - 1) / caseload);
-    }
-    if ((status = parse_free(cal, rp_yamltree_get(root, "free"), err)) != RP_OK ||
-        (status = parse_targets(cal, rp_yamltree_get(root, "targets"), err)) != RP_OK)
-        return status;
-    scenario_values(cal);
-    /* every point of the box must resolve: check the start now */
-    double x[RP_CAL_MAX_FREE];
-    for (int i = 0; i < cal->n_free; i++)
-        x[i] = cal->free[i].start;
-    rp_override ov[RP_CAL_MAX_FREE + 2];
-    char text[RP_CAL_MAX_FREE][40];
     int n = 0;
     for (int i = 0; i < cal->n_free; i++) {
         snprintf(text[i], sizeof text[i], "%.17g", x[i]);
@@ -503,30 +56,30 @@ static int parse(rp_calibration *cal, const rp_ynode *root, const char *dir, rp_
         ov[n++] = (rp_override){"patients.count", NULL, cal->patients_text, cal->patients_where, "patients"};
         ov[n++] = (rp_override){"providers.count", NULL, cal->providers_text, cal->patients_where, "patients"};
     }
+    return n;
+}
+
+/* Every point of the box must resolve: check the start now. */
+static int check_start(const rp_calibration *cal, rp_error *err)
+{
+    double x[RP_CAL_MAX_FREE];
+    for (int i = 0; i < cal->n_free; i++)
+        x[i] = cal->free[i].start;
+    rp_override ov[RP_CAL_MAX_FREE + 2];
+    char text[RP_CAL_MAX_FREE][40];
+    const int n = overrides(cal, x, ov, text);
     rp_params *q = malloc(sizeof *q);
     if (!q)
         RP_FAIL(err, RP_ENOMEM, "out of memory");
-    status = rp_scenario_resolve_with(cal->sc, (size_t)n, ov, q, err);
+    int status = rp_scenario_resolve_with(cal->sc, (size_t)n, ov, q, err);
     free(q);
     return status;
 }
 
-int rp_calibration_load_string(const char *name, const char *text, const char *dir, rp_calibration **out,
-                               rp_error *err)
+static int load(rp_calibration *cal, int status, rp_calibration **out, rp_error *err)
 {
-    *out = NULL;
-    rp_calibration *cal = calloc(1, sizeof *cal);
-    rp_ytree *t = rp_yamltree_alloc();
-    if (!cal || !t || !(cal->path = strdup(name))) {
-        free(cal);
-        rp_yamltree_free(t);
-        RP_FAIL(err, RP_ENOMEM, "out of memory");
-    }
-    rp_ynode *root = NULL;
-    int status = rp_yamltree_parse(t, name, text, strlen(text), 0, &root, err);
     if (status == RP_OK)
-        status = parse(cal, root, dir, err);
-    rp_yamltree_free(t);
+        status = check_start(cal, err);
     if (status != RP_OK) {
         rp_calibration_free(cal);
         return status;
@@ -535,26 +88,23 @@ int rp_calibration_load_string(const char *name, const char *text, const char *d
     return RP_OK;
 }
 
+int rp_calibration_load_string(const char *name, const char *text, const char *dir, rp_calibration **out,
+                               rp_error *err)
+{
+    *out = NULL;
+    rp_calibration *cal = calloc(1, sizeof *cal);
+    if (!cal)
+        RP_FAIL(err, RP_ENOMEM, "out of memory");
+    return load(cal, rp_cal_spec_read(name, text, dir, cal, err), out, err);
+}
+
 int rp_calibration_load(const char *path, rp_calibration **out, rp_error *err)
 {
     *out = NULL;
-    char *text = NULL;
-    size_t len = 0;
-    int status = rp_yamltree_read_file(path, &text, &len, err);
-    if (status != RP_OK)
-        return status;
-    char *dir = strdup(path);
-    if (!dir) {
-        free(text);
+    rp_calibration *cal = calloc(1, sizeof *cal);
+    if (!cal)
         RP_FAIL(err, RP_ENOMEM, "out of memory");
-    }
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        slash[slash == dir ? 1 : 0] = '\0';
-    status = rp_calibration_load_string(path, text, slash ? dir : NULL, out, err);
-    free(dir);
-    free(text);
-    return status;
+    return load(cal, rp_cal_spec_load(path, cal, err), out, err);
 }
 
 void rp_calibration_free(rp_calibration *cal)
@@ -632,16 +182,9 @@ int rp_calibration_evaluate(const rp_calibration *cal, const double *x, const rp
     memset(out, 0, sizeof *out);
     rp_override ov[RP_CAL_MAX_FREE + 2];
     char text[RP_CAL_MAX_FREE][40];
-    int n = 0;
-    for (int i = 0; i < cal->n_free; i++) {
+    for (int i = 0; i < cal->n_free; i++)
         out->x[i] = x[i];
-        snprintf(text[i], sizeof text[i], "%.17g", x[i]);
-        ov[n++] = (rp_override){cal->free[i].key, NULL, text[i], cal->free[i].where, "free"};
-    }
-    if (cal->patients) {
-        ov[n++] = (rp_override){"patients.count", NULL, cal->patients_text, cal->patients_where, "patients"};
-        ov[n++] = (rp_override){"providers.count", NULL, cal->providers_text, cal->patients_where, "patients"};
-    }
+    const int n = overrides(cal, x, ov, text);
     const int R = cal->replicates;
     rp_params *p = malloc(sizeof *p);
     rp_summary *sum = calloc((size_t)R, sizeof *sum);

@@ -49,9 +49,7 @@ static int one_run(const rp_plan *plan, const rp_sweep_options *opt, int64_t r, 
     uint64_t replicate, stream;
     rp_params p;
     rp_plan_run(plan, r, &point, &replicate, &stream);
-    int status;
-#pragma omp critical(rp_sweep_plan)
-    status = rp_plan_params(plan, point, &p, err);
+    int status = rp_plan_params(plan, point, &p, err); /* pure: no lock */
     if (status != RP_OK)
         return status;
     const rp_run_sink *sink = opt->sink;

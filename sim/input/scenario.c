@@ -21,10 +21,13 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rapport/paramtable.h"
+#include "input/input.h"
+#include "input/schema.h"
 #include "input/yamltree.h"
 
 #define DEFAULTS_NAME "(defaults)"
@@ -41,6 +44,7 @@ struct rp_scenario {
     char *path;
     char *default_where; /* "PATH:1:1", the location of a default value */
     rp_params params;
+    rp_params raw; /* params before resolve_across: what a plan's points start from */
     bool resolved;
 };
 
@@ -139,6 +143,11 @@ typedef struct {
     const rp_override *ov;
     const rp_ynode *const *ov_nodes;
     size_t n_ov;
+    /* rp_scenario_derive: the keys the caller set in p (given, though not in
+     * the tree); quiet, errors are only RP_EINVAL, without a message */
+    const char *const *set_keys;
+    size_t n_set;
+    bool quiet;
 } resolver;
 
 /* The first node under n (n included) that the user wrote, or NULL. */
@@ -174,6 +183,8 @@ __attribute__((format(printf, 4, 5))) static int fail(const resolver *r, const r
 {
     char msg[RP_ERROR_MAX], note[PATH_SIZE + 64] = "";
     va_list ap;
+    if (r->quiet) /* rp_scenario_derive: the caller resolves again for the message */
+        return RP_EINVAL;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
@@ -194,31 +205,21 @@ __attribute__((format(printf, 4, 5))) static int fail(const resolver *r, const r
 }
 
 /* "unknown key 'x'; did you mean 'y'?" for a near miss, else the list of
- * what is allowed. what/detail frame the word: "undeclared level", " of
- * dimension 'language'". */
+ * what is allowed (rp_schema_unknown). what/detail frame the word:
+ * "undeclared level", " of dimension 'language'". */
 static int fail_unknown(const resolver *r, const rp_ynode *word, const char *path, const char *what,
                         const char *detail, const char *const *names, size_t n)
 {
-    char ex[64], list[512];
-    const char *s = rp_paramtable_suggest(word->text, names, n);
-    rp_text_excerpt(word->text, ex, sizeof ex);
-    if (s)
-        return fail(r, word, path, "%s '%s'%s; did you mean '%s'?", what, ex, detail, s);
-    return fail(r, word, path, "%s '%s'%s; expected one of %s", what, ex, detail,
-                n ? rp_paramtable_join(names, n, list, sizeof list) : "(none declared)");
+    char why[RP_ERROR_MAX / 2];
+    return fail(r, word, path, "%s", rp_schema_unknown(what, word->text, detail, names, n, NULL, why, sizeof why));
 }
 
-/* Every key of map must be one of names. */
+/* Every key of map must be one of names (the section's schema). */
 static int check_keys(const resolver *r, const rp_ynode *map, const char *path, const char *const *names, size_t n)
 {
-    for (size_t i = 0; i < map->n; i++) {
-        bool known = false;
-        for (size_t j = 0; j < n && !known; j++)
-            known = strcmp(map->keys[i]->text, names[j]) == 0;
-        if (!known)
-            return fail_unknown(r, map->keys[i], path, "unknown key", "", names, n);
-    }
-    return RP_OK;
+    char why[RP_ERROR_MAX / 2];
+    long bad = rp_schema_check_names(map, names, n, "", why, sizeof why);
+    return bad < 0 ? RP_OK : fail(r, map->keys[bad], path, "%s", why);
 }
 
 /* ---- scalars ---- */
@@ -512,6 +513,15 @@ static int resolve_group(const resolver *r, const rp_ynode *g, rp_group *out, un
     return st;
 }
 
+/* Whether the shares of n groups sum to 1 (within SUM_TOLERANCE); *sum. */
+static bool shares_sum_to_one(const rp_group *groups, int n, double *sum)
+{
+    *sum = 0;
+    for (int i = 0; i < n; i++)
+        *sum += groups[i].share;
+    return !(fabs(*sum - 1.0) > SUM_TOLERANCE);
+}
+
 static int resolve_groups(const resolver *r, const rp_ynode *node, const rp_ynode *missing_at, const char *path,
                           bool providers)
 {
@@ -529,7 +539,6 @@ static int resolve_groups(const resolver *r, const rp_ynode *node, const rp_ynod
     if (node->n > RP_MAX_GROUPS)
         return fail(r, node->keys[RP_MAX_GROUPS], path, "too many groups (%zu); expected at most %d", node->n,
                     RP_MAX_GROUPS);
-    double sum = 0;
     for (size_t i = 0; i < node->n; i++) {
         const rp_ynode *key = node->keys[i];
         if (!rp_paramtable_check_name(key->text, why, sizeof why))
@@ -541,9 +550,9 @@ static int resolve_groups(const resolver *r, const rp_ynode *node, const rp_ynod
         int st = resolve_group(r, node->values[i], &groups[i], who, join_path(gpath, path, key->text));
         if (st)
             return st;
-        sum += groups[i].share;
     }
-    if (fabs(sum - 1.0) > SUM_TOLERANCE)
+    double sum;
+    if (!shares_sum_to_one(groups, (int)node->n, &sum))
         return fail(r, node, path, "shares sum to %.12g; expected 1 (within 1e-9)", sum);
     *n_groups = (int)node->n;
     return RP_OK;
@@ -648,6 +657,8 @@ static int resolve_section(const resolver *r, const rp_param *t, size_t n, size_
  * involve both; NULL when neither is written. */
 static const rp_ynode *written(const resolver *r, const char *a, const char *b)
 {
+    if (r->quiet)
+        return NULL; /* only errors use it, and quiet ones are not located */
     const rp_ynode *na = node_at(r->root, a), *nb = b ? node_at(r->root, b) : NULL;
     if (na && !from_defaults(r->sc, na))
         return na;
@@ -656,10 +667,21 @@ static const rp_ynode *written(const resolver *r, const char *a, const char *b)
     return na ? na : nb;
 }
 
+/* Whether the scenario gives name (the tree, or a key rp_scenario_derive's
+ * caller set); a node of it, or NULL. */
+static const rp_ynode *given(const resolver *r, const char *name)
+{
+    const rp_ynode *n = node_at(r->root, name);
+    for (size_t i = 0; i < r->n_set && !n; i++)
+        if (strcmp(r->set_keys[i], name) == 0)
+            n = r->root; /* set outside the tree: only quiet errors use the node */
+    return n;
+}
+
 static int resolve_match_on(const resolver *r)
 {
     rp_params *p = r->p;
-    const rp_ynode *given = node_at(r->root, "assignment.match_on");
+    const rp_ynode *given_at = given(r, "assignment.match_on");
     const char *names[RP_MAX_DIMS];
     size_t m = 0;
     for (int k = 0; k < p->culture.n_dims; k++)
@@ -669,11 +691,11 @@ static int resolve_match_on(const resolver *r)
     bool ok = k >= 0 && p->culture.dims[k].kind == RP_DIM_CATEGORICAL;
     char list[512];
     rp_paramtable_join(names, m, list, sizeof list);
-    if (given && !ok && k >= 0)
-        return fail(r, given, "assignment.match_on", "'%s' is a continuous dimension; expected a categorical one: "
+    if (given_at && !ok && k >= 0)
+        return fail(r, given_at, "assignment.match_on", "'%s' is a continuous dimension; expected a categorical one: "
                     "%s", p->assignment.match_on, m ? list : "(none declared)");
-    if (given && !ok)
-        return fail_unknown(r, given, "assignment.match_on", "undeclared dimension", "", names, m);
+    if (given_at && !ok)
+        return fail_unknown(r, given_at, "assignment.match_on", "undeclared dimension", "", names, m);
     if (!ok && p->assignment.policy == RP_ASSIGN_SAME_GROUP) {
         const rp_ynode *at = written(r, "assignment.policy", NULL);
         return fail(r, at ? at : r->root, "assignment.match_on",
@@ -691,7 +713,7 @@ static int resolve_across(const resolver *r)
 {
     rp_params *p = r->p;
     const rp_ynode *root = r->root, *at;
-    if (!node_at(root, "providers.count")) /* bounds keep this exact and free of overflow */
+    if (!given(r, "providers.count")) /* bounds keep this exact and free of overflow */
         p->providers.count = (p->patients.count + p->providers.caseload - 1) / p->providers.caseload;
     if (p->symptoms.recovered >= p->symptoms.max) {
         at = written(r, "symptoms.recovered", "symptoms.max");
@@ -714,8 +736,9 @@ static int resolve_across(const resolver *r)
     return resolve_match_on(r);
 }
 
-/* Resolve r->root into r->p. */
-static int resolve_tree(const resolver *r)
+/* Resolve r->root into r->p; raw (if not NULL) gets the parameters before
+ * resolve_across. */
+static int resolve_tree(const resolver *r, rp_params *raw)
 {
     size_t n;
     const rp_param *t = rp_paramtable_scenario(&n);
@@ -727,6 +750,8 @@ static int resolve_tree(const resolver *r)
     int st = check_keys(r, r->root, "", names, section_keys(t, n, "", names, store));
     for (size_t i = 0; i < n && !st;)
         st = resolve_section(r, t, n, i, &i);
+    if (!st && raw)
+        memcpy(raw, r->p, sizeof *raw);
     if (!st)
         st = resolve_across(r);
     return st;
@@ -734,9 +759,9 @@ static int resolve_tree(const resolver *r)
 
 int rp_scenario_resolve(rp_scenario *sc, rp_error *err)
 {
-    resolver r = {sc, sc->root, &sc->params, err, NULL, NULL, 0};
+    resolver r = {.sc = sc, .root = sc->root, .p = &sc->params, .err = err};
     sc->resolved = false;
-    int st = resolve_tree(&r);
+    int st = resolve_tree(&r, &sc->raw);
     sc->resolved = st == RP_OK;
     return st;
 }
@@ -932,7 +957,7 @@ static bool named_collection(const rp_ynode *n, const char *path)
 static int fail_no_item(const rp_ynode *coll, const dotted *d, int i, rp_error *err)
 {
     const char *names[MAX_NAMES];
-    char path[PATH_SIZE], list[512];
+    char path[PATH_SIZE];
     size_t m = 0;
     for (size_t j = 0; j < coll->n && m < MAX_NAMES; j++) {
         const rp_ynode *nm =
@@ -940,14 +965,11 @@ static int fail_no_item(const rp_ynode *coll, const dotted *d, int i, rp_error *
         if (nm && nm->kind == RP_YNODE_SCALAR)
             names[m++] = nm->text;
     }
-    const char *s = rp_paramtable_suggest(d->comp[i], names, m);
-    const char *what = coll->kind == RP_YNODE_SEQUENCE ? "dimension" : "group";
+    const char *what = coll->kind == RP_YNODE_SEQUENCE ? "no dimension" : "no group";
+    char why[RP_ERROR_MAX / 2];
     prefix(d, i, path);
-    if (s)
-        RP_FAIL(err, RP_EINVAL, SET_NAME ":1:%d: error: %s: no %s '%s'; did you mean '%s'?", d->column[i], path,
-                what, d->comp[i], s);
-    RP_FAIL(err, RP_EINVAL, SET_NAME ":1:%d: error: %s: no %s '%s'; expected one of %s", d->column[i], path, what,
-            d->comp[i], rp_paramtable_join(names, m, list, sizeof list));
+    RP_FAIL(err, RP_EINVAL, SET_NAME ":1:%d: error: %s: %s", d->column[i], path,
+            rp_schema_unknown(what, d->comp[i], "", names, m, NULL, why, sizeof why));
 }
 
 /* Walk d's components but the last from the root, creating missing section
@@ -1066,20 +1088,12 @@ static int split_dotted(const char *key, char *text, const char **comp)
 }
 
 /* "WHAT 'KEY'WHERE; did you mean 'X'?" ("unknown parameter 'trust.rat'",
- * "no group 'latnix' in patients.groups"), else the hint or the candidates. */
+ * "no group 'latnix' in patients.groups"), else the hint or the candidates;
+ * false, for rp_scenario_key. */
 static bool unknown_key(const char *what, const char *key, const char *where, const char *const *names, size_t n,
                         const char *hint, char *why, size_t why_size)
 {
-    char ex[64], list[512];
-    const char *s = rp_paramtable_suggest(key, names, n);
-    rp_text_excerpt(key, ex, sizeof ex);
-    if (s)
-        snprintf(why, why_size, "%s '%s'%s; did you mean '%s'?", what, ex, where, s);
-    else if (hint)
-        snprintf(why, why_size, "%s '%s'%s; expected %s", what, ex, where, hint);
-    else
-        snprintf(why, why_size, "%s '%s'%s; expected one of %s", what, ex, where,
-                 n ? rp_paramtable_join(names, n, list, sizeof list) : "(none declared)");
+    rp_schema_unknown(what, key, where, names, n, hint, why, why_size);
     return false;
 }
 
@@ -1181,6 +1195,109 @@ bool rp_scenario_key(const rp_scenario *sc, const char *key, const rp_param **ro
         return false;
     }
     return item_key(p, coll, comp, row, why, why_size);
+}
+
+/* ---- applying values without YAML (input.h) ---- */
+
+const rp_params *rp_scenario_raw_params(const rp_scenario *sc)
+{
+    return &sc->raw;
+}
+
+int rp_scenario_derive(const rp_scenario *sc, rp_params *p, size_t n, const char *const *keys)
+{
+    resolver r = {.sc = sc, .root = sc->root, .p = p, .set_keys = keys, .n_set = n, .quiet = true};
+    double sum;
+    if (!shares_sum_to_one(p->patients.groups, p->patients.n_groups, &sum) ||
+        !shares_sum_to_one(p->providers.groups, p->providers.n_groups, &sum))
+        return RP_EINVAL;
+    return resolve_across(&r);
+}
+
+/* Bytes of a scalar row's field. */
+static size_t field_size(const rp_param *row)
+{
+    switch (row->type) {
+    case RP_PT_INT: return sizeof(int);
+    case RP_PT_INT64: return sizeof(int64_t);
+    case RP_PT_UINT64: return sizeof(uint64_t);
+    case RP_PT_DOUBLE:
+    case RP_PT_PROB: return sizeof(double);
+    case RP_PT_ENUM: return sizeof(int);
+    case RP_PT_FLAGS: return sizeof(unsigned);
+    case RP_PT_NAME: return RP_NAME_MAX;
+    case RP_PT_DIST: return sizeof(rp_dist);
+    default: return 0; /* structured rows are not one field */
+    }
+}
+
+static int find_group(const rp_group *groups, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(groups[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+bool rp_scenario_field(const rp_scenario *sc, const char *key, rp_field *f)
+{
+    size_t n;
+    const rp_param *t = rp_paramtable_scenario(&n), *row;
+    const rp_params *p = &sc->params;
+    const char *comp[MAX_COMPONENTS];
+    char text[PATH_SIZE], why[RP_ERROR_MAX / 2], head[PATH_SIZE];
+    int nc = split_dotted(key, text, comp);
+    *f = (rp_field){0, 0, NULL, -1};
+    if (!nc || !rp_scenario_key(sc, key, &row, why, sizeof why))
+        return false;
+    if (nc <= 2) {
+        row = rp_paramtable_find(t, n, key);
+        if (!row || !field_size(row))
+            return false; /* a section, a population's collection or a sweep design */
+        *f = (rp_field){row->offset, field_size(row), row, -1};
+        return true;
+    }
+    if (nc != 4)
+        return false; /* a whole group or dimension */
+    snprintf(head, sizeof head, "%s.%s", comp[0], comp[1]);
+    const rp_param *coll = rp_paramtable_find(t, n, head);
+    if (coll->type == RP_PT_DIMENSIONS) {
+        const int k = find_dim(p, comp[2]);
+        if (!row || (row->type != RP_PT_DOUBLE && row->type != RP_PT_PROB))
+            return false; /* name, kind, levels: the population's structure */
+        *f = (rp_field){offsetof(rp_params, culture.dims) + (size_t)k * sizeof(rp_dimension) + row->offset,
+                        field_size(row), row, -1};
+        return true;
+    }
+    const bool prov = coll->type == RP_PT_PROVIDER_GROUPS;
+    const int g = prov ? find_group(p->providers.groups, p->providers.n_groups, comp[2])
+                       : find_group(p->patients.groups, p->patients.n_groups, comp[2]);
+    const size_t base = (prov ? offsetof(rp_params, providers.groups) : offsetof(rp_params, patients.groups)) +
+                        (size_t)g * sizeof(rp_group);
+    const int k = find_dim(p, comp[3]);
+    if (k >= 0 && p->culture.dims[k].kind == RP_DIM_CATEGORICAL)
+        *f = (rp_field){base + offsetof(rp_group, level_prob) + (size_t)k * sizeof p->patients.groups[0].level_prob[0],
+                        sizeof p->patients.groups[0].level_prob[0], NULL, k};
+    else if (k >= 0)
+        *f = (rp_field){base + offsetof(rp_group, trait) + (size_t)k * sizeof(rp_dist), sizeof(rp_dist), row, -1};
+    else
+        *f = (rp_field){base + row->offset, field_size(row), row, -1};
+    return true;
+}
+
+bool rp_scenario_field_parse(const rp_scenario *sc, const rp_field *f, const char *text, bool quoted,
+                             unsigned char *bytes)
+{
+    char why[RP_ERROR_MAX / 2];
+    memset(bytes, 0, f->size);
+    if (f->levels >= 0) { /* as resolve_level_probs reads one level name */
+        const int l = text[0] || quoted ? find_level(&sc->params.culture.dims[f->levels], text) : -1;
+        if (l < 0)
+            return false;
+        ((double *)(void *)bytes)[l] = 1.0;
+        return true;
+    }
+    return rp_paramtable_parse(f->row, text, quoted, bytes, why, sizeof why);
 }
 
 const rp_ynode *rp_scenario_node(const rp_scenario *sc, const char *name)
@@ -1365,8 +1482,8 @@ int rp_scenario_resolve_with(const rp_scenario *sc, size_t n, const rp_override 
     if (st == RP_ENOMEM)
         rp_error_raise(err, st, "%s: error: out of memory", sc->path);
     if (!st) {
-        resolver r = {sc, root, out, err, ov, nodes, n};
-        st = resolve_tree(&r);
+        resolver r = {.sc = sc, .root = root, .p = out, .err = err, .ov = ov, .ov_nodes = nodes, .n_ov = n};
+        st = resolve_tree(&r, NULL);
     }
     free(nodes);
     shadow_free(&s);

@@ -1,16 +1,28 @@
 /* plan.c - a scenario's sweep expanded into runs; see plan.h.
  *
- * Creation reads the sweep section in three steps: the axes (each a dotted
- * key checked by rp_scenario_key and its values, located where written),
- * the factors (a grid axis, a zip, or the samples: the point index is a
- * mixed-radix number over them, the first factor most significant), and the
- * sampled values of lhs or sobol. Then every point is resolved once, through
- * rp_scenario_resolve_with, so that an invalid value is reported at the list
- * item, key or range it came from. A point's values are never stored: they
- * are computed from the point index when asked for.
+ * The input layer reads the sweep section into a sweep spec (input.h: axes
+ * as dotted keys with their values as text, or ranges, and the factors);
+ * the plan makes points of it: the point index is a mixed-radix number over
+ * the factors (a grid axis, a zip, or the samples; the first factor most
+ * significant), and the sampled values of lhs or sobol are drawn here.
+ * Every point is checked once, through rp_scenario_resolve_with, so that an
+ * invalid value is reported at the list item, key or range it came from.
+ *
+ * A point's parameters are made without YAML: at creation each value of an
+ * axis is parsed once, through the parameter table row of its key, into the
+ * bytes of its field in rp_params (rp_scenario_field); rp_plan_params copies
+ * the scenario's parameters as the table walk left them, stores each axis'
+ * value in its field and derives the rest with the resolution's own code
+ * (rp_scenario_derive: computed defaults, shares, the checks across
+ * values). A value that is a collection other than a section's mapping of
+ * scalars (a group or dimension given whole, a group's level mapping, a
+ * list of flags) is not one field: a plan with one resolves each point as
+ * written (rp_scenario_resolve_with; several threads may do so at once).
  *
  * Invariants: points = product of the factor sizes <= RP_PLAN_MAX_POINTS;
- * every axis belongs to exactly one factor; all sample axes share one.
+ * every axis belongs to exactly one factor; all sample axes share one;
+ * typed: every axis value has its fields' bytes, and each point's
+ * parameters equal what resolve_with gives (plan_unit checks it).
  */
 #define _POSIX_C_SOURCE 200809L /* open_memstream, for the plan id */
 #include "rapport/plan.h"
@@ -27,44 +39,53 @@
 
 #include "rapport/paramtable.h"
 #include "rapport/rng.h"
+#include "input/input.h"
+#include "plan/sweep_spec.h"
 #include "core/text.h"
-#include "input/yamltree.h"
 
 #define SAMPLE_TEXT 32   /* a sampled number as text: "%.17g" takes at most 24 bytes */
-#define VALUE_TEXT 256   /* a list item that is a collection, as flow text (cut with "...") */
-#define CONTEXT_SIZE 48  /* "sweep.zip[12]", "sweep.sobol.ranges" */
-#define PATH_SIZE 400    /* a context and a dotted key */
 #define LISTED_POINTS 1000 /* points rp_plan_write_yaml lists */
+#define FIELD_MAX 128    /* bytes of the largest field a value sets (a level row: RP_MAX_LEVELS doubles) */
+#define STACK_KEYS 64    /* keys set by one point, kept on the stack */
 
 typedef struct {
     int64_t size;   /* values along it */
     int64_t stride; /* points from one of its values to the next */
 } factor;
 
+/* One field a value sets: bytes at offset of rp_params. */
 typedef struct {
-    const rp_ynode *key; /* as written; its text is the axis' name */
-    const rp_param *row; /* what its value is; NULL for a collection */
+    size_t offset, size;
+    const char *key; /* the dotted key it is the value of */
+    union {
+        unsigned char bytes[FIELD_MAX];
+        double align;
+    } v;
+} field_set;
+
+typedef struct {
+    const rp_sweep_axis *spec; /* key, where, context, values or range */
+    const rp_param *row;       /* what its value is; NULL for a collection */
     int factor;
-    char context[CONTEXT_SIZE]; /* where the axis is declared, prefixed to its key in messages */
     /* grid and zip */
-    const rp_ynode *list; /* the values */
-    double *num;          /* [list->n] numeric value, NaN if not a number */
-    char **text;          /* [list->n] as scenario text */
+    double *num;   /* [n] numeric value, NaN if not a number */
+    size_t *first; /* [n + 1]: value i sets sets[first[i] .. first[i + 1]) */
     /* lhs and sobol */
-    int column;            /* in the sample matrix: 0..k-1 (B: k + column) */
+    int column; /* in the sample matrix: 0..k-1 (B: k + column); -1 for a list */
     double lo, hi;
-    const rp_ynode *range; /* [lo, hi], where errors in sampled values point */
+    size_t offset; /* of the real-valued field a sample sets */
 } axis;
 
 struct rp_plan {
     const rp_scenario *sc;
+    rp_sweep_spec spec;
     int64_t points, replicates;
     rp_sweep_streams streams;
     axis *axes;
     const char **names; /* [n_axes] */
-    size_t n_axes, cap_axes;
+    size_t n_axes;
     factor *factors;
-    int n_factors, cap_factors;
+    int n_factors;
     /* the sample design: N samples of k ranges; cols = k, or 2k with
      * saltelli (matrix A in columns 0..k-1, B in k..2k-1) */
     bool saltelli;
@@ -72,86 +93,22 @@ struct rp_plan {
     int64_t samples;
     double *values; /* [samples x cols] */
     char *texts;    /* [samples x cols] of SAMPLE_TEXT bytes */
+    /* the points without YAML */
+    bool typed;       /* every value is set field by field */
+    field_set *sets;  /* of every list value, in axis and value order */
+    size_t n_sets;
+    size_t max_keys;  /* keys one point sets, at most */
     uint64_t id;
 };
 
 /* ---- errors ---- */
-
-__attribute__((format(printf, 4, 5))) static int plan_fail(rp_error *err, const rp_ynode *at, const char *path,
-                                                           const char *fmt, ...)
-{
-    char msg[RP_ERROR_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return rp_error_raise(err, RP_EINVAL, "%s: error: %s: %s", at->where, path, msg);
-}
 
 static int no_memory(rp_error *err)
 {
     RP_FAIL(err, RP_ENOMEM, "rapport: error: out of memory for the sweep's plan");
 }
 
-/* "CONTEXT.KEY" for messages; a very long key is cut (and marked). */
-static const char *path_of(char *buf, const char *context, const char *key)
-{
-    if (snprintf(buf, PATH_SIZE, "%s.%s", context, key) >= PATH_SIZE)
-        memcpy(buf + PATH_SIZE - 4, "...", 4);
-    return buf;
-}
-
-/* ---- axes and factors ---- */
-
-static int add_factor(rp_plan *pl, int64_t size, rp_error *err)
-{
-    if (pl->n_factors == pl->cap_factors) {
-        int cap = pl->cap_factors ? 2 * pl->cap_factors : 8;
-        factor *f = realloc(pl->factors, (size_t)cap * sizeof *f);
-        if (!f)
-            return no_memory(err);
-        pl->factors = f;
-        pl->cap_factors = cap;
-    }
-    pl->factors[pl->n_factors++] = (factor){size, 0};
-    return RP_OK;
-}
-
-static axis *add_axis(rp_plan *pl, const rp_ynode *key, const rp_param *row, const char *context)
-{
-    if (pl->n_axes == pl->cap_axes) {
-        size_t cap = pl->cap_axes ? 2 * pl->cap_axes : 8;
-        axis *a = realloc(pl->axes, cap * sizeof *a);
-        if (!a)
-            return NULL;
-        pl->axes = a;
-        pl->cap_axes = cap;
-    }
-    axis *a = &pl->axes[pl->n_axes++];
-    *a = (axis){.key = key, .row = row, .factor = pl->n_factors - 1, .column = -1};
-    size_t len = strlen(context); /* a short literal or "sweep.zip[N]" */
-    len = len < sizeof a->context ? len : sizeof a->context - 1;
-    memcpy(a->context, context, len);
-    a->context[len] = '\0';
-    return a;
-}
-
-/* Check a swept key: one rp_scenario_key accepts, and not one that shapes
- * the plan itself. */
-static int check_key(const rp_plan *pl, const rp_ynode *key, const char *context, const rp_param **row,
-                     rp_error *err)
-{
-    char why[RP_ERROR_MAX / 2];
-    const char *k = key->text;
-    if (!rp_scenario_key(pl->sc, k, row, why, sizeof why))
-        return plan_fail(err, key, context, "%s", why);
-    if (strcmp(k, "replicates") == 0 || strcmp(k, "sweep") == 0 || strncmp(k, "sweep.", 6) == 0)
-        return plan_fail(err, key, context, "'%s' shapes the sweep itself and cannot be swept; expected a "
-                         "parameter of the model, such as trust.rate", k);
-    return RP_OK;
-}
-
-/* ---- values of list axes ---- */
+/* ---- the spec's axes and factors ---- */
 
 static bool numeric_row(const rp_param *row)
 {
@@ -160,7 +117,7 @@ static bool numeric_row(const rp_param *row)
 }
 
 /* The number a list item stands for under row, or NaN. */
-static double item_number(const rp_param *row, const rp_ynode *item)
+static double item_number(const rp_param *row, const rp_sweep_value *item)
 {
     union {
         int i;
@@ -169,7 +126,7 @@ static double item_number(const rp_param *row, const rp_ynode *item)
         double d;
     } v;
     char why[256];
-    if (!numeric_row(row) || item->kind != RP_YNODE_SCALAR ||
+    if (!numeric_row(row) || item->collection ||
         !rp_paramtable_parse(row, item->text, item->quoted, &v, why, sizeof why))
         return NAN;
     switch (row->type) {
@@ -180,343 +137,50 @@ static double item_number(const rp_param *row, const rp_ynode *item)
     }
 }
 
-/* Append s to buf[size] at *used, ending with "..." when it does not fit. */
-static void append(char *buf, size_t size, size_t *used, const char *s)
+/* The plan's axes and factors from its spec. */
+static int take_spec(rp_plan *pl, rp_error *err)
 {
-    size_t len = strlen(s);
-    if (*used + len < size) {
-        memcpy(buf + *used, s, len + 1);
-        *used += len;
-    } else if (*used < size) {
-        snprintf(buf + (size > 4 ? size - 4 : 0), size > 4 ? 4 : size, "...");
-        *used = size;
-    }
-}
-
-/* n as one line of flow YAML: "{english: 0.3, other: 0.7}". */
-static void flow_text(const rp_ynode *n, char *buf, size_t size, size_t *used)
-{
-    if (n->kind == RP_YNODE_SCALAR) {
-        append(buf, size, used, n->quoted ? "\"" : "");
-        append(buf, size, used, n->text);
-        append(buf, size, used, n->quoted ? "\"" : "");
-        return;
-    }
-    append(buf, size, used, n->kind == RP_YNODE_MAPPING ? "{" : "[");
-    for (size_t i = 0; i < n->n; i++) {
-        append(buf, size, used, i ? ", " : "");
-        if (n->kind == RP_YNODE_MAPPING) {
-            flow_text(n->keys[i], buf, size, used);
-            append(buf, size, used, ": ");
-        }
-        flow_text(n->values[i], buf, size, used);
-    }
-    append(buf, size, used, n->kind == RP_YNODE_MAPPING ? "}" : "]");
-}
-
-static char *item_text(const rp_ynode *item)
-{
-    char buf[VALUE_TEXT] = "";
-    size_t used = 0;
-    if (item->kind == RP_YNODE_SCALAR)
-        return strdup(item->text);
-    flow_text(item, buf, sizeof buf, &used);
-    return strdup(buf);
-}
-
-/* An axis of grid or zip: key: [values], moved by the last factor. */
-static int list_axis(rp_plan *pl, const rp_ynode *key, const rp_ynode *list, const char *context, rp_error *err)
-{
-    const rp_param *row;
-    char path[PATH_SIZE], got[96];
-    int st = check_key(pl, key, context, &row, err);
-    if (st)
-        return st;
-    path_of(path, context, key->text);
-    if (list->kind != RP_YNODE_SEQUENCE)
-        return plan_fail(err, list, path, "expected a list of values such as [0.1, 0.2], got %s",
-                         rp_yamltree_describe(list, got, sizeof got));
-    if (list->n == 0)
-        return plan_fail(err, list, path, "an empty list; expected at least one value");
-    axis *a = add_axis(pl, key, row, context);
-    if (!a)
+    const rp_sweep_spec *sp = &pl->spec;
+    pl->axes = calloc(sp->n_axes ? sp->n_axes : 1, sizeof *pl->axes);
+    pl->factors = calloc(sp->n_factors ? (size_t)sp->n_factors : 1, sizeof *pl->factors);
+    if (!pl->axes || !pl->factors)
         return no_memory(err);
-    a->list = list;
-    a->num = malloc(list->n * sizeof *a->num);
-    a->text = calloc(list->n, sizeof *a->text);
-    if (!a->num || !a->text)
-        return no_memory(err);
-    for (size_t i = 0; i < list->n; i++) {
-        a->num[i] = item_number(row, list->values[i]);
-        if (!(a->text[i] = item_text(list->values[i])))
-            return no_memory(err);
-    }
-    return RP_OK;
-}
-
-/* ---- grid and zip ---- */
-
-static int parse_grid(rp_plan *pl, const rp_ynode *grid, rp_error *err)
-{
-    char got[96];
-    if (grid->kind != RP_YNODE_MAPPING)
-        return plan_fail(err, grid, "sweep.grid", "expected a mapping of dotted keys to lists of values, such as "
-                         "{discussion.policy: [never, intake]}, got %s", rp_yamltree_describe(grid, got, sizeof got));
-    if (grid->n == 0)
-        return plan_fail(err, grid, "sweep.grid", "no axes; expected at least one KEY: [VALUE, ...]");
-    for (size_t i = 0; i < grid->n; i++) {
-        int st = add_factor(pl, 0, err);
-        if (!st)
-            st = list_axis(pl, grid->keys[i], grid->values[i], "sweep.grid", err);
-        if (st)
-            return st;
-        pl->factors[pl->n_factors - 1].size = (int64_t)grid->values[i]->n;
-    }
-    return RP_OK;
-}
-
-static int parse_zip(rp_plan *pl, const rp_ynode *zip, size_t z, rp_error *err)
-{
-    char ctx[CONTEXT_SIZE], path[PATH_SIZE], got[96];
-    snprintf(ctx, sizeof ctx, "sweep.zip[%zu]", z + 1);
-    if (zip->kind != RP_YNODE_MAPPING || zip->n == 0)
-        return plan_fail(err, zip, ctx, "expected a mapping of dotted keys to lists of values that move together, "
-                         "such as {dropout.base: [-8, -7], dropout.early: [4, 3]}, got %s",
-                         rp_yamltree_describe(zip, got, sizeof got));
-    int st = add_factor(pl, 0, err);
-    for (size_t i = 0; i < zip->n && !st; i++) {
-        const rp_ynode *list = zip->values[i], *first = zip->values[0];
-        if ((st = list_axis(pl, zip->keys[i], list, ctx, err)))
-            break;
-        if (list->n != first->n)
-            return plan_fail(err, list, path_of(path, ctx, zip->keys[i]->text), "%zu values, but %s has %zu; "
-                             "expected the lists of one zip to be equally long", list->n, zip->keys[0]->text,
-                             first->n);
-    }
-    if (!st)
-        pl->factors[pl->n_factors - 1].size = (int64_t)zip->values[0]->n;
-    return st;
-}
-
-static int parse_zips(rp_plan *pl, const rp_ynode *zips, rp_error *err)
-{
-    char got[96];
-    if (zips->kind != RP_YNODE_SEQUENCE)
-        return plan_fail(err, zips, "sweep.zip", "expected a sequence of zips, each a mapping of dotted keys to "
-                         "lists of one length (- {dropout.base: [-8, -7], dropout.early: [4, 3]}), got %s",
-                         rp_yamltree_describe(zips, got, sizeof got));
-    if (zips->n == 0)
-        return plan_fail(err, zips, "sweep.zip", "no zips; expected at least one mapping of lists");
-    for (size_t z = 0; z < zips->n; z++) {
-        int st = parse_zip(pl, zips->values[z], z, err);
-        if (st)
-            return st;
-    }
-    return RP_OK;
-}
-
-/* ---- lhs and sobol: the declaration ---- */
-
-static const char *const no_yes[] = {"false", "true", NULL};
-static const rp_param samples_row = {"samples", RP_PT_INT64, 0, 0, NULL, 1, RP_PLAN_MAX_POINTS, 0, NULL, 0, "", "",
-                                     "samples of the design"};
-static const rp_param saltelli_row = {"saltelli", RP_PT_ENUM, 0, 0, NULL, 0, 0, 0, no_yes, 0, "", "",
-                                      "Saltelli design"};
-
-/* A scalar option of the design (samples, saltelli) through row; a missing
- * one keeps *field. */
-static int design_option(const rp_ynode *design, const rp_param *row, const char *ctx, void *field, rp_error *err)
-{
-    char path[PATH_SIZE], why[RP_ERROR_MAX / 2], expect[128], got[96];
-    const rp_ynode *v = rp_yamltree_get(design, row->name);
-    path_of(path, ctx, row->name);
-    if (!v)
-        return RP_OK;
-    if (v->kind != RP_YNODE_SCALAR)
-        return plan_fail(err, v, path, "expected %s, got %s", rp_paramtable_expected(row, expect, sizeof expect),
-                         rp_yamltree_describe(v, got, sizeof got));
-    if (!rp_paramtable_parse(row, v->text, v->quoted, field, why, sizeof why))
-        return plan_fail(err, v, path, "%s", why);
-    return RP_OK;
-}
-
-static int check_design_keys(const rp_ynode *design, bool sobol, const char *ctx, rp_error *err)
-{
-    static const char *const names[] = {"samples", "ranges", "saltelli"};
-    const size_t n = sobol ? 3 : 2;
-    char list[64];
-    for (size_t i = 0; i < design->n; i++) {
-        const char *k = design->keys[i]->text, *s = rp_paramtable_suggest(k, names, n);
-        bool known = false;
-        for (size_t j = 0; j < n; j++)
-            known = known || strcmp(k, names[j]) == 0;
-        if (known)
-            continue;
-        if (!sobol && strcmp(k, "saltelli") == 0)
-            return plan_fail(err, design->keys[i], ctx, "saltelli is a design of sobol; expected lhs to have only "
-                             "samples and ranges, or sobol with saltelli: true");
-        if (s)
-            return plan_fail(err, design->keys[i], ctx, "unknown key '%s'; did you mean '%s'?", k, s);
-        return plan_fail(err, design->keys[i], ctx, "unknown key '%s'; expected one of %s", k,
-                         rp_paramtable_join(names, n, list, sizeof list));
-    }
-    return RP_OK;
-}
-
-/* One range KEY: [lo, hi] of a real-valued parameter, inside its bounds. */
-static int parse_range(rp_plan *pl, const rp_ynode *key, const rp_ynode *v, const char *ctx, rp_error *err)
-{
-    const rp_param *row;
-    char path[PATH_SIZE], why[RP_ERROR_MAX / 2], expect[256], got[96];
-    double lo, hi;
-    int st = check_key(pl, key, ctx, &row, err);
-    if (st)
-        return st;
-    if (!row || (row->type != RP_PT_DOUBLE && row->type != RP_PT_PROB))
-        return plan_fail(err, key, ctx, "'%s' takes %s, not a real number; expected a key whose value is a real "
-                         "number, such as trust.rate (sweep other values with grid)", key->text,
-                         row ? rp_paramtable_expected(row, expect, sizeof expect) : "a collection of values");
-    path_of(path, ctx, key->text);
-    if (v->kind != RP_YNODE_SEQUENCE || v->n != 2 || v->values[0]->kind != RP_YNODE_SCALAR ||
-        v->values[1]->kind != RP_YNODE_SCALAR)
-        return plan_fail(err, v, path, "expected [lo, hi], two numbers, got %s",
-                         v->kind == RP_YNODE_SEQUENCE && v->n != 2 ? "a list of another length"
-                                                                   : rp_yamltree_describe(v, got, sizeof got));
-    for (int i = 0; i < 2; i++)
-        if (!rp_paramtable_parse(row, v->values[i]->text, v->values[i]->quoted, i ? &hi : &lo, why, sizeof why))
-            return plan_fail(err, v->values[i], path, "%s", why);
-    if (!(lo < hi))
-        return plan_fail(err, v, path, "lo %s is not below hi %s; expected [lo, hi] with lo < hi",
-                         v->values[0]->text, v->values[1]->text);
-    axis *a = add_axis(pl, key, row, ctx);
-    if (!a)
-        return no_memory(err);
-    a->column = pl->dims++;
-    a->lo = lo;
-    a->hi = hi;
-    a->range = v;
-    return RP_OK;
-}
-
-static int parse_ranges(rp_plan *pl, const rp_ynode *design, bool sobol, const char *ctx, rp_error *err)
-{
-    char path[PATH_SIZE], got[96];
-    const rp_ynode *ranges = rp_yamltree_get(design, "ranges");
-    path_of(path, ctx, "ranges");
-    if (!ranges)
-        return plan_fail(err, design, ctx, "missing ranges; expected ranges: {KEY: [lo, hi], ...}");
-    if (ranges->kind != RP_YNODE_MAPPING || ranges->n == 0)
-        return plan_fail(err, ranges, path, "expected a mapping of dotted keys to ranges [lo, hi], such as "
-                         "{trust.rate: [0.05, 0.3]}, got %s", rp_yamltree_describe(ranges, got, sizeof got));
-    size_t per = pl->saltelli ? 2 : 1;
-    if (sobol && ranges->n * per > RP_PLAN_MAX_SOBOL_DIMS)
-        return plan_fail(err, ranges->keys[RP_PLAN_MAX_SOBOL_DIMS / per], path, "%zu ranges%s need %zu Sobol "
-                         "dimensions; expected at most %zu ranges (gsl_qrng_sobol has at most %d dimensions)",
-                         ranges->n, pl->saltelli ? " with saltelli: true" : "", ranges->n * per,
-                         RP_PLAN_MAX_SOBOL_DIMS / per, RP_PLAN_MAX_SOBOL_DIMS);
-    for (size_t i = 0; i < ranges->n; i++) {
-        int st = parse_range(pl, ranges->keys[i], ranges->values[i], path, err);
-        if (st)
-            return st;
-    }
-    return RP_OK;
-}
-
-/* lhs or sobol: {samples: N, ranges: {...}[, saltelli: B]}. */
-static int parse_design(rp_plan *pl, const rp_ynode *design, bool sobol, rp_error *err)
-{
-    const char *ctx = sobol ? "sweep.sobol" : "sweep.lhs";
-    char got[96];
-    int saltelli = 0;
-    if (design->kind != RP_YNODE_MAPPING)
-        return plan_fail(err, design, ctx, "expected a mapping {samples: N, ranges: {KEY: [lo, hi], ...}}, got %s",
-                         rp_yamltree_describe(design, got, sizeof got));
-    int st = check_design_keys(design, sobol, ctx, err);
-    if (!st && !rp_yamltree_get(design, "samples"))
-        return plan_fail(err, design, ctx, "missing samples; expected samples: N, a whole number in [1, %d]",
-                         RP_PLAN_MAX_POINTS);
-    if (!st)
-        st = design_option(design, &samples_row, ctx, &pl->samples, err);
-    if (!st && sobol)
-        st = design_option(design, &saltelli_row, ctx, &saltelli, err);
-    pl->saltelli = saltelli == 1;
-    if (!st)
-        st = add_factor(pl, 0, err);
-    if (!st)
-        st = parse_ranges(pl, design, sobol, ctx, err);
-    if (st)
-        return st;
-    pl->sample_factor = pl->n_factors - 1;
+    pl->n_axes = sp->n_axes;
+    pl->n_factors = sp->n_factors;
+    for (int f = 0; f < sp->n_factors; f++)
+        pl->factors[f].size = sp->factor_sizes[f];
+    pl->saltelli = sp->saltelli;
+    pl->dims = sp->dims;
+    pl->samples = sp->samples;
+    pl->sample_factor = sp->sample_factor;
     pl->cols = pl->dims * (pl->saltelli ? 2 : 1);
-    /* at most RP_PLAN_MAX_POINTS x (40 / 2 + 2): no overflow; the total is checked with the others */
-    pl->factors[pl->sample_factor].size = pl->samples * (pl->saltelli ? pl->dims + 2 : 1);
-    return RP_OK;
-}
-
-/* ---- the whole sweep ---- */
-
-/* Whether keys a and b address the same value or one inside the other
- * (discussion and discussion.policy). */
-static bool overlap(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), l = la < lb ? la : lb;
-    return strncmp(a, b, l) == 0 && (la == lb || (la < lb ? b[la] : a[lb]) == '.');
-}
-
-static int check_overlaps(const rp_plan *pl, rp_error *err)
-{
-    for (size_t j = 1; j < pl->n_axes; j++)
-        for (size_t i = 0; i < j; i++) {
-            const axis *a = &pl->axes[i], *b = &pl->axes[j];
-            if (!overlap(a->key->text, b->key->text))
-                continue;
-            if (strcmp(a->key->text, b->key->text) == 0)
-                return plan_fail(err, b->key, b->context, "'%s' is already swept by %s at %s; expected each "
-                                 "parameter on one axis only", b->key->text, a->context, a->key->where);
-            return plan_fail(err, b->key, b->context, "'%s' overlaps '%s', swept by %s at %s; expected each "
-                             "parameter on one axis only", b->key->text, a->key->text, a->context, a->key->where);
-        }
+    for (size_t a = 0; a < sp->n_axes; a++) {
+        const rp_sweep_axis *s = &sp->axes[a];
+        axis *ax = &pl->axes[a];
+        *ax = (axis){.spec = s, .row = s->row, .factor = s->factor, .column = s->column, .lo = s->lo, .hi = s->hi};
+        if (s->column >= 0)
+            continue;
+        if (!(ax->num = malloc(s->n * sizeof *ax->num)))
+            return no_memory(err);
+        for (size_t i = 0; i < s->n; i++)
+            ax->num[i] = item_number(s->row, &s->values[i]);
+    }
     return RP_OK;
 }
 
 /* Strides (the last factor moves fastest) and the number of points. */
-static int count_points(rp_plan *pl, const rp_ynode *sweep, rp_error *err)
+static int count_points(rp_plan *pl, rp_error *err)
 {
     int64_t points = 1;
     for (int f = pl->n_factors - 1; f >= 0; f--) {
         pl->factors[f].stride = points;
         if (pl->factors[f].size > RP_PLAN_MAX_POINTS / points)
-            return plan_fail(err, sweep, "sweep", "more than %d points (the product of the lengths of the axes); "
-                             "expected at most %d: split the sweep", RP_PLAN_MAX_POINTS, RP_PLAN_MAX_POINTS);
+            RP_FAIL(err, RP_EINVAL, "%s: error: sweep: more than %d points (the product of the lengths of the axes); "
+                    "expected at most %d: split the sweep", pl->spec.where, RP_PLAN_MAX_POINTS, RP_PLAN_MAX_POINTS);
         points *= pl->factors[f].size;
     }
     pl->points = points;
     return RP_OK;
-}
-
-static int parse_sweep(rp_plan *pl, const rp_ynode *sweep, rp_error *err)
-{
-    int st = RP_OK;
-    if (!sweep) /* no sweep: one point */
-        return count_points(pl, NULL, err);
-    long lhs = rp_yamltree_find(sweep, "lhs"), sobol = rp_yamltree_find(sweep, "sobol");
-    const rp_ynode *grid = rp_yamltree_get(sweep, "grid"), *zip = rp_yamltree_get(sweep, "zip");
-    if (lhs >= 0 && sobol >= 0)
-        return plan_fail(err, sweep->keys[lhs > sobol ? lhs : sobol], "sweep", "both lhs and sobol; expected at "
-                         "most one sampling design");
-    if (grid)
-        st = parse_grid(pl, grid, err);
-    if (!st && zip)
-        st = parse_zips(pl, zip, err);
-    if (!st && lhs >= 0)
-        st = parse_design(pl, sweep->values[lhs], false, err);
-    if (!st && sobol >= 0)
-        st = parse_design(pl, sweep->values[sobol], true, err);
-    if (!st)
-        st = check_overlaps(pl, err);
-    if (!st)
-        st = count_points(pl, sweep, err);
-    return st;
 }
 
 /* ---- sampled values ---- */
@@ -590,7 +254,7 @@ static int fill_sobol(rp_plan *pl, rp_error *err)
     return RP_OK;
 }
 
-static int fill_samples(rp_plan *pl, const rp_ynode *sweep, uint64_t seed, rp_error *err)
+static int fill_samples(rp_plan *pl, uint64_t seed, rp_error *err)
 {
     if (!pl->dims)
         return RP_OK;
@@ -599,7 +263,7 @@ static int fill_samples(rp_plan *pl, const rp_ynode *sweep, uint64_t seed, rp_er
     pl->texts = malloc(n * SAMPLE_TEXT);
     if (!pl->values || !pl->texts)
         return no_memory(err);
-    int st = rp_yamltree_find(sweep, "sobol") >= 0 ? fill_sobol(pl, err) : fill_lhs(pl, seed, err);
+    int st = pl->spec.design == RP_DESIGN_SOBOL ? fill_sobol(pl, err) : fill_lhs(pl, seed, err);
     for (size_t a = 0; a < pl->n_axes && !st; a++) {
         const axis *ax = &pl->axes[a];
         for (int64_t j = 0; ax->column >= 0 && j < pl->samples; j++)
@@ -633,8 +297,8 @@ static size_t sample_slot(const rp_plan *pl, int64_t point, const axis *a)
 
 static const char *value_text(const rp_plan *pl, int64_t point, const axis *a)
 {
-    if (a->list)
-        return a->text[factor_index(pl, point, a->factor)];
+    if (a->column < 0)
+        return a->spec->values[factor_index(pl, point, a->factor)].text;
     return pl->texts + sample_slot(pl, point, a) * SAMPLE_TEXT;
 }
 
@@ -643,12 +307,12 @@ static void point_overrides(const rp_plan *pl, int64_t point, rp_override *ov)
 {
     for (size_t i = 0; i < pl->n_axes; i++) {
         const axis *a = &pl->axes[i];
-        ov[i] = (rp_override){.key = a->key->text, .where = a->key->where, .context = a->context};
-        if (a->list) {
-            ov[i].value = a->list->values[factor_index(pl, point, a->factor)];
+        ov[i] = (rp_override){.key = a->spec->key, .where = a->spec->where, .context = a->spec->context};
+        if (a->column < 0) {
+            ov[i].value = a->spec->values[factor_index(pl, point, a->factor)].node;
         } else {
             ov[i].text = value_text(pl, point, a);
-            ov[i].where = a->range->where;
+            ov[i].where = a->spec->range_where;
         }
     }
 }
@@ -659,12 +323,13 @@ static int resolve_point(const rp_plan *pl, int64_t point, rp_override *ov, rp_p
     return rp_scenario_resolve_with(pl->sc, pl->n_axes, ov, out, err);
 }
 
-/* Every point, through the validation of the file (into p, scratch): the
- * first error stops. */
-/* Points checked before running: all of them up to FULL_CHECK, else the
+/* Points checked before running, through the validation of the file (into
+ * p, scratch; the first error stops): all of them up to FULL_CHECK, else the
  * first FULL_CHECK (every value of the fast axes) and FULL_CHECK more spread
- * evenly (the slow axes), so that validation stays well under a second;
- * every point is resolved again, and so checked, when its runs start. */
+ * evenly (the slow axes), so that validation stays well under a second.
+ * Every value of every axis is parsed at creation (typed_values), and every
+ * point is checked again across its values (rp_scenario_derive, or its
+ * resolution) when its runs start. */
 #define FULL_CHECK 4096
 
 static int validate_points(const rp_plan *pl, rp_params *p, rp_error *err)
@@ -682,6 +347,91 @@ static int validate_points(const rp_plan *pl, rp_params *p, rp_error *err)
             st = resolve_point(pl, pl->points - 1, ov, p, err);
     }
     free(ov);
+    return st;
+}
+
+/* ---- the points without YAML ---- */
+
+/* Each list value's fields, parsed once through the rows of their keys, and
+ * each range's field. The plan stays untyped (each point resolved as
+ * written) when a value is not a set of fields, or not valid in one (the
+ * resolution then says why, located), or a sampled value fell outside its
+ * range by rounding. */
+static int typed_values(rp_plan *pl, rp_error *err)
+{
+    size_t n = 0, k = 0;
+    for (size_t a = 0; a < pl->n_axes; a++)
+        for (size_t i = 0; i < pl->axes[a].spec->n; i++)
+            n += pl->axes[a].spec->values[i].n_leaves;
+    if (!(pl->sets = calloc(n ? n : 1, sizeof *pl->sets)))
+        return no_memory(err);
+    pl->typed = true;
+    for (size_t a = 0; a < pl->n_axes; a++) {
+        axis *ax = &pl->axes[a];
+        const rp_sweep_axis *s = ax->spec;
+        rp_field f;
+        if (s->column >= 0) {
+            if (!rp_scenario_field(pl->sc, s->key, &f) || f.size != sizeof(double) || !f.row ||
+                (f.row->type != RP_PT_DOUBLE && f.row->type != RP_PT_PROB))
+                pl->typed = false;
+            ax->offset = f.offset;
+            for (int64_t j = 0; j < pl->samples; j++)
+                for (int c = ax->column; c < pl->cols; c += pl->dims) {
+                    const double v = pl->values[j * pl->cols + c];
+                    pl->typed = pl->typed && v >= ax->lo && v <= ax->hi; /* lo and hi are valid values */
+                }
+            pl->max_keys++;
+            continue;
+        }
+        size_t most = 0;
+        if (!(ax->first = malloc((s->n + 1) * sizeof *ax->first)))
+            return no_memory(err);
+        for (size_t i = 0; i < s->n; i++) {
+            const rp_sweep_value *v = &s->values[i];
+            ax->first[i] = k;
+            pl->typed = pl->typed && v->n_leaves > 0;
+            most = v->n_leaves > most ? v->n_leaves : most;
+            for (size_t l = 0; l < v->n_leaves; l++) {
+                field_set *fs = &pl->sets[k++];
+                const bool ok = rp_scenario_field(pl->sc, v->leaf_keys[l], &f) && f.size <= FIELD_MAX &&
+                                rp_scenario_field_parse(pl->sc, &f, v->leaf_texts[l], v->leaf_quoted[l], fs->v.bytes);
+                pl->typed = pl->typed && ok;
+                *fs = (field_set){f.offset, ok ? f.size : 0, v->leaf_keys[l], fs->v};
+            }
+        }
+        ax->first[s->n] = k;
+        pl->max_keys += most;
+    }
+    pl->n_sets = k;
+    return RP_OK;
+}
+
+/* The parameters of point, field by field: the scenario's as the table walk
+ * left them, each axis' value stored, then what resolution derives. RP_OK,
+ * RP_EINVAL (an invalid point: no message) or RP_ENOMEM (no message). */
+static int apply_point(const rp_plan *pl, int64_t point, rp_params *out)
+{
+    const char *stack[STACK_KEYS], **keys = stack;
+    size_t n = 0;
+    if (pl->max_keys > STACK_KEYS && !(keys = malloc(pl->max_keys * sizeof *keys)))
+        return RP_ENOMEM;
+    memcpy(out, rp_scenario_raw_params(pl->sc), sizeof *out);
+    for (size_t a = 0; a < pl->n_axes; a++) {
+        const axis *ax = &pl->axes[a];
+        if (ax->column >= 0) { /* the double its text reads back to */
+            memcpy((char *)out + ax->offset, &pl->values[sample_slot(pl, point, ax)], sizeof(double));
+            keys[n++] = ax->spec->key;
+            continue;
+        }
+        const int64_t i = factor_index(pl, point, ax->factor);
+        for (size_t k = ax->first[i]; k < ax->first[i + 1]; k++) {
+            memcpy((char *)out + pl->sets[k].offset, pl->sets[k].v.bytes, pl->sets[k].size);
+            keys[n++] = pl->sets[k].key;
+        }
+    }
+    int st = rp_scenario_derive(pl->sc, out, n, keys);
+    if (keys != stack)
+        free(keys);
     return st;
 }
 
@@ -723,7 +473,6 @@ int rp_plan_create(const rp_scenario *sc, rp_plan **out, rp_error *err)
         return no_memory(err);
     }
     const rp_params *base = rp_scenario_params(sc);
-    const rp_ynode *sweep = rp_scenario_node(sc, "sweep");
     pl->sc = sc;
     pl->replicates = base->replicates;
     pl->streams = base->sweep.streams;
@@ -731,18 +480,24 @@ int rp_plan_create(const rp_scenario *sc, rp_plan **out, rp_error *err)
     /* the base first: a scenario that is not resolved is refused here */
     int st = rp_scenario_resolve_with(sc, 0, NULL, scratch, err);
     if (!st)
-        st = parse_sweep(pl, sweep, err);
+        st = rp_sweep_spec_read(sc, &pl->spec, err);
     if (!st)
-        st = fill_samples(pl, sweep, base->seed, err);
+        st = take_spec(pl, err);
+    if (!st)
+        st = count_points(pl, err);
+    if (!st)
+        st = fill_samples(pl, base->seed, err);
     if (!st)
         st = validate_points(pl, scratch, err);
+    if (!st)
+        st = typed_values(pl, err);
     free(scratch);
     if (!st)
         st = hash_scenario(pl, err);
     if (!st && !(pl->names = malloc((pl->n_axes ? pl->n_axes : 1) * sizeof *pl->names)))
         st = no_memory(err);
     for (size_t a = 0; a < pl->n_axes && !st; a++)
-        pl->names[a] = pl->axes[a].key->text;
+        pl->names[a] = pl->axes[a].spec->key;
     if (st) {
         rp_plan_free(pl);
         return st;
@@ -767,6 +522,23 @@ int64_t rp_plan_runs(const rp_plan *plan)
 }
 
 int rp_plan_params(const rp_plan *plan, int64_t point, rp_params *out, rp_error *err)
+{
+    if (point < 0 || point >= plan->points)
+        RP_FAIL(err, RP_EINVAL, "rapport: error: point %" PRId64 " is not in the plan; expected 0 to %" PRId64,
+                point, plan->points - 1);
+    if (plan->typed && apply_point(plan, point, out) == RP_OK)
+        return RP_OK;
+    /* a collection the plan does not set field by field, or an invalid point:
+     * resolution, for its located message */
+    return rp_plan_resolve(plan, point, out, err);
+}
+
+bool rp_plan_typed(const rp_plan *plan)
+{
+    return plan->typed;
+}
+
+int rp_plan_resolve(const rp_plan *plan, int64_t point, rp_params *out, rp_error *err)
 {
     if (point < 0 || point >= plan->points)
         RP_FAIL(err, RP_EINVAL, "rapport: error: point %" PRId64 " is not in the plan; expected 0 to %" PRId64,
@@ -816,7 +588,7 @@ double rp_plan_value(const rp_plan *plan, int64_t point, int a)
     const axis *ax = axis_at(plan, point, a);
     if (!ax)
         return NAN;
-    if (ax->list)
+    if (ax->column < 0)
         return ax->num[factor_index(plan, point, ax->factor)];
     return plan->values[sample_slot(plan, point, ax)];
 }
@@ -876,12 +648,11 @@ void rp_plan_free(rp_plan *plan)
     if (!plan)
         return;
     for (size_t a = 0; a < plan->n_axes; a++) {
-        const axis *ax = &plan->axes[a];
-        for (size_t i = 0; ax->text && i < ax->list->n; i++)
-            free(ax->text[i]);
-        free(ax->text);
-        free(ax->num);
+        free(plan->axes[a].num);
+        free(plan->axes[a].first);
     }
+    free(plan->sets);
+    rp_sweep_spec_free(&plan->spec);
     free(plan->axes);
     free(plan->names);
     free(plan->factors);
