@@ -6,7 +6,7 @@
  * population, no assignment, no stored outcomes. Its pair-weeks per second
  * are the ceiling that `rapport run` is measured against.
  *
- * Usage: rapport_kernel PAIRS THREADS   (MODEL.md's default coefficients)
+ * Usage: rapport_kernel PAIRS THREADS   (the library's defaults, MODEL.md's)
  * Prints: pairs, pair-weeks, seconds, pair-weeks per second, a checksum.
  */
 #include <stdio.h>
@@ -15,27 +15,7 @@
 #include <omp.h>
 
 #include "rapport/engine.h"
-
-/* MODEL.md's default coefficients (only the scalars the weekly step reads). */
-static void default_coefficients(rp_params *p)
-{
-    *p = (rp_params){.horizon = 26, .course = 16};
-    p->symptoms.max = 27, p->symptoms.recovered = 5, p->symptoms.improvement = 0.1;
-    p->symptoms.stressor_jump = 1.5, p->symptoms.noise = 2.5;
-    p->alliance.beta0 = 1.0, p->alliance.beta_skill = 1.0, p->alliance.beta_trust = 2.0;
-    p->alliance.beta_distance = 1.2, p->alliance.rate = 0.3, p->alliance.noise = 0.03;
-    p->rupture.base = -2.5, p->rupture.distance = 2.0, p->rupture.low_alliance = 2.0;
-    p->rupture.repair_gain = 0.03, p->rupture.loss = 0.10;
-    p->repair.base = -0.5, p->repair.humility = 2.0, p->repair.discussed = 1.0;
-    p->trust.rate = 0.15, p->trust.rupture_loss = 0.08;
-    p->trust.undiscussed_erosion = 0.02, p->trust.notice_distance = 0.3;
-    p->discussion.effect = 0.6, p->discussion.humility_share = 0.5;
-    p->discussion.patient_raises = 0.02, p->discussion.policy = RP_DISCUSS_NEVER;
-    p->discussion.week = 4;
-    p->dropout.base = -8.0, p->dropout.low_alliance = 2.0, p->dropout.low_trust = 1.5;
-    p->dropout.barrier = 1.0, p->dropout.stressor = 0.4, p->dropout.early = 4.0;
-    p->dropout.early_weeks = 1.5;
-}
+#include "rapport/scenario.h"
 
 int main(int argc, char **argv)
 {
@@ -50,8 +30,16 @@ int main(int argc, char **argv)
         return 2;
     }
     rp_params p;
-    default_coefficients(&p);
-    double early[26];
+    rp_error err = {{0}};
+    if (rp_scenario_defaults(20221, 1, &p, &err) != RP_OK) {
+        fprintf(stderr, "rapport_kernel: %s\n", err.msg);
+        return 1;
+    }
+    double *early = malloc((size_t)p.horizon * sizeof *early);
+    if (!early) {
+        fprintf(stderr, "rapport_kernel: out of memory\n");
+        return 1;
+    }
     for (int t = 0; t < p.horizon; t++)
         early[t] = p.dropout.early * exp(-t / p.dropout.early_weeks);
     const rp_rng_key key = {20221, 0};
@@ -63,22 +51,16 @@ int main(int argc, char **argv)
     for (long long i = 0; i < n; i++) {
         uint64_t x[4];
         rp_rng_block(key, 99, (uint64_t)i, 0, 0, x);
-        /* Pair constants of the reference population's typical ranges. */
-        const double d = 0.8 * rp_rng_u01(x[0]), h = rp_rng_u01(x[1]), m = 0.2 + 0.5 * rp_rng_u01(x[2]);
-        const rp_pair_consts c = {
-            .distance = d,
-            .discussed_scale = 1 - 0.6 * (0.5 + 0.5 * h),
-            .alliance_base = 1.0 + 2.0 * (rp_rng_u01(x[3]) - 0.5),
-            .humility = h,
-            .repair_prob = {rp_logistic(-0.5 + 2 * h), rp_logistic(0.5 + 2 * h)},
-            .erosion = d > 0.3 ? 0.02 * d : 0,
-            .dropout_base = -8.0 + 0.4,
-            .response = 0.1,
-            .stressor_rate = 0.1,
-            .stressor_p0 = exp(-0.1),
-        };
-        rp_pair_state s = {.A = 0, .T = 1 - m, .S = 15, .D = 0};
-        s.A = rp_alliance_target(&p, &c, s.T, 0);
+        /* One patient and one provider in the reference population's typical
+         * ranges; the pair's constants and intake by the engine's own code. */
+        double h = rp_rng_u01(x[1]), m = 0.2 + 0.5 * rp_rng_u01(x[2]);
+        double trait = 2.0 * (rp_rng_u01(x[3]) - 0.5), skill = 0, b = 0.4, gamma = 0.1, lambda = 0.1;
+        const rp_population one = {.n_patients = 1, .n_providers = 1, .alliance_trait = &trait, .barrier = &b,
+                                   .response = &gamma, .stressor_rate = &lambda, .humility = &h, .skill = &skill};
+        rp_pair_consts c;
+        rp_pair_consts_init(&c, &p, &one, 0, 0, 0.8 * rp_rng_u01(x[0]));
+        rp_pair_state s;
+        rp_pair_intake(&s, &p, &c, m, 15);
         int t = 0;
         for (rp_exit_reason e = RP_EXIT_ENGAGED; e == RP_EXIT_ENGAGED; t++) {
             rp_week_draws u;
@@ -92,5 +74,6 @@ int main(int argc, char **argv)
     const double seconds = omp_get_wtime() - start;
     printf("pairs %lld pair_weeks %lld seconds %.3f pair_weeks_per_second %.4g checksum %.6f\n", n,
            pair_weeks, seconds, pair_weeks / seconds, checksum);
+    free(early);
     return 0;
 }

@@ -19,7 +19,8 @@ cmake -S "$SRC" -B "$PREFIX-asan" -DCMAKE_BUILD_TYPE=Debug -DRAPPORT_SANITIZE='a
 cmake --build "$PREFIX-asan" -j "$JOBS" >/dev/null
 # The Slurm test starts daemons and measures nothing of ours that the normal
 # run does not; the rest runs as usual.
-(cd "$PREFIX-asan" && ctest --output-on-failure -j "$JOBS" -E 'slurm_cluster')
+# RAPPORT_TEST_QUICK: sweep_runs kills and resumes a smaller sweep, once.
+(cd "$PREFIX-asan" && RAPPORT_TEST_QUICK=1 ctest --output-on-failure -j "$JOBS" -E 'slurm_cluster')
 
 echo "== ThreadSanitizer (clang, libomp)"
 cmake -S "$SRC" -B "$PREFIX-tsan" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \

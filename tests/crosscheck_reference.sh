@@ -6,9 +6,12 @@
 #
 # For policies never, intake and responsive, on the reference scenario with N = 20,000
 # patients and M = 1,000 providers: R = 12 replicates of each implementation (C with
-# --seed 1..R, Python with its own seeds), then for every observable
+# --seed 1..R, Python with its own seeds), both given the same resolved scenario (the
+# Python reads every parameter, defaults and population included, from `rapport show`,
+# and stops naming any key it does not implement), then for every observable
 # z = (mean_c - mean_py) / sqrt(sd_c^2/R + sd_py^2/R), FAIL when |z| > 4.5.
-# Exit 0 all passed, 1 any failure, 77 skipped (no numpy in /usr/bin/python3).
+# First the reference's own exact self-test, on the same resolved scenario.
+# Exit 0 all passed, 1 any failure, 77 skipped (no numpy or PyYAML in /usr/bin/python3).
 # Environment: CROSSCHECK_REPLICATES (default 12), CROSSCHECK_JOBS (parallel C runs, default 2).
 set -u
 # shellcheck source=lib.sh
@@ -19,6 +22,7 @@ JOBS=${CROSSCHECK_JOBS:-2}
 PY_SEED=900001          # the reference's own seeds: PY_SEED .. PY_SEED+R-1
 
 need_py numpy "Debian: python3-numpy"
+need_py yaml "Debian: python3-yaml"
 if ! [ -x "$bin" ]; then
     report fail "rapport binary '$bin' not found"
     finish
@@ -33,11 +37,24 @@ patients: {count: 20000}
 providers: {count: 1000}
 EOF
 
+# show_policy POLICY FILE: the resolved scenario under POLICY, as the reference reads it.
+show_policy() {
+    "$bin" show "$scenario" --set "discussion.policy=$1" > "$2" 2> "$2.err" ||
+        { report fail "rapport show --set discussion.policy=$1" "$(head -c 400 "$2.err")"; finish; }
+}
+
+show_policy never "$tmp/self-test.yaml"
+"$py" "$REF/model_reference.py" --scenario "$tmp/self-test.yaml" --self-test > "$tmp/self-test.out" 2>&1
+st=$?
+relay_checks "$tmp/self-test.out" $st "model_reference.py --self-test"
+[ "$st" -eq 0 ] || finish    # e.g. a key the reference does not implement: no comparison
+
 cmp_args=()
 for policy in never intake responsive; do
     mkdir -p "$tmp/$policy/c"
+    show_policy "$policy" "$tmp/$policy/show.yaml"
     # reference, in the background (one process, R replicates)
-    "$py" "$REF/model_reference.py" --patients 20000 --per-provider 20 --policy "$policy" \
+    "$py" "$REF/model_reference.py" --scenario "$tmp/$policy/show.yaml" \
         --seed "$PY_SEED" --replicates "$R" --json > "$tmp/$policy/py.json" 2> "$tmp/$policy/py.err" &
     pypid=$!
     # C replicates, JOBS at a time

@@ -16,15 +16,23 @@
 #include "rapport/observe.h"
 #include "rapport/population.h"
 #include "rapport/rng.h"
+#include "rapport/scenario.h"
 #include "testing.h"
 
 static double L(double x) { return 1.0 / (1.0 + exp(-x)); }
 static double clip(double x) { return fmin(fmax(x, 0.001), 0.999); }
 
-/* Scalars of the model, all different from MODEL.md's defaults. */
+/* The library's defaults (so that a parameter added to the table has its
+ * default here too, never a silent 0), then every input of the formulas
+ * below stated explicitly: the scalars of the model, all different from
+ * MODEL.md's defaults, and the four dimensions. */
 static void set_params(rp_params *p)
 {
-    memset(p, 0, sizeof *p);
+    rp_error err = {{0}};
+    if (rp_scenario_defaults(20221, 27, p, &err) != RP_OK) {
+        printf("FAIL defaults: %s\n", err.msg);
+        exit(1);
+    }
     p->horizon = 30;
     p->course = 20;
     p->symptoms.max = 27;

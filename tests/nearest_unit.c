@@ -1,4 +1,4 @@
-/* nearest_unit.c - the provider index of min_distance assignment (sim/nearest.h)
+/* nearest_unit.c - the provider index of min_distance assignment (sim/model/nearest.h)
  * against the plain scan it replaces: for every query, the free provider with
  * the smallest rp_population_distance, ties to the lowest index. Random
  * populations of every shape (categorical only, continuous only, mixed,
@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nearest.h"
+#include "model/nearest.h"
+#include "rapport/scenario.h"
 #include "testing.h"
 
 static uint64_t state;
+static rp_params defaults; /* rp_scenario_defaults, read once */
 
 static double uniform(void) /* xorshift64*: the test's own numbers */
 {
@@ -54,8 +56,7 @@ static int64_t scan(const rp_params *p, const rp_population *pop, const int64_t 
 /* One population: returns the number of queries that differed from the scan. */
 static int64_t trial(const shape *s, int64_t m, int max_capacity, int64_t *queries)
 {
-    rp_params p;
-    memset(&p, 0, sizeof p);
+    rp_params p = defaults; /* a random culture over the library's defaults */
     p.culture.n_dims = s->n_cat + s->n_cont;
     for (int k = 0; k < p.culture.n_dims; k++) {
         p.culture.dims[k].kind = k < s->n_cat ? RP_DIM_CATEGORICAL : RP_DIM_CONTINUOUS;
@@ -99,6 +100,11 @@ static int64_t trial(const shape *s, int64_t m, int max_capacity, int64_t *queri
 
 int main(void)
 {
+    rp_error err = {{0}};
+    if (rp_scenario_defaults(1, 1, &defaults, &err) != RP_OK) {
+        printf("FAIL defaults: %s\n", err.msg);
+        return 1;
+    }
     const shape shapes[] = {
         {"reference (2 categorical, 2 continuous)", 2, 2, 4, 0},
         {"continuous only (3)", 0, 3, 0, 0},

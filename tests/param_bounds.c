@@ -29,6 +29,7 @@
 #include "rapport/paramtable.h"
 #include "rapport/run.h"
 #include "rapport/scenario.h"
+#include "input/input.h" /* rp_scenario_resolve_with */
 #include "testing.h"
 
 #define BASE "seed: 7\npatients: {count: 200}\n"

@@ -21,7 +21,8 @@
 #include "rapport/plan.h"
 #include "rapport/scenario.h"
 #include "testing.h"
-#include "yamltree.h"
+#include "input/input.h"
+#include "plan/sweep_spec.h"
 
 #define BASE "seed: 20221\npatients:\n  count: 27\n"
 #define EXACT 0.0
@@ -509,6 +510,183 @@ static void test_resolve_with(void)
     rp_scenario_free(sc);
 }
 
+/* ---- points made field by field ---- */
+
+/* Every point of plan made both ways, compared byte for byte. */
+static int same_both_ways(const rp_plan *plan, const char *what)
+{
+    rp_error err = {{0}};
+    rp_params *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+    int bad = 0;
+    for (int64_t pt = 0; a && b && pt < rp_plan_points(plan) && !bad; pt++) {
+        int sa = rp_plan_params(plan, pt, a, &err), sb = rp_plan_resolve(plan, pt, b, &err);
+        bad = sa != RP_OK || sb != RP_OK || memcmp(a, b, sizeof *a) != 0;
+        CHECK(!bad, "%s: point %lld set field by field equals the point resolved as written (%d %d)", what,
+              (long long)pt, sa, sb);
+    }
+    free(a);
+    free(b);
+    return !bad;
+}
+
+/* One axis of every kind of row: int, int64, uint64, double, prob, enum,
+ * flags, dist (a group key), name, a group's share (zipped to sum to 1), a
+ * dimension's weight, a group's categorical dimension (a level name) and
+ * continuous one, a section given a mapping; and providers.count, computed
+ * from patients.count, recomputed at each point. */
+static void test_apply(void)
+{
+    static const char yaml[] = BASE
+        "sweep:\n"
+        "  grid:\n"
+        "    patients.count: [27, 300]\n"
+        "    discussion.policy: [never, responsive]\n"
+        "  zip:\n"
+        "    - horizon: [26, 40, 30]\n"
+        "      seed: [1, 18446744073709551615, 7]\n"
+        "      trust.rate: [0.1, 0.25, 1e-3]\n"
+        "      output.sample: [1/2, 0.25, 1]\n"
+        "      output.variables: [none, \"A,T\", all]\n"
+        "      patients.groups.latinx.mistrust: [\"beta(2, 3)\", 0.4, \"beta(4, 5)\"]\n"
+        "      assignment.match_on: [language, ethnoracial, language]\n"
+        "      culture.dimensions.language.weight: [0.9, 0.6, 2]\n"
+        "      patients.groups.latinx.language: [spanish, english, other]\n"
+        "      patients.groups.white.class: [0.5, \"beta(2, 2)\", 0]\n"
+        "      providers: [{caseload: 10}, {caseload: 300}, {caseload: 20}]\n"
+        "    - patients.groups.white.share: [3/27, 2/27]\n"
+        "      patients.groups.latinx.share: [13/27, 14/27]\n";
+    rp_error err = {{0}};
+    rp_scenario *sc = load(yaml, &err);
+    rp_plan *plan = NULL;
+    CHECK(sc && rp_plan_create(sc, &plan, &err) == RP_OK, "apply: the plan of every row type: %s", err.msg);
+    if (!plan) {
+        rp_scenario_free(sc);
+        return;
+    }
+    CHECK(rp_plan_typed(plan), "apply: a plan of scalars and a section's mapping is made field by field");
+    CHECK(rp_plan_points(plan) == 24, "apply: 2 x 2 x 3 x 2 points (%lld)", (long long)rp_plan_points(plan));
+    same_both_ways(plan, "apply");
+    rp_params *p = malloc(sizeof *p);
+    /* point 13: patients.count 300, policy never, zip 1 (value 2), shares zip 0... */
+    const int64_t pt = 1 * 12 + 0 * 6 + 1 * 2 + 1; /* 300, never, zip value 1, shares value 1 */
+    if (p && rp_plan_params(plan, pt, p, &err) == RP_OK) {
+        CHECK(p->patients.count == 300 && p->providers.caseload == 300 && p->providers.count == 1,
+              "apply: providers.count recomputed from patients.count and caseload (%lld)",
+              (long long)p->providers.count);
+        CHECK(p->horizon == 40 && p->seed == 18446744073709551615u && p->trust.rate == 0.25 &&
+                  p->output.sample == 0.25 && p->assignment.match_dim == 0 &&
+                  p->patients.groups[1].mistrust.kind == RP_DIST_FIXED && p->patients.groups[1].mistrust.a == 0.4 &&
+                  p->patients.groups[0].share == 2.0 / 27,
+              "apply: the values of point %lld are in their fields", (long long)pt);
+    }
+    rp_plan_params(plan, 0, p, &err);
+    CHECK(p && p->providers.count == 3 && p->assignment.match_dim == 1,
+          "apply: point 0: providers.count = ceil(27 / 10), match_on language is dimension 1");
+    free(p);
+    rp_plan_free(plan);
+    rp_scenario_free(sc);
+    /* providers.count swept: the computed default must not replace it */
+    sc = load(BASE "sweep:\n  grid:\n    providers.count: [3, 4]\n", &err);
+    plan = NULL;
+    CHECK(sc && rp_plan_create(sc, &plan, &err) == RP_OK && rp_plan_typed(plan), "apply: providers.count: %s",
+          err.msg);
+    if (plan)
+        same_both_ways(plan, "apply, providers.count swept");
+    p = malloc(sizeof *p);
+    CHECK(plan && p && rp_plan_params(plan, 1, p, &err) == RP_OK && p->providers.count == 4,
+          "apply: a swept providers.count is kept (not computed from patients.count)");
+    free(p);
+    rp_plan_free(plan);
+    rp_scenario_free(sc);
+    /* a collection that is not a section's mapping: resolved as written */
+    sc = load(BASE "sweep:\n  grid:\n    patients.groups.latinx.language:\n      - {english: 0.5, spanish: 0.5}\n"
+                   "      - spanish\n", &err);
+    plan = NULL;
+    CHECK(sc && rp_plan_create(sc, &plan, &err) == RP_OK && !rp_plan_typed(plan),
+          "apply: a level mapping makes the plan resolve its points: %s", err.msg);
+    if (plan)
+        same_both_ways(plan, "apply, resolved");
+    rp_plan_free(plan);
+    rp_scenario_free(sc);
+}
+
+/* A large plan checks 4096 points and 4096 more spread evenly at creation;
+ * a point left unchecked that is invalid across values (the caseload, the
+ * shares) is refused when made, with the message resolution gives, located.
+ * head: the scenario up to the grid's key; good and bad: the values. */
+static void unchecked_point(const char *head, const char *good, const char *bad_value, const char *want)
+{
+    const int n = 8200, bad = 4097; /* checked: 0..4095, then 4096, 4098, ... (step 2) */
+    size_t size = strlen(head) + 16 + (size_t)n * (strlen(good) + strlen(bad_value) + 2);
+    char *yaml = malloc(size);
+    if (!yaml)
+        return;
+    int used = snprintf(yaml, size, "%s[", head);
+    for (int i = 0; i < n; i++)
+        used += snprintf(yaml + used, size - (size_t)used, "%s%s", i ? "," : "", i == bad ? bad_value : good);
+    snprintf(yaml + used, size - (size_t)used, "]\n");
+    rp_error err = {{0}}, err2 = {{0}};
+    rp_scenario *sc = load(yaml, &err);
+    rp_plan *plan = NULL;
+    CHECK(sc && rp_plan_create(sc, &plan, &err) == RP_OK && rp_plan_typed(plan),
+          "apply: a large plan with an unchecked invalid point is created: %s", err.msg);
+    rp_params *p = malloc(sizeof *p);
+    if (plan && p) {
+        int st = rp_plan_params(plan, bad, p, &err), st2 = rp_plan_resolve(plan, bad, p, &err2);
+        CHECK(st == RP_EINVAL && st2 == RP_EINVAL && strcmp(err.msg, err2.msg) == 0 && strstr(err.msg, want),
+              "apply: the unchecked invalid point is refused, located as resolution locates it: %s", err.msg);
+        CHECK(rp_plan_params(plan, bad + 1, p, &err) == RP_OK, "apply: the next point is made");
+    }
+    free(p);
+    free(yaml);
+    rp_plan_free(plan);
+    rp_scenario_free(sc);
+}
+
+static void test_apply_unchecked(void)
+{
+    unchecked_point("seed: 1\npatients:\n  count: 50\nproviders:\n  count: 5\n  caseload: 20\n"
+                    "sweep:\n  grid:\n    patients.count: ", "50", "500",
+                    "s.yaml:5:10: error: providers: total caseload 5 x 20 = 100 is below patients.count 500");
+    unchecked_point(BASE "sweep:\n  grid:\n    patients.groups.white.share: ", "2/27", "3/27",
+                    "error: sweep.grid.patients.groups: shares sum to");
+}
+
+/* The time of rp_plan_params per point, field by field and resolved as
+ * written (printed, not asserted). */
+static void time_params(void)
+{
+    rp_error err = {{0}};
+    rp_scenario *sc = load(BASE "sweep:\n  grid:\n    trust.rate: [0.1, 0.2, 0.3, 0.4]\n"
+                                "    discussion.policy: [never, intake, delayed, responsive]\n"
+                                "    patients.count: [27, 54, 81, 108, 135]\n", &err);
+    rp_plan *plan = NULL;
+    rp_params *p = malloc(sizeof *p);
+    if (!sc || !p || rp_plan_create(sc, &plan, &err) != RP_OK) {
+        CHECK(0, "time: plan: %s", err.msg);
+        free(p);
+        rp_scenario_free(sc);
+        return;
+    }
+    double t[2];
+    for (int way = 0; way < 2; way++) {
+        struct timespec a, b;
+        int st = RP_OK;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        for (int rep = 0; rep < 50; rep++)
+            for (int64_t pt = 0; pt < rp_plan_points(plan) && !st; pt++)
+                st = way ? rp_plan_resolve(plan, pt, p, &err) : rp_plan_params(plan, pt, p, &err);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        t[way] = ((double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec)) / 50 /
+                 (double)rp_plan_points(plan) * 1e6;
+        CHECK(st == RP_OK, "time: every point made");
+    }
+    printf("# rp_plan_params: %.2f us a point field by field, %.2f us resolved as written\n", t[0], t[1]);
+    free(p);
+    rp_plan_free(plan);
+    rp_scenario_free(sc);
+}
+
 /* ---- errors ---- */
 
 static void test_errors(void)
@@ -641,6 +819,9 @@ int main(void)
     test_runs();
     test_id_and_show();
     test_resolve_with();
+    test_apply();
+    test_apply_unchecked();
+    time_params();
     test_errors();
     test_corpus();
     test_large_grid();

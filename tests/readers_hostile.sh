@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # readers_hostile.sh RAPPORT_BIN SRC_DIR - the readers of output files
 # (`rapport summary`, `rapport merge`, through the shared reader of
-# sim/output_merge.c) trust nothing in a file. From a real single run and a
+# sim/io/output_merge.c) trust nothing in a file. From a real single run and a
 # 2-shard sweep, copies are corrupted with h5py (another or no
 # format_version, impossible values in /pairs, /runs row ranges outside their
 # tables, attributes of the wrong kind, shapes that do not match the file's

@@ -1,12 +1,16 @@
 /* scenario_unit.c - the scenario module against MODEL.md (v1).
  *
- * The expected defaults below are copied from MODEL.md's tables by hand, not
- * from the parameter table, so that a wrong row in sim/paramtable.c fails
- * here. Also: overrides by file and by --set, the bit-identical round trip of
+ * The defaults: every row of the parameter table against the resolved
+ * minimal scenario, and the table against MODEL.md itself (its "Parameters
+ * and defaults" table read from docs/MODEL.md, not copied here), so that a
+ * wrong row in sim/input/paramtable.c fails here and a new row needs no edit; the
+ * reference population by spot checks written from MODEL.md. Also: overrides by file and by --set, the bit-identical round trip of
  * `show`, where(), error statuses and messages through the API, and that
  * docs/SCENARIO.md carries the current generated reference.
  */
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,61 +79,205 @@ static bool dist_is(rp_dist d, rp_dist_kind kind, double a, double b)
     return d.kind == kind && d.a == a && d.b == b;
 }
 
+/* Whether row has a default that rp_paramtable_set_default stores: a scalar
+ * that is neither required nor computed (assignment.match_on, a computed
+ * name, has its default name). */
+static bool has_scalar_default(const rp_param *row)
+{
+    return row->type <= RP_PT_NAME && !(row->flags & RP_PF_REQUIRED) &&
+           !((row->flags & RP_PF_COMPUTED) && row->type != RP_PT_NAME);
+}
+
+/* Room for any scalar field of the table. */
+typedef union {
+    int n;
+    int64_t i64;
+    double d;
+    char name[RP_NAME_MAX];
+} scalar;
+
+/* Every row's default is what the resolved minimal scenario p holds at the
+ * row's field, and no two scalar rows share a field. */
+static void check_table_defaults(const rp_params *p)
+{
+    size_t n;
+    const rp_param *t = rp_paramtable_scenario(&n);
+    int compared = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!has_scalar_default(&t[i]))
+            continue;
+        scalar def;
+        char want[128], got[128];
+        memset(&def, 0, sizeof def);
+        rp_paramtable_set_default(&t[i], &def);
+        rp_paramtable_format(&t[i], &def, want, sizeof want);
+        rp_paramtable_format(&t[i], (const char *)p + t[i].offset, got, sizeof got);
+        CHECK(strcmp(want, got) == 0, "default %s = %s (table %s)", t[i].name, got, want);
+        compared++;
+    }
+    CHECK(compared > 40, "%d scalar defaults of the table compared with the resolved scenario", compared);
+    bool distinct = true;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (t[i].type <= RP_PT_DIST && t[j].type <= RP_PT_DIST && t[i].offset == t[j].offset) {
+                printf("  rows %s and %s share offset %zu\n", t[j].name, t[i].name, t[i].offset);
+                distinct = false;
+            }
+    CHECK(distinct, "no two scalar rows of the table share a field");
+}
+
+/* The table's rows point at the fields their keys name (key = field path in
+ * rp_params, params.h): the fields the engine and population read, by name,
+ * so that two swapped offsets fail here. A new row need not be listed (its
+ * default is still checked above). */
+#define FIELD(f) {#f, offsetof(rp_params, f)}
+static void check_table_fields(void)
+{
+    static const struct {
+        const char *key;
+        size_t offset;
+    } fields[] = {
+        FIELD(horizon), FIELD(course), FIELD(replicates),
+        FIELD(symptoms.max), FIELD(symptoms.recovered), FIELD(symptoms.improvement),
+        FIELD(symptoms.stressor_jump), FIELD(symptoms.noise),
+        FIELD(alliance.beta0), FIELD(alliance.beta_skill), FIELD(alliance.beta_trust),
+        FIELD(alliance.beta_distance), FIELD(alliance.rate), FIELD(alliance.noise),
+        FIELD(rupture.base), FIELD(rupture.distance), FIELD(rupture.low_alliance),
+        FIELD(rupture.repair_gain), FIELD(rupture.loss),
+        FIELD(repair.base), FIELD(repair.humility), FIELD(repair.discussed),
+        FIELD(trust.rate), FIELD(trust.rupture_loss), FIELD(trust.undiscussed_erosion),
+        FIELD(trust.notice_distance),
+        FIELD(discussion.effect), FIELD(discussion.humility_share), FIELD(discussion.patient_raises),
+        FIELD(discussion.policy), FIELD(discussion.week),
+        FIELD(dropout.base), FIELD(dropout.low_alliance), FIELD(dropout.low_trust), FIELD(dropout.barrier),
+        FIELD(dropout.stressor), FIELD(dropout.early), FIELD(dropout.early_weeks),
+        FIELD(patients.count), FIELD(patients.alliance_sd), FIELD(patients.response_sd),
+        FIELD(providers.count), FIELD(providers.caseload), FIELD(providers.skill_sd),
+        FIELD(assignment.policy), FIELD(assignment.match_on),
+        FIELD(report.ambivalence_week), FIELD(report.ambivalence_threshold),
+    };
+    size_t n;
+    const rp_param *t = rp_paramtable_scenario(&n);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const rp_param *row = rp_paramtable_find(t, n, fields[i].key);
+        CHECK(row && row->offset == fields[i].offset, "row %s points at rp_params.%s", fields[i].key,
+              fields[i].key);
+    }
+}
+
+/* The next cell of a Markdown table row at *s ('|' separated), trimmed, into
+ * buf; false at the end of the row. */
+static bool next_cell(const char **s, char *buf, size_t size)
+{
+    const char *p = *s;
+    if (*p == '|')
+        p++;
+    const char *end = strpbrk(p, "|\n");
+    if (!end || *end != '|')
+        return false;
+    while (p < end && *p == ' ')
+        p++;
+    size_t len = (size_t)(end - p);
+    while (len && p[len - 1] == ' ')
+        len--;
+    snprintf(buf, size, "%.*s", (int)(len < size ? len : size - 1), p);
+    *s = end;
+    return true;
+}
+
+/* Does the table's default of row read as text in MODEL.md (a number, with
+ * MODEL.md's minus sign U+2212, or an enum's word or a name)? */
+static bool default_is(const rp_param *row, const char *text)
+{
+    char def[64];
+    if (row->type == RP_PT_ENUM)
+        return strcmp(row->words[(int)row->def], text) == 0;
+    if (row->type == RP_PT_NAME)
+        return row->def_name && strcmp(row->def_name, text) == 0;
+    snprintf(def, sizeof def, "%s", text);
+    if (strncmp(def, "\xe2\x88\x92", 3) == 0) /* U+2212 */
+        memmove(def + 1, def + 3, strlen(def + 3) + 1), def[0] = '-';
+    char *end;
+    double x = strtod(def, &end);
+    return *def && !*end && x == row->def;
+}
+
+/* MODEL.md "Parameters and defaults", read from docs/MODEL.md (a copy of the
+ * contract that docs_in_sync keeps equal): every key of the table there
+ * exists in the parameter table, and every default there is the table's.
+ * A row whose defaults do not list one value per key (N, M, C: "scenario's
+ * own") is left to the exact checks below; required keys have none. */
+static void check_model_md_defaults(void)
+{
+    FILE *f = fopen(RP_SOURCE_DIR "/docs/MODEL.md", "rb");
+    CHECK(f != NULL, "docs/MODEL.md opens");
+    if (!f)
+        return;
+    size_t n;
+    const rp_param *t = rp_paramtable_scenario(&n);
+    char line[1024];
+    bool in_section = false;
+    int compared = 0, skipped = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "## ", 3) == 0)
+            in_section = strncmp(line, "## Parameters and defaults", 26) == 0;
+        if (!in_section || strncmp(line, "| ", 2) != 0 || strstr(line, "| symbol |"))
+            continue;
+        char symbol[256], names[512], defaults[512];
+        const char *s = line;
+        if (!next_cell(&s, symbol, sizeof symbol) || !next_cell(&s, names, sizeof names) ||
+            !next_cell(&s, defaults, sizeof defaults))
+            continue;
+        /* the keys: `a.b`, `.c` (same section as the key before) */
+        char keys[8][64];
+        int n_keys = 0;
+        for (const char *q = strchr(names, '`'); q && n_keys < 8; q = strchr(q + 1, '`')) {
+            const char *e = strchr(q + 1, '`');
+            if (!e)
+                break;
+            int len = (int)(e - q - 1);
+            if (q[1] == '.' && n_keys > 0)
+                snprintf(keys[n_keys], sizeof keys[0], "%.*s%.*s", (int)strcspn(keys[n_keys - 1], "."),
+                         keys[n_keys - 1], len, q + 1);
+            else
+                snprintf(keys[n_keys], sizeof keys[0], "%.*s", len, q + 1);
+            n_keys++;
+            q = e;
+        }
+        /* the defaults: "a, b, c" */
+        char values[8][64];
+        int n_values = 0;
+        for (char *v = defaults; v && n_values < 8; n_values++) {
+            char *comma = strstr(v, ", ");
+            snprintf(values[n_values], sizeof values[0], "%.*s", comma ? (int)(comma - v) : (int)strlen(v), v);
+            v = comma ? comma + 2 : NULL;
+        }
+        for (int k = 0; k < n_keys; k++) {
+            const rp_param *row = rp_paramtable_find(t, n, keys[k]);
+            CHECK(row != NULL, "MODEL.md's %s is a row of the table", keys[k]);
+            if (!row || (row->flags & RP_PF_REQUIRED) || n_values != n_keys) {
+                skipped++;
+                continue;
+            }
+            char def[64];
+            CHECK(default_is(row, values[k]), "default %s = %s (MODEL.md %s)", keys[k],
+                  rp_paramtable_format_default(row, def, sizeof def), values[k]);
+            compared++;
+        }
+    }
+    fclose(f);
+    CHECK(compared >= 44 && skipped <= 4, "%d defaults of MODEL.md's table compared, %d keys without one", compared,
+          skipped);
+}
+
 static void check_scalar_defaults(const rp_params *p)
 {
-    /* MODEL.md "Parameters and defaults" */
-    const struct {
-        const char *name;
-        double got, model;
-    } d[] = {
-        {"horizon", p->horizon, 26},
-        {"course", p->course, 16},
-        {"symptoms.max", p->symptoms.max, 27},
-        {"symptoms.recovered", p->symptoms.recovered, 5},
-        {"alliance.beta0", p->alliance.beta0, 1.0},
-        {"alliance.beta_skill", p->alliance.beta_skill, 1.0},
-        {"alliance.beta_trust", p->alliance.beta_trust, 2.0},
-        {"alliance.beta_distance", p->alliance.beta_distance, 1.2},
-        {"patients.alliance_sd", p->patients.alliance_sd, 1.0},
-        {"patients.response_sd", p->patients.response_sd, 0.8},
-        {"alliance.rate", p->alliance.rate, 0.3},
-        {"alliance.noise", p->alliance.noise, 0.03},
-        {"rupture.repair_gain", p->rupture.repair_gain, 0.03},
-        {"rupture.loss", p->rupture.loss, 0.10},
-        {"rupture.base", p->rupture.base, -2.5},
-        {"rupture.distance", p->rupture.distance, 2.0},
-        {"rupture.low_alliance", p->rupture.low_alliance, 2.0},
-        {"repair.base", p->repair.base, -0.5},
-        {"repair.humility", p->repair.humility, 2.0},
-        {"repair.discussed", p->repair.discussed, 1.0},
-        {"trust.rate", p->trust.rate, 0.15},
-        {"trust.rupture_loss", p->trust.rupture_loss, 0.08},
-        {"trust.undiscussed_erosion", p->trust.undiscussed_erosion, 0.02},
-        {"trust.notice_distance", p->trust.notice_distance, 0.3},
-        {"discussion.effect", p->discussion.effect, 0.6},
-        {"discussion.humility_share", p->discussion.humility_share, 0.5},
-        {"discussion.patient_raises", p->discussion.patient_raises, 0.02},
-        {"discussion.policy", p->discussion.policy, RP_DISCUSS_NEVER},
-        {"discussion.week", p->discussion.week, 4},
-        {"symptoms.improvement", p->symptoms.improvement, 0.1},
-        {"symptoms.stressor_jump", p->symptoms.stressor_jump, 1.5},
-        {"symptoms.noise", p->symptoms.noise, 2.5},
-        {"dropout.base", p->dropout.base, -8.0},
-        {"dropout.low_alliance", p->dropout.low_alliance, 2.0},
-        {"dropout.low_trust", p->dropout.low_trust, 1.5},
-        {"dropout.barrier", p->dropout.barrier, 1.0},
-        {"dropout.stressor", p->dropout.stressor, 0.4},
-        {"dropout.early", p->dropout.early, 4.0},
-        {"dropout.early_weeks", p->dropout.early_weeks, 1.5},
-        {"providers.skill_sd", p->providers.skill_sd, 0.8},
-        {"providers.caseload", (double)p->providers.caseload, 20},
-        {"providers.count = ceil(27 / 20)", (double)p->providers.count, 2},
-        {"assignment.policy", p->assignment.policy, RP_ASSIGN_RANDOM},
-        {"report.ambivalence_week", p->report.ambivalence_week, 1},
-        {"report.ambivalence_threshold", p->report.ambivalence_threshold, 0.5},
-    };
-    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
-        CHECK(d[i].got == d[i].model, "default %s = %.17g (MODEL.md %.17g)", d[i].name, d[i].got, d[i].model);
+    check_table_defaults(p);
+    check_table_fields();
+    check_model_md_defaults();
+    /* What MODEL.md says in words, and the computed defaults. */
+    CHECK(p->providers.caseload == 20, "default providers.caseload = 20 (MODEL.md \"C = 20\")");
+    CHECK(p->providers.count == 2, "providers.count = ceil(27 / 20) = 2");
     CHECK(p->seed == 20221 && p->patients.count == 27, "seed and patients.count from the file");
     CHECK(strcmp(p->assignment.match_on, "ethnoracial") == 0 && p->assignment.match_dim == 0,
           "assignment.match_on = ethnoracial, resolved to dimension 0");
@@ -193,15 +341,9 @@ static void test_table(void)
     size_t n;
     const rp_param *t = rp_paramtable_scenario(&n);
     for (size_t i = 0; i < n; i++) {
-        if (t[i].type > RP_PT_NAME || (t[i].flags & RP_PF_REQUIRED) ||
-            ((t[i].flags & RP_PF_COMPUTED) && t[i].type != RP_PT_NAME))
+        if (!has_scalar_default(&t[i]))
             continue;
-        union {
-            int n;
-            int64_t i64;
-            double d;
-            char name[RP_NAME_MAX];
-        } a, b;
+        scalar a, b;
         char text[128], why[512] = "";
         memset(&a, 0, sizeof a);
         memset(&b, 0, sizeof b);

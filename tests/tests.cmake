@@ -27,3 +27,9 @@ add_test(NAME kill_soak COMMAND ${CMAKE_COMMAND} -E env KILL_SOAK_SIZE=small bas
 rapport_c_test(nearest_unit)
 rapport_c_test(param_bounds)
 rapport_script_test(output_r output_r.sh)
+# The sums pin one compiler's bits: a Release build by GCC without sanitizers.
+if(CMAKE_C_COMPILER_ID STREQUAL "GNU" AND CMAKE_BUILD_TYPE STREQUAL "Release" AND NOT RAPPORT_SANITIZE)
+  rapport_script_test(golden_outputs golden_outputs.sh)
+endif()
+rapport_script_test(layers layers.sh)
+rapport_script_test(library_symbols library_symbols.sh $<TARGET_FILE:rapport_shared> ${PROJECT_BINARY_DIR}/generated/exports.map)

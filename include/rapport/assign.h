@@ -5,7 +5,7 @@
  *   same_group:   uniform among providers sharing the patient's level on
  *                 assignment.match_on that have room, else as random;
  *   min_distance: the free provider nearest in cultural distance (lowest index
- *                 on ties), found in an index of the providers (sim/nearest.h):
+ *                 on ties), found in an index of the providers (sim/model/nearest.h):
  *                 about O(N log M), where a scan of every provider was O(N x M).
  * Uses provider capacities as given and leaves them reduced.
  */

@@ -1,7 +1,7 @@
 /* calibrate.h - fitting a scenario's coefficients to published targets.
  *
- * A calibration file (YAML, read with yamltree so every error is located
- * "FILE:LINE:COLUMN: error: ...") names a scenario, the coefficients to fit
+ * A calibration file (YAML, read by the input layer like a scenario, so every
+ * error is located "FILE:LINE:COLUMN: error: ...") names a scenario, the coefficients to fit
  * (dotted scenario keys of numeric parameters, each with bounds and a start)
  * and the targets (the observables of observables.h, overall, or
  * OBS_by_group.GROUP for those measured per group) with a value and a band
@@ -22,8 +22,8 @@
  * the R replicates of target k and s_k half the band's width (or the se),
  * with GSL's Nelder-Mead simplex (nmsimplex2) on the unbounded space
  * y = logit((x - min) / (max - min)). Each evaluation resolves the scenario
- * with the free values as overrides (rp_scenario_resolve_with, leaving the
- * scenario unchanged) and runs replicate r on random stream r: the same
+ * with the free values as overrides (as --set would, leaving the scenario
+ * unchanged) and runs replicate r on random stream r: the same
  * streams at every evaluation (common random numbers), so the objective is a
  * deterministic function of x. Replicates run in parallel over OpenMP (one
  * thread per run when R > 1). The fit stops when the simplex's size in y is

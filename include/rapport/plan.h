@@ -12,13 +12,16 @@
  * then the zips in order, then the samples (fastest). The plan is a pure
  * function of the resolved scenario (LHS draws come from rapport's Philox
  * streams keyed by the seed); it knows nothing of the engine, HDF5 or MPI.
- * Creating a plan resolves every point through the scenario's own
- * validation, so every point of a plan that was created is valid.
+ * Creating a plan checks its points through the scenario's own validation
+ * (every point of small plans; of large ones, the first 4096 and 4096 more
+ * spread evenly: the others are checked when their parameters are made), and
+ * parses every value of every axis once, into the field it sets.
  * docs/SCENARIO.md, "Sweeps", is the user's description.
  *
- * Load: creating resolves each point once (about 15 us a point in a Release
- * build, so 10,000 points take a fraction of a second); memory is small
- * except for sampled values, about 40 bytes per point and range.
+ * Load: creating resolves the checked points once (about 15 us a point in a
+ * Release build, at most 8193 points); memory is small except for sampled
+ * values, about 40 bytes per point and range, and about 150 bytes per value
+ * of a list.
  */
 #ifndef RP_PLAN_H
 #define RP_PLAN_H
@@ -48,9 +51,14 @@ int64_t rp_plan_points(const rp_plan *plan);
 int64_t rp_plan_replicates(const rp_plan *plan);
 int64_t rp_plan_runs(const rp_plan *plan);
 
-/* The resolved parameters of point (resolved again at each call; safe to
- * call from several threads at once). RP_OK, RP_EINVAL if point is not in
- * [0, points), or RP_ENOMEM. */
+/* The resolved parameters of point: the scenario's parameters with the
+ * point's values stored in their fields and what resolution derives from
+ * them recomputed (computed defaults, the checks across values); no YAML is
+ * read (a plan with an axis whose values are collections other than a
+ * section's mapping of scalars resolves the point as written). Pure: safe
+ * to call from several threads at once, about 3 us (a copy of rp_params).
+ * RP_OK, RP_EINVAL if point is not in [0, points) or is invalid (located as
+ * by rp_plan_create), or RP_ENOMEM. */
 int rp_plan_params(const rp_plan *plan, int64_t point, rp_params *out, rp_error *err);
 
 /* The point, replicate and random stream of run (in [0, runs); NULL outputs

@@ -14,6 +14,7 @@
 #define RP_SCENARIO_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "rapport/paramtable.h"
@@ -21,7 +22,6 @@
 #include "rapport/status.h"
 
 typedef struct rp_scenario rp_scenario;
-struct rp_ynode; /* yamltree.h */
 
 /* Read and parse the YAML file at path (no validation yet: call
  * rp_scenario_resolve after any rp_scenario_set). Returns RP_OK and a new
@@ -66,32 +66,7 @@ int rp_scenario_write_yaml(const rp_scenario *sc, FILE *out);
  * run from two paths hold the same scenario. */
 int rp_scenario_write_stored_yaml(const rp_scenario *sc, FILE *out);
 
-/* ---- overrides of a resolved scenario (the points of a sweep) ---- */
-
-/* One value to put at a dotted key, as --set would, for one resolution. */
-typedef struct {
-    const char *key;              /* dotted name as --set takes it: trust.rate, patients.groups.latinx.mistrust */
-    const struct rp_ynode *value; /* the value as YAML (a node of any tree), or NULL: then text */
-    const char *text;             /* with value NULL: the value as one plain scalar (not parsed as YAML) */
-    const char *where;            /* "FILE:LINE:COLUMN" of a text value and of a new key */
-    const char *context;          /* prefix of the key in messages, e.g. "sweep.grid", or NULL */
-} rp_override;
-
-/* Resolve sc's effective tree with the n overrides put into it, in order
- * (a later one of the same key wins; a section given a mapping merges key
- * by key, as with --set), into out, with exactly the validation of
- * rp_scenario_resolve. sc itself is not changed: the tree is shared and only
- * the collections on the way to each override are copied for the call, so
- * resolutions may run concurrently on one scenario. sc must have been
- * resolved. An error inside an override's value is located where the value
- * was written and names the key prefixed with its context:
- *     s.yaml:9:30: error: sweep.grid.discussion.policy: expected one of ...
- * Returns RP_OK, RP_EINVAL (sc not resolved, a key rp_scenario_key refuses,
- * an invalid value) or RP_ENOMEM. Load: about 15 us per call (Release). */
-int rp_scenario_resolve_with(const rp_scenario *sc, size_t n, const rp_override *ov, rp_params *out,
-                             rp_error *err);
-
-/* Whether key is a dotted name an override (or --set) may address in the
+/* Whether key is a dotted name a sweep's axis (or --set) may address in the
  * resolved scenario sc: a top-level key or section, SECTION.KEY, a group or
  * dimension by name (patients.groups.NAME, culture.dimensions.NAME) or one
  * of its keys (patients.groups.NAME.KEY, culture.dimensions.NAME.KEY). *row
@@ -100,15 +75,19 @@ int rp_scenario_resolve_with(const rp_scenario *sc, size_t n, const rp_override 
  * phrase, with a "did you mean" for a near miss. */
 bool rp_scenario_key(const rp_scenario *sc, const char *key, const rp_param **row, char *why, size_t why_size);
 
-/* The node at a dotted path of the effective tree (file, defaults, --set),
- * e.g. "sweep.grid", or NULL; owned by sc. */
-const struct rp_ynode *rp_scenario_node(const rp_scenario *sc, const char *name);
-
 /* Print the scenario reference (every parameter: name, type, default, bounds,
  * meaning, unit) as Markdown; the docs are generated from it. */
 void rp_scenario_write_reference(FILE *out);
 
 /* Free; rp_scenario_free(NULL) does nothing. */
 void rp_scenario_free(rp_scenario *sc);
+
+/* The resolved parameters of a scenario that states only seed and
+ * patients.count (both required): every other value is its table default,
+ * the population is MODEL.md's reference population and providers.count is
+ * ceil(patients / providers.caseload). For code that needs the defaults
+ * without a copy of them (tests, benchmarks). Returns RP_OK, or RP_EINVAL
+ * (patients out of range) / RP_ENOMEM with err filled. */
+int rp_scenario_defaults(uint64_t seed, int64_t patients, rp_params *out, rp_error *err);
 
 #endif

@@ -3,7 +3,7 @@
  * Every function in sim/ that can fail returns an int status from rp_status
  * and, when it fails, fills an rp_error with one human-readable line. All
  * errors are raised through RP_FAIL so that one breakpoint on rp_error_raise
- * catches them all. Only the command line (sim/cli.c) turns a status into an
+ * catches them all. Only the command line (cli/cli.c) turns a status into an
  * exit code.
  */
 #ifndef RP_STATUS_H

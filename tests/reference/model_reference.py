@@ -2,18 +2,29 @@
 """Independent reference implementation of MODEL.md version 1 (Python + numpy).
 
 A test oracle for the C simulator *within Monte Carlo error*: it does not share the
-C code's random streams, only the model.  It is written from /work/shared/MODEL.md
-alone (the reference scenario is hard-coded below), vectorised over pairs.
+C code's random streams, only the model.  Its model code is written from
+/work/shared/MODEL.md alone, vectorised over pairs.  Its parameter values, defaults and
+population included, are not: it reads them from the resolved scenario that
+`rapport show` writes, so that they cannot drift from the C's.  A key of that scenario
+this reference does not implement (a new parameter, group key or dimension key) stops it
+with an error naming the key, so that a new parameter is never silently ignored.
 
-Usage (run with /usr/bin/python3, which has numpy):
+Usage (run with /usr/bin/python3, which has numpy and PyYAML):
 
-    model_reference.py [--patients N] [--per-provider 20] [--policy never|intake|delayed|responsive]
+    rapport show SCENARIO [--set ...] > show.yaml
+    model_reference.py --scenario show.yaml [--patients N] [--per-provider C]
+                       [--policy never|intake|delayed|responsive]
                        [--week K] [--assignment random|same_group|min_distance]
                        [--seed S] [--replicates R] [--set name=value]... [--json]
-    model_reference.py --self-test
+    model_reference.py --scenario show.yaml --self-test   (show.yaml: the reference scenario)
+
+--patients and --per-provider set patients.count, providers.caseload and
+providers.count = ceil(N / C); --seed (default: the scenario's) is the first of this
+reference's own seeds, one a replicate.
 
 Readings of MODEL.md where it is terse (the team's agreed reading):
-  * categorical culture values are drawn from the level probabilities, continuous from Beta;
+  * categorical culture values are drawn from the level probabilities, continuous from their
+    distribution (Beta or a fixed value);
   * S0 ~ Normal(mu, sigma) clamped to [S_rec, S_max];
   * u_i ~ N(0, sigma_P); gamma_i = gamma * exp(sigma_gamma z - sigma_gamma^2 / 2);
   * T_0 = 1 - m_i; D_0 = 1 only under `intake`;
@@ -53,69 +64,153 @@ def clip(x):
 
 
 # ---------------------------------------------------------------------------
-# Parameters (MODEL.md "Parameters and defaults")
+# Parameters and the population: read from `rapport show` (the resolved scenario)
 # ---------------------------------------------------------------------------
 
-DEFAULTS = {
-    'horizon': 26,
-    'course': 16,
-    'symptoms.max': 27.0,
-    'symptoms.recovered': 5.0,
-    'alliance.beta0': 1.0,
-    'alliance.beta_skill': 1.0,
-    'alliance.beta_trust': 2.0,
-    'alliance.beta_distance': 1.2,
-    'patients.alliance_sd': 1.0,
-    'patients.response_sd': 0.8,
-    'alliance.rate': 0.3,
-    'alliance.noise': 0.03,
-    'rupture.repair_gain': 0.03,
-    'rupture.loss': 0.10,
-    'rupture.base': -2.5,
-    'rupture.distance': 2.0,
-    'rupture.low_alliance': 2.0,
-    'repair.base': -0.5,
-    'repair.humility': 2.0,
-    'repair.discussed': 1.0,
-    'trust.rate': 0.15,
-    'trust.rupture_loss': 0.08,
-    'trust.undiscussed_erosion': 0.02,
-    'trust.notice_distance': 0.3,
-    'discussion.effect': 0.6,
-    'discussion.humility_share': 0.5,
-    'discussion.patient_raises': 0.02,
-    'discussion.policy': 'never',
-    'discussion.week': 4,
-    'symptoms.improvement': 0.1,
-    'symptoms.stressor_jump': 1.5,
-    'symptoms.noise': 2.5,
-    'dropout.base': -8.0,
-    'dropout.low_alliance': 2.0,
-    'dropout.low_trust': 1.5,
-    'dropout.barrier': 1.0,
-    'dropout.stressor': 0.4,
-    'dropout.early': 4.0,
-    'dropout.early_weeks': 1.5,
-    'providers.skill_sd': 0.8,
-    'patients.count': 20000,
-    'providers.count': 1000,
-    'providers.caseload': 20,
-    'assignment.policy': 'random',
-    'assignment.match_on': 'ethnoracial',
-    'report.ambivalence_week': 1,
-    'report.ambivalence_threshold': 0.5,
-    'seed': 1,
-}
+# The scalar parameters this reference implements (MODEL.md "Parameters and defaults"),
+# by the type it reads them as. Their values, defaults included, come from the scenario
+# that `rapport show` writes, never from a copy here.
 INT_PARAMS = {'horizon', 'course', 'discussion.week', 'patients.count', 'providers.count',
               'providers.caseload', 'report.ambivalence_week', 'seed'}
 STR_PARAMS = {'discussion.policy', 'assignment.policy', 'assignment.match_on'}
+FLOAT_PARAMS = {
+    'symptoms.max', 'symptoms.recovered', 'symptoms.improvement', 'symptoms.stressor_jump',
+    'symptoms.noise',
+    'alliance.beta0', 'alliance.beta_skill', 'alliance.beta_trust', 'alliance.beta_distance',
+    'alliance.rate', 'alliance.noise',
+    'rupture.base', 'rupture.distance', 'rupture.low_alliance', 'rupture.repair_gain', 'rupture.loss',
+    'repair.base', 'repair.humility', 'repair.discussed',
+    'trust.rate', 'trust.rupture_loss', 'trust.undiscussed_erosion', 'trust.notice_distance',
+    'discussion.effect', 'discussion.humility_share', 'discussion.patient_raises',
+    'dropout.base', 'dropout.low_alliance', 'dropout.low_trust', 'dropout.barrier',
+    'dropout.stressor', 'dropout.early', 'dropout.early_weeks',
+    'patients.alliance_sd', 'patients.response_sd', 'providers.skill_sd',
+    'report.ambivalence_threshold',
+}
+MODEL_PARAMS = INT_PARAMS | STR_PARAMS | FLOAT_PARAMS
+# Keys of `show` that change nothing in a run of the model (how runs are repeated and
+# stored); accepted and ignored.
+NOT_MODEL = {'replicates', 'output.variables', 'output.every', 'output.sample', 'output.pairs',
+             'output.compression', 'output.level', 'sweep.streams'}
+# The structured keys, read below.
+POPULATION = {'culture.dimensions', 'patients.groups', 'providers.groups'}
+DIMENSION_KEYS = {'name', 'kind', 'weight', 'levels'}
+PATIENT_KEYS = {'share', 'mistrust', 'barrier', 'stressor_rate', 'symptoms'}  # besides the dimensions
+PROVIDER_KEYS = {'share', 'humility'}
 POLICIES = ('never', 'intake', 'delayed', 'responsive')
 ASSIGNMENTS = ('random', 'same_group', 'min_distance')
 
 
+def unknown(what, names):
+    """Fail loudly: the scenario has something this reference does not implement."""
+    raise SystemExit('model_reference.py: the scenario has %s this reference does not implement: %s\n'
+                     '  Implement it in tests/reference/model_reference.py before comparing (a scalar '
+                     'that changes no dynamics goes into NOT_MODEL).' % (what, ', '.join(sorted(names))))
+
+
+def parse_dist(text, where):
+    """'beta(a, b)', 'gamma(shape, scale)', 'normal(mean, sd)' or a number: (family, x, y)."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return ('fixed', float(text), 0.0)
+    s = str(text).strip()
+    for family in ('beta', 'gamma', 'normal'):
+        if s.startswith(family + '(') and s.endswith(')'):
+            args = [float(x) for x in s[len(family) + 1:-1].split(',')]
+            if len(args) == 2:
+                return (family, args[0], args[1])
+    raise SystemExit('model_reference.py: %s: cannot read distribution %r' % (where, text))
+
+
+def draw(rng, dist, n):
+    family, x, y = dist
+    if family == 'beta':
+        return rng.beta(x, y, size=n)
+    if family == 'gamma':
+        return rng.gamma(x, y, size=n)
+    if family == 'normal':
+        return rng.normal(x, y, size=n)
+    return np.full(n, x)
+
+
+def read_population(tree):
+    """DIMENSIONS [(name, kind, weight, levels)], patient and provider groups, from show's YAML."""
+    dims = []
+    for d in tree['culture']['dimensions']:
+        extra = set(d) - DIMENSION_KEYS
+        if extra:
+            unknown('dimension key(s)', extra)
+        levels = tuple(d['levels']) if d['kind'] == 'categorical' else None
+        if d['kind'] not in ('categorical', 'continuous'):
+            unknown('dimension kind', {d['kind']})
+        dims.append((d['name'], d['kind'], float(d['weight']), levels))
+    names = {d[0] for d in dims}
+
+    def groups(section, keys):
+        out = []
+        for gname, g in tree[section]['groups'].items():
+            extra = set(g) - keys - names
+            if extra:
+                unknown('%s group key(s)' % section[:-1], extra)
+            culture = []
+            for (dname, kind, _, levels) in dims:
+                v = g[dname]
+                where = '%s.groups.%s.%s' % (section, gname, dname)
+                if kind == 'categorical':
+                    probs = {v: 1.0} if isinstance(v, str) else {k: float(x) for k, x in v.items()}
+                    if set(probs) - set(levels):
+                        raise SystemExit('model_reference.py: %s: unknown level(s) %s' % (where, sorted(probs)))
+                    culture.append(tuple(probs.get(lv, 0.0) for lv in levels))
+                else:
+                    culture.append(parse_dist(v, where))
+            grp = dict(name=gname, share=Fraction(float(g['share'])), culture=culture)
+            for k in sorted(keys - {'share'}):
+                grp[k] = parse_dist(g[k], '%s.groups.%s.%s' % (section, gname, k))
+            out.append(grp)
+        return out
+
+    return dims, groups('patients', PATIENT_KEYS), groups('providers', PROVIDER_KEYS)
+
+
+def load_scenario(path):
+    """The parameters of the resolved scenario at path (the output of `rapport show`):
+    a dict of the scalars by dotted name, plus 'dimensions', 'patient_groups' and
+    'provider_groups'. Fails loudly on any key this reference does not implement, and
+    on a key it needs that the scenario lacks."""
+    import yaml
+    with open(path) as f:
+        tree = yaml.safe_load(f)
+    p, seen = {}, set()
+    for top, v in tree.items():
+        if top == 'sweep':
+            axes = set(v) - {'streams'}
+            if axes:
+                unknown('sweep axes', {'sweep.' + a for a in axes})
+        if isinstance(v, dict):
+            for k, x in v.items():
+                seen.add('%s.%s' % (top, k))
+                if k not in ('groups', 'dimensions'):
+                    p['%s.%s' % (top, k)] = x
+        else:
+            seen.add(top)
+            p[top] = v
+    extra = seen - MODEL_PARAMS - NOT_MODEL - POPULATION
+    if extra:
+        unknown('parameter(s)', extra)
+    missing = MODEL_PARAMS - seen
+    if missing:
+        raise SystemExit('model_reference.py: %s: no value for %s (is it the output of `rapport show`?)'
+                         % (path, ', '.join(sorted(missing))))
+    for name in seen - MODEL_PARAMS - POPULATION:
+        del p[name]
+    for name in MODEL_PARAMS:
+        set_param(p, name, p[name])
+    p['dimensions'], p['patient_groups'], p['provider_groups'] = read_population(tree)
+    return p
+
+
 def set_param(p, name, value):
-    if name not in DEFAULTS:
-        raise SystemExit('unknown parameter: %s (known: %s)' % (name, ', '.join(sorted(DEFAULTS))))
+    if name not in MODEL_PARAMS:
+        raise SystemExit('unknown parameter: %s (known: %s)' % (name, ', '.join(sorted(MODEL_PARAMS))))
     if name in STR_PARAMS:
         p[name] = str(value)
     elif name in INT_PARAMS:
@@ -125,51 +220,10 @@ def set_param(p, name, value):
         p[name] = int(f)
     else:
         p[name] = float(value)
-    if p['discussion.policy'] not in POLICIES:
+    if p.get('discussion.policy', 'never') not in POLICIES:
         raise SystemExit('discussion.policy must be one of %s' % (POLICIES,))
-    if p['assignment.policy'] not in ASSIGNMENTS:
+    if p.get('assignment.policy', 'random') not in ASSIGNMENTS:
         raise SystemExit('assignment.policy must be one of %s' % (ASSIGNMENTS,))
-
-
-# ---------------------------------------------------------------------------
-# Reference scenario (MODEL.md "Reference scenario")
-# ---------------------------------------------------------------------------
-
-# name, kind, weight, levels (categorical only)
-DIMENSIONS = [
-    ('ethnoracial', 'categorical', 1.0, ('white', 'latinx', 'black', 'asian')),
-    ('language', 'categorical', 0.6, ('english', 'spanish', 'other')),
-    ('class', 'continuous', 0.7, None),
-    ('explanatory_model', 'continuous', 0.8, None),
-]
-GROUPS = ('white', 'latinx', 'black', 'asian')
-
-# Per group: share, culture (one entry per dimension: level probabilities or Beta(a, b)),
-# mistrust Beta, barrier Beta, lambda Gamma(shape, scale), S0 Normal(mu, sigma).
-PATIENT_GROUPS = [
-    dict(name='white', share=Fraction(2, 27),
-         culture=[(1, 0, 0, 0), (1, 0, 0), (5, 3), (2, 5)],
-         m=(2, 6), b=(2, 6), lam=(2, 0.03), S0=(15, 4)),
-    dict(name='latinx', share=Fraction(14, 27),
-         culture=[(0, 1, 0, 0), (.4, .6, 0), (2, 5), (3, 3)],
-         m=(4, 5), b=(3, 4), lam=(2, 0.05), S0=(15, 4)),
-    dict(name='black', share=Fraction(8, 27),
-         culture=[(0, 0, 1, 0), (1, 0, 0), (2, 4), (3, 3)],
-         m=(5, 4), b=(3, 4), lam=(2, 0.05), S0=(15, 4)),
-    dict(name='asian', share=Fraction(3, 27),
-         culture=[(0, 0, 0, 1), (.5, 0, .5), (3, 3), (4, 3)],
-         m=(4, 5), b=(2, 5), lam=(2, 0.04), S0=(15, 4)),
-]
-PROVIDER_GROUPS = [
-    dict(name='white', share=Fraction(65, 100),
-         culture=[(1, 0, 0, 0), (1, 0, 0), (6, 2), (2, 6)], h=(3, 3)),
-    dict(name='latinx', share=Fraction(15, 100),
-         culture=[(0, 1, 0, 0), (.2, .8, 0), (5, 3), (2, 4)], h=(3, 3)),
-    dict(name='black', share=Fraction(10, 100),
-         culture=[(0, 0, 1, 0), (1, 0, 0), (5, 3), (2, 4)], h=(3, 3)),
-    dict(name='asian', share=Fraction(10, 100),
-         culture=[(0, 0, 0, 1), (.6, 0, .4), (5, 3), (2, 4)], h=(3, 3)),
-]
 
 
 def apportion(shares, n):
@@ -183,26 +237,26 @@ def apportion(shares, n):
     return counts
 
 
-def draw_culture(rng, culture, n):
+def draw_culture(rng, dims, culture, n):
     """Culture matrix (n x K) of one group: categorical as level index, continuous in [0, 1]."""
-    out = np.empty((n, len(DIMENSIONS)))
-    for k, (_, kind, _, levels) in enumerate(DIMENSIONS):
+    out = np.empty((n, len(dims)))
+    for k, (_, kind, _, levels) in enumerate(dims):
         spec = culture[k]
         if kind == 'categorical':
             p = np.asarray(spec, dtype=float)
             out[:, k] = rng.choice(len(levels), size=n, p=p / p.sum())
         else:
-            out[:, k] = rng.beta(spec[0], spec[1], size=n)
+            out[:, k] = draw(rng, spec, n)
     return out
 
 
-def distance_matrix(c, q):
+def distance_matrix(dims, c, q):
     """d_ij for culture rows c (n x K) against q (m x K): weighted Gower-type, in [0, 1]."""
     c = np.atleast_2d(c)
     q = np.atleast_2d(q)
     num = np.zeros((c.shape[0], q.shape[0]))
     wsum = 0.0
-    for k, (_, kind, w, _) in enumerate(DIMENSIONS):
+    for k, (_, kind, w, _) in enumerate(dims):
         if kind == 'categorical':
             delta = (c[:, k][:, None] != q[:, k][None, :]).astype(float)
         else:
@@ -212,11 +266,11 @@ def distance_matrix(c, q):
     return np.sqrt(num / wsum)
 
 
-def distance_pairs(c, q):
+def distance_pairs(dims, c, q):
     """d_ij for matched rows (c[i] against q[i])."""
     num = np.zeros(c.shape[0])
     wsum = 0.0
-    for k, (_, kind, w, _) in enumerate(DIMENSIONS):
+    for k, (_, kind, w, _) in enumerate(dims):
         if kind == 'categorical':
             delta = (c[:, k] != q[:, k]).astype(float)
         else:
@@ -232,27 +286,29 @@ def make_population(p, rng):
         raise SystemExit('input error: total capacity %d*%d < %d patients' % (M, C, N))
     S_rec, S_max = p['symptoms.recovered'], p['symptoms.max']
 
-    pc = apportion([g['share'] for g in PATIENT_GROUPS], N)
+    dims, groups = p['dimensions'], p['patient_groups']
+    pc = apportion([g['share'] for g in groups], N)
     pat = dict(group=[], culture=[], m=[], b=[], lam=[], S0=[])
-    for gi, (g, n) in enumerate(zip(PATIENT_GROUPS, pc)):
+    for gi, (g, n) in enumerate(zip(groups, pc)):
         pat['group'].append(np.full(n, gi))
-        pat['culture'].append(draw_culture(rng, g['culture'], n))
-        pat['m'].append(rng.beta(*g['m'], size=n))
-        pat['b'].append(rng.beta(*g['b'], size=n))
-        pat['lam'].append(rng.gamma(g['lam'][0], g['lam'][1], size=n))
-        s0 = rng.normal(g['S0'][0], g['S0'][1], size=n)
+        pat['culture'].append(draw_culture(rng, dims, g['culture'], n))
+        pat['m'].append(draw(rng, g['mistrust'], n))
+        pat['b'].append(draw(rng, g['barrier'], n))
+        pat['lam'].append(draw(rng, g['stressor_rate'], n))
+        s0 = draw(rng, g['symptoms'], n)
         pat['S0'].append(np.minimum(np.maximum(s0, S_rec), S_max))
     pat = {k: np.concatenate(v) for k, v in pat.items()}
     pat['u'] = rng.normal(0.0, p['patients.alliance_sd'], size=N)
     sg = p['patients.response_sd']
     pat['gamma'] = p['symptoms.improvement'] * np.exp(sg * rng.standard_normal(N) - sg * sg / 2)
 
-    mc = apportion([g['share'] for g in PROVIDER_GROUPS], M)
+    groups = p['provider_groups']
+    mc = apportion([g['share'] for g in groups], M)
     prov = dict(group=[], culture=[], h=[])
-    for gi, (g, n) in enumerate(zip(PROVIDER_GROUPS, mc)):
+    for gi, (g, n) in enumerate(zip(groups, mc)):
         prov['group'].append(np.full(n, gi))
-        prov['culture'].append(draw_culture(rng, g['culture'], n))
-        prov['h'].append(rng.beta(*g['h'], size=n))
+        prov['culture'].append(draw_culture(rng, dims, g['culture'], n))
+        prov['h'].append(draw(rng, g['humility'], n))
     prov = {k: np.concatenate(v) for k, v in prov.items()}
     prov['skill'] = rng.normal(0.0, p['providers.skill_sd'], size=M)
     prov['capacity'] = C
@@ -282,8 +338,8 @@ def assign(p, pat, prov, rng):
         return out
     load = np.zeros(M, dtype=np.int64)
     if policy == 'same_group':
-        k = [d[0] for d in DIMENSIONS].index(p['assignment.match_on'])
-        if DIMENSIONS[k][1] != 'categorical':
+        k = [d[0] for d in p['dimensions']].index(p['assignment.match_on'])
+        if p['dimensions'][k][1] != 'categorical':
             raise SystemExit('assignment.match_on must name a categorical dimension')
         plev = prov['culture'][:, k]
         for i in order.tolist():
@@ -297,7 +353,7 @@ def assign(p, pat, prov, rng):
         return out
     if policy == 'min_distance':
         for i in order.tolist():
-            d = distance_matrix(pat['culture'][i], prov['culture'])[0]
+            d = distance_matrix(p['dimensions'], pat['culture'][i], prov['culture'])[0]
             d[load >= C] = np.inf
             j = int(np.argmin(d))
             out[i] = j
@@ -491,7 +547,7 @@ def observables(p, pat, prov_of, res):
     o = {}
     o['dropout'] = float(dropped.mean())
     o['dropout_by_group'] = {}
-    for gi, name in enumerate(GROUPS):
+    for gi, name in enumerate(g['name'] for g in p['patient_groups']):
         sel = pat['group'] == gi
         o['dropout_by_group'][name] = float(dropped[sel].mean()) if sel.any() else float('nan')
     o['early_dropout'] = float(((E[dropped] == 1) | (E[dropped] == 2)).mean()) if dropped.any() else float('nan')
@@ -524,7 +580,7 @@ def run_once(p, seed):
     rng = np.random.Generator(np.random.PCG64(seed))
     pat, prov = make_population(p, rng)
     prov_of = assign(p, pat, prov, rng)
-    pairs = dict(d=distance_pairs(pat['culture'], prov['culture'][prov_of]),
+    pairs = dict(d=distance_pairs(p['dimensions'], pat['culture'], prov['culture'][prov_of]),
                  h=prov['h'][prov_of], skill=prov['skill'][prov_of],
                  u=pat['u'], gamma=pat['gamma'], m=pat['m'], b=pat['b'],
                  lam=pat['lam'], S0=pat['S0'])
@@ -574,29 +630,36 @@ def summarise(runs):
 # Self-test: exact checks of the formulas
 # ---------------------------------------------------------------------------
 
-def self_test():
-    fails = 0
+def self_test(defaults):
+    """defaults: the reference scenario (load_scenario of `rapport show` of a scenario that
+    sets only seed and counts). The values worked out by hand below are MODEL.md's
+    defaults and reference population, so this also checks that `show` has them."""
+    fails = checks = 0
 
     def check(name, got, want, tol=1e-12):
-        nonlocal fails
+        nonlocal fails, checks
+        checks += 1
         ok = abs(got - want) <= tol * max(1.0, abs(want))
         print('%s %s: got %.15g want %.15g' % ('PASS' if ok else 'FAIL', name, got, want))
         if not ok:
             fails += 1
 
     def check_eq(name, got, want):
-        nonlocal fails
+        nonlocal fails, checks
+        checks += 1
         ok = got == want
         print('%s %s: got %r want %r' % ('PASS' if ok else 'FAIL', name, got, want))
         if not ok:
             fails += 1
 
     # apportionment
-    check_eq('apportion patients N=27', apportion([g['share'] for g in PATIENT_GROUPS], 27), [2, 14, 8, 3])
-    check_eq('apportion patients N=20000', apportion([g['share'] for g in PATIENT_GROUPS], 20000),
-             [1482, 10370, 5926, 2222])
-    check_eq('apportion providers M=20', apportion([g['share'] for g in PROVIDER_GROUPS], 20), [13, 3, 2, 2])
-    check_eq('apportion providers M=1', apportion([g['share'] for g in PROVIDER_GROUPS], 1), [1, 0, 0, 0])
+    pshares = [g['share'] for g in defaults['patient_groups']]
+    qshares = [g['share'] for g in defaults['provider_groups']]
+    check_eq('apportion patients N=27', apportion(pshares, 27), [2, 14, 8, 3])
+    check_eq('apportion patients N=20000', apportion(pshares, 20000), [1482, 10370, 5926, 2222])
+    check_eq('apportion providers M=20', apportion(qshares, 20), [13, 3, 2, 2])
+    check_eq('apportion providers M=1', apportion(qshares, 1), [1, 0, 0, 0])
+    dims = defaults['dimensions']
 
     # d_ij: culture rows (ethnoracial, language, class, explanatory_model); weights 1, .6, .7, .8
     c = np.array([[0, 0, 0.2, 0.9]])               # white, english
@@ -604,16 +667,17 @@ def self_test():
                   [2, 0, 0.2, 0.9],                # black, english, same continuous
                   [0, 0, 0.2, 0.9],                # identical
                   [3, 2, 1.0, 0.0]])               # both categoricals differ, class .8, em .9
-    dm = distance_matrix(c, q)[0]
+    dm = distance_matrix(dims, c, q)[0]
     check('d: one categorical + two continuous', dm[0], math.sqrt((0.6 * 1 + 0.7 * 0.09 + 0.8 * 0.64) / 3.1))
     check('d: ethnoracial only', dm[1], math.sqrt(1.0 / 3.1))
     check('d: identical', dm[2], 0.0)
     check('d: all differ', dm[3], math.sqrt((1.0 + 0.6 + 0.7 * 0.64 + 0.8 * 0.81) / 3.1))
-    check('d: extreme = 1', distance_matrix(np.array([[0, 0, 0.0, 1.0]]), np.array([[1, 1, 1.0, 0.0]]))[0, 0], 1.0)
-    check('d: pairs == matrix', float(distance_pairs(c, q[:1])[0]), dm[0])
+    check('d: extreme = 1', distance_matrix(dims, np.array([[0, 0, 0.0, 1.0]]),
+                                             np.array([[1, 1, 1.0, 0.0]]))[0, 0], 1.0)
+    check('d: pairs == matrix', float(distance_pairs(dims, c, q[:1])[0]), dm[0])
 
     # A*: skill .5, u -.2, T .7, d .4, D 1, h .6: d_eff = .4(1 - .6(1 - .5 + .5*.6)) = .208
-    p = dict(DEFAULTS)
+    p = dict(defaults)
     phi, om = p['discussion.effect'], p['discussion.humility_share']
     deff = 0.4 * (1 - 1 * phi * (1 - om + om * 0.6))
     check('d_eff', deff, 0.208)
@@ -625,7 +689,7 @@ def self_test():
     rng = np.random.Generator(np.random.PCG64(0))
 
     # Deterministic pair 1: policy never, all noise off, no ruptures, no dropout.
-    q1 = dict(DEFAULTS)
+    q1 = dict(defaults)
     for k_, v in {'alliance.noise': 0.0, 'symptoms.noise': 0.0, 'discussion.patient_raises': 0.0,
                   'rupture.base': -1e9, 'dropout.base': -1e9}.items():
         q1[k_] = v
@@ -721,7 +785,7 @@ def self_test():
     check('pearson', pearson([1, 2, 3], [2, 4, 7]), 5 / math.sqrt(2 * 114 / 9))
 
     # random assignment fills every provider exactly when capacity = N
-    qa = dict(DEFAULTS)
+    qa = dict(defaults)
     qa['patients.count'], qa['providers.count'] = 400, 20
     pat, prov = make_population(qa, rng)
     a = assign(qa, pat, prov, rng)
@@ -733,7 +797,7 @@ def self_test():
     a = assign(qa, pat, prov, rng)
     check_eq('min_distance loads', sorted(set(np.bincount(a, minlength=20).tolist())), [20])
 
-    print('%d failed' % fails)
+    print('%d passed, %d failed' % (checks - fails, fails))
     return 1 if fails else 0
 
 
@@ -748,25 +812,30 @@ COMPARED = ['dropout', 'dropout_by_group', 'early_dropout', 'sessions_mean', 'am
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--patients', type=int, default=20000)
-    ap.add_argument('--per-provider', type=int, default=20)
+    ap.add_argument('--scenario', required=True, metavar='SHOW.yaml',
+                    help='the resolved scenario, as `rapport show SCENARIO` writes it')
+    ap.add_argument('--patients', type=int, default=None)
+    ap.add_argument('--per-provider', type=int, default=None)
     ap.add_argument('--policy', choices=POLICIES, default=None)
     ap.add_argument('--week', type=int, default=None)
     ap.add_argument('--assignment', choices=ASSIGNMENTS, default=None)
-    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--seed', type=int, default=None)
     ap.add_argument('--replicates', type=int, default=1)
     ap.add_argument('--set', action='append', default=[], metavar='NAME=VALUE')
     ap.add_argument('--json', action='store_true')
     ap.add_argument('--self-test', action='store_true')
     a = ap.parse_args(argv)
+    p = load_scenario(a.scenario)
     if a.self_test:
-        return self_test()
-
-    p = dict(DEFAULTS)
-    set_param(p, 'patients.count', a.patients)
-    set_param(p, 'providers.count', -(-a.patients // a.per_provider))
-    set_param(p, 'providers.caseload', a.per_provider)
-    set_param(p, 'seed', a.seed)        # --set seed=S overrides --seed
+        return self_test(p)
+    if a.per_provider is not None:
+        set_param(p, 'providers.caseload', a.per_provider)
+    if a.patients is not None or a.per_provider is not None:
+        if a.patients is not None:
+            set_param(p, 'patients.count', a.patients)
+        set_param(p, 'providers.count', -(-p['patients.count'] // p['providers.caseload']))
+    if a.seed is not None:
+        set_param(p, 'seed', a.seed)    # --set seed=S overrides --seed
     if a.policy is not None:
         set_param(p, 'discussion.policy', a.policy)
     if a.week is not None:

@@ -1,0 +1,170 @@
+/* cli_calibrate.c - rapport calibrate: fit, report, write the calibrated
+ * scenario; see cli.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/files.h"
+#include "rapport/calibrate.h"
+#include "rapport/exec.h"
+
+static void show_calibration_step(void *ctx, const rp_calibration *cal, const rp_cal_step *s)
+{
+    (void)ctx;
+    int n;
+    const rp_cal_free *fr = rp_calibration_free_params(cal, &n);
+    fprintf(stderr, "%s: iteration %d, %d evaluations, objective %.6g, size %.3g:", cli_name, s->iteration,
+            s->evaluations, s->objective, s->size);
+    for (int i = 0; i < n; i++)
+        fprintf(stderr, " %s=%.5g", fr[i].key, s->x[i]);
+    fputc('\n', stderr);
+}
+
+/* *f: a new file beside path, to be renamed onto it when complete; *temp is
+ * its name (to free, whatever the status). */
+static int open_beside(const char *path, FILE **f, char **temp, rp_error *err)
+{
+    const size_t size = strlen(path) + 32;
+    *f = NULL;
+    if (!(*temp = malloc(size)))
+        RP_FAIL(err, RP_ENOMEM, "out of memory");
+    snprintf(*temp, size, "%s.partial-%ld", path, (long)getpid());
+    if (!(*f = fopen(*temp, "w")))
+        RP_FAIL(err, RP_EIO, "cannot write '%s': %s", path, strerror(errno));
+    return RP_OK;
+}
+
+/* Fail now, not after a long fit, if the calibrated scenario could not be written. */
+static int check_writable(const char *path, rp_error *err)
+{
+    FILE *f;
+    char *temp;
+    int status = open_beside(path, &f, &temp, err);
+    if (f) {
+        fclose(f);
+        unlink(temp);
+    }
+    free(temp);
+    return status;
+}
+
+/* The calibrated scenario, written under a temporary name and renamed into
+ * place: a failed or killed write leaves path as it was. */
+static int write_calibrated(const rp_calibration *cal, const double *x, const char *path, rp_error *err)
+{
+    FILE *f;
+    char *temp;
+    int status = open_beside(path, &f, &temp, err);
+    if (status == RP_OK)
+        status = rp_calibration_write_scenario(cal, x, f, err);
+    if (f && fclose(f) != 0 && status == RP_OK)
+        status = rp_error_raise(err, RP_EIO, "cannot write '%s': %s", path, strerror(errno));
+    if (status == RP_OK && rename(temp, path) != 0)
+        status = rp_error_raise(err, RP_EIO, "cannot move %s to %s: %s", temp, path, strerror(errno));
+    if (status != RP_OK && f)
+        unlink(temp);
+    free(temp);
+    return status;
+}
+
+enum { OPT_THREADS = 256, OPT_JSON, OPT_FORCE };
+
+static int calibrate_option(void *ctx, int c, const char *value)
+{
+    cli_calibrate_args *a = ctx;
+    long long threads;
+    if (c == OPT_JSON)
+        a->json = true;
+    else if (c == OPT_FORCE)
+        a->force = true;
+    else if (c == OPT_THREADS) {
+        if (!cli_parse_count(value, 1, CLI_MAX_THREADS, &threads))
+            return cli_usage_error("--threads takes a whole number from 1 to 1024, not '%s'", value);
+        a->threads = (int)threads;
+    } else if (c == 'o') {
+        if (!value[0])
+            return cli_usage_error("%s", "option '-o' needs a file name");
+        a->output = value;
+    } else if (a->path)
+        return cli_usage_error("more than one calibration file given: '%s'", value);
+    else
+        a->path = value;
+    return EXIT_OK;
+}
+
+int cli_parse_calibrate(int argc, char **argv, cli_calibrate_args *a)
+{
+    static const struct option options[] = {{"threads", required_argument, NULL, OPT_THREADS},
+                                            {"output", required_argument, NULL, 'o'},
+                                            {"json", no_argument, NULL, OPT_JSON},
+                                            {"force", no_argument, NULL, OPT_FORCE},
+                                            {0}};
+    *a = (cli_calibrate_args){0};
+    int code = cli_each_option(argc, argv, "calibrate", "o:", options, calibrate_option, a);
+    if (code != EXIT_OK)
+        return code;
+    if (!a->path)
+        return cli_usage_error("%s", "'calibrate' needs a CALIBRATION.yaml file");
+    return a->threads ? EXIT_OK : cli_default_threads(&a->threads);
+}
+
+/* rapport calibrate CALIBRATION.yaml [--threads N] [-o OUT.yaml [--force]] [--json] */
+int cli_calibrate(int argc, char **argv)
+{
+    cli_calibrate_args a;
+    int code = cli_parse_calibrate(argc - 1, argv + 1, &a);
+    if (code != EXIT_OK)
+        return code;
+    const char *path = a.path, *out_path = a.output;
+    const bool json = a.json;
+    rp_error err = {{0}};
+    rp_calibration *cal = NULL;
+    rp_cal_result res = {0};
+    int status = rp_calibration_load(path, &cal, &err);
+    if (status == RP_OK) {
+        /* the population of every evaluation: the calibration's patients, if it sets them */
+        const rp_scenario *sc = rp_calibration_scenario(cal);
+        rp_params p = *rp_scenario_params(sc);
+        const long long n = rp_calibration_patients(cal);
+        if (n) {
+            p.patients.count = n;
+            p.providers.count = (n + p.providers.caseload - 1) / p.providers.caseload;
+        }
+        status = rp_exec_check_memory(&p, n ? rp_calibration_path(cal) : rp_scenario_where(sc, "patients.count"), &err);
+    }
+    if (status == RP_OK && out_path) {
+        const char *inputs[] = {path, rp_calibration_scenario_path(cal)};
+        status = rp_file_check_output(out_path, a.force, inputs, 2, &err);
+    }
+    if (status == RP_OK && out_path)
+        status = check_writable(out_path, &err);
+    if (status != RP_OK) {
+        rp_calibration_free(cal);
+        return cli_report(status, &err);
+    }
+    cli_catch_signals();
+    rp_cal_options opt = {.threads = a.threads, .stop = &cli_stop_requested};
+    if (isatty(STDERR_FILENO))
+        opt.on_step = show_calibration_step;
+    status = rp_calibration_fit(cal, &opt, &res, &err);
+    if (status == RP_OK && out_path)
+        status = write_calibrated(cal, res.final.x, out_path, &err);
+    if (status == RP_OK) {
+        if (json)
+            cli_print_calibration_json(cal, &res, out_path, stdout);
+        else
+            cli_print_calibration_table(cal, &res, stdout);
+        if (out_path && !json)
+            printf("\ncalibrated scenario written to %s\n", out_path);
+        if (fflush(stdout) != 0 || ferror(stdout))
+            status = rp_error_raise(&err, RP_EIO, "cannot write the report: %s", strerror(errno));
+    }
+    rp_cal_result_free(&res);
+    rp_calibration_free(cal);
+    return status == RP_OK ? EXIT_OK : cli_report(status, &err);
+}

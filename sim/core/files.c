@@ -1,0 +1,79 @@
+/* files.c - the input and the output rule of every file rapport opens; see
+ * files.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "core/files.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+FILE *rp_file_open_input(const char *path)
+{
+    /* O_NONBLOCK only for the open itself: reads then block as usual, so a
+     * pipe with a writer is read to its end. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0)
+        return NULL;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        const int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return f;
+}
+
+static const char *kind_of(mode_t mode)
+{
+    return S_ISDIR(mode)    ? "a directory"
+           : S_ISLNK(mode)  ? "a symbolic link"
+           : S_ISCHR(mode)  ? "a character device"
+           : S_ISBLK(mode)  ? "a block device"
+           : S_ISFIFO(mode) ? "a FIFO"
+           : S_ISSOCK(mode) ? "a socket"
+                            : "not a regular file";
+}
+
+/* The length of the last component of path (its file name). */
+static size_t name_length(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return strlen(slash ? slash + 1 : path);
+}
+
+int rp_file_check_output(const char *path, bool force, const char *const *inputs, int n_inputs, rp_error *err)
+{
+    if (!path[0])
+        RP_FAIL(err, RP_EINVAL, "the output path is empty; expected a file name");
+    /* NAME_MAX of the usual file systems; the directory may not exist yet,
+     * and then the creation's own error says so. */
+    if (name_length(path) + 20 > NAME_MAX || strlen(path) + RP_FILE_SUFFIX_MAX >= PATH_MAX)
+        RP_FAIL(err, RP_EINVAL,
+                "%.200s%s: output path too long; expected a file name of at most %d bytes and a path of at "
+                "most %d (rapport adds up to %d bytes for its temporary names)",
+                path, strlen(path) > 200 ? "..." : "", NAME_MAX - 20, PATH_MAX - RP_FILE_SUFFIX_MAX - 1,
+                RP_FILE_SUFFIX_MAX);
+    struct stat out;
+    if (lstat(path, &out) != 0) {
+        if (errno == ENOENT)
+            return RP_OK; /* a new name (a missing directory fails at creation) */
+        RP_FAIL(err, RP_EIO, "cannot write %s: %s", path, strerror(errno));
+    }
+    if (!S_ISREG(out.st_mode))
+        RP_FAIL(err, RP_EINVAL,
+                "%s is %s; expected a new path or a regular file to replace (rapport writes only regular files)",
+                path, kind_of(out.st_mode));
+    for (int i = 0; i < n_inputs; i++) {
+        struct stat in;
+        if (inputs[i] && stat(inputs[i], &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+            RP_FAIL(err, RP_EINVAL, "%s is also an input of this command (%s); expected another output path", path,
+                    inputs[i]);
+    }
+    if (!force)
+        RP_FAIL(err, RP_EINVAL, "%s exists; expected a new path, or --force to replace it", path);
+    return RP_OK;
+}

@@ -1,0 +1,51 @@
+/* calibration_spec.h - a calibration file as a plain spec (internal).
+ *
+ * Read by calibration_spec.c (the reader of calibration files: schemas,
+ * the parameter table's parsers, every error located), evaluated and fitted
+ * by calibrate.c, which reads no YAML. It names calibrate.h's types, so it
+ * belongs with calibration (the exec layer).
+ */
+#ifndef RP_CALIBRATION_SPEC_H
+#define RP_CALIBRATION_SPEC_H
+
+#include "rapport/calibrate.h"
+#include "rapport/params.h"
+#include "rapport/scenario.h"
+#include "rapport/status.h"
+
+/* ---- the calibration spec ---- */
+
+/* A calibration as its file states it (calibrate.h's rp_calibration): the
+ * input layer fills it, calibrate.c evaluates and fits it. */
+struct rp_calibration {
+    char *path;          /* the calibration file's name */
+    char *scenario_path; /* as opened */
+    rp_scenario *sc;     /* loaded and resolved, without a sweep */
+    int replicates;
+    long long patients; /* 0: the scenario's */
+    char patients_text[32], providers_text[32]; /* patients.count and the providers.count it implies */
+    char patients_where[RP_CAL_KEY_MAX + 64];
+    int n_free, n_targets;
+    rp_cal_free free[RP_CAL_MAX_FREE];   /* with the scenario's own value of each */
+    rp_cal_target target[RP_CAL_MAX_TARGETS];
+    int evaluations;
+    double tolerance;
+    int n_groups; /* the scenario's patient groups, which targets may name */
+    char group_name[RP_MAX_GROUPS][RP_NAME_MAX];
+};
+
+/* Read the calibration text named name into cal (zeroed by the caller; a
+ * relative scenario path is taken relative to dir, NULL: the current
+ * directory): every section checked against its schema, the scenario loaded
+ * and resolved, every free key (a real-valued parameter, bounds inside its
+ * own) and target (an observable, a patient group of the scenario) checked
+ * against it. RP_OK, RP_EINVAL (located) or RP_ENOMEM; what cal holds is
+ * the caller's to free in any case. */
+int rp_cal_spec_read(const char *name, const char *text, const char *dir, struct rp_calibration *cal,
+                     rp_error *err);
+
+/* The same from the file at path (a relative scenario path is relative to
+ * the file's folder). */
+int rp_cal_spec_load(const char *path, struct rp_calibration *cal, rp_error *err);
+
+#endif

@@ -1,0 +1,129 @@
+/* dist_mpi.c - dist.h over MPI. Only collective steps live here: the sweep
+ * itself runs independently on every rank. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mpi.h>
+
+#include "exec/dist.h"
+#include "rapport/status.h"
+
+/* Whether MPI was started: only under a launcher (mpirun, srun), so a
+ * plain `rapport run` pays nothing for MPI (its start-up takes ~0.4 s and
+ * leaves allocations that memcheck reports). Set once, in rp_dist_init. */
+static bool mpi_on;
+
+static bool launched_by_mpi(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE",
+                                       "MPI_LOCALNRANKS"};
+    for (size_t k = 0; k < sizeof vars / sizeof vars[0]; k++)
+        if (getenv(vars[k]))
+            return true;
+    return false;
+}
+
+void rp_dist_init(int *argc, char ***argv, rp_ranks *d)
+{
+    *d = (rp_ranks){0, 1};
+    if (!(mpi_on = launched_by_mpi()))
+        return;
+    int provided;
+    MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, &d->rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &d->size);
+}
+
+void rp_dist_finalize(void)
+{
+    if (mpi_on)
+        MPI_Finalize();
+}
+
+int rp_dist_agree(int status)
+{
+    if (!mpi_on)
+        return status;
+    int worst = status;
+    MPI_Allreduce(&status, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    return worst;
+}
+
+void rp_dist_barrier(void)
+{
+    if (mpi_on)
+        MPI_Barrier(MPI_COMM_WORLD);
+}
+
+/* Each rank sends the indices of its runs, then their summaries as bytes
+ * (one cluster, one binary layout). */
+int rp_dist_gather_summaries(int64_t runs, rp_summary *summary, uint8_t *done)
+{
+    if (!mpi_on)
+        return RP_OK;
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (size == 1)
+        return RP_OK;
+    int status = RP_OK;
+    if (rank != 0) {
+        int64_t n = 0;
+        for (int64_t r = 0; r < runs; r++)
+            n += done[r];
+        int64_t *index = malloc((size_t)(n ? n : 1) * sizeof *index);
+        rp_summary *mine = malloc((size_t)(n ? n : 1) * sizeof *mine);
+        if (!index || !mine)
+            n = -1; /* tell rank 0 that this rank failed */
+        for (int64_t r = 0, k = 0; n > 0 && r < runs; r++)
+            if (done[r]) {
+                index[k] = r;
+                mine[k++] = summary[r];
+            }
+        MPI_Send(&n, 1, MPI_INT64_T, 0, 1, MPI_COMM_WORLD);
+        if (n > 0) {
+            MPI_Send(index, (int)n, MPI_INT64_T, 0, 2, MPI_COMM_WORLD);
+            MPI_Send(mine, (int)(n * (int64_t)sizeof *mine), MPI_BYTE, 0, 3, MPI_COMM_WORLD);
+        }
+        free(index);
+        free(mine);
+        return n < 0 ? RP_ENOMEM : RP_OK;
+    }
+    for (int from = 1; from < size; from++) {
+        int64_t n;
+        MPI_Recv(&n, 1, MPI_INT64_T, from, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        if (n <= 0) {
+            status = n < 0 ? RP_ENOMEM : status;
+            continue;
+        }
+        int64_t *index = malloc((size_t)n * sizeof *index);
+        rp_summary *theirs = malloc((size_t)n * sizeof *theirs);
+        if (!index || !theirs) {
+            free(index);
+            free(theirs);
+            return RP_ENOMEM; /* rank 0 out of memory: the run fails anyway */
+        }
+        MPI_Recv(index, (int)n, MPI_INT64_T, from, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        MPI_Recv(theirs, (int)(n * (int64_t)sizeof *theirs), MPI_BYTE, from, 3, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        for (int64_t k = 0; k < n; k++)
+            if (index[k] >= 0 && index[k] < runs) {
+                summary[index[k]] = theirs[k];
+                done[index[k]] = 1;
+            }
+        free(index);
+        free(theirs);
+    }
+    return status;
+}
+
+const char *rp_dist_library(char *buf, size_t size)
+{
+    char version[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len;
+    MPI_Get_library_version(version, &len);
+    version[strcspn(version, ",\n")] = '\0';
+    snprintf(buf, size, "%s", version);
+    return buf;
+}

@@ -1,0 +1,29 @@
+/* dist_serial.c - dist.h for a build without MPI: one process, rank 0. */
+#include <stdio.h>
+
+#include "exec/dist.h"
+#include "rapport/status.h"
+
+void rp_dist_init(int *argc, char ***argv, rp_ranks *d)
+{
+    (void)argc, (void)argv;
+    *d = (rp_ranks){0, 1};
+}
+
+void rp_dist_finalize(void) {}
+
+int rp_dist_agree(int status) { return status; }
+
+void rp_dist_barrier(void) {}
+
+int rp_dist_gather_summaries(int64_t runs, rp_summary *summary, uint8_t *done)
+{
+    (void)runs, (void)summary, (void)done;
+    return RP_OK;
+}
+
+const char *rp_dist_library(char *buf, size_t size)
+{
+    snprintf(buf, size, "none");
+    return buf;
+}

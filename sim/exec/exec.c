@@ -1,0 +1,366 @@
+/* exec.c - executing a plan on this process: a single run straight to its
+ * file, or this process's share of a sweep through the parts folder and the
+ * join; and the replicates of one parameter set (calibration); see exec.h. The order of the checks is the order of the messages a
+ * user meets, so it is kept: layout, memory, summaries' memory, disk space,
+ * the output path, the folder's lock and kept runs; every rank has checked
+ * before any writes. */
+#define _POSIX_C_SOURCE 200809L
+#include "rapport/exec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exec/dist.h"
+#include "core/files.h"
+#include "exec/parts.h"
+#include "rapport/output.h"
+#include "rapport/run.h"
+
+static double physical_memory(void) { return (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE); }
+
+int rp_exec_check_memory(const rp_params *p, const char *where, rp_error *err)
+{
+    const double need = rp_run_bytes(p), have = physical_memory();
+    if (have > 0 && need > 0.9 * have)
+        RP_FAIL(err, RP_EINVAL,
+                "%s: error: population too large for memory: about %.1f GiB needed, this machine "
+                "has %.1f GiB; expected fewer patients or providers",
+                where, need / (1 << 30), have / (1 << 30));
+    return RP_OK;
+}
+
+static int check_memory(const rp_scenario *sc, rp_error *err)
+{
+    return rp_exec_check_memory(rp_scenario_params(sc), rp_scenario_where(sc, "patients.count"), err);
+}
+
+void rp_exec_result_free(rp_exec_result *res)
+{
+    free(res->summary);
+    free(res->done);
+    *res = (rp_exec_result){0};
+}
+
+/* The resolved scenario as text, for the output file's provenance. */
+static char *resolved_yaml(const rp_scenario *sc)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    if (!f)
+        return NULL;
+    int status = rp_scenario_write_stored_yaml(sc, f);
+    if (fclose(f) != 0 || status != RP_OK) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* The plan's one run, straight to its file. */
+static int exec_single(const rp_scenario *sc, const rp_plan *plan, const rp_exec_options *o, rp_exec_result *res,
+                       rp_error *err)
+{
+    rp_run *run = NULL;
+    rp_output *out = NULL;
+    char *yaml = NULL;
+    int status = check_memory(sc, err);
+    const rp_params *p = rp_scenario_params(sc);
+    /* the plan's stream of its one run (2^32 under sweep.streams:
+     * independent), as a sweep of this one point would use; replicate R
+     * takes the R-th stream from there */
+    uint64_t stream;
+    rp_plan_run(plan, 0, NULL, NULL, &stream);
+    rp_run_options ro = {.threads = o->threads, .replicate = stream + o->replicate, .stop = o->stop,
+                         .progress = o->run_progress, .progress_ctx = o->progress_ctx};
+    if (status == RP_OK && o->output)
+        status = rp_file_check_output(o->output, o->force, (const char *const[]){rp_scenario_path(sc)}, 1, err);
+    if (status == RP_OK && o->output)
+        status = rp_output_check_space(o->output, rp_output_bytes(p, (double)p->patients.count,
+                                                                  (double)p->providers.count), err);
+    if (status == RP_OK && o->output) {
+        yaml = resolved_yaml(sc);
+        rp_provenance prov = {o->command_line ? o->command_line : "", rp_scenario_path(sc), yaml ? yaml : "",
+                              o->threads, 0, 1, ""};
+        status = yaml ? rp_output_create(o->output, o->force, p, p->horizon, &prov, &out, err)
+                      : rp_error_raise(err, RP_ENOMEM, "out of memory");
+        if (status == RP_OK)
+            status = rp_output_begin_run(out, &(rp_run_id){0, 0, o->replicate, -1, -1}, p, err);
+        if (status == RP_OK && rp_output_variables(out)) {
+            ro.on_block = rp_output_write_block;
+            ro.ctx = out;
+            ro.variables = rp_output_variables(out);
+        }
+    }
+    if (status == RP_OK)
+        status = rp_run_execute(p, &ro, &run, err);
+    if (status == RP_OK && out) {
+        status = rp_output_end_run(out, 0, run, err);
+        status = status == RP_OK ? rp_output_commit(out, err) : status;
+        out = NULL; /* commit frees it, whatever the result */
+    }
+    rp_output_discard(out);
+    if (status == RP_OK) {
+        res->summary = malloc(sizeof *res->summary);
+        res->done = malloc(1);
+        if (res->summary && res->done) {
+            res->summary[0] = run->summary;
+            res->done[0] = 1;
+            memcpy(res->seconds, run->seconds, sizeof res->seconds);
+        } else
+            status = rp_error_raise(err, RP_ENOMEM, "out of memory");
+    }
+    free(yaml);
+    rp_run_free(run);
+    return status;
+}
+
+/* What every point of a sweep must share for one output file (dimensions,
+ * groups, output settings), and the longest horizon. */
+static int sweep_shape(const rp_plan *plan, const rp_params *base, bool output, int *max_horizon, rp_error *err)
+{
+    *max_horizon = 0;
+    for (int64_t point = 0; point < rp_plan_points(plan); point++) {
+        rp_params p;
+        int status = rp_plan_params(plan, point, &p, err);
+        if (status != RP_OK)
+            return status;
+        if (p.horizon > *max_horizon)
+            *max_horizon = p.horizon;
+        bool same = p.culture.n_dims == base->culture.n_dims && p.patients.n_groups == base->patients.n_groups &&
+                    p.providers.n_groups == base->providers.n_groups &&
+                    memcmp(&p.output, &base->output, sizeof p.output) == 0;
+        for (int k = 0; same && k < p.culture.n_dims; k++)
+            same = strcmp(p.culture.dims[k].name, base->culture.dims[k].name) == 0;
+        for (int g = 0; same && g < p.patients.n_groups; g++)
+            same = strcmp(p.patients.groups[g].name, base->patients.groups[g].name) == 0;
+        if (output && !same)
+            RP_FAIL(err, RP_EINVAL,
+                    "sweep point %lld changes the cultural dimensions, the groups or the output section; "
+                    "expected one file's tables to fit every point (sweep other keys, or write no file)",
+                    (long long)point);
+    }
+    return RP_OK;
+}
+
+/* Bytes of disk a sweep's file needs on this process: written twice
+ * (batches, then the joined file), its share of the shards. */
+static double sweep_bytes(const rp_plan *plan, const rp_params *base, int64_t shards, rp_error *err)
+{
+    double pairs = 0, providers = 0;
+    for (int64_t point = 0; point < rp_plan_points(plan); point++) {
+        rp_params pp;
+        if (rp_plan_params(plan, point, &pp, err) == RP_OK) {
+            pairs += (double)pp.patients.count * (double)rp_plan_replicates(plan);
+            providers += (double)pp.providers.count * (double)rp_plan_replicates(plan);
+        }
+    }
+    return 2 * rp_output_bytes(base, pairs, providers) / (double)shards;
+}
+
+/* Summaries of runs done elsewhere (a resumed sweep), from the joined file. */
+static void fill_summaries(const char *path, rp_sweep_result *res)
+{
+    for (int64_t r = 0; r < res->runs; r++) {
+        rp_error e;
+        if (!res->done[r] && rp_output_read_stored_summary(path, r, &res->summary[r], &e) == RP_OK)
+            res->done[r] = 1;
+    }
+}
+
+/* This process's share of the sweep, through the parts folder. */
+static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_options *o, rp_exec_result *out,
+                      rp_error *err)
+{
+    const int64_t runs = rp_plan_runs(plan), shards = o->shards > 1 ? o->shards : 1;
+    const int rank = o->rank, size = o->ranks > 1 ? o->ranks : 1;
+    const rp_params *base = rp_scenario_params(sc);
+    if (shards > 1 && size > 1)
+        RP_FAIL(err, RP_EINVAL, "--shard and mpirun both split the runs; expected one of them");
+    if (o->resume && !o->output)
+        RP_FAIL(err, RP_EINVAL, "--resume needs -o FILE: the finished runs are kept beside it");
+    if (o->replicate)
+        RP_FAIL(err, RP_EINVAL, "--replicate picks the stream of a single run; a sweep's replicates are its "
+                                "`replicates:` (expected no --replicate)");
+    const int64_t workers = shards * size, worker = o->shard * size + rank;
+    int max_horizon;
+    int status = sweep_shape(plan, base, o->output != NULL, &max_horizon, err);
+    if (status == RP_OK)
+        status = check_memory(sc, err);
+    const double have = physical_memory();
+    const double summaries = (double)runs * (sizeof(rp_summary) + 2); /* every run's summary, skip and done flags */
+    if (status == RP_OK && have > 0 && summaries > 0.5 * have)
+        status = rp_error_raise(err, RP_EINVAL,
+                                "%s: error: a sweep of %lld runs: their summaries need about %.1f GiB, this machine "
+                                "has %.1f GiB; expected fewer runs (points x replicates)",
+                                rp_scenario_where(sc, "replicates"), (long long)runs, summaries / (1 << 30),
+                                have / (1 << 30));
+    char dir[4096] = "";
+    int lock = -1;
+    uint8_t *skip = calloc((size_t)runs, 1);
+    if (status == RP_OK && !skip)
+        status = rp_error_raise(err, RP_ENOMEM, "out of memory");
+    if (status == RP_OK && o->output)
+        status = rp_output_check_space(o->output, sweep_bytes(plan, base, shards, err), err);
+    if (status == RP_OK && o->output) {
+        snprintf(dir, sizeof dir, "%s.parts", o->output);
+        status = rp_file_check_output(o->output, o->force, (const char *const[]){rp_scenario_path(sc)}, 1, err);
+        if (status == RP_OK && rank == 0) /* the ranks of one job share the folder */
+            status = rp_parts_lock(dir, &lock, err);
+        if (status == RP_OK)
+            status = rp_parts_done(dir, rp_plan_id(plan), runs, workers, skip, err);
+        int64_t found = 0;
+        for (int64_t r = 0; r < runs; r++)
+            found += skip[r];
+        if (status == RP_OK && found && !o->resume)
+            status = rp_error_raise(err, RP_EINVAL,
+                                    "%s holds %lld finished runs of an interrupted sweep; expected --resume to "
+                                    "continue it (or remove the folder to start again)",
+                                    dir, (long long)found);
+    }
+    status = rp_dist_agree(status); /* every rank has checked before any writes */
+    char *yaml = NULL;
+    char part[64] = "";
+    if (shards > 1)
+        snprintf(part, sizeof part, "shard %lld of %lld", (long long)o->shard + 1, (long long)shards);
+    rp_provenance prov = {o->command_line ? o->command_line : "", rp_scenario_path(sc), "", o->threads,
+                          rp_plan_id(plan), runs, part};
+    rp_parts *parts = NULL;
+    rp_run_sink sink;
+    if (status == RP_OK && o->output) {
+        yaml = resolved_yaml(sc);
+        prov.scenario_yaml = yaml ? yaml : "";
+        status = yaml ? rp_parts_open(dir, worker, base, max_horizon, &prov, 2.0, &parts, err)
+                      : rp_error_raise(err, RP_ENOMEM, "out of memory");
+        sink = rp_parts_sink(parts, base->output.variables);
+    }
+    rp_sweep_result res = {0};
+    if (status == RP_OK) {
+        rp_sweep_options so = {.threads = o->threads, .parallel = o->parallel, .worker = worker, .workers = workers,
+                               .skip = skip, .sink = parts ? &sink : NULL, .stop = o->stop};
+        if (rank == 0) {
+            so.progress = o->progress;
+            so.progress_ctx = o->progress_ctx;
+        }
+        status = rp_sweep_execute(plan, &so, &res, err);
+    }
+    rp_error close_err;
+    int closed = rp_parts_close(parts, &close_err);
+    if (status == RP_OK && closed != RP_OK) {
+        status = closed;
+        *err = close_err;
+    }
+    if (status == RP_EINTR) { /* say what was kept, not the pairs of the run that was stopped */
+        int64_t kept = 0, mine = 0;
+        for (int64_t r = 0; r < runs; r++) {
+            kept += skip[r] || (res.done && res.done[r]);
+            mine += r % workers == worker;
+        }
+        if (closed == RP_OK && o->output)
+            rp_error_raise(err, RP_EINTR, "interrupted: %lld of this part's %lld runs are finished and kept in %s; "
+                           "continue with the same command and --resume", (long long)kept, (long long)mine, dir);
+        else
+            rp_error_raise(err, RP_EINTR, "interrupted after %lld of %lld runs; nothing written", (long long)kept,
+                           (long long)mine);
+    }
+    status = rp_dist_agree(status);
+    if (status == RP_OK)
+        status = rp_dist_gather_summaries(runs, res.summary, res.done);
+    const bool empty_part = shards > 1 && o->shard >= runs; /* more shards than runs */
+    if (status == RP_OK && o->output && rank == 0 && empty_part) {
+        /* a part with no runs, so that merging all parts still works */
+        rp_output *none = NULL;
+        status = rp_output_create(o->output, o->force, base, max_horizon, &prov, &none, err);
+        if (status == RP_OK)
+            status = rp_output_commit(none, err);
+        rmdir(dir);
+    } else if (status == RP_OK && o->output && rank == 0)
+        status = rp_parts_join(dir, o->shard * size, o->shard * size + size - 1, o->output, o->force, shards == 1,
+                               &prov, o->stop, err);
+    status = rp_dist_agree(status);
+    if (status == RP_OK && rank == 0 && o->output && o->resume)
+        fill_summaries(o->output, &res);
+    rp_parts_unlock(dir, lock, true);
+    if (rank == 0 && dir[0])
+        rmdir(dir); /* fails, as it should, while finished runs are kept for --resume */
+    if (status != RP_OK && !err->msg[0] && rank == 0)
+        rp_error_raise(err, status, "another MPI rank failed (its message is above)");
+    if (status == RP_OK) {
+        out->summary = res.summary; /* handed over */
+        out->done = res.done;
+    } else
+        rp_sweep_result_free(&res);
+    free(yaml);
+    free(skip);
+    return status;
+}
+
+/* Replicate r (random stream r) of p; its summary to *sum. */
+static int run_replicate(const rp_params *p, int r, int threads, const rp_exec_options *opt, rp_summary *sum,
+                         rp_error *err)
+{
+    rp_run_options ro = {.threads = threads, .replicate = (uint64_t)r, .stop = opt->stop};
+    rp_run *run = NULL;
+    int s = rp_run_execute(p, &ro, &run, err);
+    if (s == RP_OK)
+        *sum = run->summary;
+    rp_run_free(run);
+    return s;
+}
+
+int rp_exec_replicates(const rp_params *p, int R, const rp_exec_options *opt, rp_summary *sum, rp_error *err)
+{
+    const int threads = opt->threads > 0 ? opt->threads : 1;
+    const int outer = R > 1 ? (threads < R ? threads : R) : 1;
+    const int inner = R > 1 ? 1 : threads;
+    int failed = RP_OK;
+    rp_error first = {{0}};
+    if (outer > 1) {
+#pragma omp parallel for num_threads(outer) schedule(dynamic, 1)
+        for (int r = 0; r < R; r++) {
+            int bad;
+#pragma omp atomic read
+            bad = failed;
+            if (bad)
+                continue;
+            rp_error e = {{0}};
+            int s = run_replicate(p, r, inner, opt, &sum[r], &e);
+            if (s != RP_OK) {
+#pragma omp critical(rp_exec_replicates_error)
+                if (!failed) {
+                    first = e;
+#pragma omp atomic write
+                    failed = s;
+                }
+            }
+        }
+    } else {
+        /* one replicate: outside any parallel region, so that the run
+         * itself spreads over the threads */
+        for (int r = 0; r < R && !failed; r++)
+            failed = run_replicate(p, r, inner, opt, &sum[r], &first);
+    }
+    if (failed)
+        *err = first;
+    return failed;
+}
+
+int rp_exec_run(const rp_scenario *sc, const rp_plan *plan, const rp_exec_options *opt, rp_exec_result *res,
+                rp_error *err)
+{
+    *res = (rp_exec_result){.runs = rp_plan_runs(plan)};
+    err->msg[0] = '\0'; /* stays empty on a rank whose own steps all succeeded */
+    rp_exec_options o = *opt;
+    o.threads = o.threads > 0 ? o.threads : 1;
+    const int64_t shards = o.shards > 1 ? o.shards : 1, ranks = o.ranks > 1 ? o.ranks : 1;
+    if (o.shard < 0 || o.shard >= shards || o.rank < 0 || o.rank >= ranks)
+        RP_FAIL(err, RP_EINVAL, "part %lld of %lld shards, rank %d of %d: expected 0 <= part < shards and "
+                "0 <= rank < ranks", (long long)o.shard, (long long)o.shards, o.rank, o.ranks);
+    res->single = res->runs == 1 && o.shards <= 1 && o.ranks <= 1;
+    int status = res->single ? exec_single(sc, plan, &o, res, err) : exec_sweep(sc, plan, &o, res, err);
+    if (status != RP_OK)
+        rp_exec_result_free(res);
+    return status;
+}

@@ -1,0 +1,1774 @@
+/* scenario.c - scenario files in, validated rp_params out; see scenario.h.
+ *
+ * One effective YAML tree per scenario: the user's file, with the reference
+ * population (rp_paramtable_population) filled in under it where the file is
+ * silent, and --set overrides written into it. Sections (the top-level
+ * mappings) merge key by key; anything below a section (a group, the
+ * dimensions, a level mapping) is replaced wholesale, so a file that gives
+ * patients.groups gives all of them. Scalars missing from the tree take the
+ * table's default. Resolution walks the parameter table in order and stops
+ * at the first error.
+ *
+ * Locations: nodes remember where they were written. A node that came from
+ * the defaults has no place in the user's text, so an error in it points at
+ * the nearest enclosing node the user wrote (the top-level mapping at worst)
+ * and says which default is involved.
+ */
+#include "rapport/scenario.h"
+#include "core/text.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rapport/paramtable.h"
+#include "input/input.h"
+#include "input/schema.h"
+#include "input/yamltree.h"
+
+#define DEFAULTS_NAME "(defaults)"
+#define SET_NAME "--set"
+#define PATH_SIZE 320     /* a dotted path: section, group, dimension, key */
+#define MAX_COMPONENTS 16 /* of a --set key */
+#define MAX_NAMES 96      /* candidate names for one "did you mean" */
+#define SUM_TOLERANCE 1e-9 /* shares and level probabilities; the messages say 1e-9 */
+
+struct rp_scenario {
+    rp_ytree *tree;
+    rp_ynode *root;       /* the effective tree */
+    int defaults;         /* the document number of nodes from the defaults */
+    char *path;
+    char *default_where; /* "PATH:1:1", the location of a default value */
+    rp_params params;
+    rp_params raw; /* params before resolve_across: what a plan's points start from */
+    bool resolved;
+};
+
+static bool from_defaults(const rp_scenario *sc, const rp_ynode *n)
+{
+    return n->doc == sc->defaults;
+}
+
+/* ---- paths ---- */
+
+static const char *join_path(char *buf, const char *base, const char *key)
+{
+    /* Names are bounded (RP_NAME_MAX) and paths have at most 4 parts, so this
+     * never truncates; if it ever did, the path would only read shorter.
+     * Copies rather than snprintf: resolution builds a path per value, and a
+     * sweep resolves every point. */
+    size_t lb = strlen(base), lk = strlen(key), used = 0;
+    if (lb > PATH_SIZE - 1)
+        lb = PATH_SIZE - 1;
+    memmove(buf, base, lb);
+    used = lb;
+    if (lb && used < PATH_SIZE - 1)
+        buf[used++] = '.';
+    if (lk > PATH_SIZE - 1 - used)
+        lk = PATH_SIZE - 1 - used;
+    memcpy(buf + used, key, lk);
+    buf[used + lk] = '\0';
+    return buf;
+}
+
+/* The child of a collection called name: a mapping's key, or the item of a
+ * sequence of named mappings (culture.dimensions) whose name is name. */
+static rp_ynode *child_named(const rp_ynode *coll, const char *name, long *index)
+{
+    *index = -1;
+    if (coll->kind == RP_YNODE_MAPPING) {
+        *index = rp_yamltree_find(coll, name);
+        return *index < 0 ? NULL : coll->values[*index];
+    }
+    if (coll->kind != RP_YNODE_SEQUENCE)
+        return NULL;
+    for (size_t i = 0; i < coll->n; i++) {
+        const rp_ynode *nm = rp_yamltree_get(coll->values[i], "name");
+        if (nm && nm->kind == RP_YNODE_SCALAR && strcmp(nm->text, name) == 0) {
+            *index = (long)i;
+            return coll->values[i];
+        }
+    }
+    return NULL;
+}
+
+/* The node at a dotted path in the tree at root, or NULL. */
+static rp_ynode *node_at(const rp_ynode *root, const char *dotted_name)
+{
+    char comp[PATH_SIZE];
+    long index;
+    rp_ynode *n = (rp_ynode *)root; /* a tree's nodes are not const to their tree */
+    for (const char *p = dotted_name; n; p++) {
+        size_t len = strcspn(p, ".");
+        if (len >= sizeof comp)
+            return NULL;
+        memcpy(comp, p, len);
+        comp[len] = '\0';
+        n = child_named(n, comp, &index);
+        p += len;
+        if (!*p)
+            break;
+    }
+    return n;
+}
+
+/* The names under which n sits, "patients.groups.white", for messages. */
+static void path_of(const rp_ynode *n, char *buf)
+{
+    char tmp[PATH_SIZE];
+    buf[0] = '\0';
+    for (; n && n->parent; n = n->parent) {
+        const rp_ynode *p = n->parent, *name = NULL;
+        for (size_t i = 0; i < p->n && !name; i++)
+            if (p->values[i] == n)
+                name = p->kind == RP_YNODE_MAPPING ? p->keys[i] : rp_yamltree_get(n, "name");
+        snprintf(tmp, sizeof tmp, "%s%s%s", name && name->kind == RP_YNODE_SCALAR ? name->text : "?",
+                 buf[0] ? "." : "", buf);
+        memcpy(buf, tmp, PATH_SIZE);
+    }
+}
+
+/* ---- errors ---- */
+
+typedef struct {
+    const rp_scenario *sc;
+    const rp_ynode *root; /* the tree resolved: sc's own, or a copy with overrides */
+    rp_params *p;
+    rp_error *err;
+    /* rp_scenario_resolve_with: the overrides and the node of each value */
+    const rp_override *ov;
+    const rp_ynode *const *ov_nodes;
+    size_t n_ov;
+    /* rp_scenario_derive: the keys the caller set in p (given, though not in
+     * the tree); quiet, errors are only RP_EINVAL, without a message */
+    const char *const *set_keys;
+    size_t n_set;
+    bool quiet;
+} resolver;
+
+/* The first node under n (n included) that the user wrote, or NULL. */
+static const rp_ynode *first_written(const rp_scenario *sc, const rp_ynode *n)
+{
+    if (!from_defaults(sc, n))
+        return n;
+    for (size_t i = 0; i < n->n; i++) {
+        const rp_ynode *w = first_written(sc, n->values[i]);
+        if (w)
+            return w;
+    }
+    return NULL;
+}
+
+/* The context of the override whose value holds n ("sweep.grid"), else "":
+ * an error in a sweep's value names the axis the value came from. */
+static const char *override_context(const resolver *r, const rp_ynode *n)
+{
+    for (; n && r->n_ov; n = n->parent)
+        for (size_t i = 0; i < r->n_ov; i++)
+            if (r->ov_nodes[i] == n)
+                return r->ov[i].context ? r->ov[i].context : "";
+    return "";
+}
+
+/* Raise "WHERE: error: PATH: MESSAGE" for node at. A node from the defaults
+ * has no place in the user's text: the error points at what the user changed
+ * inside it (a --set share of a default group), else at the nearest node the
+ * user wrote around it, naming the default involved. */
+__attribute__((format(printf, 4, 5))) static int fail(const resolver *r, const rp_ynode *at, const char *path,
+                                                      const char *fmt, ...)
+{
+    char msg[RP_ERROR_MAX], note[PATH_SIZE + 64] = "";
+    va_list ap;
+    if (r->quiet) /* rp_scenario_derive: the caller resolves again for the message */
+        return RP_EINVAL;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const rp_ynode *loc = first_written(r->sc, at);
+    if (!loc) {
+        loc = at;
+        while (loc->parent && from_defaults(r->sc, loc->parent))
+            loc = loc->parent; /* the outermost default around at */
+        char dpath[PATH_SIZE];
+        path_of(loc, dpath);
+        snprintf(note, sizeof note, " (%s is MODEL.md's default; give your own)", dpath);
+        if (loc->parent)
+            loc = loc->parent;
+    }
+    const char *ctx = override_context(r, loc);
+    return rp_error_raise(r->err, RP_EINVAL, "%s: error: %s%s%s%s%s%s", loc->where, ctx, ctx[0] && path[0] ? "." : "",
+                          path, ctx[0] || path[0] ? ": " : "", msg, note);
+}
+
+/* "unknown key 'x'; did you mean 'y'?" for a near miss, else the list of
+ * what is allowed (rp_schema_unknown). what/detail frame the word:
+ * "undeclared level", " of dimension 'language'". */
+static int fail_unknown(const resolver *r, const rp_ynode *word, const char *path, const char *what,
+                        const char *detail, const char *const *names, size_t n)
+{
+    char why[RP_ERROR_MAX / 2];
+    return fail(r, word, path, "%s", rp_schema_unknown(what, word->text, detail, names, n, NULL, why, sizeof why));
+}
+
+/* Every key of map must be one of names (the section's schema). */
+static int check_keys(const resolver *r, const rp_ynode *map, const char *path, const char *const *names, size_t n)
+{
+    char why[RP_ERROR_MAX / 2];
+    long bad = rp_schema_check_names(map, names, n, "", why, sizeof why);
+    return bad < 0 ? RP_OK : fail(r, map->keys[bad], path, "%s", why);
+}
+
+/* ---- scalars ---- */
+
+/* A set of words written as a YAML list ([A, S]) means the same as "A,S"
+ * (and [] as none); each word is checked where it stands. */
+static int resolve_word_list(const resolver *r, const rp_param *row, const rp_ynode *node, const char *path,
+                             void *field)
+{
+    char got[96], why[RP_ERROR_MAX / 2], words[256];
+    size_t n_words = 0;
+    while (row->words[n_words])
+        n_words++;
+    rp_paramtable_join(row->words, n_words, words, sizeof words);
+    unsigned bits = 0, one;
+    for (size_t k = 0; k < node->n; k++) {
+        const rp_ynode *item = node->values[k];
+        if (item->kind != RP_YNODE_SCALAR || strcmp(item->text, "all") == 0 || strcmp(item->text, "none") == 0)
+            return fail(r, item, path, "expected one of %s in the list, got %s", words,
+                        rp_yamltree_describe(item, got, sizeof got));
+        if (!rp_paramtable_parse(row, item->text, false, &one, why, sizeof why))
+            return fail(r, item, path, "%s", why);
+        if (bits & one)
+            return fail(r, item, path, "'%s' is in the list twice; expected each of %s at most once", item->text,
+                        words);
+        bits |= one;
+    }
+    *(unsigned *)field = bits;
+    return RP_OK;
+}
+
+/* The value of row at node (NULL: missing, so the default, or an error at
+ * missing_at if the row has none). */
+static int resolve_scalar(const resolver *r, const rp_param *row, const rp_ynode *node, const rp_ynode *missing_at,
+                          const char *path, void *field)
+{
+    char expect[256], got[96], why[RP_ERROR_MAX / 2];
+    if (!node) {
+        while (from_defaults(r->sc, missing_at) && missing_at->parent)
+            missing_at = missing_at->parent; /* a missing key is the user's, not the defaults' */
+        if (row->flags & RP_PF_REQUIRED)
+            return fail(r, missing_at, path, "missing; expected %s (%s)",
+                        rp_paramtable_expected(row, expect, sizeof expect), row->meaning);
+        rp_paramtable_set_default(row, field);
+        return RP_OK;
+    }
+    if (node->kind == RP_YNODE_SEQUENCE && row->type == RP_PT_FLAGS)
+        return resolve_word_list(r, row, node, path, field);
+    if (node->kind != RP_YNODE_SCALAR)
+        return fail(r, node, path, "expected %s, got %s", rp_paramtable_expected(row, expect, sizeof expect),
+                    rp_yamltree_describe(node, got, sizeof got));
+    if (!rp_paramtable_parse(row, node->text, node->quoted, field, why, sizeof why))
+        return fail(r, node, path, "%s", why);
+    return RP_OK;
+}
+
+/* ---- dimensions ---- */
+
+static int find_dim(const rp_params *p, const char *name)
+{
+    for (int k = 0; k < p->culture.n_dims; k++)
+        if (strcmp(p->culture.dims[k].name, name) == 0)
+            return k;
+    return -1;
+}
+
+static int find_level(const rp_dimension *d, const char *name)
+{
+    for (int l = 0; l < d->n_levels; l++)
+        if (strcmp(d->levels[l], name) == 0)
+            return l;
+    return -1;
+}
+
+static size_t level_names(const rp_dimension *d, const char **names)
+{
+    for (int l = 0; l < d->n_levels; l++)
+        names[l] = d->levels[l];
+    return (size_t)d->n_levels;
+}
+
+static int resolve_levels(const resolver *r, const rp_ynode *item, rp_dimension *d, const char *dpath)
+{
+    char path[PATH_SIZE], why[RP_ERROR_MAX / 2], got[96];
+    const rp_ynode *node = rp_yamltree_get(item, "levels");
+    join_path(path, dpath, "levels");
+    if (d->kind == RP_DIM_CONTINUOUS) {
+        if (node)
+            return fail(r, node, path, "a continuous dimension has no levels; expected no 'levels', or kind: "
+                        "categorical");
+        return RP_OK;
+    }
+    if (!node)
+        return fail(r, item, dpath, "categorical dimension without levels; expected levels: [NAME, ...]");
+    if (node->kind != RP_YNODE_SEQUENCE)
+        return fail(r, node, path, "expected a sequence of level names such as [english, spanish], got %s",
+                    rp_yamltree_describe(node, got, sizeof got));
+    if (node->n == 0)
+        return fail(r, node, path, "no levels; expected at least one level name");
+    if (node->n > RP_MAX_LEVELS)
+        return fail(r, node->values[RP_MAX_LEVELS], path, "too many levels (%zu); expected at most %d", node->n,
+                    RP_MAX_LEVELS);
+    for (size_t l = 0; l < node->n; l++) {
+        const rp_ynode *v = node->values[l];
+        if (v->kind != RP_YNODE_SCALAR)
+            return fail(r, v, path, "expected a level name, got %s", rp_yamltree_describe(v, got, sizeof got));
+        if (!rp_paramtable_check_name(v->text, why, sizeof why))
+            return fail(r, v, path, "%s", why);
+        if (find_level(d, v->text) >= 0)
+            return fail(r, v, path, "duplicate level '%s'; expected each level once", v->text);
+        snprintf(d->levels[l], RP_NAME_MAX, "%s", v->text);
+        d->n_levels = (int)l + 1;
+    }
+    return RP_OK;
+}
+
+/* A dimension's name must be unique and must not be a key of groups
+ * (share, mistrust, ...), where dimensions and group keys share a mapping. */
+static int check_dim_name(const resolver *r, const rp_ynode *item, int k, const char *path)
+{
+    size_t n;
+    const rp_param *group_keys = rp_paramtable_group(&n);
+    const char *name = r->p->culture.dims[k].name;
+    const rp_ynode *at = rp_yamltree_get(item, "name");
+    if (rp_paramtable_find(group_keys, n, name))
+        return fail(r, at, path, "'%s' is a key of groups, not available as a dimension name; expected another "
+                    "name", name);
+    for (int j = 0; j < k; j++)
+        if (strcmp(r->p->culture.dims[j].name, name) == 0)
+            return fail(r, at, path, "duplicate dimension name '%s'; expected each dimension once", name);
+    return RP_OK;
+}
+
+static int resolve_dimension(const resolver *r, const rp_ynode *item, int k, const char *base)
+{
+    size_t n;
+    const rp_param *t = rp_paramtable_dimension(&n);
+    const char *names[MAX_NAMES];
+    char path[PATH_SIZE], kpath[PATH_SIZE], got[96];
+    rp_dimension *d = &r->p->culture.dims[k];
+    snprintf(path, sizeof path, "%s[%d]", base, k + 1);
+    if (item->kind != RP_YNODE_MAPPING)
+        return fail(r, item, path, "expected a mapping {name: ..., kind: ..., weight: ...}, got %s",
+                    rp_yamltree_describe(item, got, sizeof got));
+    for (size_t i = 0; i < n; i++)
+        names[i] = t[i].name;
+    int st = check_keys(r, item, path, names, n);
+    for (size_t i = 0; i < n && !st; i++) {
+        if (t[i].type == RP_PT_LEVELS) {
+            st = resolve_levels(r, item, d, path);
+            continue;
+        }
+        st = resolve_scalar(r, &t[i], rp_yamltree_get(item, t[i].name), item, join_path(kpath, path, t[i].name),
+                            (char *)d + t[i].offset);
+        if (!st && strcmp(t[i].name, "name") == 0) {
+            st = check_dim_name(r, item, k, path);
+            join_path(path, base, d->name); /* from here on, addressed by name as in --set */
+        }
+    }
+    return st;
+}
+
+static int resolve_dimensions(const resolver *r, const rp_ynode *node, const rp_ynode *missing_at, const char *path)
+{
+    char got[96];
+    if (!node)
+        return fail(r, missing_at, path, "missing; expected a sequence of dimensions");
+    if (node->kind != RP_YNODE_SEQUENCE)
+        return fail(r, node, path, "expected a sequence of dimensions (- {name: ..., kind: ..., weight: ...}), "
+                    "got %s", rp_yamltree_describe(node, got, sizeof got));
+    if (node->n == 0)
+        return fail(r, node, path, "no dimensions; expected at least one");
+    if (node->n > RP_MAX_DIMS)
+        return fail(r, node->values[RP_MAX_DIMS], path, "too many dimensions (%zu); expected at most %d", node->n,
+                    RP_MAX_DIMS);
+    for (size_t k = 0; k < node->n; k++) {
+        r->p->culture.n_dims = (int)k; /* the dimensions so far, for the duplicate check */
+        int st = resolve_dimension(r, node->values[k], (int)k, path);
+        if (st)
+            return st;
+    }
+    r->p->culture.n_dims = (int)node->n;
+    return RP_OK;
+}
+
+/* ---- groups ---- */
+
+static int fail_undeclared_level(const resolver *r, const rp_ynode *at, const char *path, const rp_dimension *d)
+{
+    const char *names[RP_MAX_LEVELS];
+    size_t n = level_names(d, names);
+    char detail[96];
+    snprintf(detail, sizeof detail, " of dimension '%s'", d->name);
+    return fail_unknown(r, at, path, "undeclared level", detail, names, n);
+}
+
+/* A categorical dimension in a group: one level name (probability 1) or a
+ * mapping level -> probability summing to 1. */
+static int resolve_level_probs(const resolver *r, const rp_ynode *v, const rp_dimension *d, double *prob,
+                               const char *path)
+{
+    char got[96], lpath[PATH_SIZE];
+    if (v->kind == RP_YNODE_SCALAR && (v->text[0] || v->quoted)) {
+        int l = find_level(d, v->text);
+        if (l < 0)
+            return fail_undeclared_level(r, v, path, d);
+        prob[l] = 1.0;
+        return RP_OK;
+    }
+    if (v->kind != RP_YNODE_MAPPING || v->n == 0)
+        return fail(r, v, path, "expected a level of '%s' or a mapping {level: probability}, got %s", d->name,
+                    rp_yamltree_describe(v, got, sizeof got));
+    double sum = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        int l = find_level(d, v->keys[i]->text);
+        if (l < 0)
+            return fail_undeclared_level(r, v->keys[i], path, d);
+        int st = resolve_scalar(r, rp_paramtable_level_prob(), v->values[i], v, join_path(lpath, path, d->levels[l]),
+                                &prob[l]);
+        if (st)
+            return st;
+        sum += prob[l];
+    }
+    if (fabs(sum - 1.0) > SUM_TOLERANCE)
+        return fail(r, v, path, "level probabilities sum to %.12g; expected 1 (within 1e-9)", sum);
+    return RP_OK;
+}
+
+/* The keys a group of this population may have: share, every dimension, its
+ * own group keys. */
+static size_t group_key_names(const rp_params *p, unsigned who, const char **names)
+{
+    size_t n, m = 0;
+    const rp_param *t = rp_paramtable_group(&n);
+    names[m++] = "share";
+    for (int k = 0; k < p->culture.n_dims; k++)
+        names[m++] = p->culture.dims[k].name;
+    for (size_t i = 0; i < n; i++)
+        if ((t[i].flags & who) && strcmp(t[i].name, "share") != 0)
+            names[m++] = t[i].name;
+    return m;
+}
+
+static int check_group_keys(const resolver *r, const rp_ynode *g, unsigned who, const char *path)
+{
+    size_t n;
+    const rp_param *t = rp_paramtable_group(&n);
+    const char *names[MAX_NAMES];
+    size_t m = group_key_names(r->p, who, names);
+    for (size_t i = 0; i < g->n; i++) {
+        const char *key = g->keys[i]->text;
+        const rp_param *row = rp_paramtable_find(t, n, key);
+        if (row && !(row->flags & who)) {
+            const char *mine = who == RP_PF_PATIENT ? "patient" : "provider";
+            const char *other = who == RP_PF_PATIENT ? "provider" : "patient";
+            return fail(r, g->keys[i], path, "'%s' is a %s-group key, not allowed in a %s group; expected only "
+                        "share, dimensions and %s-group keys", key, other, mine, mine);
+        }
+        if (!row && find_dim(r->p, key) < 0)
+            return fail_unknown(r, g->keys[i], path, "unknown key", " (not a declared dimension or group key)", names,
+                                    m);
+    }
+    return RP_OK;
+}
+
+static int resolve_group(const resolver *r, const rp_ynode *g, rp_group *out, unsigned who, const char *path)
+{
+    size_t n;
+    const rp_param *t = rp_paramtable_group(&n);
+    char kpath[PATH_SIZE], got[96];
+    if (g->kind != RP_YNODE_MAPPING)
+        return fail(r, g, path, "expected a mapping of the group's share, dimensions and %s keys, got %s",
+                    who == RP_PF_PATIENT ? "patient" : "provider", rp_yamltree_describe(g, got, sizeof got));
+    int st = check_group_keys(r, g, who, path);
+    for (int k = 0; k < r->p->culture.n_dims && !st; k++) {
+        const rp_dimension *d = &r->p->culture.dims[k];
+        const rp_ynode *v = rp_yamltree_get(g, d->name);
+        join_path(kpath, path, d->name);
+        if (!v)
+            st = fail(r, g, path, "missing dimension '%s'; expected a value for every dimension of "
+                      "culture.dimensions", d->name);
+        else if (d->kind == RP_DIM_CATEGORICAL)
+            st = resolve_level_probs(r, v, d, out->level_prob[k], kpath);
+        else
+            st = resolve_scalar(r, rp_paramtable_trait(), v, g, kpath, &out->trait[k]);
+    }
+    for (size_t i = 0; i < n && !st; i++)
+        if (t[i].flags & who)
+            st = resolve_scalar(r, &t[i], rp_yamltree_get(g, t[i].name), g, join_path(kpath, path, t[i].name),
+                                (char *)out + t[i].offset);
+    return st;
+}
+
+/* Whether the shares of n groups sum to 1 (within SUM_TOLERANCE); *sum. */
+static bool shares_sum_to_one(const rp_group *groups, int n, double *sum)
+{
+    *sum = 0;
+    for (int i = 0; i < n; i++)
+        *sum += groups[i].share;
+    return !(fabs(*sum - 1.0) > SUM_TOLERANCE);
+}
+
+static int resolve_groups(const resolver *r, const rp_ynode *node, const rp_ynode *missing_at, const char *path,
+                          bool providers)
+{
+    char got[96], why[RP_ERROR_MAX / 2], gpath[PATH_SIZE];
+    int *n_groups = providers ? &r->p->providers.n_groups : &r->p->patients.n_groups;
+    rp_group *groups = providers ? r->p->providers.groups : r->p->patients.groups;
+    unsigned who = providers ? RP_PF_PROVIDER : RP_PF_PATIENT;
+    if (!node)
+        return fail(r, missing_at, path, "missing; expected a mapping of group names to groups");
+    if (node->kind != RP_YNODE_MAPPING)
+        return fail(r, node, path, "expected a mapping of group names to groups, got %s",
+                    rp_yamltree_describe(node, got, sizeof got));
+    if (node->n == 0)
+        return fail(r, node, path, "no groups; expected at least one");
+    if (node->n > RP_MAX_GROUPS)
+        return fail(r, node->keys[RP_MAX_GROUPS], path, "too many groups (%zu); expected at most %d", node->n,
+                    RP_MAX_GROUPS);
+    for (size_t i = 0; i < node->n; i++) {
+        const rp_ynode *key = node->keys[i];
+        if (!rp_paramtable_check_name(key->text, why, sizeof why))
+            return fail(r, key, path, "group name: %s", why);
+        if (!providers && strcmp(key->text, "all") == 0) /* the summaries' column of the whole population */
+            return fail(r, key, path, "group name 'all' is reserved for the whole population in summaries; "
+                        "expected another name");
+        snprintf(groups[i].name, RP_NAME_MAX, "%s", key->text);
+        int st = resolve_group(r, node->values[i], &groups[i], who, join_path(gpath, path, key->text));
+        if (st)
+            return st;
+    }
+    double sum;
+    if (!shares_sum_to_one(groups, (int)node->n, &sum))
+        return fail(r, node, path, "shares sum to %.12g; expected 1 (within 1e-9)", sum);
+    *n_groups = (int)node->n;
+    return RP_OK;
+}
+
+/* ---- the table walk ---- */
+
+/* The section of a row ("dropout" of "dropout.base", "" for "seed") into
+ * section[RP_NAME_MAX]; returns the key within the section. */
+static const char *split_row(const rp_param *row, char *section)
+{
+    const char *dot = strchr(row->name, '.');
+    size_t len = dot ? (size_t)(dot - row->name) : 0;
+    if (len > RP_NAME_MAX - 1)
+        len = RP_NAME_MAX - 1; /* never: section names are short words */
+    memcpy(section, row->name, len);
+    section[len] = '\0';
+    return dot ? dot + 1 : row->name;
+}
+
+/* The keys allowed in a section ("" for the top level), from the table.
+ * Rows of a section are contiguous (scenario_unit checks it), so a section's
+ * keys end at the first row of another section after them, and a repeated
+ * section name at the top level can only repeat the last name. Section keys
+ * point into the rows; top-level section names are copied into store. */
+static size_t section_keys(const rp_param *t, size_t n, const char *section, const char **names,
+                           char (*store)[RP_NAME_MAX])
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n && m < MAX_NAMES; i++) {
+        char sec[RP_NAME_MAX];
+        const char *key = split_row(&t[i], sec);
+        if (section[0] && strcmp(sec, section) != 0) {
+            if (m)
+                break;
+            continue;
+        }
+        if (!section[0] && sec[0]) {
+            if (m && strcmp(names[m - 1], sec) == 0)
+                continue;
+            memcpy(store[m], sec, sizeof sec);
+            key = store[m];
+        }
+        names[m++] = key;
+    }
+    return m;
+}
+
+static int resolve_row(const resolver *r, const rp_param *row, const rp_ynode *container, const char *key)
+{
+    const rp_ynode *node = container ? rp_yamltree_get(container, key) : NULL;
+    const rp_ynode *missing_at = container ? container : r->root;
+    switch (row->type) {
+    case RP_PT_DIMENSIONS:
+        return resolve_dimensions(r, node, missing_at, row->name);
+    case RP_PT_PATIENT_GROUPS:
+    case RP_PT_PROVIDER_GROUPS:
+        return resolve_groups(r, node, missing_at, row->name, row->type == RP_PT_PROVIDER_GROUPS);
+    case RP_PT_SWEEP_GRID:
+    case RP_PT_SWEEP_ZIP:
+    case RP_PT_SWEEP_LHS:
+    case RP_PT_SWEEP_SOBOL:
+        return RP_OK; /* not parameters of a run: the plan module reads and checks them (rp_plan_create) */
+    default:
+        return resolve_scalar(r, row, node, missing_at, row->name, (char *)r->p + row->offset);
+    }
+}
+
+/* Resolve the rows of one section, starting at row i; *end is the first row
+ * of the next section. */
+static int resolve_section(const resolver *r, const rp_param *t, size_t n, size_t i, size_t *end)
+{
+    char section[RP_NAME_MAX], sec[RP_NAME_MAX], got[96], list[512], store[MAX_NAMES][RP_NAME_MAX];
+    const char *names[MAX_NAMES];
+    split_row(&t[i], section);
+    const rp_ynode *container = r->root;
+    if (section[0]) {
+        container = rp_yamltree_get(r->root, section);
+        size_t m = section_keys(t + i, n - i, section, names, store);
+        if (container && container->kind != RP_YNODE_MAPPING)
+            return fail(r, container, section, "expected a mapping of %s, got %s",
+                        rp_paramtable_join(names, m, list, sizeof list),
+                        rp_yamltree_describe(container, got, sizeof got));
+        int st = container ? check_keys(r, container, section, names, m) : RP_OK;
+        if (st)
+            return st;
+    }
+    for (*end = i; *end < n; ++*end) {
+        const char *key = split_row(&t[*end], sec);
+        if (strcmp(sec, section) != 0)
+            break;
+        int st = resolve_row(r, &t[*end], container, key);
+        if (st)
+            return st;
+    }
+    return RP_OK;
+}
+
+/* ---- checks across values ---- */
+
+/* Of two parameters, the node the user wrote (a over b), for errors that
+ * involve both; NULL when neither is written. */
+static const rp_ynode *written(const resolver *r, const char *a, const char *b)
+{
+    if (r->quiet)
+        return NULL; /* only errors use it, and quiet ones are not located */
+    const rp_ynode *na = node_at(r->root, a), *nb = b ? node_at(r->root, b) : NULL;
+    if (na && !from_defaults(r->sc, na))
+        return na;
+    if (nb && !from_defaults(r->sc, nb))
+        return nb;
+    return na ? na : nb;
+}
+
+/* Whether the scenario gives name (the tree, or a key rp_scenario_derive's
+ * caller set); a node of it, or NULL. */
+static const rp_ynode *given(const resolver *r, const char *name)
+{
+    const rp_ynode *n = node_at(r->root, name);
+    for (size_t i = 0; i < r->n_set && !n; i++)
+        if (strcmp(r->set_keys[i], name) == 0)
+            n = r->root; /* set outside the tree: only quiet errors use the node */
+    return n;
+}
+
+static int resolve_match_on(const resolver *r)
+{
+    rp_params *p = r->p;
+    const rp_ynode *given_at = given(r, "assignment.match_on");
+    const char *names[RP_MAX_DIMS];
+    size_t m = 0;
+    for (int k = 0; k < p->culture.n_dims; k++)
+        if (p->culture.dims[k].kind == RP_DIM_CATEGORICAL)
+            names[m++] = p->culture.dims[k].name;
+    int k = find_dim(p, p->assignment.match_on);
+    bool ok = k >= 0 && p->culture.dims[k].kind == RP_DIM_CATEGORICAL;
+    char list[512];
+    rp_paramtable_join(names, m, list, sizeof list);
+    if (given_at && !ok && k >= 0)
+        return fail(r, given_at, "assignment.match_on", "'%s' is a continuous dimension; expected a categorical one: "
+                    "%s", p->assignment.match_on, m ? list : "(none declared)");
+    if (given_at && !ok)
+        return fail_unknown(r, given_at, "assignment.match_on", "undeclared dimension", "", names, m);
+    if (!ok && p->assignment.policy == RP_ASSIGN_SAME_GROUP) {
+        const rp_ynode *at = written(r, "assignment.policy", NULL);
+        return fail(r, at ? at : r->root, "assignment.match_on",
+                    "missing, and the default '%s' is not a categorical dimension; expected one of %s for policy "
+                    "same_group", p->assignment.match_on, m ? list : "(none declared)");
+    }
+    if (!ok)
+        p->assignment.match_on[0] = '\0'; /* unused: no same_group, no dimension to match */
+    p->assignment.match_dim = ok ? k : -1;
+    return RP_OK;
+}
+
+/* Computed defaults and the rules that involve more than one value. */
+static int resolve_across(const resolver *r)
+{
+    rp_params *p = r->p;
+    const rp_ynode *root = r->root, *at;
+    if (!given(r, "providers.count")) /* bounds keep this exact and free of overflow */
+        p->providers.count = (p->patients.count + p->providers.caseload - 1) / p->providers.caseload;
+    if (p->symptoms.recovered >= p->symptoms.max) {
+        at = written(r, "symptoms.recovered", "symptoms.max");
+        return fail(r, at ? at : root, "symptoms", "recovered (%.17g) is not below max (%.17g); expected "
+                    "symptoms.recovered < symptoms.max", p->symptoms.recovered, p->symptoms.max);
+    }
+    if (p->report.ambivalence_week > p->horizon) {
+        at = written(r, "report.ambivalence_week", "horizon");
+        return fail(r, at ? at : root, "report.ambivalence_week", "week %d is after the horizon (%d); expected "
+                    "a week in [0, horizon]", p->report.ambivalence_week, p->horizon);
+    }
+    if (p->providers.count * p->providers.caseload < p->patients.count) {
+        at = written(r, "providers.count", "providers.caseload");
+        return fail(r, at ? at : root, "providers",
+                    "total caseload %" PRId64 " x %" PRId64 " = %" PRId64 " is below patients.count %" PRId64
+                    "; expected providers.count x providers.caseload >= patients.count",
+                    p->providers.count, p->providers.caseload, p->providers.count * p->providers.caseload,
+                    p->patients.count);
+    }
+    return resolve_match_on(r);
+}
+
+/* Resolve r->root into r->p; raw (if not NULL) gets the parameters before
+ * resolve_across. */
+static int resolve_tree(const resolver *r, rp_params *raw)
+{
+    size_t n;
+    const rp_param *t = rp_paramtable_scenario(&n);
+    const char *names[MAX_NAMES];
+    char store[MAX_NAMES][RP_NAME_MAX];
+    /* zeroed, padding and unused entries included: two resolutions of the
+     * same scenario compare equal with memcmp */
+    memset(r->p, 0, sizeof *r->p);
+    int st = check_keys(r, r->root, "", names, section_keys(t, n, "", names, store));
+    for (size_t i = 0; i < n && !st;)
+        st = resolve_section(r, t, n, i, &i);
+    if (!st && raw)
+        memcpy(raw, r->p, sizeof *raw);
+    if (!st)
+        st = resolve_across(r);
+    return st;
+}
+
+int rp_scenario_resolve(rp_scenario *sc, rp_error *err)
+{
+    resolver r = {.sc = sc, .root = sc->root, .p = &sc->params, .err = err};
+    sc->resolved = false;
+    int st = resolve_tree(&r, &sc->raw);
+    sc->resolved = st == RP_OK;
+    return st;
+}
+
+const rp_params *rp_scenario_params(const rp_scenario *sc)
+{
+    return &sc->params;
+}
+
+/* ---- loading ---- */
+
+/* In { } and [ ] a comma ends a plain value, so `{class: beta(6, 2)}` reads
+ * as class: "beta(6" and a stray key "2)". Catch the cut value, which is the
+ * first sign of it, with the fix. */
+static int check_cut_values(const rp_ynode *n, rp_error *err)
+{
+    if (n->kind == RP_YNODE_SCALAR) {
+        char ex[64];
+        if (!n->in_flow || n->quoted || !strchr(n->text, '(') || strchr(n->text, ')'))
+            return RP_OK;
+        RP_FAIL(err, RP_EINVAL, "%s: error: '%s' is cut short by a comma: inside { } or [ ] a comma ends a "
+                "value; expected the distribution in quotes, e.g. \"beta(2, 5)\", or block style (one key per "
+                "line)", n->where, rp_text_excerpt(n->text, ex, sizeof ex));
+    }
+    for (size_t i = 0; i < n->n; i++) {
+        int st = check_cut_values(n->values[i], err);
+        if (st)
+            return st;
+    }
+    return RP_OK;
+}
+
+/* Put the defaults under the user's tree where it is silent: at the top level
+ * and inside sections (depth 0 and 1); deeper, the user's value stands whole. */
+static int fill_defaults(rp_ynode *user, const rp_ynode *defaults, int depth)
+{
+    for (size_t i = 0; i < defaults->n; i++) {
+        rp_ynode *uv = rp_yamltree_get(user, defaults->keys[i]->text), *dv = defaults->values[i];
+        int st = RP_OK;
+        if (!uv)
+            st = rp_yamltree_put(user, defaults->keys[i], dv);
+        else if (depth == 0 && uv->kind == RP_YNODE_MAPPING && dv->kind == RP_YNODE_MAPPING)
+            st = fill_defaults(uv, dv, depth + 1);
+        if (st)
+            return st;
+    }
+    return RP_OK;
+}
+
+static int alloc_scenario(const char *name, rp_scenario **out, rp_error *err)
+{
+    rp_scenario *sc = calloc(1, sizeof *sc);
+    size_t len = strlen(name);
+    if (sc) {
+        sc->tree = rp_yamltree_alloc();
+        sc->path = malloc(len + 1);
+        sc->default_where = malloc(len + 8);
+    }
+    if (!sc || !sc->tree || !sc->path || !sc->default_where) {
+        rp_scenario_free(sc);
+        RP_FAIL(err, RP_ENOMEM, "%s: error: out of memory", name);
+    }
+    memcpy(sc->path, name, len + 1);
+    snprintf(sc->default_where, len + 8, "%s:1:1", name);
+    *out = sc;
+    return RP_OK;
+}
+
+static int load_text(rp_scenario *sc, const char *text, size_t len, rp_error *err)
+{
+    const char *pop = rp_paramtable_population();
+    rp_ynode *defaults, *root;
+    char got[96];
+    int st = rp_yamltree_parse(sc->tree, DEFAULTS_NAME, pop, strlen(pop), 0, &defaults, err);
+    if (st)
+        return st;
+    sc->defaults = defaults->doc;
+    if ((st = rp_yamltree_parse(sc->tree, sc->path, text, len, 0, &root, err)))
+        return st;
+    if (!root || (root->kind == RP_YNODE_SCALAR && !root->quoted && !root->text[0]))
+        RP_FAIL(err, RP_EINVAL, "%s:1:1: error: empty scenario (no keys); expected a mapping with at least seed "
+                "and patients.count", sc->path);
+    if (root->kind != RP_YNODE_MAPPING)
+        RP_FAIL(err, RP_EINVAL, "%s: error: the top level is %s; expected a mapping of keys such as 'seed: 1'",
+                root->where, rp_yamltree_describe(root, got, sizeof got));
+    if ((st = check_cut_values(root, err)))
+        return st;
+    sc->root = root;
+    if (fill_defaults(root, defaults, 0))
+        RP_FAIL(err, RP_ENOMEM, "%s: error: out of memory", sc->path);
+    return RP_OK;
+}
+
+int rp_scenario_load_string(const char *name, const char *text, rp_scenario **out, rp_error *err)
+{
+    rp_scenario *sc;
+    *out = NULL;
+    int st = alloc_scenario(name, &sc, err);
+    if (!st && (st = load_text(sc, text, strlen(text), err)))
+        rp_scenario_free(sc);
+    else if (!st)
+        *out = sc;
+    return st;
+}
+
+int rp_scenario_load(const char *path, rp_scenario **out, rp_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    rp_scenario *sc;
+    *out = NULL;
+    int st = rp_yamltree_read_file(path, &text, &len, err);
+    if (!st && !(st = alloc_scenario(path, &sc, err))) {
+        if ((st = load_text(sc, text, len, err)))
+            rp_scenario_free(sc);
+        else
+            *out = sc;
+    }
+    free(text);
+    return st;
+}
+
+void rp_scenario_free(rp_scenario *sc)
+{
+    if (!sc)
+        return;
+    rp_yamltree_free(sc->tree);
+    free(sc->path);
+    free(sc->default_where);
+    free(sc);
+}
+
+const char *rp_scenario_path(const rp_scenario *sc)
+{
+    return sc->path;
+}
+
+/* ---- --set ---- */
+
+typedef struct {
+    char text[PATH_SIZE];
+    const char *comp[MAX_COMPONENTS];
+    int column[MAX_COMPONENTS]; /* 1-based, in the argument */
+    int n;
+} dotted;
+
+/* Split "a.b.c" (len bytes of key) into components; error if one is empty. */
+static int split_key(const char *key, size_t len, dotted *d, rp_error *err)
+{
+    if (len >= sizeof d->text)
+        RP_FAIL(err, RP_EINVAL, SET_NAME ":1:1: error: key of %zu bytes; expected a dotted key such as "
+                "dropout.base", len);
+    memcpy(d->text, key, len);
+    d->text[len] = '\0';
+    d->n = 0;
+    for (size_t start = 0;;) {
+        size_t end = start + strcspn(d->text + start, ".");
+        if (end == start || d->n == MAX_COMPONENTS)
+            RP_FAIL(err, RP_EINVAL, SET_NAME ":1:%zu: error: '%.*s' is not a dotted key (%s); expected KEY=VALUE "
+                    "with a KEY such as patients.groups.latinx.mistrust", start + 1, (int)len, key,
+                    end == start ? "an empty name" : "too many names");
+        d->comp[d->n] = d->text + start;
+        d->column[d->n++] = (int)start + 1;
+        if (!d->text[end])
+            break;
+        d->text[end] = '\0';
+        start = end + 1;
+    }
+    return RP_OK;
+}
+
+/* The prefix comp[0..n) of d joined with dots (it fits: d->text did). */
+static const char *prefix(const dotted *d, int n, char *buf)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n; i++)
+        used += (size_t)snprintf(buf + used, PATH_SIZE - used, "%s%s", i ? "." : "", d->comp[i]);
+    return buf;
+}
+
+/* Group mappings and the dimension sequence are collections of named items:
+ * a --set key going through one must name an existing item. */
+static bool named_collection(const rp_ynode *n, const char *path)
+{
+    size_t count;
+    const rp_param *t = rp_paramtable_scenario(&count);
+    const rp_param *row = rp_paramtable_find(t, count, path);
+    return n->kind == RP_YNODE_SEQUENCE ||
+           (row && (row->type == RP_PT_PATIENT_GROUPS || row->type == RP_PT_PROVIDER_GROUPS));
+}
+
+static int fail_no_item(const rp_ynode *coll, const dotted *d, int i, rp_error *err)
+{
+    const char *names[MAX_NAMES];
+    char path[PATH_SIZE];
+    size_t m = 0;
+    for (size_t j = 0; j < coll->n && m < MAX_NAMES; j++) {
+        const rp_ynode *nm =
+            coll->kind == RP_YNODE_MAPPING ? coll->keys[j] : rp_yamltree_get(coll->values[j], "name");
+        if (nm && nm->kind == RP_YNODE_SCALAR)
+            names[m++] = nm->text;
+    }
+    const char *what = coll->kind == RP_YNODE_SEQUENCE ? "no dimension" : "no group";
+    char why[RP_ERROR_MAX / 2];
+    prefix(d, i, path);
+    RP_FAIL(err, RP_EINVAL, SET_NAME ":1:%d: error: %s: %s", d->column[i], path,
+            rp_schema_unknown(what, d->comp[i], "", names, m, NULL, why, sizeof why));
+}
+
+/* Walk d's components but the last from the root, creating missing section
+ * mappings; *out is the collection that will hold the last one. */
+static int walk_for_set(rp_scenario *sc, const dotted *d, rp_ynode **out, rp_error *err)
+{
+    char path[PATH_SIZE];
+    rp_ynode *cur = sc->root;
+    for (int i = 0; i + 1 < d->n; i++) {
+        long index;
+        rp_ynode *next = child_named(cur, d->comp[i], &index);
+        prefix(d, i, path);
+        if (!next && named_collection(cur, path))
+            return fail_no_item(cur, d, i, err);
+        if (!next) {
+            rp_ynode *key = rp_yamltree_scalar(sc->tree, SET_NAME, 1, d->column[i], d->comp[i]);
+            next = rp_yamltree_mapping(sc->tree, SET_NAME, 1, d->column[i]);
+            if (!key || !next || rp_yamltree_put(cur, key, next))
+                RP_FAIL(err, RP_ENOMEM, SET_NAME ": error: out of memory");
+        }
+        if (next->kind == RP_YNODE_SCALAR)
+            RP_FAIL(err, RP_EINVAL, SET_NAME ":1:%d: error: %s: a single value has no key '%s'; expected KEY=VALUE "
+                    "for an existing section, group or dimension", d->column[i + 1], prefix(d, i + 1, path),
+                    d->comp[i + 1]);
+        cur = next;
+    }
+    *out = cur;
+    return RP_OK;
+}
+
+/* Store value as the last component of d under coll: merged key by key into
+ * a top-level section, else replacing what was there. */
+static int put_value(rp_scenario *sc, rp_ynode *coll, const dotted *d, rp_ynode *value, rp_error *err)
+{
+    long index;
+    const char *last = d->comp[d->n - 1];
+    rp_ynode *old = child_named(coll, last, &index);
+    if (coll->kind == RP_YNODE_SEQUENCE) { /* a dimension, replaced whole in its place */
+        if (!old)
+            return fail_no_item(coll, d, d->n - 1, err);
+        coll->values[index] = value;
+        value->parent = coll;
+        return RP_OK;
+    }
+    if (d->n == 1 && old && old->kind == RP_YNODE_MAPPING && value->kind == RP_YNODE_MAPPING) {
+        for (size_t i = 0; i < value->n; i++)
+            if (rp_yamltree_put(old, value->keys[i], value->values[i]))
+                RP_FAIL(err, RP_ENOMEM, SET_NAME ": error: out of memory");
+        return RP_OK;
+    }
+    rp_ynode *key = rp_yamltree_scalar(sc->tree, SET_NAME, 1, d->column[d->n - 1], last);
+    if (!key || rp_yamltree_put(coll, key, value))
+        RP_FAIL(err, RP_ENOMEM, SET_NAME ": error: out of memory");
+    return RP_OK;
+}
+
+int rp_scenario_set(rp_scenario *sc, const char *assignment, rp_error *err)
+{
+    const char *eq = strchr(assignment, '=');
+    char ex[64];
+    dotted d;
+    rp_ynode *value = NULL, *coll = NULL;
+    if (!eq)
+        RP_FAIL(err, RP_EINVAL, SET_NAME ":1:%zu: error: '%s' has no '='; expected KEY=VALUE such as "
+                "dropout.base=-7.5", strlen(assignment) + 1, rp_text_excerpt(assignment, ex, sizeof ex));
+    int col0 = (int)(eq - assignment) + 1; /* columns before VALUE */
+    int st = split_key(assignment, (size_t)(eq - assignment), &d, err);
+    if (!st)
+        st = rp_yamltree_parse(sc->tree, SET_NAME, eq + 1, strlen(eq + 1), col0, &value, err);
+    if (!st && !value) /* "KEY=": an empty value, an error wherever a value is needed */
+        value = rp_yamltree_scalar(sc->tree, SET_NAME, 1, col0 + 1, "");
+    if (!st && !value)
+        RP_FAIL(err, RP_ENOMEM, SET_NAME ": error: out of memory");
+    if (!st)
+        st = check_cut_values(value, err);
+    if (!st)
+        st = walk_for_set(sc, &d, &coll, err);
+    if (!st)
+        st = put_value(sc, coll, &d, value, err);
+    sc->resolved = false;
+    return st;
+}
+
+const char *rp_scenario_where(const rp_scenario *sc, const char *name)
+{
+    size_t n;
+    const rp_param *t = rp_paramtable_scenario(&n);
+    const rp_ynode *node = node_at(sc->root, name);
+    if (node)
+        return from_defaults(sc, node) ? sc->default_where : node->where;
+    return rp_paramtable_find(t, n, name) ? sc->default_where : NULL;
+}
+
+/* ---- resolving with overrides (the points of a sweep) ---- */
+
+/* Split key at dots into comp (pointing into text[PATH_SIZE]); the number of
+ * components, or 0 if the key is too long, has too many components or an
+ * empty one. */
+static int split_dotted(const char *key, char *text, const char **comp)
+{
+    size_t len = strlen(key);
+    int n = 0;
+    if (len >= PATH_SIZE)
+        return 0;
+    memcpy(text, key, len + 1);
+    for (char *p = text;; p++) {
+        char *dot = strchr(p, '.');
+        if (n == MAX_COMPONENTS || (dot ? dot == p : !*p))
+            return 0;
+        comp[n++] = p;
+        if (!dot)
+            return n;
+        *dot = '\0';
+        p = dot;
+    }
+}
+
+/* "WHAT 'KEY'WHERE; did you mean 'X'?" ("unknown parameter 'trust.rat'",
+ * "no group 'latnix' in patients.groups"), else the hint or the candidates;
+ * false, for rp_scenario_key. */
+static bool unknown_key(const char *what, const char *key, const char *where, const char *const *names, size_t n,
+                        const char *hint, char *why, size_t why_size)
+{
+    rp_schema_unknown(what, key, where, names, n, hint, why, why_size);
+    return false;
+}
+
+/* A key of one or two names: a row of the table or a section. */
+static bool top_key(const char *key, int nc, const rp_param **row, char *why, size_t why_size)
+{
+    size_t n;
+    const rp_param *t = rp_paramtable_scenario(&n);
+    const char *names[2 * MAX_NAMES];
+    char store[MAX_NAMES][RP_NAME_MAX];
+    *row = rp_paramtable_find(t, n, key);
+    if (*row)
+        return true;
+    size_t m = section_keys(t, n, "", names, store); /* sections and top-level keys */
+    for (size_t i = 0; i < m; i++)
+        if (nc == 1 && strcmp(names[i], key) == 0)
+            return true; /* a whole section, merged key by key */
+    for (size_t i = 0; i < n && m < sizeof names / sizeof names[0]; i++)
+        if (strchr(t[i].name, '.'))
+            names[m++] = t[i].name;
+    return unknown_key("unknown parameter", key, "", names, m,
+                       "a dotted key of the scenario reference, such as trust.rate", why, why_size);
+}
+
+/* comp[3] of a key under an item of a collection row: a group's key or
+ * dimension, or a dimension's key. */
+static bool item_key(const rp_params *p, const rp_param *coll, const char *const *comp, const rp_param **row,
+                     char *why, size_t why_size)
+{
+    size_t n;
+    const char *names[MAX_NAMES];
+    char where[PATH_SIZE + 8];
+    snprintf(where, sizeof where, " of %s.%s.%s", comp[0], comp[1], comp[2]);
+    if (coll->type == RP_PT_DIMENSIONS) {
+        const rp_param *t = rp_paramtable_dimension(&n);
+        if ((*row = rp_paramtable_find(t, n, comp[3])))
+            return true;
+        for (size_t i = 0; i < n; i++)
+            names[i] = t[i].name;
+        return unknown_key("unknown key", comp[3], where, names, n, NULL, why, why_size);
+    }
+    unsigned who = coll->type == RP_PT_PROVIDER_GROUPS ? RP_PF_PROVIDER : RP_PF_PATIENT;
+    const rp_param *t = rp_paramtable_group(&n);
+    const rp_param *r = rp_paramtable_find(t, n, comp[3]);
+    int k = find_dim(p, comp[3]);
+    if (r && (r->flags & who)) {
+        *row = r;
+        return true;
+    }
+    if (k >= 0) {
+        *row = p->culture.dims[k].kind == RP_DIM_CONTINUOUS ? rp_paramtable_trait() : NULL;
+        return true;
+    }
+    return unknown_key("unknown key", comp[3], where, names, group_key_names(p, who, names), NULL, why, why_size);
+}
+
+bool rp_scenario_key(const rp_scenario *sc, const char *key, const rp_param **row, char *why, size_t why_size)
+{
+    size_t n;
+    const rp_param *t = rp_paramtable_scenario(&n);
+    const rp_params *p = &sc->params;
+    const char *comp[MAX_COMPONENTS], *names[MAX_NAMES];
+    char text[PATH_SIZE], head[PATH_SIZE], ex[64];
+    int nc = split_dotted(key, text, comp);
+    *row = NULL;
+    if (!nc) {
+        snprintf(why, why_size, "'%s' is not a dotted key (an empty or too many names); expected a key such as "
+                 "trust.rate", rp_text_excerpt(key, ex, sizeof ex));
+        return false;
+    }
+    if (nc <= 2)
+        return top_key(key, nc, row, why, why_size);
+    snprintf(head, sizeof head, "%s.%s", comp[0], comp[1]);
+    const rp_param *coll = rp_paramtable_find(t, n, head);
+    if (!coll)
+        return top_key(head, 2, row, why, why_size); /* not a row: says so about head */
+    if (coll->type != RP_PT_DIMENSIONS && coll->type != RP_PT_PATIENT_GROUPS && coll->type != RP_PT_PROVIDER_GROUPS) {
+        snprintf(why, why_size, "'%s' is a single value and has no key '%s'; expected %s alone", head, comp[2], head);
+        return false;
+    }
+    bool dims = coll->type == RP_PT_DIMENSIONS, prov = coll->type == RP_PT_PROVIDER_GROUPS;
+    int count = dims ? p->culture.n_dims : prov ? p->providers.n_groups : p->patients.n_groups;
+    bool found = false;
+    for (int i = 0; i < count; i++) {
+        names[i] = dims ? p->culture.dims[i].name : prov ? p->providers.groups[i].name : p->patients.groups[i].name;
+        found = found || strcmp(names[i], comp[2]) == 0;
+    }
+    if (!found) {
+        char where[PATH_SIZE + 8];
+        snprintf(where, sizeof where, " in %s", head);
+        return unknown_key(dims ? "no dimension" : "no group", comp[2], where, names, (size_t)count, NULL, why,
+                           why_size);
+    }
+    if (nc == 3)
+        return true; /* a whole group or dimension */
+    if (nc > 4) {
+        snprintf(why, why_size, "'%s' goes deeper than %s.%s.%s.KEY; expected at most four names (a group's level "
+                 "mapping is given whole)", rp_text_excerpt(key, ex, sizeof ex), comp[0], comp[1], comp[2]);
+        return false;
+    }
+    return item_key(p, coll, comp, row, why, why_size);
+}
+
+/* ---- applying values without YAML (input.h) ---- */
+
+const rp_params *rp_scenario_raw_params(const rp_scenario *sc)
+{
+    return &sc->raw;
+}
+
+int rp_scenario_derive(const rp_scenario *sc, rp_params *p, size_t n, const char *const *keys)
+{
+    resolver r = {.sc = sc, .root = sc->root, .p = p, .set_keys = keys, .n_set = n, .quiet = true};
+    double sum;
+    if (!shares_sum_to_one(p->patients.groups, p->patients.n_groups, &sum) ||
+        !shares_sum_to_one(p->providers.groups, p->providers.n_groups, &sum))
+        return RP_EINVAL;
+    return resolve_across(&r);
+}
+
+/* Bytes of a scalar row's field. */
+static size_t field_size(const rp_param *row)
+{
+    switch (row->type) {
+    case RP_PT_INT: return sizeof(int);
+    case RP_PT_INT64: return sizeof(int64_t);
+    case RP_PT_UINT64: return sizeof(uint64_t);
+    case RP_PT_DOUBLE:
+    case RP_PT_PROB: return sizeof(double);
+    case RP_PT_ENUM: return sizeof(int);
+    case RP_PT_FLAGS: return sizeof(unsigned);
+    case RP_PT_NAME: return RP_NAME_MAX;
+    case RP_PT_DIST: return sizeof(rp_dist);
+    default: return 0; /* structured rows are not one field */
+    }
+}
+
+static int find_group(const rp_group *groups, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(groups[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+bool rp_scenario_field(const rp_scenario *sc, const char *key, rp_field *f)
+{
+    size_t n;
+    const rp_param *t = rp_paramtable_scenario(&n), *row;
+    const rp_params *p = &sc->params;
+    const char *comp[MAX_COMPONENTS];
+    char text[PATH_SIZE], why[RP_ERROR_MAX / 2], head[PATH_SIZE];
+    int nc = split_dotted(key, text, comp);
+    *f = (rp_field){0, 0, NULL, -1};
+    if (!nc || !rp_scenario_key(sc, key, &row, why, sizeof why))
+        return false;
+    if (nc <= 2) {
+        row = rp_paramtable_find(t, n, key);
+        if (!row || !field_size(row))
+            return false; /* a section, a population's collection or a sweep design */
+        *f = (rp_field){row->offset, field_size(row), row, -1};
+        return true;
+    }
+    if (nc != 4)
+        return false; /* a whole group or dimension */
+    snprintf(head, sizeof head, "%s.%s", comp[0], comp[1]);
+    const rp_param *coll = rp_paramtable_find(t, n, head);
+    if (coll->type == RP_PT_DIMENSIONS) {
+        const int k = find_dim(p, comp[2]);
+        if (!row || (row->type != RP_PT_DOUBLE && row->type != RP_PT_PROB))
+            return false; /* name, kind, levels: the population's structure */
+        *f = (rp_field){offsetof(rp_params, culture.dims) + (size_t)k * sizeof(rp_dimension) + row->offset,
+                        field_size(row), row, -1};
+        return true;
+    }
+    const bool prov = coll->type == RP_PT_PROVIDER_GROUPS;
+    const int g = prov ? find_group(p->providers.groups, p->providers.n_groups, comp[2])
+                       : find_group(p->patients.groups, p->patients.n_groups, comp[2]);
+    const size_t base = (prov ? offsetof(rp_params, providers.groups) : offsetof(rp_params, patients.groups)) +
+                        (size_t)g * sizeof(rp_group);
+    const int k = find_dim(p, comp[3]);
+    if (k >= 0 && p->culture.dims[k].kind == RP_DIM_CATEGORICAL)
+        *f = (rp_field){base + offsetof(rp_group, level_prob) + (size_t)k * sizeof p->patients.groups[0].level_prob[0],
+                        sizeof p->patients.groups[0].level_prob[0], NULL, k};
+    else if (k >= 0)
+        *f = (rp_field){base + offsetof(rp_group, trait) + (size_t)k * sizeof(rp_dist), sizeof(rp_dist), row, -1};
+    else
+        *f = (rp_field){base + row->offset, field_size(row), row, -1};
+    return true;
+}
+
+bool rp_scenario_field_parse(const rp_scenario *sc, const rp_field *f, const char *text, bool quoted,
+                             unsigned char *bytes)
+{
+    char why[RP_ERROR_MAX / 2];
+    memset(bytes, 0, f->size);
+    if (f->levels >= 0) { /* as resolve_level_probs reads one level name */
+        const int l = text[0] || quoted ? find_level(&sc->params.culture.dims[f->levels], text) : -1;
+        if (l < 0)
+            return false;
+        ((double *)(void *)bytes)[l] = 1.0;
+        return true;
+    }
+    return rp_paramtable_parse(f->row, text, quoted, bytes, why, sizeof why);
+}
+
+const rp_ynode *rp_scenario_node(const rp_scenario *sc, const char *name)
+{
+    return node_at(sc->root, name);
+}
+
+/* The nodes one rp_scenario_resolve_with adds, so that sc's tree stays as it
+ * is: copies of the collections on the way to each override, new keys and
+ * text values. A copy made under a copied collection has that copy as its
+ * parent, while the nodes of sc's tree keep theirs: so a child is already a
+ * copy of this call exactly when its parent is the collection being walked.
+ * Each mapping copy has room for `extra` more keys, enough for every key the
+ * overrides could add to it. All freed together after the call. */
+typedef struct {
+    rp_ynode **nodes;
+    size_t n, cap;
+    size_t extra;
+} shadow;
+
+static void shadow_free(shadow *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->nodes[i]);
+    free(s->nodes);
+}
+
+/* A copy of orig (NULL: a new node of kind) with room for slots children
+ * and text_size bytes of text, or NULL if out of memory. */
+static rp_ynode *shadow_node(shadow *s, const rp_ynode *orig, rp_ynode_kind kind, size_t slots, size_t text_size)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 16;
+        rp_ynode **nodes = realloc(s->nodes, cap * sizeof *nodes);
+        if (!nodes)
+            return NULL;
+        s->nodes = nodes;
+        s->cap = cap;
+    }
+    rp_ynode *c = malloc(sizeof *c + 2 * slots * sizeof(rp_ynode *) + text_size);
+    if (!c)
+        return NULL;
+    *c = orig ? *orig : (rp_ynode){.kind = kind};
+    c->keys = (rp_ynode **)(c + 1);
+    c->values = c->keys + slots;
+    c->cap = slots;
+    if (orig && orig->kind == RP_YNODE_MAPPING)
+        memcpy(c->keys, orig->keys, orig->n * sizeof *c->keys);
+    if (orig && orig->kind != RP_YNODE_SCALAR)
+        memcpy(c->values, orig->values, orig->n * sizeof *c->values);
+    if (text_size)
+        c->text = (char *)(c->values + slots);
+    s->nodes[s->n++] = c;
+    return c;
+}
+
+/* map[key] = value in a copied mapping; a new key gets key_node, or a new
+ * node located at where. */
+static int shadow_set(shadow *s, rp_ynode *map, const char *key, rp_ynode *key_node, rp_ynode *value,
+                      const char *where)
+{
+    long i = rp_yamltree_find(map, key);
+    if (i >= 0) {
+        map->values[i] = value;
+        return RP_OK;
+    }
+    if (map->n == map->cap) /* never: extra bounds the keys the overrides add */
+        return RP_ENOMEM;
+    if (!key_node) {
+        size_t len = strlen(key);
+        if (!(key_node = shadow_node(s, NULL, RP_YNODE_SCALAR, 0, len + 1)))
+            return RP_ENOMEM;
+        memcpy(key_node->text, key, len + 1);
+        key_node->file = key_node->where = where;
+        key_node->parent = map;
+    }
+    map->keys[map->n] = key_node;
+    map->values[map->n++] = value;
+    return RP_OK;
+}
+
+/* The child of cur called name, copied for this call; a missing section is
+ * created (rp_scenario_key allowed the key). */
+static int shadow_child(shadow *s, rp_ynode *cur, const char *name, const rp_override *o, rp_ynode **out,
+                        rp_error *err)
+{
+    long index;
+    rp_ynode *next = child_named(cur, name, &index);
+    if (!next && cur->kind == RP_YNODE_MAPPING) {
+        if (!(next = shadow_node(s, NULL, RP_YNODE_MAPPING, s->extra, 0)))
+            return RP_ENOMEM;
+        next->file = next->where = o->where;
+        next->parent = cur;
+        if (shadow_set(s, cur, name, NULL, next, o->where))
+            return RP_ENOMEM;
+    } else if (!next || next->kind == RP_YNODE_SCALAR) {
+        /* only after an earlier override replaced what the key goes through */
+        RP_FAIL(err, RP_EINVAL, "%s: error: %s%s%s: no '%s' to put a value under (an earlier override replaced it)",
+                o->where, o->context ? o->context : "", o->context ? "." : "", o->key, name);
+    } else if (next->parent != cur) {
+        rp_ynode *copy = shadow_node(s, next, next->kind, next->n + s->extra, 0);
+        if (!copy)
+            return RP_ENOMEM;
+        copy->parent = cur;
+        cur->values[index] = copy;
+        next = copy;
+    }
+    *out = next;
+    return RP_OK;
+}
+
+/* Put value at o->key in the copy at root, as --set puts a value (put_value). */
+static int shadow_apply(shadow *s, rp_ynode *root, const rp_override *o, rp_ynode *value, rp_error *err)
+{
+    char text[PATH_SIZE];
+    const char *comp[MAX_COMPONENTS];
+    int n = split_dotted(o->key, text, comp), st = RP_OK;
+    rp_ynode *cur = root;
+    for (int i = 0; i + 1 < n && !st; i++)
+        st = shadow_child(s, cur, comp[i], o, &cur, err);
+    if (st)
+        return st;
+    long index;
+    rp_ynode *old = child_named(cur, comp[n - 1], &index);
+    if (cur->kind == RP_YNODE_SEQUENCE) { /* a dimension, replaced whole in its place */
+        if (!old)
+            RP_FAIL(err, RP_EINVAL, "%s: error: %s%s%s: no dimension '%s' (an earlier override replaced them)",
+                    o->where, o->context ? o->context : "", o->context ? "." : "", o->key, comp[n - 1]);
+        cur->values[index] = value;
+        return RP_OK;
+    }
+    if (n == 1 && old && old->kind == RP_YNODE_MAPPING && value->kind == RP_YNODE_MAPPING) {
+        if (old->parent != cur && (st = shadow_child(s, cur, comp[0], o, &old, err)))
+            return st;
+        for (size_t i = 0; i < value->n && !st; i++) /* a section merges key by key */
+            st = shadow_set(s, old, value->keys[i]->text, value->keys[i], value->values[i], o->where);
+        return st;
+    }
+    return shadow_set(s, cur, comp[n - 1], NULL, value, o->where);
+}
+
+/* Check the keys of the overrides, and count the keys they could add to one
+ * mapping (s->extra). */
+static int check_overrides(const rp_scenario *sc, size_t n, const rp_override *ov, shadow *s, rp_error *err)
+{
+    char why[RP_ERROR_MAX / 2];
+    const rp_param *row;
+    for (size_t i = 0; i < n; i++) {
+        const char *ctx = ov[i].context ? ov[i].context : "";
+        if (!rp_scenario_key(sc, ov[i].key, &row, why, sizeof why))
+            RP_FAIL(err, RP_EINVAL, "%s: error: %s%s%s", ov[i].where ? ov[i].where : sc->default_where, ctx,
+                    ctx[0] ? ": " : "", why);
+        s->extra += 1 + (ov[i].value && ov[i].value->kind == RP_YNODE_MAPPING ? ov[i].value->n : 0);
+    }
+    return RP_OK;
+}
+
+int rp_scenario_resolve_with(const rp_scenario *sc, size_t n, const rp_override *ov, rp_params *out,
+                             rp_error *err)
+{
+    shadow s = {NULL, 0, 0, 0};
+    if (!sc->resolved)
+        RP_FAIL(err, RP_EINVAL, "%s: error: overrides of a scenario that is not resolved; expected "
+                "rp_scenario_resolve first", sc->path);
+    int st = check_overrides(sc, n, ov, &s, err);
+    if (st)
+        return st;
+    const rp_ynode **nodes = calloc(n ? n : 1, sizeof *nodes);
+    rp_ynode *root = shadow_node(&s, sc->root, RP_YNODE_MAPPING, sc->root->n + s.extra, 0);
+    if (!nodes || !root)
+        st = RP_ENOMEM;
+    for (size_t i = 0; i < n && !st; i++) {
+        /* The overrides' nodes are only pointed at, never changed. */
+        rp_ynode *v = (rp_ynode *)ov[i].value;
+        if (!v && (v = shadow_node(&s, NULL, RP_YNODE_SCALAR, 0, 0))) {
+            v->text = (char *)(ov[i].text ? ov[i].text : "");
+            v->file = v->where = ov[i].where ? ov[i].where : sc->default_where;
+        }
+        nodes[i] = v;
+        st = v ? shadow_apply(&s, root, &ov[i], v, err) : RP_ENOMEM;
+    }
+    if (st == RP_ENOMEM)
+        rp_error_raise(err, st, "%s: error: out of memory", sc->path);
+    if (!st) {
+        resolver r = {.sc = sc, .root = root, .p = out, .err = err, .ov = ov, .ov_nodes = nodes, .n_ov = n};
+        st = resolve_tree(&r, NULL);
+    }
+    free(nodes);
+    shadow_free(&s);
+    return st;
+}
+
+/* ---- show ---- */
+
+static void write_comment(FILE *out, const rp_param *row, const char *key)
+{
+    bool symbol = row->symbol[0] && strcmp(row->symbol, key) != 0;
+    fprintf(out, "  # %s%s%s", symbol ? row->symbol : "", symbol ? ": " : "", row->meaning);
+    if (row->unit[0])
+        fprintf(out, " [%s]", row->unit);
+    fputc('\n', out);
+}
+
+static void write_dimensions(FILE *out, const rp_params *p)
+{
+    size_t n;
+    const rp_param *t = rp_paramtable_dimension(&n);
+    char buf[128];
+    for (int k = 0; k < p->culture.n_dims; k++) {
+        const rp_dimension *d = &p->culture.dims[k];
+        for (size_t i = 0; i < n; i++) {
+            const char *lead = i ? "      " : "    - ";
+            if (t[i].type != RP_PT_LEVELS) {
+                fprintf(out, "%s%s: %s\n", lead, t[i].name, rp_paramtable_format(&t[i], (const char *)d + t[i].offset,
+                                                                                buf, sizeof buf));
+            } else if (d->kind == RP_DIM_CATEGORICAL) {
+                fprintf(out, "%slevels: [", lead);
+                for (int l = 0; l < d->n_levels; l++)
+                    fprintf(out, "%s%s", l ? ", " : "", d->levels[l]);
+                fprintf(out, "]\n");
+            }
+        }
+    }
+}
+
+/* One level name when a level has probability 1, else {level: p, ...} with
+ * every level whose probability is not +0. */
+static void write_level_probs(FILE *out, const rp_dimension *d, const double *prob)
+{
+    char buf[64];
+    int one = -1, nonzero = 0;
+    for (int l = 0; l < d->n_levels; l++) {
+        nonzero += prob[l] != 0 || signbit(prob[l]);
+        if (prob[l] == 1.0)
+            one = l;
+    }
+    if (one >= 0 && nonzero == 1) {
+        fprintf(out, "%s\n", d->levels[one]);
+        return;
+    }
+    fputc('{', out);
+    for (int l = 0, w = 0; l < d->n_levels; l++)
+        if (prob[l] != 0 || signbit(prob[l]))
+            fprintf(out, "%s%s: %s", w++ ? ", " : "", d->levels[l],
+                    rp_paramtable_format(rp_paramtable_level_prob(), &prob[l], buf, sizeof buf));
+    fprintf(out, "}\n");
+}
+
+static void write_groups(FILE *out, const rp_params *p, bool providers)
+{
+    size_t n;
+    const rp_param *t = rp_paramtable_group(&n);
+    unsigned who = providers ? RP_PF_PROVIDER : RP_PF_PATIENT;
+    int count = providers ? p->providers.n_groups : p->patients.n_groups;
+    char buf[128];
+    for (int gi = 0; gi < count; gi++) {
+        const rp_group *g = providers ? &p->providers.groups[gi] : &p->patients.groups[gi];
+        fprintf(out, "    %s:\n      share: %s\n", g->name, rp_paramtable_format(&t[0], &g->share, buf, sizeof buf));
+        for (int k = 0; k < p->culture.n_dims; k++) {
+            const rp_dimension *d = &p->culture.dims[k];
+            fprintf(out, "      %s: ", d->name);
+            if (d->kind == RP_DIM_CATEGORICAL)
+                write_level_probs(out, d, g->level_prob[k]);
+            else
+                fprintf(out, "%s\n", rp_paramtable_format(rp_paramtable_trait(), &g->trait[k], buf, sizeof buf));
+        }
+        for (size_t i = 0; i < n; i++)
+            if ((t[i].flags & who) && strcmp(t[i].name, "share") != 0)
+                fprintf(out, "      %s: %s\n", t[i].name,
+                        rp_paramtable_format(&t[i], (const char *)g + t[i].offset, buf, sizeof buf));
+    }
+}
+
+/* A sweep's axes are written back as the YAML they were, in block style:
+ * a plain scalar stays plain (so a number stays a number: quotes would make
+ * it a string) and a quoted one is written double-quoted. A list of plain
+ * scalars that need no quotes inside [ ] is written [a, b, c]. What this
+ * writes reads back to the same tree, so `show` of `show` is the same. */
+static void write_scalar(FILE *out, const rp_ynode *s)
+{
+    if (!s->quoted) {
+        fputs(s->text, out);
+        return;
+    }
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s->text; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", out);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\x%02x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+static bool flow_list(const rp_ynode *n)
+{
+    for (size_t i = 0; i < n->n; i++) {
+        const rp_ynode *v = n->values[i];
+        if (v->kind != RP_YNODE_SCALAR || (!v->quoted && (!v->text[0] || strpbrk(v->text, ",[]{}#:\"'\t"))))
+            return false;
+    }
+    return true;
+}
+
+static void write_items(FILE *out, const rp_ynode *n, int indent, bool first_inline);
+
+/* n as the value after "KEY:" or "-", its items indented by indent. */
+static void write_node(FILE *out, const rp_ynode *n, int indent)
+{
+    if (n->kind == RP_YNODE_SCALAR) {
+        if (n->quoted || n->text[0]) {
+            fputc(' ', out);
+            write_scalar(out, n);
+        }
+        fputc('\n', out);
+    } else if (n->n == 0) {
+        fputs(n->kind == RP_YNODE_MAPPING ? " {}\n" : " []\n", out);
+    } else if (n->kind == RP_YNODE_SEQUENCE && flow_list(n)) {
+        fputs(" [", out);
+        for (size_t i = 0; i < n->n; i++) {
+            fputs(i ? ", " : "", out);
+            write_scalar(out, n->values[i]);
+        }
+        fputs("]\n", out);
+    } else {
+        fputc('\n', out);
+        write_items(out, n, indent, false);
+    }
+}
+
+/* The items of a collection; first_inline: the first goes on the current
+ * line (a mapping that is an item of a sequence, after "- "). */
+static void write_items(FILE *out, const rp_ynode *n, int indent, bool first_inline)
+{
+    for (size_t i = 0; i < n->n; i++) {
+        const rp_ynode *v = n->values[i];
+        if (i || !first_inline)
+            fprintf(out, "%*s", indent, "");
+        if (n->kind == RP_YNODE_MAPPING) {
+            write_scalar(out, n->keys[i]);
+            fputc(':', out);
+            write_node(out, v, indent + 2);
+        } else if (v->kind == RP_YNODE_MAPPING && v->n) {
+            fputs("- ", out);
+            write_items(out, v, indent + 2, true);
+        } else {
+            fputc('-', out);
+            write_node(out, v, indent + 2);
+        }
+    }
+}
+
+/* The resolved scenario; its first line names the file when named is set
+ * (the plan id skips that line, so both forms have the same id). */
+static int write_resolved(const rp_scenario *sc, bool named, FILE *out)
+{
+    size_t n;
+    const rp_param *t = rp_paramtable_scenario(&n);
+    const rp_params *p = &sc->params;
+    char section[RP_NAME_MAX], current[RP_NAME_MAX] = "", buf[128];
+    char path[512];
+    if (!sc->resolved)
+        return RP_EINVAL;
+    fprintf(out, "# %s%sresolved by rapport: every parameter, defaults filled in\n",
+            named ? rp_text_excerpt(sc->path, path, sizeof path) : "", named ? ", " : "");
+    for (size_t i = 0; i < n; i++) {
+        const char *key = split_row(&t[i], section);
+        const char *indent = section[0] ? "  " : "";
+        if (strcmp(section, current) != 0)
+            fprintf(out, "%s:\n", section);
+        snprintf(current, sizeof current, "%s", section);
+        if (t[i].type == RP_PT_DIMENSIONS) {
+            fprintf(out, "%s%s:\n", indent, key);
+            write_dimensions(out, p);
+        } else if (t[i].type == RP_PT_PATIENT_GROUPS || t[i].type == RP_PT_PROVIDER_GROUPS) {
+            fprintf(out, "%s%s:\n", indent, key);
+            write_groups(out, p, t[i].type == RP_PT_PROVIDER_GROUPS);
+        } else if (t[i].type >= RP_PT_SWEEP_GRID) {
+            const rp_ynode *node = node_at(sc->root, t[i].name);
+            if (node) {
+                fprintf(out, "%s%s:", indent, key);
+                write_node(out, node, (int)strlen(indent) + 2);
+            }
+        } else if (t[i].type == RP_PT_NAME && !((const char *)p + t[i].offset)[0]) {
+            fprintf(out, "%s# %s: none (policy is not same_group and no categorical dimension '%s')\n", indent, key,
+                    t[i].def_name);
+        } else {
+            fprintf(out, "%s%s: %s", indent, key, rp_paramtable_format(&t[i], (const char *)p + t[i].offset, buf,
+                                                                         sizeof buf));
+            write_comment(out, &t[i], key);
+        }
+    }
+    return ferror(out) ? RP_EIO : RP_OK;
+}
+
+int rp_scenario_write_yaml(const rp_scenario *sc, FILE *out)
+{
+    return write_resolved(sc, true, out);
+}
+
+int rp_scenario_write_stored_yaml(const rp_scenario *sc, FILE *out)
+{
+    return write_resolved(sc, false, out);
+}
+
+/* ---- the reference ---- */
+
+/* One reference row; no table text contains '|', so cells need no escaping. */
+static void write_row(FILE *out, const rp_param *row, const char *key)
+{
+    char def[64], expect[256];
+    fprintf(out, "| `%s` | %s | %s | %s | %s | %s |\n", key, rp_paramtable_format_default(row, def, sizeof def),
+            rp_paramtable_expected(row, expect, sizeof expect), row->unit, row->symbol, row->meaning);
+}
+
+void rp_scenario_write_reference(FILE *out)
+{
+    size_t n;
+    const rp_param *t = rp_paramtable_scenario(&n);
+    static const char header[] = "| key | default | accepts | unit | symbol | meaning |\n|---|---|---|---|---|---|\n";
+    fprintf(out, "### Scenario keys\n\n%s", header);
+    for (size_t i = 0; i < n; i++)
+        write_row(out, &t[i], t[i].name);
+    t = rp_paramtable_dimension(&n);
+    fprintf(out, "\n### Keys of one item of `culture.dimensions`\n\n%s", header);
+    for (size_t i = 0; i < n; i++)
+        write_row(out, &t[i], t[i].name);
+    char trait[256];
+    t = rp_paramtable_group(&n);
+    fprintf(out, "\n### Keys of one group (`patients.groups.NAME`, `providers.groups.NAME`)\n\n"
+                 "Besides these, a group gives every dimension: a categorical one as a level name or a mapping "
+                 "`{level: probability}`, a continuous one as %s.\n\n"
+                 "| key | groups | default | accepts | unit | symbol | meaning |\n"
+                 "|---|---|---|---|---|---|---|\n",
+            rp_paramtable_expected(rp_paramtable_trait(), trait, sizeof trait));
+    for (size_t i = 0; i < n; i++) {
+        char def[64], expect[256];
+        unsigned f = t[i].flags & (RP_PF_PATIENT | RP_PF_PROVIDER);
+        fprintf(out, "| `%s` | %s | %s | %s | %s | %s | %s |\n", t[i].name,
+                f == (RP_PF_PATIENT | RP_PF_PROVIDER) ? "both" : f == RP_PF_PATIENT ? "patients" : "providers",
+                rp_paramtable_format_default(&t[i], def, sizeof def),
+                rp_paramtable_expected(&t[i], expect, sizeof expect), t[i].unit, t[i].symbol, t[i].meaning);
+    }
+    t = rp_paramtable_family(&n);
+    fprintf(out, "\n### Parameters of the distributions\n\n"
+                 "A normal's mean, and a gamma's mean shape x scale, are in the range of the key's fixed value.\n\n"
+                 "| family | parameter | accepts | meaning |\n|---|---|---|---|\n");
+    for (size_t i = 0; i < n; i++) {
+        char expect[256];
+        const char *family = t[i].families == RP_FAMILY(RP_DIST_BETA)    ? "beta"
+                             : t[i].families == RP_FAMILY(RP_DIST_GAMMA) ? "gamma"
+                                                                         : "normal";
+        fprintf(out, "| %s | `%s` | %s | %s |\n", family, t[i].name,
+                rp_paramtable_expected(&t[i], expect, sizeof expect), t[i].meaning);
+    }
+    fprintf(out, "\n### Default population (MODEL.md, reference scenario)\n\n```yaml\n%s```\n",
+            rp_paramtable_population());
+}
+
+int rp_scenario_defaults(uint64_t seed, int64_t patients, rp_params *out, rp_error *err)
+{
+    char text[96];
+    snprintf(text, sizeof text, "seed: %" PRIu64 "\npatients: {count: %" PRId64 "}\n", seed, patients);
+    rp_scenario *sc = NULL;
+    int st = rp_scenario_load_string("(defaults)", text, &sc, err);
+    if (st == RP_OK && (st = rp_scenario_resolve(sc, err)) == RP_OK)
+        *out = *rp_scenario_params(sc);
+    rp_scenario_free(sc);
+    return st;
+}
