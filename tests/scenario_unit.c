@@ -563,7 +563,7 @@ static void test_docs(void)
         doc = read_stream(d);
         fclose(d);
     }
-    CHECK(ref && doc && strstr(doc, ref), "docs/SCENARIO.md contains the output of `rapport reference` verbatim");
+    CHECK(ref && doc && strstr(doc, ref), "docs/SCENARIO.md contains the output of `rapport reference` verbatim (else run scripts/regen-docs.sh)");
     free(ref);
     free(doc);
 }

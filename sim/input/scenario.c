@@ -15,6 +15,8 @@
  * and says which default is involved.
  */
 #include "rapport/scenario.h"
+
+#include "rapport/observables.h"
 #include "core/text.h"
 
 #include <inttypes.h>
@@ -1717,6 +1719,27 @@ static void write_row(FILE *out, const rp_param *row, const char *key)
             rp_paramtable_expected(row, expect, sizeof expect), row->unit, row->symbol, row->meaning);
 }
 
+/* The observables (observables.h): what a run reports, the columns of
+ * /summary and /runs, and the names calibration targets take. */
+static void write_observables(FILE *out)
+{
+    size_t n;
+    const rp_observable_def *t = rp_observables_table(&n);
+    fprintf(out, "\n### Observables\n\n"
+                 "What every run reports (`rapport run`, its JSON, the `/summary` and `/runs` columns of its file), "
+                 "in this order, and the names of calibration targets (`NAME`, or `NAME_by_group.GROUP` for those "
+                 "measured by group). Undefined values (no pair to average over) are `-` in tables, `null` in JSON "
+                 "and NaN in files.\n\n"
+                 "| name | symbol | unit | by group | range | definition |\n|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < n; i++) {
+        fprintf(out, "| `%s` | ", t[i].name);
+        for (const char *c = t[i].symbol; *c; c++) /* a '|' of a symbol would end the cell */
+            fprintf(out, *c == '|' ? "\\|" : "%c", *c);
+        fprintf(out, " | %s | %s | [%g, %g] | %s |\n", t[i].unit, t[i].per_group ? "yes" : "no (overall only)",
+                t[i].lo, t[i].hi, t[i].definition);
+    }
+}
+
 void rp_scenario_write_reference(FILE *out)
 {
     size_t n;
@@ -1759,6 +1782,7 @@ void rp_scenario_write_reference(FILE *out)
     }
     fprintf(out, "\n### Default population (MODEL.md, reference scenario)\n\n```yaml\n%s```\n",
             rp_paramtable_population());
+    write_observables(out);
 }
 
 int rp_scenario_defaults(uint64_t seed, int64_t patients, rp_params *out, rp_error *err)
