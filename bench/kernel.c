@@ -1,7 +1,7 @@
 /* kernel.c - the compute limit of rapport's weekly dynamics, for benchmarks.
  *
  * The same arithmetic as the engine (two Philox blocks, Box-Muller, Poisson
- * inversion and the eight steps of rp_week_step per pair-week) in the
+ * inversion and the eight steps of rp_engine_week_step per pair-week) in the
  * plainest loop there is: pair constants from one Philox block, no
  * population, no assignment, no stored outcomes. Its pair-weeks per second
  * are the ceiling that `rapport run` is measured against.
@@ -58,15 +58,15 @@ int main(int argc, char **argv)
         const rp_population one = {.n_patients = 1, .n_providers = 1, .alliance_trait = &trait, .barrier = &b,
                                    .response = &gamma, .stressor_rate = &lambda, .humility = &h, .skill = &skill};
         rp_pair_consts c;
-        rp_pair_consts_init(&c, &p, &one, 0, 0, 0.8 * rp_rng_u01(x[0]));
+        rp_engine_pair_init(&c, &p, &one, 0, 0, 0.8 * rp_rng_u01(x[0]));
         rp_pair_state s;
-        rp_pair_intake(&s, &p, &c, m, 15);
+        rp_engine_intake(&s, &p, &c, m, 15);
         int t = 0;
         for (rp_exit_reason e = RP_EXIT_ENGAGED; e == RP_EXIT_ENGAGED; t++) {
             rp_week_draws u;
             rp_week_events ev;
-            rp_week_draws_get(&u, key, i, t);
-            e = rp_week_step(&p, &c, t, early[t], &s, &u, &ev);
+            rp_engine_week_draws(&u, key, i, t);
+            e = rp_engine_week_step(&p, &c, t, early[t], &s, &u, &ev);
         }
         pair_weeks += t;
         checksum += s.A + s.S;

@@ -63,9 +63,9 @@ static int write_calibrated(const rp_calibration *cal, const double *x, const ch
     if (status == RP_OK)
         status = rp_calibration_write_scenario(cal, x, f, err);
     if (f && fclose(f) != 0 && status == RP_OK)
-        status = rp_error_raise(err, RP_EIO, "cannot write '%s': %s", path, strerror(errno));
+        status = rp_status_raise(err, RP_EIO, "cannot write '%s': %s", path, strerror(errno));
     if (status == RP_OK && rename(temp, path) != 0)
-        status = rp_error_raise(err, RP_EIO, "cannot move %s to %s: %s", temp, path, strerror(errno));
+        status = rp_status_raise(err, RP_EIO, "cannot move %s to %s: %s", temp, path, strerror(errno));
     if (status != RP_OK && f)
         unlink(temp);
     free(temp);
@@ -162,9 +162,9 @@ int cli_calibrate(int argc, char **argv)
         if (out_path && !json)
             printf("\ncalibrated scenario written to %s\n", out_path);
         if (fflush(stdout) != 0 || ferror(stdout))
-            status = rp_error_raise(&err, RP_EIO, "cannot write the report: %s", strerror(errno));
+            status = rp_status_raise(&err, RP_EIO, "cannot write the report: %s", strerror(errno));
     }
-    rp_cal_result_free(&res);
+    rp_calibration_result_free(&res);
     rp_calibration_free(cal);
     return status == RP_OK ? EXIT_OK : cli_report(status, &err);
 }

@@ -113,7 +113,7 @@ int cli_merge(int argc, char **argv)
     cli_catch_signals();
     rp_provenance prov = {line ? line : "", "", "", a.threads, 0, 0, ""};
     status = line ? rp_output_merge(a.inputs, a.n_inputs, a.output, a.force, true, &prov, &cli_stop_requested, &err)
-                  : rp_error_raise(&err, RP_ENOMEM, "out of memory");
+                  : rp_status_raise(&err, RP_ENOMEM, "out of memory");
     free(line);
     free(a.inputs);
     if (status == RP_OK)

@@ -247,7 +247,7 @@ void cli_print_calibration_table(const rp_calibration *cal, const rp_cal_result 
         const rp_cal_stat *s = &e->target[k];
         char band[64];
         snprintf(band, sizeof band, "[%.4g, %.4g]", tg->lo, tg->hi);
-        const bool in = rp_cal_target_in_band(tg, s->mean);
+        const bool in = rp_calibration_target_in_band(tg, s->mean);
         outside += !in;
         char se[32] = "-"; /* one replicate: no Monte-Carlo SE */
         if (!isnan(s->se))
@@ -312,7 +312,7 @@ void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *
         fputs("], \"scale\": ", f);
         cli_json_number(f, tg->scale);
         json_fields(f, target_keys, (const double[]){tg->weight, e->target[k].mean, e->target[k].se});
-        fprintf(f, ", \"in_band\": %s}", rp_cal_target_in_band(tg, e->target[k].mean) ? "true" : "false");
+        fprintf(f, ", \"in_band\": %s}", rp_calibration_target_in_band(tg, e->target[k].mean) ? "true" : "false");
     }
     fputs("\n  ],\n  \"dropout_by_group\": {", f);
     for (int g = 0; g < e->n_groups; g++) {

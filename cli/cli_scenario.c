@@ -195,7 +195,7 @@ int cli_validate(int argc, char **argv, bool show)
         if (status == RP_OK && rp_plan_runs(plan) > 1)
             status = rp_plan_write_yaml(plan, stdout);
         if (status != RP_OK || fflush(stdout) != 0 || ferror(stdout))
-            status = rp_error_raise(&err, RP_EIO, "cannot write the scenario: %s", strerror(errno));
+            status = rp_status_raise(&err, RP_EIO, "cannot write the scenario: %s", strerror(errno));
     }
     rp_plan_free(plan);
     rp_scenario_free(sc);

@@ -9,7 +9,8 @@
  *
  * Functions return an rp_status (status.h) and describe a failure in an
  * rp_error; none prints to the terminal or exits: that is the command line's
- * job (cli/cli.h). Link with the CMake target rapport_core.
+ * job (cli/cli.h). Link with the CMake target rapport_core (librapport.a) or
+ * rapport_shared (librapport.so, which exports exactly these headers).
  */
 #ifndef RAPPORT_H
 #define RAPPORT_H

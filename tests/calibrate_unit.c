@@ -113,7 +113,7 @@ int main(void)
         }
         rp_scenario_free(sc);
         free(text);
-        rp_cal_result_free(&res);
+        rp_calibration_result_free(&res);
     }
     free(a);
     free(b);

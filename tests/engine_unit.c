@@ -108,7 +108,7 @@ static void test_pair_formulas(const rp_params *p, const rp_population *pop, tin
 {
     const double d = 0.4375;
     rp_pair_consts c;
-    rp_pair_consts_init(&c, p, pop, 0, 0, d);
+    rp_engine_pair_init(&c, p, pop, 0, 0, d);
     const double phi = 0.615, omega = 0.4875, h = t->h;
     CHECK_NEAR(rp_felt_distance(&c, 0), d, 0, "d_eff(0) = d_ij");
     CHECK_NEAR(rp_felt_distance(&c, 1), d * (1 - phi * (1 - omega + omega * h)), 1e-15, "d_eff(1)");
@@ -121,18 +121,18 @@ static void test_pair_formulas(const rp_params *p, const rp_population *pop, tin
     }
     CHECK_NEAR(c.erosion, 0.0215 * d, 1e-15, "erosion psi d_ij when d_ij > d_notice");
     rp_pair_consts near;
-    rp_pair_consts_init(&near, p, pop, 0, 0, 0.28);
+    rp_engine_pair_init(&near, p, pop, 0, 0, 0.28);
     CHECK(near.erosion == 0, "no erosion when d_ij <= d_notice");
 
     rp_pair_state s;
-    rp_pair_intake(&s, p, &c, t->m, t->s0);
+    rp_engine_intake(&s, p, &c, t->m, t->s0);
     CHECK_NEAR(s.T, 1 - t->m, 0, "intake T_0 = 1 - m");
     CHECK(s.D == 0, "intake D_0 = 0 under policy never");
     CHECK_NEAR(s.A, rp_alliance_target(p, &c, 1 - t->m, 0), 0, "intake A_0 = A*(T_0, D_0)");
     CHECK_NEAR(s.S, t->s0, 0, "intake S_0");
     rp_params intake = *p;
     intake.discussion.policy = RP_DISCUSS_INTAKE;
-    rp_pair_intake(&s, &intake, &c, t->m, t->s0);
+    rp_engine_intake(&s, &intake, &c, t->m, t->s0);
     CHECK(s.D == 1, "intake D_0 = 1 under policy intake");
 }
 
@@ -150,7 +150,7 @@ static void test_hazards(const rp_params *p, const rp_population *pop, tiny *t)
 {
     const double d = 0.4375, eps = 1e-9;
     rp_pair_consts c;
-    rp_pair_consts_init(&c, p, pop, 0, 0, d);
+    rp_engine_pair_init(&c, p, pop, 0, 0, d);
     const rp_pair_state s0 = {.A = 0.6325, .T = 0.5875, .S = 14.5, .D = 0};
     const int t_week = 3;
     const double early = 3.915 * exp(-t_week / 1.485);
@@ -161,7 +161,7 @@ static void test_hazards(const rp_params *p, const rp_population *pop, tiny *t)
         u.rupture = below ? p_rupture - eps : p_rupture + eps;
         rp_pair_state s = s0;
         rp_week_events ev;
-        rp_week_step(p, &c, t_week, early, &s, &u, &ev);
+        rp_engine_week_step(p, &c, t_week, early, &s, &u, &ev);
         CHECK(ev.rupture == below, "rupture hazard L(rho0 + rho_d d_eff + rho_A (1 - A)) = %.6f, u %s",
               p_rupture, below ? "below" : "above");
     }
@@ -172,7 +172,7 @@ static void test_hazards(const rp_params *p, const rp_population *pop, tiny *t)
         u.repair = below ? p_repair - eps : p_repair + eps;
         rp_pair_state s = s0;
         rp_week_events ev;
-        rp_week_step(p, &c, t_week, early, &s, &u, &ev);
+        rp_engine_week_step(p, &c, t_week, early, &s, &u, &ev);
         CHECK(ev.rupture && ev.repaired == below, "repair probability %.6f, u %s", p_repair,
               below ? "below" : "above");
     }
@@ -190,7 +190,7 @@ static void test_hazards(const rp_params *p, const rp_population *pop, tiny *t)
         u.dropout = below ? p_drop - eps : p_drop + eps;
         rp_pair_state s = s0;
         rp_week_events ev;
-        rp_exit_reason e = rp_week_step(p, &c, t_week, early, &s, &u, &ev);
+        rp_exit_reason e = rp_engine_week_step(p, &c, t_week, early, &s, &u, &ev);
         CHECK(ev.N == 2, "Poisson inversion gives N = 2 at the midpoint of (F(1), F(2))");
         CHECK((e == RP_EXIT_DROPPED) == below, "dropout hazard %.6f, u %s", p_drop,
               below ? "below" : "above");
@@ -204,9 +204,9 @@ static void test_recurrence(const rp_params *p, const rp_population *pop, tiny *
 {
     const double d = 0.5125;
     rp_pair_consts c;
-    rp_pair_consts_init(&c, p, pop, 0, 0, d);
+    rp_engine_pair_init(&c, p, pop, 0, 0, d);
     rp_pair_state s;
-    rp_pair_intake(&s, p, &c, t->m, t->s0);
+    rp_engine_intake(&s, p, &c, t->m, t->s0);
     double A = s.A, T = s.T, S = s.S;
     int D = 0;
     const double phi = 0.615, omega = 0.4875, h = t->h;
@@ -221,7 +221,7 @@ static void test_recurrence(const rp_params *p, const rp_population *pop, tiny *
             u.repair = 0.99999999;
         }
         rp_week_events ev;
-        rp_exit_reason e = rp_week_step(p, &c, week, 0.0, &s, &u, &ev);
+        rp_exit_reason e = rp_engine_week_step(p, &c, week, 0.0, &s, &u, &ev);
         if (week == 2)
             D = 1;
         const double deff = d * (1 - D * phi * (1 - omega + omega * h));
@@ -239,35 +239,35 @@ static void test_recurrence(const rp_params *p, const rp_population *pop, tiny *
     rp_pair_state low = {.A = 0.9, .T = 0.9, .S = 4.6, .D = 1};
     rp_week_draws u = quiet();
     rp_week_events ev;
-    CHECK(rp_week_step(p, &c, 19, 0, &low, &u, &ev) == RP_EXIT_RECOVERED,
+    CHECK(rp_engine_week_step(p, &c, 19, 0, &low, &u, &ev) == RP_EXIT_RECOVERED,
           "S_{t+1} < S_rec: recovered, first match even at the end of the course");
     rp_pair_state mid = {.A = 0.9, .T = 0.9, .S = 20, .D = 1};
     u.dropout = 0;
-    CHECK(rp_week_step(p, &c, 19, 0, &mid, &u, &ev) == RP_EXIT_COURSE,
+    CHECK(rp_engine_week_step(p, &c, 19, 0, &mid, &u, &ev) == RP_EXIT_COURSE,
           "t + 1 >= course: completed before the dropout draw");
     mid = (rp_pair_state){.A = 0.9, .T = 0.9, .S = 20, .D = 1};
-    CHECK(rp_week_step(p, &c, 10, 0, &mid, &u, &ev) == RP_EXIT_DROPPED, "u = 0: dropped");
+    CHECK(rp_engine_week_step(p, &c, 10, 0, &mid, &u, &ev) == RP_EXIT_DROPPED, "u = 0: dropped");
     rp_params longer = *p;
     longer.course = 40;
     mid = (rp_pair_state){.A = 0.9, .T = 0.9, .S = 20, .D = 1};
     u = quiet();
-    CHECK(rp_week_step(&longer, &c, 29, 0, &mid, &u, &ev) == RP_EXIT_CENSORED,
+    CHECK(rp_engine_week_step(&longer, &c, 29, 0, &mid, &u, &ev) == RP_EXIT_CENSORED,
           "t + 1 = horizon: censored");
 }
 
 static void test_policies(const rp_params *p, const rp_population *pop)
 {
     rp_pair_consts c;
-    rp_pair_consts_init(&c, p, pop, 0, 0, 0.5);
+    rp_engine_pair_init(&c, p, pop, 0, 0, 0.5);
     rp_week_events ev;
     rp_params delayed = *p;
     delayed.discussion.policy = RP_DISCUSS_DELAYED;
     rp_week_draws u = quiet();
     rp_pair_state s = {.A = 0.5, .T = 0.5, .S = 15, .D = 0};
-    rp_week_step(&delayed, &c, 3, 0, &s, &u, &ev);
+    rp_engine_week_step(&delayed, &c, 3, 0, &s, &u, &ev);
     CHECK(ev.D_now == 0 && s.D == 0, "delayed: no discussion before week k");
     s = (rp_pair_state){.A = 0.5, .T = 0.5, .S = 15, .D = 0};
-    rp_week_step(&delayed, &c, 4, 0, &s, &u, &ev);
+    rp_engine_week_step(&delayed, &c, 4, 0, &s, &u, &ev);
     CHECK(ev.D_now == 1 && s.D == 1, "delayed: D_t = 1 at t = k");
 
     rp_params resp = *p;
@@ -276,20 +276,20 @@ static void test_policies(const rp_params *p, const rp_population *pop)
     u.repair = 0.99999;
     u.responsive = c.humility - 1e-9;
     s = (rp_pair_state){.A = 0.5, .T = 0.5, .S = 15, .D = 0};
-    rp_week_step(&resp, &c, 5, 0, &s, &u, &ev);
+    rp_engine_week_step(&resp, &c, 5, 0, &s, &u, &ev);
     CHECK(ev.D_now == 0 && s.D == 1, "responsive: unrepaired rupture, u < h: D_{t+1} = 1, D_t = 0");
     u.responsive = c.humility + 1e-9;
     s = (rp_pair_state){.A = 0.5, .T = 0.5, .S = 15, .D = 0};
-    rp_week_step(&resp, &c, 5, 0, &s, &u, &ev);
+    rp_engine_week_step(&resp, &c, 5, 0, &s, &u, &ev);
     CHECK(s.D == 0, "responsive: u > h: no discussion");
     u.responsive = 0;
     u.repair = 0;
     s = (rp_pair_state){.A = 0.5, .T = 0.5, .S = 15, .D = 0};
-    rp_week_step(&resp, &c, 5, 0, &s, &u, &ev);
+    rp_engine_week_step(&resp, &c, 5, 0, &s, &u, &ev);
     CHECK(s.D == 0, "responsive: a repaired rupture does not lead to discussion");
     u.repair = 0.99999;
     s = (rp_pair_state){.A = 0.5, .T = 0.5, .S = 15, .D = 0};
-    rp_week_step(p, &c, 5, 0, &s, &u, &ev);
+    rp_engine_week_step(p, &c, 5, 0, &s, &u, &ev);
     CHECK(s.D == 0, "never: an unrepaired rupture does not lead to discussion");
 }
 
@@ -410,7 +410,7 @@ static void test_summary_finite(rp_params *p)
     double s0[6] = {20, 20, 20, 20, 20, 20};
     int64_t provider_of[6] = {0, 0, 1, 1, 2, 2};
     rp_population pop = {.n_patients = 6, .n_providers = 3, .patient_group = group, .symptoms0 = s0};
-    rp_outcomes *o = rp_outcomes_alloc(6);
+    rp_outcomes *o = rp_engine_outcomes_alloc(6);
     for (int i = 0; i < 6; i++) {
         o->exit_week[i] = 5;
         o->exit_reason[i] = i < 2 ? RP_EXIT_DROPPED : RP_EXIT_COURSE;
@@ -434,7 +434,7 @@ static void test_summary_finite(rp_params *p)
     o->symptoms_exit[3] = NAN;
     st = rp_observe_summary(&sum, &q, &pop, provider_of, o, &err);
     CHECK(st == RP_EFAIL && strstr(err.msg, "improvement_mean = NaN overall"), "a NaN where defined fails: %s", err.msg);
-    rp_outcomes_free(o);
+    rp_engine_outcomes_free(o);
 }
 
 static void test_streams(void)

@@ -146,10 +146,10 @@ void rp_calibration_set_target(rp_calibration *cal, int k, double value, double 
 int rp_calibration_evaluate(const rp_calibration *cal, const double *x, const rp_cal_options *opt,
                             rp_cal_eval *out, rp_error *err);
 
-/* Fit. On RP_OK, res holds the result (free it with rp_cal_result_free). */
+/* Fit. On RP_OK, res holds the result (free it with rp_calibration_result_free). */
 int rp_calibration_fit(const rp_calibration *cal, const rp_cal_options *opt, rp_cal_result *res,
                        rp_error *err);
-void rp_cal_result_free(rp_cal_result *res);
+void rp_calibration_result_free(rp_cal_result *res);
 
 /* Write the calibrated scenario: the scenario file with x applied (as
  * --set would) and resolved, in `rapport show` form (patients is not
@@ -157,7 +157,7 @@ void rp_cal_result_free(rp_cal_result *res);
 int rp_calibration_write_scenario(const rp_calibration *cal, const double *x, FILE *out, rp_error *err);
 
 /* Whether the simulated value of target tg is inside its band. */
-bool rp_cal_target_in_band(const rp_cal_target *tg, double simulated);
+bool rp_calibration_target_in_band(const rp_cal_target *tg, double simulated);
 
 /* providers.count of every run when the calibration sets patients (0 when
  * it does not): ceil(patients / the scenario's caseload). */

@@ -83,20 +83,20 @@ static inline double rp_alliance_target(const rp_params *p, const rp_pair_consts
 }
 
 /* Precompute a pair's constants from its patient i and provider j. */
-void rp_pair_consts_init(rp_pair_consts *c, const rp_params *p, const rp_population *pop,
+void rp_engine_pair_init(rp_pair_consts *c, const rp_params *p, const rp_population *pop,
                          int64_t i, int64_t j, double distance);
 
 /* The draws of pair i at week t of replicate key.stream. */
-void rp_week_draws_get(rp_week_draws *u, rp_rng_key key, int64_t i, int t);
+void rp_engine_week_draws(rp_week_draws *u, rp_rng_key key, int64_t i, int t);
 
 /* Intake (week 0): T_0 = 1 - m_i, D_0, A_0 = A*(T_0, D_0), S_0. */
-void rp_pair_intake(rp_pair_state *s, const rp_params *p, const rp_pair_consts *c, double mistrust,
+void rp_engine_intake(rp_pair_state *s, const rp_params *p, const rp_pair_consts *c, double mistrust,
                     double symptoms0);
 
 /* Week t of MODEL.md, steps 1-8, in order: s holds (A_t, T_t, S_t, D_t) on
  * entry and (A_{t+1}, T_{t+1}, S_{t+1}, D_{t+1}) on return; early is
  * delta_E e^(-t / tau_E). Returns the exit at week t + 1, or RP_EXIT_ENGAGED. */
-static inline rp_exit_reason rp_week_step(const rp_params *p, const rp_pair_consts *c, int t,
+static inline rp_exit_reason rp_engine_week_step(const rp_params *p, const rp_pair_consts *c, int t,
                                           double early, rp_pair_state *s, const rp_week_draws *u,
                                           rp_week_events *ev)
 {
@@ -164,9 +164,9 @@ typedef struct {
     double *trust_report;    /* T at report.ambivalence_week, NaN when exited before */
 } rp_outcomes;
 
-rp_outcomes *rp_outcomes_alloc(int64_t n);
-void rp_outcomes_free(rp_outcomes *o);
-uint64_t rp_outcomes_bytes(int64_t n);
+rp_outcomes *rp_engine_outcomes_alloc(int64_t n);
+void rp_engine_outcomes_free(rp_outcomes *o);
+uint64_t rp_engine_outcomes_bytes(int64_t n);
 
 /* Optional week-by-week record of a block of pairs [first, first + count):
  * row r = pair first + r, column w = week 0..horizon (stride horizon + 1).

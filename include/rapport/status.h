@@ -2,7 +2,7 @@
  *
  * Every function in sim/ that can fail returns an int status from rp_status
  * and, when it fails, fills an rp_error with one human-readable line. All
- * errors are raised through RP_FAIL so that one breakpoint on rp_error_raise
+ * errors are raised through RP_FAIL so that one breakpoint on rp_status_raise
  * catches them all. Only the command line (cli/cli.c) turns a status into an
  * exit code.
  */
@@ -30,10 +30,10 @@ typedef struct {
 /* Format msg into err (if err is not NULL) and return status. The printf-style
  * message is stored as given: callers write the "FILE:LINE:COL: error: " prefix
  * themselves where a location applies. */
-int rp_error_raise(rp_error *err, int status, const char *fmt, ...)
+int rp_status_raise(rp_error *err, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define RP_FAIL(err, status, ...) return rp_error_raise((err), (status), __VA_ARGS__)
+#define RP_FAIL(err, status, ...) return rp_status_raise((err), (status), __VA_ARGS__)
 
 /* A short name of a status ("invalid input", "out of memory", ...). */
 const char *rp_status_name(int status);

@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-int rp_error_raise(rp_error *err, int status, const char *fmt, ...)
+int rp_status_raise(rp_error *err, int status, const char *fmt, ...)
 {
     if (err) {
         va_list ap;

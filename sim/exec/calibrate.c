@@ -40,7 +40,7 @@ static int scenario_with(const rp_calibration *cal, const double *x, FILE *out, 
     if (status == RP_OK)
         status = rp_scenario_resolve(sc, err);
     if (status == RP_OK && rp_scenario_write_yaml(sc, out) != RP_OK)
-        status = rp_error_raise(err, RP_EIO, "cannot write the scenario: %s", strerror(errno));
+        status = rp_status_raise(err, RP_EIO, "cannot write the scenario: %s", strerror(errno));
     rp_scenario_free(sc);
     return status;
 }
@@ -262,7 +262,7 @@ static double objective_fn(const gsl_vector *y, void *params)
         x[i] = to_bounded(&ctx->cal->free[i], gsl_vector_get(y, (size_t)i));
     rp_cal_eval *e = malloc(sizeof *e);
     if (!e) {
-        ctx->status = rp_error_raise(&ctx->err, RP_ENOMEM, "out of memory");
+        ctx->status = rp_status_raise(&ctx->err, RP_ENOMEM, "out of memory");
         return RP_CAL_PENALTY;
     }
     ctx->evaluations++;
@@ -297,7 +297,7 @@ int rp_calibration_fit(const rp_calibration *cal, const rp_cal_options *opt, rp_
         gsl_vector_free(step);
         if (m)
             gsl_multimin_fminimizer_free(m);
-        rp_cal_result_free(res);
+        rp_calibration_result_free(res);
         RP_FAIL(err, RP_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < n; i++) {
@@ -309,10 +309,10 @@ int rp_calibration_fit(const rp_calibration *cal, const rp_cal_options *opt, rp_
     if (ctx.status != RP_OK)
         status = ctx.status;
     else if (gs != GSL_SUCCESS)
-        status = rp_error_raise(err, RP_EFAIL, "the simplex could not start: %s", gsl_strerror(gs));
+        status = rp_status_raise(err, RP_EFAIL, "the simplex could not start: %s", gsl_strerror(gs));
     while (status == RP_OK && !res->converged && ctx.evaluations < cal->evaluations) {
         if (opt && opt->stop && *opt->stop) {
-            status = rp_error_raise(err, RP_EINTR, "interrupted");
+            status = rp_status_raise(err, RP_EINTR, "interrupted");
             break;
         }
         gs = gsl_multimin_fminimizer_iterate(m);
@@ -321,7 +321,7 @@ int rp_calibration_fit(const rp_calibration *cal, const rp_cal_options *opt, rp_
             break;
         }
         if (gs != GSL_SUCCESS) {
-            status = rp_error_raise(err, RP_EFAIL, "the simplex failed: %s", gsl_strerror(gs));
+            status = rp_status_raise(err, RP_EFAIL, "the simplex failed: %s", gsl_strerror(gs));
             break;
         }
         const double size = gsl_multimin_fminimizer_size(m);
@@ -329,7 +329,7 @@ int rp_calibration_fit(const rp_calibration *cal, const rp_cal_options *opt, rp_
             cap *= 2;
             rp_cal_step *h = realloc(res->history, (size_t)cap * sizeof *h);
             if (!h) {
-                status = rp_error_raise(err, RP_ENOMEM, "out of memory");
+                status = rp_status_raise(err, RP_ENOMEM, "out of memory");
                 break;
             }
             res->history = h;
@@ -360,11 +360,11 @@ int rp_calibration_fit(const rp_calibration *cal, const rp_cal_options *opt, rp_
     gsl_vector_free(y);
     gsl_vector_free(step);
     if (status != RP_OK)
-        rp_cal_result_free(res);
+        rp_calibration_result_free(res);
     return status;
 }
 
-void rp_cal_result_free(rp_cal_result *res)
+void rp_calibration_result_free(rp_cal_result *res)
 {
     free(res->history);
     res->history = NULL;
@@ -374,13 +374,13 @@ int rp_calibration_write_scenario(const rp_calibration *cal, const double *x, FI
 {
     int status = scenario_with(cal, x, out, err);
     if (status == RP_OK && (fflush(out) != 0 || ferror(out)))
-        status = rp_error_raise(err, RP_EIO, "cannot write the scenario: %s", strerror(errno));
+        status = rp_status_raise(err, RP_EIO, "cannot write the scenario: %s", strerror(errno));
     return status;
 }
 
 /* ---- what the report shows ---- */
 
-bool rp_cal_target_in_band(const rp_cal_target *tg, double simulated)
+bool rp_calibration_target_in_band(const rp_cal_target *tg, double simulated)
 {
     return simulated >= tg->lo && simulated <= tg->hi;
 }

@@ -85,7 +85,7 @@ static int exec_single(const rp_scenario *sc, const rp_plan *plan, const rp_exec
         rp_provenance prov = {o->command_line ? o->command_line : "", rp_scenario_path(sc), yaml ? yaml : "",
                               o->threads, 0, 1, ""};
         status = yaml ? rp_output_create(o->output, o->force, p, p->horizon, &prov, &out, err)
-                      : rp_error_raise(err, RP_ENOMEM, "out of memory");
+                      : rp_status_raise(err, RP_ENOMEM, "out of memory");
         if (status == RP_OK)
             status = rp_output_begin_run(out, &(rp_run_id){0, 0, o->replicate, -1, -1}, p, err);
         if (status == RP_OK && rp_output_variables(out)) {
@@ -110,7 +110,7 @@ static int exec_single(const rp_scenario *sc, const rp_plan *plan, const rp_exec
             res->done[0] = 1;
             memcpy(res->seconds, run->seconds, sizeof res->seconds);
         } else
-            status = rp_error_raise(err, RP_ENOMEM, "out of memory");
+            status = rp_status_raise(err, RP_ENOMEM, "out of memory");
     }
     free(yaml);
     rp_run_free(run);
@@ -192,7 +192,7 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     const double have = physical_memory();
     const double summaries = (double)runs * (sizeof(rp_summary) + 2); /* every run's summary, skip and done flags */
     if (status == RP_OK && have > 0 && summaries > 0.5 * have)
-        status = rp_error_raise(err, RP_EINVAL,
+        status = rp_status_raise(err, RP_EINVAL,
                                 "%s: error: a sweep of %lld runs: their summaries need about %.1f GiB, this machine "
                                 "has %.1f GiB; expected fewer runs (points x replicates)",
                                 rp_scenario_where(sc, "replicates"), (long long)runs, summaries / (1 << 30),
@@ -201,7 +201,7 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     int lock = -1;
     uint8_t *skip = calloc((size_t)runs, 1);
     if (status == RP_OK && !skip)
-        status = rp_error_raise(err, RP_ENOMEM, "out of memory");
+        status = rp_status_raise(err, RP_ENOMEM, "out of memory");
     if (status == RP_OK && o->output)
         status = rp_output_check_space(o->output, sweep_bytes(plan, base, shards, err), err);
     if (status == RP_OK && o->output) {
@@ -215,7 +215,7 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
         for (int64_t r = 0; r < runs; r++)
             found += skip[r];
         if (status == RP_OK && found && !o->resume)
-            status = rp_error_raise(err, RP_EINVAL,
+            status = rp_status_raise(err, RP_EINVAL,
                                     "%s holds %lld finished runs of an interrupted sweep; expected --resume to "
                                     "continue it (or remove the folder to start again)",
                                     dir, (long long)found);
@@ -233,7 +233,7 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
         yaml = resolved_yaml(sc);
         prov.scenario_yaml = yaml ? yaml : "";
         status = yaml ? rp_parts_open(dir, worker, base, max_horizon, &prov, 2.0, &parts, err)
-                      : rp_error_raise(err, RP_ENOMEM, "out of memory");
+                      : rp_status_raise(err, RP_ENOMEM, "out of memory");
         sink = rp_parts_sink(parts, base->output.variables);
     }
     rp_sweep_result res = {0};
@@ -259,10 +259,10 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
             mine += r % workers == worker;
         }
         if (closed == RP_OK && o->output)
-            rp_error_raise(err, RP_EINTR, "interrupted: %lld of this part's %lld runs are finished and kept in %s; "
+            rp_status_raise(err, RP_EINTR, "interrupted: %lld of this part's %lld runs are finished and kept in %s; "
                            "continue with the same command and --resume", (long long)kept, (long long)mine, dir);
         else
-            rp_error_raise(err, RP_EINTR, "interrupted after %lld of %lld runs; nothing written", (long long)kept,
+            rp_status_raise(err, RP_EINTR, "interrupted after %lld of %lld runs; nothing written", (long long)kept,
                            (long long)mine);
     }
     status = rp_dist_agree(status);
@@ -286,7 +286,7 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     if (rank == 0 && dir[0])
         rmdir(dir); /* fails, as it should, while finished runs are kept for --resume */
     if (status != RP_OK && !err->msg[0] && rank == 0)
-        rp_error_raise(err, status, "another MPI rank failed (its message is above)");
+        rp_status_raise(err, status, "another MPI rank failed (its message is above)");
     if (status == RP_OK) {
         out->summary = res.summary; /* handed over */
         out->done = res.done;

@@ -38,7 +38,7 @@ static int check_folder(const char *dir, rp_error *err)
 {
     struct stat st;
     if (lstat(dir, &st) != 0)
-        return errno == ENOENT ? RP_OK : rp_error_raise(err, RP_EIO, "cannot read %s: %s", dir, strerror(errno));
+        return errno == ENOENT ? RP_OK : rp_status_raise(err, RP_EIO, "cannot read %s: %s", dir, strerror(errno));
     if (!S_ISDIR(st.st_mode))
         RP_FAIL(err, RP_EINVAL, "%s is %s; expected the folder of the sweep's finished runs (a directory), or no "
                 "such name", dir, S_ISLNK(st.st_mode) ? "a symbolic link" : "not a directory");
@@ -133,7 +133,7 @@ static char **list_batches(const char *dir, int64_t lo, int64_t hi, int *n, rp_e
     if (!d) {
         if (errno == ENOENT)
             return calloc(1, sizeof(char *));
-        rp_error_raise(err, RP_EIO, "cannot read %s: %s", dir, strerror(errno));
+        rp_status_raise(err, RP_EIO, "cannot read %s: %s", dir, strerror(errno));
         return NULL;
     }
     char **names = NULL;
@@ -169,7 +169,7 @@ static char **list_batches(const char *dir, int64_t lo, int64_t hi, int *n, rp_e
             names[j - 1] = t;
         }
     if (!names)
-        rp_error_raise(err, RP_ENOMEM, "out of memory");
+        rp_status_raise(err, RP_ENOMEM, "out of memory");
     return names;
 }
 
@@ -227,7 +227,7 @@ int rp_parts_done(const char *dir, uint64_t plan_id, int64_t runs_total, int64_t
         int64_t w = -1;
         sscanf(name, "batch-W%" SCNd64, &w);
         if (w < 0 || w >= workers)
-            status = rp_error_raise(err, RP_EINVAL,
+            status = rp_status_raise(err, RP_EINVAL,
                                     "%s is a batch of worker %lld, beyond this layout's %lld workers: the folder was "
                                     "written with another --shard N or mpirun -n; expected the layout of the "
                                     "interrupted run (or remove the folder)",
@@ -264,7 +264,7 @@ int rp_parts_join(const char *dir, int64_t first_worker, int64_t last_worker, co
     if (!names)
         return RP_EIO;
     int status = n ? rp_output_merge((const char *const *)names, n, path, force, complete, prov, stop, err)
-                   : rp_error_raise(err, RP_EINVAL, "no finished runs in %s to join", dir);
+                   : rp_status_raise(err, RP_EINVAL, "no finished runs in %s to join", dir);
     for (int i = 0; status == RP_OK && i < n; i++)
         unlink(names[i]);
     if (status == RP_OK && complete)

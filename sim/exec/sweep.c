@@ -155,7 +155,7 @@ int rp_sweep_execute(const rp_plan *plan, const rp_sweep_options *opt, rp_sweep_
     }
     free(mine);
     if (status == RP_OK && opt->stop && *opt->stop)
-        status = rp_error_raise(err, RP_EINTR, "interrupted; finished runs are kept for --resume");
+        status = rp_status_raise(err, RP_EINTR, "interrupted; finished runs are kept for --resume");
     return status;
 }
 

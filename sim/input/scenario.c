@@ -202,7 +202,7 @@ __attribute__((format(printf, 4, 5))) static int fail(const resolver *r, const r
             loc = loc->parent;
     }
     const char *ctx = override_context(r, loc);
-    return rp_error_raise(r->err, RP_EINVAL, "%s: error: %s%s%s%s%s%s", loc->where, ctx, ctx[0] && path[0] ? "." : "",
+    return rp_status_raise(r->err, RP_EINVAL, "%s: error: %s%s%s%s%s%s", loc->where, ctx, ctx[0] && path[0] ? "." : "",
                           path, ctx[0] || path[0] ? ": " : "", msg, note);
 }
 
@@ -1482,7 +1482,7 @@ int rp_scenario_resolve_with(const rp_scenario *sc, size_t n, const rp_override 
         st = v ? shadow_apply(&s, root, &ov[i], v, err) : RP_ENOMEM;
     }
     if (st == RP_ENOMEM)
-        rp_error_raise(err, st, "%s: error: out of memory", sc->path);
+        rp_status_raise(err, st, "%s: error: out of memory", sc->path);
     if (!st) {
         resolver r = {.sc = sc, .root = root, .p = out, .err = err, .ov = ov, .ov_nodes = nodes, .n_ov = n};
         st = resolve_tree(&r, NULL);

@@ -215,7 +215,7 @@ int rp_yamltree_read_file(const char *path, char **text, size_t *len, rp_error *
         size_t got = fread(buf + n, 1, cap - n, f);
         n += got;
         if (n > RP_YAMLTREE_MAX_BYTES) {
-            st = rp_error_raise(err, RP_EINVAL,
+            st = rp_status_raise(err, RP_EINVAL,
                                 "%s: error: file is larger than %u bytes (16 MiB); expected a scenario of "
                                 "at most 16 MiB", path, (unsigned)RP_YAMLTREE_MAX_BYTES);
             goto out;
@@ -224,11 +224,11 @@ int rp_yamltree_read_file(const char *path, char **text, size_t *len, rp_error *
             break;
     }
     if (!buf) {
-        st = rp_error_raise(err, RP_ENOMEM, "%s: error: out of memory reading the file", path);
+        st = rp_status_raise(err, RP_ENOMEM, "%s: error: out of memory reading the file", path);
         goto out;
     }
     if (ferror(f)) {
-        st = rp_error_raise(err, RP_EINVAL, "%s: error: cannot read: %s", path, strerror(errno));
+        st = rp_status_raise(err, RP_EINVAL, "%s: error: cannot read: %s", path, strerror(errno));
         goto out;
     }
     buf[n] = '\0';
@@ -426,7 +426,7 @@ static int check_duplicates(const builder *b, const rp_ynode *map)
     int st = RP_OK;
     if (dup) {
         char ex[64];
-        st = rp_error_raise(b->err, RP_EINVAL,
+        st = rp_status_raise(b->err, RP_EINVAL,
                             "%s: error: duplicate key '%s' (first at line %d, column %d); expected each key once",
                             dup->where, rp_text_excerpt(dup->text, ex, sizeof ex), first->line, first->column);
     }
@@ -458,7 +458,7 @@ static int build_entries(builder *b, rp_ynode *coll, int depth)
                 return st;
         }
         if ((st = build_node(b, &ev, depth + 1, &value)) || (st = push(coll, key, value)))
-            return st == RP_ENOMEM ? rp_error_raise(b->err, st, "%s: error: out of memory while parsing YAML",
+            return st == RP_ENOMEM ? rp_status_raise(b->err, st, "%s: error: out of memory while parsing YAML",
                                                     b->name)
                                    : st;
     }
@@ -491,7 +491,7 @@ static int build_node(builder *b, yaml_event_t *ev, int depth, rp_ynode **out)
         } else {
             rp_ynode *n = new_node(b->tree, map ? RP_YNODE_MAPPING : RP_YNODE_SEQUENCE, b->name, line, column);
             if (!n)
-                st = rp_error_raise(b->err, RP_ENOMEM, "%s: error: out of memory while parsing YAML", b->name);
+                st = rp_status_raise(b->err, RP_ENOMEM, "%s: error: out of memory while parsing YAML", b->name);
             else {
                 n->doc = b->doc;
                 n->in_flow = b->flow > 0 || flow;

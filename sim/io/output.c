@@ -155,7 +155,7 @@ int rp_output_create(const char *path, bool force, const rp_params *p, int max_h
     o->sample = p->output.sample;
     o->final_path = strdup(path);
     o->temp_path = temp_name(path);
-    status = o->final_path && o->temp_path ? RP_OK : rp_error_raise(err, RP_ENOMEM, "out of memory");
+    status = o->final_path && o->temp_path ? RP_OK : rp_status_raise(err, RP_ENOMEM, "out of memory");
     if (status == RP_OK)
         status = rp_layout_init(&o->layout, p, max_horizon / p->output.every + 1, err);
     if (status == RP_OK && prov->threads > 1)

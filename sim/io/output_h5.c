@@ -79,10 +79,10 @@ static int hdf5_error(rp_error *err, int status, const char *what, const char *p
     last_failure = (hdf5_reason){.found = false};
     H5Eclear2(H5E_DEFAULT);
     if (m.sys_errno)
-        return rp_error_raise(err, RP_EIO, "cannot %s %s: %s", what, path, strerror(m.sys_errno));
+        return rp_status_raise(err, RP_EIO, "cannot %s %s: %s", what, path, strerror(m.sys_errno));
     char line[sizeof m.text];
     rp_text_excerpt(m.found ? m.text : "HDF5 reported no reason", line, sizeof line);
-    return rp_error_raise(err, status, "cannot %s %s: %s", what, path, line);
+    return rp_status_raise(err, status, "cannot %s %s: %s", what, path, line);
 }
 
 int rp_h5_error(rp_error *err, const char *what, const char *path)

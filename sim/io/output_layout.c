@@ -514,7 +514,7 @@ int rp_layout_open(rp_layout *l, hid_t file, const char *path, rp_error *err)
                 continue;
             status = check_column(l, c, file_size, &n, path, err);
             if (status == RP_OK && n != rows)
-                status = rp_error_raise(err, RP_EINVAL, "%s: /%s/%s has %lld rows, /%s/%s %lld; expected one length "
+                status = rp_status_raise(err, RP_EINVAL, "%s: /%s/%s has %lld rows, /%s/%s %lld; expected one length "
                                         "for every column of a table", path, table_name[t], l->col[c].name,
                                         (long long)n, table_name[t], row_dim[t], (long long)rows);
         }
@@ -674,7 +674,7 @@ static int append_direct(rp_layout *l, rp_table t, int64_t n, const void *const 
             if (need > scratch_size) {
                 void *grown = realloc(scratch, need);
                 if (!grown) {
-                    status = rp_error_raise(err, RP_ENOMEM, "out of memory for output buffers");
+                    status = rp_status_raise(err, RP_ENOMEM, "out of memory for output buffers");
                     break;
                 }
                 scratch = grown;

@@ -85,11 +85,11 @@ static int read_scenario_text(part *p, rp_error *err)
     const bool one_string = s >= 0 && H5Sget_simple_extent_npoints(s) == 1 && t >= 0 &&
                             H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) > 0;
     char *text = NULL;
-    int status = !one_string ? rp_error_raise(err, RP_EINVAL, "%s: /scenario is not one string of YAML text", p->path)
+    int status = !one_string ? rp_status_raise(err, RP_EINVAL, "%s: /scenario is not one string of YAML text", p->path)
                  : mem < 0 || H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, &text) < 0
                      ? rp_h5_read_error(err, "read /scenario of", p->path)
-                 : !text || !text[0] ? rp_error_raise(err, RP_EINVAL, "%s: /scenario is empty", p->path)
-                 : !(p->yaml = strdup(text)) ? rp_error_raise(err, RP_ENOMEM, "out of memory")
+                 : !text || !text[0] ? rp_status_raise(err, RP_EINVAL, "%s: /scenario is empty", p->path)
+                 : !(p->yaml = strdup(text)) ? rp_status_raise(err, RP_ENOMEM, "out of memory")
                                              : RP_OK;
     if (text)
         H5free_memory(text);
@@ -121,17 +121,17 @@ static int trajectory_weeks(part *p, int *weeks, rp_error *err)
     hid_t s = ds < 0 ? -1 : H5Dget_space(ds), t = ds < 0 ? -1 : H5Dget_type(ds);
     const hssize_t n = s >= 0 && H5Sget_simple_extent_type(s) == H5S_SIMPLE && H5Sget_simple_extent_ndims(s) == 1
                            ? H5Sget_simple_extent_npoints(s) : -1;
-    int status = !week ? rp_error_raise(err, RP_ENOMEM, "out of memory")
+    int status = !week ? rp_status_raise(err, RP_ENOMEM, "out of memory")
                  : ds < 0 ? rp_h5_read_error(err, "read /trajectories/week of", p->path)
                  : n < 1 || n > most || t < 0 || H5Tget_class(t) != H5T_INTEGER
-                     ? rp_error_raise(err, RP_EINVAL, "%s: /trajectories/week is not 1 to %d integer weeks", p->path,
+                     ? rp_status_raise(err, RP_EINVAL, "%s: /trajectories/week is not 1 to %d integer weeks", p->path,
                                       most)
                  : H5Dread(ds, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, week) < 0
                      ? rp_h5_read_error(err, "read /trajectories/week of", p->path)
                      : RP_OK;
     for (hssize_t w = 0; status == RP_OK && w < n; w++)
         if (week[w] != w * every)
-            status = rp_error_raise(err, RP_EINVAL, "%s: /trajectories/week row %lld is %d; expected %lld (output.every "
+            status = rp_status_raise(err, RP_EINVAL, "%s: /trajectories/week row %lld is %d; expected %lld (output.every "
                                     "is %d)", p->path, (long long)w, week[w], (long long)(w * every), every);
     if (t >= 0) H5Tclose(t);
     if (s >= 0) H5Sclose(s);
@@ -147,7 +147,7 @@ static int runs_column(part *p, const char *name, void *out, rp_error *err)
     const int c = rp_layout_find(&p->layout, RP_T_RUNS, name); /* every name here is a column of /runs */
     void *v = malloc((size_t)(p->n_runs ? p->n_runs : 1) * rp_layout_elem(&p->layout.col[c]));
     int status = v ? rp_layout_read_column(&p->layout, c, 0, p->n_runs, v, p->path, err)
-                   : rp_error_raise(err, RP_ENOMEM, "out of memory");
+                   : rp_status_raise(err, RP_ENOMEM, "out of memory");
     if (status != RP_OK) {
         free(v);
         v = NULL;
@@ -173,19 +173,19 @@ static int check_runs(part *p, rp_error *err)
     int status = RP_OK;
     for (int64_t k = 0; status == RP_OK && k < n; k++)
         if (p->run[k] < 0 || p->run[k] >= p->runs_total)
-            status = rp_error_raise(err, RP_EINVAL, "%s: /runs/run row %lld is %lld; expected 0 to %lld (runs_total "
+            status = rp_status_raise(err, RP_EINVAL, "%s: /runs/run row %lld is %lld; expected 0 to %lld (runs_total "
                                     "is %lld)", p->path, (long long)k, (long long)p->run[k],
                                     (long long)p->runs_total - 1, (long long)p->runs_total);
     int64_t *sorted = status == RP_OK ? malloc((size_t)(n ? n : 1) * sizeof *sorted) : NULL;
     if (status == RP_OK && !sorted)
-        status = rp_error_raise(err, RP_ENOMEM, "out of memory");
+        status = rp_status_raise(err, RP_ENOMEM, "out of memory");
     if (status == RP_OK) {
         memcpy(sorted, p->run, (size_t)n * sizeof *sorted);
         qsort(sorted, (size_t)n, sizeof *sorted, by_value);
     }
     for (int64_t k = 1; status == RP_OK && k < n; k++)
         if (sorted[k] == sorted[k - 1])
-            status = rp_error_raise(err, RP_EINVAL, "%s: /runs holds run %lld twice; expected each run once",
+            status = rp_status_raise(err, RP_EINVAL, "%s: /runs holds run %lld twice; expected each run once",
                                     p->path, (long long)sorted[k]);
     free(sorted);
 
@@ -202,7 +202,7 @@ static int check_runs(part *p, rp_error *err)
             } field;
             snprintf(text, sizeof text, "%.17g", p->param[q][k]);
             if (!rp_paramtable_parse(row, text, false, &field, why, sizeof why))
-                status = rp_error_raise(err, RP_EINVAL, "%s: /runs/%s row %lld: %s", p->path, param_name[q],
+                status = rp_status_raise(err, RP_EINVAL, "%s: /runs/%s row %lld: %s", p->path, param_name[q],
                                         (long long)k, why);
         }
     }
@@ -214,14 +214,14 @@ static int check_runs(part *p, rp_error *err)
                         : p->count[R_TRAJECTORIES][k] < 0 || p->count[R_TRAJECTORIES][k] > patients ? R_TRAJECTORIES
                                                                                                     : -1;
         if (bad >= 0)
-            status = rp_error_raise(err, RP_EINVAL, "%s: /runs/%s row %lld is %lld, which does not agree with the "
+            status = rp_status_raise(err, RP_EINVAL, "%s: /runs/%s row %lld is %lld, which does not agree with the "
                                     "run's patients.count %lld and providers.count %lld%s", p->path, range[bad].count,
                                     (long long)k, (long long)p->count[bad][k], (long long)patients,
                                     (long long)providers, has_pairs ? "" : " (the file has no /pairs)");
         const int horizon = (int)p->param[P_HORIZON][k];
         if (status == RP_OK && rp_layout_find(l, RP_T_TRAJECTORIES, "pair") >= 0 &&
             horizon / l->every + 1 > l->n_weeks)
-            status = rp_error_raise(err, RP_EINVAL, "%s: /runs/horizon row %lld is %d, beyond the %d weeks of "
+            status = rp_status_raise(err, RP_EINVAL, "%s: /runs/horizon row %lld is %d, beyond the %d weeks of "
                                     "/trajectories/week", p->path, (long long)k, horizon, l->n_weeks);
     }
     for (int r = 0; status == RP_OK && r < N_RANGES; r++) {
@@ -230,7 +230,7 @@ static int check_runs(part *p, rp_error *err)
         for (int64_t k = 0; status == RP_OK && k < n; k++) {
             const int64_t first = p->first[r][k], count = p->count[r][k];
             if (first != next || count < 0 || count > rows - next) {
-                status = rp_error_raise(err, RP_EINVAL, "%s: /runs/%s row %lld is %lld and /runs/%s %lld; expected "
+                status = rp_status_raise(err, RP_EINVAL, "%s: /runs/%s row %lld is %lld and /runs/%s %lld; expected "
                                         "the runs' rows of /%s (%lld) to follow one another from row 0",
                                         p->path, range[r].first, (long long)k, (long long)first, range[r].count,
                                         (long long)count, rp_layout_table_name(range[r].table), (long long)rows);
@@ -239,20 +239,20 @@ static int check_runs(part *p, rp_error *err)
             next += count; /* at most rows */
         }
         if (status == RP_OK && next != rows)
-            status = rp_error_raise(err, RP_EINVAL, "%s: the runs' rows cover %lld of the %lld rows of /%s",
+            status = rp_status_raise(err, RP_EINVAL, "%s: the runs' rows cover %lld of the %lld rows of /%s",
                                     p->path, (long long)next, (long long)rows, rp_layout_table_name(range[r].table));
     }
     if (status == RP_OK && l->rows[RP_T_SUMMARY] != n)
-        status = rp_error_raise(err, RP_EINVAL, "%s: /summary has %lld rows and /runs %lld; expected one per run",
+        status = rp_status_raise(err, RP_EINVAL, "%s: /summary has %lld rows and /runs %lld; expected one per run",
                                 p->path, (long long)l->rows[RP_T_SUMMARY], (long long)n);
     int64_t *summary_run = status == RP_OK ? malloc((size_t)(n ? n : 1) * sizeof *summary_run) : NULL;
     if (status == RP_OK)
-        status = !summary_run ? rp_error_raise(err, RP_ENOMEM, "out of memory")
+        status = !summary_run ? rp_status_raise(err, RP_ENOMEM, "out of memory")
                               : rp_layout_read_column(l, rp_layout_find(l, RP_T_SUMMARY, "run"), 0, n, summary_run,
                                                       p->path, err);
     for (int64_t k = 0; status == RP_OK && k < n; k++)
         if (summary_run[k] != p->run[k])
-            status = rp_error_raise(err, RP_EINVAL, "%s: /summary/run row %lld is %lld and /runs/run %lld; expected "
+            status = rp_status_raise(err, RP_EINVAL, "%s: /summary/run row %lld is %lld and /runs/run %lld; expected "
                                     "the same runs in the same order", p->path, (long long)k,
                                     (long long)summary_run[k], (long long)p->run[k]);
     free(summary_run);
@@ -357,7 +357,7 @@ int rp_output_runs_in(const char *path, uint64_t plan_id, int64_t runs_total, in
     char want[32];
     snprintf(want, sizeof want, "%016llx", (unsigned long long)plan_id);
     if (status == RP_OK && (strcmp(p.sweep_id, want) != 0 || p.runs_total != runs_total))
-        status = rp_error_raise(err, RP_EINVAL, "%s belongs to another sweep (id %s, %lld runs; this one is %s, %lld runs)",
+        status = rp_status_raise(err, RP_EINVAL, "%s belongs to another sweep (id %s, %lld runs; this one is %s, %lld runs)",
                                 path, p.sweep_id, (long long)p.runs_total, want, (long long)runs_total);
     if (status == RP_OK)
         status = same_model(&p, "continues", err);
@@ -365,7 +365,7 @@ int rp_output_runs_in(const char *path, uint64_t plan_id, int64_t runs_total, in
      * layout (another --shard N or mpirun -n) would be resumed wrongly */
     for (int64_t k = 0; status == RP_OK && workers > 0 && k < p.n_runs; k++)
         if (p.run[k] % workers != worker)
-            status = rp_error_raise(err, RP_EINVAL,
+            status = rp_status_raise(err, RP_EINVAL,
                                     "%s holds run %lld, which is not one of worker %lld's runs among %lld: the "
                                     "folder was written with another --shard N or mpirun -n; expected the layout "
                                     "of the interrupted run (or remove the folder)",
@@ -398,7 +398,7 @@ static int check_rows(const part *p, rp_table t, int64_t k, int64_t n, void *con
     do {                                                                                                               \
         snprintf(value, sizeof value, fmt, v);                                                                         \
         snprintf(expected, sizeof expected, __VA_ARGS__);                                                              \
-        return rp_error_raise(err, RP_EINVAL, "%s: /%s/%s row %lld is %s; expected %s", p->path,                      \
+        return rp_status_raise(err, RP_EINVAL, "%s: /%s/%s row %lld is %s; expected %s", p->path,                      \
                               rp_layout_table_name(t), column, (long long)(first + i), value, expected);               \
     } while (0)
     const int64_t *runs = COLUMN(int64_t, "run");
@@ -480,11 +480,11 @@ static int copy_rows(part *in, rp_layout *out, rp_table t, int64_t k, int64_t fi
     rp_layout *l = &in->layout;
     void **bufs = calloc((size_t)l->n_cols, sizeof *bufs);
     const void **data = calloc((size_t)out->n_cols, sizeof *data);
-    int status = bufs && data ? RP_OK : rp_error_raise(err, RP_ENOMEM, "out of memory");
+    int status = bufs && data ? RP_OK : rp_status_raise(err, RP_ENOMEM, "out of memory");
     for (int c = 0; status == RP_OK && c < l->n_cols; c++)
         if (l->col[c].table == t &&
             !(bufs[c] = malloc((size_t)n * rp_layout_elem(&l->col[c]) * (size_t)rp_layout_width(l, &l->col[c]))))
-            status = rp_error_raise(err, RP_ENOMEM, "out of memory");
+            status = rp_status_raise(err, RP_ENOMEM, "out of memory");
     if (status == RP_OK)
         status = rp_layout_read(l, t, first, n, bufs, in->path, err);
     if (status == RP_OK)
@@ -566,7 +566,7 @@ int rp_output_merge(const char *const *inputs, int n_inputs, const char *path, b
     run_place *place = NULL;
     rp_output *out = NULL;
     int64_t *over = NULL;
-    int status = parts ? RP_OK : rp_error_raise(err, RP_ENOMEM, "out of memory");
+    int status = parts ? RP_OK : rp_status_raise(err, RP_ENOMEM, "out of memory");
     for (int i = 0; status == RP_OK && i < n_inputs; i++)
         parts[i].file = H5I_INVALID_HID;
     for (int i = 0; status == RP_OK && i < n_inputs; i++)
@@ -580,7 +580,7 @@ int rp_output_merge(const char *const *inputs, int n_inputs, const char *path, b
     for (int i = 0; status == RP_OK && i < n_inputs; i++)
         held += parts[i].n_runs;
     if (status == RP_OK && !(place = malloc((size_t)(held ? held : 1) * sizeof *place)))
-        status = rp_error_raise(err, RP_ENOMEM, "out of memory");
+        status = rp_status_raise(err, RP_ENOMEM, "out of memory");
     for (int i = 0, j = 0; status == RP_OK && i < n_inputs; i++)
         for (int64_t k = 0; k < parts[i].n_runs; k++)
             place[j++] = (run_place){parts[i].run[k], i, k};
@@ -588,14 +588,14 @@ int rp_output_merge(const char *const *inputs, int n_inputs, const char *path, b
         qsort(place, (size_t)held, sizeof *place, by_run);
     for (int64_t j = 1; status == RP_OK && j < held; j++)
         if (place[j].run == place[j - 1].run)
-            status = rp_error_raise(err, RP_EINVAL, "run %lld is in both %s and %s; expected each run once",
+            status = rp_status_raise(err, RP_EINVAL, "run %lld is in both %s and %s; expected each run once",
                                     (long long)place[j].run, inputs[place[j - 1].input], inputs[place[j].input]);
     const int64_t total = status == RP_OK ? parts[0].runs_total : 0;
     if (status == RP_OK && complete && held < total) {
         int64_t first_missing = 0; /* runs are distinct and in [0, total): the first gap */
         while (first_missing < held && place[first_missing].run == first_missing)
             first_missing++;
-        status = rp_error_raise(err, RP_EINVAL,
+        status = rp_status_raise(err, RP_EINVAL,
                                 "%lld of the sweep's %lld runs are in none of the parts (the first: run %lld); "
                                 "expected every part (or --resume the sweep)",
                                 (long long)(total - held), (long long)total, (long long)first_missing);
@@ -613,10 +613,10 @@ int rp_output_merge(const char *const *inputs, int n_inputs, const char *path, b
     }
     rp_layout *ol = out ? rp_output_layout_of(out) : NULL;
     if (status == RP_OK && !(over = calloc((size_t)ol->n_cols, sizeof *over)))
-        status = rp_error_raise(err, RP_ENOMEM, "out of memory");
+        status = rp_status_raise(err, RP_ENOMEM, "out of memory");
     for (int64_t j = 0; status == RP_OK && j < held; j++) {
         if (stop && *stop) {
-            status = rp_error_raise(err, RP_EINTR, "interrupted while joining run %lld of %lld; nothing written to %s",
+            status = rp_status_raise(err, RP_EINTR, "interrupted while joining run %lld of %lld; nothing written to %s",
                                     (long long)place[j].run, (long long)total, path);
             break;
         }
@@ -652,9 +652,9 @@ static int open_run(part *in, const char *path, int64_t run, int64_t *k, rp_erro
         if (in->run[i] == run)
             *k = i;
     if (status == RP_OK && *k < 0 && run < 0)
-        return rp_error_raise(err, RP_EINVAL, "%s holds no run", path);
+        return rp_status_raise(err, RP_EINVAL, "%s holds no run", path);
     if (status == RP_OK && *k < 0)
-        status = rp_error_raise(err, RP_EINVAL, "%s has no run %lld", path, (long long)run);
+        status = rp_status_raise(err, RP_EINVAL, "%s has no run %lld", path, (long long)run);
     return status;
 }
 
@@ -667,7 +667,7 @@ int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, rp_er
     int64_t k;
     int status = open_run(&in, path, run, &k, err);
     if (status == RP_OK && rp_layout_find(&in.layout, RP_T_PAIRS, "pair") < 0)
-        status = rp_error_raise(err, RP_EINVAL, "%s has no per-pair table (written with output.pairs: false)", path);
+        status = rp_status_raise(err, RP_EINVAL, "%s has no per-pair table (written with output.pairs: false)", path);
     rp_params p;
     const int64_t n = status == RP_OK ? in.count[R_PAIRS][k] : 0;
     if (status == RP_OK) {
@@ -678,9 +678,9 @@ int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, rp_er
         p.report.ambivalence_threshold = in.param[P_THRESHOLD][k];
         pop.n_patients = n;
         pop.n_providers = in.count[R_PROVIDERS][k];
-        out = rp_outcomes_alloc(n);
+        out = rp_engine_outcomes_alloc(n);
         if (!out)
-            status = rp_error_raise(err, RP_ENOMEM, "out of memory reading %s", path);
+            status = rp_status_raise(err, RP_ENOMEM, "out of memory reading %s", path);
     }
     if (status == RP_OK) {
         rp_layout *l = &in.layout;
@@ -696,7 +696,7 @@ int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, rp_er
         pop.symptoms0 = malloc((size_t)(n ? n : 1) * sizeof(double));
         provider_of = malloc((size_t)(n ? n : 1) * sizeof *provider_of);
         if (!bufs || !pop.patient_group || !pop.symptoms0 || !provider_of)
-            status = rp_error_raise(err, RP_ENOMEM, "out of memory reading %s", path);
+            status = rp_status_raise(err, RP_ENOMEM, "out of memory reading %s", path);
         void *targets[] = {pop.patient_group, pop.symptoms0, provider_of};
         for (size_t w = 0; status == RP_OK && w < sizeof want / sizeof want[0]; w++) {
             int c = rp_layout_find(l, RP_T_PAIRS, want[w].name);
@@ -707,7 +707,7 @@ int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, rp_er
             if (l->col[c].table == RP_T_PAIRS && !bufs[c]) {
                 bufs[c] = malloc((size_t)(n ? n : 1) * rp_layout_elem(&l->col[c]) * (size_t)rp_layout_width(l, &l->col[c]));
                 if (!bufs[c])
-                    status = rp_error_raise(err, RP_ENOMEM, "out of memory reading %s", path);
+                    status = rp_status_raise(err, RP_ENOMEM, "out of memory reading %s", path);
             }
         if (status == RP_OK)
             status = rp_layout_read(l, RP_T_PAIRS, in.first[R_PAIRS][k], n, bufs, path, err);
@@ -727,7 +727,7 @@ int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, rp_er
     free(pop.patient_group);
     free(pop.symptoms0);
     free(provider_of);
-    rp_outcomes_free(out);
+    rp_engine_outcomes_free(out);
     close_part(&in);
     return status;
 }
@@ -762,7 +762,7 @@ int rp_output_read_stored_summary(const char *path, int64_t run, rp_summary *sum
                 in_groups += counts_ok ? n[g] : 0;
             }
             if (status == RP_OK && pairs && (!counts_ok || in_groups != n[0]))
-                status = rp_error_raise(err, RP_EINVAL, "%s: /summary/pairs row %lld is not the run's %lld patients, "
+                status = rp_status_raise(err, RP_EINVAL, "%s: /summary/pairs row %lld is not the run's %lld patients, "
                                         "all and by group", path, (long long)k, (long long)in.param[P_PATIENTS][k]);
             for (int g = 0; status == RP_OK && g <= sum->n_groups; g++) {
                 if (pairs)

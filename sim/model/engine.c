@@ -5,7 +5,7 @@
 
 #include <stdlib.h>
 
-void rp_pair_consts_init(rp_pair_consts *c, const rp_params *p, const rp_population *pop,
+void rp_engine_pair_init(rp_pair_consts *c, const rp_params *p, const rp_population *pop,
                          int64_t i, int64_t j, double distance)
 {
     const double h = pop->humility[j];
@@ -25,7 +25,7 @@ void rp_pair_consts_init(rp_pair_consts *c, const rp_params *p, const rp_populat
     c->stressor_p0 = exp(-c->stressor_rate);
 }
 
-void rp_week_draws_get(rp_week_draws *u, rp_rng_key key, int64_t i, int t)
+void rp_engine_week_draws(rp_week_draws *u, rp_rng_key key, int64_t i, int t)
 {
     uint64_t a[4], b[4];
     rp_rng_block(key, RP_PURPOSE_WEEK_A, (uint64_t)i, (uint64_t)t, 0, a);
@@ -43,7 +43,7 @@ void rp_week_draws_get(rp_week_draws *u, rp_rng_key key, int64_t i, int t)
     u->z_symptoms = radius * sin(angle);
 }
 
-void rp_pair_intake(rp_pair_state *s, const rp_params *p, const rp_pair_consts *c, double mistrust,
+void rp_engine_intake(rp_pair_state *s, const rp_params *p, const rp_pair_consts *c, double mistrust,
                     double symptoms0)
 {
     s->T = 1.0 - mistrust;
@@ -52,9 +52,9 @@ void rp_pair_intake(rp_pair_state *s, const rp_params *p, const rp_pair_consts *
     s->S = symptoms0;
 }
 
-uint64_t rp_outcomes_bytes(int64_t n) { return (uint64_t)n * (4 * 4 + 1 + 3 * 8); }
+uint64_t rp_engine_outcomes_bytes(int64_t n) { return (uint64_t)n * (4 * 4 + 1 + 3 * 8); }
 
-rp_outcomes *rp_outcomes_alloc(int64_t n)
+rp_outcomes *rp_engine_outcomes_alloc(int64_t n)
 {
     rp_outcomes *o = calloc(1, sizeof *o);
     if (!o)
@@ -71,13 +71,13 @@ rp_outcomes *rp_outcomes_alloc(int64_t n)
     o->trust_report = malloc(m * sizeof(double));
     if (!o->exit_week || !o->exit_reason || !o->discussed_week || !o->ruptures || !o->repairs ||
         !o->symptoms_exit || !o->early_alliance || !o->trust_report) {
-        rp_outcomes_free(o);
+        rp_engine_outcomes_free(o);
         return NULL;
     }
     return o;
 }
 
-void rp_outcomes_free(rp_outcomes *o)
+void rp_engine_outcomes_free(rp_outcomes *o)
 {
     if (!o)
         return;
@@ -143,9 +143,9 @@ static bool simulate_pair(const rp_params *p, const rp_population *pop, int64_t 
                           rp_trajectory *traj, nan_report *nan)
 {
     rp_pair_consts c;
-    rp_pair_consts_init(&c, p, pop, i, j, distance);
+    rp_engine_pair_init(&c, p, pop, i, j, distance);
     rp_pair_state s;
-    rp_pair_intake(&s, p, &c, pop->mistrust[i], pop->symptoms0[i]);
+    rp_engine_intake(&s, p, &c, pop->mistrust[i], pop->symptoms0[i]);
 
     const int stride = p->horizon + 1, report_week = p->report.ambivalence_week;
     const int64_t row = traj ? i - traj->first : 0;
@@ -158,8 +158,8 @@ static bool simulate_pair(const rp_params *p, const rp_population *pop, int64_t 
     for (t = 0; exit == RP_EXIT_ENGAGED; t++) {
         rp_week_draws u;
         rp_week_events ev;
-        rp_week_draws_get(&u, key, i, t);
-        exit = rp_week_step(p, &c, t, early[t], &s, &u, &ev);
+        rp_engine_week_draws(&u, key, i, t);
+        exit = rp_engine_week_step(p, &c, t, early[t], &s, &u, &ev);
         if (isnan(s.A + s.T + s.S)) {
             *nan = (nan_report){i, t + 1, nan_variable(&s)};
             return false;

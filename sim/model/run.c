@@ -16,7 +16,7 @@ double rp_run_bytes(const rp_params *p)
     const double pairs = n * (8 + 8); /* provider_of, distance */
     const double assign_scratch = n * 8 + m * 16 * (1 + RP_MAX_LEVELS); /* order, room lists */
     const double icc_scratch = n * 8 + m * 16;
-    return rp_population_bytes(p) + pairs + (double)rp_outcomes_bytes(1) * n +
+    return rp_population_bytes(p) + pairs + (double)rp_engine_outcomes_bytes(1) * n +
            (assign_scratch > icc_scratch ? assign_scratch : icc_scratch);
 }
 
@@ -108,11 +108,11 @@ static int run_blocks(rp_run *run, const rp_run_options *opt, rp_error *err)
     rp_trajectory tr[2] = {{0}};
     bool ok = !record || (alloc_record(&tr[0], cells, want) &&
                           (block == n || !opt->on_block || alloc_record(&tr[1], cells, want)));
-    int status = ok ? RP_OK : rp_error_raise(err, RP_ENOMEM, "out of memory for trajectories");
+    int status = ok ? RP_OK : rp_status_raise(err, RP_ENOMEM, "out of memory for trajectories");
     block_writer writer = {.opt = opt};
     for (int64_t first = 0, k = 0; status == RP_OK && first < n; first += block, k ^= 1) {
         if (opt->stop && *opt->stop) {
-            status = rp_error_raise(err, RP_EINTR, "interrupted after %lld of %lld pairs", (long long)first,
+            status = rp_status_raise(err, RP_EINTR, "interrupted after %lld of %lld pairs", (long long)first,
                                     (long long)n);
             break;
         }
@@ -148,7 +148,7 @@ int rp_run_execute(const rp_params *p, const rp_run_options *opt, rp_run **out, 
     run->pop = rp_population_alloc(p);
     run->provider_of = malloc((size_t)n * sizeof(int64_t));
     run->distance = malloc((size_t)n * sizeof(double));
-    run->outcomes = rp_outcomes_alloc(n);
+    run->outcomes = rp_engine_outcomes_alloc(n);
     if (!run->pop || !run->provider_of || !run->distance || !run->outcomes) {
         rp_run_free(run);
         RP_FAIL(err, RP_ENOMEM, "out of memory for %lld patients (about %.2f GiB needed)",
@@ -188,7 +188,7 @@ void rp_run_free(rp_run *run)
     rp_population_free(run->pop);
     free(run->provider_of);
     free(run->distance);
-    rp_outcomes_free(run->outcomes);
+    rp_engine_outcomes_free(run->outcomes);
     free_record(&run->trajectory);
     free(run);
 }

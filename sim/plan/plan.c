@@ -448,7 +448,7 @@ static int hash_scenario(rp_plan *pl, rp_error *err)
         st = RP_ENOMEM;
     if (st) {
         free(buf);
-        return st == RP_ENOMEM ? no_memory(err) : rp_error_raise(err, st, "rapport: error: cannot write the "
+        return st == RP_ENOMEM ? no_memory(err) : rp_status_raise(err, st, "rapport: error: cannot write the "
                                                                           "resolved scenario for the plan id");
     }
     const char *body = strchr(buf, '\n');

@@ -43,7 +43,7 @@ __attribute__((format(printf, 4, 5))) static int fail_at(rp_error *err, const ch
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return rp_error_raise(err, RP_EINVAL, "%s: error: %s: %s", where, path, msg);
+    return rp_status_raise(err, RP_EINVAL, "%s: error: %s: %s", where, path, msg);
 }
 
 static int no_memory(rp_error *err)
