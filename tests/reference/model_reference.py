@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""Independent reference implementation of MODEL.md version 1 (Python + numpy).
+"""Independent reference implementation of MODEL.md, versions 1 and 2 (Python + numpy).
 
 A test oracle for the C simulator *within Monte Carlo error*: it does not share the
 C code's random streams, only the model.  Its model code is written from
-/work/shared/MODEL.md alone, vectorised over pairs.  Its parameter values, defaults and
+/work/shared/MODEL.md (version 1) and MODEL-v2.md (version 2) alone, vectorised over pairs;
+the scenario's `model` key (absent: 1) selects the version.  Its parameter values, defaults and
 population included, are not: it reads them from the resolved scenario that
 `rapport show` writes, so that they cannot drift from the C's.  A key of that scenario
 this reference does not implement (a new parameter, group key or dimension key) stops it
@@ -34,6 +35,23 @@ Readings of MODEL.md where it is terse (the team's agreed reading):
     D_{t+1} = 1 is week t+1); "discussed by exit" means discussion week <= exit week;
   * exit checks at week t+1 in MODEL.md's order, the e^(-t/tau_E) term using t;
   * exit week E = sessions attended; values exist for weeks 0..E; steps ran in weeks 0..E-1.
+(Every sentence of MODEL-v2.md marked "Stated in v2" is one of these readings, or the
+largest-remainder counts, min_distance ties to the lowest index, the untruncated ICC.)
+
+Version 2 (MODEL-v2.md), where its text leaves a choice:
+  * its new parameters are humility.felt_distance (chi), trust.repair_gain (Delta_T+),
+    providers.retention_sd, patients.gradient.{dimension, barrier, stressor_rate, mistrust};
+    under version 1 they may be absent or at their version-1 values (0, none), nothing else;
+  * d_eff = d_ij (1 - chi h_j)(1 - D phi (1 - omega + omega h_j)) wherever d_eff enters
+    (alliance target, rupture hazard); the trust erosion keeps d_ij (its bracket and size);
+  * eps_j ~ N(0, sd_retention) per provider, drawn after skill;
+  * the gradient shifts b, lambda and m after all three are drawn, before T_0 = 1 - m;
+    a coefficient 0 leaves its trait exactly as drawn;
+  * S0: normal(mu, sd) truncated to [S_rec, S_max] by inversion of one uniform (a fixed value
+    must lie inside; other families are refused); clamped to the bounds against rounding only;
+  * therapist effect on dropout: providers with n_j >= 2; pbar pooled over their patients;
+    Var_j with ddof 1; NaN with < 2 providers or pbar in {0, 1};
+  * repair-outcome r: a pair's repaired / ruptures over its whole stay (weeks 0..E-1).
 """
 
 import argparse
@@ -88,6 +106,18 @@ FLOAT_PARAMS = {
     'report.ambivalence_threshold',
 }
 MODEL_PARAMS = INT_PARAMS | STR_PARAMS | FLOAT_PARAMS
+# Version 2's new parameters (MODEL-v2.md), by their value under version 1 (the term off).
+# A scenario of version 2 must give them all; under version 1 they may be absent, or
+# present at exactly these values (anything else: refused, since version 1 has no such term).
+V2_FLOAT_PARAMS = {'humility.felt_distance': 0.0, 'trust.repair_gain': 0.0,
+                   'providers.retention_sd': 0.0, 'patients.gradient.barrier': 0.0,
+                   'patients.gradient.stressor_rate': 0.0, 'patients.gradient.mistrust': 0.0}
+V2_STR_PARAMS = {'patients.gradient.dimension': 'none'}
+V2_PARAMS = set(V2_FLOAT_PARAMS) | set(V2_STR_PARAMS)
+GRADIENT_COEFS = ('patients.gradient.barrier', 'patients.gradient.stressor_rate',
+                  'patients.gradient.mistrust')
+MODELS = (1, 2)
+ALL_PARAMS = MODEL_PARAMS | V2_PARAMS | {'model'}   # `model` absent: version 1
 # Keys of `show` that change nothing in a run of the model (how runs are repeated and
 # stored); accepted and ignored.
 NOT_MODEL = {'replicates', 'output.variables', 'output.every', 'output.sample', 'output.pairs',
@@ -180,40 +210,83 @@ def load_scenario(path):
     with open(path) as f:
         tree = yaml.safe_load(f)
     p, seen = {}, set()
+
+    def walk(prefix, node):
+        # sections nest: patients.gradient.barrier is patients: {gradient: {barrier: ...}}
+        for k, x in node.items():
+            name = '%s.%s' % (prefix, k)
+            seen.add(name)
+            if k in ('groups', 'dimensions'):
+                continue
+            if isinstance(x, dict):
+                walk(name, x)
+            else:
+                p[name] = x
+
     for top, v in tree.items():
         if top == 'sweep':
             axes = set(v) - {'streams'}
             if axes:
                 unknown('sweep axes', {'sweep.' + a for a in axes})
         if isinstance(v, dict):
-            for k, x in v.items():
-                seen.add('%s.%s' % (top, k))
-                if k not in ('groups', 'dimensions'):
-                    p['%s.%s' % (top, k)] = x
+            walk(top, v)
         else:
             seen.add(top)
             p[top] = v
-    extra = seen - MODEL_PARAMS - NOT_MODEL - POPULATION
+    sections = {n for n in seen if any(o.startswith(n + '.') for o in seen)}
+    extra = seen - ALL_PARAMS - NOT_MODEL - POPULATION - sections
     if extra:
         unknown('parameter(s)', extra)
     missing = MODEL_PARAMS - seen
     if missing:
         raise SystemExit('model_reference.py: %s: no value for %s (is it the output of `rapport show`?)'
                          % (path, ', '.join(sorted(missing))))
-    for name in seen - MODEL_PARAMS - POPULATION:
+    for name in set(p) - ALL_PARAMS:
         del p[name]
-    for name in MODEL_PARAMS:
+    for name in sorted(p):
         set_param(p, name, p[name])
     p['dimensions'], p['patient_groups'], p['provider_groups'] = read_population(tree)
     return p
 
 
+def finalise(p):
+    """Settle the model version once every value is set (scenario, then the command line):
+    `model` absent is version 1. Version 2 needs all of V2_PARAMS; version 1 has none of its
+    terms, so a version-2 parameter given under version 1 must have its version-1 value
+    (0, or gradient dimension `none`), and all are then set to those values."""
+    model = p.setdefault('model', 1)
+    if model not in MODELS:
+        raise SystemExit('model must be one of %s, got %r' % (MODELS, model))
+    if model == 2:
+        missing = V2_PARAMS - set(p)
+        if missing:
+            raise SystemExit('model_reference.py: model 2 needs %s (is it the output of `rapport show` '
+                             'of a model-2 scenario?)' % ', '.join(sorted(missing)))
+        g = p['patients.gradient.dimension']
+        if g != 'none':
+            kinds = {d[0]: d[1] for d in p['dimensions']}
+            if kinds.get(g) != 'continuous':
+                raise SystemExit('patients.gradient.dimension must name a continuous dimension or be none, '
+                                 'got %r' % g)
+        return p
+    off = dict(V2_FLOAT_PARAMS, **V2_STR_PARAMS)
+    gradient_off = (p.get('patients.gradient.dimension', 'none') == 'none'
+                    or all(p.get(k, 0.0) == 0.0 for k in GRADIENT_COEFS))
+    bad = sorted(k for k in V2_PARAMS if k in p and p[k] != off[k]
+                 and not (gradient_off and k.startswith('patients.gradient.')))
+    if bad:
+        raise SystemExit('model_reference.py: model 1 has no %s (version 1 has these terms off: %s)'
+                         % (', '.join(bad), ', '.join('%s = %s' % (k, off[k]) for k in bad)))
+    p.update(off)
+    return p
+
+
 def set_param(p, name, value):
-    if name not in MODEL_PARAMS:
-        raise SystemExit('unknown parameter: %s (known: %s)' % (name, ', '.join(sorted(MODEL_PARAMS))))
-    if name in STR_PARAMS:
+    if name not in ALL_PARAMS:
+        raise SystemExit('unknown parameter: %s (known: %s)' % (name, ', '.join(sorted(ALL_PARAMS))))
+    if name in STR_PARAMS or name in V2_STR_PARAMS:
         p[name] = str(value)
-    elif name in INT_PARAMS:
+    elif name in INT_PARAMS or name == 'model':
         f = float(value)
         if f != int(f):
             raise SystemExit('%s must be an integer, got %r' % (name, value))
@@ -280,6 +353,104 @@ def distance_pairs(dims, c, q):
     return np.sqrt(num / wsum)
 
 
+def Phi(x):
+    """Standard normal CDF, elementwise (by erfc: accurate in the lower tail)."""
+    x = np.asarray(x, dtype=float)
+    return 0.5 * np.vectorize(math.erfc, otypes=[float])(-x / math.sqrt(2.0))
+
+
+def Phi_inv(q):
+    """Inverse standard normal CDF for q in (0, 1), elementwise: Acklam's rational
+    approximation (relative error < 1.2e-9) and one Halley step on erfc (to ~1e-15).
+    0 and 1 give -inf and +inf."""
+    q = np.asarray(q, dtype=float)
+    a = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+         1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00)
+    b = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+         6.680131188771972e+01, -1.328068155288572e+01)
+    c = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+         -2.549671010229528e+00, 4.374664141464968e+00, 2.938163982698783e+00)
+    d = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00)
+    lo, hi = 0.02425, 1 - 0.02425
+    x = np.empty_like(q)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        m = q < lo
+        r = np.sqrt(-2 * np.log(q[m]))
+        x[m] = (((((c[0] * r + c[1]) * r + c[2]) * r + c[3]) * r + c[4]) * r + c[5]) / \
+               ((((d[0] * r + d[1]) * r + d[2]) * r + d[3]) * r + 1)
+        m = q > hi
+        r = np.sqrt(-2 * np.log1p(-q[m]))
+        x[m] = -(((((c[0] * r + c[1]) * r + c[2]) * r + c[3]) * r + c[4]) * r + c[5]) / \
+            ((((d[0] * r + d[1]) * r + d[2]) * r + d[3]) * r + 1)
+        m = (q >= lo) & (q <= hi)
+        r = q[m] - 0.5
+        t = r * r
+        x[m] = (((((a[0] * t + a[1]) * t + a[2]) * t + a[3]) * t + a[4]) * t + a[5]) * r / \
+               (((((b[0] * t + b[1]) * t + b[2]) * t + b[3]) * t + b[4]) * t + 1)
+        fin = np.isfinite(x)
+        e = Phi(x[fin]) - q[fin]
+        u = e * math.sqrt(2 * math.pi) * np.exp(x[fin] * x[fin] / 2)
+        x[fin] = x[fin] - u / (1 + x[fin] * u / 2)
+    x[q <= 0] = -np.inf
+    x[q >= 1] = np.inf
+    return x
+
+
+def truncated_normal(u, mu, sd, lo, hi):
+    """MODEL-v2.md: Normal(mu, sd) truncated to [lo, hi] by inversion of uniforms u in [0, 1),
+    u -> Phi^-1(Phi(a) + u (Phi(b) - Phi(a))), a = (lo - mu)/sd, b = (hi - mu)/sd. When the
+    interval lies above the mean the same map is evaluated on the mirror image (Phi(-x) =
+    1 - Phi(x)), which keeps the tail probabilities accurate; the result is clamped to
+    [lo, hi] against rounding only (no mass at the ends)."""
+    u = np.asarray(u, dtype=float)
+    a, b = (lo - mu) / sd, (hi - mu) / sd
+    if a > 0:       # upper tail: x = -Phi^-1(Phi(-a) - u (Phi(-a) - Phi(-b)))
+        pa, pb = float(Phi(-a)), float(Phi(-b))
+        z = -Phi_inv(pa - u * (pa - pb))
+    else:
+        pa, pb = float(Phi(a)), float(Phi(b))
+        z = Phi_inv(pa + u * (pb - pa))
+    return np.minimum(np.maximum(mu + sd * z, lo), hi)
+
+
+def truncated_symptoms(dist, u, lo, hi, where):
+    """Intake symptoms of version 2 from a group's `symptoms` (normal(mu, sd), or a fixed
+    value inside [lo, hi]) and one uniform per patient."""
+    family, x, y = dist
+    if family == 'fixed' or (family == 'normal' and y == 0):
+        if not lo <= x <= hi:
+            raise SystemExit('model_reference.py: %s: %g lies outside [%g, %g]' % (where, x, lo, hi))
+        return np.full(u.size, x)
+    if family != 'normal' or y < 0:
+        raise SystemExit('model_reference.py: %s: version 2 truncates a normal(mean, sd) to [%g, %g]; '
+                         'this reference does not implement %s' % (where, lo, hi, family))
+    pa, pb = float(Phi((lo - x) / y)), float(Phi((hi - x) / y))
+    if not pb - pa > 0 and not float(Phi(-(lo - x) / y)) - float(Phi(-(hi - x) / y)) > 0:
+        raise SystemExit('model_reference.py: %s: normal(%g, %g) has no mass in [%g, %g] in double precision'
+                         % (where, x, y, lo, hi))
+    return truncated_normal(u, x, y, lo, hi)
+
+
+def logit(x):
+    with np.errstate(divide='ignore'):
+        return np.log(x) - np.log1p(-x)
+
+
+def deprivation_gradient(c, b, lam, m, g_b, g_lam, g_m):
+    """MODEL-v2.md: b <- L(logit(b) + g_b (c - 1/2)), lam <- lam exp(g_lam (c - 1/2)),
+    m <- L(logit(m) + g_m (c - 1/2)), c the patient's position on the gradient's dimension.
+    A coefficient 0 leaves its trait exactly as drawn ("all three 0 is version 1")."""
+    c = np.asarray(c, dtype=float) - 0.5
+    b, lam, m = (np.asarray(v, dtype=float) for v in (b, lam, m))
+    if g_b != 0.0:
+        b = L(logit(b) + g_b * c)
+    if g_lam != 0.0:
+        lam = lam * np.exp(g_lam * c)
+    if g_m != 0.0:
+        m = L(logit(m) + g_m * c)
+    return b, lam, m
+
+
 def make_population(p, rng):
     N, M, C = p['patients.count'], p['providers.count'], p['providers.caseload']
     if M * C < N:
@@ -295,9 +466,18 @@ def make_population(p, rng):
         pat['m'].append(draw(rng, g['mistrust'], n))
         pat['b'].append(draw(rng, g['barrier'], n))
         pat['lam'].append(draw(rng, g['stressor_rate'], n))
-        s0 = draw(rng, g['symptoms'], n)
-        pat['S0'].append(np.minimum(np.maximum(s0, S_rec), S_max))
+        if p['model'] == 1:       # version 1: Normal clamped to [S_rec, S_max]
+            s0 = draw(rng, g['symptoms'], n)
+            pat['S0'].append(np.minimum(np.maximum(s0, S_rec), S_max))
+        else:                     # version 2: truncated to [S_rec, S_max], by inversion
+            pat['S0'].append(truncated_symptoms(g['symptoms'], rng.random(n), S_rec, S_max,
+                                                'patients.groups.%s.symptoms' % g['name']))
     pat = {k: np.concatenate(v) for k, v in pat.items()}
+    if p['model'] == 2 and p['patients.gradient.dimension'] != 'none':
+        k = [d[0] for d in dims].index(p['patients.gradient.dimension'])
+        pat['b'], pat['lam'], pat['m'] = deprivation_gradient(
+            pat['culture'][:, k], pat['b'], pat['lam'], pat['m'], p['patients.gradient.barrier'],
+            p['patients.gradient.stressor_rate'], p['patients.gradient.mistrust'])
     pat['u'] = rng.normal(0.0, p['patients.alliance_sd'], size=N)
     sg = p['patients.response_sd']
     pat['gamma'] = p['symptoms.improvement'] * np.exp(sg * rng.standard_normal(N) - sg * sg / 2)
@@ -311,6 +491,10 @@ def make_population(p, rng):
         prov['h'].append(draw(rng, g['humility'], n))
     prov = {k: np.concatenate(v) for k, v in prov.items()}
     prov['skill'] = rng.normal(0.0, p['providers.skill_sd'], size=M)
+    if p['model'] == 2:   # retention effect, drawn independently of skill
+        prov['eps'] = rng.normal(0.0, p['providers.retention_sd'], size=M)
+    else:
+        prov['eps'] = np.zeros(M)
     prov['capacity'] = C
     return pat, prov
 
@@ -373,9 +557,12 @@ def simulate_pairs(p, pairs, rng):
     """Run the weekly recurrence for a set of pairs.
 
     pairs: dict of 1-d arrays of equal length n: d (distance), h (provider humility),
-    skill (sigma_j), u, gamma, m, b, lam, S0.
+    skill (sigma_j), u, gamma, m, b, lam, S0, and optionally eps (the provider's retention
+    effect epsilon_j; 0 when absent).
+    Version 2's terms (chi, Delta_T+, epsilon_j) enter with the values in p, which are 0
+    under version 1 (finalise), where they change nothing: d (1 - 0 h) = d, x + 0 = x.
     Returns dict with A, T, S (horizon+1 x n, NaN after exit), D (bool), E (exit week),
-    status, disc_week (-1 if never), ruptures, repaired.
+    status, disc_week (-1 if never), ruptures, repaired (totals) and rup_n, rep_n (per pair).
     """
     H = p['horizon']
     course = p['course']
@@ -395,6 +582,7 @@ def simulate_pairs(p, pairs, rng):
     e0, eA, eT, eb, eN = (p['dropout.base'], p['dropout.low_alliance'], p['dropout.low_trust'],
                           p['dropout.barrier'], p['dropout.stressor'])
     eE, tauE = p['dropout.early'], p['dropout.early_weeks']
+    chi, dTp = p.get('humility.felt_distance', 0.0), p.get('trust.repair_gain', 0.0)
 
     d = np.asarray(pairs['d'], dtype=float)
     h = np.asarray(pairs['h'], dtype=float)
@@ -403,12 +591,16 @@ def simulate_pairs(p, pairs, rng):
     lam = np.asarray(pairs['lam'], dtype=float)
     bar = np.asarray(pairs['b'], dtype=float)
     n = d.size
+    eps = np.asarray(pairs['eps'], dtype=float) if 'eps' in pairs else np.zeros(n)
+    # the felt distance before any discussion: d_ij (1 - chi h_j) (v2; chi = 0 is v1)
+    d_felt = d * (1.0 - chi * h)
 
-    def d_eff(Dt, dd, hh):
-        return dd * (1.0 - Dt * phi * (1.0 - omega + omega * hh))
+    def d_eff(Dt, df, hh):
+        """d_eff(D) = d_ij (1 - chi h_j) (1 - D phi (1 - omega + omega h_j)); df = d_ij (1 - chi h_j)."""
+        return df * (1.0 - Dt * phi * (1.0 - omega + omega * hh))
 
-    def A_star(Tt, Dt, bx, dd, hh):
-        return L(bx + bT * (Tt - 0.5) - bd * d_eff(Dt, dd, hh))
+    def A_star(Tt, Dt, bx, df, hh):
+        return L(bx + bT * (Tt - 0.5) - bd * d_eff(Dt, df, hh))
 
     A = np.full((H + 1, n), np.nan)
     T = np.full((H + 1, n), np.nan)
@@ -424,11 +616,13 @@ def simulate_pairs(p, pairs, rng):
     D[0] = D0
     if D0:
         disc_week[:] = 0
-    A[0] = A_star(T[0], D[0].astype(float), base_x, d, h)
+    A[0] = A_star(T[0], D[0].astype(float), base_x, d_felt, h)
     S[0] = np.asarray(pairs['S0'], dtype=float)
 
     ruptures = 0
     repaired = 0
+    rup_n = np.zeros(n, dtype=np.int64)
+    rep_n = np.zeros(n, dtype=np.int64)
     idx = np.arange(n)
     for t in range(H):
         if idx.size == 0:
@@ -436,7 +630,7 @@ def simulate_pairs(p, pairs, rng):
         m_ = idx.size
         At, Tt, St = A[t, idx], T[t, idx], S[t, idx]
         Dt = D[t, idx].copy()
-        dd, hh, bx = d[idx], h[idx], base_x[idx]
+        dd, df, hh, bx = d[idx], d_felt[idx], h[idx], base_x[idx]
 
         # 1. discussion
         u1 = rng.random(m_)
@@ -452,11 +646,13 @@ def simulate_pairs(p, pairs, rng):
         Nt = rng.poisson(lam[idx])
 
         # 3. rupture and repair
-        rup = rng.random(m_) < L(r0 + rd * d_eff(Df, dd, hh) + rA * (1.0 - At))
+        rup = rng.random(m_) < L(r0 + rd * d_eff(Df, df, hh) + rA * (1.0 - At))
         rep = rup & (rng.random(m_) < L(th0 + thh * hh + thD * Df))
         unrep = rup & ~rep
         ruptures += int(rup.sum())
         repaired += int(rep.sum())
+        rup_n[idx] += rup
+        rep_n[idx] += rep
 
         # 4. responsive discussion
         Dn = Dt.copy()
@@ -466,11 +662,11 @@ def simulate_pairs(p, pairs, rng):
             disc_week[idx[raise_]] = t + 1
 
         # 5. alliance
-        A1 = clip(At + kappa * (A_star(Tt, Df, bx, dd, hh) - At)
+        A1 = clip(At + kappa * (A_star(Tt, Df, bx, df, hh) - At)
                   + drep * rep - drup * unrep + sA * rng.standard_normal(m_))
-        # 6. trust
+        # 6. trust (the erosion term uses d_ij itself, not the felt distance)
         erode = (~Dt) & (dd > dnot)
-        T1 = clip(Tt + eta * (A1 - Tt) - dT * unrep - psi * dd * erode)
+        T1 = trust_next(Tt, A1, unrep, rep, dd, erode, eta, dT, dTp, psi)
         # 7. symptoms
         S1 = np.minimum(np.maximum(St - gam[idx] * A1 * St + dS * Nt
                                    + sS * rng.standard_normal(m_), 0.0), S_max)
@@ -484,8 +680,7 @@ def simulate_pairs(p, pairs, rng):
         # 8. exit at week t+1, first match wins
         rec = S1 < S_rec
         done = ~rec & (t + 1 >= course)
-        hz = L(e0 + eA * (1.0 - A1) + eT * (1.0 - T1) + eb * bar[idx] + eN * Nt
-               + eE * math.exp(-t / tauE))
+        hz = dropout_hazard(A1, T1, bar[idx], Nt, eps[idx], t, e0, eA, eT, eb, eN, eE, tauE)
         drop = ~rec & ~done & (rng.random(m_) < hz)
         cens = ~rec & ~done & ~drop & (t + 1 == H)
         st = np.full(m_, ENGAGED)
@@ -499,7 +694,20 @@ def simulate_pairs(p, pairs, rng):
         idx = idx[~out]
 
     return dict(A=A, T=T, S=S, D=D, E=E, status=status, disc_week=disc_week,
-                ruptures=ruptures, repaired=repaired)
+                ruptures=ruptures, repaired=repaired, rup_n=rup_n, rep_n=rep_n)
+
+
+def trust_next(Tt, A1, unrep, rep, d, erode, eta, dT, dTp, psi):
+    """Step 6: T_{t+1} = clip(T_t + eta (A_{t+1} - T_t) - Delta_T unrep + Delta_T+ rep
+    - psi d_ij [D_t = 0 and d_ij > d_notice]) (erode is that bracket)."""
+    return clip(Tt + eta * (A1 - Tt) - dT * unrep + dTp * rep - psi * d * erode)
+
+
+def dropout_hazard(A1, T1, b, Nt, eps, t, e0, eA, eT, eb, eN, eE, tauE):
+    """Step 8's weekly dropout probability at week t+1: L(delta0 + delta_A (1 - A_{t+1})
+    + delta_T (1 - T_{t+1}) + delta_b b_i + delta_N N_t + eps_j + delta_E e^(-t/tau_E))."""
+    return L(e0 + eA * (1.0 - A1) + eT * (1.0 - T1) + eb * b + eN * Nt + eps
+             + eE * math.exp(-t / tauE))
 
 
 # ---------------------------------------------------------------------------
@@ -527,6 +735,40 @@ def icc1(y, g):
     n0 = (Ntot - float(np.sum(nj.astype(float) ** 2)) / Ntot) / (k - 1)
     den = msb + (n0 - 1.0) * msw
     return (msb - msw) / den if den != 0 else float('nan')
+
+
+def dropout_icc(y, g):
+    """MODEL-v2.md's therapist effect on dropout: the latent-scale ICC by the method of
+    moments. y: 1 if the pair dropped out, g: its provider. Over providers with n_j >= 2:
+    p_j their dropout shares, pbar the share over their patients (pooled),
+    s2_b = max(0, Var_j(p_j) - mean_j(pbar (1 - pbar) / n_j)) (Var_j: sample variance over
+    providers, ddof 1), s2_u = s2_b / (pbar (1 - pbar))^2, ICC = s2_u / (s2_u + pi^2/3).
+    NaN with fewer than 2 such providers or pbar 0 or 1."""
+    y = np.asarray(y, dtype=float)
+    g = np.asarray(g)
+    _, inv, counts = np.unique(g, return_inverse=True, return_counts=True)
+    keep = counts[inv] >= 2
+    y, inv = y[keep], inv[keep]
+    _, inv, nj = np.unique(inv, return_inverse=True, return_counts=True)
+    J = nj.size
+    if J < 2:
+        return float('nan')
+    pj = np.bincount(inv, weights=y) / nj
+    pbar = float(y.mean())
+    q = pbar * (1.0 - pbar)
+    if q <= 0.0:
+        return float('nan')
+    s2b = max(0.0, float(np.var(pj, ddof=1)) - float(np.mean(q / nj)))
+    s2u = s2b / (q * q)
+    return s2u / (s2u + math.pi ** 2 / 3.0)
+
+
+def repair_outcome_r(rup_n, rep_n, E, improvement):
+    """MODEL-v2.md: Pearson r of a pair's share of repaired ruptures (repaired / ruptures,
+    over its whole stay) and its improvement, over pairs with >= 1 rupture and >= 3 sessions."""
+    rup_n, rep_n, E = (np.asarray(v) for v in (rup_n, rep_n, E))
+    sel = (rup_n >= 1) & (E >= 3)
+    return pearson(rep_n[sel] / rup_n[sel], np.asarray(improvement, dtype=float)[sel])
 
 
 def pearson(x, y):
@@ -573,6 +815,9 @@ def observables(p, pat, prov_of, res):
     o['censored_share'] = float((status == CENSORED).mean())
     disc = (dw >= 0) & (dw <= E)
     o['discussion_week_mean'] = float(dw[disc].mean()) if disc.any() else float('nan')
+    if p['model'] == 2:   # version 2's observables (version 1's output keeps its keys)
+        o['therapist_dropout_icc'] = dropout_icc(dropped, prov_of)
+        o['repair_outcome_r'] = repair_outcome_r(res['rup_n'], res['rep_n'], E, improvement)
     return o
 
 
@@ -581,7 +826,7 @@ def run_once(p, seed):
     pat, prov = make_population(p, rng)
     prov_of = assign(p, pat, prov, rng)
     pairs = dict(d=distance_pairs(p['dimensions'], pat['culture'], prov['culture'][prov_of]),
-                 h=prov['h'][prov_of], skill=prov['skill'][prov_of],
+                 h=prov['h'][prov_of], skill=prov['skill'][prov_of], eps=prov['eps'][prov_of],
                  u=pat['u'], gamma=pat['gamma'], m=pat['m'], b=pat['b'],
                  lam=pat['lam'], S0=pat['S0'])
     res = simulate_pairs(p, pairs, rng)
@@ -797,6 +1042,210 @@ def self_test(defaults):
     a = assign(qa, pat, prov, rng)
     check_eq('min_distance loads', sorted(set(np.bincount(a, minlength=20).tolist())), [20])
 
+    # ---- version 2 (MODEL-v2.md), hand-computed ----
+    v2 = dict(defaults)
+    v2.update({'model': 2, 'humility.felt_distance': 0.3, 'trust.repair_gain': 0.05,
+               'providers.retention_sd': 0.5, 'patients.gradient.dimension': 'class',
+               'patients.gradient.barrier': -1.5, 'patients.gradient.stressor_rate': -1.0,
+               'patients.gradient.mistrust': 0.0})
+
+    # d_eff with chi: d .4, h .6, chi .3: .4 (1 - .18) = .328; discussed: .328 (1 - .6 (.5 + .3)) = .17056
+    off = dict(v2, **{'alliance.noise': 0.0, 'symptoms.noise': 0.0, 'discussion.patient_raises': 0.0,
+                      'dropout.base': -1e9})
+    # pair V2a: rupture every week, always repaired; chi .3, Delta_T+ .05, d .5, h .4
+    qv = dict(off, **{'rupture.base': 1e9, 'repair.base': 1e9})
+    r = simulate_pairs(qv, pair, rng)
+    df = 0.5 * (1 - 0.3 * 0.4)                                   # .44
+    T0 = 0.7
+    A0 = Lf(1.3 + 2 * (T0 - 0.5) - 1.2 * df)                      # L(1.172)
+    A1 = min(A0 + 0.3 * (Lf(1.3 + 2 * (T0 - 0.5) - 1.2 * df) - A0) + 0.03, 0.999)
+    T1 = T0 + 0.15 * (A1 - T0) + 0.05 - 0.02 * 0.5               # erosion uses d = .5, not .44
+    A2 = min(A1 + 0.3 * (Lf(1.3 + 2 * (T1 - 0.5) - 1.2 * df) - A1) + 0.03, 0.999)
+    T2 = T1 + 0.15 * (A2 - T1) + 0.05 - 0.01
+    A3 = min(A2 + 0.3 * (Lf(1.3 + 2 * (T2 - 0.5) - 1.2 * df) - A2) + 0.03, 0.999)
+    T3 = T2 + 0.15 * (A3 - T2) + 0.05 - 0.01
+    check('v2 pairV2a A0 literal (chi in d_eff)', r['A'][0, 0], 0.7635063348491598, 1e-12)
+    for w, (a, t_) in enumerate([(A0, T0), (A1, T1), (A2, T2), (A3, T3)]):
+        check('v2 pairV2a A_%d' % w, r['A'][w, 0], a)
+        check('v2 pairV2a T_%d (Delta_T+ on repair)' % w, r['T'][w, 0], t_)
+    check_eq('v2 pairV2a per-pair ruptures = repaired = exit week',
+             (int(r['rup_n'][0]), int(r['rep_n'][0])), (int(r['E'][0]), int(r['E'][0])))
+    # pair V2b: no ruptures, d .32 > d_notice but d (1 - chi h) = .2816 < d_notice: the
+    # erosion term uses d_ij (its bracket and its size), not the felt distance
+    r = simulate_pairs(dict(off, **{'rupture.base': -1e9}), dict(pair, d=[0.32]), rng)
+    A0 = Lf(1.7 - 1.2 * 0.32 * (1 - 0.3 * 0.4))
+    check('v2 pairV2b T_1 erodes by psi d_ij', r['T'][1, 0], 0.7 + 0.15 * (A0 - 0.7) - 0.02 * 0.32)
+    check('v2 pairV2b T_1 literal', r['T'][1, 0], 0.7080146316384182, 1e-12)
+    # per-pair counts when no rupture is repaired (responsive pair 2, version 1 values)
+    r = simulate_pairs(q2, pair2, rng)
+    check_eq('per-pair ruptures = exit week, repaired 0 (never repaired)',
+             (int(r['rup_n'][0]), int(r['rep_n'][0])), (int(r['E'][0]), 0))
+    # discussed (intake): A*(T0, 1) with d_eff = .44 (1 - .6 (.5 + .2)) = .2552
+    r = simulate_pairs(dict(off, **{'discussion.policy': 'intake'}), pair, rng)
+    check('v2 intake A_0 (chi and discussion)', r['A'][0, 0], Lf(1.7 - 1.2 * 0.44 * (1 - 0.6 * 0.7)))
+    # trust update: T .6, A_{t+1} .7, d .4 eroding; eta .15, Delta_T .08, Delta_T+ .05, psi .02
+    check('v2 trust repaired', float(trust_next(0.6, 0.7, 0, 1, 0.4, 1, 0.15, 0.08, 0.05, 0.02)), 0.657)
+    check('v2 trust unrepaired', float(trust_next(0.6, 0.7, 1, 0, 0.4, 1, 0.15, 0.08, 0.05, 0.02)), 0.527)
+    check('v2 trust no rupture, no erosion', float(trust_next(0.6, 0.7, 0, 0, 0.4, 0, 0.15, 0.08, 0.05, 0.02)),
+          0.615)
+    check('v2 trust clipped at .999', float(trust_next(0.99, 0.999, 0, 1, 0.1, 0, 0.15, 0.08, 0.05, 0.02)), 0.999)
+    # dropout hazard: A .7, T .6, b .4, N 2, eps .3, t 1, v1-calibrated delta0 -8.1187, delta_E 3.962
+    hz = lambda eps, t: float(dropout_hazard(0.7, 0.6, 0.4, 2, eps, t, -8.1187, 2.0, 1.5, 1.0, 0.4, 3.962, 1.5))
+    check('v2 hazard with eps_j literal', hz(0.3, 1), 0.03278209356497781, 1e-12)
+    check('v2 hazard eps_j shifts the logit', math.log(hz(0.3, 1) / (1 - hz(0.3, 1)))
+          - math.log(hz(0.0, 1) / (1 - hz(0.0, 1))), 0.3, 1e-9)
+    check('v2 hazard exit at week 1 has e^0', hz(0.0, 0), Lf(-8.1187 + 0.6 + 0.6 + 0.4 + 0.8 + 3.962))
+    # eps_j inside the weekly recurrence: hazard L(eps) alone
+    qe = dict(off, **{'dropout.base': 0.0, 'dropout.low_alliance': 0.0, 'dropout.low_trust': 0.0,
+                      'dropout.barrier': 0.0, 'dropout.stressor': 0.0, 'dropout.early': 0.0})
+    r = simulate_pairs(qe, dict(pair, eps=[1e9]), rng)
+    check_eq('v2 eps_j = +inf: dropped at week 1', (int(r['E'][0]), int(r['status'][0])), (1, DROPPED))
+    r = simulate_pairs(qe, dict(pair, eps=[-1e9]), rng)
+    check_eq('v2 eps_j = -inf: course done', (int(r['E'][0]), int(r['status'][0])), (16, COURSE_DONE))
+    # the gradient: c .2 (c - 1/2 = -.3), b .3, lam .1, m .4; g_b -1.5, g_lam -1, g_m .5
+    gb, gl, gm = deprivation_gradient([0.2], [0.3], [0.1], [0.4], -1.5, -1.0, 0.5)
+    check('v2 gradient barrier L(logit .3 + .45)', float(gb[0]), 0.4019617307425396)
+    check('v2 gradient stressor .1 e^.3', float(gl[0]), 0.13498588075760032)
+    check('v2 gradient mistrust L(logit .4 - .15)', float(gm[0]), 0.36459739409550873)
+    gb, gl, gm = deprivation_gradient([0.9], [0.3], [0.1], [0.4], 0.0, 0.0, 0.0)
+    check_eq('v2 gradient coefficients 0: traits exactly as drawn',
+             (float(gb[0]), float(gl[0]), float(gm[0])), (0.3, 0.1, 0.4))
+    gb, gl, gm = deprivation_gradient([0.5], [0.3], [0.1], [0.4], -1.5, -1.0, 0.5)
+    check('v2 gradient c = 1/2: barrier unchanged', float(gb[0]), 0.3)
+    check_eq('v2 gradient c = 1/2: stressor rate unchanged', float(gl[0]), 0.1)
+    # the gradient in the population: latinx (class Beta(2,5), mean 2/7) face more barrier
+    qg = dict(v2)
+    qg['patients.count'], qg['providers.count'] = 400, 20
+    pat_g, _ = make_population(qg, np.random.Generator(np.random.PCG64(11)))
+    qg['patients.gradient.dimension'] = 'none'
+    pat_n, _ = make_population(qg, np.random.Generator(np.random.PCG64(11)))
+    kc = [d_[0] for d_ in dims].index('class')
+    cg = pat_g['culture'][:, kc] - 0.5
+    check('v2 population barrier = L(logit(b) - 1.5 (c - 1/2))',
+          float(np.max(np.abs(pat_g['b'] - L(logit(pat_n['b']) - 1.5 * cg)))), 0.0, 1e-12)
+    check('v2 population stressor = lam exp(-(c - 1/2))',
+          float(np.max(np.abs(pat_g['lam'] - pat_n['lam'] * np.exp(-cg)))), 0.0, 1e-12)
+    check_eq('v2 population mistrust, g_m = 0: unchanged', bool(np.array_equal(pat_g['m'], pat_n['m'])), True)
+
+    # the retention effect eps_j ~ N(0, sd_retention), independent of skill (fixed seed, 4 SE)
+    qr = dict(v2, **{'patients.count': 8000, 'providers.count': 400})
+    _, prov_r = make_population(qr, np.random.Generator(np.random.PCG64(8)))
+    check('v2 eps_j sample sd = .5 within 4 SE', float(np.std(prov_r['eps'], ddof=1)), 0.5,
+          4 * 0.5 / math.sqrt(2 * 399))
+    check('v2 eps_j uncorrelated with skill (|r| <= 4/sqrt(M))', pearson(prov_r['eps'], prov_r['skill']), 0.0,
+          4 / math.sqrt(400))
+    check_eq('v1 has no retention effect', bool(np.all(make_population(
+        dict(qr, model=1), np.random.Generator(np.random.PCG64(8)))[1]['eps'] == 0.0)), True)
+    # eps_j reaches the pairs of a run: sd_retention 50 -> each provider keeps all or loses
+    # all, and the estimator is near its ceiling (1/q)/(1/q + pi^2/3), q = pbar (1 - pbar): .55
+    # at pbar = 1/2 (sd_retention 0: about .08 with this seed; .5: about .13)
+    o = run_once(dict(v2, **{'patients.count': 2000, 'providers.count': 100, 'providers.retention_sd': 50.0}), 4)
+    check_eq('v2 run: sd_retention 50 -> therapist effect on dropout > .45', bool(o['therapist_dropout_icc'] > 0.45),
+             True)
+
+    # the truncated normal (u -> Phi^-1(Phi(a) + u (Phi(b) - Phi(a)))); literals from scipy's truncnorm
+    check('Phi_inv(.975)', float(Phi_inv([0.975])[0]), 1.959963984540054, 1e-13)
+    check('Phi_inv(1e-10)', float(Phi_inv([1e-10])[0]), -6.361340902404056, 1e-12)
+    xs = np.linspace(-7, 5, 121)      # above 5, Phi(x) itself rounds (1 - Phi < 3e-7)
+    check('Phi_inv(Phi(x)) = x on [-7, 5]', float(np.max(np.abs(Phi_inv(Phi(xs)) - xs))), 0.0, 1e-9)
+    tn = lambda u, *a: float(truncated_normal(np.array([u]), *a)[0])
+    check('truncnorm(15, 4; 5, 27) median', tn(0.5, 15, 4, 5, 27), 15.024363410855374, 1e-12)
+    check('truncnorm(15, 4; 5, 27) u = .1', tn(0.1, 15, 4, 5, 27), 9.995703315503391, 1e-12)
+    check('truncnorm(15, 4; 5, 27) u = 0 -> S_rec', tn(0.0, 15, 4, 5, 27), 5.0, 1e-12)
+    check('truncnorm(15, 4; 5, 27) u -> 1 -> S_max', tn(1 - 2 ** -53, 15, 4, 5, 27), 27.0, 1e-9)
+    check('truncnorm upper tail (0, 1; 2, 3) u = .3', tn(0.3, 0, 1, 2, 3), 2.136236723579322, 1e-11)
+    check('truncnorm far upper tail (0, 1; 9, 10) median', tn(0.5, 0, 1, 9, 10), 9.075779713738546, 1e-10)
+    check('truncnorm far lower tail (0, 1; -10, -9) median', tn(0.5, 0, 1, -10, -9), -9.075779713738546, 1e-10)
+    check('truncnorm lower tail mirrors the upper', tn(0.7, 0, 1, -3, -2), -tn(0.3, 0, 1, 2, 3), 1e-11)
+    # moments: a deterministic midpoint grid (quadrature) and 200,000 seeded uniforms (4 SE)
+    grid = truncated_normal((np.arange(200000) + 0.5) / 200000, 15.0, 4.0, 5.0, 27.0)
+    check('truncnorm mean (grid)', float(grid.mean()), 15.052784838658672, 1e-6)
+    check('truncnorm variance (grid)', float(grid.var()), 15.076392006902486, 1e-4)
+    u = np.random.Generator(np.random.PCG64(20261201)).random(200000)
+    x = truncated_symptoms(('normal', 15.0, 4.0), u, 5.0, 27.0, 'self-test')
+    check_eq('truncnorm draws within [S_rec, S_max]', bool(x.min() >= 5.0 and x.max() <= 27.0), True)
+    check_eq('truncnorm no mass at S_rec or S_max', int(np.sum((x == 5.0) | (x == 27.0))), 0)
+    se_m = math.sqrt(15.076392006902486 / x.size)
+    se_v = math.sqrt(float(np.mean((x - x.mean()) ** 4)) - float(x.var()) ** 2) / math.sqrt(x.size)
+    # z of the sample mean and variance: passes when |z| <= 4
+    check('truncnorm sample mean: z within 4', (float(x.mean()) - 15.052784838658672) / se_m, 0.0, 4.0)
+    check('truncnorm sample variance: z within 4', (float(x.var()) - 15.076392006902486) / se_v, 0.0, 4.0)
+    # in the population: version 2 has no mass at S_rec, version 1 (clamped) has some
+    qs = dict(v2, **{'patients.count': 20000, 'providers.count': 1000})
+    qs['symptoms.recovered'] = 12.0            # a deep cut: P(S0 < 12) = Phi(-.75) = .23
+    pat_t, _ = make_population(qs, np.random.Generator(np.random.PCG64(5)))
+    qs['model'] = 1
+    pat_c, _ = make_population(qs, np.random.Generator(np.random.PCG64(5)))
+    check_eq('v2 population S0 in [S_rec, S_max], no mass at S_rec',
+             (bool(pat_t['S0'].min() >= 12.0), int(np.sum(pat_t['S0'] == 12.0))), (True, 0))
+    check_eq('v1 population S0 clamped: mass at S_rec', bool(np.mean(pat_c['S0'] == 12.0) > 0.2), True)
+
+    # therapist effect on dropout (latent ICC by moments), by hand: providers
+    # {1,0,1,0}, {0,0,0,0,0,1}, {1,1,0}, {1} (n = 1: left out). p_j 1/2, 1/6, 2/3; pbar 5/13;
+    # Var(p_j) (ddof 1) = 7/108; mean(pbar(1-pbar)/n_j) = (40/169)(1/4) = 10/169;
+    # s2_b = 103/18252; s2_u = s2_b / (40/169)^2; ICC = s2_u / (s2_u + pi^2/3)
+    yd = [1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 1]
+    gd = [0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 3]
+    s2u = Fraction(103, 18252) / Fraction(40, 169) ** 2
+    check('dropout ICC hand', dropout_icc(yd, gd), float(s2u) / (float(s2u) + math.pi ** 2 / 3))
+    check('dropout ICC hand literal', dropout_icc(yd, gd), 0.029710040104088137, 1e-12)
+    check('dropout ICC: a provider with one patient changes nothing', dropout_icc(yd[:-1], gd[:-1]),
+          dropout_icc(yd, gd))
+    # max(0, .) branch: every p_j = 1/2: Var 0 - .25 / 2 < 0 -> s2_b = 0 -> ICC 0
+    check_eq('dropout ICC max(0, .) branch', dropout_icc([1, 0, 0, 1, 1, 0], [0, 0, 1, 1, 2, 2]), 0.0)
+    check_eq('dropout ICC: providers with one patient only -> nan',
+             math.isnan(dropout_icc([1, 0, 1], [0, 1, 2])), True)
+    check_eq('dropout ICC: no dropout -> nan', math.isnan(dropout_icc([0, 0, 0, 0], [0, 0, 1, 1])), True)
+    # repair-outcome r, by hand: pairs (ruptures, repaired, sessions, improvement):
+    # (2,1,5,3), (4,4,3,6), (1,0,10,1) kept; (0,0,8,9) no rupture; (3,3,2,7) < 3 sessions.
+    # x = .5, 1, 0; y = 3, 6, 1: sxy = 2.5, sxx = .5, syy = 114/9
+    check('repair-outcome r hand', repair_outcome_r([2, 4, 1, 0, 3], [1, 4, 0, 0, 3], [5, 3, 10, 8, 2],
+                                                    [3.0, 6.0, 1.0, 9.0, 7.0]),
+          2.5 / math.sqrt(0.5 * 114 / 9))
+
+    # with every new coefficient 0, version 2 is version 1 pair by pair (same draws)
+    z2 = dict(defaults, **{'model': 2, 'humility.felt_distance': 0.0, 'trust.repair_gain': 0.0})
+    pr = dict(d=[0.5, 0.1, 0.8], h=[0.4, 0.9, 0.2], skill=[0.2, -1.0, 0.5], u=[0.1, 0.3, -0.5],
+              gamma=[0.1, 0.05, 0.2], m=[0.3, 0.6, 0.5], b=[0.2, 0.5, 0.7], lam=[0.1, 0.0, 0.3],
+              S0=[20.0, 12.0, 25.0])
+    same = True
+    for pol in POLICIES:
+        r1 = simulate_pairs(dict(defaults, **{'discussion.policy': pol}), pr, np.random.Generator(np.random.PCG64(3)))
+        r2 = simulate_pairs(dict(z2, **{'discussion.policy': pol}), dict(pr, eps=[0.0, 0.0, 0.0]),
+                            np.random.Generator(np.random.PCG64(3)))
+        same &= all(np.array_equal(r1[k], r2[k], equal_nan=True) for k in ('A', 'T', 'S'))
+        same &= all(np.array_equal(r1[k], r2[k]) for k in ('D', 'E', 'status', 'disc_week', 'rup_n', 'rep_n'))
+    check_eq('v2 with chi = Delta_T+ = eps = 0 equals v1 pair by pair (all policies)', same, True)
+
+    # *Stated in v2* sentences
+    check_eq('stated: remainder ties to the earlier group (2 of 4 equal shares)',
+             apportion([Fraction(1, 4)] * 4, 2), [1, 1, 0, 0])
+    r = simulate_pairs(q1, dict(pair, m=[0.0005]), rng)
+    check_eq('stated: T_0 not clipped (m = .0005 -> T_0 = .9995)', float(r['T'][0, 0]), 1.0 - 0.0005)
+    q7 = dict(q1, **{'discussion.policy': 'delayed', 'discussion.week': 0})
+    r = simulate_pairs(q7, pair, rng)
+    check('stated: delayed week 0 sets D after A_0 = A*(T_0, 0)', r['A'][0, 0], Lf(1.1))
+    check_eq('stated: delayed week 0: D_0 = 1 from step 1, discussion week 0',
+             (bool(r['D'][0, 0]), int(r['disc_week'][0])), (True, 0))
+    A1 = Lf(1.1) + 0.3 * (Lf(1.3 + 0.4 - 1.2 * 0.5 * (1 - 0.6 * 0.7)) - Lf(1.1))
+    check('stated: delayed week 0: A_1 pulled toward A*(T_0, 1)', r['A'][1, 0], A1)
+    # the patient raises it under every policy: pi huge, delayed k = 10 -> week 0 already
+    r = simulate_pairs(dict(q1, **{'discussion.policy': 'delayed', 'discussion.week': 10,
+                                   'discussion.patient_raises': 1e9}), pair, rng)
+    check_eq('stated: the patient raises it under delayed before week k', int(r['disc_week'][0]), 0)
+    r = simulate_pairs(dict(q2, **{'discussion.patient_raises': 1e9}), pair2, rng)
+    check_eq('stated: the patient raises it under responsive', int(r['disc_week'][0]), 0)
+    # responsive raise in the exit week counts as discussed by the exit
+    r = simulate_pairs(dict(q2, **{'dropout.base': 1e9}), pair2, rng)
+    o = observables(q2, {'group': np.array([0])}, np.array([0]), r)
+    check_eq('stated: responsive raise in the exit week (D_1, exit 1) counts as discussed',
+             (int(r['disc_week'][0]), int(r['E'][0]), o['discussed_share']), (1, 1, 1.0))
+    # min_distance: ties to the lowest provider index
+    qm = dict(defaults, **{'assignment.policy': 'min_distance'})
+    cult = np.array([[0, 0, 0.5, 0.5]] * 3)
+    a = assign(qm, {'S0': np.zeros(3), 'culture': cult}, {'skill': np.zeros(3), 'culture': cult, 'capacity': 2}, rng)
+    check_eq('stated: min_distance ties to the lowest provider index', np.bincount(a, minlength=3).tolist(), [2, 1, 0])
+
     print('%d passed, %d failed' % (checks - fails, fails))
     return 1 if fails else 0
 
@@ -827,7 +1276,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     p = load_scenario(a.scenario)
     if a.self_test:
-        return self_test(p)
+        return self_test(finalise(p))
     if a.per_provider is not None:
         set_param(p, 'providers.caseload', a.per_provider)
     if a.patients is not None or a.per_provider is not None:
@@ -849,6 +1298,7 @@ def main(argv=None):
         set_param(p, k.strip(), v.strip())
     if a.replicates < 1:
         raise SystemExit('--replicates must be >= 1')
+    finalise(p)
 
     seed = p['seed']
     runs = [run_once(p, seed + r) for r in range(a.replicates)]
