@@ -6,7 +6,8 @@
 C_JSON_DIR holds one JSON object per C replicate (*.json, the output of
 `rapport run SCENARIO --json --seed S`); PY_JSON is the output of
 `model_reference.py --json --replicates R` (means, `<key>_sd`, `replicates`).
-For every observable: z = (mean_c - mean_py) / sqrt(sd_c^2/R_c + sd_py^2/R_py);
+For every observable (and version 2's where PY_JSON has them):
+z = (mean_c - mean_py) / sqrt(sd_c^2/R_c + sd_py^2/R_py);
 PASS when |z| <= zmax.  Prints one line per comparison and `N passed, N failed`;
 exits 1 on any failure.
 """
@@ -23,6 +24,9 @@ KEYS = ['dropout',
         'early_dropout', 'sessions_mean', 'ambivalence', 'alliance_outcome_r',
         'rupture_rate', 'repaired_share', 'discussed_share', 'recovered_share',
         'therapist_icc']
+# Version 2's observables (MODEL-v2.md): compared where the reference reports them (a
+# model-2 scenario); the C output must then have them under the same names.
+V2_KEYS = ['therapist_dropout_icc', 'repair_outcome_r']
 
 
 def lookup(obj, dotted):
@@ -83,7 +87,7 @@ def main(argv):
             continue
         Rc = len(cruns)
         Rp = int(py.get('replicates', 0))
-        for key in KEYS:
+        for key in KEYS + [k for k in V2_KEYS if k in py]:
             cvals = [lookup(r, key) for r in cruns]
             pm, ps = lookup(py, key), py_sd(py, key)
             if any(v is None for v in cvals) or pm is None or ps is None or Rp < 2:
