@@ -714,15 +714,22 @@ def dropout_hazard(A1, T1, b, Nt, eps, t, e0, eA, eT, eb, eN, eE, tauE):
 # Observables
 # ---------------------------------------------------------------------------
 
-def icc1(y, g):
-    """One-way random-effects ANOVA ICC(1), unbalanced, groups with >= 2 members."""
+def groups_of_two(y, g):
+    """y (as floats) of the members of groups with >= 2 members, their group index among
+    those groups (0..k-1) and the k group sizes."""
     y = np.asarray(y, dtype=float)
     g = np.asarray(g)
-    labels, inv, counts = np.unique(g, return_inverse=True, return_counts=True)
+    _, inv, counts = np.unique(g, return_inverse=True, return_counts=True)
     keep = counts[inv] >= 2
     y, inv = y[keep], inv[keep]
-    labels, inv, nj = np.unique(inv, return_inverse=True, return_counts=True)
-    k = labels.size
+    _, inv, nj = np.unique(inv, return_inverse=True, return_counts=True)
+    return y, inv, nj
+
+
+def icc1(y, g):
+    """One-way random-effects ANOVA ICC(1), unbalanced, groups with >= 2 members."""
+    y, inv, nj = groups_of_two(y, g)
+    k = nj.size
     Ntot = y.size
     if k < 2 or Ntot - k < 1:
         return float('nan')
@@ -744,12 +751,7 @@ def dropout_icc(y, g):
     s2_b = max(0, Var_j(p_j) - mean_j(pbar (1 - pbar) / n_j)) (Var_j: sample variance over
     providers, ddof 1), s2_u = s2_b / (pbar (1 - pbar))^2, ICC = s2_u / (s2_u + pi^2/3).
     NaN with fewer than 2 such providers or pbar 0 or 1."""
-    y = np.asarray(y, dtype=float)
-    g = np.asarray(g)
-    _, inv, counts = np.unique(g, return_inverse=True, return_counts=True)
-    keep = counts[inv] >= 2
-    y, inv = y[keep], inv[keep]
-    _, inv, nj = np.unique(inv, return_inverse=True, return_counts=True)
+    y, inv, nj = groups_of_two(y, g)
     J = nj.size
     if J < 2:
         return float('nan')
