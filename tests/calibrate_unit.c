@@ -131,5 +131,35 @@ int main(void)
               "it fits 4 coefficients to 4 targets, 8 replicates of 20000 patients");
     }
     rp_calibration_free(cal);
+
+    /* an observable of model 2 is no target of a model-1 scenario (no
+     * `model:` key: version 1), and the names the "not an observable" error
+     * lists are those of model 1 */
+    static const char *const v2_target = "scenario: " RP_SOURCE_DIR "/scenarios/discussion-never.yaml\n"
+                                         "free:\n"
+                                         "  dropout.base: {min: -10, max: -5, start: -8.5}\n"
+                                         "targets:\n"
+                                         "  dropout: {value: 0.2, se: 0.005}\n"
+                                         "  therapist_dropout: {value: 0.126, band: [0.08, 0.17]}\n";
+    cal = NULL;
+    status = rp_calibration_load_string("v2.yaml", v2_target, NULL, &cal, &err);
+    CHECK(status == RP_EINVAL &&
+              strcmp(err.msg, "v2.yaml:6:3: error: targets: 'therapist_dropout': therapist_dropout exists from "
+                              "model 2 on, and the scenario runs model 1; expected an observable of model 1, or "
+                              "`model: 2` in the scenario") == 0,
+          "a model-2 target of a model-1 scenario is a located error: %s", err.msg);
+    rp_calibration_free(cal);
+    static const char *const typo = "scenario: " RP_SOURCE_DIR "/scenarios/discussion-never.yaml\n"
+                                    "free:\n"
+                                    "  dropout.base: {min: -10, max: -5, start: -8.5}\n"
+                                    "targets:\n"
+                                    "  repair_outcome: {value: 0.29, band: [0.1, 0.47]}\n";
+    cal = NULL;
+    status = rp_calibration_load_string("typo.yaml", typo, NULL, &cal, &err);
+    CHECK(status == RP_EINVAL && strstr(err.msg, "typo.yaml:5:3: error: targets: 'repair_outcome' is not an") &&
+              strstr(err.msg, "discussed_week_mean, or OBSERVABLE_by_group.GROUP") &&
+              !strstr(err.msg, "repair_outcome_r") && !strstr(err.msg, "therapist_dropout"),
+          "the observables listed for a model-1 scenario are model 1's: %s", err.msg);
+    rp_calibration_free(cal);
     return rp_test_done();
 }
