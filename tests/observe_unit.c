@@ -99,6 +99,8 @@ static void test_repair_r(void)
     CHECK(isnan(rp_observe_repair_r(6, rup, rep, ses, imp, grp, 1)),
           "repair-outcome r undefined with fewer than 3 eligible pairs");
     CHECK(isnan(rp_observe_repair_r(6, rup, rep, ses, imp, grp, 2)), "repair-outcome r undefined for no pair");
+    CHECK(isnan(rp_observe_repair_r(2, rup, rep, ses, imp, NULL, 0)),
+          "repair-outcome r undefined with 2 eligible pairs (r = +-1 whatever they are)");
     /* No eligible pair: ruptures only with < 3 sessions, or none. */
     const int32_t short_ses[] = {2, 2, 1, 2, 8, 0};
     CHECK(isnan(rp_observe_repair_r(6, rup, rep, short_ses, imp, NULL, 0)),

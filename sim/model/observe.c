@@ -1,7 +1,8 @@
 /* observe.c - summaries of a run; see observe.h. The computation of every
  * observable of the table (observables.h) is here: its sums in tally and
- * tally_pair, its value and denominator in finish (the ICC, over providers,
- * in rp_observe_summary). Serial and in pair order, for bit-identical
+ * tally_pair, its value and denominator in finish (the ICCs, over
+ * providers, and the repair-outcome r in rp_observe_summary; the rows of
+ * model 2 only for a run of model 2, NaN otherwise). Serial and in pair order, for bit-identical
  * results; one pass per observable family over 10^6 pairs is a few
  * milliseconds. */
 #include "rapport/observe.h"
