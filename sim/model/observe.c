@@ -165,15 +165,15 @@ static double dropout_icc(int64_t n, const uint8_t *dropped, const int64_t *clus
     }
     int64_t k = 0, total = 0, drops = 0;
     double sum_p = 0, sum_inv = 0;
-    for (int64_t j = 0; j < n_clusters; j++) {
-        if (size[j] < 2)
-            continue;
-        k++;
-        total += size[j];
-        drops += count[j];
-        sum_p += (double)count[j] / (double)size[j];
-        sum_inv += 1.0 / (double)size[j];
-    }
+    for (int64_t j = 0; j < n_clusters; j++)
+        if (size[j] >= 2) { /* eligible: counts, p_j and 1 / n_j summed */
+            const double n_j = (double)size[j];
+            sum_p += (double)count[j] / n_j;
+            sum_inv += 1.0 / n_j;
+            drops += count[j];
+            total += size[j];
+            k++;
+        }
     if (k < 2 || drops == 0 || drops == total)
         return NAN;
     const double pbar = (double)drops / (double)total, pq = pbar * (1.0 - pbar), mean_p = sum_p / (double)k;
