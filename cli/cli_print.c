@@ -56,6 +56,8 @@ void cli_print_summary_table(const rp_summary *s, FILE *f)
     size_t n;
     const rp_observable_def *table = rp_observables_table(&n);
     for (size_t k = 0; k < n; k++) {
+        if (!rp_observables_reported(&table[k], s->model))
+            continue;
         fprintf(f, "%-38s", table[k].label);
         print_cell(f, rp_observables_get(&s->all, &table[k]), table[k].percent);
         for (int g = 0; g < s->n_groups; g++)
@@ -64,13 +66,16 @@ void cli_print_summary_table(const rp_summary *s, FILE *f)
     }
 }
 
-/* "pairs" and every observable, one per line after indent; no braces. */
-static void json_members(FILE *f, const rp_observables *o, const char *indent)
+/* "pairs" and every observable that a run of model version `model`
+ * reports, one per line after indent; no braces. */
+static void json_members(FILE *f, const rp_observables *o, int model, const char *indent)
 {
     fprintf(f, "\n%s\"pairs\": %lld", indent, (long long)o->pairs);
     size_t n;
     const rp_observable_def *table = rp_observables_table(&n);
     for (size_t k = 0; k < n; k++) {
+        if (!rp_observables_reported(&table[k], model))
+            continue;
         fprintf(f, ",\n%s\"%s\": ", indent, table[k].name);
         cli_json_number(f, rp_observables_get(o, &table[k]));
     }
@@ -79,7 +84,7 @@ static void json_members(FILE *f, const rp_observables *o, const char *indent)
 void cli_print_summary_json(const rp_summary *s, FILE *f)
 {
     fprintf(f, "{");
-    json_members(f, &s->all, "  ");
+    json_members(f, &s->all, s->model, "  ");
     fprintf(f, ",\n  \"dropout_by_group\": {");
     for (int g = 0; g < s->n_groups; g++) {
         fprintf(f, "%s", g ? ", " : "");
@@ -92,7 +97,7 @@ void cli_print_summary_json(const rp_summary *s, FILE *f)
         fprintf(f, "%s\n    ", g ? "," : "");
         cli_json_string(f, s->group_name[g]);
         fprintf(f, ": {");
-        json_members(f, &s->group[g], "      ");
+        json_members(f, &s->group[g], s->model, "      ");
         fprintf(f, "\n    }");
     }
     fprintf(f, "\n  }\n}\n");
@@ -160,6 +165,8 @@ void cli_print_sweep_table(const rp_plan *plan, const rp_summary *s, const uint8
             fprintf(f, " %14s %10s", "paired diff", "se");
         fprintf(f, "\n");
         for (size_t k = 0; k < n; k++) {
+            if (!rp_observables_reported(&table[k], st.model))
+                continue;
             row(f, table[k].name, point, &st.all[0][k], &st.all[1][k]);
             fprintf(f, "\n");
         }
@@ -195,6 +202,8 @@ void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_
         for (int paired = 0; paired <= (point > 0); paired++) {
             fprintf(f, ",\n     \"%s\": {", paired ? "paired_difference" : "mean");
             for (size_t k = 0; k < n; k++) {
+                if (!rp_observables_reported(&table[k], st.model))
+                    continue;
                 fprintf(f, "%s\"%s\": ", k ? ", " : "", table[k].name);
                 cli_json_number(f, st.all[paired][k].mean);
                 fprintf(f, ", \"%s_se\": ", table[k].name);

@@ -39,6 +39,24 @@ static const char *calibration_text =
     "  early_dropout: {value: 0.75, se: 0.01}\n"
     "budget: {evaluations: 150, tolerance: 1e-3}\n";
 
+/* The status of loading a calibration of the MODEL.md-defaults scenario
+ * that fits dropout.base to targets (the lines under "targets:"); err gets
+ * its message. */
+static int load_error(const char *name, const char *targets, rp_error *err)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "scenario: " RP_SOURCE_DIR "/scenarios/discussion-never.yaml\n"
+             "free:\n"
+             "  dropout.base: {min: -10, max: -5, start: -8.5}\n"
+             "targets:\n%s",
+             targets);
+    rp_calibration *cal = NULL;
+    const int status = rp_calibration_load_string(name, text, NULL, &cal, err);
+    rp_calibration_free(cal);
+    return status;
+}
+
 int main(void)
 {
     rp_error err = {{0}};
@@ -131,5 +149,22 @@ int main(void)
               "it fits 4 coefficients to 4 targets, 8 replicates of 20000 patients");
     }
     rp_calibration_free(cal);
+
+    /* an observable of model 2 is no target of a model-1 scenario (no
+     * `model:` key: version 1), and the names the "not an observable" error
+     * lists are those of model 1 */
+    static rp_error e2;
+    status = load_error("v2.yaml", "  dropout: {value: 0.2, se: 0.005}\n"
+                                   "  therapist_dropout: {value: 0.126, band: [0.08, 0.17]}\n", &e2);
+    CHECK(status == RP_EINVAL &&
+              strcmp(e2.msg, "v2.yaml:6:3: error: targets: 'therapist_dropout': therapist_dropout exists from "
+                             "model 2 on, and the scenario runs model 1; expected an observable of model 1, or "
+                             "`model: 2` in the scenario") == 0,
+          "a model-2 target of a model-1 scenario is a located error: %s", e2.msg);
+    status = load_error("typo.yaml", "  repair_outcome: {value: 0.29, band: [0.1, 0.47]}\n", &e2);
+    CHECK(status == RP_EINVAL && strstr(e2.msg, "typo.yaml:5:3: error: targets: 'repair_outcome' is not an") &&
+              strstr(e2.msg, "discussed_week_mean, or OBSERVABLE_by_group.GROUP") &&
+              !strstr(e2.msg, "repair_outcome_r") && !strstr(e2.msg, "therapist_dropout"),
+          "the observables listed for a model-1 scenario are model 1's: %s", e2.msg);
     return rp_test_done();
 }

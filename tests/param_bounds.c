@@ -60,8 +60,8 @@ static const char *const held_in_profile[] = {"symptoms.recovered"};
 /* The observables are the rows of rp_observables_table(), so a new one is
  * checked (never an infinity) without touching this file; these lists add
  * what is known of some of them. */
-static const char *const shares[] = {"dropout", "early_dropout", "recovered_share", "ambivalence",
-                                     "repaired_share", "discussed_share"};
+static const char *const shares[] = {"dropout",         "early_dropout",   "recovered_share",  "ambivalence",
+                                     "repaired_share",  "discussed_share", "therapist_dropout"};
 /* Defined whenever there is a pair: these are never NaN. */
 static const char *const always_defined[] = {"dropout", "sessions_mean", "recovered_share", "improvement_mean",
                                              "discussed_share"};
@@ -112,6 +112,8 @@ static bool observables_ok(rp_observables o, const rp_params *p, char *why, size
         const char *name = table[k].name;
         const double v = rp_observables_get(&o, &table[k]);
         bool ok = !isinf(v);
+        if (!rp_observables_reported(&table[k], p->model))
+            ok = isnan(v); /* a row of a later model version is neither computed nor reported */
         if (listed(name, shares, sizeof shares / sizeof shares[0]))
             ok = ok && (isnan(v) || (v >= 0 && v <= 1));
         if (o.pairs > 0 && listed(name, always_defined, sizeof always_defined / sizeof always_defined[0]))
@@ -120,7 +122,7 @@ static bool observables_ok(rp_observables o, const rp_params *p, char *why, size
             ok = ok && (isnan(v) || (v >= 0 && v <= p->horizon));
         if (strcmp(name, "improvement_mean") == 0)
             ok = ok && (isnan(v) || fabs(v) <= p->symptoms.max);
-        if (strcmp(name, "alliance_outcome_r") == 0)
+        if (strcmp(name, "alliance_outcome_r") == 0 || strcmp(name, "repair_outcome_r") == 0)
             ok = ok && (isnan(v) || fabs(v) <= 1 + 1e-12);
         if (!ok) {
             snprintf(why, size, "%s = %g", name, v);

@@ -12,6 +12,9 @@
  * ranges, the read-back of a file's summary. The analysis package and the
  * read-back tests take the list from the file (its /summary columns).
  *
+ * A row exists from a model version on (its `since`): every consumer skips
+ * the rows a run's version does not report (rp_observables_reported).
+ *
  * Adding an observable is its row here and its computation in observe.c
  * (docs/ARCHITECTURE.md, "Add an observable"). Rows are in output order:
  * appending keeps every existing column, key and JSON position.
@@ -30,9 +33,13 @@ typedef enum {
     RP_REDUCE_MEAN_SE, /* mean over replicates and its standard error (sd / sqrt(R)) */
 } rp_reduction;
 
-/* The rows: X(name, symbol, unit, per_group, reduction, lo, hi, percent,
- * label, definition).
+/* The rows: X(name, since, symbol, unit, per_group, reduction, lo, hi,
+ * percent, label, definition).
  *   name        JSON key, /summary and /runs column, calibration target
+ *   since       the model version (MODEL.md 1, MODEL-v2.md 2) from which it
+ *               exists: a run of an earlier version neither computes nor
+ *               reports it (no JSON key, text row, file column or target),
+ *               so the outputs of version 1 are those of before version 2
  *   unit        "1" for shares, ratios and correlations
  *   per_group   false: measured overall only (NaN for each group, and no
  *               OBSERVABLE_by_group.GROUP calibration target)
@@ -42,37 +49,43 @@ typedef enum {
  *   label       the text table's row label (at most 38 characters)
  *   definition  the long_name of its columns in the file */
 #define RP_OBSERVABLES(X)                                                                                            \
-    X(dropout, "P(dropped)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                                               \
+    X(dropout, 1, "P(dropped)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                                               \
       "dropout", "share of pairs dropped")                                                                           \
-    X(early_dropout, "P(exit week <= 2 | dropped)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                        \
+    X(early_dropout, 1, "P(exit week <= 2 | dropped)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                        \
       "early dropout (of dropouts, week 1-2)", "share of dropouts with exit week 1 or 2")                            \
-    X(sessions_mean, "E[exit week]", "sessions", true, RP_REDUCE_MEAN_SE, 0, INFINITY, false,                        \
+    X(sessions_mean, 1, "E[exit week]", "sessions", true, RP_REDUCE_MEAN_SE, 0, INFINITY, false,                        \
       "sessions attended, mean", "mean sessions attended")                                                           \
-    X(recovered_share, "P(completed, S_exit < S_rec)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                     \
+    X(recovered_share, 1, "P(completed, S_exit < S_rec)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                     \
       "recovered", "share completed with S below S_rec")                                                             \
-    X(ambivalence, "P(T_w < threshold)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                                   \
+    X(ambivalence, 1, "P(T_w < threshold)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                                   \
       "ambivalence (T below threshold)", "share with trust below the threshold at the report week")                  \
-    X(early_alliance_mean, "E[mean(A_1..A_3)]", "1", true, RP_REDUCE_MEAN_SE, 0, 1, false,                           \
+    X(early_alliance_mean, 1, "E[mean(A_1..A_3)]", "1", true, RP_REDUCE_MEAN_SE, 0, 1, false,                           \
       "early alliance, mean A1..A3", "mean early alliance (A_1..A_3), pairs with >= 3 sessions")                     \
-    X(improvement_mean, "E[S_0 - S_exit]", "points", true, RP_REDUCE_MEAN_SE, -INFINITY, INFINITY, false,            \
+    X(improvement_mean, 1, "E[S_0 - S_exit]", "points", true, RP_REDUCE_MEAN_SE, -INFINITY, INFINITY, false,            \
       "improvement S0 - S_exit, mean", "mean improvement S_0 - S_exit")                                              \
-    X(alliance_outcome_r, "r(mean(A_1..A_3), S_0 - S_exit)", "1", true, RP_REDUCE_MEAN_SE, -1, 1, false,             \
+    X(alliance_outcome_r, 1, "r(mean(A_1..A_3), S_0 - S_exit)", "1", true, RP_REDUCE_MEAN_SE, -1, 1, false,             \
       "alliance-outcome r", "Pearson r of early alliance and improvement, >= 3 sessions")                            \
-    X(therapist_icc, "ICC(1)", "1", false, RP_REDUCE_MEAN_SE, 0, 1, false,                                           \
+    X(therapist_icc, 1, "ICC(1)", "1", false, RP_REDUCE_MEAN_SE, 0, 1, false,                                           \
       "therapist ICC", "ICC(1) of improvement between providers (all pairs only)")                                   \
-    X(rupture_rate, "ruptures / pair-weeks", "1/week", true, RP_REDUCE_MEAN_SE, 0, INFINITY, false,                  \
+    X(rupture_rate, 1, "ruptures / pair-weeks", "1/week", true, RP_REDUCE_MEAN_SE, 0, INFINITY, false,                  \
       "ruptures per pair-week", "ruptures per pair-week")                                                            \
-    X(repaired_share, "repairs / ruptures", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                                \
+    X(repaired_share, 1, "repairs / ruptures", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                                \
       "ruptures repaired", "share of ruptures repaired")                                                             \
-    X(discussed_share, "P(discussed by exit)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                             \
+    X(discussed_share, 1, "P(discussed by exit)", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,                             \
       "difference discussed", "share of pairs with difference discussed by exit")                                    \
-    X(discussed_week_mean, "E[week discussed | discussed]", "weeks", true, RP_REDUCE_MEAN_SE, 0, INFINITY,           \
+    X(discussed_week_mean, 1, "E[week discussed | discussed]", "weeks", true, RP_REDUCE_MEAN_SE, 0, INFINITY,           \
       false, "week of discussion, mean", "mean week of discussion, among discussed")                                 \
+    X(therapist_dropout, 2, "ICC_latent(dropped)", "1", false, RP_REDUCE_MEAN_SE, 0, 1, false,                       \
+      "therapist effect on dropout (ICC)", "from model 2: latent-scale ICC of dropout between providers (all pairs only)")        \
+    X(repair_outcome_r, 2, "r(repairs / ruptures, S_0 - S_exit)", "1", true, RP_REDUCE_MEAN_SE, -1, 1, false,       \
+      "repair-outcome r", "from model 2: Pearson r of share repaired and improvement, >= 1 rupture, >= 3 sessions")              \
     /* a new row goes here, above this line */
 
 /* One row of the table. */
 typedef struct {
-    const char *name, *symbol, *unit;
+    const char *name;
+    int since; /* the first model version that reports it */
+    const char *symbol, *unit;
     bool per_group;
     rp_reduction reduce;
     double lo, hi;
@@ -99,6 +112,14 @@ const rp_observable_def *rp_observables_table(size_t *n);
 
 /* The row called name, or NULL. */
 const rp_observable_def *rp_observables_find(const char *name);
+
+/* The model version of a scenario's `model:` (rp_params.model): 0, not
+ * set, is version 1. */
+static inline int rp_model_version(int model) { return model >= 2 ? model : 1; }
+
+/* Whether a run of model version `model` (0 is 1) reports row d. Every
+ * consumer of the table skips the rows it does not. */
+bool rp_observables_reported(const rp_observable_def *d, int model);
 
 /* The value of row d in o. */
 double rp_observables_get(const rp_observables *o, const rp_observable_def *d);

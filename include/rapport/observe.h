@@ -18,6 +18,7 @@
 #include "rapport/population.h"
 
 typedef struct {
+    int model; /* the model version of the run (rp_model_version): which rows it reports */
     int n_groups;
     char group_name[RP_MAX_GROUPS][RP_NAME_MAX];
     rp_observables all;
@@ -37,5 +38,39 @@ int rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population 
  * than 2 such clusters. size and mean are scratch of n_clusters entries. */
 double rp_observe_icc(int64_t n, const double *y, const int64_t *cluster, int64_t n_clusters,
                       int64_t *size, double *mean);
+
+/* The therapist effect on dropout (MODEL-v2.md, Observables): the
+ * latent-scale ICC of dropped[i] (0 or 1) between the clusters cluster[i] in
+ * [0, n_clusters), by the method of moments, over the clusters with
+ * n_j >= 2 members (the others are left out entirely):
+ *   p_j = dropouts_j / n_j,  pbar = sum_j dropouts_j / sum_j n_j,
+ *   s2_b = max(0, Var_j(p_j) - mean_j(pbar (1 - pbar) / n_j)),
+ *   s2_u = s2_b / (pbar (1 - pbar))^2,  ICC = s2_u / (s2_u + pi^2 / 3).
+ * MODEL-v2.md leaves three choices open; this estimator takes, for each,
+ * the one that makes s2_b unbiased under the binomial model (E p_j = p,
+ * Var p_j = s2_b + p (1 - p) / n_j, the p_j independent):
+ *   Var_j is the sample variance over the k eligible clusters (divisor
+ *     k - 1, about the unweighted mean of the p_j): its expectation is
+ *     s2_b + mean_j(p (1 - p) / n_j) exactly, where the divisor k would
+ *     shrink both terms by (k - 1) / k and bias s2_b down in a run of few
+ *     providers;
+ *   mean_j is over the same k clusters (the terms of Var_j);
+ *   pbar ("the overall share") is the pooled share of the eligible
+ *     clusters' members, the data the estimator uses; it is the run's
+ *     dropout whenever every provider has >= 2 patients.
+ * NaN (undefined) with fewer than 2 eligible clusters, or pbar 0 or 1 (no
+ * binomial variance to scale by). size and count are scratch of n_clusters
+ * entries. */
+double rp_observe_dropout_icc(int64_t n, const uint8_t *dropped, const int64_t *cluster, int64_t n_clusters,
+                              int64_t *size, int64_t *count);
+
+/* The repair-outcome correlation (MODEL-v2.md, Observables): Pearson r of
+ * repairs[i] / ruptures[i] and improvement[i] over the pairs with
+ * ruptures[i] >= 1 and sessions[i] >= 3 (and, when group is not NULL,
+ * group[i] == g). Centred sums in two passes. NaN (undefined) with fewer
+ * than 3 such pairs (as alliance_outcome_r: two points are always r = +-1)
+ * or when either variable has no variance over them. */
+double rp_observe_repair_r(int64_t n, const int32_t *ruptures, const int32_t *repairs, const int32_t *sessions,
+                           const double *improvement, const uint8_t *group, int g);
 
 #endif

@@ -85,6 +85,7 @@ enum {
 };
 
 typedef struct {
+    int model; /* the MODEL.md version the scenario runs: 1 or 2 (`model:`) */
     uint64_t seed;
     int horizon; /* weeks followed, >= 1 */
     int course;  /* planned sessions, >= 1 */

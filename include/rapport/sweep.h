@@ -80,6 +80,7 @@ typedef struct {
  * replicate (common random numbers make it precise; zero at point 0). */
 typedef struct {
     int64_t replicates; /* the point's runs that are done here */
+    int model;          /* the point's model version (rp_model_version): which rows it reports */
     int n_groups;       /* 0 when none is */
     char group_name[RP_MAX_GROUPS][RP_NAME_MAX];
     rp_sweep_stat all[2][RP_N_OBSERVABLES];                   /* [0] mean, [1] paired, by table row */

@@ -205,12 +205,19 @@ static int parse_targets(rp_calibration *cal, const rp_ynode *targets, rp_error 
         }
         size_t n_obs;
         const rp_observable_def *table = rp_observables_table(&n_obs), *d = rp_observables_find(obs);
+        const int model = rp_model_version(rp_scenario_params(cal->sc)->model);
+        if (d && !rp_observables_reported(d, model))
+            RP_FAIL(err, RP_EINVAL, "%s: error: targets: '%s': %s exists from model %d on, and the scenario runs "
+                    "model %d; expected an observable of model %d, or `model: %d` in the scenario", key->where, ex,
+                    d->name, d->since, model, model, d->since);
         if (!d) {
             const char *names[RP_N_OBSERVABLES];
+            size_t n_names = 0; /* the observables of the scenario's model version */
             for (size_t k = 0; k < n_obs; k++)
-                names[k] = table[k].name;
-            const char *near = rp_paramtable_suggest(obs, names, n_obs);
-            rp_paramtable_join(names, n_obs, list, sizeof list);
+                if (rp_observables_reported(&table[k], model))
+                    names[n_names++] = table[k].name;
+            const char *near = rp_paramtable_suggest(obs, names, n_names);
+            rp_paramtable_join(names, n_names, list, sizeof list);
             RP_FAIL(err, RP_EINVAL, "%s: error: targets: '%s' is not an observable%s%s%s expected one of %s, or "
                     "OBSERVABLE_by_group.GROUP", key->where, ex, near ? "; did you mean '" : "", near ? near : "",
                     near ? "'?" : ";", list);

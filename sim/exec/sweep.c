@@ -199,12 +199,24 @@ void rp_sweep_point_stats(const rp_plan *plan, const rp_summary *s, const uint8_
             any = any ? any : &s[point * R + r];
         }
     out->n_groups = any ? any->n_groups : 0;
+    /* The point's model version: of its runs, or where none is done here, of
+     * its parameters (a point that does not resolve has no runs: version 1). */
+    out->model = 1;
+    if (any)
+        out->model = any->model;
+    else {
+        rp_params *p = malloc(sizeof *p);
+        rp_error err;
+        if (p && rp_plan_params(plan, point, p, &err) == RP_OK)
+            out->model = rp_model_version(p->model);
+        free(p);
+    }
     for (int g = 0; g < out->n_groups; g++)
         memcpy(out->group_name[g], any->group_name[g], RP_NAME_MAX);
     size_t n;
     const rp_observable_def *table = rp_observables_table(&n);
     for (int paired = 0; paired < 2; paired++)
-        for (size_t k = 0; k < n; k++) {
+        for (size_t k = 0; k < n; k++) { /* a row the version does not report stays NaN */
             out->all[paired][k] = stats(plan, s, done, point, paired, &table[k], -1);
             for (int g = 0; g < out->n_groups; g++)
                 out->group[paired][g][k] = stats(plan, s, done, point, paired, &table[k], g);

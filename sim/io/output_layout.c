@@ -137,14 +137,16 @@ int rp_layout_init(rp_layout *l, const rp_params *p, int n_weeks, rp_error *err)
      * files of format_version 1 have none for them. */
     size_t n_obs;
     const rp_observable_def *obs = rp_observables_table(&n_obs);
-    for (size_t k = 0; k < n_obs; k++)
-        observable_column(l, RP_T_RUNS, &obs[k]);
+    for (size_t k = 0; k < n_obs; k++) /* those the scenario's model version reports */
+        if (rp_observables_reported(&obs[k], p->model))
+            observable_column(l, RP_T_RUNS, &obs[k]);
 
     /* /summary: one row per run, one column per group (all first) */
     add(l, RP_T_SUMMARY, "run", RP_C_I64, RP_W_ONE, "run index in the plan", NULL);
     add(l, RP_T_SUMMARY, "pairs", RP_C_I64, RP_W_GROUPS, "pairs", "count");
     for (size_t k = 0; k < n_obs; k++)
-        observable_column(l, RP_T_SUMMARY, &obs[k]);
+        if (rp_observables_reported(&obs[k], p->model))
+            observable_column(l, RP_T_SUMMARY, &obs[k]);
 
     /* /pairs: one row per pair */
     add(l, RP_T_PAIRS, "pair", RP_C_I64, RP_W_ONE, "row index", NULL);

@@ -740,12 +740,18 @@ int rp_output_read_stored_summary(const char *path, int64_t run, rp_summary *sum
     if (status == RP_OK) {
         const rp_params *p = rp_scenario_params(in.sc);
         memset(sum, 0, sizeof *sum);
+        sum->model = rp_model_version(p->model);
         sum->n_groups = p->patients.n_groups;
         for (int g = 0; g < sum->n_groups; g++)
             memcpy(sum->group_name[g], p->patients.groups[g].name, RP_NAME_MAX);
         rp_observables *row[1 + RP_MAX_GROUPS] = {&sum->all};
         for (int g = 0; g < sum->n_groups; g++)
             row[1 + g] = &sum->group[g];
+        size_t n_obs; /* a row the model version does not report (no column) is NaN */
+        const rp_observable_def *obs = rp_observables_table(&n_obs);
+        for (int g = 0; g <= sum->n_groups; g++)
+            for (size_t j = 0; j < n_obs; j++)
+                *rp_observables_at(row[g], &obs[j]) = NAN;
         const rp_layout *l = &in.layout;
         for (int c = 0; status == RP_OK && c < l->n_cols; c++) {
             const rp_column *col = &l->col[c];

@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-#define ROW(name_, symbol_, unit_, per_group_, reduce_, lo_, hi_, percent_, label_, definition_)            \
-    {.name = #name_, .symbol = symbol_, .unit = unit_, .per_group = per_group_, .reduce = reduce_, .lo = lo_, \
+#define ROW(name_, since_, symbol_, unit_, per_group_, reduce_, lo_, hi_, percent_, label_, definition_)            \
+    {.name = #name_, .since = since_, .symbol = symbol_, .unit = unit_, .per_group = per_group_, .reduce = reduce_, .lo = lo_, \
      .hi = hi_, .percent = percent_, .label = label_, .definition = definition_,                              \
      .offset = offsetof(rp_observables, name_)},
 static const rp_observable_def table[] = {RP_OBSERVABLES(ROW)};
@@ -28,6 +28,11 @@ const rp_observable_def *rp_observables_find(const char *name)
         if (strcmp(table[k].name, name) == 0)
             return &table[k];
     return NULL;
+}
+
+bool rp_observables_reported(const rp_observable_def *d, int model)
+{
+    return d->since <= rp_model_version(model);
 }
 
 double rp_observables_get(const rp_observables *o, const rp_observable_def *d)

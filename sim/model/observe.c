@@ -1,7 +1,8 @@
 /* observe.c - summaries of a run; see observe.h. The computation of every
  * observable of the table (observables.h) is here: its sums in tally and
- * tally_pair, its value and denominator in finish (the ICC, over providers,
- * in rp_observe_summary). Serial and in pair order, for bit-identical
+ * tally_pair, its value and denominator in finish (the ICCs, over
+ * providers, and the repair-outcome r in rp_observe_summary; the rows of
+ * model 2 only for a run of model 2, NaN otherwise). Serial and in pair order, for bit-identical
  * results; one pass per observable family over 10^6 pairs is a few
  * milliseconds. */
 #include "rapport/observe.h"
@@ -78,6 +79,8 @@ static rp_observables finish(const tally *a, rp_observables *den)
         .repaired_share = (double)a->ruptures,
         .discussed_share = n,
         .discussed_week_mean = (double)a->discussed,
+        .therapist_dropout = 0, /* set with the values */
+        .repair_outcome_r = 0,
     };
     return (rp_observables){
         .pairs = a->pairs,
@@ -94,6 +97,8 @@ static rp_observables finish(const tally *a, rp_observables *den)
         .repaired_share = share((double)a->repairs, (double)a->ruptures),
         .discussed_share = share((double)a->discussed, n),
         .discussed_week_mean = share(a->discussed_weeks, (double)a->discussed),
+        .therapist_dropout = NAN, /* set over providers, from model 2 on */
+        .repair_outcome_r = NAN,  /* set from model 2 on */
     };
 }
 
@@ -140,6 +145,98 @@ double rp_observe_icc(int64_t n, const double *y, const int64_t *cluster, int64_
 {
     double den;
     return icc(n, y, cluster, n_clusters, size, mean, &den);
+}
+
+/* pi^2 / 3, the variance of the standard logistic distribution: the
+ * level-1 variance of the latent scale. */
+static const double PI2_OVER_3 = 3.28986813369645287294483033;
+
+/* rp_observe_dropout_icc, with its denominator pbar (1 - pbar) (0 when
+ * undefined). */
+static double dropout_icc(int64_t n, const uint8_t *dropped, const int64_t *cluster, int64_t n_clusters,
+                          int64_t *size, int64_t *count, double *den)
+{
+    *den = 0;
+    memset(size, 0, (size_t)n_clusters * sizeof *size);
+    memset(count, 0, (size_t)n_clusters * sizeof *count);
+    for (int64_t i = 0; i < n; i++) {
+        size[cluster[i]]++;
+        count[cluster[i]] += dropped[i] != 0;
+    }
+    int64_t k = 0, total = 0, drops = 0;
+    double sum_p = 0, sum_inv = 0;
+    for (int64_t j = 0; j < n_clusters; j++)
+        if (size[j] >= 2) { /* eligible: counts, p_j and 1 / n_j summed */
+            const double n_j = (double)size[j];
+            sum_p += (double)count[j] / n_j;
+            sum_inv += 1.0 / n_j;
+            drops += count[j];
+            total += size[j];
+            k++;
+        }
+    if (k < 2 || drops == 0 || drops == total)
+        return NAN;
+    const double pbar = (double)drops / (double)total, pq = pbar * (1.0 - pbar), mean_p = sum_p / (double)k;
+    double ss = 0;
+    for (int64_t j = 0; j < n_clusters; j++)
+        if (size[j] >= 2) {
+            const double d = (double)count[j] / (double)size[j] - mean_p;
+            ss += d * d;
+        }
+    const double var = ss / (double)(k - 1), binomial = pq * sum_inv / (double)k;
+    const double s2_b = var > binomial ? var - binomial : 0, s2_u = s2_b / (pq * pq);
+    *den = pq;
+    return s2_u / (s2_u + PI2_OVER_3);
+}
+
+double rp_observe_dropout_icc(int64_t n, const uint8_t *dropped, const int64_t *cluster, int64_t n_clusters,
+                              int64_t *size, int64_t *count)
+{
+    double den;
+    return dropout_icc(n, dropped, cluster, n_clusters, size, count, &den);
+}
+
+/* Whether pair i counts for the repair-outcome r. */
+static bool repair_pair(int64_t i, const int32_t *ruptures, const int32_t *sessions, const uint8_t *group, int g)
+{
+    return ruptures[i] >= 1 && sessions[i] >= 3 && (!group || group[i] == g);
+}
+
+/* rp_observe_repair_r, with its denominator sqrt(sxx) sqrt(syy) (0 when
+ * undefined). */
+static double repair_r(int64_t n, const int32_t *ruptures, const int32_t *repairs, const int32_t *sessions,
+                       const double *improvement, const uint8_t *group, int g, double *den)
+{
+    *den = 0;
+    int64_t m = 0;
+    double mx = 0, my = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (repair_pair(i, ruptures, sessions, group, g)) {
+            m++;
+            mx += (double)repairs[i] / (double)ruptures[i];
+            my += improvement[i];
+        }
+    if (m < 3)
+        return NAN;
+    mx /= (double)m;
+    my /= (double)m;
+    double sxx = 0, syy = 0, sxy = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (repair_pair(i, ruptures, sessions, group, g)) {
+            const double dx = (double)repairs[i] / (double)ruptures[i] - mx, dy = improvement[i] - my;
+            sxx += dx * dx;
+            syy += dy * dy;
+            sxy += dx * dy;
+        }
+    *den = sqrt(sxx) * sqrt(syy);
+    return *den > 0 ? sxy / *den : NAN;
+}
+
+double rp_observe_repair_r(int64_t n, const int32_t *ruptures, const int32_t *repairs, const int32_t *sessions,
+                           const double *improvement, const uint8_t *group, int g)
+{
+    double den;
+    return repair_r(n, ruptures, repairs, sessions, improvement, group, g, &den);
 }
 
 /* The first observable that is infinite, or NaN although defined, as an error. */
@@ -220,6 +317,24 @@ int rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population 
             y[i] = pop->symptoms0[i] - o->symptoms_exit[i];
         sum->all.therapist_icc = icc(n, y, provider_of, pop->n_providers, size, mean, &den[0].therapist_icc);
     }
+    /* The observables of model 2: the therapist effect on dropout (all
+     * pairs) and the repair-outcome r (all pairs and by group). */
+    sum->model = rp_model_version(p->model);
+    uint8_t *dropped = sum->model >= 2 ? malloc((size_t)(n ? n : 1)) : NULL;
+    int64_t *count = sum->model >= 2 ? malloc((size_t)pop->n_providers * sizeof(int64_t)) : NULL;
+    if (y && size && dropped && count) {
+        for (int64_t i = 0; i < n; i++)
+            dropped[i] = o->exit_reason[i] == RP_EXIT_DROPPED;
+        sum->all.therapist_dropout =
+            dropout_icc(n, dropped, provider_of, pop->n_providers, size, count, &den[0].therapist_dropout);
+        sum->all.repair_outcome_r =
+            repair_r(n, o->ruptures, o->repairs, o->exit_week, y, NULL, 0, &den[0].repair_outcome_r);
+        for (int g = 0; g < ng; g++)
+            sum->group[g].repair_outcome_r = repair_r(n, o->ruptures, o->repairs, o->exit_week, y,
+                                                      pop->patient_group, g, &den[1 + g].repair_outcome_r);
+    }
+    free(dropped);
+    free(count);
     free(y);
     free(size);
     free(mean);

@@ -26,7 +26,7 @@ KEYS = ['dropout',
         'therapist_icc']
 # Version 2's observables (MODEL-v2.md): compared where the reference reports them (a
 # model-2 scenario); the C output must then have them under the same names.
-V2_KEYS = ['therapist_dropout_icc', 'repair_outcome_r']
+V2_KEYS = ['therapist_dropout', 'repair_outcome_r']
 
 
 def lookup(obj, dotted):

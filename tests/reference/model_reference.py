@@ -818,7 +818,7 @@ def observables(p, pat, prov_of, res):
     disc = (dw >= 0) & (dw <= E)
     o['discussion_week_mean'] = float(dw[disc].mean()) if disc.any() else float('nan')
     if p['model'] == 2:   # version 2's observables (version 1's output keeps its keys)
-        o['therapist_dropout_icc'] = dropout_icc(dropped, prov_of)
+        o['therapist_dropout'] = dropout_icc(dropped, prov_of)
         o['repair_outcome_r'] = repair_outcome_r(res['rup_n'], res['rep_n'], E, improvement)
     return o
 
@@ -1142,7 +1142,7 @@ def self_test(defaults):
     # all, and the estimator is near its ceiling (1/q)/(1/q + pi^2/3), q = pbar (1 - pbar): .55
     # at pbar = 1/2 (sd_retention 0: about .08 with this seed; .5: about .13)
     o = run_once(dict(v2, **{'patients.count': 2000, 'providers.count': 100, 'providers.retention_sd': 50.0}), 4)
-    check_eq('v2 run: sd_retention 50 -> therapist effect on dropout > .45', bool(o['therapist_dropout_icc'] > 0.45),
+    check_eq('v2 run: sd_retention 50 -> therapist effect on dropout > .45', bool(o['therapist_dropout'] > 0.45),
              True)
 
     # the truncated normal (u -> Phi^-1(Phi(a) + u (Phi(b) - Phi(a)))); literals from scipy's truncnorm
