@@ -7,7 +7,10 @@
 # "# set: KEY=VALUE" lines passed as --set. `rapport validate FILE [--set ...]`
 # must exit 2, print nothing on stdout and exactly one line on stderr that
 # contains FILE:TEXT (TEXT = "LINE:COL: error: ...") or, when TEXT starts with
-# "--set:", TEXT itself. A few cases are generated here (missing file, a
+# "--set:", TEXT itself, or, when TEXT starts with a path (an error in a file
+# the case extends, e.g. extends-helpers/base.yaml:3:9: ...), that path
+# relative to the case's directory. Files that cases extend are in
+# tests/invalid/extends-helpers/ (not cases themselves). A few cases are generated here (missing file, a
 # directory, a file over 16 MiB, one with too many values). Then valid variants must pass: the
 # scenarios in scenarios/, a small custom population, and what `show` prints
 # for each of them, which must itself be valid and show the same again.
@@ -74,7 +77,8 @@ for file in "$src"/tests/invalid/*.yaml; do
     done < <(head -n 20 "$file" | tr -d '\000' | grep -a '^# set: ')
     case $expect in
         --set:*) wanted=$expect ;;
-        *) wanted="$file:$expect" ;;
+        [0-9]*) wanted="$file:$expect" ;;
+        *) wanted="$(dirname "$file")/$expect" ;; # in a file the case extends
     esac
     expect_error "$name" "$wanted" "$file" "${args[@]}"
 done
