@@ -24,11 +24,12 @@
 
 #define BASE "seed: 20221\npatients:\n  count: 27\n"
 
-/* Load and resolve text, with optional --set assignments (NULL-terminated). */
-static rp_scenario *load(const char *text, const char *const *sets, rp_error *err)
+/* Load and resolve text named name (text NULL: the file at name), with
+ * optional --set assignments (NULL-terminated). */
+static rp_scenario *load_from(const char *name, const char *text, const char *const *sets, rp_error *err)
 {
     rp_scenario *sc = NULL;
-    int st = rp_scenario_load_string("unit.yaml", text, &sc, err);
+    int st = text ? rp_scenario_load_string(name, text, &sc, err) : rp_scenario_load(name, &sc, err);
     for (int i = 0; !st && sets && sets[i]; i++)
         st = rp_scenario_set(sc, sets[i], err);
     if (!st)
@@ -38,6 +39,12 @@ static rp_scenario *load(const char *text, const char *const *sets, rp_error *er
         return NULL;
     }
     return sc;
+}
+
+/* Load and resolve text, with optional --set assignments (NULL-terminated). */
+static rp_scenario *load(const char *text, const char *const *sets, rp_error *err)
+{
+    return load_from("unit.yaml", text, sets, err);
 }
 
 /* The status and message of loading text with sets. */
@@ -566,18 +573,8 @@ static bool write_file(const char *dir, const char *name, const char *text)
 static rp_scenario *load_file(const char *dir, const char *name, const char *const *sets, rp_error *err)
 {
     char path[512];
-    rp_scenario *sc = NULL;
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    int st = rp_scenario_load(path, &sc, err);
-    for (int i = 0; !st && sets && sets[i]; i++)
-        st = rp_scenario_set(sc, sets[i], err);
-    if (!st)
-        st = rp_scenario_resolve(sc, err);
-    if (st) {
-        rp_scenario_free(sc);
-        return NULL;
-    }
-    return sc;
+    return load_from(path, NULL, sets, err);
 }
 
 /* rp_scenario_where(sc, name) is dir/file:line:column. */
