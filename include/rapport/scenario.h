@@ -33,9 +33,10 @@ typedef struct rp_scenario rp_scenario;
  * validation yet: call rp_scenario_resolve after any rp_scenario_set).
  * Returns RP_OK and a new scenario in *out, or RP_EINVAL (missing, empty,
  * binary or non-YAML file, duplicate key, anchors/aliases; an `extends` that
- * is not a path, names a missing file, a directory, the file itself, a
- * cycle or a 17th file, located at the `extends` value; an extended file's
- * own errors, located in it) / RP_ENOMEM with err filled. */
+ * is not a path, names a missing file, a directory or other file that is
+ * not a regular one, the file itself, a cycle or a 17th file, located at
+ * the `extends` value; an extended file's own errors, located in it) /
+ * RP_ENOMEM with err filled. */
 int rp_scenario_load(const char *path, rp_scenario **out, rp_error *err);
 
 /* The same, from a string in memory; name is used in error locations, and

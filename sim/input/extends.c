@@ -121,10 +121,13 @@ static int follow(walk *w, rp_ynode *root, int i)
                 "file, relative to the file that extends it", at->where, rp_text_excerpt(at->text, ex, sizeof ex),
                 strerror(errno), tried ? " (tried '" : "", tried ? rp_text_excerpt(path, full, sizeof full) : "",
                 tried ? "')" : "");
-    if (S_ISDIR(st.st_mode))
-        RP_FAIL(w->err, RP_EINVAL, "%s: error: extends: '%s' is a directory%s%s%s; expected a scenario file",
-                at->where, rp_text_excerpt(at->text, ex, sizeof ex), tried ? " (tried '" : "",
-                tried ? rp_text_excerpt(path, full, sizeof full) : "", tried ? "')" : "");
+    /* a regular file only: an extended /dev/tty or FIFO would wait for a
+     * writer, /dev/zero read 16 MiB, and nothing needs them */
+    if (!S_ISREG(st.st_mode))
+        RP_FAIL(w->err, RP_EINVAL, "%s: error: extends: '%s' is %s%s%s%s; expected a scenario file", at->where,
+                rp_text_excerpt(at->text, ex, sizeof ex),
+                S_ISDIR(st.st_mode) ? "a directory" : "not a regular file (a device, FIFO or socket)",
+                tried ? " (tried '" : "", tried ? rp_text_excerpt(path, full, sizeof full) : "", tried ? "')" : "");
     for (int j = 0; j <= i; j++) {
         if (!same_file(&w->links[j], &st, path))
             continue;

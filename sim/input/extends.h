@@ -11,7 +11,8 @@
  * file that gave the value.
  *
  * Errors are located at the `extends` value: not a path, a file that cannot
- * be opened or read, a directory, the file itself, a cycle (the files of the
+ * be opened or read, a directory or other file that is not a regular one
+ * (a device, a FIFO), the file itself, a cycle (the files of the
  * cycle named), a chain longer than RP_EXTENDS_MAX. An extended file's own
  * errors (YAML, its top level, the caller's check) are located in it.
  */
