@@ -10,9 +10,10 @@
 # "--set:", TEXT itself, or, when TEXT starts with a path (an error in a file
 # the case extends, e.g. extends-helpers/base.yaml:3:9: ...), that path
 # relative to the case's directory. Files that cases extend are in
-# tests/invalid/extends-helpers/ (not cases themselves). A few cases are generated here (missing file, a
-# directory, a file over 16 MiB, one with too many values). Then valid variants must pass: the
-# scenarios in scenarios/, a small custom population, and what `show` prints
+# tests/invalid/extends-helpers/ (not cases themselves). A few cases are
+# generated here (missing file, a directory, a file over 16 MiB, one with too
+# many values). Then valid variants must pass: the scenarios in scenarios/, a
+# small custom population, and what `show` prints
 # for each of them, which must itself be valid and show the same again; and
 # each example scenario shows as baseline.yaml with its one change as --set.
 set -u
