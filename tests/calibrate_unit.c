@@ -27,8 +27,12 @@
 #define RP_SOURCE_DIR "."
 #endif
 
-static const char *calibration_text =
-    "scenario: " RP_SOURCE_DIR "/scenarios/discussion-never.yaml\n" /* MODEL.md defaults */
+/* MODEL.md's defaults (the reference scenario before calibration), written
+ * to a temporary file: the scenarios of scenarios/ extend the calibrated
+ * baseline. */
+static const char *scenario_text = "seed: 20221\npatients: {count: 100000}\nproviders: {count: 5000}\n";
+
+static const char *calibration_text = /* after "scenario: PATH" */
     "replicates: 4\n"
     "patients: 4000\n"
     "free:\n"
@@ -61,10 +65,18 @@ int main(void)
 {
     rp_error err = {{0}};
     rp_calibration *cal = NULL;
-    int status = rp_calibration_load_string("unit.yaml", calibration_text, NULL, &cal, &err);
+    char scenario_path[] = "/tmp/rapport-calibrate-unit-XXXXXX", text_buf[1024];
+    int fd = mkstemp(scenario_path);
+    FILE *sf = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!sf || fputs(scenario_text, sf) < 0 || fclose(sf) != 0)
+        return 1;
+    snprintf(text_buf, sizeof text_buf, "scenario: %s\n%s", scenario_path, calibration_text);
+    int status = rp_calibration_load_string("unit.yaml", text_buf, NULL, &cal, &err);
     CHECK(status == RP_OK, "load the calibration (%s)", err.msg);
-    if (status != RP_OK)
+    if (status != RP_OK) {
+        remove(scenario_path);
         return rp_test_done();
+    }
     int nf, nt;
     const rp_cal_free *fr = rp_calibration_free_params(cal, &nf);
     rp_calibration_targets(cal, &nt);
@@ -137,6 +149,7 @@ int main(void)
     free(b);
     free(c);
     rp_calibration_free(cal);
+    remove(scenario_path);
 
     /* the shipped calibration of the reference scenario loads */
     cal = NULL;

@@ -7,10 +7,15 @@
 # "# set: KEY=VALUE" lines passed as --set. `rapport validate FILE [--set ...]`
 # must exit 2, print nothing on stdout and exactly one line on stderr that
 # contains FILE:TEXT (TEXT = "LINE:COL: error: ...") or, when TEXT starts with
-# "--set:", TEXT itself. A few cases are generated here (missing file, a
-# directory, a file over 16 MiB, one with too many values). Then valid variants must pass: the
-# scenarios in scenarios/, a small custom population, and what `show` prints
-# for each of them, which must itself be valid and show the same again.
+# "--set:", TEXT itself, or, when TEXT starts with a path (an error in a file
+# the case extends, e.g. extends-helpers/base.yaml:3:9: ...), that path
+# relative to the case's directory. Files that cases extend are in
+# tests/invalid/extends-helpers/ (not cases themselves). A few cases are
+# generated here (missing file, a directory, a file over 16 MiB, one with too
+# many values). Then valid variants must pass: the scenarios in scenarios/, a
+# small custom population, and what `show` prints
+# for each of them, which must itself be valid and show the same again; and
+# each example scenario shows as baseline.yaml with its one change as --set.
 set -u
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -74,7 +79,8 @@ for file in "$src"/tests/invalid/*.yaml; do
     done < <(head -n 20 "$file" | tr -d '\000' | grep -a '^# set: ')
     case $expect in
         --set:*) wanted=$expect ;;
-        *) wanted="$file:$expect" ;;
+        [0-9]*) wanted="$file:$expect" ;;
+        *) wanted="$(dirname "$file")/$expect" ;; # in a file the case extends
     esac
     expect_error "$name" "$wanted" "$file" "${args[@]}"
 done
@@ -142,6 +148,34 @@ for file in "${valid[@]}"; do
     expect_valid "$name" "$file"
     expect_show_fixpoint "$name" "$file"
 done
+# Each example scenario is the calibrated baseline with only the change its
+# comment names: its show equals the baseline's with that change as --set
+# (after the first line, which names the file and what it extends).
+expect_baseline_plus() {
+    local name=$1
+    shift
+    local file=$src/scenarios/$name.yaml
+    if ! "$bin" show "$file" >"$tmp/ex.yaml" 2>"$tmp/err" ||
+        ! "$bin" show "$src/scenarios/baseline.yaml" "$@" >"$tmp/base.yaml" 2>>"$tmp/err"; then
+        report fail "$name is the baseline plus its change" "show failed: $(head -c 400 "$tmp/err")"
+    elif cmp -s <(tail -n +2 "$tmp/ex.yaml") <(tail -n +2 "$tmp/base.yaml") &&
+        head -n 1 "$tmp/ex.yaml" | grep -q ", extending .*baseline.yaml, "; then
+        report ok "$name is baseline.yaml plus ${*:-nothing}"
+    else
+        report fail "$name is the baseline plus its change" "$(diff <(tail -n +2 "$tmp/ex.yaml") <(tail -n +2 "$tmp/base.yaml") | head -6)"
+    fi
+}
+expect_baseline_plus discussion-never
+expect_baseline_plus discussion-intake --set discussion.policy=intake
+expect_baseline_plus discussion-delayed --set discussion.policy=delayed --set discussion.week=4
+expect_baseline_plus discussion-responsive --set discussion.policy=responsive
+expect_baseline_plus assignment-random
+expect_baseline_plus assignment-same-group --set assignment.policy=same_group --set assignment.match_on=ethnoracial
+expect_baseline_plus assignment-min-distance --set assignment.policy=min_distance
+expect_baseline_plus cohort-27 --set replicates=2000 --set patients.count=27 --set providers.count=2
+expect_baseline_plus sweep-discussion --set patients.count=4000 --set providers.count=200 --set replicates=5 \
+    --set 'sweep={streams: common, grid: {discussion.policy: [never, intake, delayed, responsive]}}'
+
 expect_valid "valid-minimal with --set" "$tmp/minimal.yaml" --set discussion.policy=intake \
     --set 'patients.groups.latinx.mistrust=beta(3, 5)' --set culture.dimensions.class.weight=0.9 \
     --set 'patients.groups.asian.language={english: 0.3, other: 0.7}' --set seed=3

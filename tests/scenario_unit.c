@@ -8,12 +8,15 @@
  * `show`, where(), error statuses and messages through the API, and that
  * docs/SCENARIO.md carries the current generated reference.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "rapport/paramtable.h"
 #include "rapport/scenario.h"
@@ -21,11 +24,12 @@
 
 #define BASE "seed: 20221\npatients:\n  count: 27\n"
 
-/* Load and resolve text, with optional --set assignments (NULL-terminated). */
-static rp_scenario *load(const char *text, const char *const *sets, rp_error *err)
+/* Load and resolve text named name (text NULL: the file at name), with
+ * optional --set assignments (NULL-terminated). */
+static rp_scenario *load_from(const char *name, const char *text, const char *const *sets, rp_error *err)
 {
     rp_scenario *sc = NULL;
-    int st = rp_scenario_load_string("unit.yaml", text, &sc, err);
+    int st = text ? rp_scenario_load_string(name, text, &sc, err) : rp_scenario_load(name, &sc, err);
     for (int i = 0; !st && sets && sets[i]; i++)
         st = rp_scenario_set(sc, sets[i], err);
     if (!st)
@@ -35,6 +39,12 @@ static rp_scenario *load(const char *text, const char *const *sets, rp_error *er
         return NULL;
     }
     return sc;
+}
+
+/* Load and resolve text, with optional --set assignments (NULL-terminated). */
+static rp_scenario *load(const char *text, const char *const *sets, rp_error *err)
+{
+    return load_from("unit.yaml", text, sets, err);
 }
 
 /* The status and message of loading text with sets. */
@@ -547,6 +557,217 @@ static void test_errors(void)
     rp_scenario_free(sc);
 }
 
+/* ---- extends ---- */
+
+/* Write text to dir/name; false on failure. */
+static bool write_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    bool ok = f && fputs(text, f) >= 0;
+    return f ? fclose(f) == 0 && ok : false;
+}
+
+/* Load the file dir/name (its path in locations) with sets, resolved. */
+static rp_scenario *load_file(const char *dir, const char *name, const char *const *sets, rp_error *err)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return load_from(path, NULL, sets, err);
+}
+
+/* rp_scenario_where(sc, name) is dir/file:line:column. */
+static void check_where(const rp_scenario *sc, const char *dir, const char *name, const char *file_place)
+{
+    char want[512];
+    const char *w = rp_scenario_where(sc, name);
+    snprintf(want, sizeof want, "%s/%s", dir, file_place);
+    CHECK(w && strcmp(w, want) == 0, "extends: where %s = %s (%s)", name, want, w ? w : "NULL");
+}
+
+#define EXT_POPULATION                                                                                             \
+    "culture:\n"                                                                                                   \
+    "  dimensions:\n"                                                                                              \
+    "    - {name: x, kind: continuous, weight: 1}\n"                                                               \
+    "patients:\n"                                                                                                  \
+    "  count: 1000\n"                                                                                              \
+    "  response_sd: 1.2\n"                                                                                         \
+    "  groups:\n"                                                                                                  \
+    "    a: {share: 0.5, x: 0.2, mistrust: 0.1, barrier: 0.2, stressor_rate: 0.1, symptoms: 10}\n"               \
+    "    b: {share: 0.5, x: 0.8, mistrust: 0.3, barrier: 0.2, stressor_rate: 0.1, symptoms: 12}\n"               \
+    "providers:\n"                                                                                                 \
+    "  groups:\n"                                                                                                  \
+    "    p: {share: 1, x: 0.5, humility: 0.5}\n"
+
+static void test_extends(void)
+{
+    char dir[] = "/tmp/rapport-scenario-unit-XXXXXX", sub[64];
+    rp_error err = {""};
+    if (!mkdtemp(dir)) {
+        CHECK(false, "extends: a temporary directory");
+        return;
+    }
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    mkdir(sub, 0700);
+    /* base <- mid <- sub/top: three files, two directories */
+    bool ok = write_file(dir, "base.yaml",
+                         "seed: 7\n"
+                         "horizon: 30\n"
+                         "dropout: {base: -7.5, early: 3}\n"
+                         "output: {variables: [A, T]}\n"
+                         "sweep:\n"
+                         "  grid:\n"
+                         "    discussion.policy: [never, intake]\n" EXT_POPULATION) &&
+              write_file(dir, "mid.yaml",
+                         "extends: base.yaml\n"
+                         "dropout:\n"
+                         "  early: 2.5\n") &&
+              write_file(sub, "top.yaml",
+                         "# the top of the chain\n"
+                         "patients:\n"
+                         "  count: 2000\n"
+                         "extends: ../mid.yaml\n"
+                         "output: {variables: [S]}\n") &&
+              write_file(sub, "groups.yaml",
+                         "extends: ../mid.yaml\n"
+                         "patients:\n"
+                         "  groups:\n"
+                         "    c: {share: 1, x: 0.4, mistrust: 0.2, barrier: 0.2, stressor_rate: 0.1, symptoms: 11}\n");
+    /* what top.yaml means, written out */
+    ok = ok && write_file(dir, "flat.yaml",
+                    "seed: 7\n"
+                    "horizon: 30\n"
+                    "dropout: {base: -7.5, early: 2.5}\n"
+                    "output: {variables: [S]}\n"
+                    "sweep:\n"
+                    "  grid:\n"
+                    "    discussion.policy: [never, intake]\n"
+                    "culture:\n"
+                    "  dimensions:\n"
+                    "    - {name: x, kind: continuous, weight: 1}\n"
+                    "patients:\n"
+                    "  count: 2000\n"
+                    "  response_sd: 1.2\n"
+                    "  groups:\n"
+                    "    a: {share: 0.5, x: 0.2, mistrust: 0.1, barrier: 0.2, stressor_rate: 0.1, symptoms: 10}\n"
+                    "    b: {share: 0.5, x: 0.8, mistrust: 0.3, barrier: 0.2, stressor_rate: 0.1, symptoms: 12}\n"
+                    "providers:\n"
+                    "  groups:\n"
+                    "    p: {share: 1, x: 0.5, humility: 0.5}\n");
+    CHECK(ok, "extends: the files are written");
+    rp_scenario *top = load_file(sub, "top.yaml", NULL, &err);
+    CHECK(top != NULL, "extends: a chain of three files resolves (%s)", err.msg);
+    rp_scenario *flat = load_file(dir, "flat.yaml", NULL, &err);
+    CHECK(flat != NULL, "extends: the flat equivalent resolves (%s)", err.msg);
+    if (top && flat) {
+        const rp_params *p = rp_scenario_params(top);
+        CHECK(p->seed == 7 && p->horizon == 30, "extends: top-level keys from the base (seed %llu, horizon %d)",
+              (unsigned long long)p->seed, p->horizon);
+        CHECK(p->dropout.base == -7.5 && p->dropout.early == 2.5,
+              "extends: a section merged key by key (dropout.base %g from base, dropout.early %g from mid)",
+              p->dropout.base, p->dropout.early);
+        CHECK(p->patients.count == 2000 && p->patients.response_sd == 1.2 && p->patients.n_groups == 2 &&
+                  strcmp(p->patients.groups[1].name, "b") == 0 && p->patients.groups[1].mistrust.a == 0.3,
+              "extends: the section of the groups merged: count from top, response_sd and groups a, b from base");
+        CHECK(p->output.variables == (1u << 2), "extends: a list replaced, not joined (variables %#x, expected S "
+              "alone, %#x)", p->output.variables, 1u << 2);
+        CHECK(memcmp(p, rp_scenario_params(flat), sizeof *p) == 0, "extends: the same parameters as the flat file");
+        char *a = show(top), *b = show(flat);
+        CHECK(a && b && strcmp(a + strcspn(a, "\n"), b + strcspn(b, "\n")) == 0,
+              "extends: show of the chain equals show of the flat file after the first line");
+        CHECK(a && !strstr(a, "extends"), "extends: show prints no extends: key");
+        char first[512];
+        snprintf(first, sizeof first, "# %s/top.yaml, extending %s/../mid.yaml -> %s/../base.yaml, resolved by", sub,
+                 sub, sub);
+        CHECK(a && strncmp(a, first, strlen(first)) == 0, "extends: show's first line names the chain (%.*s)",
+              a ? (int)strcspn(a, "\n") : 0, a ? a : "");
+        CHECK(b && strstr(b, "extending") == NULL, "extends: a file that extends nothing: first line unchanged");
+        check_where(top, sub, "patients.count", "top.yaml:3:10");
+        check_where(top, sub, "dropout.early", "../mid.yaml:3:10");
+        check_where(top, sub, "dropout.base", "../base.yaml:3:17");
+        check_where(top, sub, "patients.groups.b.mistrust", "../base.yaml:16:39");
+        check_where(top, sub, "trust.rate", "top.yaml:1:1");
+        free(a);
+        free(b);
+    }
+    rp_scenario_free(top);
+    rp_scenario_free(flat);
+    /* --set over the chain: a base's value and a base's group */
+    const char *sets[] = {"dropout.base=-6", "patients.groups.a.mistrust=0.4", "output={variables: [D]}", NULL};
+    top = load_file(sub, "top.yaml", sets, &err);
+    CHECK(top != NULL, "extends: --set over the chain (%s)", err.msg);
+    if (top) {
+        const rp_params *p = rp_scenario_params(top);
+        CHECK(p->dropout.base == -6 && p->dropout.early == 2.5 && p->patients.groups[0].mistrust.a == 0.4 &&
+                  p->patients.groups[1].mistrust.a == 0.3 && p->output.variables == (1u << 3),
+              "extends: --set wins over every file of the chain, key by key");
+        const char *w = rp_scenario_where(top, "dropout.base");
+        CHECK(w && strcmp(w, "--set:1:14") == 0, "extends: where of a --set over a base's value (%s)", w ? w : "NULL");
+        w = rp_scenario_where(top, "patients.groups.a.mistrust");
+        CHECK(w && strcmp(w, "--set:1:28") == 0, "extends: where of a --set into a base's group (%s)",
+              w ? w : "NULL");
+    }
+    rp_scenario_free(top);
+    /* a file that gives the groups gives all of them: the base's are replaced */
+    top = load_file(sub, "groups.yaml", NULL, &err);
+    CHECK(top && rp_scenario_params(top)->patients.n_groups == 1 &&
+              strcmp(rp_scenario_params(top)->patients.groups[0].name, "c") == 0 &&
+              rp_scenario_params(top)->patients.count == 1000,
+          "extends: patients.groups given replaces the base's groups whole, count kept (%s)", err.msg);
+    rp_scenario_free(top);
+    /* errors, located in the file that wrote the value */
+    char path[512], want[600];
+    rp_scenario *sc = NULL;
+    ok = write_file(sub, "bad-top.yaml", "extends: ../mid.yaml\ndropout: {early: abc}\n") &&
+         write_file(dir, "bad-base.yaml", "seed: 1\npatients: {count: 10, response_sd: -1}\n") &&
+         write_file(sub, "on-bad-base.yaml", "extends: ../bad-base.yaml\n") &&
+         write_file(sub, "fixes-bad-base.yaml", "extends: ../bad-base.yaml\npatients: {response_sd: 1}\n") &&
+         write_file(dir, "cycle-a.yaml", "extends: cycle-b.yaml\n") &&
+         write_file(dir, "cycle-b.yaml", "seed: 1\nextends: sub/../cycle-a.yaml\n");
+    CHECK(ok, "extends: the error files are written");
+    CHECK(load_file(sub, "bad-top.yaml", NULL, &err) == NULL &&
+              snprintf(want, sizeof want, "%s/bad-top.yaml:2:18: error: dropout.early: expected", sub) > 0 &&
+              strncmp(err.msg, want, strlen(want)) == 0,
+          "extends: an error in the extending file is located in it (%s)", err.msg);
+    CHECK(load_file(sub, "on-bad-base.yaml", NULL, &err) == NULL &&
+              snprintf(want, sizeof want, "%s/../bad-base.yaml:2:36: error: patients.response_sd: ", sub) > 0 &&
+              strncmp(err.msg, want, strlen(want)) == 0,
+          "extends: an error in the extended file is located in it (%s)", err.msg);
+    top = load_file(sub, "fixes-bad-base.yaml", NULL, &err);
+    CHECK(top != NULL, "extends: a base's value that the extending file replaces is never read (%s)", err.msg);
+    rp_scenario_free(top);
+    snprintf(path, sizeof path, "%s/cycle-a.yaml", dir);
+    int st = rp_scenario_load(path, &sc, &err);
+    snprintf(want, sizeof want,
+             "%s/cycle-a.yaml:1:10: error: extends: a cycle, %s/cycle-a.yaml -> %s/cycle-b.yaml -> "
+             "%s/sub/../cycle-a.yaml; expected",
+             dir, dir, dir, dir);
+    CHECK(st == RP_EINVAL && sc == NULL && strncmp(err.msg, want, strlen(want)) == 0,
+          "extends: a cycle through another spelling of the file, located at its first link (%s)", err.msg);
+    /* from a string: relative to the directory of its name */
+    snprintf(path, sizeof path, "%s/string.yaml", sub);
+    st = rp_scenario_load_string(path, "extends: ../mid.yaml\nhorizon: 12\n", &sc, &err);
+    if (!st)
+        st = rp_scenario_resolve(sc, &err);
+    CHECK(st == RP_OK && rp_scenario_params(sc)->horizon == 12 && rp_scenario_params(sc)->dropout.early == 2.5,
+          "extends: a scenario from a string extends relative to its name's directory (%s)", err.msg);
+    rp_scenario_free(sc);
+    sc = NULL;
+    st = rp_scenario_load_string("unit.yaml", "extends: unit.yaml\n", &sc, &err);
+    CHECK(st == RP_EINVAL && strstr(err.msg, "unit.yaml:1:10: error: extends: cannot open 'unit.yaml'"),
+          "extends: a string named like no file: its extends is a file to open (%s)", err.msg);
+    const char *names[] = {"base.yaml", "mid.yaml", "flat.yaml", "bad-base.yaml", "cycle-a.yaml", "cycle-b.yaml",
+                           "sub/top.yaml", "sub/groups.yaml", "sub/bad-top.yaml", "sub/on-bad-base.yaml",
+                           "sub/fixes-bad-base.yaml"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        remove(path);
+    }
+    rmdir(sub);
+    rmdir(dir);
+}
+
 /* docs/SCENARIO.md must carry the reference as generated now. */
 static void test_docs(void)
 {
@@ -576,6 +797,7 @@ int main(void)
     test_round_trip();
     test_where();
     test_errors();
+    test_extends();
     test_docs();
     return rp_test_done();
 }

@@ -109,6 +109,7 @@ ignore=command_line,start_time,end_time,threads,part,host
 
 # ---- the reference: one process ----
 cp "$src/scenarios/sweep-discussion.yaml" "$tmp/sweep.yaml"
+cp "$src/scenarios/baseline.yaml" "$tmp/baseline.yaml" # what sweep.yaml extends
 export RAPPORT=$bin SCENARIO=$tmp/sweep.yaml OUT_DIR=$tmp/out
 t=$(date +%s.%N)
 if "$bin" run "$SCENARIO" -o "$tmp/single.h5" --threads 2 >"$tmp/single.txt" 2>"$tmp/single.err"; then

@@ -1,8 +1,14 @@
 /* scenario.h - scenario files in, validated rp_params out (MODEL.md v1).
  *
  * A scenario is YAML that states only what differs from MODEL.md's defaults
- * (the reference scenario, population included). Loading goes
+ * (the reference scenario, population included), or from another scenario
+ * that it extends (a top-level `extends: FILE`, a path relative to the
+ * extending file: FILE is loaded the same way, then the file's keys go over
+ * it as they go over the defaults, top-level keys and sections key by key,
+ * anything deeper whole; at most 16 files one after another, no cycle).
+ * Loading goes
  *     file -> YAML tree (with file, line, column of every node)
+ *          -> over the files it extends (each node keeps its own file)
  *          -> overrides from --set KEY=VALUE (same tree, located as "--set")
  *          -> defaults + tree -> rp_params, every value validated.
  * One table of parameters (name, type, default, bounds, meaning, unit) drives
@@ -23,13 +29,18 @@
 
 typedef struct rp_scenario rp_scenario;
 
-/* Read and parse the YAML file at path (no validation yet: call
- * rp_scenario_resolve after any rp_scenario_set). Returns RP_OK and a new
- * scenario in *out, or RP_EINVAL (missing, empty, binary or non-YAML file,
- * duplicate key, anchors/aliases) / RP_ENOMEM with err filled. */
+/* Read and parse the YAML file at path, and the files it extends (no
+ * validation yet: call rp_scenario_resolve after any rp_scenario_set).
+ * Returns RP_OK and a new scenario in *out, or RP_EINVAL (missing, empty,
+ * binary or non-YAML file, duplicate key, anchors/aliases; an `extends` that
+ * is not a path, names a missing file, a directory or other file that is
+ * not a regular one, the file itself, a cycle or a 17th file, located at
+ * the `extends` value; an extended file's own errors, located in it) /
+ * RP_ENOMEM with err filled. */
 int rp_scenario_load(const char *path, rp_scenario **out, rp_error *err);
 
-/* The same, from a string in memory; name is used in error locations. */
+/* The same, from a string in memory; name is used in error locations, and
+ * an `extends` in text is relative to name's directory. */
 int rp_scenario_load_string(const char *name, const char *text, rp_scenario **out, rp_error *err);
 
 /* Apply one override "dotted.name=VALUE", VALUE read as YAML (a scalar, or a
@@ -46,16 +57,18 @@ int rp_scenario_resolve(rp_scenario *sc, rp_error *err);
 /* The resolved parameters (valid after rp_scenario_resolve returned RP_OK). */
 const rp_params *rp_scenario_params(const rp_scenario *sc);
 
-/* Where the value of a dotted parameter name came from, "FILE:LINE:COLUMN",
- * or "FILE:1:1" for a default; for located errors found after resolution
+/* Where the value of a dotted parameter name came from, "FILE:LINE:COLUMN"
+ * (FILE the file of the chain that gave it), or "FILE:1:1" for a default
+ * (FILE the one given to rp_scenario_load); for located errors found after resolution
  * (e.g. a population too large for this machine's memory). */
 const char *rp_scenario_where(const rp_scenario *sc, const char *name);
 
 /* The source path given to rp_scenario_load. */
 const char *rp_scenario_path(const rp_scenario *sc);
 
-/* Write the fully resolved scenario as YAML: every parameter, defaults
- * filled in, in the order of the parameter table, with a one-line comment of
+/* Write the fully resolved scenario as YAML, without `extends` (its first
+ * line, a comment, names the file and the chain it extends): every
+ * parameter, defaults filled in, in the order of the parameter table, with a one-line comment of
  * meaning per scalar, and the sweep's axes as written (block style), so that
  * reading it back gives identical rp_params and the same sweep. */
 int rp_scenario_write_yaml(const rp_scenario *sc, FILE *out);

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "rapport/paramtable.h"
+#include "input/extends.h"
 #include "input/input.h"
 #include "input/schema.h"
 #include "input/yamltree.h"
@@ -45,6 +46,7 @@ struct rp_scenario {
     int defaults;         /* the document number of nodes from the defaults */
     char *path;
     char *default_where; /* "PATH:1:1", the location of a default value */
+    char *chain;         /* the files extended, "B -> C", or NULL */
     rp_params params;
     rp_params raw; /* params before resolve_across: what a plan's points start from */
     bool resolved;
@@ -796,23 +798,6 @@ static int check_cut_values(const rp_ynode *n, rp_error *err)
     return RP_OK;
 }
 
-/* Put the defaults under the user's tree where it is silent: at the top level
- * and inside sections (depth 0 and 1); deeper, the user's value stands whole. */
-static int fill_defaults(rp_ynode *user, const rp_ynode *defaults, int depth)
-{
-    for (size_t i = 0; i < defaults->n; i++) {
-        rp_ynode *uv = rp_yamltree_get(user, defaults->keys[i]->text), *dv = defaults->values[i];
-        int st = RP_OK;
-        if (!uv)
-            st = rp_yamltree_put(user, defaults->keys[i], dv);
-        else if (depth == 0 && uv->kind == RP_YNODE_MAPPING && dv->kind == RP_YNODE_MAPPING)
-            st = fill_defaults(uv, dv, depth + 1);
-        if (st)
-            return st;
-    }
-    return RP_OK;
-}
-
 static int alloc_scenario(const char *name, rp_scenario **out, rp_error *err)
 {
     rp_scenario *sc = calloc(1, sizeof *sc);
@@ -832,27 +817,37 @@ static int alloc_scenario(const char *name, rp_scenario **out, rp_error *err)
     return RP_OK;
 }
 
+/* The checks of one document (the file, or a file it extends) before it is
+ * merged: a mapping, without values cut short by a comma. */
+static int check_document(const rp_ynode *root, const char *name, rp_error *err)
+{
+    char got[96];
+    if (!root || (root->kind == RP_YNODE_SCALAR && !root->quoted && !root->text[0]))
+        RP_FAIL(err, RP_EINVAL, "%s:1:1: error: empty scenario (no keys); expected a mapping with at least seed "
+                "and patients.count", name);
+    if (root->kind != RP_YNODE_MAPPING)
+        RP_FAIL(err, RP_EINVAL, "%s: error: the top level is %s; expected a mapping of keys such as 'seed: 1'",
+                root->where, rp_yamltree_describe(root, got, sizeof got));
+    return check_cut_values(root, err);
+}
+
+/* The file, then what it extends under it (extends.c), then the defaults
+ * under both where they are silent: top-level keys and sections key by key,
+ * anything deeper whole. */
 static int load_text(rp_scenario *sc, const char *text, size_t len, rp_error *err)
 {
     const char *pop = rp_paramtable_population();
     rp_ynode *defaults, *root;
-    char got[96];
     int st = rp_yamltree_parse(sc->tree, DEFAULTS_NAME, pop, strlen(pop), 0, &defaults, err);
     if (st)
         return st;
     sc->defaults = defaults->doc;
-    if ((st = rp_yamltree_parse(sc->tree, sc->path, text, len, 0, &root, err)))
-        return st;
-    if (!root || (root->kind == RP_YNODE_SCALAR && !root->quoted && !root->text[0]))
-        RP_FAIL(err, RP_EINVAL, "%s:1:1: error: empty scenario (no keys); expected a mapping with at least seed "
-                "and patients.count", sc->path);
-    if (root->kind != RP_YNODE_MAPPING)
-        RP_FAIL(err, RP_EINVAL, "%s: error: the top level is %s; expected a mapping of keys such as 'seed: 1'",
-                root->where, rp_yamltree_describe(root, got, sizeof got));
-    if ((st = check_cut_values(root, err)))
+    if ((st = rp_yamltree_parse(sc->tree, sc->path, text, len, 0, &root, err)) ||
+        (st = check_document(root, sc->path, err)) ||
+        (st = rp_extends_resolve(sc->tree, root, sc->path, check_document, &sc->chain, err)))
         return st;
     sc->root = root;
-    if (fill_defaults(root, defaults, 0))
+    if (rp_yamltree_fill(root, defaults, 2))
         RP_FAIL(err, RP_ENOMEM, "%s: error: out of memory", sc->path);
     return RP_OK;
 }
@@ -893,6 +888,7 @@ void rp_scenario_free(rp_scenario *sc)
     rp_yamltree_free(sc->tree);
     free(sc->path);
     free(sc->default_where);
+    free(sc->chain);
     free(sc);
 }
 
@@ -1664,11 +1660,12 @@ static int write_resolved(const rp_scenario *sc, bool named, FILE *out)
     const rp_param *t = rp_paramtable_scenario(&n);
     const rp_params *p = &sc->params;
     char section[RP_NAME_MAX], current[RP_NAME_MAX] = "", buf[128];
-    char path[512];
+    char path[512], chain[512];
     if (!sc->resolved)
         return RP_EINVAL;
-    fprintf(out, "# %s%sresolved by rapport: every parameter, defaults filled in\n",
-            named ? rp_text_excerpt(sc->path, path, sizeof path) : "", named ? ", " : "");
+    fprintf(out, "# %s%s%s%sresolved by rapport: every parameter, defaults filled in\n",
+            named ? rp_text_excerpt(sc->path, path, sizeof path) : "", named && sc->chain ? ", extending " : "",
+            named && sc->chain ? rp_text_excerpt(sc->chain, chain, sizeof chain) : "", named ? ", " : "");
     for (size_t i = 0; i < n; i++) {
         const char *key = split_row(&t[i], section);
         const char *indent = section[0] ? "  " : "";

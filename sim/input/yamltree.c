@@ -173,6 +173,30 @@ int rp_yamltree_put(rp_ynode *map, rp_ynode *key, rp_ynode *value)
     return RP_OK;
 }
 
+void rp_yamltree_remove(rp_ynode *map, size_t index)
+{
+    if (index >= map->n)
+        return;
+    map->n--;
+    memmove(map->keys + index, map->keys + index + 1, (map->n - index) * sizeof *map->keys);
+    memmove(map->values + index, map->values + index + 1, (map->n - index) * sizeof *map->values);
+}
+
+int rp_yamltree_fill(rp_ynode *map, const rp_ynode *from, int levels)
+{
+    for (size_t i = 0; i < from->n; i++) {
+        rp_ynode *mine = rp_yamltree_get(map, from->keys[i]->text), *theirs = from->values[i];
+        int st = RP_OK;
+        if (!mine)
+            st = rp_yamltree_put(map, from->keys[i], theirs);
+        else if (levels > 1 && mine->kind == RP_YNODE_MAPPING && theirs->kind == RP_YNODE_MAPPING)
+            st = rp_yamltree_fill(mine, theirs, levels - 1);
+        if (st)
+            return st;
+    }
+    return RP_OK;
+}
+
 const char *rp_yamltree_describe(const rp_ynode *node, char *buf, size_t size)
 {
     char ex[64];

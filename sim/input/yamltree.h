@@ -89,6 +89,18 @@ long rp_yamltree_find(const rp_ynode *map, const char *key);
 /* The value of key in a mapping, or NULL. */
 rp_ynode *rp_yamltree_get(const rp_ynode *map, const char *key);
 
+/* Remove the pair at index from a mapping (nothing if index >= map->n); the
+ * nodes stay owned by the tree. */
+void rp_yamltree_remove(rp_ynode *map, size_t index);
+
+/* Put from's keys into map where map is silent: a key map lacks gets from's
+ * key and value (moved, not copied: they now sit in map); a key both give
+ * keeps map's value, except that for levels > 1 two mappings merge the same
+ * way one level down (levels - 1). levels 2 is how a scenario sits on what it
+ * builds on (the defaults, a file it extends): top-level keys and sections
+ * key by key, anything deeper whole. RP_OK or RP_ENOMEM. */
+int rp_yamltree_fill(rp_ynode *map, const rp_ynode *from, int levels);
+
 /* What a node is, for messages: "a mapping", "a sequence", "nothing (an empty
  * value)", "'text'" or "the quoted string \"text\"" (long text shortened). */
 const char *rp_yamltree_describe(const rp_ynode *node, char *buf, size_t size);
