@@ -138,8 +138,18 @@ int cli_calibrate(int argc, char **argv)
         status = rp_exec_check_memory(&p, n ? rp_calibration_path(cal) : rp_scenario_where(sc, "patients.count"), &err);
     }
     if (status == RP_OK && out_path) {
-        const char *inputs[] = {path, rp_calibration_scenario_path(cal)};
-        status = rp_file_check_output(out_path, a.force, inputs, 2, &err);
+        /* the calibration file, its scenario and every file that extends */
+        int n;
+        const char *const *files = rp_scenario_files(rp_calibration_scenario(cal), &n);
+        const char **inputs = malloc((size_t)(n + 1) * sizeof *inputs);
+        if (!inputs) {
+            status = rp_status_raise(&err, RP_ENOMEM, "rapport: error: out of memory");
+        } else {
+            inputs[0] = path;
+            memcpy(inputs + 1, files, (size_t)n * sizeof *inputs);
+            status = rp_file_check_output(out_path, a.force, inputs, n + 1, &err);
+            free(inputs);
+        }
     }
     if (status == RP_OK && out_path)
         status = check_writable(out_path, &err);

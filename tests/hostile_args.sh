@@ -148,6 +148,10 @@ expect_exit -q "run -o its own scenario by another path" 2 "is also an input" "$
 ln s.yaml hard.yaml
 expect_exit -q "run -o a hard link of its scenario" 2 "is also an input" "$bin" run s.yaml -o hard.yaml --force
 expect_exit -q "sweep -o its own scenario --force" 2 "is also an input" "$bin" run sw.yaml -o sw.yaml --force
+printf 'extends: s.yaml\nhorizon: 10\n' >ext.yaml
+expect_exit -q "run -o the file its scenario extends --force" 2 "is also an input" "$bin" run ext.yaml -o s.yaml --force
+printf 'scenario: ext.yaml\nreplicates: 1\nfree:\n  dropout.base: {min: -10, max: -5, start: -8}\ntargets:\n  dropout: {value: 0.2, se: 0.01}\n' >extcal.yaml
+expect_exit -q "calibrate -o a file its scenario extends --force" 2 "is also an input" "$bin" calibrate extcal.yaml -o s.yaml --force
 expect_exit -q "merge -o one of its parts --force" 2 "is also an input" "$bin" merge one.h5 -o one.h5 --force
 expect_exit -q "calibrate -o its scenario" 2 "is also an input" "$bin" calibrate cal.yaml -o s.yaml
 expect_exit -q "calibrate -o its calibration file --force" 2 "is also an input" "$bin" calibrate cal.yaml -o cal.yaml --force

@@ -66,6 +66,11 @@ const char *rp_scenario_where(const rp_scenario *sc, const char *name);
 /* The source path given to rp_scenario_load. */
 const char *rp_scenario_path(const rp_scenario *sc);
 
+/* Every file the scenario was read from: its path, then each file it extends
+ * (`extends:`), in order; *n receives their number. Owned by sc. The output
+ * rule refuses all of them as outputs. */
+const char *const *rp_scenario_files(const rp_scenario *sc, int *n);
+
 /* Write the fully resolved scenario as YAML, without `extends` (its first
  * line, a comment, names the file and the chain it extends): every
  * parameter, defaults filled in, in the order of the parameter table, with a one-line comment of

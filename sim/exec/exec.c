@@ -59,6 +59,15 @@ static char *resolved_yaml(const rp_scenario *sc)
     return text;
 }
 
+/* The output rule (core/files.h) with the command's inputs: the scenario and
+ * every file it extends. */
+static int check_output(const rp_exec_options *o, const rp_scenario *sc, rp_error *err)
+{
+    int n;
+    const char *const *inputs = rp_scenario_files(sc, &n);
+    return rp_file_check_output(o->output, o->force, inputs, n, err);
+}
+
 /* The plan's one run, straight to its file. */
 static int exec_single(const rp_scenario *sc, const rp_plan *plan, const rp_exec_options *o, rp_exec_result *res,
                        rp_error *err)
@@ -76,7 +85,7 @@ static int exec_single(const rp_scenario *sc, const rp_plan *plan, const rp_exec
     rp_run_options ro = {.threads = o->threads, .replicate = stream + o->replicate, .stop = o->stop,
                          .progress = o->run_progress, .progress_ctx = o->progress_ctx};
     if (status == RP_OK && o->output)
-        status = rp_file_check_output(o->output, o->force, (const char *const[]){rp_scenario_path(sc)}, 1, err);
+        status = check_output(o, sc, err);
     if (status == RP_OK && o->output)
         status = rp_output_check_space(o->output, rp_output_bytes(p, (double)p->patients.count,
                                                                   (double)p->providers.count), err);
@@ -206,7 +215,7 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
         status = rp_output_check_space(o->output, sweep_bytes(plan, base, shards, err), err);
     if (status == RP_OK && o->output) {
         snprintf(dir, sizeof dir, "%s.parts", o->output);
-        status = rp_file_check_output(o->output, o->force, (const char *const[]){rp_scenario_path(sc)}, 1, err);
+        status = check_output(o, sc, err);
         if (status == RP_OK && rank == 0) /* the ranks of one job share the folder */
             status = rp_parts_lock(dir, &lock, err);
         if (status == RP_OK)

@@ -149,8 +149,8 @@ static int follow(walk *w, rp_ynode *root, int i)
     return status;
 }
 
-int rp_extends_resolve(rp_ytree *t, rp_ynode *root, const char *name, rp_extends_check_fn check, char **chain,
-                       rp_error *err)
+int rp_extends_resolve(rp_ytree *t, rp_ynode *root, const char *name, rp_extends_check_fn check, char ***files,
+                       int *n, rp_error *err)
 {
     walk w = {.tree = t, .check = check, .n = 1, .err = err};
     struct stat st;
@@ -160,19 +160,25 @@ int rp_extends_resolve(rp_ytree *t, rp_ynode *root, const char *name, rp_extends
         w.links[0].ino = st.st_ino;
         w.links[0].known = true;
     }
-    *chain = NULL;
+    *files = NULL;
+    *n = 0;
     int status = follow(&w, root, 0);
     if (!status && w.n > 1) {
-        size_t size = 1;
-        for (int k = 1; k < w.n; k++)
-            size += strlen(w.links[k].path) + 4;
-        *chain = malloc(size);
-        if (!*chain)
+        if (!(*files = malloc((size_t)(w.n - 1) * sizeof **files)))
             status = rp_status_raise(err, RP_ENOMEM, "%s: error: out of memory", name);
-        for (size_t used = 0, k = 1; *chain && k < (size_t)w.n; k++)
-            used += (size_t)snprintf(*chain + used, size - used, "%s%s", k > 1 ? " -> " : "", w.links[k].path);
+        for (int k = 1; *files && k < w.n; k++) /* the paths change hands */
+            (*files)[k - 1] = w.links[k].path, w.links[k].path = NULL;
+        if (*files)
+            *n = w.n - 1;
     }
     for (int k = 1; k < w.n; k++)
         free(w.links[k].path);
     return status;
+}
+
+void rp_extends_free(char **files, int n)
+{
+    for (int k = 0; k < n; k++)
+        free(files[k]);
+    free(files);
 }

@@ -32,10 +32,14 @@ typedef int (*rp_extends_check_fn)(const rp_ynode *root, const char *name, rp_er
 /* Follow the `extends:` of root, the parsed and checked top-level mapping of
  * the document name, parsing every file of the chain into t and checking
  * each with check. On RP_OK root has no `extends` key and holds, where it is
- * silent, the keys of the files it extends; *chain is NULL if it extends
- * none, else a malloc'd "B -> C" of the files extended, as opened (the
- * caller frees it). RP_EINVAL (located) or RP_ENOMEM. */
-int rp_extends_resolve(rp_ytree *t, rp_ynode *root, const char *name, rp_extends_check_fn check, char **chain,
-                       rp_error *err);
+ * silent, the keys of the files it extends; *files is NULL and *n 0 if it
+ * extends none, else a malloc'd array of the *n files extended, in order, as
+ * opened (malloc'd strings; free with rp_extends_free). RP_EINVAL (located)
+ * or RP_ENOMEM. */
+int rp_extends_resolve(rp_ytree *t, rp_ynode *root, const char *name, rp_extends_check_fn check, char ***files,
+                       int *n, rp_error *err);
+
+/* Free what rp_extends_resolve returned. */
+void rp_extends_free(char **files, int n);
 
 #endif

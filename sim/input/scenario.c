@@ -46,7 +46,8 @@ struct rp_scenario {
     int defaults;         /* the document number of nodes from the defaults */
     char *path;
     char *default_where; /* "PATH:1:1", the location of a default value */
-    char *chain;         /* the files extended, "B -> C", or NULL */
+    char **files;        /* [0] path, then the files it extends, in order (extends.c) */
+    int n_files;
     rp_params params;
     rp_params raw; /* params before resolve_across: what a plan's points start from */
     bool resolved;
@@ -831,6 +832,25 @@ static int check_document(const rp_ynode *root, const char *name, rp_error *err)
     return check_cut_values(root, err);
 }
 
+/* sc->files: the scenario's path, then the files it extends. */
+static int extended_files(rp_scenario *sc, rp_ynode *root, rp_error *err)
+{
+    char **ext;
+    int n, st = rp_extends_resolve(sc->tree, root, sc->path, check_document, &ext, &n, err);
+    if (st)
+        return st;
+    if (!(sc->files = malloc((size_t)(n + 1) * sizeof *sc->files))) {
+        rp_extends_free(ext, n);
+        RP_FAIL(err, RP_ENOMEM, "%s: error: out of memory", sc->path);
+    }
+    sc->files[0] = sc->path;
+    for (int k = 0; k < n; k++)
+        sc->files[k + 1] = ext[k];
+    sc->n_files = n + 1;
+    free(ext);
+    return RP_OK;
+}
+
 /* The file, then what it extends under it (extends.c), then the defaults
  * under both where they are silent: top-level keys and sections key by key,
  * anything deeper whole. */
@@ -844,7 +864,7 @@ static int load_text(rp_scenario *sc, const char *text, size_t len, rp_error *er
     sc->defaults = defaults->doc;
     if ((st = rp_yamltree_parse(sc->tree, sc->path, text, len, 0, &root, err)) ||
         (st = check_document(root, sc->path, err)) ||
-        (st = rp_extends_resolve(sc->tree, root, sc->path, check_document, &sc->chain, err)))
+        (st = extended_files(sc, root, err)))
         return st;
     sc->root = root;
     if (rp_yamltree_fill(root, defaults, 2))
@@ -888,13 +908,26 @@ void rp_scenario_free(rp_scenario *sc)
     rp_yamltree_free(sc->tree);
     free(sc->path);
     free(sc->default_where);
-    free(sc->chain);
+    for (int k = 1; k < sc->n_files; k++)
+        free(sc->files[k]);
+    free(sc->files);
     free(sc);
 }
 
 const char *rp_scenario_path(const rp_scenario *sc)
 {
     return sc->path;
+}
+
+const char *const *rp_scenario_files(const rp_scenario *sc, int *n)
+{
+    static const char *const none[1] = {NULL};
+    if (!sc->files) { /* not loaded from a file that got this far */
+        *n = 0;
+        return none;
+    }
+    *n = sc->n_files;
+    return (const char *const *)sc->files;
 }
 
 /* ---- --set ---- */
@@ -1660,12 +1693,13 @@ static int write_resolved(const rp_scenario *sc, bool named, FILE *out)
     const rp_param *t = rp_paramtable_scenario(&n);
     const rp_params *p = &sc->params;
     char section[RP_NAME_MAX], current[RP_NAME_MAX] = "", buf[128];
-    char path[512], chain[512];
+    char path[512];
     if (!sc->resolved)
         return RP_EINVAL;
-    fprintf(out, "# %s%s%s%sresolved by rapport: every parameter, defaults filled in\n",
-            named ? rp_text_excerpt(sc->path, path, sizeof path) : "", named && sc->chain ? ", extending " : "",
-            named && sc->chain ? rp_text_excerpt(sc->chain, chain, sizeof chain) : "", named ? ", " : "");
+    fprintf(out, "# %s", named ? rp_text_excerpt(sc->path, path, sizeof path) : "");
+    for (int k = 1; named && k < sc->n_files; k++) /* the files it extends, "B -> C" */
+        fprintf(out, "%s%s", k == 1 ? ", extending " : " -> ", rp_text_excerpt(sc->files[k], path, sizeof path));
+    fprintf(out, "%sresolved by rapport: every parameter, defaults filled in\n", named ? ", " : "");
     for (size_t i = 0; i < n; i++) {
         const char *key = split_row(&t[i], section);
         const char *indent = section[0] ? "  " : "";
