@@ -80,7 +80,7 @@ static void set_params(rp_params *p)
 /* One patient (i = 0) and one provider (j = 0). */
 typedef struct {
     uint8_t pg, qg;
-    double pc[4], qc[4], m, b, lambda, s0, u, gamma, h, skill;
+    double pc[4], qc[4], m, b, lambda, s0, u, gamma, h, skill, eps;
     int64_t cap;
 } tiny;
 
@@ -91,7 +91,7 @@ static void tiny_population(rp_population *pop, tiny *t)
         .patient_group = &t->pg, .patient_culture = t->pc, .mistrust = &t->m, .barrier = &t->b,
         .stressor_rate = &t->lambda, .symptoms0 = &t->s0, .alliance_trait = &t->u,
         .response = &t->gamma, .provider_group = &t->qg, .provider_culture = t->qc,
-        .humility = &t->h, .skill = &t->skill, .capacity = &t->cap};
+        .humility = &t->h, .skill = &t->skill, .retention = &t->eps, .capacity = &t->cap};
 }
 
 static void test_distance(const rp_params *p)

@@ -292,9 +292,9 @@ static int parse_zips(reader *rd, const rp_ynode *zips, rp_error *err)
 
 static const char *const no_yes[] = {"false", "true", NULL};
 static const rp_param samples_row = {"samples", RP_PT_INT64, 0, 0, NULL, 1, RP_PLAN_MAX_POINTS, 0, NULL, 0, "", "",
-                                     "samples of the design"};
+                                     "samples of the design", 0, 0, NULL};
 static const rp_param saltelli_row = {"saltelli", RP_PT_ENUM, 0, 0, NULL, 0, 0, 0, no_yes, 0, "", "",
-                                      "Saltelli design"};
+                                      "Saltelli design", 0, 0, NULL};
 
 /* A scalar option of the design (samples, saltelli) through row; a missing
  * one keeps *field. */
