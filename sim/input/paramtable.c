@@ -170,8 +170,10 @@ static const rp_param scenario_table[] = {
     DBL("patients.response_sd", patients.response_sd, 0.8, 0, 10, 0, "σ_γ", "",
         "log-sd of the patient's treatment responsiveness"),
     STRUCT("patients.groups", RP_PT_PATIENT_GROUPS, "patient groups by name (see below)"),
-    {"patients.gradient.dimension", RP_PT_NAME, P(patients.gradient.dimension), 0, "class", 0, 0, 0, NULL, 0, "g",
-     "", "continuous dimension of the deprivation gradient (c_g), or none", 2, 0, "none"},
+    {"patients.gradient.dimension", RP_PT_NAME, P(patients.gradient.dimension), 0, "class", 0, 0, RP_PF_COMPUTED,
+     NULL, 0, "g",
+     "", "continuous dimension of the deprivation gradient (c_g), or none; default class if declared continuous",
+     2, 0, "none"},
     /* A shift on the logit scale, times c - 1/2 in [-1/2, 1/2]. */
     DBL2("patients.gradient.barrier", patients.gradient.barrier, -1.5, 0, -LOGIT_SLOPE_MAX, LOGIT_SLOPE_MAX, 0,
          "g_b", "logit", "barrier shift: logit(b) + g_b (c_g - 1/2)"),

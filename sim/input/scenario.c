@@ -784,18 +784,17 @@ static int resolve_gradient(const resolver *r)
         return RP_OK;
     }
     const rp_ynode *given_at = given(r, "patients.gradient.dimension");
+    if (!given_at) { /* the default, class, where declared continuous (as match_on's ethnoracial) */
+        snprintf(p->patients.gradient.dimension, RP_NAME_MAX, "none");
+        return RP_OK;
+    }
     char list[512];
     rp_paramtable_join(names, m, list, sizeof list);
-    const rp_ynode *at = given_at ? given_at : r->root;
     if (k >= 0)
-        return fail(r, at, "patients.gradient.dimension", "'%s' is a categorical dimension; expected a continuous "
-                    "one (%s) or none", p->patients.gradient.dimension, m ? list : "none declared");
-    if (given_at)
-        return fail(r, at, "patients.gradient.dimension", "undeclared dimension '%s'; expected a continuous "
-                    "dimension (%s) or none", p->patients.gradient.dimension, m ? list : "none declared");
-    return fail(r, at, "patients.gradient.dimension", "missing, and the default '%s' is not a continuous dimension "
-                "of this scenario; expected patients.gradient.dimension: one of %s, or none",
-                p->patients.gradient.dimension, m ? list : "(none declared)");
+        return fail(r, given_at, "patients.gradient.dimension", "'%s' is a categorical dimension; expected a "
+                    "continuous one (%s) or none", p->patients.gradient.dimension, m ? list : "none declared");
+    return fail(r, given_at, "patients.gradient.dimension", "undeclared dimension '%s'; expected a continuous "
+                "dimension (%s) or none", p->patients.gradient.dimension, m ? list : "none declared");
 }
 
 /* Computed defaults and the rules that involve more than one value. */
