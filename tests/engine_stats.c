@@ -349,6 +349,26 @@ static void test_truncated_intake(void)
     const double se_m = sqrt(tv / n), se_v = sqrt((t4 - tv * tv) / n);
     CHECK(fabs(mean - tm) < 4 * se_m, "truncated S0 mean %.5f vs %.5f (4 SE %.5f)", mean, tm, 4 * se_m);
     CHECK(fabs(var - tv) < 4 * se_v, "truncated S0 variance %.5f vs %.5f (4 SE %.5f)", var, tv, 4 * se_v);
+    /* epsilon_j ~ Normal(0, 0.5), drawn independently of skill: sd within
+     * 4 SE (sd / sqrt(2M)), correlation with skill within 4 / sqrt(M). */
+    const int64_t m = a->pop->n_providers;
+    double se = 0, ss = 0, sk = 0, sx = 0, sxy = 0;
+    for (int64_t j = 0; j < m; j++) {
+        se += a->pop->retention[j] * a->pop->retention[j];
+        sk += a->pop->skill[j] * a->pop->skill[j];
+        sx += a->pop->retention[j];
+        ss += a->pop->skill[j];
+        sxy += a->pop->retention[j] * a->pop->skill[j];
+    }
+    const double sd_e = sqrt(se / m - (sx / m) * (sx / m)), md = (double)m;
+    const double r = (sxy / md - sx / md * ss / md) / (sd_e * sqrt(sk / md - (ss / md) * (ss / md)));
+    CHECK(fabs(sd_e - 0.5) < 4 * 0.5 / sqrt(2 * md), "retention effect sd %.4f vs 0.5 (4 SE %.4f)", sd_e,
+          4 * 0.5 / sqrt(2 * md));
+    CHECK(fabs(r) < 4 / sqrt(md), "retention effect independent of skill: r = %.4f (4 SE %.4f)", r, 4 / sqrt(md));
+    bool zero = true;
+    for (int64_t j = 0; j < b->pop->n_providers; j++)
+        zero = zero && b->pop->retention[j] == 0;
+    CHECK(zero, "model 1: every retention effect is 0");
     rp_run_free(a);
     rp_run_free(b);
 }
