@@ -455,7 +455,11 @@ try:
                     continue
                 v = tree
                 for part in k.split("."):
-                    v = v[part]
+                    v = v.get(part) if isinstance(v, dict) else None
+                if v is None:  # a parameter of a later model than the run's: show omits it, /runs holds 0 (its term off)
+                    if float(r[k][0]) != 0:
+                        bad.append(f"{k}: /runs {r[k][0]} for a parameter absent from /scenario (expected 0)")
+                    continue
                 attrs = r[k].attrs
                 if "value_k_means_word_k" in attrs:
                     words = attrs["value_k_means_word_k"].split()

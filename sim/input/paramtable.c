@@ -88,10 +88,10 @@ static const char *const sweep_streams[] = {"common", "independent", NULL};
 #define WEIGHT_MAX 1e6
 
 static const rp_param scenario_table[] = {
-    INT("model", RP_PT_INT, model, RP_MODEL_DEFAULT, 1, RP_MODEL_LATEST, 0, "", "",
-        "the version of MODEL.md the scenario runs (1 or 2); a parameter of model 2 is refused under model 1"),
     INT("seed", RP_PT_UINT64, seed, 0, 0, 18446744073709551615.0, RP_PF_REQUIRED, "", "",
         "master seed of every random draw; also --set seed=N"),
+    INT("model", RP_PT_INT, model, RP_MODEL_DEFAULT, 1, RP_MODEL_LATEST, 0, "", "",
+        "the version of MODEL.md the scenario runs (1 or 2); a parameter of model 2 is refused under model 1"),
     INT("horizon", RP_PT_INT, horizon, 26, 1, MAX_WEEKS, 0, "horizon", "weeks", "weeks a pair is followed"),
     INT("course", RP_PT_INT, course, 16, 1, MAX_WEEKS, 0, "course", "sessions", "planned number of sessions"),
     INT("replicates", RP_PT_INT64, replicates, 1, 1, MAX_REPLICATES, 0, "", "runs",
