@@ -54,9 +54,10 @@ int main(int argc, char **argv)
         /* One patient and one provider in the reference population's typical
          * ranges; the pair's constants and intake by the engine's own code. */
         double h = rp_rng_u01(x[1]), m = 0.2 + 0.5 * rp_rng_u01(x[2]);
-        double trait = 2.0 * (rp_rng_u01(x[3]) - 0.5), skill = 0, b = 0.4, gamma = 0.1, lambda = 0.1;
+        double trait = 2.0 * (rp_rng_u01(x[3]) - 0.5), skill = 0, eps = 0, b = 0.4, gamma = 0.1, lambda = 0.1;
         const rp_population one = {.n_patients = 1, .n_providers = 1, .alliance_trait = &trait, .barrier = &b,
-                                   .response = &gamma, .stressor_rate = &lambda, .humility = &h, .skill = &skill};
+                                   .response = &gamma, .stressor_rate = &lambda, .humility = &h, .skill = &skill,
+                                   .retention = &eps};
         rp_pair_consts c;
         rp_engine_pair_init(&c, &p, &one, 0, 0, 0.8 * rp_rng_u01(x[0]));
         rp_pair_state s;

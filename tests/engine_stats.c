@@ -9,7 +9,10 @@
  *     reasons consistent with the exit week and symptoms;
  *   - 1 and 2 threads, and repeated runs, give bit-identical outcomes and
  *     summaries, with and without trajectories;
- *   - the reference scenario's ordering: intake < never in dropout. */
+ *   - the reference scenario's ordering: intake < never in dropout;
+ *   - model 2: truncated-normal intake symptoms (bounds, no mass at S_rec,
+ *     mean and variance), and with every new coefficient 0 the same pairs
+ *     as model 1, bit for bit. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -294,6 +297,119 @@ static void test_reproducible(const char *policy, const char *assignment)
     rp_run_free(d);
 }
 
+/* The moments of x^0, x^1, ... x^4 of Normal(mu, sd) truncated to [lo, hi],
+ * by Simpson's rule on its density (an oracle of its own, not the sampler's
+ * formula). */
+static void truncated_moments(double mu, double sd, double lo, double hi, double *mean, double *var, double *m4)
+{
+    const int n = 200000; /* even */
+    const double h = (hi - lo) / n;
+    double s[5] = {0};
+    for (int k = 0; k <= n; k++) {
+        const double x = lo + k * h, z = (x - mu) / sd;
+        const double w = (k == 0 || k == n ? 1 : k % 2 ? 4 : 2) * exp(-0.5 * z * z);
+        for (int q = 0; q < 5; q++)
+            s[q] += w * pow(x, q);
+    }
+    const double m1 = s[1] / s[0], m2 = s[2] / s[0], m3 = s[3] / s[0], mm4 = s[4] / s[0];
+    *mean = m1;
+    *var = m2 - m1 * m1;
+    *m4 = mm4 - 4 * m1 * m3 + 6 * m1 * m1 * m2 - 3 * m1 * m1 * m1 * m1; /* central */
+}
+
+/* Model 2's intake symptoms: Normal(8, 6) truncated to [S_rec, S_max] =
+ * [5, 27] (a third of the mass is below 5): no value outside, none exactly at
+ * S_rec (model 1 clamps a third of the patients there), mean and variance
+ * within 4 SE of the truncated normal's. */
+static void test_truncated_intake(void)
+{
+    const char *sets[] = {"model=2", "symptoms.recovered=5", "patients.groups.everyone.symptoms=normal(8, 6)"};
+    rp_params p2 = load(one_group, sets, 3), p1 = load(one_group, sets + 1, 2);
+    rp_run_options opt = {.threads = 2};
+    rp_run *a = run_or_die(&p2, &opt), *b = run_or_die(&p1, &opt);
+    const double n = (double)a->pop->n_patients;
+    double sum = 0, sq = 0;
+    int64_t outside = 0, at_lo = 0, at_lo_v1 = 0;
+    for (int64_t i = 0; i < a->pop->n_patients; i++) {
+        const double x = a->pop->symptoms0[i];
+        outside += x < 5 || x > 27;
+        at_lo += x == 5;
+        at_lo_v1 += b->pop->symptoms0[i] == 5;
+        sum += x;
+    }
+    const double mean = sum / n;
+    for (int64_t i = 0; i < a->pop->n_patients; i++)
+        sq += (a->pop->symptoms0[i] - mean) * (a->pop->symptoms0[i] - mean);
+    const double var = sq / (n - 1);
+    double tm, tv, t4;
+    truncated_moments(8, 6, 5, 27, &tm, &tv, &t4);
+    CHECK(outside == 0, "truncated S0: no value outside [5, 27] (%lld)", (long long)outside);
+    CHECK(at_lo == 0 && at_lo_v1 > n / 4, "no mass at S_rec: %lld at 5 (model 1 clamps %lld there)",
+          (long long)at_lo, (long long)at_lo_v1);
+    const double se_m = sqrt(tv / n), se_v = sqrt((t4 - tv * tv) / n);
+    CHECK(fabs(mean - tm) < 4 * se_m, "truncated S0 mean %.5f vs %.5f (4 SE %.5f)", mean, tm, 4 * se_m);
+    CHECK(fabs(var - tv) < 4 * se_v, "truncated S0 variance %.5f vs %.5f (4 SE %.5f)", var, tv, 4 * se_v);
+    /* epsilon_j ~ Normal(0, 0.5), drawn independently of skill: sd within
+     * 4 SE (sd / sqrt(2M)), correlation with skill within 4 / sqrt(M). */
+    const int64_t m = a->pop->n_providers;
+    double se = 0, ss = 0, sk = 0, sx = 0, sxy = 0;
+    for (int64_t j = 0; j < m; j++) {
+        se += a->pop->retention[j] * a->pop->retention[j];
+        sk += a->pop->skill[j] * a->pop->skill[j];
+        sx += a->pop->retention[j];
+        ss += a->pop->skill[j];
+        sxy += a->pop->retention[j] * a->pop->skill[j];
+    }
+    const double sd_e = sqrt(se / m - (sx / m) * (sx / m)), md = (double)m;
+    const double r = (sxy / md - sx / md * ss / md) / (sd_e * sqrt(sk / md - (ss / md) * (ss / md)));
+    CHECK(fabs(sd_e - 0.5) < 4 * 0.5 / sqrt(2 * md), "retention effect sd %.4f vs 0.5 (4 SE %.4f)", sd_e,
+          4 * 0.5 / sqrt(2 * md));
+    CHECK(fabs(r) < 4 / sqrt(md), "retention effect independent of skill: r = %.4f (4 SE %.4f)", r, 4 / sqrt(md));
+    bool zero = true;
+    for (int64_t j = 0; j < b->pop->n_providers; j++)
+        zero = zero && b->pop->retention[j] == 0;
+    CHECK(zero, "model 1: every retention effect is 0");
+    rp_run_free(a);
+    rp_run_free(b);
+}
+
+/* Model 2 with every new coefficient 0 (chi, Delta_T+, sd_retention and the
+ * gradient's three, its dimension still class) is model 1, pair by pair. The
+ * intake symptoms differ by design (truncated, not clamped, from another
+ * purpose), so S0 is a fixed value in every group here: it is drawn by no
+ * one, and everything after it must be bit for bit the same. */
+static void test_v2_zero_is_v1(const char *policy)
+{
+    char pol[64];
+    snprintf(pol, sizeof pol, "discussion.policy=%s", policy);
+    const char *v1[] = {pol, "patients.count=20000", "providers.count=1000", "patients.groups.white.symptoms=15.5",
+                        "patients.groups.latinx.symptoms=14.25", "patients.groups.black.symptoms=16",
+                        "patients.groups.asian.symptoms=13.75"};
+    const char *v2[] = {pol, "patients.count=20000", "providers.count=1000", "patients.groups.white.symptoms=15.5",
+                        "patients.groups.latinx.symptoms=14.25", "patients.groups.black.symptoms=16",
+                        "patients.groups.asian.symptoms=13.75", "model=2", "humility.felt_distance=0",
+                        "trust.repair_gain=0", "providers.retention_sd=0", "patients.gradient.barrier=0",
+                        "patients.gradient.stressor_rate=0", "patients.gradient.mistrust=0"};
+    const int n1 = (int)(sizeof v1 / sizeof v1[0]), n2 = (int)(sizeof v2 / sizeof v2[0]);
+    rp_params p1 = load(reference, v1, n1), p2 = load(reference, v2, n2), p2d = load(reference, v2, 8);
+    CHECK(p2.model == 2 && p2.patients.gradient.dim == 2, "model 2, gradient on class with coefficients 0");
+    rp_run_options opt = {.threads = 2};
+    rp_run *a = run_or_die(&p1, &opt), *b = run_or_die(&p2, &opt), *c = run_or_die(&p2d, &opt);
+    const size_t n = (size_t)p1.patients.count, m = (size_t)p1.providers.count;
+    CHECK(!memcmp(a->pop->mistrust, b->pop->mistrust, n * 8) && !memcmp(a->pop->barrier, b->pop->barrier, n * 8) &&
+              !memcmp(a->pop->stressor_rate, b->pop->stressor_rate, n * 8) &&
+              !memcmp(a->pop->symptoms0, b->pop->symptoms0, n * 8) && !memcmp(a->pop->skill, b->pop->skill, m * 8) &&
+              !memcmp(a->pop->humility, b->pop->humility, m * 8),
+          "v2 with new coefficients 0: the same agents as v1 (%s)", policy);
+    CHECK(same_outcomes(a->outcomes, b->outcomes) && !memcmp(a->provider_of, b->provider_of, n * 8),
+          "v2 with new coefficients 0: every pair's exit week, reason, ruptures, symptoms as v1 (%s)", policy);
+    CHECK(!same_outcomes(a->outcomes, c->outcomes), "v2 with its own defaults differs from v1 (%s): the test can "
+          "fail", policy);
+    rp_run_free(a);
+    rp_run_free(b);
+    rp_run_free(c);
+}
+
 static void test_ordering(void)
 {
     const char *ref = "seed: 20221\npatients: {count: 100000}\nproviders: {count: 5000}\n";
@@ -325,6 +441,9 @@ int main(void)
     test_reproducible("never", "random");
     test_reproducible("delayed", "same_group");
     test_reproducible("responsive", "min_distance");
+    test_truncated_intake();
+    test_v2_zero_is_v1("never");
+    test_v2_zero_is_v1("responsive");
     test_ordering();
     return rp_test_done();
 }

@@ -1,4 +1,6 @@
-/* engine_unit.c - exact checks of every formula of MODEL.md v1 against values
+/* engine_unit.c - exact checks of every formula of MODEL.md v1 (and of
+ * version 2's terms: chi, Delta_T+, epsilon_j, the gradient, the truncated
+ * normal) against values
  * computed by hand here, independently of the engine's own helpers: d_ij,
  * d_eff, A*, the rupture, repair and dropout hazards (each probed just below
  * and just above its threshold), intake, the noiseless recurrence over
@@ -80,7 +82,7 @@ static void set_params(rp_params *p)
 /* One patient (i = 0) and one provider (j = 0). */
 typedef struct {
     uint8_t pg, qg;
-    double pc[4], qc[4], m, b, lambda, s0, u, gamma, h, skill;
+    double pc[4], qc[4], m, b, lambda, s0, u, gamma, h, skill, eps;
     int64_t cap;
 } tiny;
 
@@ -91,7 +93,7 @@ static void tiny_population(rp_population *pop, tiny *t)
         .patient_group = &t->pg, .patient_culture = t->pc, .mistrust = &t->m, .barrier = &t->b,
         .stressor_rate = &t->lambda, .symptoms0 = &t->s0, .alliance_trait = &t->u,
         .response = &t->gamma, .provider_group = &t->qg, .provider_culture = t->qc,
-        .humility = &t->h, .skill = &t->skill, .capacity = &t->cap};
+        .humility = &t->h, .skill = &t->skill, .retention = &t->eps, .capacity = &t->cap};
 }
 
 static void test_distance(const rp_params *p)
@@ -253,6 +255,123 @@ static void test_recurrence(const rp_params *p, const rp_population *pop, tiny *
     u = quiet();
     CHECK(rp_engine_week_step(&longer, &c, 29, 0, &mid, &u, &ev) == RP_EXIT_CENSORED,
           "t + 1 = horizon: censored");
+}
+
+/* Model 2's terms, by hand: chi in d_eff (erosion keeps the raw d_ij),
+ * Delta_T+ in the trust update, epsilon_j in the dropout hazard. The values
+ * are not round numbers, and each term moves its result. */
+static void test_v2_formulas(const rp_params *p1, const rp_population *pop, tiny *t)
+{
+    rp_params q = *p1;
+    q.model = 2;
+    q.humility.felt_distance = 0.3125; /* chi */
+    q.trust.repair_gain = 0.0475;      /* Delta_T+ */
+    const rp_params *p = &q;
+    const double d = 0.4375, chi = 0.3125, h = t->h, phi = 0.615, omega = 0.4875;
+    t->eps = 0.3725; /* epsilon_j */
+    rp_pair_consts c;
+    rp_engine_pair_init(&c, p, pop, 0, 0, d);
+    CHECK_NEAR(rp_felt_distance(&c, 0), d * (1 - chi * h), 1e-15, "v2 d_eff(0) = d_ij (1 - chi h_j)");
+    CHECK_NEAR(rp_felt_distance(&c, 1), d * (1 - chi * h) * (1 - phi * (1 - omega + omega * h)), 1e-15,
+               "v2 d_eff(1) = d_ij (1 - chi h_j)(1 - phi (1 - omega + omega h_j))");
+    CHECK_NEAR(c.erosion, 0.0215 * d, 1e-15, "v2 erosion uses the raw d_ij, not d_eff");
+    const double T0 = 0.6125;
+    CHECK_NEAR(rp_alliance_target(p, &c, T0, 0),
+               L(0.915 + 1.125 * t->skill + t->u + 2.385 * (T0 - 0.5) - 1.275 * d * (1 - chi * h)), 1e-15,
+               "v2 A*(T, 0) with the humble provider's narrower felt distance");
+
+    /* A repaired rupture at week 3, else quiet: trust gains Delta_T+. */
+    const rp_pair_state s0 = {.A = 0.6325, .T = 0.5875, .S = 14.5, .D = 0};
+    rp_week_draws u = quiet();
+    u.rupture = 0;
+    u.repair = 0;
+    rp_pair_state s = s0;
+    rp_week_events ev;
+    rp_engine_week_step(p, &c, 3, 0.0, &s, &u, &ev);
+    const double deff = d * (1 - chi * h);
+    const double Astar = L(0.915 + 1.125 * t->skill + t->u + 2.385 * (s0.T - 0.5) - 1.275 * deff);
+    const double A1 = clip(s0.A + 0.315 * (Astar - s0.A) + 0.0325);
+    const double T1 = clip(s0.T + 0.1625 * (A1 - s0.T) + 0.0475 - 0.0215 * d);
+    CHECK(ev.rupture && ev.repaired, "v2 a rupture, repaired");
+    CHECK_NEAR(s.A, A1, 1e-15, "v2 A_{t+1} after a repaired rupture (+Delta_rep)");
+    CHECK_NEAR(s.T, T1, 1e-15, "v2 T_{t+1} = clip(T + eta (A' - T) + Delta_T+ rep - psi d) = %.15f", T1);
+    /* ... and an unrepaired one gains nothing: only rep carries Delta_T+. */
+    u.repair = 0.9999999;
+    s = s0;
+    rp_engine_week_step(p, &c, 3, 0.0, &s, &u, &ev);
+    const double A2 = clip(s0.A + 0.315 * (Astar - s0.A) - 0.1125);
+    CHECK_NEAR(s.T, clip(s0.T + 0.1625 * (A2 - s0.T) - 0.0825 - 0.0215 * d), 1e-15,
+               "v2 T_{t+1} after an unrepaired rupture: -Delta_T, no Delta_T+");
+
+    /* Dropout with epsilon_j: probed just below and above, N = 0. */
+    const int t_week = 2;
+    const double early = 3.915 * exp(-t_week / 1.485);
+    u = quiet();
+    const double A3 = clip(s0.A + 0.315 * (Astar - s0.A));
+    const double T3 = clip(s0.T + 0.1625 * (A3 - s0.T) - 0.0215 * d);
+    const double p_drop = L(-7.85 + 2.115 * (1 - A3) + 1.485 * (1 - T3) + 1.035 * t->b + 0.3725 + early);
+    for (int below = 0; below <= 1; below++) {
+        u.dropout = below ? p_drop * (1 - 1e-9) : p_drop * (1 + 1e-9);
+        s = s0;
+        rp_exit_reason e = rp_engine_week_step(p, &c, t_week, early, &s, &u, &ev);
+        CHECK((e == RP_EXIT_DROPPED) == below, "v2 dropout hazard with epsilon_j = 0.3725: %.9f, u %s", p_drop,
+              below ? "below" : "above");
+    }
+    t->eps = 0;
+}
+
+/* The deprivation gradient's three shifts, by hand, and a coefficient 0
+ * leaving its value's bits alone. */
+static void test_gradient(const rp_params *p1)
+{
+    rp_params q = *p1;
+    q.model = 2;
+    q.patients.gradient.barrier = -1.5625;
+    q.patients.gradient.stressor_rate = -0.9375;
+    q.patients.gradient.mistrust = 0.6875;
+    const double c = 0.2125, b0 = 0.3375, l0 = 0.0925, m0 = 0.4125;
+    double b = b0, l = l0, m = m0;
+    rp_population_gradient(&q, c, &b, &l, &m);
+    CHECK_NEAR(b, L(log(b0 / (1 - b0)) - 1.5625 * (c - 0.5)), 1e-15, "gradient b <- L(logit b + g_b (c - 1/2))");
+    CHECK_NEAR(l, l0 * exp(-0.9375 * (c - 0.5)), 1e-15, "gradient lambda <- lambda e^(g_lambda (c - 1/2))");
+    CHECK_NEAR(m, L(log(m0 / (1 - m0)) + 0.6875 * (c - 0.5)), 1e-15, "gradient m <- L(logit m + g_m (c - 1/2))");
+    CHECK(b > b0 && l > l0 && m < m0, "poorer (c < 1/2) with negative g_b, g_lambda: higher barrier, more stressors");
+    q.patients.gradient.barrier = q.patients.gradient.stressor_rate = q.patients.gradient.mistrust = 0;
+    b = b0, l = l0, m = m0;
+    rp_population_gradient(&q, c, &b, &l, &m);
+    CHECK(b == b0 && l == l0 && m == m0, "gradient coefficients 0 leave b, lambda, m bit for bit");
+    q.patients.gradient.barrier = 3;
+    b = 0, m = 1;
+    rp_population_gradient(&q, 0.9, &b, &l, &m);
+    CHECK(b == 0 && m == 1, "a barrier of 0 stays 0 (logit -inf), an untouched mistrust 1 stays 1");
+}
+
+/* The truncated normal by inversion: its ends, its median, and the
+ * upper-tail branch agreeing with the formula of MODEL-v2.md. */
+static void test_truncated_normal(void)
+{
+    const double mu = 15, sd = 4, lo = 5, hi = 27;
+    const double Fa = gsl_cdf_ugaussian_P((lo - mu) / sd), Fb = gsl_cdf_ugaussian_P((hi - mu) / sd);
+    for (int k = 0; k < 5; k++) {
+        const double u = (k + 0.3) / 5.0;
+        const double want = mu + sd * gsl_cdf_ugaussian_Pinv(Fa + u * (Fb - Fa));
+        CHECK_NEAR(rp_population_truncated_normal(mu, sd, lo, hi, u), want, 1e-12,
+                   "truncated normal u = %.2f: mu + sd Phi^-1(Phi(a) + u (Phi(b) - Phi(a)))", u);
+    }
+    CHECK_NEAR(rp_population_truncated_normal(mu, sd, lo, hi, 0.0), lo, 1e-12, "u = 0 gives S_rec");
+    CHECK(rp_population_truncated_normal(mu, sd, lo, hi, 1 - 0x1p-53) <= hi, "u -> 1 stays at or below S_max");
+    CHECK_NEAR(rp_population_truncated_normal(16, 3, 10, 22, 0.5), 16, 1e-12,
+               "symmetric truncation: the median is the mean");
+    /* Both bounds above the mean (a > 0): the upper-tail branch. */
+    const double a = (20.0 - 2) / 3, b = (25.0 - 2) / 3;
+    const double Qa = gsl_cdf_ugaussian_Q(a), Qb = gsl_cdf_ugaussian_Q(b);
+    CHECK_NEAR(rp_population_truncated_normal(2, 3, 20, 25, 0.25), 2 + 3 * gsl_cdf_ugaussian_Qinv(Qa - 0.25 * (Qa - Qb)),
+               1e-12, "bounds 6 sd above the mean: inverted in the upper tail, in [lo, hi]");
+    const double x = rp_population_truncated_normal(2, 3, 20, 25, 0.25);
+    CHECK(x > 20 && x < 20.5, "... and near the lower bound (%.6f), as the tail's mass is", x);
+    CHECK(rp_population_truncated_normal(14, 0, 5, 27, 0.7) == 14 &&
+              rp_population_truncated_normal(2, 0, 5, 27, 0.7) == 5,
+          "sd 0: the mean, clamped");
 }
 
 static void test_policies(const rp_params *p, const rp_population *pop)
@@ -486,6 +605,9 @@ int main(void)
     test_hazards(&p, &pop, &t);
     test_recurrence(&p, &pop, &t);
     test_policies(&p, &pop);
+    test_v2_formulas(&p, &pop, &t);
+    test_gradient(&p);
+    test_truncated_normal();
     test_poisson();
     test_poisson_large();
     test_apportion();

@@ -12,6 +12,7 @@
 #include "io/output_layout.h"
 #include "rapport/engine.h"
 #include "rapport/observe.h"
+#include "rapport/paramtable.h"
 #include "testing.h"
 
 static const double PI2_OVER_3 = 3.28986813369645287294483033; /* pi^2 / 3 */
@@ -223,6 +224,14 @@ static void test_layout(void)
     CHECK(st == RP_OK, "layouts of models 1 and 2 (%s)", err.msg);
     if (st != RP_OK)
         return;
+    /* model 2's numeric parameters: /runs columns of a model-2 file only */
+    size_t n_rows;
+    const rp_param *rows = rp_paramtable_scenario(&n_rows);
+    int n_v2_params = 0;
+    for (size_t k = 0; k < n_rows; k++)
+        n_v2_params += rows[k].since == 2 && (rows[k].type == RP_PT_DOUBLE || rows[k].type == RP_PT_PROB ||
+                                                  rows[k].type == RP_PT_INT || rows[k].type == RP_PT_INT64 ||
+                                                  rows[k].type == RP_PT_ENUM || rows[k].type == RP_PT_FLAGS);
     CHECK(rp_layout_find(&l1, RP_T_SUMMARY, "therapist_dropout") < 0 &&
               rp_layout_find(&l1, RP_T_RUNS, "therapist_dropout") < 0 &&
               rp_layout_find(&l1, RP_T_SUMMARY, "repair_outcome_r") < 0 &&
@@ -232,7 +241,8 @@ static void test_layout(void)
     CHECK(rp_layout_find(&l2, RP_T_SUMMARY, "therapist_dropout") >= 0 &&
               rp_layout_find(&l2, RP_T_RUNS, "therapist_dropout") >= 0 &&
               rp_layout_find(&l2, RP_T_SUMMARY, "repair_outcome_r") >= 0 &&
-              rp_layout_find(&l2, RP_T_RUNS, "repair_outcome_r") >= 0 && l2.n_cols == l1.n_cols + 4,
+              rp_layout_find(&l2, RP_T_RUNS, "repair_outcome_r") >= 0 &&
+              l2.n_cols == l1.n_cols + 4 + n_v2_params,
           "a model-2 file has both, in /runs and /summary (%d columns, model 1 %d)", l2.n_cols, l1.n_cols);
     rp_layout_close(&l1);
     rp_layout_close(&l2);

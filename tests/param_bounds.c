@@ -32,7 +32,8 @@
 #include "input/input.h" /* rp_scenario_resolve_with */
 #include "testing.h"
 
-#define BASE "seed: 7\npatients: {count: 200}\n"
+/* model 2, the latest: every parameter of the table is one of its model */
+#define BASE "model: 2\nseed: 7\npatients: {count: 200}\n"
 #define MAX_BYTES (256.0 * 1024 * 1024)
 #define MAX_OV 64
 

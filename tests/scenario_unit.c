@@ -20,6 +20,7 @@
 
 #include "rapport/paramtable.h"
 #include "rapport/scenario.h"
+#include "input/input.h" /* rp_scenario_resolve_with, as a sweep's point */
 #include "testing.h"
 
 #define BASE "seed: 20221\npatients:\n  count: 27\n"
@@ -769,6 +770,84 @@ static void test_extends(void)
 }
 
 /* docs/SCENARIO.md must carry the reference as generated now. */
+/* model: its default, the rows of model 2 (their value under model 1, their
+ * defaults under model 2, the refusal under model 1), the gradient's
+ * dimension, a sweep-like override of model moving the defaults, and show
+ * round-tripping under model 2. */
+static void test_model(void)
+{
+    rp_error err = {""};
+    rp_scenario *sc = load(BASE, NULL, &err);
+    const rp_params *p = sc ? rp_scenario_params(sc) : NULL;
+    CHECK(p && p->model == 1, "model defaults to 1 (RP_MODEL_DEFAULT)");
+    CHECK(p && p->humility.felt_distance == 0 && p->trust.repair_gain == 0 && p->providers.retention_sd == 0 &&
+              p->patients.gradient.barrier == 0 && p->patients.gradient.stressor_rate == 0 &&
+              p->patients.gradient.mistrust == 0 && p->patients.gradient.dim == -1 &&
+              strcmp(p->patients.gradient.dimension, "none") == 0,
+          "model 1: every term of model 2 off (chi, Delta_T+, sd_retention, gradient none)");
+    const char *two[] = {"model=2", NULL};
+    rp_scenario *s2 = load(BASE, two, &err);
+    const rp_params *q = s2 ? rp_scenario_params(s2) : NULL;
+    CHECK(q && q->model == 2 && q->humility.felt_distance == 0.3 && q->trust.repair_gain == 0.05 &&
+              q->providers.retention_sd == 0.5 && q->patients.gradient.barrier == -1.5 &&
+              q->patients.gradient.stressor_rate == -1.0 && q->patients.gradient.mistrust == 0 &&
+              q->patients.gradient.dim == 2 && strcmp(q->patients.gradient.dimension, "class") == 0,
+          "model 2: MODEL-v2.md's starting values (0.3, 0.05, 0.5, class, -1.5, -1, 0)");
+    CHECK(q && p && q->dropout.base == p->dropout.base && q->providers.skill_sd == p->providers.skill_sd,
+          "model 2 keeps version 1's rows at their defaults (until the calibration moves them)");
+    /* the table's own view: rows since 2, their v1 value */
+    size_t n;
+    const rp_param *t = rp_paramtable_scenario(&n);
+    int since2 = 0;
+    for (size_t i = 0; i < n; i++)
+        if (t[i].since == 2) {
+            since2++;
+            if (t[i].type == RP_PT_DOUBLE) {
+                double v1 = -1, v2 = -1;
+                rp_paramtable_set_default_model(&t[i], 1, &v1);
+                rp_paramtable_set_default_model(&t[i], 2, &v2);
+                CHECK(v1 == 0 && v2 == t[i].def && v1 == *(const double *)((const char *)p + t[i].offset) &&
+                          v2 == *(const double *)((const char *)q + t[i].offset),
+                      "%s: model 1 holds %g (off), model 2 its default %g", t[i].name, v1, v2);
+            }
+        }
+    CHECK(since2 == 7, "7 rows of model 2 in the table (%d)", since2);
+    /* an override of model (as a sweep's point) moves the silent rows' defaults */
+    rp_override ov = {.key = "model", .text = "2", .where = "unit:1:1"};
+    rp_params r;
+    CHECK(sc && rp_scenario_resolve_with(sc, 1, &ov, &r, &err) == RP_OK && r.model == 2 &&
+              r.humility.felt_distance == 0.3 && r.patients.gradient.dim == 2,
+          "an override model=2 resolves with model 2's defaults %s", err.msg);
+    /* a written parameter of model 2 under model 1 */
+    check_error(BASE "humility: {felt_distance: 0.25}\n", NULL,
+                "unit.yaml:4:27: error: humility.felt_distance: a parameter of model 2; expected model: 2");
+    check_error(BASE "model: 1\n", "trust.repair_gain=0", "--set:1:19: error: trust.repair_gain: a parameter of model 2");
+    check_error(BASE "model: 2\n", "patients.gradient.dimension=language",
+                "patients.gradient.dimension: 'language' is a categorical dimension");
+    /* the gradient's default where class is not declared: none */
+    const char *custom = "seed: 1\nmodel: 2\nculture:\n  dimensions:\n"
+                         "    - {name: race, kind: categorical, weight: 1, levels: [a, b]}\n"
+                         "    - {name: income, kind: continuous, weight: 0.5}\n"
+                         "patients:\n  count: 10\n  groups:\n    g: {share: 1, race: a, income: 0.5, mistrust: 0.2, "
+                         "barrier: 0.2, stressor_rate: 0.1, symptoms: \"normal(15, 4)\"}\n"
+                         "providers:\n  groups:\n    p: {share: 1, race: a, income: 0.5, humility: 0.5}\n";
+    rp_scenario *s3 = load(custom, NULL, &err);
+    CHECK(s3 && rp_scenario_params(s3)->patients.gradient.dim == -1 &&
+              strcmp(rp_scenario_params(s3)->patients.gradient.dimension, "none") == 0,
+          "model 2 without a dimension class: the gradient's default is none %s", err.msg);
+    const char *income[] = {"patients.gradient.dimension=income", NULL};
+    rp_scenario *s4 = load(custom, income, &err);
+    CHECK(s4 && rp_scenario_params(s4)->patients.gradient.dim == 1, "gradient on a named continuous dimension");
+    check_round_trip("model 2", BASE "model: 2\n", NULL);
+    const char *grad[] = {"patients.gradient.dimension=explanatory_model", "patients.gradient.mistrust=0.75", NULL};
+    check_round_trip("model 2, gradient set", BASE "model: 2\n", grad);
+    check_round_trip("model 2, custom population", custom, income);
+    rp_scenario_free(sc);
+    rp_scenario_free(s2);
+    rp_scenario_free(s3);
+    rp_scenario_free(s4);
+}
+
 static void test_docs(void)
 {
     FILE *f = tmpfile();
@@ -798,6 +877,7 @@ int main(void)
     test_where();
     test_errors();
     test_extends();
+    test_model();
     test_docs();
     return rp_test_done();
 }

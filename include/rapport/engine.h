@@ -38,13 +38,13 @@ static inline double rp_clip(double x) { return x < 0.001 ? 0.001 : (x > 0.999 ?
 
 /* What does not change during a pair's course, precomputed at intake. */
 typedef struct {
-    double distance;        /* d_ij */
-    double discussed_scale; /* 1 - phi (1 - omega + omega h_j): d_eff(1) = d_ij * this */
+    double distance;        /* d_ij (1 - chi h_j): d_eff(0) */
+    double discussed_scale; /* 1 - phi (1 - omega + omega h_j): d_eff(1) = distance * this */
     double alliance_base;   /* beta0 + beta_s sigma_j + u_i */
     double humility;        /* h_j */
     double repair_prob[2];  /* L(theta0 + theta_h h_j + theta_D D), D = 0, 1 */
     double erosion;         /* psi d_ij when d_ij > d_notice, else 0 */
-    double dropout_base;    /* delta0 + delta_b b_i */
+    double dropout_base;    /* delta0 + delta_b b_i + epsilon_j */
     double response;        /* gamma_i */
     double stressor_rate;   /* lambda_i */
     double stressor_p0;     /* exp(-lambda_i), P(N = 0) */
@@ -69,7 +69,7 @@ typedef struct {
     int repaired;  /* ... and was repaired (rep); unrep = rupture && !repaired */
 } rp_week_events;
 
-/* d_eff(D) of MODEL.md. */
+/* d_eff(D) = d_ij (1 - chi h_j) (1 - D phi (1 - omega + omega h_j)) of MODEL-v2.md. */
 static inline double rp_felt_distance(const rp_pair_consts *c, int D)
 {
     return D ? c->distance * c->discussed_scale : c->distance;
@@ -126,8 +126,10 @@ static inline rp_exit_reason rp_engine_week_step(const rp_params *p, const rp_pa
                              p->rupture.repair_gain * rep - p->rupture.loss * unrep +
                              p->alliance.noise * u->z_alliance);
     /* 6. Trust */
-    const double T = rp_clip(s->T + p->trust.rate * (A - s->T) - p->trust.rupture_loss * unrep -
-                             (D ? 0.0 : c->erosion));
+    /* + Delta_T+ rep: a term of 0.0 under model 1, and the sum before it is
+     * positive (never -0.0), so it keeps version 1's bits */
+    const double T = rp_clip(s->T + p->trust.rate * (A - s->T) - p->trust.rupture_loss * unrep +
+                             p->trust.repair_gain * rep - (D ? 0.0 : c->erosion));
     /* 7. Symptoms */
     double S = s->S - c->response * A * s->S + p->symptoms.stressor_jump * N +
                p->symptoms.noise * u->z_symptoms;

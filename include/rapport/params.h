@@ -49,7 +49,7 @@ typedef struct {
     rp_dist mistrust;      /* m in [0, 1] */
     rp_dist barrier;       /* b in [0, 1] */
     rp_dist stressor_rate; /* lambda >= 0, weekly */
-    rp_dist symptoms;      /* S0, clamped to [S_rec, S_max] */
+    rp_dist symptoms;      /* S0: model 1 clamps it to [S_rec, S_max], model 2 truncates */
     /* providers only */
     rp_dist humility; /* h in [0, 1] */
 } rp_group;
@@ -84,8 +84,14 @@ enum {
     RP_TRAJ_ALL = (1 << 7) - 1
 };
 
+/* The version of MODEL.md a scenario runs when it has no `model:` key. The
+ * parameter table's rows of a later version (rp_param.since) take their
+ * version-1 value under an earlier model (docs/SCENARIO.md). */
+#define RP_MODEL_DEFAULT 1
+#define RP_MODEL_LATEST 2
+
 typedef struct {
-    int model; /* the MODEL.md version the scenario runs: 1 or 2 (`model:`) */
+    int model; /* the version of MODEL.md this run follows: 1 or 2 */
     uint64_t seed;
     int horizon; /* weeks followed, >= 1 */
     int course;  /* planned sessions, >= 1 */
@@ -107,8 +113,12 @@ typedef struct {
     } repair;
     struct {
         double rate, rupture_loss;                 /* eta, Delta_T */
+        double repair_gain;                        /* Delta_T+ (v2; 0 in v1) */
         double undiscussed_erosion, notice_distance; /* psi, d_notice */
     } trust;
+    struct {
+        double felt_distance; /* chi (v2; 0 in v1): d_eff = d (1 - chi h) (...) */
+    } humility;
     struct {
         double effect, humility_share, patient_raises; /* phi, omega, pi */
         rp_discussion_policy policy;
@@ -128,11 +138,17 @@ typedef struct {
         double alliance_sd, response_sd; /* sigma_P, sigma_gamma */
         int n_groups;
         rp_group groups[RP_MAX_GROUPS];
+        struct { /* deprivation gradient (v2; dimension "none" in v1) */
+            char dimension[RP_NAME_MAX]; /* a continuous dimension's name, or "none" */
+            int dim;                     /* its index in culture.dims, or -1; resolved at validation */
+            double barrier, stressor_rate, mistrust; /* g_b, g_lambda, g_m */
+        } gradient;
     } patients;
     struct {
         int64_t count; /* M */
         int64_t caseload; /* C, patients at once per provider */
         double skill_sd;
+        double retention_sd; /* sd_retention (v2; 0 in v1): epsilon_j ~ Normal(0, sd) */
         int n_groups;
         rp_group groups[RP_MAX_GROUPS];
     } providers;

@@ -70,6 +70,13 @@ typedef struct {
     const char *symbol;       /* MODEL.md's symbol, "" if none */
     const char *unit;         /* "" if dimensionless */
     const char *meaning;      /* one line */
+    /* The first version of MODEL.md with this parameter (0: every version).
+     * Under an earlier model the row is not a parameter: its field holds
+     * def_v1 (def_name_v1 for a name), the value that switches its term off,
+     * and a scenario that gives it is refused. */
+    int since;
+    double def_v1;
+    const char *def_name_v1;
 } rp_param;
 
 /* The top-level table (offsets into rp_params), in the order of `show`. */
@@ -95,9 +102,13 @@ const rp_param *rp_paramtable_find(const rp_param *table, size_t n, const char *
  * groups) as scenario YAML, read by the same code as a user's file. */
 const char *rp_paramtable_population(void);
 
-/* Store row's default at field (the address of row's field). Not for
- * REQUIRED or structured rows. */
+/* Store row's default at field (the address of row's field) under model
+ * RP_MODEL_DEFAULT. Not for REQUIRED or structured rows. */
 void rp_paramtable_set_default(const rp_param *row, void *field);
+
+/* The same under a given model (1, 2): a row since a later version stores its
+ * version-1 value def_v1. */
+void rp_paramtable_set_default_model(const rp_param *row, int model, void *field);
 
 /* Parse text (quoted: it was written in quotes, so it is a string, never a
  * number) into field. Returns true, or false with why = "expected WHAT, got

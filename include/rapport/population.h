@@ -26,7 +26,7 @@ typedef struct {
     double *mistrust;        /* m_i */
     double *barrier;         /* b_i */
     double *stressor_rate;   /* lambda_i */
-    double *symptoms0;       /* S_0, clamped to [S_rec, S_max] */
+    double *symptoms0;       /* S_0 in [S_rec, S_max]: clamped (model 1) or truncated (model 2) */
     double *alliance_trait;  /* u_i */
     double *response;        /* gamma_i */
 
@@ -35,6 +35,7 @@ typedef struct {
     double *provider_culture; /* [j * n_dims + k] */
     double *humility;         /* h_j */
     double *skill;            /* sigma_j */
+    double *retention;        /* epsilon_j, the retention effect (0 under model 1) */
     int64_t *capacity;        /* C */
 } rp_population;
 
@@ -51,6 +52,19 @@ void rp_population_generate(rp_population *pop, const rp_params *p, rp_rng_key k
 /* Largest-remainder apportionment of count over n groups with the given
  * shares: counts[g] sums to count; ties go to the earlier group. */
 void rp_population_apportion(int64_t count, int n, const double *shares, int64_t *counts);
+
+/* S0 of model 2: Normal(mean, sd) truncated to [lo, hi] by inversion of
+ * one uniform u in [0, 1): mean + sd Phi^-1(Phi(a) + u (Phi(b) - Phi(a))),
+ * a = (lo - mean) / sd, b = (hi - mean) / sd (in the upper tail through
+ * Q = 1 - Phi, so that no precision is lost there). sd 0 is the mean clamped. */
+double rp_population_truncated_normal(double mean, double sd, double lo, double hi, double u);
+
+/* The deprivation gradient of model 2 on one patient at position c of the
+ * gradient's dimension: b <- L(logit(b) + g_b (c - 1/2)), lambda <- lambda
+ * e^(g_lambda (c - 1/2)), m <- L(logit(m) + g_m (c - 1/2)); a coefficient
+ * 0 leaves its value's bits alone. */
+void rp_population_gradient(const rp_params *p, double c, double *barrier, double *stressor_rate,
+                            double *mistrust);
 
 /* Cultural distance d_ij of MODEL.md: sqrt(sum_k w_k delta_k^2 / sum_k w_k). */
 double rp_population_distance(const rp_params *p, const double *patient_culture,

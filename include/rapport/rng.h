@@ -35,7 +35,9 @@ typedef enum {
     RP_PURPOSE_WEEK_A = 13, /* discussion, stressors, rupture, repair */
     RP_PURPOSE_WEEK_B = 14, /* responsive discussion, dropout, two noise uniforms */
     RP_PURPOSE_OUTPUT_SAMPLE = 15, /* which pairs' trajectories an output file keeps */
-    RP_PURPOSE_PLAN_LHS = 16 /* a sweep's Latin hypercube (stream 0; agent: dimension; sub 0: permutation, 1: offsets) */
+    RP_PURPOSE_PLAN_LHS = 16, /* a sweep's Latin hypercube (stream 0; agent: dimension; sub 0: permutation, 1: offsets) */
+    RP_PURPOSE_RETENTION = 17, /* model 2: a provider's retention effect epsilon_j */
+    RP_PURPOSE_SYMPTOMS0_TRUNCATED = 18 /* model 2: the one uniform of a patient's truncated-normal S0 */
 } rp_purpose;
 
 typedef struct {

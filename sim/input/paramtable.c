@@ -40,11 +40,15 @@ static const char *const sweep_streams[] = {"common", "independent", NULL};
 #define P(f) offsetof(rp_params, f)
 /* A double: key, field, default, min, max, flags, symbol, unit, meaning. */
 #define DBL(key, f, def, lo, hi, fl, sym, unit, what) \
-    {key, RP_PT_DOUBLE, P(f), def, NULL, lo, hi, fl, NULL, 0, sym, unit, what}
+    {key, RP_PT_DOUBLE, P(f), def, NULL, lo, hi, fl, NULL, 0, sym, unit, what, 0, 0, NULL}
 #define INT(key, type, f, def, lo, hi, fl, sym, unit, what) \
-    {key, type, P(f), def, NULL, lo, hi, fl, NULL, 0, sym, unit, what}
-#define ENUM(key, f, def, words, sym, what) {key, RP_PT_ENUM, P(f), def, NULL, 0, 0, 0, words, 0, sym, "", what}
-#define STRUCT(key, type, what) {key, type, 0, 0, NULL, 0, 0, 0, NULL, 0, "", "", what}
+    {key, type, P(f), def, NULL, lo, hi, fl, NULL, 0, sym, unit, what, 0, 0, NULL}
+#define ENUM(key, f, def, words, sym, what) {key, RP_PT_ENUM, P(f), def, NULL, 0, 0, 0, words, 0, sym, "", what, 0, 0, NULL}
+#define STRUCT(key, type, what) {key, type, 0, 0, NULL, 0, 0, 0, NULL, 0, "", "", what, 0, 0, NULL}
+/* A double of model 2 on: its default there, and def_v1, the value that is
+ * version 1 (its term off), under model 1. */
+#define DBL2(key, f, def, v1, lo, hi, fl, sym, unit, what) \
+    {key, RP_PT_DOUBLE, P(f), def, NULL, lo, hi, fl, NULL, 0, sym, unit, what, 2, v1, NULL}
 #define MAX_WEEKS 1040.0 /* 20 years of weekly sessions */
 #define MAX_COUNT 1e12
 /* Below 2^32, so that a run's random stream (point + 1) x 2^32 + replicate
@@ -86,6 +90,8 @@ static const char *const sweep_streams[] = {"common", "independent", NULL};
 static const rp_param scenario_table[] = {
     INT("seed", RP_PT_UINT64, seed, 0, 0, 18446744073709551615.0, RP_PF_REQUIRED, "", "",
         "master seed of every random draw; also --set seed=N"),
+    INT("model", RP_PT_INT, model, RP_MODEL_DEFAULT, 1, RP_MODEL_LATEST, 0, "", "",
+        "the version of MODEL.md the scenario runs (1 or 2); a parameter of model 2 is refused under model 1"),
     INT("horizon", RP_PT_INT, horizon, 26, 1, MAX_WEEKS, 0, "horizon", "weeks", "weeks a pair is followed"),
     INT("course", RP_PT_INT, course, 16, 1, MAX_WEEKS, 0, "course", "sessions", "planned number of sessions"),
     INT("replicates", RP_PT_INT64, replicates, 1, 1, MAX_REPLICATES, 0, "", "runs",
@@ -123,10 +129,14 @@ static const rp_param scenario_table[] = {
         "repair probability: difference discussed"),
     DBL("trust.rate", trust.rate, 0.15, 0, 1, 0, "η", "1/week", "weekly pull of trust toward the alliance"),
     DBL("trust.rupture_loss", trust.rupture_loss, 0.08, 0, 1, 0, "Δ_T", "", "trust loss per unrepaired rupture"),
+    DBL2("trust.repair_gain", trust.repair_gain, 0.05, 0, 0, 1, 0, "Δ_T⁺", "",
+         "trust regained after a repaired rupture"),
     DBL("trust.undiscussed_erosion", trust.undiscussed_erosion, 0.02, 0, 1, 0, "ψ", "1/week",
         "weekly trust erosion by an undiscussed, noticeable difference (times d)"),
     DBL("trust.notice_distance", trust.notice_distance, 0.3, 0, 1, 0, "d_notice", "",
         "distance above which an undiscussed difference erodes trust"),
+    DBL2("humility.felt_distance", humility.felt_distance, 0.3, 0, 0, 1, 0, "χ", "",
+         "share of the felt distance a fully humble provider removes before any discussion"),
     DBL("discussion.effect", discussion.effect, 0.6, 0, 1, 0, "φ", "",
         "share of felt distance that discussing removes"),
     DBL("discussion.humility_share", discussion.humility_share, 0.5, 0, 1, 0, "ω", "",
@@ -160,26 +170,41 @@ static const rp_param scenario_table[] = {
     DBL("patients.response_sd", patients.response_sd, 0.8, 0, 10, 0, "σ_γ", "",
         "log-sd of the patient's treatment responsiveness"),
     STRUCT("patients.groups", RP_PT_PATIENT_GROUPS, "patient groups by name (see below)"),
+    {"patients.gradient.dimension", RP_PT_NAME, P(patients.gradient.dimension), 0, "class", 0, 0, RP_PF_COMPUTED,
+     NULL, 0, "g",
+     "", "continuous dimension of the deprivation gradient (c_g), or none; default class if declared continuous",
+     2, 0, "none"},
+    /* A shift on the logit scale, times c - 1/2 in [-1/2, 1/2]. */
+    DBL2("patients.gradient.barrier", patients.gradient.barrier, -1.5, 0, -LOGIT_SLOPE_MAX, LOGIT_SLOPE_MAX, 0,
+         "g_b", "logit", "barrier shift: logit(b) + g_b (c_g - 1/2)"),
+    /* lambda e^(g (c - 1/2)) within a factor e^5 = 148 of the drawn rate, so
+     * a rate stays below 1.5e8 and a week's count far below 2^32. */
+    DBL2("patients.gradient.stressor_rate", patients.gradient.stressor_rate, -1.0, 0, -10, 10, 0, "g_λ", "",
+         "stressor rate factor: λ e^(g_λ (c_g - 1/2))"),
+    DBL2("patients.gradient.mistrust", patients.gradient.mistrust, 0, 0, -LOGIT_SLOPE_MAX, LOGIT_SLOPE_MAX, 0,
+         "g_m", "logit", "mistrust shift: logit(m) + g_m (c_g - 1/2)"),
     INT("providers.count", RP_PT_INT64, providers.count, 0, 1, MAX_COUNT, RP_PF_COMPUTED, "M", "providers",
         "number of providers; default ceil(patients.count / providers.caseload)"),
     INT("providers.caseload", RP_PT_INT64, providers.caseload, 20, 1, 1e6, 0, "C", "patients",
         "patients a provider treats at once; count x caseload >= patients.count"),
     DBL("providers.skill_sd", providers.skill_sd, 0.8, 0, LOGIT_SD_MAX, 0, "sd_skill", "logit", "sd of provider skill"),
+    DBL2("providers.retention_sd", providers.retention_sd, 0.5, 0, 0, LOGIT_SD_MAX, 0, "sd_retention", "logit",
+         "sd of the provider's retention effect ε_j in the dropout hazard, drawn independently of skill"),
     STRUCT("providers.groups", RP_PT_PROVIDER_GROUPS, "provider groups by name (see below)"),
     ENUM("assignment.policy", assignment.policy, RP_ASSIGN_RANDOM, assignment_policies, "",
          "how patients are assigned to providers"),
     {"assignment.match_on", RP_PT_NAME, P(assignment.match_on), 0, "ethnoracial", 0, 0, RP_PF_COMPUTED, NULL, 0,
-     "", "", "categorical dimension of same_group; default ethnoracial if declared (required for same_group)"},
+     "", "", "categorical dimension of same_group; default ethnoracial if declared (required for same_group)", 0, 0, NULL},
     INT("report.ambivalence_week", RP_PT_INT, report.ambivalence_week, 1, 0, MAX_WEEKS, 0, "", "week",
         "week at which ambivalence is read, at most horizon"),
     DBL("report.ambivalence_threshold", report.ambivalence_threshold, 0.5, 0, 1, 0, "", "",
         "trust below which a patient counts as ambivalent"),
     {"output.variables", RP_PT_FLAGS, P(output.variables), RP_TRAJ_ALL, NULL, 0, 0, 0, trajectory_variables, 0, "",
-     "", "trajectories written: all, none, or some of A, T, S, D, N, rupture, repaired"},
+     "", "trajectories written: all, none, or some of A, T, S, D, N, rupture, repaired", 0, 0, NULL},
     INT("output.every", RP_PT_INT, output.every, 1, 1, MAX_WEEKS, 0, "", "weeks",
         "trajectories at weeks 0, k, 2k, ... for every = k"),
     {"output.sample", RP_PT_PROB, P(output.sample), 1, NULL, 0, 1, RP_PF_MIN_OPEN, NULL, 0, "", "",
-     "share of pairs whose trajectories are written (a seeded random sample)"},
+     "share of pairs whose trajectories are written (a seeded random sample)", 0, 0, NULL},
     ENUM("output.pairs", output.pairs, 1, booleans, "", "write the per-pair table (true or false)"),
     ENUM("output.compression", output.compression, RP_COMPRESS_NONE, compressions, "",
          "none (fastest, any reader), lz4 (HDF5 filter plugin 32004), deflate (portable, slow)"),
@@ -195,21 +220,21 @@ static const rp_param scenario_table[] = {
 
 static const rp_param dimension_table[] = {
     {"name", RP_PT_NAME, offsetof(rp_dimension, name), 0, NULL, 0, 0, RP_PF_REQUIRED, NULL, 0, "", "",
-     "name of the dimension, unique"},
+     "name of the dimension, unique", 0, 0, NULL},
     {"kind", RP_PT_ENUM, offsetof(rp_dimension, kind), 0, NULL, 0, 0, RP_PF_REQUIRED, dimension_kinds, 0, "", "",
-     "categorical (named levels) or continuous (on [0, 1])"},
+     "categorical (named levels) or continuous (on [0, 1])", 0, 0, NULL},
     {"weight", RP_PT_DOUBLE, offsetof(rp_dimension, weight), 0, NULL, WEIGHT_MIN, WEIGHT_MAX, RP_PF_REQUIRED, NULL,
-     0, "w_k", "", "weight in the cultural distance"},
+     0, "w_k", "", "weight in the cultural distance", 0, 0, NULL},
     {"levels", RP_PT_LEVELS, offsetof(rp_dimension, levels), 0, NULL, 0, 0, 0, NULL, 0, "", "",
-     "categorical only, required there: the level names, unique"},
+     "categorical only, required there: the level names, unique", 0, 0, NULL},
 };
 
 #define BETA_OR_FIXED RP_FAMILY(RP_DIST_BETA)
 #define G(key, f, fam, lo, hi, fl, sym, what) \
-    {key, RP_PT_DIST, offsetof(rp_group, f), 0, NULL, lo, hi, RP_PF_REQUIRED | (fl), NULL, fam, sym, "", what}
+    {key, RP_PT_DIST, offsetof(rp_group, f), 0, NULL, lo, hi, RP_PF_REQUIRED | (fl), NULL, fam, sym, "", what, 0, 0, NULL}
 static const rp_param group_table[] = {
     {"share", RP_PT_PROB, offsetof(rp_group, share), 0, NULL, 0, 1, RP_PF_REQUIRED | RP_PF_PATIENT | RP_PF_PROVIDER,
-     NULL, 0, "", "", "share of the population; the shares of a population sum to 1"},
+     NULL, 0, "", "", "share of the population; the shares of a population sum to 1", 0, 0, NULL},
     G("mistrust", mistrust, BETA_OR_FIXED, 0, 1, RP_PF_PATIENT, "m", "institutional mistrust"),
     G("barrier", barrier, BETA_OR_FIXED, 0, 1, RP_PF_PATIENT, "b", "structural barrier"),
     G("stressor_rate", stressor_rate, RP_FAMILY(RP_DIST_GAMMA), 0, RATE_MAX, RP_PF_PATIENT, "λ",
@@ -221,25 +246,25 @@ static const rp_param group_table[] = {
 
 static const rp_param trait_row =
     {"(continuous dimension)", RP_PT_DIST, 0, 0, NULL, 0, 1, RP_PF_REQUIRED | RP_PF_PATIENT | RP_PF_PROVIDER, NULL,
-     BETA_OR_FIXED, "", "", "the group's distribution of a continuous dimension"};
+     BETA_OR_FIXED, "", "", "the group's distribution of a continuous dimension", 0, 0, NULL};
 /* The parameters of the families, in the order they are written. A normal's
  * mean is not here: it takes the range of its key's fixed value (and so does
  * a gamma's mean shape x scale). A gamma's scale, like a shape, is kept off
  * subnormal values (SHAPE_MIN); GAMMA_SCALE_MAX is at RATE_MAX. */
 static const rp_param family_table[] = {
     {"a", RP_PT_DOUBLE, offsetof(rp_dist, a), 0, NULL, SHAPE_MIN, SHAPE_MAX, 0, NULL, RP_FAMILY(RP_DIST_BETA), "",
-     "", "first shape"},
+     "", "first shape", 0, 0, NULL},
     {"b", RP_PT_DOUBLE, offsetof(rp_dist, b), 0, NULL, SHAPE_MIN, SHAPE_MAX, 0, NULL, RP_FAMILY(RP_DIST_BETA), "",
-     "", "second shape"},
+     "", "second shape", 0, 0, NULL},
     {"shape", RP_PT_DOUBLE, offsetof(rp_dist, a), 0, NULL, SHAPE_MIN, SHAPE_MAX, 0, NULL, RP_FAMILY(RP_DIST_GAMMA),
-     "", "", "shape"},
+     "", "", "shape", 0, 0, NULL},
     {"scale", RP_PT_DOUBLE, offsetof(rp_dist, b), 0, NULL, SHAPE_MIN, GAMMA_SCALE_MAX, 0, NULL,
-     RP_FAMILY(RP_DIST_GAMMA), "", "", "scale"},
+     RP_FAMILY(RP_DIST_GAMMA), "", "", "scale", 0, 0, NULL},
     {"sd", RP_PT_DOUBLE, offsetof(rp_dist, b), 0, NULL, 0, POINTS_MAX, 0, NULL, RP_FAMILY(RP_DIST_NORMAL), "", "",
-     "standard deviation"},
+     "standard deviation", 0, 0, NULL},
 };
 static const rp_param level_prob_row =
-    {"(level)", RP_PT_PROB, 0, 0, NULL, 0, 1, 0, NULL, 0, "", "", "probability of one level"};
+    {"(level)", RP_PT_PROB, 0, 0, NULL, 0, 1, 0, NULL, 0, "", "", "probability of one level", 0, 0, NULL};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -376,6 +401,19 @@ const char *rp_paramtable_population(void)
 
 void rp_paramtable_set_default(const rp_param *row, void *field)
 {
+    rp_paramtable_set_default_model(row, RP_MODEL_DEFAULT, field);
+}
+
+void rp_paramtable_set_default_model(const rp_param *row, int model, void *field)
+{
+    if (row->since > model) { /* not a parameter of this model: the value that is version 1 */
+        rp_param v1 = *row;
+        v1.def = row->def_v1;
+        v1.def_name = row->def_name_v1;
+        v1.since = 0;
+        rp_paramtable_set_default_model(&v1, model, field);
+        return;
+    }
     switch (row->type) {
     case RP_PT_INT:
     case RP_PT_ENUM:
@@ -1023,7 +1061,24 @@ const char *rp_paramtable_format(const rp_param *row, const void *field, char *b
     return buf;
 }
 
+static const char *format_default_one(const rp_param *row, char *buf, size_t size);
+
+/* A row of a later model: "0.3 (model 1: 0)". */
 const char *rp_paramtable_format_default(const rp_param *row, char *buf, size_t size)
+{
+    if (row->since <= 1)
+        return format_default_one(row, buf, size);
+    rp_param v1 = *row;
+    v1.def = row->def_v1;
+    v1.def_name = row->def_name_v1;
+    char now[64], old[64];
+    format_default_one(row, now, sizeof now);
+    format_default_one(&v1, old, sizeof old);
+    snprintf(buf, size, "%s (model 1: %s)", now, old);
+    return buf;
+}
+
+static const char *format_default_one(const rp_param *row, char *buf, size_t size)
 {
     if (row->flags & RP_PF_REQUIRED)
         snprintf(buf, size, "required");

@@ -600,6 +600,12 @@ static size_t section_keys(const rp_param *t, size_t n, const char *section, con
                 continue;
             memcpy(store[m], sec, sizeof sec);
             key = store[m];
+        } else if (section[0] && strchr(key, '.')) { /* a sub-section: patients.gradient.KEY */
+            size_t len = strcspn(key, ".");
+            if (m && strlen(names[m - 1]) == len && strncmp(names[m - 1], key, len) == 0)
+                continue;
+            snprintf(store[m], RP_NAME_MAX, "%.*s", (int)len, key);
+            key = store[m];
         }
         names[m++] = key;
     }
@@ -626,6 +632,32 @@ static int resolve_row(const resolver *r, const rp_param *row, const rp_ynode *c
     }
 }
 
+/* The rows of a sub-section (patients.gradient.KEY), from row i on: the
+ * sub-section's mapping checked as a section's, each row resolved in it; *last
+ * is the sub-section's last row. */
+static int resolve_subsection(const resolver *r, const rp_param *t, size_t n, size_t i, const rp_ynode *container,
+                              size_t *last)
+{
+    char sec[RP_NAME_MAX], path[RP_NAME_MAX * 2], got[96], list[512];
+    const char *names[MAX_NAMES];
+    const char *key = split_row(&t[i], sec);
+    const size_t len = strcspn(key, ".");
+    snprintf(path, sizeof path, "%s.%.*s", sec, (int)len, key);
+    size_t m = 0, j = i;
+    for (; j < n && m < MAX_NAMES && strncmp(t[j].name, path, strlen(path)) == 0 && t[j].name[strlen(path)] == '.';
+         j++)
+        names[m++] = t[j].name + strlen(path) + 1;
+    *last = j - 1;
+    const rp_ynode *sub = container ? rp_yamltree_get(container, path + strlen(sec) + 1) : NULL;
+    if (sub && sub->kind != RP_YNODE_MAPPING)
+        return fail(r, sub, path, "expected a mapping of %s, got %s", rp_paramtable_join(names, m, list, sizeof list),
+                    rp_yamltree_describe(sub, got, sizeof got));
+    int st = sub ? check_keys(r, sub, path, names, m) : RP_OK;
+    for (size_t k = 0; k < m && !st; k++)
+        st = resolve_row(r, &t[i + k], sub ? sub : NULL, names[k]);
+    return st;
+}
+
 /* Resolve the rows of one section, starting at row i; *end is the first row
  * of the next section. */
 static int resolve_section(const resolver *r, const rp_param *t, size_t n, size_t i, size_t *end)
@@ -649,7 +681,8 @@ static int resolve_section(const resolver *r, const rp_param *t, size_t n, size_
         const char *key = split_row(&t[*end], sec);
         if (strcmp(sec, section) != 0)
             break;
-        int st = resolve_row(r, &t[*end], container, key);
+        int st = strchr(key, '.') ? resolve_subsection(r, t, n, *end, container, end)
+                                  : resolve_row(r, &t[*end], container, key);
         if (st)
             return st;
     }
@@ -713,11 +746,70 @@ static int resolve_match_on(const resolver *r)
     return RP_OK;
 }
 
+/* The rows of a later model than p's (rp_param.since): a given one is
+ * refused, a silent one takes its default under p's model (the row's default
+ * from its version on, def_v1 before), so that a sweep over `model` moves the
+ * defaults with it. */
+static int resolve_model_rows(const resolver *r)
+{
+    size_t n;
+    const rp_param *t = rp_paramtable_scenario(&n);
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].since <= 1)
+            continue;
+        const rp_ynode *at = given(r, t[i].name);
+        if (at && r->p->model < t[i].since) {
+            const rp_ynode *m = written(r, "model", NULL);
+            return fail(r, at, t[i].name, "a parameter of model %d; expected model: %d to set it (the scenario "
+                        "runs model %d%s)", t[i].since, t[i].since, r->p->model, m ? "" : ", the default");
+        }
+        if (!at)
+            rp_paramtable_set_default_model(&t[i], r->p->model, (char *)r->p + t[i].offset);
+    }
+    return RP_OK;
+}
+
+/* patients.gradient.dimension: a continuous dimension's index, or -1 for none. */
+static int resolve_gradient(const resolver *r)
+{
+    rp_params *p = r->p;
+    const char *names[RP_MAX_DIMS];
+    size_t m = 0;
+    p->patients.gradient.dim = -1;
+    if (strcmp(p->patients.gradient.dimension, "none") == 0)
+        return RP_OK;
+    for (int k = 0; k < p->culture.n_dims; k++)
+        if (p->culture.dims[k].kind == RP_DIM_CONTINUOUS)
+            names[m++] = p->culture.dims[k].name;
+    const int k = find_dim(p, p->patients.gradient.dimension);
+    if (k >= 0 && p->culture.dims[k].kind == RP_DIM_CONTINUOUS) {
+        p->patients.gradient.dim = k;
+        return RP_OK;
+    }
+    const rp_ynode *given_at = given(r, "patients.gradient.dimension");
+    if (!given_at) { /* the default, class, where declared continuous (as match_on's ethnoracial) */
+        snprintf(p->patients.gradient.dimension, RP_NAME_MAX, "none");
+        return RP_OK;
+    }
+    char list[512];
+    rp_paramtable_join(names, m, list, sizeof list);
+    if (k >= 0)
+        return fail(r, given_at, "patients.gradient.dimension", "'%s' is a categorical dimension; expected a "
+                    "continuous one (%s) or none", p->patients.gradient.dimension, m ? list : "none declared");
+    return fail(r, given_at, "patients.gradient.dimension", "undeclared dimension '%s'; expected a continuous "
+                "dimension (%s) or none", p->patients.gradient.dimension, m ? list : "none declared");
+}
+
 /* Computed defaults and the rules that involve more than one value. */
 static int resolve_across(const resolver *r)
 {
     rp_params *p = r->p;
     const rp_ynode *root = r->root, *at;
+    int st = resolve_model_rows(r);
+    if (!st)
+        st = resolve_gradient(r);
+    if (st)
+        return st;
     if (!given(r, "providers.count")) /* bounds keep this exact and free of overflow */
         p->providers.count = (p->patients.count + p->providers.caseload - 1) / p->providers.caseload;
     if (p->symptoms.recovered >= p->symptoms.max) {
@@ -1197,6 +1289,8 @@ bool rp_scenario_key(const rp_scenario *sc, const char *key, const rp_param **ro
     }
     if (nc <= 2)
         return top_key(key, nc, row, why, why_size);
+    if (nc == 3 && (*row = rp_paramtable_find(t, n, key)))
+        return true; /* a key of a sub-section: patients.gradient.barrier */
     snprintf(head, sizeof head, "%s.%s", comp[0], comp[1]);
     const rp_param *coll = rp_paramtable_find(t, n, head);
     if (!coll)
@@ -1281,7 +1375,7 @@ bool rp_scenario_field(const rp_scenario *sc, const char *key, rp_field *f)
     *f = (rp_field){0, 0, NULL, -1};
     if (!nc || !rp_scenario_key(sc, key, &row, why, sizeof why))
         return false;
-    if (nc <= 2) {
+    if (nc <= 2 || (nc == 3 && rp_paramtable_find(t, n, key))) {
         row = rp_paramtable_find(t, n, key);
         if (!row || !field_size(row))
             return false; /* a section, a population's collection or a sweep design */
@@ -1701,11 +1795,22 @@ static int write_resolved(const rp_scenario *sc, bool named, FILE *out)
         fprintf(out, "%s%s", k == 1 ? ", extending " : " -> ", rp_text_excerpt(sc->files[k], path, sizeof path));
     fprintf(out, "%sresolved by rapport: every parameter, defaults filled in\n", named ? ", " : "");
     for (size_t i = 0; i < n; i++) {
+        if (t[i].since > p->model)
+            continue; /* not a parameter of this model (and refused if written) */
         const char *key = split_row(&t[i], section);
         const char *indent = section[0] ? "  " : "";
         if (strcmp(section, current) != 0)
             fprintf(out, "%s:\n", section);
         snprintf(current, sizeof current, "%s", section);
+        const char *sub = strchr(key, '.');
+        if (sub) { /* a sub-section: its name once, then its keys one level deeper */
+            const char *before = i ? strchr(t[i - 1].name, '.') : NULL;
+            const size_t len = (size_t)(sub - key);
+            if (!before || strncmp(before + 1, key, len + 1) != 0)
+                fprintf(out, "  %.*s:\n", (int)len, key);
+            key = sub + 1;
+            indent = "    ";
+        }
         if (t[i].type == RP_PT_DIMENSIONS) {
             fprintf(out, "%s%s:\n", indent, key);
             write_dimensions(out, p);

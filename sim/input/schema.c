@@ -49,7 +49,7 @@ long rp_schema_check(const rp_ynode *map, const rp_schema *schema, char *why, si
 bool rp_schema_number(const rp_ynode *v, double *out)
 {
     static const rp_param number = {"number", RP_PT_DOUBLE, 0, 0, NULL, -INFINITY, INFINITY, 0, NULL, 0, "", "",
-                                    "a number of an input section"};
+                                    "a number of an input section", 0, 0, NULL};
     char why[256];
     return v->kind == RP_YNODE_SCALAR && rp_paramtable_parse(&number, v->text, v->quoted, out, why, sizeof why);
 }
@@ -57,7 +57,7 @@ bool rp_schema_number(const rp_ynode *v, double *out)
 bool rp_schema_integer(const rp_ynode *v, long long min, long long max, long long *out)
 {
     const rp_param whole = {"integer", RP_PT_INT64, 0, 0, NULL, (double)min, (double)max, 0, NULL, 0, "", "",
-                            "a whole number of an input section"};
+                            "a whole number of an input section", 0, 0, NULL};
     char why[256];
     int64_t x;
     if (v->kind != RP_YNODE_SCALAR || !rp_paramtable_parse(&whole, v->text, v->quoted, &x, why, sizeof why))

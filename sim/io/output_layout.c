@@ -123,6 +123,8 @@ int rp_layout_init(rp_layout *l, const rp_params *p, int n_weeks, rp_error *err)
         if (row->type != RP_PT_INT && row->type != RP_PT_ENUM && row->type != RP_PT_FLAGS &&
             row->type != RP_PT_INT64 && row->type != RP_PT_DOUBLE && row->type != RP_PT_PROB)
             continue; /* seed has its column; names and structures are in /scenario */
+        if (row->since > rp_model_version(p->model))
+            continue; /* a parameter of a later model than the scenario's, as its observables */
         rp_column *c = add(l, RP_T_RUNS, row->name, RP_C_F64, RP_W_ONE, row->meaning, row->unit[0] ? row->unit : NULL);
         c->source = RP_SRC_PARAM;
         c->param_row = (int)k;

@@ -9,7 +9,8 @@ void rp_engine_pair_init(rp_pair_consts *c, const rp_params *p, const rp_populat
                          int64_t i, int64_t j, double distance)
 {
     const double h = pop->humility[j];
-    c->distance = distance;
+    /* d_ij (1 - chi h_j): with chi = 0 (model 1) exactly d_ij */
+    c->distance = distance * (1.0 - p->humility.felt_distance * h);
     c->discussed_scale = 1.0 - p->discussion.effect * (1.0 - p->discussion.humility_share +
                                                        p->discussion.humility_share * h);
     c->alliance_base = p->alliance.beta0 + p->alliance.beta_skill * pop->skill[j] +
@@ -19,7 +20,8 @@ void rp_engine_pair_init(rp_pair_consts *c, const rp_params *p, const rp_populat
         c->repair_prob[D] =
             rp_logistic(p->repair.base + p->repair.humility * h + p->repair.discussed * D);
     c->erosion = distance > p->trust.notice_distance ? p->trust.undiscussed_erosion * distance : 0.0;
-    c->dropout_base = p->dropout.base + p->dropout.barrier * pop->barrier[i];
+    /* + epsilon_j, the provider's retention effect: 0 under model 1, and x + 0 is x */
+    c->dropout_base = p->dropout.base + p->dropout.barrier * pop->barrier[i] + pop->retention[j];
     c->response = pop->response[i];
     c->stressor_rate = pop->stressor_rate[i];
     c->stressor_p0 = exp(-c->stressor_rate);

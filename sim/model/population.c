@@ -4,13 +4,14 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 
 double rp_population_bytes(const rp_params *p)
 {
     const double k = p->culture.n_dims;
     const double per_patient = 1 + 8 * k + 6 * 8;
-    const double per_provider = 1 + 8 * k + 2 * 8 + 8;
+    const double per_provider = 1 + 8 * k + 3 * 8 + 8;
     return (double)p->patients.count * per_patient + (double)p->providers.count * per_provider;
 }
 
@@ -36,11 +37,12 @@ rp_population *rp_population_alloc(const rp_params *p)
     pop->provider_culture = malloc(m * k * sizeof(double));
     pop->humility = malloc(m * sizeof(double));
     pop->skill = malloc(m * sizeof(double));
+    pop->retention = malloc(m * sizeof(double));
     pop->capacity = malloc(m * sizeof(int64_t));
     if (!pop->patient_group || !pop->patient_culture || !pop->mistrust || !pop->barrier ||
         !pop->stressor_rate || !pop->symptoms0 || !pop->alliance_trait || !pop->response ||
         !pop->provider_group || !pop->provider_culture || !pop->humility || !pop->skill ||
-        !pop->capacity) {
+        !pop->retention || !pop->capacity) {
         rp_population_free(pop); /* exception in constructor: free what was allocated */
         return NULL;
     }
@@ -63,6 +65,7 @@ void rp_population_free(rp_population *pop)
     free(pop->provider_culture);
     free(pop->humility);
     free(pop->skill);
+    free(pop->retention);
     free(pop->capacity);
     free(pop);
 }
@@ -158,6 +161,40 @@ static void draw_culture(gsl_rng *r, rp_rng_key key, rp_purpose purpose, int64_t
     }
 }
 
+double rp_population_truncated_normal(double mean, double sd, double lo, double hi, double u)
+{
+    if (!(sd > 0))
+        return fmin(fmax(mean, lo), hi);
+    const double a = (lo - mean) / sd, b = (hi - mean) / sd;
+    double x;
+    if (a > 0) { /* both bounds above the mean: invert the upper tail */
+        const double qa = gsl_cdf_ugaussian_Q(a), qb = gsl_cdf_ugaussian_Q(b);
+        x = qa - qb > 0 ? gsl_cdf_ugaussian_Qinv(qa - u * (qa - qb)) : a;
+    } else {
+        const double pa = gsl_cdf_ugaussian_P(a), pb = gsl_cdf_ugaussian_P(b);
+        x = pb - pa > 0 ? gsl_cdf_ugaussian_Pinv(pa + u * (pb - pa)) : a;
+    }
+    /* Rounding of the inverse may step a last bit outside; and an interval
+     * with no mass in double (both bounds > ~37 sd away) gives its bound a. */
+    return fmin(fmax(mean + sd * x, lo), hi);
+}
+
+static double shifted_logit(double v, double g, double c)
+{
+    return 1.0 / (1.0 + exp(-(log(v) - log1p(-v) + g * (c - 0.5))));
+}
+
+void rp_population_gradient(const rp_params *p, double c, double *barrier, double *stressor_rate,
+                            double *mistrust)
+{
+    if (p->patients.gradient.barrier != 0)
+        *barrier = shifted_logit(*barrier, p->patients.gradient.barrier, c);
+    if (p->patients.gradient.stressor_rate != 0)
+        *stressor_rate *= exp(p->patients.gradient.stressor_rate * (c - 0.5));
+    if (p->patients.gradient.mistrust != 0)
+        *mistrust = shifted_logit(*mistrust, p->patients.gradient.mistrust, c);
+}
+
 void rp_population_generate(rp_population *pop, const rp_params *p, rp_rng_key key, int threads)
 {
     const int64_t n = pop->n_patients, m = pop->n_providers;
@@ -167,6 +204,7 @@ void rp_population_generate(rp_population *pop, const rp_params *p, rp_rng_key k
     const rp_dist alliance = {RP_DIST_NORMAL, 0.0, p->patients.alliance_sd};
     const rp_dist response_z = {RP_DIST_NORMAL, 0.0, 1.0};
     const rp_dist skill = {RP_DIST_NORMAL, 0.0, p->providers.skill_sd};
+    const rp_dist retention = {RP_DIST_NORMAL, 0.0, p->providers.retention_sd};
     const double sg = p->patients.response_sd;
 
 #pragma omp parallel num_threads(threads)
@@ -179,8 +217,19 @@ void rp_population_generate(rp_population *pop, const rp_params *p, rp_rng_key k
             pop->mistrust[i] = draw_from(r, key, RP_PURPOSE_MISTRUST, i, &g->mistrust);
             pop->barrier[i] = draw_from(r, key, RP_PURPOSE_BARRIER, i, &g->barrier);
             pop->stressor_rate[i] = draw_from(r, key, RP_PURPOSE_STRESSOR_RATE, i, &g->stressor_rate);
-            double s0 = draw_from(r, key, RP_PURPOSE_SYMPTOMS0, i, &g->symptoms);
-            pop->symptoms0[i] = fmin(fmax(s0, p->symptoms.recovered), p->symptoms.max);
+            if (g->symptoms.kind == RP_DIST_NORMAL && p->model >= 2) { /* truncated: one uniform, a purpose of its own */
+                uint64_t u[4];
+                rp_rng_block(key, RP_PURPOSE_SYMPTOMS0_TRUNCATED, (uint64_t)i, 0, 0, u);
+                pop->symptoms0[i] = rp_population_truncated_normal(g->symptoms.a, g->symptoms.b,
+                                                                   p->symptoms.recovered, p->symptoms.max,
+                                                                   rp_rng_u01(u[0]));
+            } else { /* model 1, or a fixed value: clamped */
+                double s0 = draw_from(r, key, RP_PURPOSE_SYMPTOMS0, i, &g->symptoms);
+                pop->symptoms0[i] = fmin(fmax(s0, p->symptoms.recovered), p->symptoms.max);
+            }
+            if (p->patients.gradient.dim >= 0)
+                rp_population_gradient(p, pop->patient_culture[i * k + p->patients.gradient.dim], &pop->barrier[i],
+                                       &pop->stressor_rate[i], &pop->mistrust[i]);
             pop->alliance_trait[i] = draw_from(r, key, RP_PURPOSE_ALLIANCE_TRAIT, i, &alliance);
             double z = draw_from(r, key, RP_PURPOSE_RESPONSE_TRAIT, i, &response_z);
             pop->response[i] = p->symptoms.improvement * exp(sg * z - sg * sg / 2);
@@ -191,6 +240,9 @@ void rp_population_generate(rp_population *pop, const rp_params *p, rp_rng_key k
             draw_culture(r, key, RP_PURPOSE_PROVIDER_CULTURE, j, p, g, &pop->provider_culture[j * k]);
             pop->humility[j] = draw_from(r, key, RP_PURPOSE_HUMILITY, j, &g->humility);
             pop->skill[j] = draw_from(r, key, RP_PURPOSE_SKILL, j, &skill);
+            /* independent of skill: a purpose of its own; sd 0 (model 1) draws nothing */
+            pop->retention[j] = p->providers.retention_sd > 0 ? draw_from(r, key, RP_PURPOSE_RETENTION, j, &retention)
+                                                              : 0.0;
             pop->capacity[j] = p->providers.caseload;
         }
         gsl_rng_free(r);

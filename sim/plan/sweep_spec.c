@@ -111,6 +111,9 @@ static int check_key(const reader *rd, const rp_ynode *key, const char *context,
     if (strcmp(k, "replicates") == 0 || strcmp(k, "sweep") == 0 || strncmp(k, "sweep.", 6) == 0)
         return fail_at(err, key->where, context, "'%s' shapes the sweep itself and cannot be swept; expected a "
                          "parameter of the model, such as trust.rate", k);
+    if (strcmp(k, "model") == 0) /* a file's columns and observables follow the scenario's model */
+        return fail_at(err, key->where, context, "'model' decides the columns and observables of the whole "
+                       "output and cannot be swept; expected one scenario per model version (model: 1, model: 2)");
     return RP_OK;
 }
 
@@ -292,9 +295,9 @@ static int parse_zips(reader *rd, const rp_ynode *zips, rp_error *err)
 
 static const char *const no_yes[] = {"false", "true", NULL};
 static const rp_param samples_row = {"samples", RP_PT_INT64, 0, 0, NULL, 1, RP_PLAN_MAX_POINTS, 0, NULL, 0, "", "",
-                                     "samples of the design"};
+                                     "samples of the design", 0, 0, NULL};
 static const rp_param saltelli_row = {"saltelli", RP_PT_ENUM, 0, 0, NULL, 0, 0, 0, no_yes, 0, "", "",
-                                      "Saltelli design"};
+                                      "Saltelli design", 0, 0, NULL};
 
 /* A scalar option of the design (samples, saltelli) through row; a missing
  * one keeps *field. */
