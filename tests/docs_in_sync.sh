@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# docs/MODEL.md and docs/TARGETS.md are copies of the team's contract
+# docs/MODEL.md, MODEL-v2.md, TARGETS.md and TARGETS-v2.md are copies of the team's contract
 # (../shared/ beside the checkout), kept in the repository so a fresh clone
 # has them. Fails when they drift; skips (77) when ../shared is not there.
 set -u
@@ -7,7 +7,7 @@ set -u
 source "$(dirname "$0")/lib.sh"
 shared=$(cd "$src/.." && pwd)/shared
 [ -d "$shared" ] || skip_test "no $shared"
-for f in MODEL.md TARGETS.md; do
+for f in MODEL.md TARGETS.md MODEL-v2.md TARGETS-v2.md; do
   if cmp -s "$shared/$f" "$src/docs/$f"; then
     report ok "docs/$f equals shared/$f"
   else
