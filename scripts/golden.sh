@@ -83,8 +83,9 @@ for file in scenarios/*.yaml golden/*.yaml; do
     rm -f ./*.h5
 done
 
-cat >tiny-calibration.yaml <<EOT
-scenario: scenarios/baseline.yaml
+mkdir -p cal
+cat >cal/tiny-calibration.yaml <<EOT
+scenario: ../scenarios/baseline.yaml
 replicates: 2
 patients: 1000
 free:
@@ -94,8 +95,6 @@ targets:
   early_dropout: {value: 0.775, band: [0.70, 0.85], weight: 0}
 budget: {evaluations: 12, tolerance: 1e-3}
 EOT
-sed -i 's|^scenario: scenarios/|scenario: ../scenarios/|' tiny-calibration.yaml
-mkdir -p cal && mv tiny-calibration.yaml cal/
 case_ calibrate.text "$bin" calibrate cal/tiny-calibration.yaml --threads 2
 case_ calibrate.json "$bin" calibrate cal/tiny-calibration.yaml --threads 2 --json -o cal/calibrated.yaml
 cp cal/calibrated.yaml "$out/calibrate.scenario" 2>/dev/null || echo "no calibrated scenario" >"$out/calibrate.scenario"

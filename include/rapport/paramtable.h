@@ -79,6 +79,13 @@ typedef struct {
     const char *def_name_v1;
 } rp_param;
 
+/* Whether row is a parameter of model version `model` (0 counts as 1): a row
+ * since a later version is not, and holds its def_v1. */
+static inline bool rp_paramtable_in_model(const rp_param *row, int model)
+{
+    return row->since <= (model > 1 ? model : 1);
+}
+
 /* The top-level table (offsets into rp_params), in the order of `show`. */
 const rp_param *rp_paramtable_scenario(size_t *n);
 /* The keys of one item of culture.dimensions (offsets into rp_dimension). */

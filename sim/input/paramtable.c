@@ -399,6 +399,16 @@ const char *rp_paramtable_population(void)
 
 /* ---- defaults ---- */
 
+/* row as model 1 has it: its def_v1 as the default, a row of every version. */
+static rp_param version1_row(const rp_param *row)
+{
+    rp_param v1 = *row;
+    v1.def = row->def_v1;
+    v1.def_name = row->def_name_v1;
+    v1.since = 0;
+    return v1;
+}
+
 void rp_paramtable_set_default(const rp_param *row, void *field)
 {
     rp_paramtable_set_default_model(row, RP_MODEL_DEFAULT, field);
@@ -406,11 +416,8 @@ void rp_paramtable_set_default(const rp_param *row, void *field)
 
 void rp_paramtable_set_default_model(const rp_param *row, int model, void *field)
 {
-    if (row->since > model) { /* not a parameter of this model: the value that is version 1 */
-        rp_param v1 = *row;
-        v1.def = row->def_v1;
-        v1.def_name = row->def_name_v1;
-        v1.since = 0;
+    if (!rp_paramtable_in_model(row, model)) { /* not a parameter of this model: the value that is version 1 */
+        const rp_param v1 = version1_row(row);
         rp_paramtable_set_default_model(&v1, model, field);
         return;
     }
@@ -1068,9 +1075,7 @@ const char *rp_paramtable_format_default(const rp_param *row, char *buf, size_t 
 {
     if (row->since <= 1)
         return format_default_one(row, buf, size);
-    rp_param v1 = *row;
-    v1.def = row->def_v1;
-    v1.def_name = row->def_name_v1;
+    const rp_param v1 = version1_row(row);
     char now[64], old[64];
     format_default_one(row, now, sizeof now);
     format_default_one(&v1, old, sizeof old);

@@ -758,7 +758,7 @@ static int resolve_model_rows(const resolver *r)
         if (t[i].since <= 1)
             continue;
         const rp_ynode *at = given(r, t[i].name);
-        if (at && r->p->model < t[i].since) {
+        if (at && !rp_paramtable_in_model(&t[i], r->p->model)) {
             const rp_ynode *m = written(r, "model", NULL);
             return fail(r, at, t[i].name, "a parameter of model %d; expected model: %d to set it (the scenario "
                         "runs model %d%s)", t[i].since, t[i].since, r->p->model, m ? "" : ", the default");
@@ -1013,12 +1013,7 @@ const char *rp_scenario_path(const rp_scenario *sc)
 
 const char *const *rp_scenario_files(const rp_scenario *sc, int *n)
 {
-    static const char *const none[1] = {NULL};
-    if (!sc->files) { /* not loaded from a file that got this far */
-        *n = 0;
-        return none;
-    }
-    *n = sc->n_files;
+    *n = sc->n_files; /* set by every load that succeeds */
     return (const char *const *)sc->files;
 }
 
@@ -1795,7 +1790,7 @@ static int write_resolved(const rp_scenario *sc, bool named, FILE *out)
         fprintf(out, "%s%s", k == 1 ? ", extending " : " -> ", rp_text_excerpt(sc->files[k], path, sizeof path));
     fprintf(out, "%sresolved by rapport: every parameter, defaults filled in\n", named ? ", " : "");
     for (size_t i = 0; i < n; i++) {
-        if (t[i].since > p->model)
+        if (!rp_paramtable_in_model(&t[i], p->model))
             continue; /* not a parameter of this model (and refused if written) */
         const char *key = split_row(&t[i], section);
         const char *indent = section[0] ? "  " : "";

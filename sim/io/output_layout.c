@@ -123,7 +123,7 @@ int rp_layout_init(rp_layout *l, const rp_params *p, int n_weeks, rp_error *err)
         if (row->type != RP_PT_INT && row->type != RP_PT_ENUM && row->type != RP_PT_FLAGS &&
             row->type != RP_PT_INT64 && row->type != RP_PT_DOUBLE && row->type != RP_PT_PROB)
             continue; /* seed has its column; names and structures are in /scenario */
-        if (row->since > rp_model_version(p->model))
+        if (!rp_paramtable_in_model(row, p->model))
             continue; /* a parameter of a later model than the scenario's, as its observables */
         rp_column *c = add(l, RP_T_RUNS, row->name, RP_C_F64, RP_W_ONE, row->meaning, row->unit[0] ? row->unit : NULL);
         c->source = RP_SRC_PARAM;
@@ -531,8 +531,9 @@ int rp_layout_open(rp_layout *l, hid_t file, const char *path, rp_error *err)
 
 /* ---- appending, buffered ---- */
 
-/* Rows [first, first + n) of column c from data, through HDF5's filters. */
-static herr_t write_slab(rp_layout *l, int c, int64_t first, int64_t n, const void *data)
+/* Rows [first, first + n) of column c, through HDF5's filters: written from
+ * in, or, when in is NULL, read into out. */
+static herr_t slab(const rp_layout *l, int c, int64_t first, int64_t n, const void *in, void *out)
 {
     const rp_column *col = &l->col[c];
     const hsize_t width = (hsize_t)rp_layout_width(l, col);
@@ -541,7 +542,8 @@ static herr_t write_slab(rp_layout *l, int c, int64_t first, int64_t n, const vo
     hid_t fs = H5Dget_space(l->ds[c]), ms = H5Screate_simple(rank, count, NULL);
     herr_t st = fs < 0 || ms < 0 ? -1 : H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
     if (st >= 0)
-        st = H5Dwrite(l->ds[c], native(col->type), ms, fs, H5P_DEFAULT, data);
+        st = in ? H5Dwrite(l->ds[c], native(col->type), ms, fs, H5P_DEFAULT, in)
+                : H5Dread(l->ds[c], native(col->type), ms, fs, H5P_DEFAULT, out);
     if (ms >= 0) H5Sclose(ms);
     if (fs >= 0) H5Sclose(fs);
     return st;
@@ -607,7 +609,7 @@ static herr_t write_rows(rp_layout *l, int c, int64_t first, int64_t n, const vo
     if (H5Dset_extent(l->ds[c], size) < 0)
         return -1;
     if (l->compression != RP_COMPRESS_DEFLATE)
-        return write_slab(l, c, first, n, data);
+        return slab(l, c, first, n, data, NULL);
     /* A partial chunk first and last through HDF5, the whole ones between here. */
     const hsize_t chunk = chunk_rows(l, col->table);
     const size_t row = rp_layout_elem(col) * (size_t)rp_layout_width(l, col);
@@ -615,13 +617,13 @@ static herr_t write_rows(rp_layout *l, int c, int64_t first, int64_t n, const vo
     const int64_t whole = body < end ? (end - body) / (int64_t)chunk : 0, tail = body + whole * (int64_t)chunk;
     herr_t st = 0;
     if (whole == 0)
-        return write_slab(l, c, first, n, data);
+        return slab(l, c, first, n, data, NULL);
     if (body > first)
-        st = write_slab(l, c, first, body - first, data);
+        st = slab(l, c, first, body - first, data, NULL);
     if (st >= 0)
         st = write_deflated_chunks(l, c, body, whole, chunk, (const char *)data + (size_t)(body - first) * row);
     if (st >= 0 && tail < end)
-        st = write_slab(l, c, tail, end - tail, (const char *)data + (size_t)(tail - first) * row);
+        st = slab(l, c, tail, end - tail, (const char *)data + (size_t)(tail - first) * row, NULL);
     return st;
 }
 
@@ -746,17 +748,7 @@ int rp_layout_read_column(const rp_layout *l, int c, int64_t first, int64_t n, v
 {
     if (n <= 0)
         return RP_OK;
-    const rp_column *col = &l->col[c];
-    const hsize_t width = (hsize_t)rp_layout_width(l, col);
-    const int rank = col->width == RP_W_ONE ? 1 : 2;
-    hsize_t start[2] = {(hsize_t)first, 0}, count[2] = {(hsize_t)n, width};
-    hid_t fs = H5Dget_space(l->ds[c]), ms = H5Screate_simple(rank, count, NULL);
-    herr_t st = fs < 0 || ms < 0 ? -1 : H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
-    if (st >= 0)
-        st = H5Dread(l->ds[c], native(col->type), ms, fs, H5P_DEFAULT, buf);
-    if (ms >= 0) H5Sclose(ms);
-    if (fs >= 0) H5Sclose(fs);
-    return st < 0 ? rp_h5_read_error(err, "read", path) : RP_OK;
+    return slab(l, c, first, n, NULL, buf) < 0 ? rp_h5_read_error(err, "read", path) : RP_OK;
 }
 
 int rp_layout_read(const rp_layout *l, rp_table t, int64_t first, int64_t n, void **bufs, const char *path,
