@@ -118,6 +118,16 @@ static void exec_sweep(const char *rapport)
     status = rp_exec_run(sc, plan, &(rp_exec_options){.threads = 1, .resume = true}, &refused, &err);
     CHECK(status == RP_EINVAL && strstr(err.msg, "--resume needs -o FILE") && !refused.summary,
           "resume without a file: refused, no summaries (%s)", err.msg);
+    rp_exec_result_free(&refused);
+    const rp_exec_options outside[] = {{.threads = 1, .shard = 2, .shards = 2}, {.threads = 1, .shard = -1},
+                                       {.threads = 1, .rank = 1, .ranks = 1}};
+    for (int i = 0; i < 3; i++) {
+        status = rp_exec_run(sc, plan, &outside[i], &refused, &err);
+        CHECK(status == RP_EINVAL && strstr(err.msg, "expected 0 <= part < shards and 0 <= rank < ranks") &&
+                  !refused.summary,
+              "a part or rank outside the layout is refused (%s)", err.msg);
+        rp_exec_result_free(&refused);
+    }
     for (int i = 0; i < 2; i++)
         rp_exec_result_free(&shard[i]);
     rp_exec_result_free(&none);
