@@ -4,6 +4,9 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "rapport/scenario.h"
 
 static int n_pass, n_fail; /* per test process; tests are single-threaded here */
 
@@ -37,4 +40,33 @@ int rp_test_done(void)
 {
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail ? 1 : 0;
+}
+
+rp_params rp_test_load(const char *yaml, const char **sets, int n_sets)
+{
+    rp_scenario *sc = NULL;
+    rp_error err = {{0}};
+    int status = rp_scenario_load_string("test.yaml", yaml, &sc, &err);
+    for (int k = 0; status == RP_OK && k < n_sets; k++)
+        status = rp_scenario_set(sc, sets[k], &err);
+    if (status == RP_OK)
+        status = rp_scenario_resolve(sc, &err);
+    if (status != RP_OK) {
+        printf("FAIL scenario: %s\n", err.msg);
+        exit(1);
+    }
+    rp_params p = *rp_scenario_params(sc);
+    rp_scenario_free(sc);
+    return p;
+}
+
+rp_run *rp_test_run(const rp_params *p, rp_run_options *opt)
+{
+    rp_run *run = NULL;
+    rp_error err = {{0}};
+    if (rp_run_execute(p, opt, &run, &err) != RP_OK) {
+        printf("FAIL run: %s\n", err.msg);
+        exit(1);
+    }
+    return run;
 }
