@@ -8,7 +8,7 @@
 #     the per-pair table: the JSON summary byte for byte, and the HDF5 file's
 #     data (tests/h5_same.py: every dataset bit for bit, every attribute but
 #     the run's times and command line);
-#   - a sweep of 8 runs in 2 shards, shard 0 on the widest path and shard 1
+#   - a sweep of 8 runs (scenarios/sweep-discussion.yaml) in 2 shards, shard 0 on the widest path and shard 1
 #     on the scalar one, joined by rapport merge: the same file as the whole
 #     sweep on one process of the scalar path;
 #   - an unknown path is refused: exit 2, one line naming RAPPORT_ENGINE.
@@ -35,16 +35,9 @@ patients: {count: 5000}
 providers: {count: 250}
 discussion: {policy: responsive}
 EOF
-cat >sw.yaml <<'EOF'
-seed: 32
-patients: {count: 2000}
-providers: {count: 100}
-replicates: 2
-sweep:
-  grid:
-    discussion.policy: [never, responsive]
-    trust.undiscussed_erosion: [0.0, 0.04]
-EOF
+# the four policies of scenarios/sweep-discussion.yaml, 2 replicates, a smaller clinic
+cp "$src/scenarios/sweep-discussion.yaml" "$src/scenarios/baseline.yaml" .
+sw=(sweep-discussion.yaml --set replicates=2 --set patients.count=2000 --set providers.count=100)
 
 paths=(scalar)
 for p in avx2 avx512; do
@@ -72,9 +65,9 @@ for model in 1 2; do
     done
 done
 
-rp scalar run sw.yaml -o whole.h5 >/dev/null || echo "  whole sweep: exit $?, $(head -c 300 "$tmp/err")"
-rp "$widest" run sw.yaml --shard 0/2 -o part0.h5 >/dev/null || echo "  shard 0: exit $?, $(head -c 300 "$tmp/err")"
-rp scalar run sw.yaml --shard 1/2 -o part1.h5 >/dev/null || echo "  shard 1: exit $?, $(head -c 300 "$tmp/err")"
+rp scalar run "${sw[@]}" -o whole.h5 >/dev/null || echo "  whole sweep: exit $?, $(head -c 300 "$tmp/err")"
+rp "$widest" run "${sw[@]}" --shard 0/2 -o part0.h5 >/dev/null || echo "  shard 0: exit $?, $(head -c 300 "$tmp/err")"
+rp scalar run "${sw[@]}" --shard 1/2 -o part1.h5 >/dev/null || echo "  shard 1: exit $?, $(head -c 300 "$tmp/err")"
 rp scalar merge part0.h5 part1.h5 -o merged.h5 >/dev/null
 rc=$?
 d=$(if [ $rc -eq 0 ]; then h5_differences whole.h5 merged.h5 "$ignore"; else head -c 300 "$tmp/err"; fi)

@@ -22,31 +22,6 @@
 #include "rapport/scenario.h"
 #include "testing.h"
 
-/* One group, everyone alike: isolates one mechanism at a time. */
-static const char *one_group =
-    "seed: 7741\n"
-    "horizon: 26\n"
-    "course: 40\n"
-    "symptoms: {recovered: 0}\n"
-    "patients:\n"
-    "  count: 60000\n"
-    "  groups:\n"
-    "    everyone:\n"
-    "      share: 1\n"
-    "      ethnoracial: {white: 0.25, latinx: 0.75}\n"
-    "      language: english\n"
-    "      class: beta(2.5, 4.5)\n"
-    "      explanatory_model: 0.5\n"
-    "      mistrust: beta(3, 5)\n"
-    "      barrier: beta(2, 3)\n"
-    "      stressor_rate: 0.35\n"
-    "      symptoms: normal(15, 4)\n"
-    "providers:\n"
-    "  count: 3000\n"
-    "  groups:\n"
-    "    all: {share: 1, ethnoracial: white, language: english, class: 0.5,\n"
-    "          explanatory_model: 0.5, humility: \"beta(3, 3)\"}\n";
-
 static void test_constant_hazard(void)
 {
     const double h = 0.0725, logit = log(h / (1 - h));
@@ -54,7 +29,7 @@ static void test_constant_hazard(void)
     snprintf(base, sizeof base, "dropout.base=%.17g", logit);
     const char *sets[] = {base, "dropout.low_alliance=0", "dropout.low_trust=0",
                           "dropout.barrier=0", "dropout.stressor=0", "dropout.early=0"};
-    rp_params p = rp_test_load(one_group, sets, 6);
+    rp_params p = rp_test_load(rp_test_one_group, sets, 6);
     rp_run_options opt = {.threads = 2};
     rp_run *run = rp_test_run(&p, &opt);
     const double n = (double)p.patients.count;
@@ -104,7 +79,7 @@ static int count_stressors(void *ctx, const rp_trajectory *tr, const rp_outcomes
 static void test_stressors(void)
 {
     const char *sets[] = {"dropout.base=-40", "dropout.early=0", "symptoms.stressor_jump=0"};
-    rp_params p = rp_test_load(one_group, sets, 3);
+    rp_params p = rp_test_load(rp_test_one_group, sets, 3);
     moments m = {0};
     rp_run_options opt = {.threads = 2, .on_block = count_stressors, .ctx = &m,
                           .variables = RP_TRAJ_N, .block_pairs = 7777};
@@ -123,7 +98,7 @@ static void test_stressors(void)
 
 static void test_population_draws(void)
 {
-    rp_params p = rp_test_load(one_group, NULL, 0);
+    rp_params p = rp_test_load(rp_test_one_group, NULL, 0);
     rp_run_options opt = {.threads = 2};
     rp_run *run = rp_test_run(&p, &opt);
     const rp_population *pop = run->pop;
@@ -294,7 +269,7 @@ static void truncated_moments(double mu, double sd, double lo, double hi, double
 static void test_truncated_intake(void)
 {
     const char *sets[] = {"model=2", "symptoms.recovered=5", "patients.groups.everyone.symptoms=normal(8, 6)"};
-    rp_params p2 = rp_test_load(one_group, sets, 3), p1 = rp_test_load(one_group, sets + 1, 2);
+    rp_params p2 = rp_test_load(rp_test_one_group, sets, 3), p1 = rp_test_load(rp_test_one_group, sets + 1, 2);
     rp_run_options opt = {.threads = 2};
     rp_run *a = rp_test_run(&p2, &opt), *b = rp_test_run(&p1, &opt);
     const double n = (double)a->pop->n_patients;

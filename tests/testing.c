@@ -42,6 +42,30 @@ int rp_test_done(void)
     return n_fail ? 1 : 0;
 }
 
+const char *const rp_test_one_group =
+    "seed: 7741\n"
+    "horizon: 26\n"
+    "course: 40\n"
+    "symptoms: {recovered: 0}\n"
+    "patients:\n"
+    "  count: 60000\n"
+    "  groups:\n"
+    "    everyone:\n"
+    "      share: 1\n"
+    "      ethnoracial: {white: 0.25, latinx: 0.75}\n"
+    "      language: english\n"
+    "      class: beta(2.5, 4.5)\n"
+    "      explanatory_model: 0.5\n"
+    "      mistrust: beta(3, 5)\n"
+    "      barrier: beta(2, 3)\n"
+    "      stressor_rate: 0.35\n"
+    "      symptoms: normal(15, 4)\n"
+    "providers:\n"
+    "  count: 3000\n"
+    "  groups:\n"
+    "    all: {share: 1, ethnoracial: white, language: english, class: 0.5,\n"
+    "          explanatory_model: 0.5, humility: \"beta(3, 3)\"}\n";
+
 rp_params rp_test_load(const char *yaml, const char **sets, int n_sets)
 {
     rp_scenario *sc = NULL;

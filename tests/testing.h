@@ -21,6 +21,11 @@ void rp_check_near(double a, double b, double tol, const char *file, int line, c
     __attribute__((format(printf, 6, 7)));
 #define CHECK_NEAR(a, b, tol, ...) rp_check_near((a), (b), (tol), __FILE__, __LINE__, __VA_ARGS__)
 
+/* One group of patients and one of providers, everyone alike (60,000
+ * patients, 3,000 providers, 26 weeks, course 40, no recovery): isolates one
+ * mechanism at a time. */
+extern const char *const rp_test_one_group;
+
 /* A scenario from text plus --set overrides, resolved; on an error prints
  * "FAIL scenario: ..." and exits 1. */
 rp_params rp_test_load(const char *yaml, const char **sets, int n_sets);
