@@ -288,12 +288,18 @@ int rp_engine_run(const rp_params *p, const rp_population *pop, const int64_t *p
         RP_FAIL(err, RP_EINVAL, "the weekly draws' counters hold %lld pairs and %d weeks at most",
                 (long long)RP_ENGINE_MAX_PAIRS, RP_ENGINE_MAX_WEEKS);
     double *early = malloc((size_t)p->horizon * sizeof(double));
-    if (!early)
+    float *early_f = malloc((size_t)p->horizon * sizeof(float));
+    if (!early || !early_f) {
+        free(early);
+        free(early_f);
         RP_FAIL(err, RP_ENOMEM, "out of memory for %d weeks", p->horizon);
-    for (int t = 0; t < p->horizon; t++)
+    }
+    for (int t = 0; t < p->horizon; t++) {
         early[t] = p->dropout.early * exp(-t / p->dropout.early_weeks);
+        early_f[t] = (float)early[t];
+    }
 
-    const rp_engine_job job = {p, pop, provider_of, dist, key, early, out, traj};
+    const rp_engine_job job = {p, pop, provider_of, dist, key, early, early_f, out, traj};
     rp_engine_kernel *kernel = paths[path].kernel;
     rp_engine_nan first_nan = {.pair = -1};
     /* Chunks of pairs: a pair's result depends on its own draws only, so
@@ -311,6 +317,7 @@ int rp_engine_run(const rp_params *p, const rp_population *pop, const int64_t *p
         }
     }
     free(early);
+    free(early_f);
     if (first_nan.pair >= 0)
         RP_FAIL(err, RP_EFAIL, "the model produced NaN in %s of pair %lld at week %d",
                 first_nan.variable, (long long)first_nan.pair, first_nan.week);

@@ -111,6 +111,38 @@ INLINE bool any(vi m)
 
 INLINE bool anyl(vl m) { return any((vi)m); }
 
+/* Bit l set where lane l of m is. */
+INLINE unsigned lane_bits(vi m)
+{
+#if defined(__AVX512F__)
+    return _mm512_test_epi32_mask((__m512i)m, (__m512i)m);
+#elif defined(__AVX2__)
+    return (unsigned)_mm256_movemask_ps((__m256)m);
+#elif defined(__SSE2__)
+    return (unsigned)_mm_movemask_ps((__m128)m);
+#else
+    unsigned bits = 0;
+    for (int l = 0; l < W; l++)
+        bits |= (m[l] ? 1u : 0u) << l;
+    return bits;
+#endif
+}
+
+/* table[index[l]] in each lane */
+INLINE vf gather(const float *table, vi index)
+{
+#if defined(__AVX512F__)
+    return (vf)_mm512_i32gather_ps((__m512i)index, table, 4);
+#elif defined(__AVX2__)
+    return (vf)_mm256_i32gather_ps(table, (__m256i)index, 4);
+#else
+    vf v;
+    for (int l = 0; l < W; l++)
+        v[l] = table[index[l]];
+    return v;
+#endif
+}
+
 /* ---- Math: correctly rounded sqrt, and Cephes' single-precision
  * polynomials (S. Moshier) for exp, log and sin/cos, ~1 ulp ---- */
 
@@ -402,9 +434,7 @@ bool RP_FAST_NAME(const rp_engine_job *job, int64_t first, int64_t count, rp_eng
         const vf radius = vsqrt(-2.0f * vlog(1.0f - u24(b[2])));
         const vf z_alliance = radius * cos_a, z_symptoms = radius * sin_a;
 
-        vf early;
-        for (int l = 0; l < W; l++)
-            early[l] = (float)job->early[L.t[l]];
+        const vf early = gather(job->early_f, L.t);
 
         /* The step (rp_engine_week_step), in its order */
         const vf A0 = L.A, T0 = L.T;
@@ -466,9 +496,8 @@ bool RP_FAST_NAME(const rp_engine_job *job, int64_t first, int64_t count, rp_eng
         const vi leaves = on & ((exit != bi(RP_EXIT_ENGAGED)) | is_nan);
         if (!any(leaves))
             continue;
-        for (int l = 0; l < W; l++) {
-            if (!leaves[l])
-                continue;
+        for (unsigned bits = lane_bits(leaves); bits; bits &= bits - 1) {
+            const int l = __builtin_ctz(bits);
             const int64_t i = L.pair[l];
             if (is_nan[l]) {
                 if (ok || i < nan->pair)

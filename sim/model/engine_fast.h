@@ -22,6 +22,7 @@ typedef struct {
     const double *dist;
     rp_rng_key key;
     const double *early; /* delta_E e^(-t / tau_E), t = 0 .. horizon - 1 */
+    const float *early_f; /* the same, rounded to float (the fast kernel's) */
     rp_outcomes *out;
     rp_trajectory *traj; /* or NULL */
 } rp_engine_job;
