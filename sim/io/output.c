@@ -76,7 +76,7 @@ static herr_t write_provenance(hid_t root, const rp_params *p, const rp_provenan
         rp_h5_attr_string(root, "hdf5_version", rp_output_hdf5_version(hdf5, sizeof hdf5)) < 0 ||
         rp_h5_attr_string(root, "compiler", RP_COMPILER) < 0 ||
         rp_h5_attr_string(root, "compiler_flags", RP_COMPILER_FLAGS) < 0 ||
-        rp_h5_attr_string(root, "rng", "Philox4x64-10 (Random123), key (seed, stream)") < 0 ||
+        rp_h5_attr_string(root, "rng", "Philox4x64-10 (Random123), key (seed, stream); weekly draws Philox4x32-10") < 0 ||
         rp_h5_attr_string(root, "sweep_id", plan_id) < 0 ||
         rp_h5_attr_scalar(root, "runs_total", H5T_NATIVE_INT64, &prov->runs_total) < 0 ||
         rp_h5_attr_string(root, "part", prov->part ? prov->part : "") < 0)
