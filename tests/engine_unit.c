@@ -72,6 +72,13 @@ static void set_params(rp_params *p)
     p->dropout.stressor = 0.415;
     p->dropout.early = 3.915;
     p->dropout.early_weeks = 1.485;
+    /* version 1: the terms of model 2 off (the tests of model 2 set them) */
+    p->model = 1;
+    p->humility.felt_distance = 0;
+    p->trust.repair_gain = 0;
+    p->providers.retention_sd = 0;
+    p->patients.gradient.dim = -1;
+    p->patients.gradient.barrier = p->patients.gradient.stressor_rate = p->patients.gradient.mistrust = 0;
     p->culture.n_dims = 4;
     p->culture.dims[0] = (rp_dimension){.name = "ethnoracial", .kind = RP_DIM_CATEGORICAL, .weight = 1.0, .n_levels = 4};
     p->culture.dims[1] = (rp_dimension){.name = "language", .kind = RP_DIM_CATEGORICAL, .weight = 0.6, .n_levels = 3};

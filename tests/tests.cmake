@@ -34,3 +34,4 @@ if(CMAKE_C_COMPILER_ID STREQUAL "GNU" AND CMAKE_BUILD_TYPE STREQUAL "Release" AN
 endif()
 rapport_script_test(layers layers.sh)
 rapport_script_test(library_symbols library_symbols.sh $<TARGET_FILE:rapport_shared> ${PROJECT_BINARY_DIR}/generated/exports.map)
+add_test(NAME calibration_targets COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/calibration_targets.py $<TARGET_FILE:rapport> ${PROJECT_SOURCE_DIR})

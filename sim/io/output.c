@@ -429,6 +429,7 @@ static int pairs_and_providers(rp_output *o, const rp_run *run, const void **dat
         {RP_T_PROVIDERS, "run", rc.run}, {RP_T_PROVIDERS, "index", rc.index},
         {RP_T_PROVIDERS, "group", pop->provider_group}, {RP_T_PROVIDERS, "culture", pop->provider_culture},
         {RP_T_PROVIDERS, "humility", pop->humility}, {RP_T_PROVIDERS, "skill", pop->skill},
+        {RP_T_PROVIDERS, "retention", pop->retention},
         {RP_T_PROVIDERS, "caseload", rc.caseload}, {RP_T_PROVIDERS, "patients", rc.patients},
     };
     for (size_t k = 0; k < sizeof sources / sizeof sources[0]; k++) {
