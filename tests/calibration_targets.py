@@ -12,9 +12,13 @@ new contract needs no edit here. One run per check with the scenario's own seed:
 a deterministic test, never flaky; its margin is printed.
 """
 import json
+import os
 import re
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testlib import finish, report  # noqa: E402
 
 BIN, SRC = sys.argv[1], sys.argv[2]
 # TARGETS.md's ids -> the observable rapport reports (None: computed here).
@@ -27,14 +31,6 @@ OBSERVABLE = {
     "ambivalence": "ambivalence",  # of the 27-patient cohort
     "minority_gap": None,
 }
-passed = failed = 0
-
-
-def report(ok, name, detail=""):
-    global passed, failed
-    passed += ok
-    failed += not ok
-    print(("PASS " if ok else "FAIL ") + name + ("" if ok or not detail else ": " + detail))
 
 
 def bands(path):
@@ -79,5 +75,4 @@ for model, doc in ((2, "TARGETS.md"), (1, "TARGETS-v1.md")):
         report(lo <= value <= hi, f"model {model}: {tid} = {value:.4f} in [{lo}, {hi}] "
                f"(200,000 pairs{'; cohort of 27, 2000 replicates' if tid == 'ambivalence' else ''})")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

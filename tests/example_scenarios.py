@@ -14,21 +14,15 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testlib import finish, report, skip_test  # noqa: E402
+
 try:
     import yaml
 except ImportError:
-    print("SKIP PyYAML is missing")
-    sys.exit(77)
+    skip_test("PyYAML is missing")
 
 BIN, SRC = sys.argv[1], sys.argv[2]
-passed = failed = 0
-
-
-def report(ok, name, detail=""):
-    global passed, failed
-    passed += ok
-    failed += not ok
-    print(("PASS " if ok else "FAIL ") + name + ("" if ok or not detail else ": " + detail))
 
 
 def flat(tree, prefix=""):
@@ -69,5 +63,4 @@ for path in examples:
         sections = sorted({k.split(".")[0] for k in written})
         report(len(sections) == 1, f"{name}: writes one section ({', '.join(sections)})")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()
