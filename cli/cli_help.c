@@ -13,7 +13,7 @@
 
 const char cli_help_main[] =
     "rapport - simulate how cultural distance between patients and mental-health\n"
-    "providers shapes the therapeutic alliance, mistrust and dropout (MODEL.md v1).\n"
+    "providers shapes the therapeutic alliance, mistrust and dropout (MODEL.md).\n"
     "\n"
     "Usage: rapport COMMAND [ARGS]\n"
     "\n"
@@ -188,8 +188,8 @@ int cli_help(const char *command)
 
 void cli_version(void)
 {
-    printf("rapport %s (git %s), model version %d\n", RP_VERSION, RP_GIT_REVISION,
-           RP_MODEL_VERSION);
+    printf("rapport %s (git %s), model versions 1 to %d (default %d)\n", RP_VERSION, RP_GIT_REVISION,
+           RP_MODEL_LATEST, RP_MODEL_DEFAULT);
     char hdf5[32], mpi[128];
     printf("built %s with %s, GSL %s, HDF5 %s, OpenMP %d, MPI: %s\n", RP_BUILD_TYPE, RP_COMPILER, GSL_VERSION,
            rp_output_hdf5_version(hdf5, sizeof hdf5), _OPENMP, rp_dist_library(mpi, sizeof mpi));

@@ -335,7 +335,7 @@ try:
     def _():
         a = {k: attr_value(v) for k, v in f.attrs.items()}
         version = subprocess.run([bin_path, "--version"], stdout=subprocess.PIPE, text=True).stdout
-        m = re.match(r"rapport (\S+) \(git (\S+)\), model version (\d+)", version)
+        m = re.match(r"rapport (\S+) \(git (\S+)\), model versions 1 to \d+ \(default (\d+)\)", version)
         bad = []
         want = {"format": "rapport", "format_version": 1, "seed": SEED, "threads": 2,
                 "host": socket.gethostname(), "scenario_path": "s.yaml",

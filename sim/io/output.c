@@ -60,7 +60,7 @@ static herr_t write_provenance(hid_t root, const rp_params *p, const rp_provenan
     gethostname(host, sizeof host - 1);
     rp_h5_utc_now(start, sizeof start);
     snprintf(plan_id, sizeof plan_id, "%016llx", (unsigned long long)prov->plan_id);
-    const int format = RP_FORMAT_VERSION, model = RP_MODEL_VERSION;
+    const int format = RP_FORMAT_VERSION, model = rp_model_version(p->model); /* the runs' version of MODEL.md */
     if (rp_h5_attr_string(root, "format", "rapport") < 0 ||
         rp_h5_attr_scalar(root, "format_version", H5T_NATIVE_INT, &format) < 0 ||
         rp_h5_attr_string(root, "title", "rapport: cultural distance, therapeutic alliance and dropout") < 0 ||
