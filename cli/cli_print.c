@@ -225,7 +225,91 @@ void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_
 
 /* ---- the report of a calibration ---- */
 
-void cli_print_calibration_table(const rp_calibration *cal, const rp_cal_result *res, FILE *f)
+/* The identification at the fitted point (calibrate.h): the scaled
+ * Jacobian, what moves and what pins each coefficient, the singular values
+ * and the weakest (and every flat) direction. */
+static void print_identification(const rp_calibration *cal, const rp_cal_identification *id, FILE *f)
+{
+    int n_free, n_targets;
+    const rp_cal_free *fr = rp_calibration_free_params(cal, &n_free);
+    const rp_cal_target *tg = rp_calibration_targets(cal, &n_targets);
+    fprintf(f, "\nidentification at the fitted point: central differences of every target, each coefficient\n"
+               "-/+ %g%% of its range, on the fit's %d streams (%d more evaluations)\n",
+            100 * id->step_fraction, rp_calibration_replicates(cal), id->evaluations);
+    for (int i = 0; i < n_free; i++)
+        fprintf(f, "  [%d] %-32s %.6g to %.6g\n", i + 1, fr[i].key, id->lo[i], id->hi[i]);
+    fprintf(f, "\nd target / d coefficient: the target's change in band half-widths (its scale) when the\n"
+               "coefficient moves by 10%% of its range, +- MC SE\n%-36s", "target");
+    for (int i = 0; i < n_free; i++) {
+        char head[16];
+        snprintf(head, sizeof head, "[%d]", i + 1);
+        fprintf(f, " %8s%7s", head, "");
+    }
+    fputc('\n', f);
+    for (int k = 0; k < n_targets; k++) {
+        fprintf(f, "%-36s", tg[k].name);
+        for (int i = 0; i < n_free; i++) {
+            char se[16] = "";
+            if (!isnan(id->jacobian_se[k][i]))
+                snprintf(se, sizeof se, "+-%.3f", id->jacobian_se[k][i]);
+            fprintf(f, " %8.3f %-7s", id->jacobian[k][i], se);
+        }
+        fputs(tg[k].weight > 0 ? "\n" : "  (weight 0: not in the analysis)\n", f);
+    }
+    fprintf(f, "\n%-36s %-34s %s\n", "coefficient", "moves most: target (J)", "pinned by: target (dx)");
+    for (int i = 0; i < n_free; i++) {
+        char moves[RP_CAL_KEY_MAX + 32] = "none", pinned[RP_CAL_KEY_MAX + 32] = "none (flat directions only)";
+        if (id->moves_most[i] >= 0)
+            snprintf(moves, sizeof moves, "%s (%.3f)", tg[id->moves_most[i]].name,
+                     id->jacobian[id->moves_most[i]][i]);
+        if (id->pinned_by[i] >= 0)
+            snprintf(pinned, sizeof pinned, "%s (%.3f)", tg[id->pinned_by[i]].name, id->pinned[i][id->pinned_by[i]]);
+        fprintf(f, "%-36s %-34s %s\n", fr[i].key, moves, pinned);
+    }
+    fputs("  pinned by: the fitted target whose value, moved by one band half-width, moves the fitted\n"
+          "  coefficient most, by dx tenths of its range (the linearised fit, flat directions left out)\n", f);
+    fprintf(f, "\nsingular values of the scaled Jacobian (%d fitted targets, rows times sqrt(weight)), +- MC SE:\n ",
+            id->n_fitted);
+    for (int j = 0; j < n_free; j++)
+        fprintf(f, " %.4g", id->singular[j]);
+    if (!isnan(id->singular_se[0])) {
+        fputs("\n  +-", f);
+        for (int j = 0; j < n_free; j++)
+            fprintf(f, " %.2g", id->singular_se[j]);
+    }
+    fprintf(f, "\n  condition number %.4g\n", id->condition);
+    fputs("  the bands allow about, along each direction, +-", f);
+    for (int j = 0; j < n_free; j++)
+        if (id->singular[j] > 0)
+            fprintf(f, "%s%.3g%%", j ? ", " : "", 10 / id->singular[j]);
+        else
+            fprintf(f, "%sany", j ? ", " : "");
+    fputs(" of the ranges\n", f);
+    for (int j = id->n_flat ? n_free - id->n_flat : n_free - 1; j < n_free; j++) {
+        const double sv = id->singular[j];
+        fprintf(f, "%s direction (singular value %.3g%s):", sv < RP_CAL_FLAT ? "flat" : "weakest", sv,
+                sv < RP_CAL_FLAT ? ", below 0.1" : "");
+        for (int i = 0; i < n_free; i++)
+            if (fabs(id->direction[j][i]) >= 0.1)
+                fprintf(f, " %+.2f %s", id->direction[j][i], fr[i].key);
+        fputc('\n', f);
+    }
+    fputs("  (components in tenths of each range, unit length; those below 0.1 left out)\n", f);
+    const double weakest = id->singular[n_free - 1], weakest_se = id->singular_se[n_free - 1];
+    if (id->n_flat)
+        fprintf(f, "%d flat direction%s: the fitted targets do not tell %s coefficients apart\n", id->n_flat,
+                id->n_flat > 1 ? "s" : "", id->n_flat > 1 ? "their" : "its");
+    else if (weakest - 2 * weakest_se < RP_CAL_FLAT)
+        fprintf(f, "no flat direction at this point, but the weakest is within 2 MC SE of flat (0.1): more\n"
+                   "replicates would tell\n");
+    else
+        fprintf(f, "no flat direction: the %d fitted targets pin all %d coefficients\n", id->n_fitted, n_free);
+    if (id->n_unmeasured)
+        fprintf(f, "%d derivatives of fitted targets were not finite and count as 0\n", id->n_unmeasured);
+}
+
+void cli_print_calibration_table(const rp_calibration *cal, const rp_cal_result *res,
+                                 const rp_cal_identification *id, FILE *f)
 {
     const rp_cal_eval *e = &res->final;
     const int replicates = rp_calibration_replicates(cal);
@@ -271,6 +355,8 @@ void cli_print_calibration_table(const rp_calibration *cal, const rp_cal_result 
     if (isfinite(e->minority_ratio.mean))
         fprintf(f, "  minority (all but white) / white dropout ratio: %.3f +- %.3f (%s 1)\n", e->minority_ratio.mean,
                 e->minority_ratio.se, e->minority_ratio.mean > 1 ? ">" : "not >");
+    if (id)
+        print_identification(cal, id, f);
 }
 
 /* ", "KEY": v" for each (key, value) pair, NULL-terminated keys. */
@@ -282,7 +368,76 @@ static void json_fields(FILE *f, const char *const *keys, const double *values)
     }
 }
 
-void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *res, const char *written, FILE *f)
+/* "[v0, v1, ...]" */
+static void json_numbers(FILE *f, const double *v, int n)
+{
+    fputc('[', f);
+    for (int i = 0; i < n; i++) {
+        fputs(i ? ", " : "", f);
+        cli_json_number(f, v[i]);
+    }
+    fputc(']', f);
+}
+
+/* A target's name, or null for -1. */
+static void json_target(FILE *f, const rp_cal_target *tg, int k)
+{
+    if (k >= 0)
+        cli_json_string(f, tg[k].name);
+    else
+        fputs("null", f);
+}
+
+static void json_identification(const rp_calibration *cal, const rp_cal_identification *id, FILE *f)
+{
+    int n_free, n_targets;
+    const rp_cal_free *fr = rp_calibration_free_params(cal, &n_free);
+    const rp_cal_target *tg = rp_calibration_targets(cal, &n_targets);
+    fputs("{\n    \"step_fraction\": ", f);
+    cli_json_number(f, id->step_fraction);
+    fprintf(f, ", \"evaluations\": %d, \"fitted_targets\": %d, \"unmeasured\": %d,\n    \"free\": [",
+            id->evaluations, id->n_fitted, id->n_unmeasured);
+    for (int i = 0; i < n_free; i++) {
+        fputs(i ? ",\n      {\"key\": " : "\n      {\"key\": ", f);
+        cli_json_string(f, fr[i].key);
+        json_fields(f, (const char *const[]){"lo", "hi", NULL}, (const double[]){id->lo[i], id->hi[i]});
+        fputs(", \"moves_most\": ", f);
+        json_target(f, tg, id->moves_most[i]);
+        fputs(", \"pinned_by\": ", f);
+        json_target(f, tg, id->pinned_by[i]);
+        fputs(", \"pinned\": ", f);
+        json_numbers(f, id->pinned[i], n_targets);
+        fputs("}", f);
+    }
+    fputs("\n    ],\n    \"targets\": [", f);
+    for (int k = 0; k < n_targets; k++) {
+        fputs(k ? ",\n      {\"name\": " : "\n      {\"name\": ", f);
+        cli_json_string(f, tg[k].name);
+        fprintf(f, ", \"fitted\": %s, \"jacobian\": ", tg[k].weight > 0 ? "true" : "false");
+        json_numbers(f, id->jacobian[k], n_free);
+        fputs(", \"jacobian_se\": ", f);
+        json_numbers(f, id->jacobian_se[k], n_free);
+        fputs(", \"derivative\": ", f);
+        json_numbers(f, id->derivative[k], n_free);
+        fputs("}", f);
+    }
+    fputs("\n    ],\n    \"singular_values\": ", f);
+    json_numbers(f, id->singular, n_free);
+    fputs(",\n    \"directions\": [", f);
+    for (int j = 0; j < n_free; j++) {
+        fputs(j ? ",\n      " : "\n      ", f);
+        json_numbers(f, id->direction[j], n_free);
+    }
+    fputs("\n    ]", f);
+    fputs(",\n    \"singular_values_se\": ", f);
+    json_numbers(f, id->singular_se, n_free);
+    json_fields(f, (const char *const[]){"condition", "flat_threshold", NULL},
+                (const double[]){id->condition, RP_CAL_FLAT});
+    fprintf(f, ", \"flat_directions\": %d\n  }", id->n_flat);
+}
+
+void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *res,
+                                const rp_cal_identification *id, const char *written, FILE *f)
 {
     const rp_cal_eval *e = &res->final;
     int n_free, n_targets;
@@ -340,6 +495,11 @@ void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *
     fputs("},\n  \"written\": ", f);
     if (written)
         cli_json_string(f, written);
+    else
+        fputs("null", f);
+    fputs(",\n  \"identification\": ", f);
+    if (id)
+        json_identification(cal, id, f);
     else
         fputs("null", f);
     fputs(",\n  \"history\": [", f);
