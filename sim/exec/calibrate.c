@@ -60,19 +60,25 @@ static int overrides(const rp_calibration *cal, const double *x, rp_override *ov
     return n;
 }
 
+/* The parameters of an evaluation at x, in *p (allocated; NULL on failure). */
+static int resolve_at(const rp_calibration *cal, const double *x, rp_params **p, rp_error *err)
+{
+    rp_override ov[RP_CAL_MAX_FREE + 2];
+    char text[RP_CAL_MAX_FREE][40];
+    const int n = overrides(cal, x, ov, text);
+    if (!(*p = malloc(sizeof **p)))
+        RP_FAIL(err, RP_ENOMEM, "out of memory");
+    return rp_scenario_resolve_with(cal->sc, (size_t)n, ov, *p, err);
+}
+
 /* Every point of the box must resolve: check the start now. */
 static int check_start(const rp_calibration *cal, rp_error *err)
 {
     double x[RP_CAL_MAX_FREE];
     for (int i = 0; i < cal->n_free; i++)
         x[i] = cal->free[i].start;
-    rp_override ov[RP_CAL_MAX_FREE + 2];
-    char text[RP_CAL_MAX_FREE][40];
-    const int n = overrides(cal, x, ov, text);
-    rp_params *q = malloc(sizeof *q);
-    if (!q)
-        RP_FAIL(err, RP_ENOMEM, "out of memory");
-    int status = rp_scenario_resolve_with(cal->sc, (size_t)n, ov, q, err);
+    rp_params *q;
+    int status = resolve_at(cal, x, &q, err);
     free(q);
     return status;
 }
@@ -166,13 +172,8 @@ rp_cal_stat rp_cal_stat_of(const double *v, int n)
 
 int rp_cal_run(const rp_calibration *cal, const double *x, const rp_cal_options *opt, rp_summary *sum, rp_error *err)
 {
-    rp_override ov[RP_CAL_MAX_FREE + 2];
-    char text[RP_CAL_MAX_FREE][40];
-    const int n = overrides(cal, x, ov, text);
-    rp_params *p = malloc(sizeof *p);
-    if (!p)
-        RP_FAIL(err, RP_ENOMEM, "out of memory");
-    int status = rp_scenario_resolve_with(cal->sc, (size_t)n, ov, p, err);
+    rp_params *p;
+    int status = resolve_at(cal, x, &p, err);
     if (status == RP_OK) /* replicate r on random stream r, over the threads (exec.h) */
         status = rp_exec_replicates(p, cal->replicates, &(rp_exec_options){.threads = opt ? opt->threads : 1,
                                                                            .stop = opt ? opt->stop : NULL},

@@ -41,14 +41,7 @@ int rp_calibration_identify(const rp_calibration *cal, const double *x, double s
     rp_summary *sum = calloc((size_t)R, sizeof *sum);
     double *lo = malloc((size_t)(nt * R) * sizeof *lo), *hi = malloc((size_t)(nt * R) * sizeof *hi);
     double *d = malloc((size_t)R * sizeof *d);
-    if (!sum || !lo || !hi || !d) {
-        free(sum);
-        free(lo);
-        free(hi);
-        free(d);
-        RP_FAIL(err, RP_ENOMEM, "out of memory");
-    }
-    int status = RP_OK;
+    int status = sum && lo && hi && d ? RP_OK : rp_status_raise(err, RP_ENOMEM, "out of memory");
     for (int i = 0; status == RP_OK && i < cal->n_free; i++) {
         const rp_cal_free *fr = &cal->free[i];
         const double range = fr->max - fr->min, h = step_fraction * range;
@@ -95,29 +88,17 @@ static int largest(const double *v, int n)
     return best;
 }
 
-int rp_calibration_identify_jacobian(rp_cal_identification *id, const double *weight, rp_error *err)
+/* The analysis of identify_jacobian with its GSL workspace: a (rows x n,
+ * zero) becomes U, v (n x n) V, s the singular values. */
+static int decompose(rp_cal_identification *id, const double *weight, gsl_matrix *a, gsl_matrix *v, gsl_vector *s,
+                     gsl_vector *work, rp_error *err)
 {
     const int n = id->n_free, nt = id->n_targets;
-    if (n < 1 || n > RP_CAL_MAX_FREE || nt < 1 || nt > RP_CAL_MAX_TARGETS)
-        RP_FAIL(err, RP_EINVAL, "identification of %d coefficients by %d targets; expected 1 to %d and 1 to %d", n,
-                nt, RP_CAL_MAX_FREE, RP_CAL_MAX_TARGETS);
-    /* the weighted rows of the fitted targets, and zero rows up to n: GSL's
-     * decomposition needs at least as many rows as columns */
     int row_of[RP_CAL_MAX_TARGETS], m = 0;
-    id->n_unmeasured = 0;
     for (int k = 0; k < nt; k++)
         row_of[k] = weight[k] > 0 ? m++ : -1;
     id->n_fitted = m;
-    const int rows = m > n ? m : n;
-    gsl_matrix *a = gsl_matrix_calloc((size_t)rows, (size_t)n), *v = gsl_matrix_alloc((size_t)n, (size_t)n);
-    gsl_vector *s = gsl_vector_alloc((size_t)n), *work = gsl_vector_alloc((size_t)n);
-    if (!a || !v || !s || !work) {
-        gsl_matrix_free(a);
-        gsl_matrix_free(v);
-        gsl_vector_free(s);
-        gsl_vector_free(work);
-        RP_FAIL(err, RP_ENOMEM, "out of memory");
-    }
+    id->n_unmeasured = 0;
     for (int i = 0; i < n; i++) {
         double column[RP_CAL_MAX_TARGETS];
         for (int k = 0; k < nt; k++) {
@@ -135,8 +116,10 @@ int rp_calibration_identify_jacobian(rp_cal_identification *id, const double *we
         id->moves_most[i] = largest(column, nt);
     }
     const int gs = gsl_linalg_SV_decomp(a, v, s, work); /* a becomes U; s descending */
+    if (gs != 0)
+        RP_FAIL(err, RP_EFAIL, "the singular value decomposition failed: %s", gsl_strerror(gs));
     id->n_flat = 0;
-    for (int j = 0; gs == 0 && j < n; j++) {
+    for (int j = 0; j < n; j++) {
         id->singular[j] = gsl_vector_get(s, (size_t)j);
         id->n_flat += id->singular[j] < RP_CAL_FLAT;
         double sign = 0;
@@ -158,7 +141,7 @@ int rp_calibration_identify_jacobian(rp_cal_identification *id, const double *we
     id->condition = id->singular[n - 1] > 0 ? id->singular[0] / id->singular[n - 1] : INFINITY;
     /* pinned = V diag(1 / sigma_j, sigma_j >= RP_CAL_FLAT) U^T, column of
      * target k times sqrt(w_k) */
-    for (int i = 0; gs == 0 && i < n; i++) {
+    for (int i = 0; i < n; i++) {
         for (int k = 0; k < nt; k++) {
             double p = 0;
             for (int j = 0; row_of[k] >= 0 && j < n; j++)
@@ -170,11 +153,28 @@ int rp_calibration_identify_jacobian(rp_cal_identification *id, const double *we
         }
         id->pinned_by[i] = largest(id->pinned[i], nt);
     }
-    gsl_matrix_free(a);
+    return RP_OK;
+}
+
+int rp_calibration_identify_jacobian(rp_cal_identification *id, const double *weight, rp_error *err)
+{
+    const int n = id->n_free, nt = id->n_targets;
+    if (n < 1 || n > RP_CAL_MAX_FREE || nt < 1 || nt > RP_CAL_MAX_TARGETS)
+        RP_FAIL(err, RP_EINVAL, "identification of %d coefficients by %d targets; expected 1 to %d and 1 to %d", n,
+                nt, RP_CAL_MAX_FREE, RP_CAL_MAX_TARGETS);
+    /* the weighted rows of the fitted targets, then zero rows up to n: GSL's
+     * decomposition needs at least as many rows as columns */
+    int m = 0;
+    for (int k = 0; k < nt; k++)
+        m += weight[k] > 0;
+    const int rows = m > n ? m : n;
+    gsl_matrix *a = gsl_matrix_calloc((size_t)rows, (size_t)n), *v = gsl_matrix_alloc((size_t)n, (size_t)n);
+    gsl_vector *s = gsl_vector_alloc((size_t)n), *work = gsl_vector_alloc((size_t)n);
+    const int status = a && v && s && work ? decompose(id, weight, a, v, s, work, err)
+                                           : rp_status_raise(err, RP_ENOMEM, "out of memory");
+    gsl_matrix_free(a); /* GSL's free functions take NULL */
     gsl_matrix_free(v);
     gsl_vector_free(s);
     gsl_vector_free(work);
-    if (gs != 0)
-        RP_FAIL(err, RP_EFAIL, "the singular value decomposition failed: %s", gsl_strerror(gs));
-    return RP_OK;
+    return status;
 }
