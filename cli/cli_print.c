@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 /* ---- JSON pieces ---- */
 
@@ -225,9 +226,46 @@ void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_
 
 /* ---- the report of a calibration ---- */
 
+/* Print line without its trailing blanks, then a newline. */
+static void put_trimmed(FILE *f, char *line)
+{
+    size_t n = strlen(line);
+    while (n && line[n - 1] == ' ')
+        line[--n] = 0;
+    fprintf(f, "%s\n", line);
+}
+
+/* A table of targets (rows) by free coefficients (columns [1], [2], ...):
+ * entry (k, i) at m[k * row + i * col], with its SE at se[k * row + i * col]
+ * if se; rows of weight 0 marked. */
+static void print_by_target(FILE *f, const rp_cal_target *tg, int n_targets, int n_free, const double *m,
+                            const double *se, int row, int col)
+{
+    char line[RP_CAL_KEY_MAX + 64 + 16 * RP_CAL_MAX_FREE];
+    int at = snprintf(line, sizeof line, "%-36s", "target");
+    for (int i = 0; i < n_free; i++) {
+        char head[16];
+        snprintf(head, sizeof head, "[%d]", i + 1);
+        at += snprintf(line + at, sizeof line - (size_t)at, " %8s%7s", head, "");
+    }
+    put_trimmed(f, line);
+    for (int k = 0; k < n_targets; k++) {
+        at = snprintf(line, sizeof line, "%-36s", tg[k].name);
+        for (int i = 0; i < n_free; i++) {
+            char cell[16] = "";
+            if (se && !isnan(se[k * row + i * col]))
+                snprintf(cell, sizeof cell, "+-%.3f", se[k * row + i * col]);
+            at += snprintf(line + at, sizeof line - (size_t)at, " %8.3f %-7s", m[k * row + i * col], cell);
+        }
+        if (tg[k].weight <= 0)
+            snprintf(line + at, sizeof line - (size_t)at, "  (weight 0: not in the analysis)");
+        put_trimmed(f, line);
+    }
+}
+
 /* The identification at the fitted point (calibrate.h): the scaled
- * Jacobian, what moves and what pins each coefficient, the singular values
- * and the weakest (and every flat) direction. */
+ * Jacobian, the linearised fit, what moves and what pins each coefficient,
+ * the singular values and the weakest (and every flat) direction. */
 static void print_identification(const rp_calibration *cal, const rp_cal_identification *id, FILE *f)
 {
     int n_free, n_targets;
@@ -238,36 +276,29 @@ static void print_identification(const rp_calibration *cal, const rp_cal_identif
             100 * id->step_fraction, rp_calibration_replicates(cal), id->evaluations);
     for (int i = 0; i < n_free; i++)
         fprintf(f, "  [%d] %-32s %.6g to %.6g\n", i + 1, fr[i].key, id->lo[i], id->hi[i]);
-    fprintf(f, "\nd target / d coefficient: the target's change in band half-widths (its scale) when the\n"
-               "coefficient moves by 10%% of its range, +- MC SE\n%-36s", "target");
+    fputs("\nd target / d coefficient: the target's change in band half-widths (its scale) when the\n"
+          "coefficient moves by 10% of its range, +- MC SE\n", f);
+    print_by_target(f, tg, n_targets, n_free, &id->jacobian[0][0], &id->jacobian_se[0][0], RP_CAL_MAX_FREE, 1);
+    fputs("\nd fitted coefficient / d target value: how far the linearised fit moves each coefficient, in\n"
+          "tenths of its range, when one target's value moves by one band half-width (flat directions\n"
+          "left out)\n", f);
+    print_by_target(f, tg, n_targets, n_free, &id->pinned[0][0], NULL, 1, RP_CAL_MAX_TARGETS);
+    fprintf(f, "\n%-36s %-30s %-30s %s\n", "coefficient", "moves most: target (J)", "pinned by: target (dx)",
+            "+- from the bands");
     for (int i = 0; i < n_free; i++) {
-        char head[16];
-        snprintf(head, sizeof head, "[%d]", i + 1);
-        fprintf(f, " %8s%7s", head, "");
-    }
-    fputc('\n', f);
-    for (int k = 0; k < n_targets; k++) {
-        fprintf(f, "%-36s", tg[k].name);
-        for (int i = 0; i < n_free; i++) {
-            char se[16] = "";
-            if (!isnan(id->jacobian_se[k][i]))
-                snprintf(se, sizeof se, "+-%.3f", id->jacobian_se[k][i]);
-            fprintf(f, " %8.3f %-7s", id->jacobian[k][i], se);
-        }
-        fputs(tg[k].weight > 0 ? "\n" : "  (weight 0: not in the analysis)\n", f);
-    }
-    fprintf(f, "\n%-36s %-34s %s\n", "coefficient", "moves most: target (J)", "pinned by: target (dx)");
-    for (int i = 0; i < n_free; i++) {
-        char moves[RP_CAL_KEY_MAX + 32] = "none", pinned[RP_CAL_KEY_MAX + 32] = "none (flat directions only)";
+        char moves[RP_CAL_KEY_MAX + 32] = "none", pinned[RP_CAL_KEY_MAX + 32] = "none (flat only)";
         if (id->moves_most[i] >= 0)
             snprintf(moves, sizeof moves, "%s (%.3f)", tg[id->moves_most[i]].name,
                      id->jacobian[id->moves_most[i]][i]);
         if (id->pinned_by[i] >= 0)
             snprintf(pinned, sizeof pinned, "%s (%.3f)", tg[id->pinned_by[i]].name, id->pinned[i][id->pinned_by[i]]);
-        fprintf(f, "%-36s %-34s %s\n", fr[i].key, moves, pinned);
+        fprintf(f, "%-36s %-30s %-30s %.3g\n", fr[i].key, moves, pinned,
+                id->spread[i] * (fr[i].max - fr[i].min) / 10);
     }
-    fputs("  pinned by: the fitted target whose value, moved by one band half-width, moves the fitted\n"
-          "  coefficient most, by dx tenths of its range (the linearised fit, flat directions left out)\n", f);
+    fputs("  pinned by: the largest entry of the coefficient's column above; +- from the bands: how far\n"
+          "  the fitted value moves, in its own units, when every fitted target's value moves by its\n"
+          "  band half-width independently (root sum of squares; with targets given as value +- se,\n"
+          "  the SE the targets' own uncertainty gives the coefficient)\n", f);
     fprintf(f, "\nsingular values of the scaled Jacobian (%d fitted targets, rows times sqrt(weight)), +- MC SE:\n ",
             id->n_fitted);
     for (int j = 0; j < n_free; j++)
@@ -293,6 +324,13 @@ static void print_identification(const rp_calibration *cal, const rp_cal_identif
             if (fabs(id->direction[j][i]) >= 0.1)
                 fprintf(f, " %+.2f %s", id->direction[j][i], fr[i].key);
         fputc('\n', f);
+        if (sv >= RP_CAL_FLAT) { /* the bands' extent along it, 1 / sigma tenths of the ranges */
+            fputs("  along it the bands allow about", f);
+            for (int i = 0; i < n_free; i++)
+                if (fabs(id->direction[j][i]) >= 0.1)
+                    fprintf(f, " %s +-%.3g", fr[i].key, fabs(id->direction[j][i]) / sv * (fr[i].max - fr[i].min) / 10);
+            fputs(" together\n", f);
+        }
     }
     fputs("  (components in tenths of each range, unit length; those below 0.1 left out)\n", f);
     const double weakest = id->singular[n_free - 1], weakest_se = id->singular_se[n_free - 1];
@@ -303,7 +341,8 @@ static void print_identification(const rp_calibration *cal, const rp_cal_identif
         fprintf(f, "no flat direction at this point, but the weakest is within 2 MC SE of flat (0.1): more\n"
                    "replicates would tell\n");
     else
-        fprintf(f, "no flat direction: the %d fitted targets pin all %d coefficients\n", id->n_fitted, n_free);
+        fprintf(f, "no flat direction: the %d fitted targets pin all %d coefficients (the weakest direction\n"
+                   "within about +-%.3g%% of the ranges)\n", id->n_fitted, n_free, 10 / weakest);
     if (id->n_unmeasured)
         fprintf(f, "%d derivatives of fitted targets were not finite and count as 0\n", id->n_unmeasured);
 }
@@ -407,6 +446,8 @@ static void json_identification(const rp_calibration *cal, const rp_cal_identifi
         json_target(f, tg, id->pinned_by[i]);
         fputs(", \"pinned\": ", f);
         json_numbers(f, id->pinned[i], n_targets);
+        fputs(", \"spread\": ", f);
+        cli_json_number(f, id->spread[i]);
         fputs("}", f);
     }
     fputs("\n    ],\n    \"targets\": [", f);

@@ -82,6 +82,9 @@ lo, hi = i["free"][0]["lo"], i["free"][0]["hi"]
 assert abs((hi - lo) - 2 * 0.03 * 5) < 1e-9, (lo, hi)
 assert abs(j - i["targets"][0]["derivative"][0] * 0.5 / 0.01) < 1e-9 * abs(j)
 assert i["free"][0]["moves_most"] == "dropout" and i["free"][0]["pinned_by"] == "dropout"
+# one coefficient, one fitted target: the fit moves it 1/J tenths per half-band
+assert abs(i["free"][0]["pinned"][0] - 1 / j) < 1e-9 / j and i["free"][0]["pinned"][1] == 0
+assert abs(i["free"][0]["spread"] - 1 / j) < 1e-9 / j
 assert abs(i["singular_values"][0] - j) < 1e-9 * j and i["directions"] == [[1.0]]
 assert i["flat_directions"] == (1 if j < 0.1 else 0) and i["flat_threshold"] == 0.1
 EOT
@@ -110,7 +113,7 @@ else
 fi
 if grep -q "^identification at the fitted point" "$tmp/table" && grep -Eq "^dropout +[0-9.]+ \+-[0-9.]+$" "$tmp/table" &&
     grep -Eq "^early_dropout +-?[0-9.]+ \+-[0-9.]+ +\(weight 0: not in the analysis\)$" "$tmp/table" &&
-    grep -Eq "^dropout.base +dropout \([0-9.]+\) +dropout \([0-9.]+\)$" "$tmp/table" &&
+    grep -Eq "^dropout.base +dropout \([0-9.]+\) +dropout \([0-9.]+\) +[0-9.e+-]+$" "$tmp/table" &&
     grep -q "^singular values of the scaled Jacobian (1 fitted targets" "$tmp/table"; then
     report ok "table report: the identification (Jacobian, what moves and pins, singular values)"
 else

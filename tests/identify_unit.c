@@ -65,6 +65,8 @@ static void known_matrices(void)
     CHECK_NEAR(id->pinned[0][0], 1.0 / 3, 1e-12, "diagonal: the fit of coefficient 1 moves 1/3 per half-band");
     CHECK(id->pinned_by[0] == 0 && id->pinned_by[1] == -1 && id->pinned[1][1] == 0,
           "diagonal: coefficient 2 lies in the flat direction only: pinned by nothing (%d)", id->pinned_by[1]);
+    CHECK(fabs(id->spread[0] - 1.0 / 3) < 1e-12 && id->spread[1] == 0,
+          "diagonal: spread 1/3 and 0 (flat directions left out) (%g, %g)", id->spread[0], id->spread[1]);
     /* first order: sigma_j moves by u_j^T E v_j, here E_jj: its SE is se */
     CHECK_NEAR(id->singular_se[0], 0.1, 1e-12, "diagonal: SE of a singular value");
     CHECK_NEAR(id->singular_se[1], 0.1, 1e-12, "diagonal: SE of the other");
@@ -88,6 +90,14 @@ static void known_matrices(void)
     CHECK(fabs(id->pinned[0][0] - 1) < 1e-12 && fabs(id->pinned[1][1] - 1) < 1e-12 && id->pinned[0][1] == 0,
           "weights: each coefficient moves one tenth per half-band of its target (%g, %g, %g)", id->pinned[0][0],
           id->pinned[1][1], id->pinned[0][1]);
+
+    /* two targets on one coefficient, J = (1, 1): least squares takes their
+     * mean, so each pins it by 1/2 and the spread is sqrt(1/4 + 1/4) */
+    id = analyse(2, 1, (const double[]){1, 1}, 0, ones, &status);
+    CHECK(status == RP_OK && fabs(id->singular[0] - sqrt(2)) < 1e-12 && fabs(id->pinned[0][0] - 0.5) < 1e-12 &&
+              fabs(id->pinned[0][1] - 0.5) < 1e-12 && fabs(id->spread[0] - sqrt(0.5)) < 1e-12,
+          "two targets, one coefficient: sigma sqrt 2 (%g), pinned 1/2 each (%g, %g), spread sqrt(1/2) (%g)",
+          id->singular[0], id->pinned[0][0], id->pinned[0][1], id->spread[0]);
 
     /* a target of weight 0 is left out: one fitted target, two coefficients */
     id = analyse(2, 2, (const double[]){1, 0, 5, 5}, 0, (const double[]){1, 0}, &status);

@@ -201,6 +201,12 @@ typedef struct {
      * (-1: none, coefficient i lies in the flat directions only) */
     double pinned[RP_CAL_MAX_FREE][RP_CAL_MAX_TARGETS];
     int pinned_by[RP_CAL_MAX_FREE];
+    /* sqrt(sum_k pinned[i][k]^2): how far fitted coefficient i moves (tenths
+     * of its range) when every fitted target's value moves by its scale,
+     * independently (root sum of squares): with targets given as value +- se
+     * the SE the targets' own uncertainty gives the fitted value (linearised;
+     * flat directions left out, along which it is unbounded) */
+    double spread[RP_CAL_MAX_FREE];
     double singular[RP_CAL_MAX_FREE];                  /* descending */
     double direction[RP_CAL_MAX_FREE][RP_CAL_MAX_FREE]; /* direction[j] = v_j, unit length, largest component > 0 */
     double condition; /* singular[0] / singular[n_free - 1] (infinite when the last is 0) */

@@ -142,6 +142,7 @@ static int decompose(rp_cal_identification *id, const double *weight, gsl_matrix
     /* pinned = V diag(1 / sigma_j, sigma_j >= RP_CAL_FLAT) U^T, column of
      * target k times sqrt(w_k) */
     for (int i = 0; i < n; i++) {
+        double ss = 0;
         for (int k = 0; k < nt; k++) {
             double p = 0;
             for (int j = 0; row_of[k] >= 0 && j < n; j++)
@@ -150,8 +151,10 @@ static int decompose(rp_cal_identification *id, const double *weight, gsl_matrix
                          gsl_matrix_get(a, (size_t)row_of[k], (size_t)j);
             p *= row_of[k] >= 0 ? sqrt(weight[k]) : 0;
             id->pinned[i][k] = fabs(p) > 1e-12 ? p : 0; /* rounding of an exact 0 */
+            ss += id->pinned[i][k] * id->pinned[i][k];
         }
         id->pinned_by[i] = largest(id->pinned[i], nt);
+        id->spread[i] = sqrt(ss);
     }
     return RP_OK;
 }
