@@ -341,8 +341,8 @@ static void print_identification(const rp_calibration *cal, const rp_cal_identif
         fprintf(f, "no flat direction at this point, but the weakest is within 2 MC SE of flat (0.1): more\n"
                    "replicates would tell\n");
     else
-        fprintf(f, "no flat direction: the %d fitted targets pin all %d coefficients (the weakest direction\n"
-                   "within about +-%.3g%% of the ranges)\n", id->n_fitted, n_free, 10 / weakest);
+        fprintf(f, "no flat direction: the %d fitted targets pin all %d coefficients (along the weakest\n"
+                   "direction the bands allow about +-%.3g%% of the ranges)\n", id->n_fitted, n_free, 10 / weakest);
     if (id->n_unmeasured)
         fprintf(f, "%d derivatives of fitted targets were not finite and count as 0\n", id->n_unmeasured);
 }
@@ -464,14 +464,14 @@ static void json_identification(const rp_calibration *cal, const rp_cal_identifi
     }
     fputs("\n    ],\n    \"singular_values\": ", f);
     json_numbers(f, id->singular, n_free);
+    fputs(",\n    \"singular_values_se\": ", f);
+    json_numbers(f, id->singular_se, n_free);
     fputs(",\n    \"directions\": [", f);
     for (int j = 0; j < n_free; j++) {
         fputs(j ? ",\n      " : "\n      ", f);
         json_numbers(f, id->direction[j], n_free);
     }
     fputs("\n    ]", f);
-    fputs(",\n    \"singular_values_se\": ", f);
-    json_numbers(f, id->singular_se, n_free);
     json_fields(f, (const char *const[]){"condition", "flat_threshold", NULL},
                 (const double[]){id->condition, RP_CAL_FLAT});
     fprintf(f, ", \"flat_directions\": %d\n  }", id->n_flat);
