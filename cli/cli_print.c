@@ -299,8 +299,8 @@ static void print_identification(const rp_calibration *cal, const rp_cal_identif
           "  the fitted value moves, in its own units, when every fitted target's value moves by its\n"
           "  band half-width independently (root sum of squares; with targets given as value +- se,\n"
           "  the SE the targets' own uncertainty gives the coefficient)\n", f);
-    fprintf(f, "\nsingular values of the scaled Jacobian (%d fitted targets, rows times sqrt(weight)), +- MC SE:\n ",
-            id->n_fitted);
+    fprintf(f, "\nsingular values of the scaled Jacobian of the fitted targets (%d; rows times sqrt(weight)),\n"
+               "+- MC SE:\n ", id->n_fitted);
     for (int j = 0; j < n_free; j++)
         fprintf(f, " %.4g", id->singular[j]);
     if (!isnan(id->singular_se[0])) {
@@ -326,10 +326,13 @@ static void print_identification(const rp_calibration *cal, const rp_cal_identif
         fputc('\n', f);
         if (sv >= RP_CAL_FLAT) { /* the bands' extent along it, 1 / sigma tenths of the ranges */
             fputs("  along it the bands allow about", f);
+            int listed = 0;
             for (int i = 0; i < n_free; i++)
-                if (fabs(id->direction[j][i]) >= 0.1)
+                if (fabs(id->direction[j][i]) >= 0.1) {
                     fprintf(f, " %s +-%.3g", fr[i].key, fabs(id->direction[j][i]) / sv * (fr[i].max - fr[i].min) / 10);
-            fputs(" together\n", f);
+                    listed++;
+                }
+            fputs(listed > 1 ? " together\n" : "\n", f);
         }
     }
     fputs("  (components in tenths of each range, unit length; those below 0.1 left out)\n", f);
@@ -341,8 +344,8 @@ static void print_identification(const rp_calibration *cal, const rp_cal_identif
         fprintf(f, "no flat direction at this point, but the weakest is within 2 MC SE of flat (0.1): more\n"
                    "replicates would tell\n");
     else
-        fprintf(f, "no flat direction: the %d fitted targets pin all %d coefficients (along the weakest\n"
-                   "direction the bands allow about +-%.3g%% of the ranges)\n", id->n_fitted, n_free, 10 / weakest);
+        fprintf(f, "no flat direction: the fitted targets (%d) pin every coefficient (%d); along the weakest\n"
+                   "direction the bands allow about +-%.3g%% of the ranges\n", id->n_fitted, n_free, 10 / weakest);
     if (id->n_unmeasured)
         fprintf(f, "%d derivatives of fitted targets were not finite and count as 0\n", id->n_unmeasured);
 }

@@ -114,7 +114,7 @@ fi
 if grep -q "^identification at the fitted point" "$tmp/table" && grep -Eq "^dropout +[0-9.]+ \+-[0-9.]+$" "$tmp/table" &&
     grep -Eq "^early_dropout +-?[0-9.]+ \+-[0-9.]+ +\(weight 0: not in the analysis\)$" "$tmp/table" &&
     grep -Eq "^dropout.base +dropout \([0-9.]+\) +dropout \([0-9.]+\) +[0-9.e+-]+$" "$tmp/table" &&
-    grep -q "^singular values of the scaled Jacobian (1 fitted targets" "$tmp/table"; then
+    grep -q "^singular values of the scaled Jacobian of the fitted targets (1;" "$tmp/table"; then
     report ok "table report: the identification (Jacobian, what moves and pins, singular values)"
 else
     report fail "table report: the identification" "$(sed -n '/^identification/,$p' "$tmp/table" | head -c 900)"
