@@ -266,7 +266,8 @@ static void print_by_target(FILE *f, const rp_cal_target *tg, int n_targets, int
 /* The identification at the fitted point (calibrate.h): the scaled
  * Jacobian, the linearised fit, what moves and what pins each coefficient,
  * the singular values and the weakest (and every flat) direction. */
-static void print_identification(const rp_calibration *cal, const rp_cal_identification *id, FILE *f)
+static void print_identification(const rp_calibration *cal, const rp_cal_identification *id, bool converged,
+                                 FILE *f)
 {
     int n_free, n_targets;
     const rp_cal_free *fr = rp_calibration_free_params(cal, &n_free);
@@ -274,6 +275,8 @@ static void print_identification(const rp_calibration *cal, const rp_cal_identif
     fprintf(f, "\nidentification at the fitted point: central differences of every target, each coefficient\n"
                "-/+ %g%% of its range, on the fit's %d streams (%d more evaluations)\n",
             100 * id->step_fraction, rp_calibration_replicates(cal), id->evaluations);
+    if (!converged)
+        fputs("(the fit did not converge: this is where the budget ran out, not a minimum)\n", f);
     for (int i = 0; i < n_free; i++)
         fprintf(f, "  [%d] %-32s %.6g to %.6g\n", i + 1, fr[i].key, id->lo[i], id->hi[i]);
     fputs("\nd target / d coefficient: the target's change in band half-widths (its scale) when the\n"
@@ -398,7 +401,7 @@ void cli_print_calibration_table(const rp_calibration *cal, const rp_cal_result 
         fprintf(f, "  minority (all but white) / white dropout ratio: %.3f +- %.3f (%s 1)\n", e->minority_ratio.mean,
                 e->minority_ratio.se, e->minority_ratio.mean > 1 ? ">" : "not >");
     if (id)
-        print_identification(cal, id, f);
+        print_identification(cal, id, res->converged, f);
 }
 
 /* ", "KEY": v" for each (key, value) pair, NULL-terminated keys. */

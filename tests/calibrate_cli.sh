@@ -126,6 +126,22 @@ if [ $? -eq 0 ] && ! grep -q "identification" "$tmp/noid" &&
 else
     report fail "--no-identify" "$(diff <(grep -v ' s; objective' "$tmp/noid") <(grep -v ' s; objective' "$tmp/table") | head -c 600)"
 fi
+# A fit stopped by its budget is identified too, and says where.
+sed 's/^budget: .*/budget: {evaluations: 3, tolerance: 1e-9}/' "$tmp/tiny.yaml" >"$tmp/short.yaml"
+"$bin" calibrate "$tmp/short.yaml" --threads 2 >"$tmp/short" 2>"$tmp/err"
+if [ $? -eq 0 ] && grep -q "^stopped: evaluation budget spent" "$tmp/short" &&
+    grep -A 2 "^identification at the fitted point" "$tmp/short" | grep -q "^(the fit did not converge"; then
+    report ok "a fit stopped by its budget: identified, with a warning"
+else
+    report fail "a fit stopped by its budget" "$(head -c 300 "$tmp/short") $(head -c 300 "$tmp/err")"
+fi
+if ! grep -q "^converged after" "$tmp/table"; then
+    report fail "the tiny calibration converges" "$(sed -n 3p "$tmp/table")"
+elif grep -q "did not converge" "$tmp/table"; then
+    report fail "a converged fit has no such warning" "$(grep "did not converge" "$tmp/table")"
+else
+    report ok "a converged fit has no such warning"
+fi
 "$bin" calibrate "$tmp/tiny.yaml" --threads 2 --no-identify --json >"$tmp/noid.json" 2>"$tmp/err"
 if [ $? -eq 0 ] && "$py" -c 'import json,sys; assert json.load(open(sys.argv[1]))["identification"] is None' "$tmp/noid.json" 2>/dev/null; then
     report ok "--no-identify --json: identification null"
