@@ -15,6 +15,7 @@ target_compile_definitions(plan_unit PRIVATE RP_SOURCE_DIR="${PROJECT_SOURCE_DIR
 rapport_c_test(calibrate_unit)
 target_compile_definitions(calibrate_unit PRIVATE RP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 rapport_script_test(calibrate_cli calibrate_cli.sh)
+rapport_c_test(identify_unit)
 rapport_script_test(hostile hostile.sh)
 rapport_script_test(hostile_args hostile_args.sh)
 rapport_script_test(readers_hostile readers_hostile.sh)
