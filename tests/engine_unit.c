@@ -404,6 +404,16 @@ static void test_policies(const rp_params *p, const rp_population *pop)
     s = (rp_pair_state){.A = 0.5, .T = 0.5, .S = 15, .D = 0};
     rp_engine_week_step(&resp, &c, 5, 0, &s, &u, &ev);
     CHECK(ev.D_now == 0 && s.D == 1, "responsive: unrepaired rupture, u < h: D_{t+1} = 1, D_t = 0");
+    /* the discussion a rupture triggers takes effect next week: this week's
+     * alliance moves toward A*(T_t, D_t = 0), not A*(T_t, D_{t+1} = 1) */
+    const double want_A = clip(0.5 + resp.alliance.rate * (rp_alliance_target(&resp, &c, 0.5, 0) - 0.5) -
+                               resp.rupture.loss + resp.alliance.noise * u.z_alliance);
+    CHECK(fabs(rp_alliance_target(&resp, &c, 0.5, 1) - rp_alliance_target(&resp, &c, 0.5, 0)) > 1e-3,
+          "responsive: A*(T, 1) and A*(T, 0) differ here (the next check can fail)");
+    CHECK_NEAR(s.A, want_A, 1e-15, "responsive: the week of the rupture pulls A toward A*(T_t, D_t = 0)");
+    const double want_T = clip(0.5 + resp.trust.rate * (s.A - 0.5) - resp.trust.rupture_loss - c.erosion);
+    CHECK(c.erosion > 0, "the pair's difference is noticed (erosion %g > 0: the next check can fail)", c.erosion);
+    CHECK_NEAR(s.T, want_T, 1e-15, "responsive: undiscussed erosion still applies in the week of the rupture (D_t = 0)");
     u.responsive = c.humility + 1e-9;
     s = (rp_pair_state){.A = 0.5, .T = 0.5, .S = 15, .D = 0};
     rp_engine_week_step(&resp, &c, 5, 0, &s, &u, &ev);
