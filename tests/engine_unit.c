@@ -160,7 +160,9 @@ static void test_hazards(const rp_params *p, const rp_population *pop, tiny *t)
     const double d = 0.4375, eps = 1e-9;
     rp_pair_consts c;
     rp_engine_pair_init(&c, p, pop, 0, 0, d);
-    const rp_pair_state s0 = {.A = 0.6325, .T = 0.5875, .S = 14.5, .D = 0};
+    /* T_0 away from where T_1 would equal it (T_1 - T_0 = 0.016), so that a
+     * hazard read with T_t instead of T_{t+1} fails */
+    const rp_pair_state s0 = {.A = 0.6325, .T = 0.4875, .S = 14.5, .D = 0};
     const int t_week = 3;
     const double early = 3.915 * exp(-t_week / 1.485);
 
@@ -183,6 +185,40 @@ static void test_hazards(const rp_params *p, const rp_population *pop, tiny *t)
         rp_week_events ev;
         rp_engine_week_step(p, &c, t_week, early, &s, &u, &ev);
         CHECK(ev.rupture && ev.repaired == below, "repair probability %.6f, u %s", p_repair,
+              below ? "below" : "above");
+    }
+    /* Difference discussed (D = 1): the rupture hazard reads d_eff(1) =
+     * d (1 - phi (1 - omega + omega h)), the repair probability adds theta_D. */
+    const double d1 = d * (1 - 0.615 * (1 - 0.4875 + 0.4875 * t->h));
+    const double p_rupture1 = L(-2.415 + 1.935 * d1 + 2.085 * (1 - s0.A));
+    const double p_repair1 = L(-0.455 + 1.915 * t->h + 1.035);
+    for (int below = 0; below <= 1; below++) {
+        rp_week_draws u = quiet();
+        u.rupture = below ? p_rupture1 - eps : p_rupture1 + eps;
+        rp_pair_state s = s0;
+        s.D = 1;
+        rp_week_events ev;
+        rp_engine_week_step(p, &c, t_week, early, &s, &u, &ev);
+        CHECK(ev.rupture == below, "discussed: rupture hazard with d_eff(1) = %.6f, u %s", p_rupture1,
+              below ? "below" : "above");
+        u = quiet();
+        u.rupture = 0;
+        u.repair = below ? p_repair1 - eps : p_repair1 + eps;
+        s = s0;
+        s.D = 1;
+        rp_engine_week_step(p, &c, t_week, early, &s, &u, &ev);
+        CHECK(ev.rupture && ev.repaired == below, "discussed: repair probability L(theta0 + theta_h h + theta_D) = "
+              "%.6f, u %s", p_repair1, below ? "below" : "above");
+    }
+    /* A patient raises the difference with probability pi T_t. */
+    const double p_raise = 0.0235 * s0.T;
+    for (int below = 0; below <= 1; below++) {
+        rp_week_draws u = quiet();
+        u.discuss = below ? p_raise - eps : p_raise + eps;
+        rp_pair_state s = s0;
+        rp_week_events ev;
+        rp_engine_week_step(p, &c, t_week, early, &s, &u, &ev);
+        CHECK(ev.D_now == below, "patient raises it: probability pi T = %.6f, u %s", p_raise,
               below ? "below" : "above");
     }
     /* Dropout: compute A_{t+1}, T_{t+1} by hand for a quiet week with N = 2. */
@@ -288,7 +324,9 @@ static void test_v2_formulas(const rp_params *p1, const rp_population *pop, tiny
                "v2 A*(T, 0) with the humble provider's narrower felt distance");
 
     /* A repaired rupture at week 3, else quiet: trust gains Delta_T+. */
-    const rp_pair_state s0 = {.A = 0.6325, .T = 0.5875, .S = 14.5, .D = 0};
+    /* T_0 away from where T_1 would equal it (T_1 - T_0 = 0.016), so that a
+     * hazard read with T_t instead of T_{t+1} fails */
+    const rp_pair_state s0 = {.A = 0.6325, .T = 0.4875, .S = 14.5, .D = 0};
     rp_week_draws u = quiet();
     u.rupture = 0;
     u.repair = 0;
