@@ -82,9 +82,12 @@ void cli_print_summary_json(const rp_summary *sum, FILE *f);
 void cli_print_sweep_table(const rp_plan *plan, const rp_summary *summaries, const uint8_t *done, FILE *f);
 void cli_print_sweep_json(const rp_plan *plan, const rp_summary *summaries, const uint8_t *done, FILE *f);
 /* A calibration's report: a readable table, or one JSON object with the
- * history (written: the calibrated scenario's path, or NULL). */
-void cli_print_calibration_table(const rp_calibration *cal, const rp_cal_result *res, FILE *f);
-void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *res, const char *written, FILE *f);
+ * history (written: the calibrated scenario's path, or NULL), each with the
+ * identification at the fitted point (id; NULL: not asked for). */
+void cli_print_calibration_table(const rp_calibration *cal, const rp_cal_result *res,
+                                 const rp_cal_identification *id, FILE *f);
+void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *res,
+                                const rp_cal_identification *id, const char *written, FILE *f);
 
 /* ---- the command line and the environment (cli_args.c) ---- */
 /* s is a whole number in [min, max]: digits only (a '-' where min < 0), no
@@ -159,6 +162,8 @@ typedef struct {
 typedef struct {
     const char *path, *output;
     bool json, force;
+    bool identify;     /* the identification at the fitted point (default; --no-identify: false) */
+    int identify_step; /* its step, in percent of each range (--identify-step; default 3) */
     int threads;
 } cli_calibrate_args;
 int cli_parse_summary(int argc, char **argv, cli_summary_args *a);

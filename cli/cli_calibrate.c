@@ -72,17 +72,23 @@ static int write_calibrated(const rp_calibration *cal, const double *x, const ch
     return status;
 }
 
-enum { OPT_THREADS = 256, OPT_JSON, OPT_FORCE };
+enum { OPT_THREADS = 256, OPT_JSON, OPT_FORCE, OPT_NO_IDENTIFY, OPT_IDENTIFY_STEP };
 
 static int calibrate_option(void *ctx, int c, const char *value)
 {
     cli_calibrate_args *a = ctx;
-    long long threads;
+    long long threads, step;
     if (c == OPT_JSON)
         a->json = true;
     else if (c == OPT_FORCE)
         a->force = true;
-    else if (c == OPT_THREADS) {
+    else if (c == OPT_NO_IDENTIFY)
+        a->identify = false;
+    else if (c == OPT_IDENTIFY_STEP) {
+        if (!cli_parse_count(value, 1, 25, &step))
+            return cli_usage_error("--identify-step takes a whole percent from 1 to 25, not '%s'", value);
+        a->identify_step = (int)step;
+    } else if (c == OPT_THREADS) {
         if (!cli_parse_count(value, 1, CLI_MAX_THREADS, &threads))
             return cli_usage_error("--threads takes a whole number from 1 to 1024, not '%s'", value);
         a->threads = (int)threads;
@@ -103,8 +109,10 @@ int cli_parse_calibrate(int argc, char **argv, cli_calibrate_args *a)
                                             {"output", required_argument, NULL, 'o'},
                                             {"json", no_argument, NULL, OPT_JSON},
                                             {"force", no_argument, NULL, OPT_FORCE},
+                                            {"no-identify", no_argument, NULL, OPT_NO_IDENTIFY},
+                                            {"identify-step", required_argument, NULL, OPT_IDENTIFY_STEP},
                                             {0}};
-    *a = (cli_calibrate_args){0};
+    *a = (cli_calibrate_args){.identify = true, .identify_step = 3};
     int code = cli_each_option(argc, argv, "calibrate", "o:", options, calibrate_option, a);
     if (code != EXIT_OK)
         return code;
@@ -113,7 +121,8 @@ int cli_parse_calibrate(int argc, char **argv, cli_calibrate_args *a)
     return a->threads ? EXIT_OK : cli_default_threads(&a->threads);
 }
 
-/* rapport calibrate CALIBRATION.yaml [--threads N] [-o OUT.yaml [--force]] [--json] */
+/* rapport calibrate CALIBRATION.yaml [--threads N] [-o OUT.yaml [--force]] [--json]
+ *                   [--no-identify | --identify-step PERCENT] */
 int cli_calibrate(int argc, char **argv)
 {
     cli_calibrate_args a;
@@ -125,6 +134,7 @@ int cli_calibrate(int argc, char **argv)
     rp_error err = {{0}};
     rp_calibration *cal = NULL;
     rp_cal_result res = {0};
+    rp_cal_identification *id = NULL;
     int status = rp_calibration_load(path, &cal, &err);
     if (status == RP_OK) {
         /* the population of every evaluation: the calibration's patients, if it sets them */
@@ -162,18 +172,30 @@ int cli_calibrate(int argc, char **argv)
     if (isatty(STDERR_FILENO))
         opt.on_step = show_calibration_step;
     status = rp_calibration_fit(cal, &opt, &res, &err);
+    if (status == RP_OK && a.identify) {
+        /* which targets pin which coefficient, at the fitted point, on the fit's streams */
+        int n_free;
+        rp_calibration_free_params(cal, &n_free);
+        if (isatty(STDERR_FILENO))
+            fprintf(stderr, "%s: identification: %d more evaluations\n", cli_name, 2 * n_free);
+        if (!(id = malloc(sizeof *id)))
+            status = rp_status_raise(&err, RP_ENOMEM, "out of memory");
+        else
+            status = rp_calibration_identify(cal, res.final.x, a.identify_step / 100.0, &opt, id, &err);
+    }
     if (status == RP_OK && out_path)
         status = write_calibrated(cal, res.final.x, out_path, &err);
     if (status == RP_OK) {
         if (json)
-            cli_print_calibration_json(cal, &res, out_path, stdout);
+            cli_print_calibration_json(cal, &res, id, out_path, stdout);
         else
-            cli_print_calibration_table(cal, &res, stdout);
+            cli_print_calibration_table(cal, &res, id, stdout);
         if (out_path && !json)
             printf("\ncalibrated scenario written to %s\n", out_path);
         if (fflush(stdout) != 0 || ferror(stdout))
             status = rp_status_raise(&err, RP_EIO, "cannot write the report: %s", strerror(errno));
     }
+    free(id);
     rp_calibration_result_free(&res);
     rp_calibration_free(cal);
     return status == RP_OK ? EXIT_OK : cli_report(status, &err);

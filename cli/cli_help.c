@@ -13,7 +13,7 @@
 
 const char cli_help_main[] =
     "rapport - simulate how cultural distance between patients and mental-health\n"
-    "providers shapes the therapeutic alliance, mistrust and dropout (MODEL.md v1).\n"
+    "providers shapes the therapeutic alliance, mistrust and dropout (MODEL.md).\n"
     "\n"
     "Usage: rapport COMMAND [ARGS]\n"
     "\n"
@@ -73,7 +73,8 @@ static const char *help_run =
     "  --parallel P  OpenMP over runs (runs), over pairs (pairs) or chosen by run\n"
     "                size (auto, the default); the results are the same\n"
     "  --resume      continue a killed sweep written with -o: finished runs are\n"
-    "                kept in FILE.h5.parts/ and only the others are run\n"
+    "                kept in FILE.h5.parts/ and only the others are run; on a\n"
+    "                finished FILE.h5 of the same sweep, nothing to do: exit 0\n"
     "  --shard I/N   run part I (0-based) of N (at most 10^9) and write it to -o\n"
     "                FILE; join the parts with `rapport merge`. In a Slurm job\n"
     "                array the shard defaults from SLURM_ARRAY_TASK_ID, _COUNT,\n"
@@ -146,6 +147,7 @@ static const char *help_reference =
 
 static const char *help_calibrate =
     "Usage: rapport calibrate CALIBRATION.yaml [--threads N] [-o CALIBRATED.yaml [--force]] [--json]\n"
+    "                         [--no-identify | --identify-step PERCENT]\n"
     "\n"
     "Fit coefficients of a scenario to target observables. CALIBRATION.yaml names\n"
     "the scenario (relative to itself), replicates (runs per evaluation, random\n"
@@ -157,11 +159,23 @@ static const char *help_calibrate =
     "Nelder-Mead simplex in logit coordinates of each range, then prints the\n"
     "fitted values and every target's simulated mean +- Monte-Carlo SE.\n"
     "\n"
+    "Then, by default, the identification at the fitted point (2 evaluations per\n"
+    "free coefficient, on the same streams): each target's central difference in\n"
+    "each coefficient, -/+ 3% of its range, in band half-widths per 10% of the\n"
+    "range (+- MC SE); for each coefficient the target it moves most and the\n"
+    "target that pins its fitted value; the singular values of that Jacobian\n"
+    "(targets of weight > 0, rows times sqrt(weight)), the condition number, and\n"
+    "the weakest direction: a singular value below 0.1 is a flat direction, a\n"
+    "combination of coefficients the targets cannot tell apart.\n"
+    "\n"
     "  -o FILE      write the calibrated scenario (`rapport show` form, fitted\n"
     "               values applied; the scenario's own population size)\n"
     "  --force      replace CALIBRATED.yaml if it exists (otherwise an error)\n"
     "  --threads N  OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
     "  --json       print the report as JSON, with the objective's history\n"
+    "  --no-identify         skip the identification\n"
+    "  --identify-step P     its step, P% of each coefficient's range (1-25;\n"
+    "                        default 3)\n"
     "\n"
     "Example:\n"
     "  rapport calibrate scenarios/calibration.yaml -o calibrated.yaml\n";
@@ -187,8 +201,8 @@ int cli_help(const char *command)
 
 void cli_version(void)
 {
-    printf("rapport %s (git %s), model version %d\n", RP_VERSION, RP_GIT_REVISION,
-           RP_MODEL_VERSION);
+    printf("rapport %s (git %s), model versions 1 to %d (default %d)\n", RP_VERSION, RP_GIT_REVISION,
+           RP_MODEL_LATEST, RP_MODEL_DEFAULT);
     char hdf5[32], mpi[128];
     printf("built %s with %s, GSL %s, HDF5 %s, OpenMP %d, MPI: %s\n", RP_BUILD_TYPE, RP_COMPILER, GSL_VERSION,
            rp_output_hdf5_version(hdf5, sizeof hdf5), _OPENMP, rp_dist_library(mpi, sizeof mpi));

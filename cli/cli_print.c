@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 /* ---- JSON pieces ---- */
 
@@ -225,7 +226,135 @@ void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_
 
 /* ---- the report of a calibration ---- */
 
-void cli_print_calibration_table(const rp_calibration *cal, const rp_cal_result *res, FILE *f)
+/* Print line without its trailing blanks, then a newline. */
+static void put_trimmed(FILE *f, char *line)
+{
+    size_t n = strlen(line);
+    while (n && line[n - 1] == ' ')
+        line[--n] = 0;
+    fprintf(f, "%s\n", line);
+}
+
+/* A table of targets (rows) by free coefficients (columns [1], [2], ...):
+ * entry (k, i) at m[k * row + i * col], with its SE at se[k * row + i * col]
+ * if se; rows of weight 0 marked. */
+static void print_by_target(FILE *f, const rp_cal_target *tg, int n_targets, int n_free, const double *m,
+                            const double *se, int row, int col)
+{
+    char line[RP_CAL_KEY_MAX + 64 + 16 * RP_CAL_MAX_FREE];
+    int at = snprintf(line, sizeof line, "%-36s", "target");
+    for (int i = 0; i < n_free; i++) {
+        char head[16];
+        snprintf(head, sizeof head, "[%d]", i + 1);
+        at += snprintf(line + at, sizeof line - (size_t)at, " %8s%7s", head, "");
+    }
+    put_trimmed(f, line);
+    for (int k = 0; k < n_targets; k++) {
+        at = snprintf(line, sizeof line, "%-36s", tg[k].name);
+        for (int i = 0; i < n_free; i++) {
+            char cell[16] = "";
+            if (se && !isnan(se[k * row + i * col]))
+                snprintf(cell, sizeof cell, "+-%.3f", se[k * row + i * col]);
+            at += snprintf(line + at, sizeof line - (size_t)at, " %8.3f %-7s", m[k * row + i * col], cell);
+        }
+        if (tg[k].weight <= 0)
+            snprintf(line + at, sizeof line - (size_t)at, "  (weight 0: not in the analysis)");
+        put_trimmed(f, line);
+    }
+}
+
+/* The identification at the fitted point (calibrate.h): the scaled
+ * Jacobian, the linearised fit, what moves and what pins each coefficient,
+ * the singular values and the weakest (and every flat) direction. */
+static void print_identification(const rp_calibration *cal, const rp_cal_identification *id, bool converged,
+                                 FILE *f)
+{
+    int n_free, n_targets;
+    const rp_cal_free *fr = rp_calibration_free_params(cal, &n_free);
+    const rp_cal_target *tg = rp_calibration_targets(cal, &n_targets);
+    fprintf(f, "\nidentification at the fitted point: central differences of every target, each coefficient\n"
+               "-/+ %g%% of its range, on the fit's %d streams (%d more evaluations)\n",
+            100 * id->step_fraction, rp_calibration_replicates(cal), id->evaluations);
+    if (!converged)
+        fputs("(the fit did not converge: this is where the budget ran out, not a minimum)\n", f);
+    for (int i = 0; i < n_free; i++)
+        fprintf(f, "  [%d] %-32s %.6g to %.6g\n", i + 1, fr[i].key, id->lo[i], id->hi[i]);
+    fputs("\nd target / d coefficient: the target's change in band half-widths (its scale) when the\n"
+          "coefficient moves by 10% of its range, +- MC SE\n", f);
+    print_by_target(f, tg, n_targets, n_free, &id->jacobian[0][0], &id->jacobian_se[0][0], RP_CAL_MAX_FREE, 1);
+    fputs("\nd fitted coefficient / d target value: how far the linearised fit moves each coefficient, in\n"
+          "tenths of its range, when one target's value moves by one band half-width (flat directions\n"
+          "left out)\n", f);
+    print_by_target(f, tg, n_targets, n_free, &id->pinned[0][0], NULL, 1, RP_CAL_MAX_TARGETS);
+    fprintf(f, "\n%-36s %-30s %-30s %s\n", "coefficient", "moves most: target (J)", "pinned by: target (dx)",
+            "+- from the bands");
+    for (int i = 0; i < n_free; i++) {
+        char moves[RP_CAL_KEY_MAX + 32] = "none", pinned[RP_CAL_KEY_MAX + 32] = "none (flat only)";
+        if (id->moves_most[i] >= 0)
+            snprintf(moves, sizeof moves, "%s (%.3f)", tg[id->moves_most[i]].name,
+                     id->jacobian[id->moves_most[i]][i]);
+        if (id->pinned_by[i] >= 0)
+            snprintf(pinned, sizeof pinned, "%s (%.3f)", tg[id->pinned_by[i]].name, id->pinned[i][id->pinned_by[i]]);
+        fprintf(f, "%-36s %-30s %-30s %.3g\n", fr[i].key, moves, pinned,
+                id->spread[i] * (fr[i].max - fr[i].min) / 10);
+    }
+    fputs("  pinned by: the largest entry of the coefficient's column above; +- from the bands: how far\n"
+          "  the fitted value moves, in its own units, when every fitted target's value moves by its\n"
+          "  band half-width independently (root sum of squares; with targets given as value +- se,\n"
+          "  the SE the targets' own uncertainty gives the coefficient)\n", f);
+    fprintf(f, "\nsingular values of the scaled Jacobian of the fitted targets (%d; rows times sqrt(weight)),\n"
+               "+- MC SE:\n ", id->n_fitted);
+    for (int j = 0; j < n_free; j++)
+        fprintf(f, " %.4g", id->singular[j]);
+    if (!isnan(id->singular_se[0])) {
+        fputs("\n  +-", f);
+        for (int j = 0; j < n_free; j++)
+            fprintf(f, " %.2g", id->singular_se[j]);
+    }
+    fprintf(f, "\n  condition number %.4g\n", id->condition);
+    fputs("  the bands allow about, along each direction, +-", f);
+    for (int j = 0; j < n_free; j++)
+        if (id->singular[j] > 0)
+            fprintf(f, "%s%.3g%%", j ? ", " : "", 10 / id->singular[j]);
+        else
+            fprintf(f, "%sany", j ? ", " : "");
+    fputs(" of the ranges\n", f);
+    for (int j = id->n_flat ? n_free - id->n_flat : n_free - 1; j < n_free; j++) {
+        const double sv = id->singular[j];
+        fprintf(f, "%s direction (singular value %.3g%s):", sv < RP_CAL_FLAT ? "flat" : "weakest", sv,
+                sv < RP_CAL_FLAT ? ", below 0.1" : "");
+        for (int i = 0; i < n_free; i++)
+            if (fabs(id->direction[j][i]) >= 0.1)
+                fprintf(f, " %+.2f %s", id->direction[j][i], fr[i].key);
+        fputc('\n', f);
+        if (sv >= RP_CAL_FLAT) { /* the bands' extent along it, 1 / sigma tenths of the ranges */
+            fputs("  along it the bands allow about", f);
+            int listed = 0;
+            for (int i = 0; i < n_free; i++)
+                if (fabs(id->direction[j][i]) >= 0.1) {
+                    fprintf(f, " %s +-%.3g", fr[i].key, fabs(id->direction[j][i]) / sv * (fr[i].max - fr[i].min) / 10);
+                    listed++;
+                }
+            fputs(listed > 1 ? " together\n" : "\n", f);
+        }
+    }
+    fputs("  (components in tenths of each range, unit length; those below 0.1 left out)\n", f);
+    const double weakest = id->singular[n_free - 1], weakest_se = id->singular_se[n_free - 1];
+    if (id->n_flat)
+        fprintf(f, "%d flat direction%s: the fitted targets do not tell %s coefficients apart\n", id->n_flat,
+                id->n_flat > 1 ? "s" : "", id->n_flat > 1 ? "their" : "its");
+    else if (weakest - 2 * weakest_se < RP_CAL_FLAT)
+        fprintf(f, "no flat direction at this point, but the weakest is within 2 MC SE of flat (0.1): more\n"
+                   "replicates would tell\n");
+    else
+        fprintf(f, "no flat direction: the fitted targets (%d) pin every coefficient (%d); along the weakest\n"
+                   "direction the bands allow about +-%.3g%% of the ranges\n", id->n_fitted, n_free, 10 / weakest);
+    if (id->n_unmeasured)
+        fprintf(f, "%d derivatives of fitted targets were not finite and count as 0\n", id->n_unmeasured);
+}
+
+void cli_print_calibration_table(const rp_calibration *cal, const rp_cal_result *res,
+                                 const rp_cal_identification *id, FILE *f)
 {
     const rp_cal_eval *e = &res->final;
     const int replicates = rp_calibration_replicates(cal);
@@ -271,6 +400,8 @@ void cli_print_calibration_table(const rp_calibration *cal, const rp_cal_result 
     if (isfinite(e->minority_ratio.mean))
         fprintf(f, "  minority (all but white) / white dropout ratio: %.3f +- %.3f (%s 1)\n", e->minority_ratio.mean,
                 e->minority_ratio.se, e->minority_ratio.mean > 1 ? ">" : "not >");
+    if (id)
+        print_identification(cal, id, res->converged, f);
 }
 
 /* ", "KEY": v" for each (key, value) pair, NULL-terminated keys. */
@@ -282,7 +413,78 @@ static void json_fields(FILE *f, const char *const *keys, const double *values)
     }
 }
 
-void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *res, const char *written, FILE *f)
+/* "[v0, v1, ...]" */
+static void json_numbers(FILE *f, const double *v, int n)
+{
+    fputc('[', f);
+    for (int i = 0; i < n; i++) {
+        fputs(i ? ", " : "", f);
+        cli_json_number(f, v[i]);
+    }
+    fputc(']', f);
+}
+
+/* A target's name, or null for -1. */
+static void json_target(FILE *f, const rp_cal_target *tg, int k)
+{
+    if (k >= 0)
+        cli_json_string(f, tg[k].name);
+    else
+        fputs("null", f);
+}
+
+static void json_identification(const rp_calibration *cal, const rp_cal_identification *id, FILE *f)
+{
+    int n_free, n_targets;
+    const rp_cal_free *fr = rp_calibration_free_params(cal, &n_free);
+    const rp_cal_target *tg = rp_calibration_targets(cal, &n_targets);
+    fputs("{\n    \"step_fraction\": ", f);
+    cli_json_number(f, id->step_fraction);
+    fprintf(f, ", \"evaluations\": %d, \"fitted_targets\": %d, \"unmeasured\": %d,\n    \"free\": [",
+            id->evaluations, id->n_fitted, id->n_unmeasured);
+    for (int i = 0; i < n_free; i++) {
+        fputs(i ? ",\n      {\"key\": " : "\n      {\"key\": ", f);
+        cli_json_string(f, fr[i].key);
+        json_fields(f, (const char *const[]){"lo", "hi", NULL}, (const double[]){id->lo[i], id->hi[i]});
+        fputs(", \"moves_most\": ", f);
+        json_target(f, tg, id->moves_most[i]);
+        fputs(", \"pinned_by\": ", f);
+        json_target(f, tg, id->pinned_by[i]);
+        fputs(", \"pinned\": ", f);
+        json_numbers(f, id->pinned[i], n_targets);
+        fputs(", \"spread\": ", f);
+        cli_json_number(f, id->spread[i]);
+        fputs("}", f);
+    }
+    fputs("\n    ],\n    \"targets\": [", f);
+    for (int k = 0; k < n_targets; k++) {
+        fputs(k ? ",\n      {\"name\": " : "\n      {\"name\": ", f);
+        cli_json_string(f, tg[k].name);
+        fprintf(f, ", \"fitted\": %s, \"jacobian\": ", tg[k].weight > 0 ? "true" : "false");
+        json_numbers(f, id->jacobian[k], n_free);
+        fputs(", \"jacobian_se\": ", f);
+        json_numbers(f, id->jacobian_se[k], n_free);
+        fputs(", \"derivative\": ", f);
+        json_numbers(f, id->derivative[k], n_free);
+        fputs("}", f);
+    }
+    fputs("\n    ],\n    \"singular_values\": ", f);
+    json_numbers(f, id->singular, n_free);
+    fputs(",\n    \"singular_values_se\": ", f);
+    json_numbers(f, id->singular_se, n_free);
+    fputs(",\n    \"directions\": [", f);
+    for (int j = 0; j < n_free; j++) {
+        fputs(j ? ",\n      " : "\n      ", f);
+        json_numbers(f, id->direction[j], n_free);
+    }
+    fputs("\n    ]", f);
+    json_fields(f, (const char *const[]){"condition", "flat_threshold", NULL},
+                (const double[]){id->condition, RP_CAL_FLAT});
+    fprintf(f, ", \"flat_directions\": %d\n  }", id->n_flat);
+}
+
+void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *res,
+                                const rp_cal_identification *id, const char *written, FILE *f)
 {
     const rp_cal_eval *e = &res->final;
     int n_free, n_targets;
@@ -340,6 +542,11 @@ void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *
     fputs("},\n  \"written\": ", f);
     if (written)
         cli_json_string(f, written);
+    else
+        fputs("null", f);
+    fputs(",\n  \"identification\": ", f);
+    if (id)
+        json_identification(cal, id, f);
     else
         fputs("null", f);
     fputs(",\n  \"history\": [", f);

@@ -111,6 +111,9 @@ static int execute(const cli_options *o, const rp_ranks *ranks, const rp_scenari
     if (status == RP_OK && res.single && o->timing)
         fprintf(stderr, "%s: seconds: population %.3f, assignment %.3f, engine %.3f, summary %.3f\n", cli_name,
                 res.seconds[0], res.seconds[1], res.seconds[2], res.seconds[3]);
+    if (status == RP_OK && res.already_complete && ranks->rank == 0)
+        fprintf(stderr, "%s: %s is complete: every run of this sweep%s is in it, nothing to resume\n", cli_name,
+                o->output, o->shards > 1 ? " part" : "");
     if (status == RP_OK && ranks->rank == 0)
         status = res.single ? print_run(o, sc, &res.summary[0], err) : print_sweep(o, sc, plan, &res, err);
     rp_exec_result_free(&res);

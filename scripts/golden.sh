@@ -7,7 +7,8 @@
 # that file (text, --json); the sweeps also as two shards merged, and
 # --summary-only; a tiny calibration (table, JSON, calibrated scenario);
 # validate of every tests/invalid/ case and calibrate of every
-# tests/invalid_calibration/ case. Each case becomes OUT_DIR/NAME: its exit
+# tests/invalid_calibration/ case; and every scenario of scenarios/ under
+# --set model=1 (run --json and -o), which must not change. Each case becomes OUT_DIR/NAME: its exit
 # status, stdout and stderr; each HDF5 file OUT_DIR/NAME.h5digest
 # (tests/h5_digest.py without the provenance attributes). Timings are masked.
 #
@@ -80,6 +81,17 @@ for file in scenarios/*.yaml golden/*.yaml; do
         case_ "$name.summary-only" "$bin" run "$file" --threads 2 --summary-only -o "$name-s.h5"
         digest "$name.summary-only" "$name-s.h5"
     fi
+    rm -f ./*.h5
+done
+
+# Model version 1 as the previous releases ran it: every scenario under
+# --set model=1 keeps these outputs whatever the default model (issue 13).
+for file in scenarios/*.yaml; do
+    name=$(basename "$file" .yaml).v1
+    if grep -q '^scenario:' "$file"; then continue; fi
+    case_ "$name.json" "$bin" run "$file" --threads 2 --json --set model=1
+    case_ "$name.run-o" "$bin" run "$file" --threads 2 -o "$name.h5" --set model=1
+    digest "$name" "$name.h5"
     rm -f ./*.h5
 done
 

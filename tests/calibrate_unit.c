@@ -27,10 +27,11 @@
 #define RP_SOURCE_DIR "."
 #endif
 
-/* MODEL.md's defaults (the reference scenario before calibration), written
- * to a temporary file: the scenarios of scenarios/ extend the calibrated
- * baseline. */
-static const char *scenario_text = "seed: 20221\npatients: {count: 100000}\nproviders: {count: 5000}\n";
+/* The reference scenario with MODEL.md's starting values of the two free
+ * coefficients (the table's defaults are calibrated), written to a
+ * temporary file. */
+static const char *scenario_text =
+    "seed: 20221\npatients: {count: 100000}\nproviders: {count: 5000}\ndropout: {base: -8, early: 4}\n";
 
 static const char *calibration_text = /* after "scenario: PATH" */
     "replicates: 4\n"
@@ -43,21 +44,27 @@ static const char *calibration_text = /* after "scenario: PATH" */
     "  early_dropout: {value: 0.75, se: 0.01}\n"
     "budget: {evaluations: 150, tolerance: 1e-3}\n";
 
-/* The status of loading a calibration of the MODEL.md-defaults scenario
- * that fits dropout.base to targets (the lines under "targets:"); err gets
- * its message. */
+/* The status of loading a calibration of a scenario of model 1 (a file
+ * extending discussion-never.yaml with `model: 1`) that fits dropout.base to
+ * targets (the lines under "targets:"); err gets its message. */
 static int load_error(const char *name, const char *targets, rp_error *err)
 {
-    char text[1024];
+    char text[1024], scenario[] = "/tmp/rapport-calibrate-v1-XXXXXX";
+    int fd = mkstemp(scenario);
+    FILE *sf = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!sf || fputs("extends: " RP_SOURCE_DIR "/scenarios/discussion-never.yaml\nmodel: 1\n", sf) < 0 ||
+        fclose(sf) != 0)
+        return -1;
     snprintf(text, sizeof text,
-             "scenario: " RP_SOURCE_DIR "/scenarios/discussion-never.yaml\n"
+             "scenario: %s\n"
              "free:\n"
              "  dropout.base: {min: -10, max: -5, start: -8.5}\n"
              "targets:\n%s",
-             targets);
+             scenario, targets);
     rp_calibration *cal = NULL;
     const int status = rp_calibration_load_string(name, text, NULL, &cal, err);
     rp_calibration_free(cal);
+    remove(scenario);
     return status;
 }
 
@@ -158,13 +165,12 @@ int main(void)
     if (status == RP_OK) {
         rp_calibration_free_params(cal, &nf);
         rp_calibration_targets(cal, &nt);
-        CHECK(nf == 4 && nt == 4 && rp_calibration_replicates(cal) == 8 && rp_calibration_patients(cal) == 20000,
-              "it fits 4 coefficients to 4 targets, 8 replicates of 20000 patients");
+        CHECK(nf == 5 && nt == 5 && rp_calibration_replicates(cal) == 16 && rp_calibration_patients(cal) == 25000,
+              "it fits 5 coefficients to 5 targets, 16 replicates of 25000 patients");
     }
     rp_calibration_free(cal);
 
-    /* an observable of model 2 is no target of a model-1 scenario (no
-     * `model:` key: version 1), and the names the "not an observable" error
+    /* an observable of model 2 is no target of a model-1 scenario, and the names the "not an observable" error
      * lists are those of model 1 */
     static rp_error e2;
     status = load_error("v2.yaml", "  dropout: {value: 0.2, se: 0.005}\n"

@@ -268,8 +268,9 @@ static void truncated_moments(double mu, double sd, double lo, double hi, double
  * within 4 SE of the truncated normal's. */
 static void test_truncated_intake(void)
 {
-    const char *sets[] = {"model=2", "symptoms.recovered=5", "patients.groups.everyone.symptoms=normal(8, 6)"};
-    rp_params p2 = rp_test_load(rp_test_one_group, sets, 3), p1 = rp_test_load(rp_test_one_group, sets + 1, 2);
+    const char *sets[] = {"model=2", "symptoms.recovered=5", "patients.groups.everyone.symptoms=normal(8, 6)",
+                          "providers.retention_sd=0.5"};
+    rp_params p2 = rp_test_load(rp_test_one_group, sets, 4), p1 = rp_test_load(rp_test_one_group, sets + 1, 2);
     rp_run_options opt = {.threads = 2};
     rp_run *a = rp_test_run(&p2, &opt), *b = rp_test_run(&p1, &opt);
     const double n = (double)a->pop->n_patients;
@@ -327,14 +328,16 @@ static void test_v2_zero_is_v1(const char *policy)
 {
     char pol[64];
     snprintf(pol, sizeof pol, "discussion.policy=%s", policy);
+    /* the calibrated coefficients at one value in both (each version has its own calibration) */
+#define SAME_COEFFICIENTS "dropout.base=-8", "dropout.early=4", "patients.response_sd=0.8", "providers.skill_sd=0.8"
     const char *v1[] = {pol, "patients.count=20000", "providers.count=1000", "patients.groups.white.symptoms=15.5",
                         "patients.groups.latinx.symptoms=14.25", "patients.groups.black.symptoms=16",
-                        "patients.groups.asian.symptoms=13.75"};
+                        "patients.groups.asian.symptoms=13.75", "model=1", SAME_COEFFICIENTS};
     const char *v2[] = {pol, "patients.count=20000", "providers.count=1000", "patients.groups.white.symptoms=15.5",
                         "patients.groups.latinx.symptoms=14.25", "patients.groups.black.symptoms=16",
                         "patients.groups.asian.symptoms=13.75", "model=2", "humility.felt_distance=0",
                         "trust.repair_gain=0", "providers.retention_sd=0", "patients.gradient.barrier=0",
-                        "patients.gradient.stressor_rate=0", "patients.gradient.mistrust=0"};
+                        "patients.gradient.stressor_rate=0", "patients.gradient.mistrust=0", SAME_COEFFICIENTS};
     const int n1 = (int)(sizeof v1 / sizeof v1[0]), n2 = (int)(sizeof v2 / sizeof v2[0]);
     rp_params p1 = rp_test_load(reference, v1, n1), p2 = rp_test_load(reference, v2, n2), p2d = rp_test_load(reference, v2, 8);
     CHECK(p2.model == 2 && p2.patients.gradient.dim == 2, "model 2, gradient on class with coefficients 0");

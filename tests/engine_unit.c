@@ -72,6 +72,13 @@ static void set_params(rp_params *p)
     p->dropout.stressor = 0.415;
     p->dropout.early = 3.915;
     p->dropout.early_weeks = 1.485;
+    /* version 1: the terms of model 2 off (the tests of model 2 set them) */
+    p->model = 1;
+    p->humility.felt_distance = 0;
+    p->trust.repair_gain = 0;
+    p->providers.retention_sd = 0;
+    p->patients.gradient.dim = -1;
+    p->patients.gradient.barrier = p->patients.gradient.stressor_rate = p->patients.gradient.mistrust = 0;
     p->culture.n_dims = 4;
     p->culture.dims[0] = (rp_dimension){.name = "ethnoracial", .kind = RP_DIM_CATEGORICAL, .weight = 1.0, .n_levels = 4};
     p->culture.dims[1] = (rp_dimension){.name = "language", .kind = RP_DIM_CATEGORICAL, .weight = 0.6, .n_levels = 3};
@@ -153,7 +160,9 @@ static void test_hazards(const rp_params *p, const rp_population *pop, tiny *t)
     const double d = 0.4375, eps = 1e-9;
     rp_pair_consts c;
     rp_engine_pair_init(&c, p, pop, 0, 0, d);
-    const rp_pair_state s0 = {.A = 0.6325, .T = 0.5875, .S = 14.5, .D = 0};
+    /* T_0 away from where T_1 would equal it (T_1 - T_0 = 0.016), so that a
+     * hazard read with T_t instead of T_{t+1} fails */
+    const rp_pair_state s0 = {.A = 0.6325, .T = 0.4875, .S = 14.5, .D = 0};
     const int t_week = 3;
     const double early = 3.915 * exp(-t_week / 1.485);
 
@@ -176,6 +185,40 @@ static void test_hazards(const rp_params *p, const rp_population *pop, tiny *t)
         rp_week_events ev;
         rp_engine_week_step(p, &c, t_week, early, &s, &u, &ev);
         CHECK(ev.rupture && ev.repaired == below, "repair probability %.6f, u %s", p_repair,
+              below ? "below" : "above");
+    }
+    /* Difference discussed (D = 1): the rupture hazard reads d_eff(1) =
+     * d (1 - phi (1 - omega + omega h)), the repair probability adds theta_D. */
+    const double d1 = d * (1 - 0.615 * (1 - 0.4875 + 0.4875 * t->h));
+    const double p_rupture1 = L(-2.415 + 1.935 * d1 + 2.085 * (1 - s0.A));
+    const double p_repair1 = L(-0.455 + 1.915 * t->h + 1.035);
+    for (int below = 0; below <= 1; below++) {
+        rp_week_draws u = quiet();
+        u.rupture = below ? p_rupture1 - eps : p_rupture1 + eps;
+        rp_pair_state s = s0;
+        s.D = 1;
+        rp_week_events ev;
+        rp_engine_week_step(p, &c, t_week, early, &s, &u, &ev);
+        CHECK(ev.rupture == below, "discussed: rupture hazard with d_eff(1) = %.6f, u %s", p_rupture1,
+              below ? "below" : "above");
+        u = quiet();
+        u.rupture = 0;
+        u.repair = below ? p_repair1 - eps : p_repair1 + eps;
+        s = s0;
+        s.D = 1;
+        rp_engine_week_step(p, &c, t_week, early, &s, &u, &ev);
+        CHECK(ev.rupture && ev.repaired == below, "discussed: repair probability L(theta0 + theta_h h + theta_D) = "
+              "%.6f, u %s", p_repair1, below ? "below" : "above");
+    }
+    /* A patient raises the difference with probability pi T_t. */
+    const double p_raise = 0.0235 * s0.T;
+    for (int below = 0; below <= 1; below++) {
+        rp_week_draws u = quiet();
+        u.discuss = below ? p_raise - eps : p_raise + eps;
+        rp_pair_state s = s0;
+        rp_week_events ev;
+        rp_engine_week_step(p, &c, t_week, early, &s, &u, &ev);
+        CHECK(ev.D_now == below, "patient raises it: probability pi T = %.6f, u %s", p_raise,
               below ? "below" : "above");
     }
     /* Dropout: compute A_{t+1}, T_{t+1} by hand for a quiet week with N = 2. */
@@ -281,7 +324,9 @@ static void test_v2_formulas(const rp_params *p1, const rp_population *pop, tiny
                "v2 A*(T, 0) with the humble provider's narrower felt distance");
 
     /* A repaired rupture at week 3, else quiet: trust gains Delta_T+. */
-    const rp_pair_state s0 = {.A = 0.6325, .T = 0.5875, .S = 14.5, .D = 0};
+    /* T_0 away from where T_1 would equal it (T_1 - T_0 = 0.016), so that a
+     * hazard read with T_t instead of T_{t+1} fails */
+    const rp_pair_state s0 = {.A = 0.6325, .T = 0.4875, .S = 14.5, .D = 0};
     rp_week_draws u = quiet();
     u.rupture = 0;
     u.repair = 0;
@@ -397,6 +442,16 @@ static void test_policies(const rp_params *p, const rp_population *pop)
     s = (rp_pair_state){.A = 0.5, .T = 0.5, .S = 15, .D = 0};
     rp_engine_week_step(&resp, &c, 5, 0, &s, &u, &ev);
     CHECK(ev.D_now == 0 && s.D == 1, "responsive: unrepaired rupture, u < h: D_{t+1} = 1, D_t = 0");
+    /* the discussion a rupture triggers takes effect next week: this week's
+     * alliance moves toward A*(T_t, D_t = 0), not A*(T_t, D_{t+1} = 1) */
+    const double want_A = clip(0.5 + resp.alliance.rate * (rp_alliance_target(&resp, &c, 0.5, 0) - 0.5) -
+                               resp.rupture.loss + resp.alliance.noise * u.z_alliance);
+    CHECK(fabs(rp_alliance_target(&resp, &c, 0.5, 1) - rp_alliance_target(&resp, &c, 0.5, 0)) > 1e-3,
+          "responsive: A*(T, 1) and A*(T, 0) differ here (the next check can fail)");
+    CHECK_NEAR(s.A, want_A, 1e-15, "responsive: the week of the rupture pulls A toward A*(T_t, D_t = 0)");
+    const double want_T = clip(0.5 + resp.trust.rate * (s.A - 0.5) - resp.trust.rupture_loss - c.erosion);
+    CHECK(c.erosion > 0, "the pair's difference is noticed (erosion %g > 0: the next check can fail)", c.erosion);
+    CHECK_NEAR(s.T, want_T, 1e-15, "responsive: undiscussed erosion still applies in the week of the rupture (D_t = 0)");
     u.responsive = c.humility + 1e-9;
     s = (rp_pair_state){.A = 0.5, .T = 0.5, .S = 15, .D = 0};
     rp_engine_week_step(&resp, &c, 5, 0, &s, &u, &ev);

@@ -242,8 +242,11 @@ static void test_layout(void)
               rp_layout_find(&l2, RP_T_RUNS, "therapist_dropout") >= 0 &&
               rp_layout_find(&l2, RP_T_SUMMARY, "repair_outcome_r") >= 0 &&
               rp_layout_find(&l2, RP_T_RUNS, "repair_outcome_r") >= 0 &&
-              l2.n_cols == l1.n_cols + 4 + n_v2_params,
-          "a model-2 file has both, in /runs and /summary (%d columns, model 1 %d)", l2.n_cols, l1.n_cols);
+              rp_layout_find(&l1, RP_T_PROVIDERS, "retention") < 0 &&
+              rp_layout_find(&l2, RP_T_PROVIDERS, "retention") >= 0 &&
+              l2.n_cols == l1.n_cols + 4 + n_v2_params + 1,
+          "a model-2 file has both, in /runs and /summary, and /providers/retention (%d columns, model 1 %d)", l2.n_cols,
+          l1.n_cols);
     rp_layout_close(&l1);
     rp_layout_close(&l2);
 }

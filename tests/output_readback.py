@@ -335,7 +335,7 @@ try:
     def _():
         a = {k: attr_value(v) for k, v in f.attrs.items()}
         version = subprocess.run([bin_path, "--version"], stdout=subprocess.PIPE, text=True).stdout
-        m = re.match(r"rapport (\S+) \(git (\S+)\), model version (\d+)", version)
+        m = re.match(r"rapport (\S+) \(git (\S+)\), model versions 1 to \d+ \(default (\d+)\)", version)
         bad = []
         want = {"format": "rapport", "format_version": 1, "seed": SEED, "threads": 2,
                 "host": socket.gethostname(), "scenario_path": "s.yaml",
@@ -412,12 +412,16 @@ try:
         for line in ref.split("### Keys of one item")[0].splitlines():
             m = re.match(r"\| `([a-z_.]+)` \| ([^|]*) \| ([^|]*) \|", line)
             if m and not m.group(3).strip().startswith(("a sequence", "a mapping", "a name")):
-                # a parameter of model 2 ("DEFAULT (model 1: OFF)") has no column in a model-1 file
-                (later if "(model 1:" in m.group(2) else keys).append(m.group(1))
-        if len(keys) < 50:
-            bad.append(f"only {len(keys)} keys parsed from rapport reference")
+                # a parameter of model 2 ("DEFAULT (from model 2; model 1: OFF)") has a column in a
+                # file of model 2 only
+                (later if "(from model 2;" in m.group(2) else keys).append(m.group(1))
+        if len(keys) < 50 or not later:
+            bad.append(f"only {len(keys)} keys, {len(later)} of model 2, parsed from rapport reference")
+        model = int(r["model"][0]) if "model" in r else 1
+        if model >= 2:
+            keys += later
         for k in later:
-            if k in r:
+            if k in r and model < 2:
                 bad.append(f"/runs/{k}: a parameter of model 2 in a model-1 file")
         for k in keys:
             if k not in r:

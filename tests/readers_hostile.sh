@@ -159,10 +159,14 @@ corrupt b-scen b 't = f["scenario"][()].decode().replace("seed: 4", "seed: 6"); 
 expect_exit -E "shards with one sweep id but different scenarios" 2 \
     "have sweep id [0-9a-f]{16} but different scenarios \(/scenario line 2: 'seed: 4 .*' and 'seed: 6 .*'\)" \
     "$bin" merge a.h5 b-scen.h5 -o out.h5
-corrupt b-model b 'f.attrs["model_version"] = np.int32(2)'
-expect_exit "a shard of another model version" 2 \
-    "b-model.h5 holds runs of model version 2; this rapport implements model version 1" \
+corrupt b-model b 'f.attrs["model_version"] = np.int32(3)'
+expect_exit "a shard of a model version this rapport does not implement" 2 \
+    "b-model.h5 holds runs of model version 3; this rapport implements model versions 1 to 2" \
     "$bin" merge a.h5 b-model.h5 -o out.h5
+corrupt b-model1 b 'f.attrs["model_version"] = np.int32(1 if f.attrs["model_version"] == 2 else 2)'
+expect_exit -E "a shard whose model_version is not its scenario's model" 2 \
+    "b-model1.h5 says model_version [12], but its /scenario runs model [12]; expected a file written by rapport run" \
+    "$bin" merge a.h5 b-model1.h5 -o out.h5
 corrupt b-twice b 'f["runs/run"][1] = f["runs/run"][0]; f["summary/run"][1] = f["runs/run"][0]'
 expect_exit -E "a shard holding one run twice" 2 "b-twice.h5: /runs holds run 1 twice" "$bin" merge a.h5 b-twice.h5 -o out.h5
 expect_exit "a shard given twice" 2 "run 0 is in both a.h5 and a.h5" "$bin" merge a.h5 a.h5 b.h5 -o out.h5

@@ -1,8 +1,8 @@
-/* scenario_unit.c - the scenario module against MODEL.md (v1).
+/* scenario_unit.c - the scenario module against MODEL.md (versions 2 and 1).
  *
  * The defaults: every row of the parameter table against the resolved
  * minimal scenario, and the table against MODEL.md itself (its "Parameters
- * and defaults" table read from docs/MODEL.md, not copied here), so that a
+ * and defaults" table read from docs/MODEL.md and MODEL-v1.md, not copied here), so that a
  * wrong row in sim/input/paramtable.c fails here and a new row needs no edit; the
  * reference population by spot checks written from MODEL.md. Also: overrides by file and by --set, the bit-identical round trip of
  * `show`, where(), error statuses and messages through the API, and that
@@ -213,22 +213,43 @@ static bool default_is(const rp_param *row, const char *text)
     return *def && !*end && x == row->def;
 }
 
-/* MODEL.md "Parameters and defaults", read from docs/MODEL.md (a copy of the
- * contract that docs_in_sync keeps equal): every key of the table there
- * exists in the parameter table, and every default there is the table's.
- * A row whose defaults do not list one value per key (N, M, C: "scenario's
- * own") is left to the exact checks below; required keys have none. */
-static void check_model_md_defaults(void)
+/* The start of key among the free coefficients of scenarios/calibration.yaml
+ * ("  KEY: {min: A, max: B, start: X}"), into *x; false if it is not one. */
+static bool calibration_start(const char *key, double *x)
 {
-    FILE *f = fopen(RP_SOURCE_DIR "/docs/MODEL.md", "rb");
-    CHECK(f != NULL, "docs/MODEL.md opens");
+    FILE *f = fopen(RP_SOURCE_DIR "/scenarios/calibration.yaml", "rb");
+    char line[512];
+    bool found = false;
+    while (f && !found && fgets(line, sizeof line, f)) {
+        size_t len = strlen(key);
+        const char *start = strstr(line, "start: ");
+        found = strncmp(line, "  ", 2) == 0 && strncmp(line + 2, key, len) == 0 && line[2 + len] == ':' && start &&
+                sscanf(start + 7, "%lf", x) == 1;
+    }
+    if (f)
+        fclose(f);
+    return found;
+}
+
+/* MODEL.md "Parameters and defaults" of model version `model`, read from
+ * path (a copy of the contract that docs_in_sync keeps equal): every key of
+ * the table there exists in the parameter table, and every default there is
+ * the table's under that model; a calibrated row's (RP_PF_CALIBRATED) is the
+ * start of scenarios/calibration.yaml instead, MODEL.md's values being
+ * starting values. A row whose defaults do not list one value per key (N, M,
+ * C: "scenario's own") is left to the exact checks below; required keys have
+ * none. */
+static void check_model_md_defaults(const char *path, int model)
+{
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL, "%s opens", path);
     if (!f)
         return;
     size_t n;
     const rp_param *t = rp_paramtable_scenario(&n);
     char line[1024];
     bool in_section = false;
-    int compared = 0, skipped = 0;
+    int compared = 0, skipped = 0, calibrated = 0;
     while (fgets(line, sizeof line, f)) {
         if (strncmp(line, "## ", 3) == 0)
             in_section = strncmp(line, "## Parameters and defaults", 26) == 0;
@@ -247,15 +268,22 @@ static void check_model_md_defaults(void)
             if (!e)
                 break;
             int len = (int)(e - q - 1);
-            if (q[1] == '.' && n_keys > 0)
-                snprintf(keys[n_keys], sizeof keys[0], "%.*s%.*s", (int)strcspn(keys[n_keys - 1], "."),
-                         keys[n_keys - 1], len, q + 1);
+            if (q[1] == '.' && n_keys > 0) /* the previous key up to its last dot */
+                snprintf(keys[n_keys], sizeof keys[0], "%.*s%.*s",
+                         (int)(strrchr(keys[n_keys - 1], '.') - keys[n_keys - 1]), keys[n_keys - 1], len, q + 1);
             else
                 snprintf(keys[n_keys], sizeof keys[0], "%.*s", len, q + 1);
             n_keys++;
             q = e;
         }
-        /* the defaults: "a, b, c" */
+        /* the defaults: "a, b, c", then perhaps version 1's: " (v1: x)", " (v1 calibrated: x)" */
+        char v1_note[64] = "";
+        char *note = strstr(defaults, " (v1");
+        if (note) {
+            const char *colon = strchr(note, ':');
+            snprintf(v1_note, sizeof v1_note, "%.*s", colon ? (int)strcspn(colon + 2, ")") : 0, colon ? colon + 2 : "");
+            *note = '\0';
+        }
         char values[8][64];
         int n_values = 0;
         for (char *v = defaults; v && n_values < 8; n_values++) {
@@ -265,27 +293,45 @@ static void check_model_md_defaults(void)
         }
         for (int k = 0; k < n_keys; k++) {
             const rp_param *row = rp_paramtable_find(t, n, keys[k]);
-            CHECK(row != NULL, "MODEL.md's %s is a row of the table", keys[k]);
+            CHECK(row != NULL, "%s: %s is a row of the table", path, keys[k]);
             if (!row || (row->flags & RP_PF_REQUIRED) || n_values != n_keys) {
                 skipped++;
                 continue;
             }
+            rp_param as_model = *row; /* the row's default under this model */
+            if (model < 2 && rp_paramtable_by_model(row))
+                as_model.def = row->def_v1, as_model.def_name = row->def_name_v1;
+            double start;
+            if (row->flags & RP_PF_CALIBRATED) {
+                CHECK(calibration_start(keys[k], &start), "%s is a free coefficient of scenarios/calibration.yaml",
+                      keys[k]);
+                as_model.def = start;
+                calibrated++;
+            }
             char def[64];
-            CHECK(default_is(row, values[k]), "default %s = %s (MODEL.md %s)", keys[k],
-                  rp_paramtable_format_default(row, def, sizeof def), values[k]);
+            CHECK(default_is(&as_model, values[k]), "%s: default %s = %s under model %d (there %s)", path, keys[k],
+                  rp_paramtable_format_default(&as_model, def, sizeof def), model, values[k]);
             compared++;
+            if (*v1_note && n_keys == 1) { /* version 1's value, as the row holds it */
+                rp_param v1 = *row;
+                v1.def = row->def_v1, v1.def_name = row->def_name_v1, v1.since = 0, v1.flags = 0;
+                CHECK(default_is(&v1, v1_note), "%s: %s under model 1 = %s", path, keys[k], v1_note);
+                compared++;
+            }
         }
     }
     fclose(f);
-    CHECK(compared >= 44 && skipped <= 4, "%d defaults of MODEL.md's table compared, %d keys without one", compared,
-          skipped);
+    CHECK(compared >= 44 && skipped <= 4, "%s: %d defaults compared, %d keys without one", path, compared, skipped);
+    CHECK(calibrated == (model < 2 ? 4 : 5), "%s: %d calibrated rows, each at the calibration's start", path,
+          calibrated);
 }
 
 static void check_scalar_defaults(const rp_params *p)
 {
     check_table_defaults(p);
     check_table_fields();
-    check_model_md_defaults();
+    check_model_md_defaults(RP_SOURCE_DIR "/docs/MODEL.md", 2);
+    check_model_md_defaults(RP_SOURCE_DIR "/docs/MODEL-v1.md", 1);
     /* What MODEL.md says in words, and the computed defaults. */
     CHECK(p->providers.caseload == 20, "default providers.caseload = 20 (MODEL.md \"C = 20\")");
     CHECK(p->providers.count == 2, "providers.count = ceil(27 / 20) = 2");
@@ -777,24 +823,41 @@ static void test_extends(void)
 static void test_model(void)
 {
     rp_error err = {""};
-    rp_scenario *sc = load(BASE, NULL, &err);
+    const char *one[] = {"model=1", NULL};
+    rp_scenario *sc = load(BASE, one, &err);
     const rp_params *p = sc ? rp_scenario_params(sc) : NULL;
-    CHECK(p && p->model == 1, "model defaults to 1 (RP_MODEL_DEFAULT)");
+    CHECK(p && p->model == 1, "model=1 resolves");
     CHECK(p && p->humility.felt_distance == 0 && p->trust.repair_gain == 0 && p->providers.retention_sd == 0 &&
               p->patients.gradient.barrier == 0 && p->patients.gradient.stressor_rate == 0 &&
               p->patients.gradient.mistrust == 0 && p->patients.gradient.dim == -1 &&
               strcmp(p->patients.gradient.dimension, "none") == 0,
           "model 1: every term of model 2 off (chi, Delta_T+, sd_retention, gradient none)");
-    const char *two[] = {"model=2", NULL};
-    rp_scenario *s2 = load(BASE, two, &err);
+    /* version 1's calibration, as the previous release's baseline.yaml wrote it */
+    CHECK(p && p->dropout.base == -8.1187 && p->dropout.early == 3.962 && p->patients.response_sd == 1.0427 &&
+              p->providers.skill_sd == 1.3319,
+          "model 1: the calibrated rows hold version 1's calibration (-8.1187, 3.962, 1.0427, 1.3319)");
+    rp_scenario *s2 = load(BASE, NULL, &err);
     const rp_params *q = s2 ? rp_scenario_params(s2) : NULL;
-    CHECK(q && q->model == 2 && q->humility.felt_distance == 0.3 && q->trust.repair_gain == 0.05 &&
-              q->providers.retention_sd == 0.5 && q->patients.gradient.barrier == -1.5 &&
-              q->patients.gradient.stressor_rate == -1.0 && q->patients.gradient.mistrust == 0 &&
-              q->patients.gradient.dim == 2 && strcmp(q->patients.gradient.dimension, "class") == 0,
-          "model 2: MODEL-v2.md's starting values (0.3, 0.05, 0.5, class, -1.5, -1, 0)");
-    CHECK(q && p && q->dropout.base == p->dropout.base && q->providers.skill_sd == p->providers.skill_sd,
-          "model 2 keeps version 1's rows at their defaults (until the calibration moves them)");
+    CHECK(q && q->model == 2 && RP_MODEL_DEFAULT == 2, "model defaults to 2 (RP_MODEL_DEFAULT)");
+    CHECK(q && q->humility.felt_distance == 0.3 && q->trust.repair_gain == 0.05 &&
+              q->patients.gradient.barrier == -1.5 && q->patients.gradient.stressor_rate == -1.0 &&
+              q->patients.gradient.mistrust == 0 && q->patients.gradient.dim == 2 &&
+              strcmp(q->patients.gradient.dimension, "class") == 0,
+          "model 2: MODEL-v2.md's starting values (0.3, 0.05, class, -1.5, -1, 0)");
+    {
+        size_t n;
+        const rp_param *t = rp_paramtable_scenario(&n);
+        int calibrated = 0;
+        for (size_t i = 0; i < n; i++)
+            if (t[i].flags & RP_PF_CALIBRATED) {
+                calibrated++;
+                const double v2 = *(const double *)((const char *)q + t[i].offset);
+                const double v1 = *(const double *)((const char *)p + t[i].offset);
+                CHECK(t[i].type == RP_PT_DOUBLE && v2 == t[i].def && v1 == t[i].def_v1 && v1 != v2,
+                      "%s: model 2 holds its calibration %g, model 1 version 1's %g", t[i].name, v2, v1);
+            }
+        CHECK(calibrated == 5, "5 calibrated rows (%d)", calibrated);
+    }
     /* the table's own view: rows since 2, their v1 value */
     size_t n;
     const rp_param *t = rp_paramtable_scenario(&n);
@@ -813,14 +876,14 @@ static void test_model(void)
         }
     CHECK(since2 == 7, "7 rows of model 2 in the table (%d)", since2);
     /* an override of model (as a sweep's point) moves the silent rows' defaults */
-    rp_override ov = {.key = "model", .text = "2", .where = "unit:1:1"};
+    rp_override ov = {.key = "model", .text = "1", .where = "unit:1:1"};
     rp_params r;
-    CHECK(sc && rp_scenario_resolve_with(sc, 1, &ov, &r, &err) == RP_OK && r.model == 2 &&
-              r.humility.felt_distance == 0.3 && r.patients.gradient.dim == 2,
-          "an override model=2 resolves with model 2's defaults %s", err.msg);
+    CHECK(s2 && rp_scenario_resolve_with(s2, 1, &ov, &r, &err) == RP_OK && r.model == 1 &&
+              r.humility.felt_distance == 0 && r.patients.gradient.dim == -1 && r.dropout.base == p->dropout.base,
+          "an override model=1 resolves with model 1's defaults %s", err.msg);
     /* a written parameter of model 2 under model 1 */
-    check_error(BASE "humility: {felt_distance: 0.25}\n", NULL,
-                "unit.yaml:4:27: error: humility.felt_distance: a parameter of model 2; expected model: 2");
+    check_error(BASE "model: 1\nhumility: {felt_distance: 0.25}\n", NULL,
+                "unit.yaml:5:27: error: humility.felt_distance: a parameter of model 2; expected model: 2");
     check_error(BASE "model: 1\n", "trust.repair_gain=0", "--set:1:19: error: trust.repair_gain: a parameter of model 2");
     check_error(BASE "model: 2\n", "patients.gradient.dimension=language",
                 "patients.gradient.dimension: 'language' is a categorical dimension");

@@ -22,7 +22,8 @@
 #   - --resume with a parts folder holding finished runs (a shard's file put
 #     there as a batch) redoes only the missing runs and gives the same file
 #     and summary, with and without /pairs; without --resume such a folder is
-#     refused (exit 2, one line, the folder untouched);
+#     refused (exit 2, one line, the folder untouched); --resume on the complete
+#     output exits 0 with the same summary, on another sweep's it refuses;
 #   - a single-run scenario given --resume writes the same file as without;
 #     a Saltelli design labels its runs (/runs/saltelli_sample, _matrix).
 # On a larger sweep (about 3 s; 192 runs of 2000 pairs followed up to 104
@@ -355,6 +356,33 @@ if cmp -s t1.json res.json; then
 else
     report fail "--resume: the stdout summary equals the uninterrupted sweep's" "$(cmp t1.json res.json 2>&1)"
 fi
+# --resume is idempotent: on the complete output of this sweep (a requeued job
+# whose work had finished) it says so, prints the same summary, exits 0 and
+# leaves the file as it was; on the output of another sweep it refuses.
+sum_before=$(sha256sum <res.h5)
+rp run sw.yaml -o res.h5 --threads 2 --json --resume >again.json
+rc=$?
+if [ $rc -eq 0 ] && cmp -s t1.json again.json && one_line err && grep -q 'is complete' err &&
+    [ "$(sha256sum <res.h5)" = "$sum_before" ] && [ ! -e res.h5.parts ]; then
+    report ok "--resume on a complete output: exit 0, one line saying so, the same summary, the file untouched"
+else
+    report fail "--resume on a complete output" "exit $rc; $(cmp t1.json again.json 2>&1); $(head -c 300 err)"
+fi
+rp run sw.yaml -o res.h5 --threads 2 --resume --seed 12 >/dev/null
+rc=$?
+if [ $rc -eq 2 ] && one_line err && grep -q 'another sweep' err && [ "$(sha256sum <res.h5)" = "$sum_before" ]; then
+    report ok "--resume on the complete output of another sweep (another seed): exit 2, one line, the file untouched"
+else
+    report fail "--resume on another sweep's output" "exit $rc; $(head -c 300 err)"
+fi
+rp run sw.yaml -o res.h5 --threads 2 --resume --shard 1/3 >/dev/null
+rc=$?
+if [ $rc -eq 2 ] && one_line err && grep -q "not this part's" err; then
+    report ok "--resume --shard 1/3 on the whole sweep's output: exit 2, one line (not this part's runs)"
+else
+    report fail "--resume --shard 1/3 on the whole sweep's output" "exit $rc; $(head -c 300 err)"
+fi
+rm -f again.json
 # The same without /pairs: the resumed summary must still cover the runs done before.
 nopairs=(--set output.pairs=false)
 rp run sw.yaml -o np.h5 "${nopairs[@]}" --json >np.json && rp run sw.yaml -o np0.h5 --shard 0/3 "${nopairs[@]}" >/dev/null

@@ -44,6 +44,7 @@ int rp_test_done(void)
 
 const char *const rp_test_one_group =
     "seed: 7741\n"
+    "model: 1\n"
     "horizon: 26\n"
     "course: 40\n"
     "symptoms: {recovered: 0}\n"

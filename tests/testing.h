@@ -22,8 +22,9 @@ void rp_check_near(double a, double b, double tol, const char *file, int line, c
 #define CHECK_NEAR(a, b, tol, ...) rp_check_near((a), (b), (tol), __FILE__, __LINE__, __VA_ARGS__)
 
 /* One group of patients and one of providers, everyone alike (60,000
- * patients, 3,000 providers, 26 weeks, course 40, no recovery): isolates one
- * mechanism at a time. */
+ * patients, 3,000 providers, 26 weeks, course 40, no recovery), model 1
+ * (without the retention effect and the gradient, hazards are constant):
+ * isolates one mechanism at a time. */
 extern const char *const rp_test_one_group;
 
 /* A scenario from text plus --set overrides, resolved; on an error prints

@@ -16,6 +16,7 @@ target_compile_definitions(plan_unit PRIVATE RP_SOURCE_DIR="${PROJECT_SOURCE_DIR
 rapport_c_test(calibrate_unit)
 target_compile_definitions(calibrate_unit PRIVATE RP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 rapport_script_test(calibrate_cli calibrate_cli.sh)
+rapport_c_test(identify_unit)
 rapport_script_test(hostile hostile.sh)
 rapport_script_test(hostile_args hostile_args.sh)
 rapport_script_test(readers_hostile readers_hostile.sh)
@@ -36,3 +37,11 @@ if(CMAKE_C_COMPILER_ID STREQUAL "GNU" AND CMAKE_BUILD_TYPE STREQUAL "Release" AN
 endif()
 rapport_script_test(layers layers.sh)
 rapport_script_test(library_symbols library_symbols.sh $<TARGET_FILE:rapport_shared> ${PROJECT_BINARY_DIR}/generated/exports.map)
+add_test(NAME calibration_targets COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/calibration_targets.py $<TARGET_FILE:rapport> ${PROJECT_SOURCE_DIR})
+add_test(NAME example_scenarios COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/example_scenarios.py $<TARGET_FILE:rapport> ${PROJECT_SOURCE_DIR})
+set_tests_properties(example_scenarios PROPERTIES SKIP_RETURN_CODE 77)
+# A sanitized library cannot be linked into a plain program: the install test
+# runs on builds without sanitizers.
+if(NOT RAPPORT_SANITIZE)
+  rapport_script_test(install_prefix install_prefix.sh)
+endif()

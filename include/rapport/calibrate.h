@@ -151,6 +151,86 @@ int rp_calibration_fit(const rp_calibration *cal, const rp_cal_options *opt, rp_
                        rp_error *err);
 void rp_calibration_result_free(rp_cal_result *res);
 
+/* ---- identification: which targets pin which coefficient ----
+ *
+ * A local sensitivity analysis at a point x (the fitted one): for every free
+ * coefficient i, two evaluations at x_i -/+ h_i (h_i = step_fraction times
+ * its range; a point outside [min, max] is moved onto the bound, which makes
+ * the difference one-sided there), every other coefficient at x, on the same
+ * random streams as the fit (common random numbers): 2 n_free evaluations.
+ * The central difference of every target's mean is d m_k / d x_i; scaled, it
+ * reads as the change of target k in units of its scale s_k (half its band)
+ * when coefficient i moves by a tenth of its range:
+ *     J_ki = (d m_k / d x_i) (max_i - min_i) / 10 / s_k,
+ * with its Monte-Carlo SE from the replicates' own differences.
+ *
+ * The analysis uses the fitted targets only (weight > 0), each row times
+ * sqrt(weight), so that J^T J is the objective's curvature (Gauss-Newton):
+ * the singular values sigma_j of that matrix (n_free of them, descending;
+ * with fewer fitted targets than coefficients the missing ones are 0) and
+ * the right singular vectors v_j, in units of a tenth of each range. Moving
+ * t tenths of the ranges along v_j changes the objective by about
+ * (t sigma_j)^2, so the targets' bands (objective 1) allow about 1 / sigma_j
+ * tenths of the ranges along it. A singular value below RP_CAL_FLAT (the
+ * bands allow more than the whole range) is a flat direction: the
+ * coefficients of v_j trade off against each other and the targets do not
+ * tell them apart. */
+#define RP_CAL_FLAT 0.1
+
+typedef struct {
+    int n_free, n_targets;  /* as the calibration's; every target has a row */
+    double step_fraction;   /* h_i / (max_i - min_i) */
+    double lo[RP_CAL_MAX_FREE], hi[RP_CAL_MAX_FREE]; /* the two values of coefficient i */
+    int evaluations;        /* 2 n_free */
+    /* d m_k / d x_i in the target's and the coefficient's own units */
+    double derivative[RP_CAL_MAX_TARGETS][RP_CAL_MAX_FREE];
+    /* J_ki, scaled as above, and its Monte-Carlo SE (NaN with one replicate) */
+    double jacobian[RP_CAL_MAX_TARGETS][RP_CAL_MAX_FREE];
+    double jacobian_se[RP_CAL_MAX_TARGETS][RP_CAL_MAX_FREE];
+    /* ---- the analysis of the fitted targets' rows ---- */
+    int n_fitted;           /* targets with weight > 0 */
+    int n_unmeasured;       /* entries of those rows that are not finite (taken as 0) */
+    /* the fitted target whose |J_ki| is largest in column i: what coefficient
+     * i moves most (-1: it moves none) */
+    int moves_most[RP_CAL_MAX_FREE];
+    /* the linearised fit's answer to the targets, the pseudo-inverse of the
+     * weighted matrix without its flat directions, times sqrt(weight):
+     * pinned[i][k] is how far fitted coefficient i moves (tenths of its
+     * range) when target k's value moves by one scale s_k (0 for a target of
+     * weight 0); pinned_by[i] is the target with the largest |pinned[i][k]|
+     * (-1: none, coefficient i lies in the flat directions only) */
+    double pinned[RP_CAL_MAX_FREE][RP_CAL_MAX_TARGETS];
+    int pinned_by[RP_CAL_MAX_FREE];
+    /* sqrt(sum_k pinned[i][k]^2): how far fitted coefficient i moves (tenths
+     * of its range) when every fitted target's value moves by its scale,
+     * independently (root sum of squares): with targets given as value +- se
+     * the SE the targets' own uncertainty gives the fitted value (linearised;
+     * flat directions left out, along which it is unbounded) */
+    double spread[RP_CAL_MAX_FREE];
+    double singular[RP_CAL_MAX_FREE];                  /* descending */
+    double direction[RP_CAL_MAX_FREE][RP_CAL_MAX_FREE]; /* direction[j] = v_j, unit length, largest component > 0 */
+    double condition; /* singular[0] / singular[n_free - 1] (infinite when the last is 0) */
+    /* each singular value's Monte-Carlo SE, to first order: sigma_j moves by
+     * u_j^T E v_j for a small change E of the matrix, so its variance is
+     * sum_ki (u_kj v_ij)^2 w_k se_ki^2, the entries' errors taken as
+     * independent (NaN with one replicate) */
+    double singular_se[RP_CAL_MAX_FREE];
+    int n_flat;       /* singular values below RP_CAL_FLAT: the last n_flat directions */
+} rp_cal_identification;
+
+/* The sensitivity analysis at x (n_free values inside the ranges), step
+ * fraction in (0, 0.5]. RP_OK, RP_EINVAL (a step outside that range),
+ * RP_ENOMEM, RP_EINTR or an evaluation's error. */
+int rp_calibration_identify(const rp_calibration *cal, const double *x, double step_fraction,
+                            const rp_cal_options *opt, rp_cal_identification *id, rp_error *err);
+
+/* The analysis alone, of id->jacobian and id->jacobian_se (id->n_free
+ * columns and id->n_targets rows filled by the caller; weight[k] >= 0 each
+ * target's weight): fills the fields from n_fitted on. For
+ * rp_calibration_identify, and for tests with a known matrix. RP_OK,
+ * RP_EINVAL (sizes outside 1..RP_CAL_MAX_*) or RP_ENOMEM. */
+int rp_calibration_identify_jacobian(rp_cal_identification *id, const double *weight, rp_error *err);
+
 /* Write the calibrated scenario: the scenario file with x applied (as
  * --set would) and resolved, in `rapport show` form (patients is not
  * applied: the scenario keeps its own population). RP_OK, RP_EINVAL, RP_EIO. */

@@ -57,6 +57,7 @@ typedef struct {
     uint8_t *done;       /* [runs]: 1 where summary[r] is known: the runs of this part (every rank's, on
                             rank 0), and with resume every run of the joined file */
     bool single;         /* ran as a single run (no parts) */
+    bool already_complete; /* --resume found the output complete: nothing ran, the summaries are the file's */
     double seconds[4];   /* a single run's wall seconds: population, assignment, engine, summary */
 } rp_exec_result;
 

@@ -84,10 +84,11 @@ enum {
     RP_TRAJ_ALL = (1 << 7) - 1
 };
 
-/* The version of MODEL.md a scenario runs when it has no `model:` key. The
- * parameter table's rows of a later version (rp_param.since) take their
- * version-1 value under an earlier model (docs/SCENARIO.md). */
-#define RP_MODEL_DEFAULT 1
+/* The version of MODEL.md a scenario runs when it has no `model:` key. Under
+ * model 1 the parameter table's rows of a later version (rp_param.since) take
+ * the value that switches their term off, and its calibrated rows version 1's
+ * calibration (docs/SCENARIO.md). */
+#define RP_MODEL_DEFAULT 2
 #define RP_MODEL_LATEST 2
 
 typedef struct {

@@ -52,6 +52,11 @@ enum {
     RP_PF_MAX_OPEN = 1 << 3, /* value < max rather than <= max */
     RP_PF_PATIENT = 1 << 4,  /* group key of patient groups */
     RP_PF_PROVIDER = 1 << 5, /* group key of provider groups */
+    /* Fitted to the published figures (docs/TARGETS.md) by
+     * scenarios/calibration.yaml: the default is model 2's calibrated value,
+     * def_v1 model 1's (or the value that is version 1, for a row since 2),
+     * and MODEL.md's value is the calibration's start. */
+    RP_PF_CALIBRATED = 1 << 6,
 };
 
 /* Distribution families, as a bit mask of (1u << rp_dist_kind). */
@@ -73,7 +78,8 @@ typedef struct {
     /* The first version of MODEL.md with this parameter (0: every version).
      * Under an earlier model the row is not a parameter: its field holds
      * def_v1 (def_name_v1 for a name), the value that switches its term off,
-     * and a scenario that gives it is refused. */
+     * and a scenario that gives it is refused. A CALIBRATED row of every
+     * version holds def_v1 under model 1 too: version 1's calibrated value. */
     int since;
     double def_v1;
     const char *def_name_v1;
@@ -84,6 +90,13 @@ typedef struct {
 static inline bool rp_paramtable_in_model(const rp_param *row, int model)
 {
     return row->since <= (model > 1 ? model : 1);
+}
+
+/* Whether row's default depends on the model: a row since a later version,
+ * or one calibrated for each version. */
+static inline bool rp_paramtable_by_model(const rp_param *row)
+{
+    return row->since > 1 || (row->flags & RP_PF_CALIBRATED);
 }
 
 /* The top-level table (offsets into rp_params), in the order of `show`. */
@@ -113,8 +126,8 @@ const char *rp_paramtable_population(void);
  * RP_MODEL_DEFAULT. Not for REQUIRED or structured rows. */
 void rp_paramtable_set_default(const rp_param *row, void *field);
 
-/* The same under a given model (1, 2): a row since a later version stores its
- * version-1 value def_v1. */
+/* The same under a given model (1, 2): under model 1, a row whose default
+ * depends on the model (rp_paramtable_by_model) stores def_v1. */
 void rp_paramtable_set_default_model(const rp_param *row, int model, void *field);
 
 /* Parse text (quoted: it was written in quotes, so it is a string, never a

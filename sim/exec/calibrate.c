@@ -60,19 +60,25 @@ static int overrides(const rp_calibration *cal, const double *x, rp_override *ov
     return n;
 }
 
+/* The parameters of an evaluation at x, in *p (allocated; NULL on failure). */
+static int resolve_at(const rp_calibration *cal, const double *x, rp_params **p, rp_error *err)
+{
+    rp_override ov[RP_CAL_MAX_FREE + 2];
+    char text[RP_CAL_MAX_FREE][40];
+    const int n = overrides(cal, x, ov, text);
+    if (!(*p = malloc(sizeof **p)))
+        RP_FAIL(err, RP_ENOMEM, "out of memory");
+    return rp_scenario_resolve_with(cal->sc, (size_t)n, ov, *p, err);
+}
+
 /* Every point of the box must resolve: check the start now. */
 static int check_start(const rp_calibration *cal, rp_error *err)
 {
     double x[RP_CAL_MAX_FREE];
     for (int i = 0; i < cal->n_free; i++)
         x[i] = cal->free[i].start;
-    rp_override ov[RP_CAL_MAX_FREE + 2];
-    char text[RP_CAL_MAX_FREE][40];
-    const int n = overrides(cal, x, ov, text);
-    rp_params *q = malloc(sizeof *q);
-    if (!q)
-        RP_FAIL(err, RP_ENOMEM, "out of memory");
-    int status = rp_scenario_resolve_with(cal->sc, (size_t)n, ov, q, err);
+    rp_params *q;
+    int status = resolve_at(cal, x, &q, err);
     free(q);
     return status;
 }
@@ -148,7 +154,7 @@ void rp_calibration_set_target(rp_calibration *cal, int k, double value, double 
 
 /* ---- evaluation ---- */
 
-static rp_cal_stat stat_of(const double *v, int n)
+rp_cal_stat rp_cal_stat_of(const double *v, int n)
 {
     double sum = 0;
     for (int r = 0; r < n; r++)
@@ -164,39 +170,48 @@ static rp_cal_stat stat_of(const double *v, int n)
  * large, but finite, so that the simplex moves away from it. */
 #define RP_CAL_PENALTY 1e12
 
+int rp_cal_run(const rp_calibration *cal, const double *x, const rp_cal_options *opt, rp_summary *sum, rp_error *err)
+{
+    rp_params *p;
+    int status = resolve_at(cal, x, &p, err);
+    if (status == RP_OK) /* replicate r on random stream r, over the threads (exec.h) */
+        status = rp_exec_replicates(p, cal->replicates, &(rp_exec_options){.threads = opt ? opt->threads : 1,
+                                                                           .stop = opt ? opt->stop : NULL},
+                                    sum, err);
+    free(p);
+    return status;
+}
+
+double rp_cal_target_value(const rp_calibration *cal, int k, const rp_summary *s)
+{
+    size_t n_obs;
+    const rp_observable_def *table = rp_observables_table(&n_obs);
+    const rp_cal_target *tg = &cal->target[k];
+    return rp_observables_get(tg->group < 0 ? &s->all : &s->group[tg->group], &table[tg->observable]);
+}
+
 int rp_calibration_evaluate(const rp_calibration *cal, const double *x, const rp_cal_options *opt, rp_cal_eval *out,
                             rp_error *err)
 {
     memset(out, 0, sizeof *out);
-    rp_override ov[RP_CAL_MAX_FREE + 2];
-    char text[RP_CAL_MAX_FREE][40];
     for (int i = 0; i < cal->n_free; i++)
         out->x[i] = x[i];
-    const int n = overrides(cal, x, ov, text);
     const int R = cal->replicates;
-    rp_params *p = malloc(sizeof *p);
     rp_summary *sum = calloc((size_t)R, sizeof *sum);
     double *v = malloc((size_t)R * sizeof *v);
-    if (!p || !sum || !v) {
-        free(p);
+    if (!sum || !v) {
         free(sum);
         free(v);
         RP_FAIL(err, RP_ENOMEM, "out of memory");
     }
-    int status = rp_scenario_resolve_with(cal->sc, (size_t)n, ov, p, err);
-    if (status == RP_OK) /* replicate r on random stream r, over the threads (exec.h) */
-        status = rp_exec_replicates(p, R, &(rp_exec_options){.threads = opt ? opt->threads : 1,
-                                                              .stop = opt ? opt->stop : NULL}, sum, err);
+    int status = rp_cal_run(cal, x, opt, sum, err);
     if (status == RP_OK) {
         double objective = 0;
-        size_t n_obs;
-        const rp_observable_def *table = rp_observables_table(&n_obs);
         for (int k = 0; k < cal->n_targets; k++) {
             const rp_cal_target *tg = &cal->target[k];
             for (int r = 0; r < R; r++)
-                v[r] = rp_observables_get(tg->group < 0 ? &sum[r].all : &sum[r].group[tg->group],
-                                          &table[tg->observable]);
-            out->target[k] = stat_of(v, R);
+                v[r] = rp_cal_target_value(cal, k, &sum[r]);
+            out->target[k] = rp_cal_stat_of(v, R);
             const double z = (out->target[k].mean - tg->value) / tg->scale;
             objective += isfinite(z) ? tg->weight * z * z : RP_CAL_PENALTY;
         }
@@ -209,7 +224,7 @@ int rp_calibration_evaluate(const rp_calibration *cal, const double *x, const rp
                 white = g;
             for (int r = 0; r < R; r++)
                 v[r] = sum[r].group[g].dropout;
-            out->group_dropout[g] = stat_of(v, R);
+            out->group_dropout[g] = rp_cal_stat_of(v, R);
         }
         out->minority_ratio = (rp_cal_stat){NAN, NAN};
         if (white >= 0 && out->n_groups > 1) {
@@ -222,10 +237,9 @@ int rp_calibration_evaluate(const rp_calibration *cal, const double *x, const rp
                     }
                 v[r] = dropped / pairs / sum[r].group[white].dropout;
             }
-            out->minority_ratio = stat_of(v, R);
+            out->minority_ratio = rp_cal_stat_of(v, R);
         }
     }
-    free(p);
     free(sum);
     free(v);
     return status;

@@ -48,4 +48,16 @@ int rp_cal_spec_read(const char *name, const char *text, const char *dir, struct
  * the file's folder). */
 int rp_cal_spec_load(const char *path, struct rp_calibration *cal, rp_error *err);
 
+/* ---- shared by calibrate.c and identify.c ---- */
+
+/* Run the R replicates of cal at x (replicate r on stream r) into sum[R]. */
+int rp_cal_run(const struct rp_calibration *cal, const double *x, const rp_cal_options *opt, rp_summary *sum,
+               rp_error *err);
+
+/* The simulated value of target k in one replicate's summary. */
+double rp_cal_target_value(const struct rp_calibration *cal, int k, const rp_summary *s);
+
+/* Mean of v[n] and its Monte-Carlo SE, sd / sqrt(n) (NaN for n = 1). */
+rp_cal_stat rp_cal_stat_of(const double *v, int n);
+
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "exec/dist.h"
@@ -179,6 +180,42 @@ static void fill_summaries(const char *path, rp_sweep_result *res)
     }
 }
 
+/* --resume on an output that is already there, with no runs kept beside it
+ * (a requeued job whose work had in fact finished): a file of this sweep
+ * holding exactly this part's runs (every run, or those of this --shard) is
+ * the work done: *complete, and res holds the summaries read from it. A
+ * file of another sweep, or with another share of its runs, is refused;
+ * anything but a regular file is left to the output rule. */
+static int resume_complete(const rp_exec_options *o, const rp_plan *plan, int64_t workers, int size,
+                           rp_sweep_result *res, bool *complete, rp_error *err)
+{
+    *complete = false;
+    struct stat st;
+    if (!o->resume || !o->output || stat(o->output, &st) != 0 || !S_ISREG(st.st_mode))
+        return RP_OK;
+    const int64_t runs = rp_plan_runs(plan);
+    *res = (rp_sweep_result){.runs = runs, .summary = calloc((size_t)runs, sizeof(rp_summary)),
+                             .done = calloc((size_t)runs, 1)};
+    if (!res->summary || !res->done)
+        RP_FAIL(err, RP_ENOMEM, "out of memory");
+    int status = rp_output_runs_in(o->output, rp_plan_id(plan), runs, 0, 0, res->done, err);
+    int64_t missing = 0, extra = 0;
+    for (int64_t r = 0; status == RP_OK && r < runs; r++) {
+        const bool mine = (r % workers) / size == o->shard; /* the runs of this part's workers */
+        missing += mine && !res->done[r];
+        extra += !mine && res->done[r];
+    }
+    if (status == RP_OK && (missing || extra))
+        status = rp_status_raise(err, RP_EINVAL, "%s holds runs of this sweep but not this part's (%lld missing, "
+                                 "%lld of another part); expected the output of this part, or --force to "
+                                 "replace it", o->output, (long long)missing, (long long)extra);
+    for (int64_t r = 0; status == RP_OK && r < runs; r++)
+        if (res->done[r])
+            status = rp_output_read_stored_summary(o->output, r, &res->summary[r], err);
+    *complete = status == RP_OK;
+    return status;
+}
+
 /* This process's share of the sweep, through the parts folder. */
 static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_options *o, rp_exec_result *out,
                       rp_error *err)
@@ -194,8 +231,21 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
         RP_FAIL(err, RP_EINVAL, "--replicate picks the stream of a single run; a sweep's replicates are its "
                                 "`replicates:` (expected no --replicate)");
     const int64_t workers = shards * size, worker = o->shard * size + rank;
+    rp_sweep_result res = {0};
+    bool complete;
+    int status = rp_dist_agree(resume_complete(o, plan, workers, size, &res, &complete, err));
+    if (status == RP_OK && complete) {
+        out->summary = res.summary; /* handed over */
+        out->done = res.done;
+        out->already_complete = true;
+        return RP_OK;
+    }
+    rp_sweep_result_free(&res);
+    res = (rp_sweep_result){0};
+    if (status != RP_OK)
+        return status;
     int max_horizon;
-    int status = sweep_shape(plan, base, o->output != NULL, &max_horizon, err);
+    status = sweep_shape(plan, base, o->output != NULL, &max_horizon, err);
     if (status == RP_OK)
         status = check_memory(sc, err);
     const double have = physical_memory();
@@ -245,7 +295,6 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
                       : rp_status_raise(err, RP_ENOMEM, "out of memory");
         sink = rp_parts_sink(parts, base->output.variables);
     }
-    rp_sweep_result res = {0};
     if (status == RP_OK) {
         rp_sweep_options so = {.threads = o->threads, .parallel = o->parallel, .worker = worker, .workers = workers,
                                .skip = skip, .sink = parts ? &sink : NULL, .stop = o->stop};

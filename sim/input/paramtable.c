@@ -49,6 +49,10 @@ static const char *const sweep_streams[] = {"common", "independent", NULL};
  * version 1 (its term off), under model 1. */
 #define DBL2(key, f, def, v1, lo, hi, fl, sym, unit, what) \
     {key, RP_PT_DOUBLE, P(f), def, NULL, lo, hi, fl, NULL, 0, sym, unit, what, 2, v1, NULL}
+/* A double calibrated in every version (RP_PF_CALIBRATED): model 2's fitted
+ * default, and v1, model 1's. */
+#define CAL(key, f, def, v1, lo, hi, fl, sym, unit, what) \
+    {key, RP_PT_DOUBLE, P(f), def, NULL, lo, hi, (fl) | RP_PF_CALIBRATED, NULL, 0, sym, unit, what, 0, v1, NULL}
 #define MAX_WEEKS 1040.0 /* 20 years of weekly sessions */
 #define MAX_COUNT 1e12
 /* Below 2^32, so that a run's random stream (point + 1) x 2^32 + replicate
@@ -147,14 +151,14 @@ static const rp_param scenario_table[] = {
          "when the provider raises cultural difference"),
     INT("discussion.week", RP_PT_INT, discussion.week, 4, 0, MAX_WEEKS, 0, "k", "week",
         "week of the discussion under policy delayed"),
-    DBL("dropout.base", dropout.base, -8.0, -LOGIT_INTERCEPT_MAX, LOGIT_INTERCEPT_MAX, 0, "δ0", "logit", "weekly dropout hazard: intercept"),
+    CAL("dropout.base", dropout.base, -8.0105, -8.1187, -LOGIT_INTERCEPT_MAX, LOGIT_INTERCEPT_MAX, 0, "δ0", "logit", "weekly dropout hazard: intercept"),
     DBL("dropout.low_alliance", dropout.low_alliance, 2.0, 0, LOGIT_SLOPE_MAX, 0, "δ_A", "logit",
         "dropout hazard: low alliance (1 - A)"),
     DBL("dropout.low_trust", dropout.low_trust, 1.5, 0, LOGIT_SLOPE_MAX, 0, "δ_T", "logit", "dropout hazard: low trust (1 - T)"),
     DBL("dropout.barrier", dropout.barrier, 1.0, 0, LOGIT_SLOPE_MAX, 0, "δ_b", "logit", "dropout hazard: structural barrier"),
     DBL("dropout.stressor", dropout.stressor, 0.4, 0, LOGIT_SLOPE_MAX, 0, "δ_N", "logit/stressor",
         "dropout hazard: stressors this week"),
-    DBL("dropout.early", dropout.early, 4.0, 0, LOGIT_SLOPE_MAX, 0, "δ_E", "logit", "extra dropout hazard of the first weeks"),
+    CAL("dropout.early", dropout.early, 3.788, 3.962, 0, LOGIT_SLOPE_MAX, 0, "δ_E", "logit", "extra dropout hazard of the first weeks"),
     /* From tau = 1e4 weeks on, e^(-t/tau) > 0.9 over the longest horizon: the
      * extra hazard is a constant, and no larger tau says more. */
     DBL("dropout.early_weeks", dropout.early_weeks, 1.5, 0, 1e4, RP_PF_MIN_OPEN, "τ_E", "weeks",
@@ -167,7 +171,7 @@ static const rp_param scenario_table[] = {
     /* gamma_i = gamma e^(sd z - sd^2/2) with |z| <= ~12: the exponent is at most
      * 70 for sd <= 10 (at sd 1e308, inf - inf gave NaN); at sd 10 half the
      * patients already have gamma_i < 1e-21 gamma. */
-    DBL("patients.response_sd", patients.response_sd, 0.8, 0, 10, 0, "σ_γ", "",
+    CAL("patients.response_sd", patients.response_sd, 1.0132, 1.0427, 0, 10, 0, "σ_γ", "",
         "log-sd of the patient's treatment responsiveness"),
     STRUCT("patients.groups", RP_PT_PATIENT_GROUPS, "patient groups by name (see below)"),
     {"patients.gradient.dimension", RP_PT_NAME, P(patients.gradient.dimension), 0, "class", 0, 0, RP_PF_COMPUTED,
@@ -187,8 +191,8 @@ static const rp_param scenario_table[] = {
         "number of providers; default ceil(patients.count / providers.caseload)"),
     INT("providers.caseload", RP_PT_INT64, providers.caseload, 20, 1, 1e6, 0, "C", "patients",
         "patients a provider treats at once; count x caseload >= patients.count"),
-    DBL("providers.skill_sd", providers.skill_sd, 0.8, 0, LOGIT_SD_MAX, 0, "sd_skill", "logit", "sd of provider skill"),
-    DBL2("providers.retention_sd", providers.retention_sd, 0.5, 0, 0, LOGIT_SD_MAX, 0, "sd_retention", "logit",
+    CAL("providers.skill_sd", providers.skill_sd, 1.2626, 1.3319, 0, LOGIT_SD_MAX, 0, "sd_skill", "logit", "sd of provider skill"),
+    DBL2("providers.retention_sd", providers.retention_sd, 0.45116, 0, 0, LOGIT_SD_MAX, RP_PF_CALIBRATED, "sd_retention", "logit",
          "sd of the provider's retention effect ε_j in the dropout hazard, drawn independently of skill"),
     STRUCT("providers.groups", RP_PT_PROVIDER_GROUPS, "provider groups by name (see below)"),
     ENUM("assignment.policy", assignment.policy, RP_ASSIGN_RANDOM, assignment_policies, "",
@@ -406,6 +410,7 @@ static rp_param version1_row(const rp_param *row)
     v1.def = row->def_v1;
     v1.def_name = row->def_name_v1;
     v1.since = 0;
+    v1.flags &= ~(unsigned)RP_PF_CALIBRATED;
     return v1;
 }
 
@@ -416,7 +421,7 @@ void rp_paramtable_set_default(const rp_param *row, void *field)
 
 void rp_paramtable_set_default_model(const rp_param *row, int model, void *field)
 {
-    if (!rp_paramtable_in_model(row, model)) { /* not a parameter of this model: the value that is version 1 */
+    if (model < 2 && rp_paramtable_by_model(row)) { /* version 1's value: its term off, or its calibration */
         const rp_param v1 = version1_row(row);
         rp_paramtable_set_default_model(&v1, model, field);
         return;
@@ -1070,16 +1075,20 @@ const char *rp_paramtable_format(const rp_param *row, const void *field, char *b
 
 static const char *format_default_one(const rp_param *row, char *buf, size_t size);
 
-/* A row of a later model: "0.3 (model 1: 0)". */
+/* A row whose default depends on the model: "0.3 (from model 2; model 1: 0)"
+ * for a parameter of a later version, "-8.0105 (model 1: -8.1187)" for a
+ * calibrated one. */
 const char *rp_paramtable_format_default(const rp_param *row, char *buf, size_t size)
 {
-    if (row->since <= 1)
+    if (!rp_paramtable_by_model(row))
         return format_default_one(row, buf, size);
     const rp_param v1 = version1_row(row);
-    char now[64], old[64];
+    char now[64], old[64], since[32] = "";
     format_default_one(row, now, sizeof now);
     format_default_one(&v1, old, sizeof old);
-    snprintf(buf, size, "%s (model 1: %s)", now, old);
+    if (row->since > 1)
+        snprintf(since, sizeof since, "from model %d; ", row->since);
+    snprintf(buf, size, "%s (%smodel 1: %s)", now, since, old);
     return buf;
 }
 

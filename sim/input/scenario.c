@@ -746,16 +746,15 @@ static int resolve_match_on(const resolver *r)
     return RP_OK;
 }
 
-/* The rows of a later model than p's (rp_param.since): a given one is
- * refused, a silent one takes its default under p's model (the row's default
- * from its version on, def_v1 before), so that a sweep over `model` moves the
- * defaults with it. */
+/* The rows whose default depends on the model (a later model's, refused
+ * when given under p's; a calibrated one): a silent one takes its default
+ * under p's model (rp_paramtable_set_default_model). */
 static int resolve_model_rows(const resolver *r)
 {
     size_t n;
     const rp_param *t = rp_paramtable_scenario(&n);
     for (size_t i = 0; i < n; i++) {
-        if (t[i].since <= 1)
+        if (!rp_paramtable_by_model(&t[i]))
             continue;
         const rp_ynode *at = given(r, t[i].name);
         if (at && !rp_paramtable_in_model(&t[i], r->p->model)) {

@@ -60,7 +60,7 @@ static herr_t write_provenance(hid_t root, const rp_params *p, const rp_provenan
     gethostname(host, sizeof host - 1);
     rp_h5_utc_now(start, sizeof start);
     snprintf(plan_id, sizeof plan_id, "%016llx", (unsigned long long)prov->plan_id);
-    const int format = RP_FORMAT_VERSION, model = RP_MODEL_VERSION;
+    const int format = RP_FORMAT_VERSION, model = rp_model_version(p->model); /* the runs' version of MODEL.md */
     if (rp_h5_attr_string(root, "format", "rapport") < 0 ||
         rp_h5_attr_scalar(root, "format_version", H5T_NATIVE_INT, &format) < 0 ||
         rp_h5_attr_string(root, "title", "rapport: cultural distance, therapeutic alliance and dropout") < 0 ||
@@ -429,6 +429,7 @@ static int pairs_and_providers(rp_output *o, const rp_run *run, const void **dat
         {RP_T_PROVIDERS, "run", rc.run}, {RP_T_PROVIDERS, "index", rc.index},
         {RP_T_PROVIDERS, "group", pop->provider_group}, {RP_T_PROVIDERS, "culture", pop->provider_culture},
         {RP_T_PROVIDERS, "humility", pop->humility}, {RP_T_PROVIDERS, "skill", pop->skill},
+        {RP_T_PROVIDERS, "retention", pop->retention},
         {RP_T_PROVIDERS, "caseload", rc.caseload}, {RP_T_PROVIDERS, "patients", rc.patients},
     };
     for (size_t k = 0; k < sizeof sources / sizeof sources[0]; k++) {

@@ -187,6 +187,9 @@ int rp_layout_init(rp_layout *l, const rp_params *p, int n_weeks, rp_error *err)
         "provider culture: level index (categorical) or value in [0, 1] (continuous)", NULL);
     add(l, RP_T_PROVIDERS, "humility", RP_C_F64, RP_W_ONE, "cultural humility h", "1");
     add(l, RP_T_PROVIDERS, "skill", RP_C_F64, RP_W_ONE, "skill sigma_j (therapist effect)", "logit");
+    if (p->model >= 2) /* as the parameters and observables, only in files of the model that has it */
+        add(l, RP_T_PROVIDERS, "retention", RP_C_F64, RP_W_ONE,
+            "retention effect epsilon_j in the dropout hazard (therapist effect on dropout)", "logit");
     add(l, RP_T_PROVIDERS, "caseload", RP_C_I64, RP_W_ONE, "caseload capacity C", "patients");
     add(l, RP_T_PROVIDERS, "patients", RP_C_I64, RP_W_ONE, "patients assigned", "patients");
 

@@ -339,13 +339,17 @@ static int open_part(part *p, const char *path, rp_error *err)
     return status == RP_OK ? check_runs(p, err) : status;
 }
 
-/* Files are joined and continued by the engine that wrote them: a merged
- * file says it holds this model's runs. */
+/* Files are joined and continued only by an engine that implements their
+ * model version, which is the one their scenario runs. */
 static int same_model(const part *p, const char *doing, rp_error *err)
 {
-    if (p->model_version != RP_MODEL_VERSION)
-        RP_FAIL(err, RP_EINVAL, "%s holds runs of model version %lld; this rapport implements model version %d and "
-                "%s only runs of its own", p->path, (long long)p->model_version, RP_MODEL_VERSION, doing);
+    if (p->model_version > RP_MODEL_LATEST)
+        RP_FAIL(err, RP_EINVAL, "%s holds runs of model version %lld; this rapport implements model versions 1 to %d "
+                "and %s only runs of those", p->path, (long long)p->model_version, RP_MODEL_LATEST, doing);
+    const int model = rp_model_version(rp_scenario_params(p->sc)->model);
+    if (p->model_version != model)
+        RP_FAIL(err, RP_EINVAL, "%s says model_version %lld, but its /scenario runs model %d; expected a file written "
+                "by rapport run", p->path, (long long)p->model_version, model);
     return RP_OK;
 }
 
