@@ -57,7 +57,15 @@ install(FILES ${PROJECT_BINARY_DIR}/generated/rapport.pc DESTINATION ${CMAKE_INS
 # beside itself in the tree, or in the prefix's site-packages).
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/analysis/rapport_analysis DESTINATION ${RAPPORT_INSTALL_PYDIR}
         PATTERN __pycache__ EXCLUDE)
-install(PROGRAMS ${PROJECT_SOURCE_DIR}/analysis/report DESTINATION ${CMAKE_INSTALL_BINDIR} RENAME rapport-report)
+# Its interpreter is RAPPORT_PYTHON (a cluster's python3 module, say), not the
+# tree's /usr/bin/python3.
+set(RAPPORT_PYTHON /usr/bin/python3 CACHE FILEPATH
+    "Python 3 with h5py, numpy, pandas, scipy, matplotlib and statsmodels, for rapport-report")
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/analysis/report)
+file(READ ${PROJECT_SOURCE_DIR}/analysis/report _report)
+string(REGEX REPLACE "^#![^\n]*" "#!${RAPPORT_PYTHON}" _report "${_report}")
+file(WRITE ${PROJECT_BINARY_DIR}/generated/rapport-report "${_report}")
+install(PROGRAMS ${PROJECT_BINARY_DIR}/generated/rapport-report DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 # The help text of every command as one man page.
 add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/generated/rapport.1
