@@ -32,6 +32,7 @@
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_IO = 3, EXIT_INTERRUPTED = 130 };
 
 #define CLI_MAX_THREADS 1024
+#define CLI_MAX_OUTPUT 2e9 /* bytes: the default of --max-output, above which run refuses to write */
 /* Shards of a sweep: a bound that keeps shards x MPI ranks far from
  * overflowing int64 (Slurm's own arrays stop at 4 million tasks). */
 #define CLI_MAX_SHARDS 1000000000LL
@@ -96,6 +97,9 @@ void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *
 bool cli_parse_count(const char *s, long long min, long long max, long long *out);
 bool cli_parse_u64(const char *s, uint64_t max, uint64_t *out); /* the same, for 0..max */
 bool cli_parse_shard(const char *s, int64_t *i, int64_t *n); /* "I/N", 0 <= I < N <= CLI_MAX_SHARDS */
+/* A size in bytes: a whole number N with an optional K, M, G or T (10^3,
+ * 10^6, 10^9, 10^12), or "none" (0: no limit); at most 10^18. */
+bool cli_parse_size(const char *s, double *bytes);
 /* The environment variable name, if set (*set), parsed into *out; a bad
  * value prints one line and gives EXIT_USAGE. */
 int cli_env_count(const char *name, long long min, long long max, long long *out, bool *set);
@@ -135,6 +139,7 @@ typedef struct {
     bool force;
     bool summary_only;
     bool resume;
+    double max_output;  /* --max-output: bytes, 0 for none */
     rp_parallel parallel;
     int64_t shard, shards; /* --shard I/N: this is part I (0-based) of N */
     bool shard_from_slurm; /* taken from a job array's environment */

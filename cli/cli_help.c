@@ -51,7 +51,8 @@ const char cli_help_main[] =
     "  rapport run scenarios/baseline.yaml --set discussion.policy=intake\n";
 
 static const char *help_run =
-    "Usage: rapport run SCENARIO [-o FILE.h5 [--force] [--summary-only]] [--threads N]\n"
+    "Usage: rapport run SCENARIO [-o FILE.h5 [--force] [--summary-only] [--max-output SIZE]]\n"
+    "                   [--threads N]\n"
     "                   [--seed S] [--replicate R] [--set KEY=VALUE]... [--json] [--timing]\n"
     "\n"
     "Run the model of SCENARIO once and print its observables overall and per\n"
@@ -67,6 +68,9 @@ static const char *help_run =
     "  --force       replace FILE.h5 if it exists (otherwise an error)\n"
     "  --summary-only  the file gets no trajectories and no per-pair table\n"
     "                (the same as --set output.variables=none --set output.pairs=false)\n"
+    "  --max-output SIZE  refuse, before running, a file estimated larger than SIZE\n"
+    "                (500M, 20G, 1T: powers of 1000; none for no limit; default 2G);\n"
+    "                `rapport show` prints the estimate\n"
     "\n"
     "Sweeps (a scenario with `replicates:` and/or `sweep:`) print each point's\n"
     "mean and standard error, and paired differences to point 0:\n"

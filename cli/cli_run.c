@@ -95,7 +95,8 @@ static int execute(const cli_options *o, const rp_ranks *ranks, const rp_scenari
     progress_state ps = {omp_get_wtime(), omp_get_wtime()};
     rp_exec_options eo = {.threads = o->threads, .parallel = o->parallel, .shard = o->shard, .shards = o->shards,
                           .rank = ranks->rank, .ranks = ranks->size, .output = o->output, .force = o->force,
-                          .resume = o->resume, .replicate = o->replicate, .command_line = o->command_line,
+                          .resume = o->resume, .max_output = o->max_output, .replicate = o->replicate,
+                          .command_line = o->command_line,
                           .stop = &cli_stop_requested, .progress_ctx = &ps};
     if (rp_plan_runs(plan) == 1 && o->shard_from_slurm) {
         eo.shard = 0; /* an array task runs a one-run plan whole */

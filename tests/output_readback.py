@@ -381,6 +381,11 @@ try:
         text = f["scenario"][()].decode()
         bad = [w for w in ("seed: 5", "count: 3000", "policy: responsive", "horizon: 26") if w not in text]
         shown = subprocess.run([bin_path, "show", "s.yaml", *BASE], cwd=tmp, stdout=subprocess.PIPE).stdout.decode()
+        # show ends with the estimate of the file run -o writes, which the file does not hold
+        estimate = "# output of run -o: about "
+        if estimate not in shown.rsplit("\n", 2)[-2]:
+            bad.append("show's last line is not the output's estimate")
+        shown = "".join(line for line in shown.splitlines(True) if not line.startswith(estimate))
         first, _, body = text.partition("\n")
         if first != "# resolved by rapport: every parameter, defaults filled in":
             bad.append(f"first line {first!r}")

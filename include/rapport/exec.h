@@ -41,6 +41,7 @@ typedef struct {
     const char *output;    /* FILE.h5 to write, or NULL: no file */
     bool force;            /* output may replace an existing file */
     bool resume;           /* keep the finished runs an interrupted sweep left beside output */
+    double max_output;     /* refuse, before anything runs, an output estimated larger (bytes); 0: no limit */
     uint64_t replicate;    /* a single run: added to its stream (--replicate); a sweep: must be 0 */
     const char *command_line; /* recorded in the file (may be NULL) */
     const volatile sig_atomic_t *stop; /* optional: non-zero stops with RP_EINTR, finished runs kept */
@@ -80,6 +81,10 @@ void rp_exec_result_free(rp_exec_result *res);
  * On failure, the error of the first run that failed. */
 int rp_exec_replicates(const rp_params *p, int replicates, const rp_exec_options *opt, rp_summary *out,
                        rp_error *err);
+
+/* The estimated size of the file `rapport run -o` writes for the whole plan
+ * (rp_output_bytes over its runs), in bytes. */
+double rp_exec_output_bytes(const rp_plan *plan, const rp_params *base);
 
 /* Refuse, before allocating, a run of p that this machine's memory cannot
  * hold: RP_EINVAL with "WHERE: error: population too large ...", where
