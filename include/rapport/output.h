@@ -81,9 +81,11 @@ int rp_output_runs_in(const char *path, uint64_t plan_id, int64_t runs_total, in
                       uint8_t *done, rp_error *err);
 
 /* Recompute the summary of run `run` of a file from its per-pair table (the
- * same numbers `rapport run` printed); run < 0: the file's first run. RP_EINVAL
- * if the file has no per-pair table or no such run; RP_EIO if it cannot be read. */
-int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, rp_error *err);
+ * same numbers `rapport run` printed); run < 0: the file's first run. A file
+ * without a per-pair table (--summary-only) gives its stored /summary
+ * instead, and *stored (may be NULL) says which. RP_EINVAL if the file has no
+ * such run; RP_EIO if it cannot be read. */
+int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, bool *stored, rp_error *err);
 
 /* Start HDF5 without its exit handler (call first, from main), and shut it
  * down cleanly after a successful run; after a failure, skip the shutdown. */
