@@ -479,6 +479,7 @@ def build(path, outdir, traj_cap=20000, seed=20240605, log=print):
         raise ValueError(f"{outdir} exists and is not a directory; expected a report folder (new, or a folder)")
     os.makedirs(outdir, exist_ok=True)
     rep = Report(outdir)
+    plots.reset_colours(read.group_names(f))  # one colour per group in every figure
     runs = read.runs_table(f)
     axes = read.swept_axes(f, runs)
     labels = read.point_labels(f, runs, axes)
