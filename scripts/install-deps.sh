@@ -12,7 +12,7 @@ packages=(
   python3-matplotlib python3-statsmodels chromium
   r-base-core r-cran-hdf5r
   hdf5-filter-plugin time
-  libopenmpi-dev openmpi-bin slurm-wlm munge
+  libopenmpi-dev openmpi-bin slurm-wlm munge lmod
   clang libclang-rt-14-dev libomp-14-dev valgrind
 )
 
