@@ -71,6 +71,8 @@ cmd=("$RAPPORT" run "$SCENARIO" -o "$OUT" --threads "$threads" --resume)
 
 # launch COMMAND...: run it in the background, pass this shell's SIGUSR1 on to
 # it, and wait for its exit code (in rc); a SIGTERM reaches it from Slurm.
+# (The same function is in slurm-array.sh, on purpose: sbatch copies a batch script
+# alone into its spool, so the two cannot source a shared file.)
 launch() {
     "$@" &
     local pid=$! r signalled

@@ -112,6 +112,8 @@ echo "rapport array task $task ($part) on $(hostname), ${SLURM_CPUS_PER_TASK:-1}
 # launch COMMAND...: run it in the background, so that this shell, waiting for
 # it, can take Slurm's SIGUSR1 and pass it on, and wait for its exit code (in
 # rc); a SIGTERM (the time limit, scancel) reaches it from Slurm itself.
+# (The same function is in mpirun.sh, on purpose: sbatch copies a batch script
+# alone into its spool, so the two cannot source a shared file.)
 launch() {
     "$@" &
     local pid=$! r signalled
