@@ -51,8 +51,9 @@
 # the warning to more than the longest single run of your sweep takes, plus a
 # minute. If the warning never comes (a node dies, the task is killed), the
 # finished runs are still kept: resubmit the task (see PARTS above) and it
-# resumes. Exit codes of a task: 0 done, 75 stopped and requeued, anything else
-# a failure (rapport's codes: `rapport help`).
+# resumes. Exit codes of a task: 0 done or requeued, 75 stopped but not
+# requeued (resubmit it), anything else a failure (rapport's codes: `rapport
+# help`).
 #
 #SBATCH --job-name=rapport-sweep
 #SBATCH --array=0-7
