@@ -89,7 +89,7 @@ static int print_sweep(const cli_options *o, const rp_scenario *sc, const rp_pla
 
 /* Execute the plan (exec.h) and print its summary: a run's, or a sweep's on rank 0. */
 static int execute(const cli_options *o, const rp_ranks *ranks, const rp_scenario *sc, const rp_plan *plan,
-                   rp_error *err)
+                   bool *resumable, rp_error *err)
 {
     const rp_params *p = rp_scenario_params(sc);
     progress_state ps = {omp_get_wtime(), omp_get_wtime()};
@@ -109,6 +109,7 @@ static int execute(const cli_options *o, const rp_ranks *ranks, const rp_scenari
     }
     rp_exec_result res;
     int status = rp_exec_run(sc, plan, &eo, &res, err);
+    *resumable = status == RP_EINTR && res.resumable;
     if (status == RP_OK && res.single && o->timing)
         fprintf(stderr, "%s: seconds: population %.3f, assignment %.3f, engine %.3f, summary %.3f\n", cli_name,
                 res.seconds[0], res.seconds[1], res.seconds[2], res.seconds[3]);
@@ -133,8 +134,12 @@ static int run_or_sweep(const cli_options *o, const rp_ranks *ranks)
     if (status != RP_OK)
         code = ranks->rank == 0 ? cli_report(status, &err) : cli_exit_code(status);
     else {
-        status = execute(o, ranks, sc, plan, &err);
-        code = status != RP_OK && err.msg[0] ? cli_report(status, &err) : cli_exit_code(status);
+        bool resumable;
+        status = execute(o, ranks, sc, plan, &resumable, &err);
+        if (resumable) /* 75, every rank: a batch script requeues the job on it; one line, rank 0's */
+            code = ranks->rank == 0 && err.msg[0] ? cli_report_resumable(&err) : EXIT_RESUMABLE;
+        else
+            code = status != RP_OK && err.msg[0] ? cli_report(status, &err) : cli_exit_code(status);
     }
     rp_plan_free(plan);
     rp_scenario_free(sc);

@@ -60,13 +60,17 @@ typedef struct {
     bool single;         /* ran as a single run (no parts) */
     bool already_complete; /* --resume found the output complete: nothing ran, the summaries are the file's */
     double seconds[4];   /* a single run's wall seconds: population, assignment, engine, summary */
+    bool resumable;      /* kept on RP_EINTR too: a sweep with an output stopped early, its finished runs
+                            kept beside the output; the same call with resume continues it */
 } rp_exec_result;
 
 /* Execute the plan of the resolved scenario sc as opt says. On RP_OK, res
  * holds the summaries (free with rp_exec_result_free) and the output file,
  * if any, is complete. Otherwise a status and err: RP_EINVAL for a layout,
  * an option, a path or a size this machine cannot take, RP_EIO, RP_ENOMEM,
- * RP_EFAIL, or RP_EINTR when stopped (saying which runs were kept). Every
+ * RP_EFAIL, or RP_EINTR when stopped (saying which runs were kept; then
+ * res->resumable says whether the same call with resume continues it, and
+ * res holds nothing else to free). Every
  * rank returns the same status; a rank whose own step did not fail has an
  * empty err.msg, except rank 0, which then says that another rank failed. */
 int rp_exec_run(const rp_scenario *sc, const rp_plan *plan, const rp_exec_options *opt, rp_exec_result *res,

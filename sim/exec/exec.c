@@ -352,7 +352,7 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
             mine += r % workers == worker;
         }
         if (closed == RP_OK && o->output)
-            rp_status_raise(err, RP_EINTR, "interrupted: %lld of this part's %lld runs are finished and kept in %s; "
+            rp_status_raise(err, RP_EINTR, "stopped early: %lld of this part's %lld runs are finished and kept in %s; "
                            "continue with the same command and --resume", (long long)kept, (long long)mine, dir);
         else
             rp_status_raise(err, RP_EINTR, "interrupted after %lld of %lld runs; nothing written", (long long)kept,
@@ -369,10 +369,15 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
         if (status == RP_OK)
             status = rp_output_commit(none, err);
         rmdir(dir);
-    } else if (status == RP_OK && o->output && rank == 0)
+    } else if (status == RP_OK && o->output && rank == 0) {
         status = rp_parts_join(dir, o->shard * size, o->shard * size + size - 1, o->output, o->force, shards == 1,
                                &prov, o->stop, err);
+        if (status == RP_EINTR) /* the join keeps every batch */
+            rp_status_raise(err, RP_EINTR, "stopped early while joining %s: every run of this part is finished and "
+                            "kept in %s; continue with the same command and --resume", o->output, dir);
+    }
     status = rp_dist_agree(status);
+    out->resumable = status == RP_EINTR && o->output && closed == RP_OK;
     if (status == RP_OK && rank == 0 && o->output && o->resume)
         fill_summaries(o->output, &res);
     rp_parts_unlock(dir, lock, true);
@@ -453,7 +458,10 @@ int rp_exec_run(const rp_scenario *sc, const rp_plan *plan, const rp_exec_option
                 "0 <= rank < ranks", (long long)o.shard, (long long)o.shards, o.rank, o.ranks);
     res->single = res->runs == 1 && o.shards <= 1 && o.ranks <= 1;
     int status = res->single ? exec_single(sc, plan, &o, res, err) : exec_sweep(sc, plan, &o, res, err);
-    if (status != RP_OK)
+    if (status != RP_OK) {
+        const bool resumable = status == RP_EINTR && res->resumable;
         rp_exec_result_free(res);
+        res->resumable = resumable;
+    }
     return status;
 }
