@@ -227,6 +227,13 @@ static int dispatch(int argc, char **argv)
 
 int rp_cli_main(int argc, char **argv)
 {
+    /* The commands that stop cleanly on a signal catch it from their start:
+     * caught later, a signal during HDF5's start-up or the parsing would
+     * kill them without their one line (and a sweep without exit 75). */
+    static const char *const stopping[] = {"run", "merge", "calibrate"};
+    for (size_t k = 0; argc > 1 && k < sizeof stopping / sizeof stopping[0]; k++)
+        if (strcmp(argv[1], stopping[k]) == 0)
+            cli_catch_signals();
     gsl_set_error_handler_off();
     rp_output_library_init();
     const int code = dispatch(argc, argv);

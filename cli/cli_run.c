@@ -159,7 +159,6 @@ int cli_run(int argc, char **argv)
         cli_error("out of memory");
         return EXIT_RUNTIME;
     }
-    cli_catch_signals();
     rp_ranks ranks;
     rp_dist_init(&argc, &argv, &ranks);
     code = run_or_sweep(&o, &ranks);
