@@ -185,9 +185,30 @@ def test_colours(tmp):
     report("#f0e442" not in {c for cols in one.values() for c in cols}, "no faint yellow (#F0E442) in a legend")
 
 
+def test_figures():
+    """Heatmaps carry each cell's number (and one scale when shared); the
+    hazard forest draws the model with and without alliance side by side."""
+    fig = plots.heatmaps(["a", "b", "c"], ["x", "y"], {"dropout, g1": np.array([[0.1, 0.2, np.nan], [0.3, 0.4, 0.5]]),
+                                                       "dropout, g2": np.array([[0.6, 0.7, 0.8], [0.9, 1.0, 1.1]])},
+                         "X", "Y", "t", shared=True)
+    texts = [[t.get_text() for t in ax.texts] for ax in fig.axes if ax.get_images()]
+    report(texts[0] == ["0.1", "0.2", "0.3", "0.4", "0.5"] and len(texts[1]) == 6,
+           "heatmaps: every finite cell shows its number (NaN none)", f"{texts}")
+    clims = {ax.get_images()[0].get_clim() for ax in fig.axes if ax.get_images()}
+    report(clims == {(0.1, 1.1)}, "heatmaps with shared=True: one colour scale over every panel", f"{clims}")
+    t1 = pd.DataFrame({"odds_ratio": [1.0, 2.0, 0.5], "or_low": [0.9, 1.5, 0.4], "or_high": [1.1, 2.5, 0.6]},
+                      index=["const", "alliance", "trust"])
+    t2 = t1.drop(index="alliance")
+    fig = plots.forest({"with alliance": t1, "without alliance": t2}, "t")
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    report(labels == ["with alliance", "without alliance"] and
+           [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["alliance", "trust"],
+           "hazard forest: both models, one row per covariate of the full one", f"{labels}")
+
+
 with tempfile.TemporaryDirectory() as tmp:
     for t in (test_km, test_intervals, lambda: test_pearson_file(tmp), test_hazard, test_sobol,
-              lambda: test_colours(tmp)):
+              lambda: test_colours(tmp), test_figures):
         try:
             t()
         except Exception as e:  # a crash is a failure of that test, not of the run

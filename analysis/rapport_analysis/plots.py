@@ -136,17 +136,24 @@ def scatter_r(x, y, r_text, xlabel, ylabel, title):
     return fig
 
 
-def forest(table, title):
-    """Odds ratios with 95% intervals on a log axis (constant left out)."""
-    t = table.drop(index="const", errors="ignore")
-    fig, ax = plt.subplots(figsize=(5.6, 0.4 * len(t) + 1.4))
-    y = np.arange(len(t))
-    ax.errorbar(t["odds_ratio"], y, xerr=[t["odds_ratio"] - t["or_low"], t["or_high"] - t["odds_ratio"]],
-                fmt="o", color=label_colour("all"), capsize=3)
+def forest(tables, title):
+    """Odds ratios with 95% intervals on a log axis (constant left out), one
+    series per model: tables {model label: table}, rows the covariates of the
+    first table (a covariate a model leaves out has no dot)."""
+    names = [c for c in next(iter(tables.values())).index if c != "const"]
+    fig, ax = plt.subplots(figsize=(5.6, 0.45 * len(names) + 1.6))
+    off = np.linspace(-0.15, 0.15, len(tables)) if len(tables) > 1 else [0.0]
+    for k, (label, table) in enumerate(tables.items()):
+        t = table.reindex(names)
+        y = np.arange(len(names)) + off[k]
+        ax.errorbar(t["odds_ratio"], y, xerr=[t["odds_ratio"] - t["or_low"], t["or_high"] - t["odds_ratio"]],
+                    fmt="o", color=label_colour(label), capsize=3, label=label)
     ax.axvline(1, color="grey", lw=0.8, ls="--")
     ax.set_xscale("log")
-    ax.set_yticks(y)
-    ax.set_yticklabels(t.index)
+    ax.set_yticks(np.arange(len(names)))
+    ax.set_yticklabels(names)
+    if len(tables) > 1:
+        ax.legend(fontsize=7, frameon=False)
     ax.invert_yaxis()
     ax.set_xlabel("odds ratio of dropout next week, per unit (log scale)")
     ax.set_title(title)
@@ -187,11 +194,20 @@ def categorical_dots(cats, stats, xlabel, title):
     return fig
 
 
-def heatmaps(xv, yv, grids, xlabel, ylabel, title):
-    """One heatmap per observable over two axes. grids: {observable: 2-D array [y, x]}."""
+def heatmaps(xv, yv, grids, xlabel, ylabel, title, shared=False):
+    """One heatmap per observable over two axes, each cell with its number.
+    grids: {observable: 2-D array [y, x]}; shared: one colour scale for all
+    (the groups of one observable, to compare them)."""
     fig, axes = plt.subplots(1, len(grids), figsize=(3.6 * len(grids), 3.2), squeeze=False)
+    every = np.concatenate([np.ravel(g) for g in grids.values()])
+    scale = (np.nanmin(every), np.nanmax(every)) if shared else None
     for ax, (obs, g) in zip(axes[0], grids.items()):
-        im = ax.imshow(g, origin="lower", aspect="auto", cmap="cividis")
+        lo, hi = scale or (np.nanmin(g), np.nanmax(g))
+        im = ax.imshow(g, origin="lower", aspect="auto", cmap="cividis", vmin=lo, vmax=hi)
+        for (i, j), v in np.ndenumerate(g):  # the number in its cell, light on the dark end of cividis
+            if np.isfinite(v):
+                dark = hi > lo and (v - lo) / (hi - lo) < 0.5
+                ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=6, color="white" if dark else "black")
         ax.set_xticks(range(len(xv)))
         ax.set_xticklabels(xv, rotation=45, fontsize=6)
         ax.set_yticks(range(len(yv)))
