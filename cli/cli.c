@@ -79,10 +79,18 @@ int cli_usage_error(const char *fmt, const char *arg)
 
 /* Set by the signals that ask a process to stop: SIGINT, SIGTERM, and those
  * whose default would kill it and leave its temporary file: SIGHUP (a closed
- * terminal or ssh), SIGUSR1 and SIGUSR2 (Slurm's --signal), SIGALRM, SIGXCPU
- * and SIGXFSZ (limits). The run stops between blocks and removes its
- * unfinished output file. A second signal ends the process at once. */
+ * terminal or ssh), SIGUSR1 and SIGUSR2 (Slurm's --signal, the warning before
+ * a time limit), SIGALRM, SIGXCPU and SIGXFSZ (limits). The run stops between
+ * blocks and removes its unfinished output file; a sweep keeps its finished
+ * runs (exit 75). A second signal ends the process at once. */
 volatile sig_atomic_t cli_stop_requested;
+volatile sig_atomic_t cli_stop_signal;
+
+static const struct {
+    int sig;
+    const char *name;
+} stops[] = {{SIGINT, "SIGINT"},   {SIGTERM, "SIGTERM"}, {SIGHUP, "SIGHUP"},   {SIGUSR1, "SIGUSR1"},
+             {SIGUSR2, "SIGUSR2"}, {SIGALRM, "SIGALRM"}, {SIGXCPU, "SIGXCPU"}, {SIGXFSZ, "SIGXFSZ"}};
 
 static void on_signal(int sig)
 {
@@ -90,6 +98,7 @@ static void on_signal(int sig)
         signal(sig, SIG_DFL);
         raise(sig);
     }
+    cli_stop_signal = sig;
     cli_stop_requested = 1;
 }
 
@@ -99,9 +108,24 @@ void cli_catch_signals(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    static const int stops[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU, SIGXFSZ};
     for (size_t k = 0; k < sizeof stops / sizeof stops[0]; k++)
-        sigaction(stops[k], &sa, NULL);
+        sigaction(stops[k].sig, &sa, NULL);
+}
+
+int cli_report_resumable(const rp_error *err)
+{
+    static const char early[] = "stopped early";
+    const char *by = "a signal";
+    for (size_t k = 0; k < sizeof stops / sizeof stops[0]; k++)
+        if (stops[k].sig == cli_stop_signal)
+            by = stops[k].name;
+    char line[RP_ERROR_MAX + 64];
+    if (strncmp(err->msg, early, strlen(early)) == 0)
+        snprintf(line, sizeof line, "%s: %s by %s%s", cli_name, early, by, err->msg + strlen(early));
+    else
+        snprintf(line, sizeof line, "%s: %s by %s: %s", cli_name, early, by, err->msg);
+    put_line(line);
+    return EXIT_RESUMABLE;
 }
 
 /* Print the summary as a table (with a header naming the run) or JSON. */
@@ -203,6 +227,13 @@ static int dispatch(int argc, char **argv)
 
 int rp_cli_main(int argc, char **argv)
 {
+    /* The commands that stop cleanly on a signal catch it from their start:
+     * caught later, a signal during HDF5's start-up or the parsing would
+     * kill them without their one line (and a sweep without exit 75). */
+    static const char *const stopping[] = {"run", "merge", "calibrate"};
+    for (size_t k = 0; argc > 1 && k < sizeof stopping / sizeof stopping[0]; k++)
+        if (strcmp(argv[1], stopping[k]) == 0)
+            cli_catch_signals();
     gsl_set_error_handler_off();
     rp_output_library_init();
     const int code = dispatch(argc, argv);

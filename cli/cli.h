@@ -10,8 +10,11 @@
  * Exit codes: 0 success; 1 runtime failure (out of memory, NaN in the model, an
  * observable that is not finite);
  * 2 bad input or usage (scenario, --set, arguments); 3 input/output error;
+ * 75 (EX_TEMPFAIL) stopped early and resumable: a sweep with -o stopped by a
+ * stopping signal kept its finished runs beside the output; the same command
+ * with --resume continues it (what a batch script requeues on);
  * 130 interrupted by SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU
- * or SIGXFSZ (nothing is left at the output path).
+ * or SIGXFSZ with nothing to resume (nothing is left at the output path).
  */
 #ifndef RP_CLI_H
 #define RP_CLI_H
@@ -29,9 +32,10 @@
 #include "rapport/status.h"
 #include "rapport/sweep.h"
 
-enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_IO = 3, EXIT_INTERRUPTED = 130 };
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_IO = 3, EXIT_RESUMABLE = 75, EXIT_INTERRUPTED = 130 };
 
 #define CLI_MAX_THREADS 1024
+#define CLI_MAX_OUTPUT 2e9 /* bytes: the default of --max-output, above which run refuses to write */
 /* Shards of a sweep: a bound that keeps shards x MPI ranks far from
  * overflowing int64 (Slurm's own arrays stop at 4 million tasks). */
 #define CLI_MAX_SHARDS 1000000000LL
@@ -45,6 +49,7 @@ extern const char *const cli_name;
  * cli_catch_signals has run: long jobs stop between blocks and remove their
  * unfinished output. */
 extern volatile sig_atomic_t cli_stop_requested;
+extern volatile sig_atomic_t cli_stop_signal; /* the first such signal's number */
 
 /* The whole program: the command named in argv[1]; returns the exit code. */
 int rp_cli_main(int argc, char **argv);
@@ -52,6 +57,10 @@ int rp_cli_main(int argc, char **argv);
 /* ---- shared by the commands (cli.c) ---- */
 int cli_exit_code(int status);
 int cli_report(int status, const rp_error *err); /* prints err, returns the exit code */
+/* A sweep stopped early with its finished runs kept (RP_EINTR, resumable):
+ * err's one line, naming the signal ("rapport: stopped early by SIGUSR1:
+ * ..."); returns EXIT_RESUMABLE. */
+int cli_report_resumable(const rp_error *err);
 int cli_usage_error(const char *fmt, const char *arg);
 /* text as it is if it fits buf (size >= 4), else its first size - 4 bytes
  * and "...": a megabyte of argument or environment is not a line. Returns
@@ -96,6 +105,9 @@ void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *
 bool cli_parse_count(const char *s, long long min, long long max, long long *out);
 bool cli_parse_u64(const char *s, uint64_t max, uint64_t *out); /* the same, for 0..max */
 bool cli_parse_shard(const char *s, int64_t *i, int64_t *n); /* "I/N", 0 <= I < N <= CLI_MAX_SHARDS */
+/* A size in bytes: a whole number N with an optional K, M, G or T (10^3,
+ * 10^6, 10^9, 10^12), or "none" (0: no limit); at most 10^18. */
+bool cli_parse_size(const char *s, double *bytes);
 /* The environment variable name, if set (*set), parsed into *out; a bad
  * value prints one line and gives EXIT_USAGE. */
 int cli_env_count(const char *name, long long min, long long max, long long *out, bool *set);
@@ -135,6 +147,7 @@ typedef struct {
     bool force;
     bool summary_only;
     bool resume;
+    double max_output;  /* --max-output: bytes, 0 for none */
     rp_parallel parallel;
     int64_t shard, shards; /* --shard I/N: this is part I (0-based) of N */
     bool shard_from_slurm; /* taken from a job array's environment */

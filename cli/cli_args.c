@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,26 @@ bool cli_parse_count(const char *s, long long min, long long max, long long *out
         return false;
     *out = v;
     return true;
+}
+
+bool cli_parse_size(const char *s, double *bytes)
+{
+    if (strcmp(s, "none") == 0) {
+        *bytes = 0;
+        return true;
+    }
+    static const char units[] = "KMGT";
+    char digits[32];
+    const size_t n = strlen(s);
+    const char *unit = n ? strchr(units, s[n - 1]) : NULL;
+    if (n >= sizeof digits)
+        return false;
+    snprintf(digits, sizeof digits, "%.*s", (int)(unit ? n - 1 : n), s);
+    uint64_t v;
+    if (!cli_parse_u64(digits, 1000000000000000000ull, &v))
+        return false;
+    *bytes = (double)v * (unit ? pow(1000.0, (double)(unit - units + 1)) : 1.0);
+    return *bytes <= 1e18;
 }
 
 bool cli_parse_shard(const char *s, int64_t *i, int64_t *n)

@@ -167,7 +167,6 @@ int cli_calibrate(int argc, char **argv)
         rp_calibration_free(cal);
         return cli_report(status, &err);
     }
-    cli_catch_signals();
     rp_cal_options opt = {.threads = a.threads, .stop = &cli_stop_requested};
     if (isatty(STDERR_FILENO))
         opt.on_step = show_calibration_step;

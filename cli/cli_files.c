@@ -49,13 +49,13 @@ int cli_summary(int argc, char **argv)
         return code;
     rp_error err = {{0}};
     rp_summary sum;
-    int status = rp_output_read_summary(a.path, a.run, &sum, &err);
+    bool stored;
+    int status = rp_output_read_summary(a.path, a.run, &sum, &stored, &err);
     if (status == RP_OK) {
-        char header[512];
-        if (a.run < 0)
-            snprintf(header, sizeof header, "rapport %s: summary of the first run of %s", RP_VERSION, a.path);
-        else
-            snprintf(header, sizeof header, "rapport %s: summary of run %lld of %s", RP_VERSION, a.run, a.path);
+        char header[512], which[32];
+        snprintf(which, sizeof which, a.run < 0 ? "the first run" : "run %lld", a.run);
+        snprintf(header, sizeof header, "rapport %s: summary of %s of %s%s", RP_VERSION, which, a.path,
+                 stored ? " (as stored in /summary: the file has no /pairs to recompute it from)" : "");
         status = cli_print_summary(&sum, header, a.json, &err);
     }
     return status == RP_OK ? EXIT_OK : cli_report(status, &err);
@@ -110,7 +110,6 @@ int cli_merge(int argc, char **argv)
         return cli_report(status, &err);
     }
     char *line = cli_command_line(argc, argv);
-    cli_catch_signals();
     rp_provenance prov = {line ? line : "", "", "", a.threads, 0, 0, ""};
     status = line ? rp_output_merge(a.inputs, a.n_inputs, a.output, a.force, true, &prov, &cli_stop_requested, &err)
                   : rp_status_raise(&err, RP_ENOMEM, "out of memory");

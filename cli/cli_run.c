@@ -89,13 +89,14 @@ static int print_sweep(const cli_options *o, const rp_scenario *sc, const rp_pla
 
 /* Execute the plan (exec.h) and print its summary: a run's, or a sweep's on rank 0. */
 static int execute(const cli_options *o, const rp_ranks *ranks, const rp_scenario *sc, const rp_plan *plan,
-                   rp_error *err)
+                   bool *resumable, rp_error *err)
 {
     const rp_params *p = rp_scenario_params(sc);
     progress_state ps = {omp_get_wtime(), omp_get_wtime()};
     rp_exec_options eo = {.threads = o->threads, .parallel = o->parallel, .shard = o->shard, .shards = o->shards,
                           .rank = ranks->rank, .ranks = ranks->size, .output = o->output, .force = o->force,
-                          .resume = o->resume, .replicate = o->replicate, .command_line = o->command_line,
+                          .resume = o->resume, .max_output = o->max_output, .replicate = o->replicate,
+                          .command_line = o->command_line,
                           .stop = &cli_stop_requested, .progress_ctx = &ps};
     if (rp_plan_runs(plan) == 1 && o->shard_from_slurm) {
         eo.shard = 0; /* an array task runs a one-run plan whole */
@@ -108,6 +109,7 @@ static int execute(const cli_options *o, const rp_ranks *ranks, const rp_scenari
     }
     rp_exec_result res;
     int status = rp_exec_run(sc, plan, &eo, &res, err);
+    *resumable = status == RP_EINTR && res.resumable;
     if (status == RP_OK && res.single && o->timing)
         fprintf(stderr, "%s: seconds: population %.3f, assignment %.3f, engine %.3f, summary %.3f\n", cli_name,
                 res.seconds[0], res.seconds[1], res.seconds[2], res.seconds[3]);
@@ -132,8 +134,12 @@ static int run_or_sweep(const cli_options *o, const rp_ranks *ranks)
     if (status != RP_OK)
         code = ranks->rank == 0 ? cli_report(status, &err) : cli_exit_code(status);
     else {
-        status = execute(o, ranks, sc, plan, &err);
-        code = status != RP_OK && err.msg[0] ? cli_report(status, &err) : cli_exit_code(status);
+        bool resumable;
+        status = execute(o, ranks, sc, plan, &resumable, &err);
+        if (resumable) /* 75, every rank: a batch script requeues the job on it; one line, rank 0's */
+            code = ranks->rank == 0 && err.msg[0] ? cli_report_resumable(&err) : EXIT_RESUMABLE;
+        else
+            code = status != RP_OK && err.msg[0] ? cli_report(status, &err) : cli_exit_code(status);
     }
     rp_plan_free(plan);
     rp_scenario_free(sc);
@@ -153,7 +159,6 @@ int cli_run(int argc, char **argv)
         cli_error("out of memory");
         return EXIT_RUNTIME;
     }
-    cli_catch_signals();
     rp_ranks ranks;
     rp_dist_init(&argc, &argv, &ranks);
     code = run_or_sweep(&o, &ranks);

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text.h"
+#include "rapport/exec.h"
 #include "rapport/plan.h"
 
 /* A Slurm job array shards a sweep itself: task I of N is --shard I/N, with
@@ -46,7 +48,7 @@ static int shard_from_slurm(cli_options *o)
 }
 
 enum { OPT_SET = 256, OPT_SEED, OPT_THREADS, OPT_REPLICATE, OPT_SHARD, OPT_PARALLEL, OPT_JSON, OPT_TIMING,
-       OPT_FORCE, OPT_SUMMARY_ONLY, OPT_RESUME };
+       OPT_FORCE, OPT_SUMMARY_ONLY, OPT_RESUME, OPT_MAX_OUTPUT };
 
 /* Parse the arguments after the command name (argv[0] is the command). */
 int cli_parse_options(int argc, char **argv, bool run_options, cli_options *o)
@@ -66,9 +68,10 @@ int cli_parse_options(int argc, char **argv, bool run_options, cli_options *o)
         {"force", no_argument, NULL, OPT_FORCE},
         {"summary-only", no_argument, NULL, OPT_SUMMARY_ONLY},
         {"resume", no_argument, NULL, OPT_RESUME},
+        {"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
         {0}};
     const char *command = argv[0];
-    *o = (cli_options){.shards = 1};
+    *o = (cli_options){.shards = 1, .max_output = CLI_MAX_OUTPUT};
     bool shard_given = false;
     const char *value;
     int c;
@@ -141,6 +144,11 @@ int cli_parse_options(int argc, char **argv, bool run_options, cli_options *o)
         case OPT_FORCE: o->force = true; break;
         case OPT_SUMMARY_ONLY: o->summary_only = true; break;
         case OPT_RESUME: o->resume = true; break;
+        case OPT_MAX_OUTPUT:
+            if (!cli_parse_size(value, &o->max_output))
+                return cli_usage_error("--max-output takes a size such as 500M, 20G or 1T (or none), not '%s'",
+                                       value);
+            break;
         }
     }
     if (!o->scenario) {
@@ -194,6 +202,15 @@ int cli_validate(int argc, char **argv, bool show)
         status = rp_scenario_write_yaml(sc, stdout);
         if (status == RP_OK && rp_plan_runs(plan) > 1)
             status = rp_plan_write_yaml(plan, stdout);
+        if (status == RP_OK) { /* what run -o would write, as run estimates it for --max-output */
+            rp_params small = *rp_scenario_params(sc);
+            small.output.variables = 0;
+            small.output.pairs = false;
+            char all[32], brief[32];
+            printf("# output of run -o: about %s (--summary-only: about %s)\n",
+                   rp_text_size(rp_exec_output_bytes(plan, rp_scenario_params(sc)), all, sizeof all),
+                   rp_text_size(rp_exec_output_bytes(plan, &small), brief, sizeof brief));
+        }
         if (status != RP_OK || fflush(stdout) != 0 || ferror(stdout))
             status = rp_status_raise(&err, RP_EIO, "cannot write the scenario: %s", strerror(errno));
     }

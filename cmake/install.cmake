@@ -8,6 +8,7 @@
 #   lib/python3/site-packages/rapport_analysis/   the analysis package
 #   share/man/man1/rapport.1               the help text as a man page
 #   share/doc/rapport/, share/rapport/scenarios/  docs, example scenarios
+#   share/modulefiles/rapport/VERSION(.lua)      module files (Tcl, Lmod)
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -57,7 +58,15 @@ install(FILES ${PROJECT_BINARY_DIR}/generated/rapport.pc DESTINATION ${CMAKE_INS
 # beside itself in the tree, or in the prefix's site-packages).
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/analysis/rapport_analysis DESTINATION ${RAPPORT_INSTALL_PYDIR}
         PATTERN __pycache__ EXCLUDE)
-install(PROGRAMS ${PROJECT_SOURCE_DIR}/analysis/report DESTINATION ${CMAKE_INSTALL_BINDIR} RENAME rapport-report)
+# Its interpreter is RAPPORT_PYTHON (a cluster's python3 module, say), not the
+# tree's /usr/bin/python3.
+set(RAPPORT_PYTHON /usr/bin/python3 CACHE FILEPATH
+    "Python 3 with h5py, numpy, pandas, scipy, matplotlib and statsmodels, for rapport-report")
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/analysis/report)
+file(READ ${PROJECT_SOURCE_DIR}/analysis/report _report)
+string(REGEX REPLACE "^#![^\n]*" "#!${RAPPORT_PYTHON}" _report "${_report}")
+file(WRITE ${PROJECT_BINARY_DIR}/generated/rapport-report "${_report}")
+install(PROGRAMS ${PROJECT_BINARY_DIR}/generated/rapport-report DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 # The help text of every command as one man page.
 add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/generated/rapport.1
@@ -73,3 +82,31 @@ install(FILES ${PROJECT_SOURCE_DIR}/analysis/README.md DESTINATION ${CMAKE_INSTA
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/scenarios/ DESTINATION ${CMAKE_INSTALL_DATADIR}/rapport/scenarios
         USE_SOURCE_PERMISSIONS)
+
+# Module files: PREFIX/share/modulefiles/rapport/VERSION.lua for Lmod and
+# VERSION (Tcl) for Environment Modules, both finding the prefix from their
+# own path (so it stays relocatable): `module use PREFIX/share/modulefiles`,
+# `module load rapport`. Environment Modules skips the .lua file (it has no
+# #%Module line); Lmod reads both and takes the .lua one.
+string(REGEX MATCHALL "[^/]+" _datadir_parts "${CMAKE_INSTALL_DATADIR}")
+list(LENGTH _datadir_parts RAPPORT_MODULE_DEPTH)
+math(EXPR RAPPORT_MODULE_DEPTH "${RAPPORT_MODULE_DEPTH} + 3") # DATADIR/modulefiles/rapport/FILE
+set(RAPPORT_MODULE_HELP "rapport ${PROJECT_VERSION}: ${PROJECT_DESCRIPTION}.
+
+  rapport help                      commands, options, exit codes
+  man rapport                       the same, as a man page
+  rapport run $RAPPORT_SCENARIOS/baseline.yaml
+  rapport-report OUT.h5 -o REPORT/  an output file as an HTML report
+
+Sets PATH, LD_LIBRARY_PATH, MANPATH, PKG_CONFIG_PATH (pkg-config rapport),
+CMAKE_PREFIX_PATH (find_package(rapport)), PYTHONPATH (rapport_analysis),
+RAPPORT_ROOT (the installed prefix) and RAPPORT_SCENARIOS (the example
+scenarios, with the batch scripts of a cluster in hpc/). Documentation:
+$RAPPORT_ROOT/${CMAKE_INSTALL_DOCDIR}/ (README.md: \"On a cluster\").
+")
+configure_file(${PROJECT_SOURCE_DIR}/cmake/modulefile.lua.in ${PROJECT_BINARY_DIR}/generated/modulefile.lua @ONLY)
+configure_file(${PROJECT_SOURCE_DIR}/cmake/modulefile.tcl.in ${PROJECT_BINARY_DIR}/generated/modulefile.tcl @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/generated/modulefile.lua
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/modulefiles/rapport RENAME ${PROJECT_VERSION}.lua)
+install(FILES ${PROJECT_BINARY_DIR}/generated/modulefile.tcl
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/modulefiles/rapport RENAME ${PROJECT_VERSION})

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian/Ubuntu packages rapport needs to build, test and analyse,
 # only those that are missing. Non-interactive; uses sudo when not root.
-# On a cluster without root, load modules instead (see README: "Building on a
-# cluster"): this script is for workstations and CI.
+# On a cluster without root, load modules instead (see README: "On a cluster");
+# this script is for workstations and CI.
 set -euo pipefail
 
 packages=(
@@ -12,7 +12,7 @@ packages=(
   python3-matplotlib python3-statsmodels chromium
   r-base-core r-cran-hdf5r
   hdf5-filter-plugin time
-  libopenmpi-dev openmpi-bin slurm-wlm munge
+  libopenmpi-dev openmpi-bin slurm-wlm munge lmod
   clang libclang-rt-14-dev libomp-14-dev valgrind
 )
 

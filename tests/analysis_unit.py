@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Unit tests of analysis/rapport_analysis: KM and Greenwood by hand, Pearson r
 against numpy on a real file, hazard coefficients recovered from simulated
-pair-weeks, Sobol indices of the Ishigami function.
+pair-weeks, Sobol indices of the Ishigami function, and one colour per patient
+group (and per sweep point) across every figure of a real report.
 
 usage: analysis_unit.py RAPPORT_BIN SRC_DIR   (exit 77: python packages missing)
 """
@@ -24,7 +25,7 @@ except ImportError as e:
 
 RAPPORT, SRC = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(SRC, "analysis"))
-from rapport_analysis import hazard, read, stats, survival  # noqa: E402
+from rapport_analysis import hazard, plots, read, stats, survival  # noqa: E402
 
 
 def close(a, b, tol=1e-12):
@@ -134,8 +135,80 @@ def test_sobol():
            "sobol bootstrap intervals bracket the estimate")
 
 
+def legend_colours(fig):
+    """{label: colour} of the legend entries of every axis of fig."""
+    import matplotlib.colors as mcolors
+    out = {}
+    for ax in fig.axes:
+        leg = ax.get_legend()
+        if not leg:
+            continue
+        for handle, text in zip(getattr(leg, "legend_handles", None) or leg.legendHandles, leg.get_texts()):
+            c = handle.get_color() if hasattr(handle, "get_color") else handle.get_facecolor()
+            out.setdefault(text.get_text(), set()).add(mcolors.to_hex(c))
+    return out
+
+
+def test_colours(tmp):
+    """A report of a sweep with trajectories: every legend label (group,
+    point, "all") has one colour in every figure that shows it; the groups'
+    colours differ from each other and from every other label's; no yellow."""
+    path = os.path.join(tmp, "colours.h5")
+    subprocess.run([RAPPORT, "run", os.path.join(SRC, "scenarios", "sweep-discussion.yaml"), "-o", path,
+                    "--set", "patients.count=1000", "--set", "providers.count=50", "--set", "replicates=2",
+                    "--set", "output.sample=0.2"], check=True, stdout=subprocess.DEVNULL)
+    from rapport_analysis import report as report_mod
+    seen, saved = {}, plots.save
+
+    def capture(fig, outdir, name):
+        for label, cols in legend_colours(fig).items():
+            seen.setdefault(label, {})[name] = cols
+        return saved(fig, outdir, name)
+
+    plots.save = capture
+    try:
+        report_mod.build(path, os.path.join(tmp, "report"), log=lambda s: None)
+    finally:
+        plots.save = saved
+    groups = ["white", "latinx", "black", "asian"]
+    one = {label: set().union(*by_fig.values()) for label, by_fig in seen.items()}
+    several = {label: sorted(cols) for label, cols in one.items() if len(cols) != 1}
+    report(not several, f"each of {len(one)} legend labels has one colour across the report's figures",
+           f"{several}")
+    shown = [g for g in groups if g in one]
+    report(len(shown) == 4 and sum(len(seen[g]) for g in shown) >= 8,
+           f"the groups appear in several figures ({ {g: sorted(seen.get(g, {})) for g in groups} })")
+    colours = {g: next(iter(one[g])) for g in shown}
+    others = {c for label, cols in one.items() if label not in groups and label != "all" for c in cols}
+    report(len(set(colours.values())) == len(shown) and not set(colours.values()) & others,
+           "the groups' colours are distinct, and no other label wears one", f"{colours} / {others}")
+    report("#f0e442" not in {c for cols in one.values() for c in cols}, "no faint yellow (#F0E442) in a legend")
+
+
+def test_figures():
+    """Heatmaps carry each cell's number (and one scale when shared); the
+    hazard forest draws the model with and without alliance side by side."""
+    fig = plots.heatmaps(["a", "b", "c"], ["x", "y"], {"dropout, g1": np.array([[0.1, 0.2, np.nan], [0.3, 0.4, 0.5]]),
+                                                       "dropout, g2": np.array([[0.6, 0.7, 0.8], [0.9, 1.0, 1.1]])},
+                         "X", "Y", "t", shared=True)
+    texts = [[t.get_text() for t in ax.texts] for ax in fig.axes if ax.get_images()]
+    report(texts[0] == ["0.1", "0.2", "0.3", "0.4", "0.5"] and len(texts[1]) == 6,
+           "heatmaps: every finite cell shows its number (NaN none)", f"{texts}")
+    clims = {ax.get_images()[0].get_clim() for ax in fig.axes if ax.get_images()}
+    report(clims == {(0.1, 1.1)}, "heatmaps with shared=True: one colour scale over every panel", f"{clims}")
+    t1 = pd.DataFrame({"odds_ratio": [1.0, 2.0, 0.5], "or_low": [0.9, 1.5, 0.4], "or_high": [1.1, 2.5, 0.6]},
+                      index=["const", "alliance", "trust"])
+    t2 = t1.drop(index="alliance")
+    fig = plots.forest({"with alliance": t1, "without alliance": t2}, "t")
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    report(labels == ["with alliance", "without alliance"] and
+           [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["alliance", "trust"],
+           "hazard forest: both models, one row per covariate of the full one", f"{labels}")
+
+
 with tempfile.TemporaryDirectory() as tmp:
-    for t in (test_km, test_intervals, lambda: test_pearson_file(tmp), test_hazard, test_sobol):
+    for t in (test_km, test_intervals, lambda: test_pearson_file(tmp), test_hazard, test_sobol,
+              lambda: test_colours(tmp), test_figures):
         try:
             t()
         except Exception as e:  # a crash is a failure of that test, not of the run

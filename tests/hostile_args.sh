@@ -119,6 +119,16 @@ for sig in HUP USR1 XCPU; do
   judge "SIG$sig stops a run: exit $rc, one line, nothing left" \
     "$([ "$rc" = 130 ] || echo "exit $rc"; one_line "$tmp/sigerr" || echo "stderr: $(head -c 300 "$tmp/sigerr")"; ls sig.h5* 2>/dev/null)"
 done
+# A sweep without -o has nothing to resume: 130 too (with -o it is 75: sweep_runs).
+printf 'seed: 1\npatients: {count: 200000}\nreplicates: 40\n' > bigsweep.yaml
+"$bin" run bigsweep.yaml --threads 1 >/dev/null 2>"$tmp/sigerr" &
+pid=$!
+sleep 1
+kill -USR1 "$pid"
+wait "$pid"
+rc=$?
+judge "SIGUSR1 stops a sweep without -o: exit $rc (nothing to resume), one line" \
+  "$([ "$rc" = 130 ] || echo "exit $rc"; one_line "$tmp/sigerr" && grep -q 'interrupted after [0-9]* of 40 runs; nothing written' "$tmp/sigerr" || echo "stderr: $(head -c 300 "$tmp/sigerr")")"
 
 # ---- inputs never waited for ----
 mkfifo fifo.yaml

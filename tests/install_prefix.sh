@@ -11,7 +11,17 @@
 #   - a small C program using the library is built against the prefix with
 #     find_package(rapport) (imported target rapport::rapport) and with
 #     pkg-config rapport, and both run: they resolve a scenario and run it;
-#   - the man page, the headers, the static library and the docs are there.
+#   - the man page, the headers, the static library and the docs are there;
+#   - the module files (share/modulefiles/rapport/VERSION.lua for Lmod,
+#     VERSION in Tcl for Environment Modules) work with Lmod's real `module`
+#     command in a clean bash: `module use PREFIX/share/modulefiles`, `module
+#     load rapport`, then rapport --version and rapport-report from the
+#     prefix, the variables it sets (PATH, LD_LIBRARY_PATH, MANPATH,
+#     PKG_CONFIG_PATH, CMAKE_PREFIX_PATH, PYTHONPATH, RAPPORT_ROOT,
+#     RAPPORT_SCENARIOS), help and whatis, and `module unload` undoing them;
+#     the Tcl file the same way with the .lua one set aside (Lmod reads Tcl
+#     module files too; Debian's lmod and environment-modules conflict).
+#     SKIP without Lmod (Debian: lmod).
 set -u
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -25,13 +35,15 @@ if ! cmake --install "$build" --prefix "$tmp/stage" >"$tmp/install.log" 2>&1; th
 fi
 mv "$tmp/stage" "$tmp/moved" # relocatable: nothing may point back to the first prefix
 p=$tmp/moved
+version=$("$bin" --version | awk 'NR == 1 { print $2 }')
 report ok "cmake --install into a temporary prefix, then the prefix moved"
 stale=$(grep -rl -- "$tmp/stage" "$p" 2>/dev/null | head -3)
 judge "no installed file names the prefix it was installed to" "${stale:+$stale}"
 
 for f in bin/rapport bin/rapport-report lib/librapport.a lib/cmake/rapport/rapportConfig.cmake \
     lib/pkgconfig/rapport.pc include/rapport.h include/rapport/scenario.h share/man/man1/rapport.1 \
-    share/doc/rapport/MODEL.md share/rapport/scenarios/baseline.yaml; do
+    share/doc/rapport/MODEL.md share/rapport/scenarios/baseline.yaml \
+    share/modulefiles/rapport/"$version".lua share/modulefiles/rapport/"$version"; do
     [ -e "$p/$f" ] || missing="${missing:-} $f"
 done
 judge "the prefix holds the program, report, libraries, CMake and pkg-config files, headers, man page, docs, scenarios" \
@@ -53,6 +65,60 @@ if "$py" -c 'import h5py, numpy, pandas, scipy, matplotlib, statsmodels' 2>/dev/
         "$([ $rc -eq 0 ] && [ -s report/index.html ] || echo "exit $rc; $(head -c 300 err)")"
 else
     report skip "rapport-report from the prefix" "the analysis packages are missing"
+fi
+
+# The module files, loaded by Lmod's `module` in a clean bash. modules_check
+# KIND: one PASS/FAIL line for the module file Lmod picks now.
+lmod_init=/usr/share/lmod/lmod/init/bash
+modules_check() {
+    cat >module.sh <<EOF
+source $lmod_init || exit 9
+module use "$p/share/modulefiles"
+module load rapport || exit 8
+echo "which=\$(command -v rapport)"
+echo "version=\$(rapport --version | head -1)"
+rapport-report "$tmp/run.h5" -o "$tmp/report-$1" -q >/dev/null 2>&1 && [ -s "$tmp/report-$1/index.html" ] && echo report=ok
+python3 -c 'import rapport_analysis' 2>/dev/null && echo python=ok
+[ -f "\$RAPPORT_SCENARIOS/baseline.yaml" ] && echo scenarios=ok
+for v in LD_LIBRARY_PATH MANPATH PKG_CONFIG_PATH CMAKE_PREFIX_PATH PYTHONPATH RAPPORT_ROOT; do echo "\$v=\${!v}"; done
+module help rapport 2>&1 | grep -q 'rapport help' && echo help=ok
+module whatis rapport 2>&1 | grep -q 'Version: $version' && echo whatis=ok
+module show rapport 2>&1 | grep -q 'rapport/$version' && echo file=\$(module --redirect show rapport 2>&1 | grep -o '$p/share/modulefiles/rapport/[^: ]*' | head -1)
+module unload rapport
+echo "after=\$PATH:\${RAPPORT_ROOT:-}"
+EOF
+    "${clean_env[@]}" bash --norc --noprofile module.sh >"module-$1.out" 2>&1
+    local rc=$? o="module-$1.out" problems=
+    want() { grep -qxF -- "$1" "$o" || problems="$problems expected '$1';"; }
+    want "which=$p/bin/rapport"
+    want "version=rapport $version$(grep -o ' (git.*' "$o" | head -1)"
+    [ -n "$py_ok" ] && want report=ok
+    want python=ok
+    want scenarios=ok
+    want "LD_LIBRARY_PATH=$p/lib"
+    want "MANPATH=$p/share/man"
+    want "PKG_CONFIG_PATH=$p/lib/pkgconfig"
+    want "CMAKE_PREFIX_PATH=$p"
+    want "PYTHONPATH=$p/lib/python3/site-packages"
+    want "RAPPORT_ROOT=$p"
+    want help=ok
+    want whatis=ok
+    want "file=$p/share/modulefiles/rapport/$2"
+    want "after=/usr/bin:/bin:"
+    judge "module load rapport with Lmod ($1 module file $2): rapport --version, rapport-report, every variable; unload undoes them" \
+        "${problems:+exit $rc;$problems $(head -c 600 "$o")}"
+}
+py_ok=
+"$py" -c 'import h5py, numpy, pandas, scipy, matplotlib, statsmodels' 2>/dev/null && py_ok=1
+if [ ! -r "$lmod_init" ]; then
+    report skip "module load rapport (Lmod)" "no $lmod_init (Debian: lmod)"
+elif [ ! -s "$tmp/run.h5" ]; then
+    report fail "module load rapport (Lmod)" "no run.h5 to report on"
+else
+    modules_check Lmod "$version.lua"
+    mv "$p/share/modulefiles/rapport/$version.lua" "$tmp/lua-aside"
+    modules_check Tcl "$version"
+    mv "$tmp/lua-aside" "$p/share/modulefiles/rapport/$version.lua"
 fi
 
 # A program using the library: resolve a scenario, run it, print its dropout.

@@ -280,4 +280,37 @@ else
     report fail "a file appearing at the final path during the run" "the run ended (exit $rc) before it was seen writing"
 fi
 
+# The size of the output, estimated before anything runs: over --max-output
+# (default 2 GB) run refuses with the estimate and what would shrink it,
+# writing nothing; the estimate is within 20% of the file then written,
+# uncompressed, deflated, summary-only and sampled; show prints the same
+# estimate; a bad size is a usage error.
+est_sweep=(run "$src/scenarios/sweep-discussion.yaml" --set patients.count=3000 --set providers.count=150 --threads 2)
+for variant in none deflate summary-only sample; do
+    case $variant in
+    none) opts=() ;;
+    deflate) opts=(--set output.compression=deflate) ;;
+    summary-only) opts=(--summary-only) ;;
+    sample) opts=(--set output.sample=0.25 --set output.variables=A,T) ;;
+    esac
+    "$bin" "${est_sweep[@]}" "${opts[@]}" -o "$tmp/est.h5" --max-output 1K >/dev/null 2>"$tmp/est.err"
+    rc=$?
+    est=$(grep -o 'would be about [0-9.e+]* [kMGT]*B' "$tmp/est.err" | awk '{x=$4; u=$5; m=(u=="kB"?1e3:u=="MB"?1e6:u=="GB"?1e9:1); printf "%.0f", x*m}')
+    if [ $rc -eq 2 ] && one_line "$tmp/est.err" && [ -n "$est" ] && [ ! -e "$tmp/est.h5" ] && [ ! -e "$tmp/est.h5.parts" ]; then
+        "$bin" "${est_sweep[@]}" "${opts[@]}" -o "$tmp/est.h5" >/dev/null 2>&1
+        real=$(stat -c %s "$tmp/est.h5" 2>/dev/null || echo 0)
+        judge "output estimate ($variant): refused over --max-output (exit 2, one line, nothing written); estimate $est within 20% of the file's $real bytes" \
+            "$(awk -v e="$est" -v r="$real" 'BEGIN { if (r == 0 || e < 0.8 * r || e > 1.2 * r) print "off" }')"
+        rm -f "$tmp/est.h5"
+    else
+        report fail "output estimate ($variant): refused over --max-output" "exit $rc; $(head -c 300 "$tmp/est.err")"
+    fi
+done
+"$bin" show "$src/scenarios/baseline.yaml" >"$tmp/show.txt" 2>&1
+"$bin" run "$src/scenarios/baseline.yaml" -o "$tmp/est.h5" --max-output 1K 2>"$tmp/est.err" >/dev/null
+shown=$(grep -o '^# output of run -o: about [0-9.]* [kMGT]*B' "$tmp/show.txt" | sed 's/.*about //')
+judge "show prints the output's estimate, the one run refuses with ($shown)" \
+    "$([ -n "$shown" ] && grep -q "would be about $shown (1 run)" "$tmp/est.err" || head -c 300 "$tmp/est.err")"
+expect_exit "--max-output 1.5G" 2 "--max-output takes a size" "$bin" run "$src/scenarios/baseline.yaml" -o "$tmp/x.h5" --max-output 1.5G
+
 finish

@@ -356,18 +356,28 @@ static void test_saltelli(void)
     }
     CHECK(labels, "saltelli: point 4j + m is sample j, matrix m (0 A, 1 B, 1 + i AB^(i))");
     CHECK(rows, "saltelli: AB^(i) is A with column i taken from B");
-    /* sample 3: GSL's 4-D point 4 is (0.375, 0.375 | 0.625, 0.125) */
-    static const double want[4][2] = {{0.375, 0.375}, {0.625, 0.125}, {0.625, 0.375}, {0.375, 0.125}};
-    for (int m = 0; m < 4; m++) {
-        CHECK_NEAR(rp_plan_value(plan, 12 + m, 0), 0.05 + 0.25 * want[m][0], 1e-15, "saltelli sample 3, matrix %d: "
-                   "trust.rate", m);
-        CHECK_NEAR(rp_plan_value(plan, 12 + m, 1), 0.2 + 0.7 * want[m][1], 1e-15, "saltelli sample 3, matrix %d: "
-                   "discussion.effect", m);
-    }
+    /* GSL's 4-D points 1-3, (0.5, 0.5 | 0.5, 0.5), (0.75, 0.25 | 0.75, 0.25)
+     * and (0.25, 0.75 | 0.25, 0.75), have A = B and are skipped: sample 0 is
+     * point 4, (0.375, 0.375 | 0.625, 0.125), sample 1 point 5,
+     * (0.875, 0.875 | 0.125, 0.625) */
+    static const double want[2][4][2] = {{{0.375, 0.375}, {0.625, 0.125}, {0.625, 0.375}, {0.375, 0.125}},
+                                         {{0.875, 0.875}, {0.125, 0.625}, {0.125, 0.875}, {0.875, 0.625}}};
+    for (int j = 0; j < 2; j++)
+        for (int m = 0; m < 4; m++) {
+            CHECK_NEAR(rp_plan_value(plan, 4 * j + m, 0), 0.05 + 0.25 * want[j][m][0], 1e-15,
+                       "saltelli sample %d, matrix %d: trust.rate", j, m);
+            CHECK_NEAR(rp_plan_value(plan, 4 * j + m, 1), 0.2 + 0.7 * want[j][m][1], 1e-15,
+                       "saltelli sample %d, matrix %d: discussion.effect", j, m);
+        }
+    bool distinct = true; /* no sample whose k + 2 points are one */
+    for (int j = 0; j < 4; j++)
+        distinct = distinct && (rp_plan_value(plan, 4 * j, 0) != rp_plan_value(plan, 4 * j + 1, 0) ||
+                                rp_plan_value(plan, 4 * j, 1) != rp_plan_value(plan, 4 * j + 1, 1));
+    CHECK(distinct, "saltelli: no sample has A_j = B_j (the degenerate leading points are skipped)");
     char *text = show(sc, plan);
-    CHECK(text && strstr(text, "# point 14: trust.rate=0.20625 discussion.effect=0.46249999999999997 "
-                               "(Saltelli sample 3, AB^(1))"),
-          "show lists a Saltelli point with its sample and matrix");
+    CHECK(text && strstr(text, "# point 2: trust.rate=0.20625 discussion.effect=0.46249999999999997 "
+                               "(Saltelli sample 0, AB^(1))"),
+          "show lists a Saltelli point with its sample and matrix: %s", text ? strstr(text, "# point 2:") : "");
     free(text);
     drop(plan, sc);
 }

@@ -13,7 +13,13 @@
 #     single.h5`), compared by tests/h5_same.py (root attributes of provenance
 #     aside); a merge without one part is refused (exit 2, one line); the
 #     script refuses arrays with steps, reruns one part alone with PARTS=3
-#     (the same bytes) and leaves a finished part alone with RAPPORT_RESUME=1;
+#     (the same bytes) and leaves a finished part alone (it always resumes);
+#   - stopped early and requeued (issue 17): an array of 2 tasks on a longer
+#     sweep, each task sent SIGUSR1 mid-sweep with `scancel --signal=USR1
+#     --batch` (what `#SBATCH --signal=B:USR1@N` does before the time limit):
+#     the script passes it to rapport, which exits 75 with its finished runs
+#     kept, the task requeues itself (`scontrol requeue`), its next start
+#     resumes, and the merged parts equal a one-process run of that sweep;
 #   - scenarios/hpc/mpirun.sh through `sbatch --wait --ntasks=2`, with srun and
 #     with mpirun as the launcher: the file again equals single.h5. Where MPI
 #     does not start under Slurm here, the script runs outside Slurm with
@@ -148,7 +154,8 @@ SlurmdPort=$d_port
 SlurmUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$tmp/munge.socket
+# cred_expire: also how long a requeued job waits to start again (default 120 s)
+AuthInfo=socket=$tmp/munge.socket,cred_expire=10
 StateSaveLocation=$tmp/state
 SlurmdSpoolDir=$tmp/spool
 SlurmctldPidFile=$tmp/slurmctld.pid
@@ -223,7 +230,8 @@ why() {
 }
 
 # ---- a job array, then the merge job ----
-common=(--chdir="$tmp" --cpus-per-task=1 --time=5)
+# (the scripts' --signal=B:USR1@300 would warn a job of 5 minutes at once)
+common=(--chdir="$tmp" --cpus-per-task=1 --time=5 --signal=B:USR1@60)
 t=$(date +%s.%N)
 if batch array 60 "${common[@]}" --array=0-2 --output="$tmp/jobs/array-%A_%a.out" "$hpc/slurm-array.sh"; then
     report ok "sbatch --wait --array=0-2 slurm-array.sh: exit 0 ($(since "$t") s)"
@@ -248,8 +256,8 @@ else
 fi
 
 # Rerunning one part as the script's comments say (PARTS=3 sbatch --array=1),
-# here as that task outside Slurm: the same part again; then RAPPORT_RESUME=1
-# leaves a part that is there alone.
+# here as that task outside Slurm: the same part again; then the script, which
+# always resumes, leaves a part that is there alone.
 if [ -f "$tmp/out/part_1.h5" ]; then
     SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=1 SLURM_ARRAY_TASK_COUNT=1 PARTS=3 \
         OUT_DIR=$tmp/rerun bash "$hpc/slurm-array.sh" >"$tmp/rerun.out" 2>&1
@@ -261,13 +269,14 @@ if [ -f "$tmp/out/part_1.h5" ]; then
             "exit $rc: $(tail -n 3 "$tmp/rerun.out")$(printf '\n%s' "${diff:-}")"
     fi
     before=$(stat -c %Y.%i "$tmp/out/part_1.h5")
-    SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_MAX=2 SLURM_ARRAY_TASK_COUNT=3 RAPPORT_RESUME=1 \
+    SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_MAX=2 SLURM_ARRAY_TASK_COUNT=3 \
         bash "$hpc/slurm-array.sh" >"$tmp/resume.out" 2>&1
     rc=$?
-    if [ $rc -eq 0 ] && grep -q 'nothing to do' "$tmp/resume.out" && [ "$(stat -c %Y.%i "$tmp/out/part_1.h5")" = "$before" ]; then
-        report ok "RAPPORT_RESUME=1 with part_1.h5 already written: exit 0, the part untouched"
+    if [ $rc -eq 0 ] && grep -q 'is complete.*nothing to resume' "$tmp/resume.out" &&
+        [ "$(stat -c %Y.%i "$tmp/out/part_1.h5")" = "$before" ]; then
+        report ok "slurm-array.sh again with part_1.h5 already written: exit 0, the part untouched"
     else
-        report fail "RAPPORT_RESUME=1 with part_1.h5 already written" "exit $rc: $(tail -n 3 "$tmp/resume.out")"
+        report fail "slurm-array.sh again with part_1.h5 already written" "exit $rc: $(tail -n 3 "$tmp/resume.out")"
     fi
 fi
 
@@ -302,6 +311,72 @@ if [ -f "$tmp/out/sweep.h5" ]; then
     fi
 else
     report fail "merged parts of the array == single.h5" "no merged file"
+fi
+
+# ---- stopped early, requeued, resumed ----
+# A longer sweep: 64 runs of 60000 pairs, no trajectories (some 8 s on one CPU).
+cat >"$tmp/long.yaml" <<'EOF'
+extends: sweep.yaml
+replicates: 16
+patients: {count: 60000}
+providers: {count: 3000}
+output: {variables: none, pairs: false}
+EOF
+# task_state ID: the job's state, restarts and exit code (empty once forgotten).
+task_state() {
+    scontrol -o show job "$1" 2>/dev/null |
+        awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^(JobState|Restarts|ExitCode)=/) printf "%s ", $i }'
+}
+# shellcheck disable=SC2317 # called by wait_until
+requeue_done() { [ -z "$(squeue -h -j "$requeue" 2>/dev/null)" ]; }
+# shellcheck disable=SC2317
+started() { [ -d "$tmp/requeue/part_$1.h5.parts" ] && grep -q 'start 0' "$tmp/jobs/requeue-${requeue}_$1.out" 2>/dev/null; }
+t=$(date +%s.%N)
+if ! "$bin" run "$tmp/long.yaml" -o "$tmp/long-single.h5" --threads 2 >/dev/null 2>"$tmp/long-single.err"; then
+    report fail "one process: the longer sweep" "$(head -c 300 "$tmp/long-single.err")"
+elif ! requeue=$(SCENARIO=$tmp/long.yaml OUT_DIR=$tmp/requeue sbatch --parsable "${common[@]}" --array=0-1 \
+    --output="$tmp/jobs/requeue-%A_%a.out" "$hpc/slurm-array.sh" 2>"$tmp/requeue.err"); then
+    report fail "sbatch --array=0-1 slurm-array.sh (the longer sweep)" "$(head -c 300 "$tmp/requeue.err")"
+else
+    requeue=${requeue%%;*}
+    signalled=
+    for i in 0 1; do
+        if wait_until 60 "" started "$i"; then
+            sleep 1 # mid-sweep: some runs finished, most not
+            scancel --signal=USR1 --batch "${requeue}_$i" 2>>"$tmp/requeue.err" && signalled="$signalled $i"
+        fi
+    done
+    wait_until 120 "" requeue_done
+    problems=
+    for i in 0 1; do
+        log=$tmp/jobs/requeue-${requeue}_$i.out
+        state=$(task_state "${requeue}_$i")
+        case " $signalled " in *" $i "*) ;; *) problems="$problems task $i was not signalled (never seen running);" ;; esac
+        grep -q 'stopped early by SIGUSR1: [0-9]* of this part' "$log" 2>/dev/null ||
+            problems="$problems task $i: no 'stopped early by SIGUSR1' line;"
+        grep -q "requeueing ${requeue}_$i" "$log" 2>/dev/null || problems="$problems task $i did not requeue itself;"
+        grep -q 'start 1' "$log" 2>/dev/null || problems="$problems task $i did not start again;"
+        case $state in
+        *JobState=COMPLETED*Restarts=[1-9]*ExitCode=0:0*) ;;
+        *) problems="$problems task $i: ${state:-no state};" ;;
+        esac
+        [ -f "$tmp/requeue/part_$i.h5" ] || problems="$problems no part_$i.h5;"
+        [ ! -e "$tmp/requeue/part_$i.h5.parts" ] || problems="$problems part_$i.h5.parts left;"
+    done
+    kept=$(grep -ho 'SIGUSR1: [0-9]* of this part.s [0-9]* runs' "$tmp"/jobs/requeue-*.out 2>/dev/null |
+        sed 's/SIGUSR1: //; s/ of this part.s / of /; s/ runs//' | paste -sd, | sed 's/,/, /g')
+    judge "SIGUSR1 mid-sweep to each of 2 array tasks: exit 75 (runs kept: $kept), requeued by themselves, resumed, completed ($(since "$t") s)" \
+        "$problems${problems:+ $(job_logs "requeue-*")}"
+    if [ -f "$tmp/requeue/part_0.h5" ] && [ -f "$tmp/requeue/part_1.h5" ]; then
+        if "$bin" merge "$tmp/requeue/part_0.h5" "$tmp/requeue/part_1.h5" -o "$tmp/requeue.h5" >/dev/null \
+            2>"$tmp/requeue-merge.err" &&
+            diff=$("${same[@]}" "$tmp/long-single.h5" "$tmp/requeue.h5" --ignore-attrs "$ignore,scenario_path" 2>&1); then
+            report ok "the requeued and resumed parts merged == the one-process run of the longer sweep"
+        else
+            report fail "the requeued and resumed parts merged == the one-process run" \
+                "$(head -c 300 "$tmp/requeue-merge.err")$(printf '\n%s' "${diff:-}")"
+        fi
+    fi
 fi
 
 # ---- MPI: mpirun.sh through sbatch, with srun and with mpirun ----

@@ -31,9 +31,10 @@
 # at 3 random moments between 0.3 s and 2.5 s ($RANDOM; the delay is printed;
 # with RAPPORT_TEST_QUICK=1, a sweep of 48 runs killed at one such moment),
 # and once more just after its first batch file is closed, --resume completes
-# (exit 0) with the data and summary of an uninterrupted run; SIGTERM exits
-# 130 and keeps the finished runs, which a run without --resume refuses
-# (exit 2) and --resume completes. A kill that comes after the sweep has
+# (exit 0) with the data and summary of an uninterrupted run; SIGTERM and
+# SIGUSR1 (Slurm's warning) exit 75 (stopped early, resumable) with one line
+# naming the signal and --resume, and keep the finished runs, which a run
+# without --resume refuses (exit 2) and --resume completes. A kill that comes after the sweep has
 # ended is a SKIP (the machine is faster than assumed), not a failure.
 #
 # Files are compared with tests/h5_same.py (every dataset's type, shape, fill
@@ -545,29 +546,31 @@ kill_after_batch() {
 }
 kill_after_batch 2>/dev/null
 
-# SIGTERM: the sweep stops, keeps its finished runs, exits 130.
+# term_round SIG: SIGTERM or SIGUSR1 stops the sweep, which keeps its finished
+# runs and exits 75 (resumable) with one line.
 term_round() {
-    local delay
+    local sig=$1 delay
     delay=$(moment 500 1500)
     start_sweep out.json
     sleep "$delay"
-    kill -TERM "$pid"
+    kill -"$sig" "$pid"
     wait "$pid"
     local rc=$?
     pid=
     if [ $rc -eq 0 ] && [ -f out.h5 ]; then
-        report skip "SIGTERM at $delay s" "the sweep had finished its runs before the signal"
+        report skip "SIG$sig at $delay s" "the sweep had finished its runs before the signal"
         rm -rf out.h5 out.h5.parts
         return
     fi
     local held
     held=$(kept out.h5.parts 2>&1)
-    echo "  SIGTERM at $delay s (exit $rc): kept $held"
-    if [ $rc -eq 130 ] && [ ! -e out.h5 ] && [ -z "$(ls -d out.h5.partial-* out.h5.parts/*.partial-* 2>/dev/null)" ] &&
-        [ "${held%% *}" -gt 0 ] 2>/dev/null; then
-        report ok "SIGTERM at $delay s: exit 130, no out.h5, no .partial file, finished runs kept ($held)"
+    echo "  SIG$sig at $delay s (exit $rc): kept $held"
+    if [ $rc -eq 75 ] && [ ! -e out.h5 ] && [ -z "$(ls -d out.h5.partial-* out.h5.parts/*.partial-* 2>/dev/null)" ] &&
+        [ "${held%% *}" -gt 0 ] 2>/dev/null && one_line "$tmp/bg.err" &&
+        grep -q "^rapport: stopped early by SIG$sig.*kept in out.h5.parts.*--resume" "$tmp/bg.err"; then
+        report ok "SIG$sig at $delay s: exit 75, one line ($(cut -c 1-60 "$tmp/bg.err")...), no out.h5, no .partial file, finished runs kept ($held)"
     else
-        report fail "SIGTERM at $delay s: exit 130, finished runs kept" "exit $rc; $(ls); $(ls out.h5.parts 2>&1); $(head -c 300 bg.err)"
+        report fail "SIG$sig at $delay s: exit 75, one line, finished runs kept" "exit $rc; $(ls); $(ls out.h5.parts 2>&1); $(head -c 300 "$tmp/bg.err")"
     fi
     ls out.h5.parts >before 2>&1
     rp run sw.yaml -o out.h5 "${big[@]}" >out.json
@@ -575,12 +578,13 @@ term_round() {
     ls out.h5.parts >after 2>&1
     if [ $rc -eq 2 ] && one_line err && grep -q -- '--resume' err && [ ! -e out.h5 ] &&
         cmp -s before after && [ ! -s out.json ]; then
-        report ok "after SIGTERM, a run without --resume is refused: exit 2, one line naming --resume, the folder untouched"
+        report ok "after SIG$sig, a run without --resume is refused: exit 2, one line naming --resume, the folder untouched"
     else
-        report fail "after SIGTERM, a run without --resume is refused (exit 2)" "exit $rc; $(head -c 300 err)"
+        report fail "after SIG$sig, a run without --resume is refused (exit 2)" "exit $rc; $(head -c 300 err)"
     fi
-    resume_check "SIGTERM at $delay s"
+    resume_check "SIG$sig at $delay s"
 }
-term_round 2>/dev/null
+term_round TERM 2>/dev/null
+term_round USR1 2>/dev/null
 
 finish

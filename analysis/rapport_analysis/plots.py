@@ -2,7 +2,10 @@
 returns it; save() writes it as PNG (200 dpi) and SVG.
 
 Colours are the Okabe-Ito palette (safe for the common colour-vision
-deficiencies); every axis is labelled with its unit.
+deficiencies); every axis is labelled with its unit. A group, a sweep point or
+"all" keeps one colour in every figure of a report (label_colour): "all" is
+black, the patient groups take the palette in the file's order (set by
+reset_colours), any other label the next colour free the first time it is drawn.
 """
 import os
 
@@ -12,7 +15,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
 DPI = 200
 LABELS = {
     "dropout": "dropout (share of pairs)",
@@ -23,12 +25,36 @@ LABELS = {
     "A": "alliance A (0-1)", "T": "trust T (0-1)", "S": "symptoms S (points, 0-27)",
 }
 
-plt.rcParams.update({"axes.prop_cycle": matplotlib.cycler(color=OKABE_ITO), "font.size": 9,
+# The patient groups' palette: Okabe-Ito without its yellow (faint on white)
+# and its black (which is "all"); other labels (points, arms, observables)
+# take Paul Tol's muted palette, so that they never wear a group's colour.
+GROUP_PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7"]
+OTHER_PALETTE = ["#332288", "#117733", "#882255", "#999933", "#44AA99", "#AA4499", "#88CCEE", "#CC6677", "#DDCC77"]
+_label_colours = {}
+_groups = []
+
+
+def reset_colours(groups=()):
+    """Start a report: "all" black, then each patient group in the file's order."""
+    _label_colours.clear()
+    _label_colours["all"] = "#000000"
+    _groups[:] = list(groups)
+    for k, g in enumerate(_groups):
+        _label_colours[g] = GROUP_PALETTE[k % len(GROUP_PALETTE)]
+
+
+def label_colour(label):
+    """The colour of a group, point, arm or observable: the same in every figure of a report."""
+    if label not in _label_colours:
+        others = len(_label_colours) - 1 - len(_groups)
+        _label_colours[label] = OTHER_PALETTE[others % len(OTHER_PALETTE)]
+    return _label_colours[label]
+
+
+reset_colours()
+
+plt.rcParams.update({"axes.prop_cycle": matplotlib.cycler(color=OTHER_PALETTE), "font.size": 9,
                      "axes.spines.top": False, "axes.spines.right": False, "svg.fonttype": "none"})
-
-
-def colour(i):
-    return OKABE_ITO[i % len(OKABE_ITO)]
 
 
 def save(fig, outdir, name):
@@ -43,9 +69,9 @@ def km_panels(panels, title):
     """Kaplan-Meier curves with Greenwood bands. panels: [(subtitle, {label: (weeks, S, lo, hi)})]."""
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
     for ax, (sub, curves) in zip(axes[0], panels):
-        for i, (lab, (w, S, lo, hi)) in enumerate(curves.items()):
-            ax.step(w, S, where="post", color=colour(i), label=lab, lw=1.4)
-            ax.fill_between(w, lo, hi, step="post", color=colour(i), alpha=0.2, lw=0)
+        for lab, (w, S, lo, hi) in curves.items():
+            ax.step(w, S, where="post", color=label_colour(lab), label=lab, lw=1.4)
+            ax.fill_between(w, lo, hi, step="post", color=label_colour(lab), alpha=0.2, lw=0)
         ax.set_xlabel("week since intake (weeks)")
         ax.set_ylabel("retained: P(no dropout by week)")
         ax.set_title(sub)
@@ -66,7 +92,7 @@ def dot_intervals(df, x, group, title, xlabel, zero=False):
         y = np.array([cats.index(c) for c in d[x]]) + off[gi]
         lo = (d["mean"] - d["lo"]).clip(lower=0).fillna(0)
         hi = (d["hi"] - d["mean"]).clip(lower=0).fillna(0)
-        ax.errorbar(d["mean"], y, xerr=[lo, hi], fmt="o", ms=4, color=colour(gi), label=g, capsize=2)
+        ax.errorbar(d["mean"], y, xerr=[lo, hi], fmt="o", ms=4, color=label_colour(g), label=g, capsize=2)
     if zero:
         ax.axvline(0, color="grey", lw=0.8, ls="--")
     ax.set_yticks(range(len(cats)))
@@ -82,9 +108,9 @@ def band_panels(panels, ylabel, title):
     """Median and interquartile band by week. panels: [(subtitle, {label: (weeks, med, q25, q75)})]."""
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.5), squeeze=False, sharey=True)
     for ax, (sub, curves) in zip(axes[0], panels):
-        for i, (lab, (w, med, q1, q3)) in enumerate(curves.items()):
-            ax.plot(w, med, color=colour(i), label=lab, lw=1.4)
-            ax.fill_between(w, q1, q3, color=colour(i), alpha=0.18, lw=0)
+        for lab, (w, med, q1, q3) in curves.items():
+            ax.plot(w, med, color=label_colour(lab), label=lab, lw=1.4)
+            ax.fill_between(w, q1, q3, color=label_colour(lab), alpha=0.18, lw=0)
         ax.set_xlabel("week since intake (weeks)")
         ax.set_title(sub)
         ax.legend(fontsize=7, frameon=False)
@@ -96,11 +122,12 @@ def band_panels(panels, ylabel, title):
 def scatter_r(x, y, r_text, xlabel, ylabel, title):
     """Scatter (drawn points possibly subsampled) with a least-squares line."""
     fig, ax = plt.subplots(figsize=(5.2, 4.0))
-    ax.scatter(x, y, s=3, alpha=0.25, color=OKABE_ITO[4], lw=0, label="pairs (>= 3 sessions)")
+    ax.scatter(x, y, s=3, alpha=0.25, color=label_colour("pairs (>= 3 sessions)"), lw=0,
+               label="pairs (>= 3 sessions)")
     if len(x) > 2:
         b, a = np.polyfit(x, y, 1)
         xs = np.linspace(np.min(x), np.max(x), 50)
-        ax.plot(xs, a + b * xs, color=OKABE_ITO[5], lw=1.5, label="least-squares line")
+        ax.plot(xs, a + b * xs, color=label_colour("all"), lw=1.5, label="least-squares line")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -109,17 +136,24 @@ def scatter_r(x, y, r_text, xlabel, ylabel, title):
     return fig
 
 
-def forest(table, title):
-    """Odds ratios with 95% intervals on a log axis (constant left out)."""
-    t = table.drop(index="const", errors="ignore")
-    fig, ax = plt.subplots(figsize=(5.6, 0.4 * len(t) + 1.4))
-    y = np.arange(len(t))
-    ax.errorbar(t["odds_ratio"], y, xerr=[t["odds_ratio"] - t["or_low"], t["or_high"] - t["odds_ratio"]],
-                fmt="o", color=OKABE_ITO[4], capsize=3)
+def forest(tables, title):
+    """Odds ratios with 95% intervals on a log axis (constant left out), one
+    series per model: tables {model label: table}, rows the covariates of the
+    first table (a covariate a model leaves out has no dot)."""
+    names = [c for c in next(iter(tables.values())).index if c != "const"]
+    fig, ax = plt.subplots(figsize=(5.6, 0.45 * len(names) + 1.6))
+    off = np.linspace(-0.15, 0.15, len(tables)) if len(tables) > 1 else [0.0]
+    for k, (label, table) in enumerate(tables.items()):
+        t = table.reindex(names)
+        y = np.arange(len(names)) + off[k]
+        ax.errorbar(t["odds_ratio"], y, xerr=[t["odds_ratio"] - t["or_low"], t["or_high"] - t["odds_ratio"]],
+                    fmt="o", color=label_colour(label), capsize=3, label=label)
     ax.axvline(1, color="grey", lw=0.8, ls="--")
     ax.set_xscale("log")
-    ax.set_yticks(y)
-    ax.set_yticklabels(t.index)
+    ax.set_yticks(np.arange(len(names)))
+    ax.set_yticklabels(names)
+    if len(tables) > 1:
+        ax.legend(fontsize=7, frameon=False)
     ax.invert_yaxis()
     ax.set_xlabel("odds ratio of dropout next week, per unit (log scale)")
     ax.set_title(title)
@@ -131,9 +165,9 @@ def response_curves(x, stats, xlabel, title):
     numeric axis. stats: {observable: (mean, lo, hi)} arrays over x."""
     fig, axes = plt.subplots(1, len(stats), figsize=(3.4 * len(stats), 3.2), squeeze=False)
     o = np.argsort(x)
-    for i, (ax, (obs, (m, lo, hi))) in enumerate(zip(axes[0], stats.items())):
-        ax.plot(x[o], m[o], "o-", color=colour(i), ms=3, label="mean over replicates")
-        ax.fill_between(x[o], lo[o], hi[o], color=colour(i), alpha=0.2, lw=0, label="95% interval")
+    for ax, (obs, (m, lo, hi)) in zip(axes[0], stats.items()):
+        ax.plot(x[o], m[o], "o-", color=label_colour("all"), ms=3, label="mean over replicates")
+        ax.fill_between(x[o], lo[o], hi[o], color=label_colour("all"), alpha=0.2, lw=0, label="95% interval")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(LABELS.get(obs, obs))
         ax.legend(fontsize=6, frameon=False)
@@ -147,7 +181,7 @@ def categorical_dots(cats, stats, xlabel, title):
     fig, axes = plt.subplots(1, len(stats), figsize=(3.4 * len(stats), 0.35 * len(cats) + 1.8), squeeze=False)
     y = np.arange(len(cats))
     for i, (ax, (obs, (m, lo, hi))) in enumerate(zip(axes[0], stats.items())):
-        ax.errorbar(m, y, xerr=[np.nan_to_num(m - lo), np.nan_to_num(hi - m)], fmt="o", color=colour(i), capsize=2,
+        ax.errorbar(m, y, xerr=[np.nan_to_num(m - lo), np.nan_to_num(hi - m)], fmt="o", color=label_colour("all"), capsize=2,
                     label="mean, 95% interval")
         ax.set_yticks(y)
         ax.set_yticklabels(cats if i == 0 else [])
@@ -160,11 +194,20 @@ def categorical_dots(cats, stats, xlabel, title):
     return fig
 
 
-def heatmaps(xv, yv, grids, xlabel, ylabel, title):
-    """One heatmap per observable over two axes. grids: {observable: 2-D array [y, x]}."""
+def heatmaps(xv, yv, grids, xlabel, ylabel, title, shared=False):
+    """One heatmap per observable over two axes, each cell with its number.
+    grids: {observable: 2-D array [y, x]}; shared: one colour scale for all
+    (the groups of one observable, to compare them)."""
     fig, axes = plt.subplots(1, len(grids), figsize=(3.6 * len(grids), 3.2), squeeze=False)
+    every = np.concatenate([np.ravel(g) for g in grids.values()])
+    scale = (np.nanmin(every), np.nanmax(every)) if shared else None
     for ax, (obs, g) in zip(axes[0], grids.items()):
-        im = ax.imshow(g, origin="lower", aspect="auto", cmap="cividis")
+        lo, hi = scale or (np.nanmin(g), np.nanmax(g))
+        im = ax.imshow(g, origin="lower", aspect="auto", cmap="cividis", vmin=lo, vmax=hi)
+        for (i, j), v in np.ndenumerate(g):  # the number in its cell, light on the dark end of cividis
+            if np.isfinite(v):
+                dark = hi > lo and (v - lo) / (hi - lo) < 0.5
+                ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=6, color="white" if dark else "black")
         ax.set_xticks(range(len(xv)))
         ax.set_xticklabels(xv, rotation=45, fontsize=6)
         ax.set_yticks(range(len(yv)))
@@ -181,8 +224,10 @@ def sobol_bars(names, S1, ci1, ST, ciT, obs):
     """First-order and total Sobol indices with bootstrap intervals."""
     fig, ax = plt.subplots(figsize=(1.0 * len(names) + 2.5, 3.2))
     x = np.arange(len(names))
-    ax.bar(x - 0.18, S1, 0.36, yerr=[S1 - ci1[0], ci1[1] - S1], color=OKABE_ITO[1], label="first order S_i", capsize=2)
-    ax.bar(x + 0.18, ST, 0.36, yerr=[ST - ciT[0], ciT[1] - ST], color=OKABE_ITO[5], label="total S_Ti", capsize=2)
+    ax.bar(x - 0.18, S1, 0.36, yerr=[S1 - ci1[0], ci1[1] - S1], color=label_colour("first order S_i"),
+           label="first order S_i", capsize=2)
+    ax.bar(x + 0.18, ST, 0.36, yerr=[ST - ciT[0], ciT[1] - ST], color=label_colour("total S_Ti"),
+           label="total S_Ti", capsize=2)
     ax.set_xticks(x)
     ax.set_xticklabels(names, rotation=30, ha="right", fontsize=7)
     ax.set_ylabel("Sobol index (share of variance, 1)")

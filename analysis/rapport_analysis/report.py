@@ -307,7 +307,10 @@ def hazard_section(rep, traj, pairs, every, cap):
         rep.raw("<p>Not fitted: fewer than 10 dropouts among the sampled pair-weeks.</p>")
         return
     res, t = hazard.fit(pw)
+    # alliance and trust move together: the model without alliance beside it
+    _, t_noA = hazard.fit(pw, [c for c in hazard.COVARIATES if c != "alliance"])
     rep.numbers["hazard_odds_ratio"] = t["odds_ratio"].to_dict()
+    rep.numbers["hazard_odds_ratio_without_alliance"] = t_noA["odds_ratio"].to_dict()
     tt = t.drop(index="const")
     sig = tt[tt["p"] < 0.05]
     strongest = (np.log(sig["odds_ratio"]).abs().idxmax() if len(sig) else None)
@@ -317,9 +320,12 @@ def hazard_section(rep, traj, pairs, every, cap):
         (f"; the largest significant effect is {strongest}." if strongest else ".") + \
         " Odds ratios are associations among pairs still at risk, each adjusted for the others; alliance " \
         "and trust move together, so one of them can point the 'wrong' way (e.g. trust above 1) " \
-        "without causing dropout."
-    rep.figure(plots.forest(t, "Dropout hazard: odds ratios"), "hazard_odds_ratios", reading)
+        "without causing dropout: the model without alliance is drawn beside it" + \
+        (f" (trust OR {fmt(t_noA.loc['trust', 'odds_ratio'], 3)} there)." if "trust" in t_noA.index else ".")
+    rep.figure(plots.forest({"with alliance": t, "without alliance": t_noA}, "Dropout hazard: odds ratios"),
+               "hazard_odds_ratios", reading)
     rep.table(t.reset_index().rename(columns={"index": "covariate"}), "hazard_model", reading)
+    rep.table(t_noA.reset_index().rename(columns={"index": "covariate"}), "hazard_model_without_alliance", reading)
 
 
 # ---- sweeps ----
@@ -364,6 +370,21 @@ def sweep_section(rep, f, runs, axes, labels, seed):
         yl = [w1[int(v)] if w1 else f"{v:g}" for v in yv]
         rep.figure(plots.heatmaps(xl, yl, grids, axes[0], axes[1], "Mean over replicates"), "sweep_heatmap",
                    reading_range(st, [labels[p] for p in pts]))
+        # dropout of each patient group over the same two axes (/summary's group columns)
+        by_group = f["summary/dropout"][:] if "summary/dropout" in f else None
+        if by_group is not None:
+            grids_g = {}
+            for k, name in enumerate(read.group_names(f)):
+                g = np.full((len(yv), len(xv)), np.nan)
+                for p in pts:
+                    rows = runs.index[runs["point"] == p].to_numpy()
+                    g[yv.index(first.loc[p, axes[1]]), xv.index(first.loc[p, axes[0]])] = \
+                        np.nanmean(by_group[rows, 1 + k])
+                grids_g[f"dropout, {name}"] = g
+            rep.figure(plots.heatmaps(xl, yl, grids_g, axes[0], axes[1], "Dropout by patient group, mean over "
+                                      "replicates (one colour scale)", shared=True), "sweep_heatmap_groups",
+                       "Each group's dropout over the two swept axes, on one colour scale so that the groups "
+                       "compare; the numbers are the cells' values.")
     if not (len(axes) == 1 and read.words_of(f, axes[0]) is None) and len(pts) <= 40:
         cats = [labels[p] for p in pts]
         rep.figure(plots.categorical_dots(cats, st, "sweep point", "Main observables by sweep point"),
@@ -479,6 +500,7 @@ def build(path, outdir, traj_cap=20000, seed=20240605, log=print):
         raise ValueError(f"{outdir} exists and is not a directory; expected a report folder (new, or a folder)")
     os.makedirs(outdir, exist_ok=True)
     rep = Report(outdir)
+    plots.reset_colours(read.group_names(f))  # one colour per group in every figure
     runs = read.runs_table(f)
     axes = read.swept_axes(f, runs)
     labels = read.point_labels(f, runs, axes)

@@ -41,6 +41,7 @@ typedef struct {
     const char *output;    /* FILE.h5 to write, or NULL: no file */
     bool force;            /* output may replace an existing file */
     bool resume;           /* keep the finished runs an interrupted sweep left beside output */
+    double max_output;     /* refuse, before anything runs, an output estimated larger (bytes); 0: no limit */
     uint64_t replicate;    /* a single run: added to its stream (--replicate); a sweep: must be 0 */
     const char *command_line; /* recorded in the file (may be NULL) */
     const volatile sig_atomic_t *stop; /* optional: non-zero stops with RP_EINTR, finished runs kept */
@@ -59,13 +60,17 @@ typedef struct {
     bool single;         /* ran as a single run (no parts) */
     bool already_complete; /* --resume found the output complete: nothing ran, the summaries are the file's */
     double seconds[4];   /* a single run's wall seconds: population, assignment, engine, summary */
+    bool resumable;      /* kept on RP_EINTR too: a sweep with an output stopped early, its finished runs
+                            kept beside the output; the same call with resume continues it */
 } rp_exec_result;
 
 /* Execute the plan of the resolved scenario sc as opt says. On RP_OK, res
  * holds the summaries (free with rp_exec_result_free) and the output file,
  * if any, is complete. Otherwise a status and err: RP_EINVAL for a layout,
  * an option, a path or a size this machine cannot take, RP_EIO, RP_ENOMEM,
- * RP_EFAIL, or RP_EINTR when stopped (saying which runs were kept). Every
+ * RP_EFAIL, or RP_EINTR when stopped (saying which runs were kept; then
+ * res->resumable says whether the same call with resume continues it, and
+ * res holds nothing else to free). Every
  * rank returns the same status; a rank whose own step did not fail has an
  * empty err.msg, except rank 0, which then says that another rank failed. */
 int rp_exec_run(const rp_scenario *sc, const rp_plan *plan, const rp_exec_options *opt, rp_exec_result *res,
@@ -80,6 +85,10 @@ void rp_exec_result_free(rp_exec_result *res);
  * On failure, the error of the first run that failed. */
 int rp_exec_replicates(const rp_params *p, int replicates, const rp_exec_options *opt, rp_summary *out,
                        rp_error *err);
+
+/* The estimated size of the file `rapport run -o` writes for the whole plan
+ * (rp_output_bytes over its runs), in bytes. */
+double rp_exec_output_bytes(const rp_plan *plan, const rp_params *base);
 
 /* Refuse, before allocating, a run of p that this machine's memory cannot
  * hold: RP_EINVAL with "WHERE: error: population too large ...", where

@@ -81,19 +81,24 @@ int rp_output_runs_in(const char *path, uint64_t plan_id, int64_t runs_total, in
                       uint8_t *done, rp_error *err);
 
 /* Recompute the summary of run `run` of a file from its per-pair table (the
- * same numbers `rapport run` printed); run < 0: the file's first run. RP_EINVAL
- * if the file has no per-pair table or no such run; RP_EIO if it cannot be read. */
-int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, rp_error *err);
+ * same numbers `rapport run` printed); run < 0: the file's first run. A file
+ * without a per-pair table (--summary-only) gives its stored /summary
+ * instead, and *stored (may be NULL) says which. RP_EINVAL if the file has no
+ * such run; RP_EIO if it cannot be read. */
+int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, bool *stored, rp_error *err);
 
 /* Start HDF5 without its exit handler (call first, from main), and shut it
  * down cleanly after a successful run; after a failure, skip the shutdown. */
 void rp_output_library_init(void);
 void rp_output_library_close(void);
 
-/* About how many bytes a file of runs like p holds for `pairs` pairs and
- * `providers` providers in all; and a check that the directory of path has
- * that much free space (RP_EIO with both figures if not). */
-double rp_output_bytes(const rp_params *p, double pairs, double providers);
+/* About how many bytes a file of `runs` runs like p takes, for `pairs` pairs
+ * and `providers` providers in all (the runs' sums): exact to within the
+ * file's metadata when uncompressed (every column, in whole chunks), a
+ * typical ratio of the reference scenario's when compressed. NaN if p
+ * cannot make a layout. And a check that the directory of path has that much
+ * free space (RP_EIO with both figures if not). */
+double rp_output_bytes(const rp_params *p, double runs, double pairs, double providers);
 int rp_output_check_space(const char *path, double bytes, rp_error *err);
 
 /* The summary of run `run` as the file stored it (/summary), for files

@@ -35,14 +35,21 @@
 #   OUT_DIR   the output directory   (default: results/sweep-discussion)
 #   OUT       the output file        (default: OUT_DIR/sweep-mpi.h5)
 #
-# Time limit: at the end of --time Slurm sends SIGTERM; rapport keeps the runs it
-# finished in OUT.parts/ and exits 130. Resubmit with RAPPORT_RESUME=1 in the
-# environment (it adds --resume) to redo only the unfinished runs.
+# Time limit: --signal=B:USR1@300 has Slurm send SIGUSR1 to this script 5
+# minutes before the limit; it passes the signal on to the launcher, which
+# passes it to every rank; rapport stops at the next safe point, keeps the runs
+# it finished in OUT.parts/ and exits 75, and the job requeues itself
+# (`scontrol requeue`). rapport always gets --resume here, so the next
+# allocation redoes only the unfinished runs (and on a complete OUT says so and
+# exits 0). If the warning never comes (a node dies), resubmit: it resumes.
 #
 #SBATCH --job-name=rapport-mpi
 #SBATCH --ntasks=4
 #SBATCH --cpus-per-task=2
 #SBATCH --time=00:30:00
+#SBATCH --signal=B:USR1@300
+#SBATCH --requeue
+#SBATCH --open-mode=append
 #SBATCH --output=rapport-mpi-%j.out
 ##SBATCH --nodes=2
 ##SBATCH --partition=normal
@@ -59,16 +66,29 @@ OUT_DIR=${OUT_DIR:-results/sweep-discussion}
 OUT=${OUT:-$OUT_DIR/sweep-mpi.h5}
 threads=${SLURM_CPUS_PER_TASK:-${OMP_NUM_THREADS:-1}}
 
-extra=()
-if [ "${RAPPORT_RESUME:-0}" = 1 ] || [ "${SLURM_RESTART_COUNT:-0}" -gt 0 ]; then
-    if [ -e "$OUT" ]; then
-        # rapport publishes OUT only when it is complete.
-        echo "rapport: $OUT is already there; nothing to do"
-        exit 0
-    fi
-    extra+=(--resume)
-fi
-cmd=("$RAPPORT" run "$SCENARIO" -o "$OUT" --threads "$threads" ${extra[@]+"${extra[@]}"})
+# --resume: a new sweep, a requeued one, or one already complete (exit 0)
+cmd=("$RAPPORT" run "$SCENARIO" -o "$OUT" --threads "$threads" --resume)
+
+# launch COMMAND...: run it in the background, pass this shell's SIGUSR1 on to
+# it, and wait for its exit code (in rc); a SIGTERM reaches it from Slurm.
+# (The same function is in slurm-array.sh, on purpose: sbatch copies a batch script
+# alone into its spool, so the two cannot source a shared file.)
+launch() {
+    "$@" &
+    local pid=$! r signalled
+    # shellcheck disable=SC2064 # the pid now
+    trap "signalled=1; kill -USR1 $pid 2>/dev/null" USR1
+    trap 'signalled=1' TERM
+    rc=
+    while :; do
+        signalled=0 r=0
+        wait "$pid" || r=$? # above 128 when a signal interrupted the wait: then wait again
+        if [ $r -eq 127 ] && [ -n "$rc" ]; then break; fi
+        rc=$r
+        [ "$signalled" = 1 ] || break
+    done
+    trap - USR1 TERM
+}
 
 mkdir -p "$OUT_DIR" "$(dirname "$OUT")"
 if [ -n "${SLURM_JOB_ID:-}" ]; then
@@ -85,12 +105,12 @@ if [ -n "${SLURM_JOB_ID:-}" ]; then
             srun_opts+=("--mpi=$SRUN_MPI")
         fi
         # Slurm 22.05 to 23.02 do not pass the job's --cpus-per-task on to srun.
-        srun "${srun_opts[@]}" --cpus-per-task="$threads" "${cmd[@]}"
+        launch srun "${srun_opts[@]}" --cpus-per-task="$threads" "${cmd[@]}"
         ;;
     mpirun)
         echo "rapport: mpirun, ${SLURM_NTASKS:-1} ranks x $threads threads: $SCENARIO -> $OUT"
         # shellcheck disable=SC2086 # MPIRUN_FLAGS is a list of options
-        mpirun ${MPIRUN_FLAGS:-} "${cmd[@]}"
+        launch mpirun ${MPIRUN_FLAGS:-} "${cmd[@]}"
         ;;
     *)
         echo "mpirun.sh: LAUNCHER is srun or mpirun, not '$LAUNCHER'" >&2
@@ -101,8 +121,17 @@ else
     ranks=${RANKS:-2}
     echo "rapport: no Slurm job; mpirun -n $ranks, $threads threads each: $SCENARIO -> $OUT"
     # shellcheck disable=SC2086
-    mpirun -n "$ranks" ${MPIRUN_FLAGS:-} "${cmd[@]}"
+    launch mpirun -n "$ranks" ${MPIRUN_FLAGS:-} "${cmd[@]}"
 fi
+if [ "$rc" -eq 75 ]; then
+    echo "rapport: stopped early, its finished runs kept in $OUT.parts; requeueing job ${SLURM_JOB_ID:-?}"
+    if [ -n "${SLURM_JOB_ID:-}" ] && scontrol requeue "$SLURM_JOB_ID"; then
+        exit 0 # the next allocation resumes it
+    fi
+    echo "mpirun.sh: could not requeue; run it again to resume" >&2
+    exit 75
+fi
+[ "$rc" -eq 0 ] || exit "$rc"
 # A launcher can fail to start the ranks and still exit 0 (srun does, when a
 # step is aborted before it launched): the file is the proof.
 if ! [ -f "$OUT" ]; then

@@ -39,17 +39,30 @@
 #   PARTS=8 sbatch --array=3,5 scenarios/hpc/slurm-array.sh
 # (never a plain --array=3,5: that would split the sweep in 2 parts, not 8).
 #
-# Time limit: at the end of --time Slurm sends SIGTERM; rapport stops, keeps the
-# runs it finished in OUT_DIR/part_I.h5.parts/ and exits 130. Resubmit with
-# RAPPORT_RESUME=1 in the environment (it adds --resume): only the unfinished
-# runs are redone, and parts already written are left as they are, so the whole
-# array can be resubmitted as it was. A task that Slurm requeues resumes by itself.
+# Time limit: a sweep larger than one --time completes over several allocations
+# without a hand. --signal=B:USR1@300 has Slurm send SIGUSR1 to this script 5
+# minutes before the limit (Slurm may send it up to a minute earlier than that);
+# the script passes it on to rapport, which stops at the next safe point (the
+# runs under way are abandoned, every finished one is kept in
+# OUT_DIR/part_I.h5.parts/) and exits 75. The task then requeues itself
+# (`scontrol requeue`), and its next allocation runs the same command: rapport
+# always gets --resume here, so it redoes only the unfinished runs, and on a
+# part that is already complete it says so and exits 0, touching nothing. Set
+# the warning to more than the longest single run of your sweep takes, plus a
+# minute. If the warning never comes (a node dies, the task is killed), the
+# finished runs are still kept: resubmit the task (see PARTS above) and it
+# resumes. Exit codes of a task: 0 done or requeued, 75 stopped but not
+# requeued (resubmit it), anything else a failure (rapport's codes: `rapport
+# help`).
 #
 #SBATCH --job-name=rapport-sweep
 #SBATCH --array=0-7
 #SBATCH --ntasks=1
 #SBATCH --cpus-per-task=2
 #SBATCH --time=00:30:00
+#SBATCH --signal=B:USR1@300
+#SBATCH --requeue
+#SBATCH --open-mode=append
 #SBATCH --output=rapport-sweep-%A_%a.out
 ##SBATCH --partition=normal
 ##SBATCH --account=myproject
@@ -92,15 +105,41 @@ else
 fi
 
 out=$OUT_DIR/part_$task.h5
-if [ "${RAPPORT_RESUME:-0}" = 1 ] || [ "${SLURM_RESTART_COUNT:-0}" -gt 0 ]; then
-    if [ -e "$out" ]; then
-        # rapport publishes a part only when it is complete.
-        echo "rapport array task $task: $out is already there; nothing to do"
-        exit 0
-    fi
-    options+=(--resume)
-fi
+options+=(--resume) # a new part, a requeued one, or one already complete (exit 0)
 
 mkdir -p "$OUT_DIR"
-echo "rapport array task $task ($part) on $(hostname), ${SLURM_CPUS_PER_TASK:-1} threads: $SCENARIO"
-"$RAPPORT" run "$SCENARIO" -o "$out" "${options[@]}"
+echo "rapport array task $task ($part) on $(hostname), ${SLURM_CPUS_PER_TASK:-1} threads," \
+    "start ${SLURM_RESTART_COUNT:-0}: $SCENARIO"
+# launch COMMAND...: run it in the background, so that this shell, waiting for
+# it, can take Slurm's SIGUSR1 and pass it on, and wait for its exit code (in
+# rc); a SIGTERM (the time limit, scancel) reaches it from Slurm itself.
+# (The same function is in mpirun.sh, on purpose: sbatch copies a batch script
+# alone into its spool, so the two cannot source a shared file.)
+launch() {
+    "$@" &
+    local pid=$! r signalled
+    # shellcheck disable=SC2064 # the pid now
+    trap "signalled=1; kill -USR1 $pid 2>/dev/null" USR1
+    trap 'signalled=1' TERM
+    rc=
+    while :; do
+        signalled=0 r=0
+        wait "$pid" || r=$? # above 128 when a signal interrupted the wait: then wait again
+        if [ $r -eq 127 ] && [ -n "$rc" ]; then break; fi
+        rc=$r
+        [ "$signalled" = 1 ] || break
+    done
+    trap - USR1 TERM
+}
+launch "$RAPPORT" run "$SCENARIO" -o "$out" "${options[@]}"
+if [ "$rc" -eq 75 ]; then
+    # this task, ARRAY_TASK (one task's job id can also be the array's, which
+    # would requeue them all)
+    job=${SLURM_ARRAY_JOB_ID:-}${SLURM_ARRAY_JOB_ID:+_$task}
+    echo "rapport array task $task: stopped early, its finished runs kept; requeueing ${job:-?}"
+    if [ -n "$job" ] && scontrol requeue "$job"; then
+        exit 0 # the next allocation resumes it
+    fi
+    echo "slurm-array.sh: could not requeue; resubmit this task to resume it" >&2
+fi
+exit "$rc"

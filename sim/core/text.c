@@ -2,6 +2,7 @@
 #include "core/text.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Length of the UTF-8 sequence at s (at most avail bytes), or 0 if invalid:
@@ -61,5 +62,17 @@ const char *rp_text_excerpt(const char *text, char *buf, size_t size)
     }
     if (size)
         buf[j < size ? j : size - 1] = '\0';
+    return buf;
+}
+
+const char *rp_text_size(double bytes, char *buf, size_t size)
+{
+    static const char *const unit[] = {"bytes", "kB", "MB", "GB", "TB", "PB"};
+    int u = 0;
+    while (u < 5 && bytes >= 1000) {
+        bytes /= 1000;
+        u++;
+    }
+    snprintf(buf, size, "%.3g %s", bytes, unit[u]);
     return buf;
 }

@@ -20,4 +20,8 @@ size_t rp_text_utf8_length(const unsigned char *s, size_t avail);
  * as '?'. Returns buf. */
 const char *rp_text_excerpt(const char *text, char *buf, size_t size);
 
+/* bytes as "76 MB", "5.9 GB": three digits at most, in SI units (those of
+ * --max-output), into buf. */
+const char *rp_text_size(double bytes, char *buf, size_t size);
+
 #endif

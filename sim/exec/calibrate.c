@@ -368,6 +368,9 @@ int rp_calibration_fit(const rp_calibration *cal, const rp_cal_options *opt, rp_
         status = rp_calibration_evaluate(cal, x, opt, &res->final, err);
         ctx.evaluations++;
     }
+    if (status == RP_EINTR) /* stopped between evaluations or inside one */
+        rp_status_raise(err, RP_EINTR, "interrupted after %d of at most %d evaluations; nothing written (a "
+                        "calibration keeps no checkpoint: run it again)", ctx.evaluations, cal->evaluations);
     res->evaluations = ctx.evaluations;
     res->seconds = omp_get_wtime() - t0;
     gsl_multimin_fminimizer_free(m);

@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "rapport/exec.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "exec/dist.h"
 #include "core/files.h"
+#include "core/text.h"
 #include "exec/parts.h"
 #include "rapport/output.h"
 #include "rapport/run.h"
@@ -69,6 +71,52 @@ static int check_output(const rp_exec_options *o, const rp_scenario *sc, rp_erro
     return rp_file_check_output(o->output, o->force, inputs, n, err);
 }
 
+/* The estimated size of this part's output (a shard's share of the runs). */
+static double plan_bytes(const rp_plan *plan, const rp_params *base, int64_t shards, rp_error *err)
+{
+    double pairs = 0, providers = 0;
+    for (int64_t point = 0; point < rp_plan_points(plan); point++) {
+        rp_params pp;
+        if (rp_plan_params(plan, point, &pp, err) == RP_OK) {
+            pairs += (double)pp.patients.count * (double)rp_plan_replicates(plan);
+            providers += (double)pp.providers.count * (double)rp_plan_replicates(plan);
+        }
+    }
+    const double s = (double)shards;
+    return rp_output_bytes(base, (double)rp_plan_runs(plan) / s, pairs / s, providers / s);
+}
+
+double rp_exec_output_bytes(const rp_plan *plan, const rp_params *base)
+{
+    rp_error err;
+    return plan_bytes(plan, base, 1, &err);
+}
+
+/* The output's size, estimated before anything runs: over o->max_output it
+ * is refused, saying what would shrink it; over the free space (twice it for
+ * a sweep, whose parts and joined file coexist while joining) too. */
+static int check_size(const rp_exec_options *o, const rp_plan *plan, const rp_params *base, int64_t shards,
+                      double copies, rp_error *err)
+{
+    const double bytes = plan_bytes(plan, base, shards, err);
+    if (o->max_output > 0 && bytes > o->max_output) {
+        rp_params small = *base; /* what --summary-only would write */
+        small.output.variables = 0;
+        small.output.pairs = false;
+        char est[32], limit[32], brief[32];
+        const long long runs = (long long)(rp_plan_runs(plan) / (shards > 1 ? shards : 1));
+        const bool giga = bytes >= 1e9;
+        RP_FAIL(err, RP_EINVAL, "%s would be about %s (%lld run%s), over the limit of %s (--max-output); expected "
+                "--summary-only (about %s), fewer trajectories (output.variables, output.sample, output.every), "
+                "output.compression: deflate (about a third), or --max-output %.0f%s to write it",
+                o->output, rp_text_size(bytes, est, sizeof est), runs, runs == 1 ? "" : "s",
+                rp_text_size(o->max_output, limit, sizeof limit), rp_text_size(plan_bytes(plan, &small, shards, err), brief,
+                                                                        sizeof brief),
+                ceil(bytes / (giga ? 1e9 : 1e6)), giga ? "G" : "M");
+    }
+    return rp_output_check_space(o->output, copies * bytes, err);
+}
+
 /* The plan's one run, straight to its file. */
 static int exec_single(const rp_scenario *sc, const rp_plan *plan, const rp_exec_options *o, rp_exec_result *res,
                        rp_error *err)
@@ -88,8 +136,7 @@ static int exec_single(const rp_scenario *sc, const rp_plan *plan, const rp_exec
     if (status == RP_OK && o->output)
         status = check_output(o, sc, err);
     if (status == RP_OK && o->output)
-        status = rp_output_check_space(o->output, rp_output_bytes(p, (double)p->patients.count,
-                                                                  (double)p->providers.count), err);
+        status = check_size(o, plan, p, 1, 1, err);
     if (status == RP_OK && o->output) {
         yaml = resolved_yaml(sc);
         rp_provenance prov = {o->command_line ? o->command_line : "", rp_scenario_path(sc), yaml ? yaml : "",
@@ -157,18 +204,6 @@ static int sweep_shape(const rp_plan *plan, const rp_params *base, bool output, 
 
 /* Bytes of disk a sweep's file needs on this process: written twice
  * (batches, then the joined file), its share of the shards. */
-static double sweep_bytes(const rp_plan *plan, const rp_params *base, int64_t shards, rp_error *err)
-{
-    double pairs = 0, providers = 0;
-    for (int64_t point = 0; point < rp_plan_points(plan); point++) {
-        rp_params pp;
-        if (rp_plan_params(plan, point, &pp, err) == RP_OK) {
-            pairs += (double)pp.patients.count * (double)rp_plan_replicates(plan);
-            providers += (double)pp.providers.count * (double)rp_plan_replicates(plan);
-        }
-    }
-    return 2 * rp_output_bytes(base, pairs, providers) / (double)shards;
-}
 
 /* Summaries of runs done elsewhere (a resumed sweep), from the joined file. */
 static void fill_summaries(const char *path, rp_sweep_result *res)
@@ -262,7 +297,7 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     if (status == RP_OK && !skip)
         status = rp_status_raise(err, RP_ENOMEM, "out of memory");
     if (status == RP_OK && o->output)
-        status = rp_output_check_space(o->output, sweep_bytes(plan, base, shards, err), err);
+        status = check_size(o, plan, base, shards, 2, err);
     if (status == RP_OK && o->output) {
         snprintf(dir, sizeof dir, "%s.parts", o->output);
         status = check_output(o, sc, err);
@@ -317,7 +352,7 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
             mine += r % workers == worker;
         }
         if (closed == RP_OK && o->output)
-            rp_status_raise(err, RP_EINTR, "interrupted: %lld of this part's %lld runs are finished and kept in %s; "
+            rp_status_raise(err, RP_EINTR, "stopped early: %lld of this part's %lld runs are finished and kept in %s; "
                            "continue with the same command and --resume", (long long)kept, (long long)mine, dir);
         else
             rp_status_raise(err, RP_EINTR, "interrupted after %lld of %lld runs; nothing written", (long long)kept,
@@ -334,10 +369,15 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
         if (status == RP_OK)
             status = rp_output_commit(none, err);
         rmdir(dir);
-    } else if (status == RP_OK && o->output && rank == 0)
+    } else if (status == RP_OK && o->output && rank == 0) {
         status = rp_parts_join(dir, o->shard * size, o->shard * size + size - 1, o->output, o->force, shards == 1,
                                &prov, o->stop, err);
+        if (status == RP_EINTR) /* the join keeps every batch */
+            rp_status_raise(err, RP_EINTR, "stopped early while joining %s: every run of this part is finished and "
+                            "kept in %s; continue with the same command and --resume", o->output, dir);
+    }
     status = rp_dist_agree(status);
+    out->resumable = status == RP_EINTR && o->output && closed == RP_OK;
     if (status == RP_OK && rank == 0 && o->output && o->resume)
         fill_summaries(o->output, &res);
     rp_parts_unlock(dir, lock, true);
@@ -418,7 +458,10 @@ int rp_exec_run(const rp_scenario *sc, const rp_plan *plan, const rp_exec_option
                 "0 <= rank < ranks", (long long)o.shard, (long long)o.shards, o.rank, o.ranks);
     res->single = res->runs == 1 && o.shards <= 1 && o.ranks <= 1;
     int status = res->single ? exec_single(sc, plan, &o, res, err) : exec_sweep(sc, plan, &o, res, err);
-    if (status != RP_OK)
+    if (status != RP_OK) {
+        const bool resumable = status == RP_EINTR && res->resumable;
         rp_exec_result_free(res);
+        res->resumable = resumable;
+    }
     return status;
 }

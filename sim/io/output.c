@@ -187,19 +187,23 @@ int rp_output_create(const char *path, bool force, const rp_params *p, int max_h
     return RP_OK;
 }
 
-double rp_output_bytes(const rp_params *p, double pairs, double providers)
+double rp_output_bytes(const rp_params *p, double runs, double pairs, double providers)
 {
-    const double weeks = p->horizon / p->output.every + 1;
-    int floats = 0, bytes = 0;
-    for (int v = 0; v < 7; v++)
-        if (p->output.variables & (1u << v))
-            v < 3 ? floats++ : bytes++;
-    /* compression keeps about half (trajectories compress 2.5x, the per-pair
-     * doubles less): a floor, so the check never refuses what would fit */
-    const double kept = p->output.compression == RP_COMPRESS_NONE ? 1.0 : 0.5;
-    const double per_row = ((4.0 * floats + bytes) * weeks + (floats + bytes ? 16 : 0)) * kept;
-    return pairs * p->output.sample * per_row + (p->output.pairs ? pairs * (150 + 8.0 * p->culture.n_dims) : 0) +
-           providers * (60 + 8.0 * p->culture.n_dims) + (1 << 20);
+    rp_layout l;
+    rp_error err;
+    if (rp_layout_init(&l, p, p->horizon / p->output.every + 1, &err) != RP_OK)
+        return NAN;
+    /* what compression keeps of the tables, as measured on the reference
+     * scenario (deflate level 1: 0.34 of the whole file; lz4 about half) */
+    const double kept = p->output.compression == RP_COMPRESS_DEFLATE ? 0.35
+                        : p->output.compression == RP_COMPRESS_LZ4 ? 0.55 : 1.0;
+    const double trajectories = p->output.variables ? pairs * p->output.sample : 0;
+    const double tables = rp_layout_bytes(&l, RP_T_RUNS, runs) + rp_layout_bytes(&l, RP_T_SUMMARY, runs) +
+                          rp_layout_bytes(&l, RP_T_PAIRS, p->output.pairs ? pairs : 0) +
+                          rp_layout_bytes(&l, RP_T_PROVIDERS, providers) +
+                          rp_layout_bytes(&l, RP_T_TRAJECTORIES, trajectories);
+    rp_layout_close(&l);
+    return tables * kept + (256 << 10); /* metadata, /scenario, dimension scales */
 }
 
 int rp_output_check_space(const char *path, double bytes, rp_error *err)

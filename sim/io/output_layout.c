@@ -255,6 +255,18 @@ static bool table_used(const rp_layout *l, rp_table t)
 
 /* ---- creating ---- */
 
+static hsize_t chunk_rows(const rp_layout *l, rp_table t);
+
+double rp_layout_bytes(const rp_layout *l, rp_table t, double rows)
+{
+    const double chunk = (double)chunk_rows(l, t), stored = ceil(rows / chunk) * chunk;
+    double row = 0;
+    for (int c = 0; c < l->n_cols; c++)
+        if (l->col[c].table == t)
+            row += (double)rp_layout_elem(&l->col[c]) * (double)rp_layout_width(l, &l->col[c]);
+    return stored * row;
+}
+
 /* Rows of a chunk: a power of two (blocks of pairs are whole chunks) of about
  * CHUNK_BYTES for the widest row of the table. */
 static hsize_t chunk_rows(const rp_layout *l, rp_table t)

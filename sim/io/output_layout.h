@@ -110,6 +110,10 @@ int rp_layout_read_column(const rp_layout *l, int c, int64_t first, int64_t n, v
 size_t rp_layout_elem(const rp_column *c);
 int64_t rp_layout_width(const rp_layout *l, const rp_column *c);
 
+/* The bytes that rows rows of table t take in a file, uncompressed: every
+ * column's values, in whole chunks (a table's last chunk is allocated whole). */
+double rp_layout_bytes(const rp_layout *l, rp_table t, double rows);
+
 /* The name of table t's group: "runs", "pairs", ... */
 const char *rp_layout_table_name(rp_table t);
 

@@ -662,7 +662,7 @@ static int open_run(part *in, const char *path, int64_t run, int64_t *k, rp_erro
     return status;
 }
 
-int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, rp_error *err)
+int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, bool *stored, rp_error *err)
 {
     part in;
     rp_population pop = {0};
@@ -670,8 +670,14 @@ int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, rp_er
     int64_t *provider_of = NULL;
     int64_t k;
     int status = open_run(&in, path, run, &k, err);
-    if (status == RP_OK && rp_layout_find(&in.layout, RP_T_PAIRS, "pair") < 0)
-        status = rp_status_raise(err, RP_EINVAL, "%s has no per-pair table (written with output.pairs: false)", path);
+    if (stored)
+        *stored = false;
+    if (status == RP_OK && rp_layout_find(&in.layout, RP_T_PAIRS, "pair") < 0) { /* nothing to recompute from */
+        close_part(&in);
+        if (stored)
+            *stored = true;
+        return rp_output_read_stored_summary(path, run, sum, err);
+    }
     rp_params p;
     const int64_t n = status == RP_OK ? in.count[R_PAIRS][k] : 0;
     if (status == RP_OK) {

@@ -230,9 +230,13 @@ static int fill_lhs(rp_plan *pl, uint64_t seed, rp_error *err)
 
 /* Sobol points of gsl_qrng_sobol (Bratley & Fox 1988), cols dimensions, from
  * GSL's first point on: GSL never returns the sequence's all-zero point, so
- * the first is (0.5, ..., 0.5), then (0.75, 0.25, ...), (0.25, 0.75, ...);
- * nothing more is skipped, so the design is a function of N alone and a
- * larger N extends a smaller one. Column c maps to the range of column c % k. */
+ * the first is (0.5, ..., 0.5), then (0.75, 0.25, ...), (0.25, 0.75, ...).
+ * A Saltelli design skips the leading points whose A and B halves are equal
+ * (the k + 2 runs of such a sample would all be one point): always the first,
+ * and for k = 2 the next two as well, GSL's dimensions 3-4 repeating 1-2
+ * there. Nothing more is skipped, so the design is a function of k and N
+ * alone and a larger N extends a smaller one. Column c maps to the range of
+ * column c % k. */
 static int fill_sobol(rp_plan *pl, rp_error *err)
 {
     gsl_qrng *q = gsl_qrng_alloc(gsl_qrng_sobol, (unsigned)pl->cols);
@@ -243,8 +247,15 @@ static int fill_sobol(rp_plan *pl, rp_error *err)
     for (size_t a = 0; a < pl->n_axes; a++)
         if (pl->axes[a].column >= 0)
             by_column[pl->axes[a].column] = &pl->axes[a];
-    for (int64_t j = 0; j < pl->samples; j++) {
+    bool degenerate = pl->saltelli;
+    for (int skipped = 0; degenerate && skipped < 64; skipped++) { /* a few at most; bounded all the same */
         gsl_qrng_get(q, x);
+        for (int c = 0; c < pl->dims && degenerate; c++)
+            degenerate = x[c] == x[c + pl->dims];
+    }
+    for (int64_t j = 0; j < pl->samples; j++) {
+        if (j > 0 || !pl->saltelli)
+            gsl_qrng_get(q, x); /* a Saltelli design's first sample is the point that ended the skip */
         for (int c = 0; c < pl->cols; c++) {
             const axis *ax = by_column[c % pl->dims];
             pl->values[j * pl->cols + c] = ax->lo + (ax->hi - ax->lo) * x[c];
