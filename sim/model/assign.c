@@ -4,6 +4,12 @@
  * swap-removal and a position index, so taking a uniform member and removing
  * a full provider are O(1). One list holds every provider with room; under
  * same_group there is one more list per level of the matching dimension.
+ *
+ * The draws are those of gsl_ran_shuffle and gsl_rng_uniform_int on
+ * rapport's streams, bit for bit, but their Philox blocks are computed ahead,
+ * in parallel (they are counter-based: output t of a stream is word t % 4 of
+ * block t / 4), so that only the index arithmetic, which depends on what went
+ * before, stays serial.
  */
 #include "rapport/assign.h"
 
@@ -11,15 +17,21 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
 
+#include "model/draw.h"
 #include "model/nearest.h"
 
 typedef struct {
     int64_t *item; /* provider indices */
     int64_t *pos;  /* pos[j]: index of j in item, or -1 */
     int64_t n;
+    uint64_t scale; /* gsl_rng_uniform_int's divisor for n: (2^64 - 1) / n */
 } room_list;
+
+/* gsl_rng_uniform_int(r, n) on a generator of range [0, 2^64 - 1], as GSL
+ * computes it: k = x / ((2^64 - 1) / n), drawn again while k >= n. */
+static inline uint64_t uniform_scale(uint64_t n) { return n ? UINT64_MAX / n : 0; }
 
 static int room_init(room_list *l, int64_t m)
 {
@@ -43,6 +55,7 @@ static void room_add(room_list *l, int64_t j)
 {
     l->pos[j] = l->n;
     l->item[l->n++] = j;
+    l->scale = uniform_scale((uint64_t)l->n);
 }
 
 static void room_remove(room_list *l, int64_t j)
@@ -54,12 +67,67 @@ static void room_remove(room_list *l, int64_t j)
     l->item[at] = last;
     l->pos[last] = at;
     l->pos[j] = -1;
+    l->scale = uniform_scale((uint64_t)l->n);
 }
 
-static int64_t uniform_member(const room_list *l, gsl_rng *r, rp_rng_key key, int64_t patient)
+/* A uniform member for patient i, whose stream's first output is x; the
+ * stream itself only when GSL would have drawn again (k >= n, a chance
+ * below n / 2^64). */
+static int64_t uniform_member(const room_list *l, uint64_t x, gsl_rng *r, rp_rng_key key, int64_t patient)
 {
+    const uint64_t k = x / l->scale;
+    if (k < (uint64_t)l->n)
+        return l->item[k];
     rp_rng_select(r, key, RP_PURPOSE_ASSIGN_CHOICE, (uint64_t)patient, 0);
     return l->item[gsl_rng_uniform_int(r, (unsigned long)l->n)];
+}
+
+/* Outputs t0 .. t0 + count - 1 of stream (purpose, 0, 0), in parallel. */
+static void stream_outputs(rp_rng_key key, uint64_t purpose, uint64_t t0, int64_t count, uint64_t *out,
+                           int threads)
+{
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t b = (int64_t)(t0 / 4); b <= (int64_t)((t0 + (uint64_t)count - 1) / 4); b++) {
+        uint64_t v[4];
+        rp_rng_block(key, purpose, 0, 0, (uint64_t)b, v);
+        for (int w = 0; w < 4; w++) {
+            const uint64_t t = (uint64_t)b * 4 + (uint64_t)w;
+            if (t >= t0 && t < t0 + (uint64_t)count)
+                out[t - t0] = v[w];
+        }
+    }
+}
+
+/* gsl_ran_shuffle(r, order, n, sizeof *order) with r on stream
+ * (ASSIGN_ORDER, 0, 0): for i = n - 1 down to 1, swap i with
+ * gsl_rng_uniform_int(r, i + 1). The outputs come from `bits` (n - 1 of
+ * them, computed ahead) and, past a rejection, from the stream. */
+static void shuffle(int64_t *order, int64_t n, rp_rng_key key, uint64_t *bits, int threads)
+{
+    if (n < 2)
+        return;
+    const int64_t ahead = n - 1;
+    stream_outputs(key, RP_PURPOSE_ASSIGN_ORDER, 0, ahead, bits, threads);
+    int64_t t = 0; /* the next output of the stream */
+    for (int64_t i = n - 1; i > 0; i--) {
+        const uint64_t range = (uint64_t)i + 1, scale = UINT64_MAX / range;
+        uint64_t k;
+        do {
+            uint64_t x;
+            if (t < ahead) {
+                x = bits[t];
+            } else { /* only after a rejection: one block at a time */
+                uint64_t v[4];
+                rp_rng_block(key, RP_PURPOSE_ASSIGN_ORDER, 0, 0, (uint64_t)t / 4, v);
+                x = v[t % 4];
+            }
+            t++;
+            k = x / scale;
+        } while (k >= range);
+        const int64_t tmp = order[i];
+        order[i] = order[k];
+        order[k] = tmp;
+    }
 }
 
 int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int threads, const volatile sig_atomic_t *stop,
@@ -97,8 +165,27 @@ int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int thread
     }
     for (int64_t i = 0; i < n; i++)
         order[i] = i;
-    rp_rng_select(r, key, RP_PURPOSE_ASSIGN_ORDER, 0, 0);
-    gsl_ran_shuffle(r, order, (size_t)n, sizeof(int64_t));
+    /* dist is scratch until the distances are computed at the end: first
+     * the shuffle's outputs, then each patient's choice in assignment order. */
+    uint64_t *bits = (uint64_t *)dist;
+    shuffle(order, n, key, bits, threads);
+
+    const bool uniform = p->assignment.policy != RP_ASSIGN_MIN_DISTANCE;
+    const int nk = pop->n_dims;
+    if (uniform) { /* first output of (ASSIGN_CHOICE, i) for the a-th patient taken, in parallel */
+        const int64_t n8 = n / RP_DRAW_LANES;
+#pragma omp parallel for schedule(static) num_threads(threads)
+        for (int64_t c = 0; c <= n8; c++) {
+            const int64_t i0 = c * RP_DRAW_LANES;
+            const int nl = (int)(n - i0 < RP_DRAW_LANES ? n - i0 : RP_DRAW_LANES);
+            if (nl <= 0)
+                continue;
+            uint64_t b[RP_DRAW_LANES][4];
+            rp_draw_block0(key, RP_PURPOSE_ASSIGN_CHOICE, i0, nl, 0, b);
+            for (int l = 0; l < nl; l++)
+                bits[i0 + l] = b[l][0];
+        }
+    }
 
     for (int64_t a = 0; a < n; a++) {
         if (stop && a % 4096 == 0 && *stop) {
@@ -106,16 +193,16 @@ int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int thread
             goto done;
         }
         int64_t i = order[a], j;
-        if (p->assignment.policy == RP_ASSIGN_MIN_DISTANCE) {
-            j = rp_nearest_query(nearest, &pop->patient_culture[i * pop->n_dims]);
+        if (!uniform) {
+            j = rp_nearest_query(nearest, &pop->patient_culture[i * nk]);
         } else {
             const room_list *from = &all;
             if (by_level) {
-                const room_list *mine = &level[(int)pop->patient_culture[i * pop->n_dims + mk]];
+                const room_list *mine = &level[(int)pop->patient_culture[i * nk + mk]];
                 if (mine->n > 0)
                     from = mine;
             }
-            j = uniform_member(from, r, key, i);
+            j = uniform_member(from, bits[i], r, key, i);
         }
         provider_of[i] = j;
         if (--pop->capacity[j] == 0) {
@@ -123,7 +210,7 @@ int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int thread
             if (nearest)
                 rp_nearest_remove(nearest, j);
             if (by_level)
-                room_remove(&level[(int)pop->provider_culture[j * pop->n_dims + mk]], j);
+                room_remove(&level[(int)pop->provider_culture[j * nk + mk]], j);
         }
     }
     /* Distances in pair order, in parallel: cache-friendly, unlike the
