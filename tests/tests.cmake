@@ -2,6 +2,7 @@
 rapport_c_test(engine_unit)
 rapport_c_test(engine_stats)
 rapport_c_test(engine_fast)
+rapport_c_test(population_unit)
 rapport_c_test(observe_unit)
 rapport_c_test(scenario_unit)
 target_compile_definitions(scenario_unit PRIVATE RP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

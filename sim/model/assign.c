@@ -166,24 +166,33 @@ int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int thread
     for (int64_t i = 0; i < n; i++)
         order[i] = i;
     /* dist is scratch until the distances are computed at the end: first
-     * the shuffle's outputs, then each patient's choice in assignment order. */
+     * the shuffle's outputs, then each patient's choice in the order taken. */
     uint64_t *bits = (uint64_t *)dist;
     shuffle(order, n, key, bits, threads);
 
     const bool uniform = p->assignment.policy != RP_ASSIGN_MIN_DISTANCE;
     const int nk = pop->n_dims;
-    if (uniform) { /* first output of (ASSIGN_CHOICE, i) for the a-th patient taken, in parallel */
-        const int64_t n8 = n / RP_DRAW_LANES;
-#pragma omp parallel for schedule(static) num_threads(threads)
-        for (int64_t c = 0; c <= n8; c++) {
-            const int64_t i0 = c * RP_DRAW_LANES;
-            const int nl = (int)(n - i0 < RP_DRAW_LANES ? n - i0 : RP_DRAW_LANES);
-            if (nl <= 0)
-                continue;
-            uint64_t b[RP_DRAW_LANES][4];
-            rp_draw_block0(key, RP_PURPOSE_ASSIGN_CHOICE, i0, nl, 0, b);
-            for (int l = 0; l < nl; l++)
-                bits[i0 + l] = b[l][0];
+    if (uniform) {
+        /* The first output of stream (ASSIGN_CHOICE, i) of every patient, in
+         * parallel: into provider_of (scratch too until it is filled) in
+         * patient order, then gathered into bits in the order patients are
+         * taken, so that the serial loop reads it in sequence. */
+        uint64_t *choice = (uint64_t *)provider_of;
+        const int64_t n_chunks = (n + RP_DRAW_LANES - 1) / RP_DRAW_LANES;
+#pragma omp parallel num_threads(threads)
+        {
+#pragma omp for schedule(static)
+            for (int64_t c = 0; c < n_chunks; c++) {
+                const int64_t i0 = c * RP_DRAW_LANES;
+                const int nl = (int)(n - i0 < RP_DRAW_LANES ? n - i0 : RP_DRAW_LANES);
+                uint64_t b[RP_DRAW_LANES][4];
+                rp_draw_block0(key, RP_PURPOSE_ASSIGN_CHOICE, i0, nl, 0, b);
+                for (int l = 0; l < nl; l++)
+                    choice[i0 + l] = b[l][0];
+            }
+#pragma omp for schedule(static)
+            for (int64_t a = 0; a < n; a++)
+                bits[a] = choice[order[a]];
         }
     }
 
@@ -202,7 +211,7 @@ int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int thread
                 if (mine->n > 0)
                     from = mine;
             }
-            j = uniform_member(from, bits[i], r, key, i);
+            j = uniform_member(from, bits[a], r, key, i);
         }
         provider_of[i] = j;
         if (--pop->capacity[j] == 0) {
