@@ -178,13 +178,13 @@ int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int thread
          * patient order, then gathered into bits in the order patients are
          * taken, so that the serial loop reads it in sequence. */
         uint64_t *choice = (uint64_t *)provider_of;
-        const int64_t n_chunks = (n + RP_DRAW_LANES - 1) / RP_DRAW_LANES;
+        const int64_t n_chunks = rp_draw_chunks(n);
 #pragma omp parallel num_threads(threads)
         {
 #pragma omp for schedule(static)
             for (int64_t c = 0; c < n_chunks; c++) {
-                const int64_t i0 = c * RP_DRAW_LANES;
-                const int nl = (int)(n - i0 < RP_DRAW_LANES ? n - i0 : RP_DRAW_LANES);
+                int64_t i0;
+                const int nl = rp_draw_chunk(n, c, &i0);
                 uint64_t b[RP_DRAW_LANES][4];
                 rp_draw_block0(key, RP_PURPOSE_ASSIGN_CHOICE, i0, nl, 0, b);
                 for (int l = 0; l < nl; l++)

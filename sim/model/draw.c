@@ -8,19 +8,23 @@
  * three ranges of p; the same coefficients as gsl_cdf_ugaussian_Pinv, here
  * inline with fixed-length Horner forms (tests/population_unit.c compares the
  * two and checks Phi(Phi^-1(p)) = p). */
+static inline double as241_central(double q)
+{
+    const double r = 0.180625 - q * q;
+    return q *
+           (((((((2.5090809287301226727e+3 * r + 3.3430575583588128105e+4) * r + 6.7265770927008700853e+4) * r +
+                4.5921953931549871457e+4) * r + 1.3731693765509461125e+4) * r + 1.9715909503065514427e+3) * r +
+             1.3314166789178437745e+2) * r + 3.3871328727963666080e+0) /
+           (((((((5.2264952788528545610e+3 * r + 2.8729085735721942674e+4) * r + 3.9307895800092710610e+4) * r +
+                2.1213794301586595867e+4) * r + 5.3941960214247511077e+3) * r + 6.8718700749205790830e+2) * r +
+             4.2313330701600911252e+1) * r + 1.0);
+}
+
 double rp_draw_normal_inv(double p)
 {
     const double q = p - 0.5;
-    if (fabs(q) <= 0.425) {
-        const double r = 0.180625 - q * q;
-        return q *
-               (((((((2.5090809287301226727e+3 * r + 3.3430575583588128105e+4) * r + 6.7265770927008700853e+4) * r +
-                    4.5921953931549871457e+4) * r + 1.3731693765509461125e+4) * r + 1.9715909503065514427e+3) * r +
-                 1.3314166789178437745e+2) * r + 3.3871328727963666080e+0) /
-               (((((((5.2264952788528545610e+3 * r + 2.8729085735721942674e+4) * r + 3.9307895800092710610e+4) * r +
-                    2.1213794301586595867e+4) * r + 5.3941960214247511077e+3) * r + 6.8718700749205790830e+2) * r +
-                 4.2313330701600911252e+1) * r + 1.0);
-    }
+    if (fabs(q) <= 0.425) /* |q| <= 0.425: one rational function of q^2 */
+        return as241_central(q);
     if (!(p > 0 && p < 1))
         return p <= 0 ? -INFINITY : INFINITY; /* NaN goes here too, as +inf: never from a stream */
     double r = sqrt(-log(q < 0 ? p : 1.0 - p)), x;
@@ -247,16 +251,8 @@ void rp_draw_block0(rp_rng_key key, uint64_t purpose, int64_t agent0, int n, uin
  * lanes outside it (15%) by rp_draw_normal_inv. */
 static void normal_inv_lanes(const double *p, double *x, int n)
 {
-    for (int l = 0; l < n; l++) {
-        const double q = p[l] - 0.5, r = 0.180625 - q * q;
-        x[l] = q *
-               (((((((2.5090809287301226727e+3 * r + 3.3430575583588128105e+4) * r + 6.7265770927008700853e+4) * r +
-                    4.5921953931549871457e+4) * r + 1.3731693765509461125e+4) * r + 1.9715909503065514427e+3) * r +
-                 1.3314166789178437745e+2) * r + 3.3871328727963666080e+0) /
-               (((((((5.2264952788528545610e+3 * r + 2.8729085735721942674e+4) * r + 3.9307895800092710610e+4) * r +
-                    2.1213794301586595867e+4) * r + 5.3941960214247511077e+3) * r + 6.8718700749205790830e+2) * r +
-                 4.2313330701600911252e+1) * r + 1.0);
-    }
+    for (int l = 0; l < n; l++)
+        x[l] = as241_central(p[l] - 0.5);
     for (int l = 0; l < n; l++)
         if (!(fabs(p[l] - 0.5) <= 0.425))
             x[l] = rp_draw_normal_inv(p[l]);

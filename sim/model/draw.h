@@ -83,6 +83,15 @@ double rp_draw_dist(rp_stream *s, const rp_dist *d);
  * are the streams (key, purpose, agent0 + l, sub). */
 #define RP_DRAW_LANES 8
 
+/* Chunks of RP_DRAW_LANES agents out of count: how many, and of chunk c
+ * its first agent and how many lanes it has. */
+static inline int64_t rp_draw_chunks(int64_t count) { return (count + RP_DRAW_LANES - 1) / RP_DRAW_LANES; }
+static inline int rp_draw_chunk(int64_t count, int64_t c, int64_t *first)
+{
+    *first = c * RP_DRAW_LANES;
+    return (int)(count - *first < RP_DRAW_LANES ? count - *first : RP_DRAW_LANES);
+}
+
 /* Block 0 of each lane's stream: rp_rng_block's values, computed together
  * (in AVX-512 registers where the processor has them; the same bits). */
 void rp_draw_block0(rp_rng_key key, uint64_t purpose, int64_t agent0, int n, uint64_t sub,

@@ -230,18 +230,76 @@ void rp_population_gradient(const rp_params *p, double c, double *barrier, doubl
         *mistrust = shifted_logit(*mistrust, p->patients.gradient.mistrust, c);
 }
 
+/* Patients i0 .. i0 + nl - 1: each attribute across the lanes in turn. */
+static void patients_chunk(rp_population *pop, const rp_params *p, rp_rng_key key, const truncated_normal *s0,
+                           int64_t i0, int nl)
+{
+    const rp_group *g = p->patients.groups;
+    const uint8_t *gi = pop->patient_group;
+    const double sg = p->patients.response_sd;
+    const rp_dist alliance = {RP_DIST_NORMAL, 0.0, p->patients.alliance_sd};
+    const rp_dist response_z = {RP_DIST_NORMAL, 0.0, 1.0};
+    draw_culture(key, RP_PURPOSE_PATIENT_CULTURE, i0, nl, p, g, gi, pop->patient_culture);
+    draw_attribute(key, RP_PURPOSE_MISTRUST, i0, nl, 0, g, gi, offsetof(rp_group, mistrust), &pop->mistrust[i0], 1);
+    draw_attribute(key, RP_PURPOSE_BARRIER, i0, nl, 0, g, gi, offsetof(rp_group, barrier), &pop->barrier[i0], 1);
+    draw_attribute(key, RP_PURPOSE_STRESSOR_RATE, i0, nl, 0, g, gi, offsetof(rp_group, stressor_rate),
+                   &pop->stressor_rate[i0], 1);
+    if (p->model >= 2) { /* a normal truncated: one uniform, a purpose of its own; else drawn and clamped */
+        uint64_t b[RP_DRAW_LANES][4];
+        rp_draw_block0(key, RP_PURPOSE_SYMPTOMS0_TRUNCATED, i0, nl, 0, b);
+        for (int l = 0; l < nl; l++) {
+            const rp_dist *sd = &g[gi[i0 + l]].symptoms;
+            if (sd->kind == RP_DIST_NORMAL) {
+                pop->symptoms0[i0 + l] = truncated_normal_draw(&s0[gi[i0 + l]], rp_rng_u01(b[l][0]));
+                continue;
+            }
+            rp_stream st;
+            rp_stream_open(&st, key, RP_PURPOSE_SYMPTOMS0, (uint64_t)(i0 + l), 0);
+            pop->symptoms0[i0 + l] = fmin(fmax(rp_draw_dist(&st, sd), p->symptoms.recovered), p->symptoms.max);
+        }
+    } else { /* model 1: drawn and clamped */
+        draw_attribute(key, RP_PURPOSE_SYMPTOMS0, i0, nl, 0, g, gi, offsetof(rp_group, symptoms), &pop->symptoms0[i0],
+                       1);
+        for (int l = 0; l < nl; l++)
+            pop->symptoms0[i0 + l] = fmin(fmax(pop->symptoms0[i0 + l], p->symptoms.recovered), p->symptoms.max);
+    }
+    draw_common(key, RP_PURPOSE_ALLIANCE_TRAIT, i0, nl, &alliance, &pop->alliance_trait[i0]);
+    double z[RP_DRAW_LANES];
+    draw_common(key, RP_PURPOSE_RESPONSE_TRAIT, i0, nl, &response_z, z);
+    const int k = pop->n_dims;
+    for (int64_t i = i0; i < i0 + nl; i++) {
+        if (p->patients.gradient.dim >= 0)
+            rp_population_gradient(p, pop->patient_culture[i * k + p->patients.gradient.dim], &pop->barrier[i],
+                                   &pop->stressor_rate[i], &pop->mistrust[i]);
+        pop->response[i] = p->symptoms.improvement * exp(sg * z[i - i0] - sg * sg / 2);
+    }
+}
+
+/* Providers j0 .. j0 + nl - 1. */
+static void providers_chunk(rp_population *pop, const rp_params *p, rp_rng_key key, int64_t j0, int nl)
+{
+    const rp_dist skill = {RP_DIST_NORMAL, 0.0, p->providers.skill_sd};
+    const rp_dist retention = {RP_DIST_NORMAL, 0.0, p->providers.retention_sd};
+    draw_culture(key, RP_PURPOSE_PROVIDER_CULTURE, j0, nl, p, p->providers.groups, pop->provider_group,
+                 pop->provider_culture);
+    draw_attribute(key, RP_PURPOSE_HUMILITY, j0, nl, 0, p->providers.groups, pop->provider_group,
+                   offsetof(rp_group, humility), &pop->humility[j0], 1);
+    draw_common(key, RP_PURPOSE_SKILL, j0, nl, &skill, &pop->skill[j0]);
+    /* independent of skill: a purpose of its own; sd 0 (model 1) draws nothing */
+    if (p->providers.retention_sd > 0)
+        draw_common(key, RP_PURPOSE_RETENTION, j0, nl, &retention, &pop->retention[j0]);
+    for (int64_t j = j0; j < j0 + nl; j++) {
+        if (!(p->providers.retention_sd > 0))
+            pop->retention[j] = 0.0;
+        pop->capacity[j] = p->providers.caseload;
+    }
+}
+
 void rp_population_generate(rp_population *pop, const rp_params *p, rp_rng_key key, int threads)
 {
     const int64_t n = pop->n_patients, m = pop->n_providers;
-    const int k = pop->n_dims;
     assign_groups(pop->patient_group, n, p->patients.n_groups, p->patients.groups);
     assign_groups(pop->provider_group, m, p->providers.n_groups, p->providers.groups);
-    const rp_dist alliance = {RP_DIST_NORMAL, 0.0, p->patients.alliance_sd};
-    const rp_dist response_z = {RP_DIST_NORMAL, 0.0, 1.0};
-    const rp_dist skill = {RP_DIST_NORMAL, 0.0, p->providers.skill_sd};
-    const rp_dist retention = {RP_DIST_NORMAL, 0.0, p->providers.retention_sd};
-    const double sg = p->patients.response_sd;
-
     truncated_normal s0[RP_MAX_GROUPS];
     for (int g = 0; g < p->patients.n_groups; g++)
         s0[g] = truncated_normal_init(p->patients.groups[g].symptoms.a, p->patients.groups[g].symptoms.b,
@@ -250,68 +308,20 @@ void rp_population_generate(rp_population *pop, const rp_params *p, rp_rng_key k
     /* Each agent's draws read its own streams only (draw.h): any schedule
      * and any thread count give the same bits. Agents go RP_DRAW_LANES at a
      * time, one attribute after another across the lanes. */
-    const int64_t n_chunks = (n + RP_DRAW_LANES - 1) / RP_DRAW_LANES;
-    const int64_t m_chunks = (m + RP_DRAW_LANES - 1) / RP_DRAW_LANES;
-    const rp_group *pg = p->patients.groups, *qg = p->providers.groups;
-    const uint8_t *pgi = pop->patient_group, *qgi = pop->provider_group;
+    const int64_t n_chunks = rp_draw_chunks(n), m_chunks = rp_draw_chunks(m);
 #pragma omp parallel num_threads(threads)
     {
 #pragma omp for schedule(static)
         for (int64_t c = 0; c < n_chunks; c++) {
-            const int64_t i0 = c * RP_DRAW_LANES;
-            const int nl = (int)(n - i0 < RP_DRAW_LANES ? n - i0 : RP_DRAW_LANES);
-            draw_culture(key, RP_PURPOSE_PATIENT_CULTURE, i0, nl, p, pg, pgi, pop->patient_culture);
-            draw_attribute(key, RP_PURPOSE_MISTRUST, i0, nl, 0, pg, pgi, offsetof(rp_group, mistrust),
-                           &pop->mistrust[i0], 1);
-            draw_attribute(key, RP_PURPOSE_BARRIER, i0, nl, 0, pg, pgi, offsetof(rp_group, barrier),
-                           &pop->barrier[i0], 1);
-            draw_attribute(key, RP_PURPOSE_STRESSOR_RATE, i0, nl, 0, pg, pgi, offsetof(rp_group, stressor_rate),
-                           &pop->stressor_rate[i0], 1);
-            if (p->model >= 2) { /* a normal truncated: one uniform, a purpose of its own; else drawn and clamped */
-                uint64_t b[RP_DRAW_LANES][4];
-                rp_draw_block0(key, RP_PURPOSE_SYMPTOMS0_TRUNCATED, i0, nl, 0, b);
-                for (int l = 0; l < nl; l++) {
-                    const rp_dist *sd = &pg[pgi[i0 + l]].symptoms;
-                    if (sd->kind == RP_DIST_NORMAL) {
-                        pop->symptoms0[i0 + l] = truncated_normal_draw(&s0[pgi[i0 + l]], rp_rng_u01(b[l][0]));
-                        continue;
-                    }
-                    rp_stream st;
-                    rp_stream_open(&st, key, RP_PURPOSE_SYMPTOMS0, (uint64_t)(i0 + l), 0);
-                    pop->symptoms0[i0 + l] = fmin(fmax(rp_draw_dist(&st, sd), p->symptoms.recovered), p->symptoms.max);
-                }
-            } else { /* model 1: drawn and clamped */
-                draw_attribute(key, RP_PURPOSE_SYMPTOMS0, i0, nl, 0, pg, pgi, offsetof(rp_group, symptoms),
-                               &pop->symptoms0[i0], 1);
-                for (int l = 0; l < nl; l++)
-                    pop->symptoms0[i0 + l] = fmin(fmax(pop->symptoms0[i0 + l], p->symptoms.recovered), p->symptoms.max);
-            }
-            draw_common(key, RP_PURPOSE_ALLIANCE_TRAIT, i0, nl, &alliance, &pop->alliance_trait[i0]);
-            double z[RP_DRAW_LANES];
-            draw_common(key, RP_PURPOSE_RESPONSE_TRAIT, i0, nl, &response_z, z);
-            for (int64_t i = i0; i < i0 + nl; i++) {
-                if (p->patients.gradient.dim >= 0)
-                    rp_population_gradient(p, pop->patient_culture[i * k + p->patients.gradient.dim],
-                                           &pop->barrier[i], &pop->stressor_rate[i], &pop->mistrust[i]);
-                pop->response[i] = p->symptoms.improvement * exp(sg * z[i - i0] - sg * sg / 2);
-            }
+            int64_t i0;
+            const int nl = rp_draw_chunk(n, c, &i0);
+            patients_chunk(pop, p, key, s0, i0, nl);
         }
 #pragma omp for schedule(static)
         for (int64_t c = 0; c < m_chunks; c++) {
-            const int64_t j0 = c * RP_DRAW_LANES;
-            const int nl = (int)(m - j0 < RP_DRAW_LANES ? m - j0 : RP_DRAW_LANES);
-            draw_culture(key, RP_PURPOSE_PROVIDER_CULTURE, j0, nl, p, qg, qgi, pop->provider_culture);
-            draw_attribute(key, RP_PURPOSE_HUMILITY, j0, nl, 0, qg, qgi, offsetof(rp_group, humility),
-                           &pop->humility[j0], 1);
-            draw_common(key, RP_PURPOSE_SKILL, j0, nl, &skill, &pop->skill[j0]);
-            /* independent of skill: a purpose of its own; sd 0 (model 1) draws nothing */
-            if (p->providers.retention_sd > 0)
-                draw_common(key, RP_PURPOSE_RETENTION, j0, nl, &retention, &pop->retention[j0]);
-            for (int64_t j = j0; j < j0 + nl; j++) {
-                if (!(p->providers.retention_sd > 0))
-                    pop->retention[j] = 0.0;
-                pop->capacity[j] = p->providers.caseload;
-            }
+            int64_t j0;
+            const int nl = rp_draw_chunk(m, c, &j0);
+            providers_chunk(pop, p, key, j0, nl);
         }
     }
 }
