@@ -27,11 +27,29 @@ typedef struct {
     int64_t *pos;  /* pos[j]: index of j in item, or -1 */
     int64_t n;
     uint64_t scale; /* gsl_rng_uniform_int's divisor for n: (2^64 - 1) / n */
+    uint64_t inv;   /* (2^64 - 1) / scale: x / scale by a multiplication (quotient) */
 } room_list;
 
 /* gsl_rng_uniform_int(r, n) on a generator of range [0, 2^64 - 1], as GSL
  * computes it: k = x / ((2^64 - 1) / n), drawn again while k >= n. */
-static inline uint64_t uniform_scale(uint64_t n) { return n ? UINT64_MAX / n : 0; }
+static inline void set_scale(room_list *l)
+{
+    l->scale = l->n ? UINT64_MAX / (uint64_t)l->n : 1;
+    l->inv = UINT64_MAX / l->scale;
+}
+
+/* x / scale exactly, given inv = (2^64 - 1) / scale: the high half of
+ * x inv is at most 2 below the quotient, and the remainder says how much. */
+__extension__ typedef unsigned __int128 u128;
+static inline uint64_t quotient(uint64_t x, uint64_t scale, uint64_t inv)
+{
+    uint64_t q = (uint64_t)(((u128)x * inv) >> 64), r = x - q * scale;
+    while (r >= scale) {
+        q++;
+        r -= scale;
+    }
+    return q;
+}
 
 static int room_init(room_list *l, int64_t m)
 {
@@ -55,7 +73,7 @@ static void room_add(room_list *l, int64_t j)
 {
     l->pos[j] = l->n;
     l->item[l->n++] = j;
-    l->scale = uniform_scale((uint64_t)l->n);
+    set_scale(l);
 }
 
 static void room_remove(room_list *l, int64_t j)
@@ -67,7 +85,7 @@ static void room_remove(room_list *l, int64_t j)
     l->item[at] = last;
     l->pos[last] = at;
     l->pos[j] = -1;
-    l->scale = uniform_scale((uint64_t)l->n);
+    set_scale(l);
 }
 
 /* A uniform member for patient i, whose stream's first output is x; the
@@ -75,7 +93,7 @@ static void room_remove(room_list *l, int64_t j)
  * below n / 2^64). */
 static int64_t uniform_member(const room_list *l, uint64_t x, gsl_rng *r, rp_rng_key key, int64_t patient)
 {
-    const uint64_t k = x / l->scale;
+    const uint64_t k = quotient(x, l->scale, l->inv);
     if (k < (uint64_t)l->n)
         return l->item[k];
     rp_rng_select(r, key, RP_PURPOSE_ASSIGN_CHOICE, (uint64_t)patient, 0);
@@ -100,30 +118,37 @@ static void stream_outputs(rp_rng_key key, uint64_t purpose, uint64_t t0, int64_
 
 /* gsl_ran_shuffle(r, order, n, sizeof *order) with r on stream
  * (ASSIGN_ORDER, 0, 0): for i = n - 1 down to 1, swap i with
- * gsl_rng_uniform_int(r, i + 1). The outputs come from `bits` (n - 1 of
- * them, computed ahead) and, past a rejection, from the stream. */
+ * gsl_rng_uniform_int(r, i + 1). Step t (i = n - 1 - t) reads output t
+ * unless an earlier step drew again, so its quotient x_t / ((2^64 - 1) /
+ * (i + 1)) is computed ahead, in parallel, into `bits`; after a rejection (a
+ * chance below n / 2^64 a step) the outputs come from the stream. */
 static void shuffle(int64_t *order, int64_t n, rp_rng_key key, uint64_t *bits, int threads)
 {
     if (n < 2)
         return;
     const int64_t ahead = n - 1;
     stream_outputs(key, RP_PURPOSE_ASSIGN_ORDER, 0, ahead, bits, threads);
-    int64_t t = 0; /* the next output of the stream */
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t t = 0; t < ahead; t++)
+        bits[t] /= UINT64_MAX / (uint64_t)(n - t);
+    int64_t t = 0;        /* the next output of the stream */
+    bool shifted = false; /* whether a step drew again, so that bits no longer line up */
     for (int64_t i = n - 1; i > 0; i--) {
-        const uint64_t range = (uint64_t)i + 1, scale = UINT64_MAX / range;
-        uint64_t k;
-        do {
-            uint64_t x;
-            if (t < ahead) {
-                x = bits[t];
-            } else { /* only after a rejection: one block at a time */
+        const uint64_t range = (uint64_t)i + 1;
+        uint64_t k = shifted ? range : bits[t];
+        if (k < range) {
+            t++;
+        } else { /* draw as GSL does, from the stream */
+            if (!shifted)
+                t++; /* output t was read and rejected */
+            shifted = true;
+            do {
                 uint64_t v[4];
                 rp_rng_block(key, RP_PURPOSE_ASSIGN_ORDER, 0, 0, (uint64_t)t / 4, v);
-                x = v[t % 4];
-            }
-            t++;
-            k = x / scale;
-        } while (k >= range);
+                k = v[t % 4] / (UINT64_MAX / range);
+                t++;
+            } while (k >= range);
+        }
         const int64_t tmp = order[i];
         order[i] = order[k];
         order[k] = tmp;
