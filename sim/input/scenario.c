@@ -1611,12 +1611,16 @@ int rp_scenario_resolve_with(const rp_scenario *sc, size_t n, const rp_override 
 
 /* ---- show ---- */
 
-static void write_comment(FILE *out, const rp_param *row, const char *key)
+/* "  # SYMBOL: meaning [unit]"; a coefficient calibrated for model 2 also
+ * says so there (model 1's comments stay as they were). */
+static void write_comment(FILE *out, const rp_param *row, const char *key, int model)
 {
     bool symbol = row->symbol[0] && strcmp(row->symbol, key) != 0;
     fprintf(out, "  # %s%s%s", symbol ? row->symbol : "", symbol ? ": " : "", row->meaning);
     if (row->unit[0])
         fprintf(out, " [%s]", row->unit);
+    if ((row->flags & RP_PF_CALIBRATED) && model >= 2)
+        fprintf(out, "; default calibrated to docs/TARGETS.md (scenarios/calibration.yaml)");
     fputc('\n', out);
 }
 
@@ -1823,7 +1827,7 @@ static int write_resolved(const rp_scenario *sc, bool named, FILE *out)
         } else {
             fprintf(out, "%s%s: %s", indent, key, rp_paramtable_format(&t[i], (const char *)p + t[i].offset, buf,
                                                                          sizeof buf));
-            write_comment(out, &t[i], key);
+            write_comment(out, &t[i], key, p->model);
         }
     }
     return ferror(out) ? RP_EIO : RP_OK;
