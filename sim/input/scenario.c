@@ -662,7 +662,9 @@ bool rp_scenario_moment(const rp_param *row, rp_dist *d, bool sd, double x, char
                  made, detail);
         return false;
     }
-    *d = check;
+    d->kind = check.kind; /* field by field: d's padding stays zero (resolutions compare with memcmp) */
+    d->a = check.a;
+    d->b = check.b;
     return true;
 }
 
