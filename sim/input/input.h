@@ -115,4 +115,10 @@ const rp_param *rp_paramtable_moment(const rp_param *dist, bool sd);
  * True, or false with why saying what is wrong and what was expected. */
 bool rp_scenario_moment(const rp_param *row, rp_dist *d, bool sd, double x, char *why, size_t why_size);
 
+/* The mean or sd that the moment key (patients.groups.NAME.KEY.mean, .sd)
+ * names, of its distribution in p (a fixed number: its value, sd 0): what a
+ * file's /runs column of such an axis holds. False if key is not a moment
+ * key of a distribution in p. */
+bool rp_params_moment(const rp_params *p, const char *key, double *value);
+
 #endif

@@ -693,6 +693,23 @@ static rp_dist *moment_dist(rp_params *p, const char *key, const rp_param **row)
                                                        : NULL;
 }
 
+bool rp_params_moment(const rp_params *p, const char *key, double *value)
+{
+    const rp_param *row;
+    const int which = moment_key(key);
+    const rp_dist *d = which ? moment_dist((rp_params *)p, key, &row) : NULL;
+    if (!d)
+        return false;
+    const double a = d->a, b = d->b;
+    switch (d->kind) {
+    case RP_DIST_FIXED: *value = which == 1 ? a : 0; break;
+    case RP_DIST_BETA: *value = which == 1 ? a / (a + b) : sqrt(a * b / ((a + b) * (a + b) * (a + b + 1))); break;
+    case RP_DIST_GAMMA: *value = which == 1 ? a * b : sqrt(a) * b; break;
+    case RP_DIST_NORMAL: *value = which == 1 ? a : b; break;
+    }
+    return true;
+}
+
 /* Change the distribution of key by the value at v (KEY.mean or KEY.sd). */
 static int apply_moment(const resolver *r, const char *key, const rp_ynode *v)
 {
