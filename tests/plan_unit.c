@@ -731,6 +731,21 @@ static void test_errors(void)
          "s.yaml:7:5: error: sweep.grid: 'discussion.week' overlaps 'discussion', swept by sweep.grid at s.yaml:6:5"},
         {BASE "sweep:\n  lhs: {samples: 3, ranges: {symptoms.recovered: [1, 40]}}\n",
          "s.yaml:5:50: error: sweep.lhs.ranges.symptoms: recovered ("},
+        /* axes over a distribution's mean and sd (test_moment_axes) */
+        {BASE "sweep:\n  grid:\n    patients.groups.black.mistrust.sd: [0.1, 0.499]\n",
+         "s.yaml:6:46: error: sweep.grid.patients.groups.black.mistrust.sd: sd 0.499 of beta(5, 4) (mean 0.555556) "
+         "makes a + b"},
+        {BASE "sweep:\n  lhs: {samples: 3, ranges: {patients.groups.black.mistrust.mean: [0.2, 1.5]}}\n",
+         "s.yaml:5:73: error: sweep.lhs.ranges.patients.groups.black.mistrust.mean: expected a number in [0, 1], got "
+         "'1.5'"},
+        {BASE "sweep:\n  lhs: {samples: 3, ranges: {patients.groups.black.language.mean: [0.2, 0.5]}}\n",
+         "s.yaml:5:30: error: sweep.lhs.ranges: 'patients.groups.black.language' is not a distribution"},
+        {BASE "sweep:\n  grid: {patients.groups.black.mistrust: [0.5]}\n"
+              "  lhs: {samples: 3, ranges: {patients.groups.black.mistrust.mean: [0.2, 0.5]}}\n",
+         "'patients.groups.black.mistrust.mean' overlaps 'patients.groups.black.mistrust'"},
+        {BASE "sweep:\n  grid: {patients.groups.black.mistrust: [0.5]}\n"
+              "  zip: [{patients.groups.black.mistrust.sd: [0.1]}]\n",
+         "overlaps 'patients.groups.black.mistrust'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         rp_error err = {{0}};
@@ -818,30 +833,6 @@ static void test_moment_axes(void)
     CHECK(plan && beta_mean(rp_scenario_params(sc)->patients.groups[2].mistrust) == 0.3,
           "moment axes: the scenario itself has --set's mean");
     drop(plan, sc);
-
-    static const struct {
-        const char *yaml, *want;
-    } cases[] = {
-        {BASE "sweep:\n  grid:\n    patients.groups.black.mistrust.sd: [0.1, 0.499]\n",
-         "s.yaml:6:46: error: sweep.grid.patients.groups.black.mistrust.sd: sd 0.499 of beta(5, 4) (mean 0.555556) "
-         "makes a + b"},
-        {BASE "sweep:\n  lhs: {samples: 3, ranges: {patients.groups.black.mistrust.mean: [0.2, 1.5]}}\n",
-         "s.yaml:5:73: error: sweep.lhs.ranges.patients.groups.black.mistrust.mean: expected a number in [0, 1], got "
-         "'1.5'"},
-        {BASE "sweep:\n  lhs: {samples: 3, ranges: {patients.groups.black.language.mean: [0.2, 0.5]}}\n",
-         "s.yaml:5:30: error: sweep.lhs.ranges: 'patients.groups.black.language' is not a distribution"},
-        {BASE "sweep:\n  grid: {patients.groups.black.mistrust: [0.5]}\n"
-              "  lhs: {samples: 3, ranges: {patients.groups.black.mistrust.mean: [0.2, 0.5]}}\n",
-         "'patients.groups.black.mistrust.mean' overlaps 'patients.groups.black.mistrust'"},
-        {BASE "sweep:\n  grid: {patients.groups.black.mistrust: [0.5]}\n"
-              "  zip: [{patients.groups.black.mistrust.sd: [0.1]}]\n",
-         "overlaps 'patients.groups.black.mistrust'"},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int st = plan_error(cases[i].yaml, &err);
-        CHECK(st == RP_EINVAL && strstr(err.msg, cases[i].want), "moment axis error %zu: '%s' (got '%s')", i,
-              cases[i].want, err.msg);
-    }
 }
 
 /* The sweep cases of the invalid-scenario corpus, through the API: the one
