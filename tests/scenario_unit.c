@@ -685,6 +685,11 @@ static void test_moments(void)
                            NULL};
     CHECK(with_sets(later, &p) && p.patients.groups[black].mistrust.a == 1 && p.patients.groups[black].mistrust.b == 2,
           "moments: a later --set of the key drops its .mean");
+    const char *twice[] = {"patients.groups.black.mistrust.mean=0.3", "patients.groups.black.mistrust.mean=0.4",
+                           NULL};
+    CHECK(with_sets(twice, &p) && fabs(p.patients.groups[black].mistrust.a - 3.6) < 1e-12 &&
+              fabs(p.patients.groups[black].mistrust.b - 5.4) < 1e-12,
+          "moments: a later --set of the same KEY.mean replaces the earlier (beta(3.6, 5.4))");
     /* show writes the distribution made, which resolves to the same bytes */
     rp_error err = {""};
     rp_scenario *sc = load(BASE, (const char *const[]){"patients.groups.black.mistrust.mean=0.3", NULL}, &err);

@@ -1342,9 +1342,15 @@ static int put_value(rp_scenario *sc, rp_ynode *coll, const dotted *d, rp_ynode 
     return RP_OK;
 }
 
-/* Keep --set KEY.mean=X or KEY.sd=X for resolution (apply_moments). */
+/* Keep --set KEY.mean=X or KEY.sd=X for resolution (apply_moments); a
+ * later value of the same key replaces the earlier. */
 static int set_moment(rp_scenario *sc, const char *key, const rp_ynode *value, rp_error *err)
 {
+    for (size_t i = 0; i < sc->n_moments; i++)
+        if (strcmp(sc->moments[i].key, key) == 0) {
+            sc->moments[i].value = value;
+            return RP_OK;
+        }
     struct moment_set *m = realloc(sc->moments, (sc->n_moments + 1) * sizeof *m);
     if (m)
         sc->moments = m;
