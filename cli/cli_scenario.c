@@ -203,13 +203,11 @@ int cli_validate(int argc, char **argv, bool show)
         if (status == RP_OK && rp_plan_runs(plan) > 1)
             status = rp_plan_write_yaml(plan, stdout);
         if (status == RP_OK) { /* what run -o would write, as run estimates it for --max-output */
-            rp_params small = *rp_scenario_params(sc);
-            small.output.variables = 0;
-            small.output.pairs = false;
+            const rp_params *p = rp_scenario_params(sc);
             char all[32], brief[32];
             printf("# output of run -o: about %s (--summary-only: about %s)\n",
-                   rp_text_size(rp_exec_output_bytes(plan, rp_scenario_params(sc)), all, sizeof all),
-                   rp_text_size(rp_exec_output_bytes(plan, &small), brief, sizeof brief));
+                   rp_text_size(rp_exec_output_bytes(plan, p, false), all, sizeof all),
+                   rp_text_size(rp_exec_output_bytes(plan, p, true), brief, sizeof brief));
         }
         if (status != RP_OK || fflush(stdout) != 0 || ferror(stdout))
             status = rp_status_raise(&err, RP_EIO, "cannot write the scenario: %s", strerror(errno));

@@ -183,6 +183,22 @@ def test_colours(tmp):
     report(len(set(colours.values())) == len(shown) and not set(colours.values()) & others,
            "the groups' colours are distinct, and no other label wears one", f"{colours} / {others}")
     report("#f0e442" not in {c for cols in one.values() for c in cols}, "no faint yellow (#F0E442) in a legend")
+    # every table also as LaTeX (booktabs), with the CSV's rows
+    out = os.path.join(tmp, "report")
+    bad = []
+    csvs = sorted(n for n in os.listdir(out) if n.endswith(".csv"))
+    for name in csvs:
+        tex_path = os.path.join(out, name[:-4] + ".tex")
+        if not os.path.exists(tex_path):
+            bad.append(f"no {name[:-4]}.tex")
+            continue
+        tex = open(tex_path, encoding="utf-8").read()
+        rows = tex.split("\\midrule", 1)[-1].split("\\bottomrule", 1)[0].count("\\\\")
+        csv_rows = len(pd.read_csv(os.path.join(out, name)))
+        if not tex.startswith("\\begin{tabular}") or "\\toprule" not in tex or rows != csv_rows:
+            bad.append(f"{name[:-4]}.tex: {rows} rows")
+    report(csvs and not bad, f"each of the report's {len(csvs)} tables is also a booktabs LaTeX table with its rows",
+           "; ".join(bad))
 
 
 def test_figures():

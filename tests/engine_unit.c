@@ -153,6 +153,15 @@ static rp_week_draws quiet(void)
                            .responsive = 0.9999, .dropout = 0.9999, .z_alliance = 0, .z_symptoms = 0};
 }
 
+/* The events of one week t of pair c from state s with draws u. */
+static rp_week_events week_events(const rp_params *p, const rp_pair_consts *c, rp_pair_state s, int t, double early,
+                                  const rp_week_draws *u)
+{
+    rp_week_events ev;
+    rp_engine_week_step(p, c, t, early, &s, u, &ev);
+    return ev;
+}
+
 /* Probe a hazard: with its uniform just below p the event happens, just
  * above it does not. */
 static void test_hazards(const rp_params *p, const rp_population *pop, tiny *t)
@@ -170,9 +179,7 @@ static void test_hazards(const rp_params *p, const rp_population *pop, tiny *t)
     for (int below = 0; below <= 1; below++) {
         rp_week_draws u = quiet();
         u.rupture = below ? p_rupture - eps : p_rupture + eps;
-        rp_pair_state s = s0;
-        rp_week_events ev;
-        rp_engine_week_step(p, &c, t_week, early, &s, &u, &ev);
+        const rp_week_events ev = week_events(p, &c, s0, t_week, early, &u);
         CHECK(ev.rupture == below, "rupture hazard L(rho0 + rho_d d_eff + rho_A (1 - A)) = %.6f, u %s",
               p_rupture, below ? "below" : "above");
     }
@@ -181,9 +188,7 @@ static void test_hazards(const rp_params *p, const rp_population *pop, tiny *t)
         rp_week_draws u = quiet();
         u.rupture = 0;
         u.repair = below ? p_repair - eps : p_repair + eps;
-        rp_pair_state s = s0;
-        rp_week_events ev;
-        rp_engine_week_step(p, &c, t_week, early, &s, &u, &ev);
+        const rp_week_events ev = week_events(p, &c, s0, t_week, early, &u);
         CHECK(ev.rupture && ev.repaired == below, "repair probability %.6f, u %s", p_repair,
               below ? "below" : "above");
     }
@@ -192,21 +197,18 @@ static void test_hazards(const rp_params *p, const rp_population *pop, tiny *t)
     const double d1 = d * (1 - 0.615 * (1 - 0.4875 + 0.4875 * t->h));
     const double p_rupture1 = L(-2.415 + 1.935 * d1 + 2.085 * (1 - s0.A));
     const double p_repair1 = L(-0.455 + 1.915 * t->h + 1.035);
+    rp_pair_state s1 = s0;
+    s1.D = 1;
     for (int below = 0; below <= 1; below++) {
         rp_week_draws u = quiet();
         u.rupture = below ? p_rupture1 - eps : p_rupture1 + eps;
-        rp_pair_state s = s0;
-        s.D = 1;
-        rp_week_events ev;
-        rp_engine_week_step(p, &c, t_week, early, &s, &u, &ev);
+        rp_week_events ev = week_events(p, &c, s1, t_week, early, &u);
         CHECK(ev.rupture == below, "discussed: rupture hazard with d_eff(1) = %.6f, u %s", p_rupture1,
               below ? "below" : "above");
         u = quiet();
         u.rupture = 0;
         u.repair = below ? p_repair1 - eps : p_repair1 + eps;
-        s = s0;
-        s.D = 1;
-        rp_engine_week_step(p, &c, t_week, early, &s, &u, &ev);
+        ev = week_events(p, &c, s1, t_week, early, &u);
         CHECK(ev.rupture && ev.repaired == below, "discussed: repair probability L(theta0 + theta_h h + theta_D) = "
               "%.6f, u %s", p_repair1, below ? "below" : "above");
     }
@@ -215,9 +217,7 @@ static void test_hazards(const rp_params *p, const rp_population *pop, tiny *t)
     for (int below = 0; below <= 1; below++) {
         rp_week_draws u = quiet();
         u.discuss = below ? p_raise - eps : p_raise + eps;
-        rp_pair_state s = s0;
-        rp_week_events ev;
-        rp_engine_week_step(p, &c, t_week, early, &s, &u, &ev);
+        const rp_week_events ev = week_events(p, &c, s0, t_week, early, &u);
         CHECK(ev.D_now == below, "patient raises it: probability pi T = %.6f, u %s", p_raise,
               below ? "below" : "above");
     }

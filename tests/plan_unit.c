@@ -731,6 +731,21 @@ static void test_errors(void)
          "s.yaml:7:5: error: sweep.grid: 'discussion.week' overlaps 'discussion', swept by sweep.grid at s.yaml:6:5"},
         {BASE "sweep:\n  lhs: {samples: 3, ranges: {symptoms.recovered: [1, 40]}}\n",
          "s.yaml:5:50: error: sweep.lhs.ranges.symptoms: recovered ("},
+        /* axes over a distribution's mean and sd (test_moment_axes) */
+        {BASE "sweep:\n  grid:\n    patients.groups.black.mistrust.sd: [0.1, 0.499]\n",
+         "s.yaml:6:46: error: sweep.grid.patients.groups.black.mistrust.sd: sd 0.499 of beta(5, 4) (mean 0.555556) "
+         "makes a + b"},
+        {BASE "sweep:\n  lhs: {samples: 3, ranges: {patients.groups.black.mistrust.mean: [0.2, 1.5]}}\n",
+         "s.yaml:5:73: error: sweep.lhs.ranges.patients.groups.black.mistrust.mean: expected a number in [0, 1], got "
+         "'1.5'"},
+        {BASE "sweep:\n  lhs: {samples: 3, ranges: {patients.groups.black.language.mean: [0.2, 0.5]}}\n",
+         "s.yaml:5:30: error: sweep.lhs.ranges: 'patients.groups.black.language' is not a distribution"},
+        {BASE "sweep:\n  grid: {patients.groups.black.mistrust: [0.5]}\n"
+              "  lhs: {samples: 3, ranges: {patients.groups.black.mistrust.mean: [0.2, 0.5]}}\n",
+         "'patients.groups.black.mistrust.mean' overlaps 'patients.groups.black.mistrust'"},
+        {BASE "sweep:\n  grid: {patients.groups.black.mistrust: [0.5]}\n"
+              "  zip: [{patients.groups.black.mistrust.sd: [0.1]}]\n",
+         "overlaps 'patients.groups.black.mistrust'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         rp_error err = {{0}};
@@ -738,6 +753,86 @@ static void test_errors(void)
         CHECK(st == RP_EINVAL && strstr(err.msg, cases[i].want), "sweep error %zu: '%s' (got '%s')", i, cases[i].want,
               err.msg);
     }
+}
+
+/* ---- axes over a distribution's mean and sd ---- */
+
+static double beta_mean(rp_dist d) { return d.a / (d.a + d.b); }
+static double beta_sd(rp_dist d) { return sqrt(d.a * d.b / ((d.a + d.b) * (d.a + d.b) * (d.a + d.b + 1))); }
+
+/* The plan of text with --set sets (NULL-terminated). */
+static rp_plan *plan_with(const char *text, const char *const *sets, rp_scenario **sc, rp_error *err)
+{
+    rp_plan *plan = NULL;
+    int st = rp_scenario_load_string("s.yaml", text, sc, err);
+    for (int i = 0; !st && sets[i]; i++)
+        st = rp_scenario_set(*sc, sets[i], err);
+    if (!st)
+        st = rp_scenario_resolve(*sc, err);
+    if (!st)
+        st = rp_plan_create(*sc, &plan, err);
+    if (st) {
+        rp_scenario_free(*sc);
+        *sc = NULL;
+    }
+    return plan;
+}
+
+static void test_moment_axes(void)
+{
+    rp_error err = {{0}};
+    rp_scenario *sc;
+    rp_params p, q;
+    /* black mistrust is beta(5, 4) in the reference population (index 2) */
+    rp_plan *plan = plan_of(BASE "sweep:\n  lhs:\n    samples: 5\n    ranges:\n"
+                                 "      patients.groups.black.mistrust.mean: [0.2, 0.5]\n"
+                                 "      patients.groups.black.mistrust.sd: [0.05, 0.15]\n",
+                            &sc, &err);
+    CHECK(plan && rp_plan_points(plan) == 5 && !rp_plan_typed(plan), "moment axes: lhs of 5 points, resolved as "
+          "written: %s", plan ? "" : err.msg);
+    const char *const *names;
+    CHECK(plan && rp_plan_axes(plan, &names) == 2 && strcmp(names[0], "patients.groups.black.mistrust.mean") == 0 &&
+              strcmp(names[1], "patients.groups.black.mistrust.sd") == 0,
+          "moment axes: the axes are named by KEY.mean and KEY.sd");
+    for (int i = 0; plan && i < 5; i++) {
+        const bool ok = rp_plan_params(plan, i, &p, &err) == RP_OK && rp_plan_resolve(plan, i, &q, &err) == RP_OK;
+        const rp_dist d = p.patients.groups[2].mistrust;
+        CHECK(ok && d.kind == RP_DIST_BETA && strcmp(p.patients.groups[2].name, "black") == 0 &&
+                  memcmp(&p, &q, sizeof p) == 0, "moment axes: point %d resolves, the same both ways", i);
+        CHECK_NEAR(beta_mean(d), rp_plan_value(plan, i, 0), 1e-12, "moment axes: point %d has its mean", i);
+        CHECK_NEAR(beta_sd(d), rp_plan_value(plan, i, 1), 1e-12, "moment axes: point %d has its sd", i);
+        CHECK(memcmp(&p.patients.groups[1], &rp_scenario_params(sc)->patients.groups[1], sizeof(rp_group)) == 0,
+              "moment axes: point %d leaves the other groups as they are", i);
+    }
+    drop(plan, sc);
+
+    /* a grid: gamma(2, 0.05) by its mean (shape kept), normal(15, 4) by its sd */
+    plan = plan_of(BASE "sweep:\n  grid:\n    patients.groups.black.stressor_rate.mean: [0.1, 0.2]\n"
+                        "    patients.groups.black.symptoms.sd: [3, 5]\n", &sc, &err);
+    CHECK(plan && rp_plan_points(plan) == 4 && rp_plan_params(plan, 3, &p, &err) == RP_OK &&
+              p.patients.groups[2].stressor_rate.a == 2 && p.patients.groups[2].stressor_rate.b == 0.1 &&
+              p.patients.groups[2].symptoms.a == 15 && p.patients.groups[2].symptoms.b == 5,
+          "moment axes: grid point 3 has gamma(2, 0.1) and normal(15, 5): %s", plan ? "" : err.msg);
+    drop(plan, sc);
+
+    /* with --set: the means first, then the sds, --set's and the sweep's
+     * together, so that the point has the swept mean and --set's sd (a + b =
+     * 0.21 / 0.01 - 1 = 20); a sweep's whole value replaces --set's change */
+    plan = plan_with(BASE "sweep:\n  grid:\n    patients.groups.black.mistrust.mean: [0.3]\n",
+                     (const char *const[]){"patients.groups.black.mistrust.sd=0.1", NULL}, &sc, &err);
+    CHECK(plan && rp_plan_params(plan, 0, &p, &err) == RP_OK, "moment axes: --set sd, swept mean: %s", err.msg);
+    CHECK_NEAR(plan ? p.patients.groups[2].mistrust.a : NAN, 6, 1e-12, "moment axes: --set sd, swept mean: a = 0.3 x 20");
+    CHECK_NEAR(plan ? p.patients.groups[2].mistrust.b : NAN, 14, 1e-12, "moment axes: --set sd, swept mean: b = 0.7 x 20");
+    drop(plan, sc);
+    plan = plan_with(BASE "sweep:\n  grid:\n    patients.groups.black.mistrust: [\"beta(1, 2)\"]\n",
+                     (const char *const[]){"patients.groups.black.mistrust.mean=0.3", NULL}, &sc, &err);
+    CHECK(plan && rp_plan_typed(plan) && rp_plan_params(plan, 0, &p, &err) == RP_OK &&
+              rp_plan_resolve(plan, 0, &q, &err) == RP_OK && memcmp(&p, &q, sizeof p) == 0 &&
+              p.patients.groups[2].mistrust.a == 1 && p.patients.groups[2].mistrust.b == 2,
+          "moment axes: a swept distribution replaces --set's mean, on both paths: %s", plan ? "" : err.msg);
+    CHECK(plan && beta_mean(rp_scenario_params(sc)->patients.groups[2].mistrust) == 0.3,
+          "moment axes: the scenario itself has --set's mean");
+    drop(plan, sc);
 }
 
 /* The sweep cases of the invalid-scenario corpus, through the API: the one
@@ -833,6 +928,7 @@ int main(void)
     test_apply_unchecked();
     time_params();
     test_errors();
+    test_moment_axes();
     test_corpus();
     test_large_grid();
     return rp_test_done();

@@ -604,6 +604,129 @@ static void test_errors(void)
     rp_scenario_free(sc);
 }
 
+/* ---- a distribution by its mean and sd (KEY.mean, KEY.sd) ---- */
+
+/* The resolved parameters of BASE with sets, or false. */
+static bool with_sets(const char *const *sets, rp_params *p)
+{
+    rp_error err = {""};
+    rp_scenario *sc = load(BASE, sets, &err);
+    CHECK(sc != NULL, "moments: %s resolves: %s", sets[0], err.msg);
+    if (sc)
+        *p = *rp_scenario_params(sc);
+    rp_scenario_free(sc);
+    return sc != NULL;
+}
+
+static int group_index(const rp_group *g, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(g[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+static void check_moment(const char *set, const char *group, const char *key, rp_dist_kind kind, double a, double b)
+{
+    const char *sets[] = {set, NULL};
+    rp_params p;
+    if (!with_sets(sets, &p))
+        return;
+    const rp_group *g = &p.patients.groups[group_index(p.patients.groups, p.patients.n_groups, group)];
+    const rp_dist *d = strcmp(key, "mistrust") == 0 ? &g->mistrust : strcmp(key, "stressor_rate") == 0 ? &g->stressor_rate
+                       : strcmp(key, "symptoms") == 0 ? &g->symptoms : strcmp(key, "class") == 0 ? &g->trait[2]
+                       : NULL;
+    if (strcmp(key, "humility") == 0)
+        d = &p.providers.groups[group_index(p.providers.groups, p.providers.n_groups, group)].humility;
+    CHECK(d && d->kind == kind, "moments: %s keeps the family", set);
+    CHECK_NEAR(d ? d->a : NAN, a, 1e-12 * fabs(a), "moments: %s: first parameter", set);
+    CHECK_NEAR(d ? d->b : NAN, b, 1e-12 * fabs(b), "moments: %s: second parameter", set);
+}
+
+static void test_moments(void)
+{
+    rp_params p;
+    /* the reference population: black mistrust beta(5, 4), stressor_rate
+     * gamma(2, 0.05), symptoms normal(15, 4), class beta(2, 4); provider
+     * group white humility beta(3, 3) */
+    CHECK(with_sets((const char *const[]){"seed=1", NULL}, &p) && strcmp(p.culture.dims[2].name, "class") == 0,
+          "moments: class is the third dimension of the reference population");
+    /* beta: the mean keeps a + b = 9; the sd keeps the mean 5/9, a + b =
+     * (20/81) / 0.01 - 1 = 23.691358024691358 */
+    check_moment("patients.groups.black.mistrust.mean=0.3", "black", "mistrust", RP_DIST_BETA, 2.7, 6.3);
+    check_moment("patients.groups.black.mistrust.sd=0.1", "black", "mistrust", RP_DIST_BETA,
+                 5.0 / 9 * 23.691358024691358, 4.0 / 9 * 23.691358024691358);
+    /* gamma: the mean keeps the shape 2 (scale 0.3 / 2); the sd keeps the
+     * mean 0.1: shape (0.1 / 0.05)^2 = 4, scale 0.05^2 / 0.1 = 0.025 */
+    check_moment("patients.groups.black.stressor_rate.mean=0.3", "black", "stressor_rate", RP_DIST_GAMMA, 2, 0.15);
+    check_moment("patients.groups.black.stressor_rate.sd=0.05", "black", "stressor_rate", RP_DIST_GAMMA, 4, 0.025);
+    /* normal: directly */
+    check_moment("patients.groups.black.symptoms.mean=12", "black", "symptoms", RP_DIST_NORMAL, 12, 4);
+    check_moment("patients.groups.black.symptoms.sd=3", "black", "symptoms", RP_DIST_NORMAL, 15, 3);
+    /* a continuous dimension, a provider group: beta(2, 4) to mean 0.5 is
+     * beta(3, 3); beta(3, 3) to sd 0.1: a + b = 0.25 / 0.01 - 1 = 24 */
+    check_moment("patients.groups.black.class.mean=0.5", "black", "class", RP_DIST_BETA, 3, 3);
+    check_moment("providers.groups.white.humility.sd=0.1", "white", "humility", RP_DIST_BETA, 12, 12);
+
+    /* both: the sd after the mean whatever their order, so that the result
+     * has both: mean 0.3, sd 0.1, a + b = 0.21 / 0.01 - 1 = 20 */
+    const char *both[] = {"patients.groups.black.mistrust.sd=0.1", "patients.groups.black.mistrust.mean=0.3", NULL};
+    CHECK(with_sets(both, &p), "moments: sd and mean");
+    const int black = group_index(p.patients.groups, p.patients.n_groups, "black");
+    CHECK_NEAR(p.patients.groups[black].mistrust.a, 6, 1e-12, "moments: sd then mean: a = 0.3 x 20");
+    CHECK_NEAR(p.patients.groups[black].mistrust.b, 14, 1e-12, "moments: sd then mean: b = 0.7 x 20");
+    /* a fixed number takes a mean as its value */
+    const char *fixed[] = {"patients.groups.black.mistrust=0.4", "patients.groups.black.mistrust.mean=0.25", NULL};
+    CHECK(with_sets(fixed, &p) && p.patients.groups[black].mistrust.kind == RP_DIST_FIXED &&
+              p.patients.groups[black].mistrust.a == 0.25,
+          "moments: a fixed number's mean is the number");
+    /* a later value of the key, or of its group, replaces the change */
+    const char *later[] = {"patients.groups.black.mistrust.mean=0.3", "patients.groups.black.mistrust=beta(1, 2)",
+                           NULL};
+    CHECK(with_sets(later, &p) && p.patients.groups[black].mistrust.a == 1 && p.patients.groups[black].mistrust.b == 2,
+          "moments: a later --set of the key drops its .mean");
+    const char *twice[] = {"patients.groups.black.mistrust.mean=0.3", "patients.groups.black.mistrust.mean=0.4",
+                           NULL};
+    CHECK(with_sets(twice, &p) && fabs(p.patients.groups[black].mistrust.a - 3.6) < 1e-12 &&
+              fabs(p.patients.groups[black].mistrust.b - 5.4) < 1e-12,
+          "moments: a later --set of the same KEY.mean replaces the earlier (beta(3.6, 5.4))");
+    /* show writes the distribution made, which resolves to the same bytes */
+    rp_error err = {""};
+    rp_scenario *sc = load(BASE, (const char *const[]){"patients.groups.black.mistrust.mean=0.3", NULL}, &err);
+    char *text = sc ? show(sc) : NULL;
+    CHECK(text && strstr(text, "      mistrust: beta(2.6999999999999997, 6.3)\n"), "moments: show writes beta(2.7, 6.3)");
+    free(text);
+    rp_scenario_free(sc);
+    check_round_trip("moments", BASE, (const char *const[]){"patients.groups.black.mistrust.sd=0.1", NULL});
+
+    /* the errors, located in the argument */
+    check_error(BASE, "patients.groups.black.mistrust.mean=1",
+                "--set:1:37: error: patients.groups.black.mistrust.mean: beta(5, 4) cannot have mean 1; expected a "
+                "mean strictly between 0 and 1");
+    check_error(BASE, "patients.groups.black.mistrust.mean=1.5",
+                "--set:1:37: error: patients.groups.black.mistrust.mean: expected a number in [0, 1], got '1.5'");
+    check_error(BASE, "patients.groups.black.mistrust.sd=0.499",
+                "--set:1:35: error: patients.groups.black.mistrust.sd: sd 0.499 of beta(5, 4) (mean 0.555556) makes "
+                "a + b = mean (1 - mean) / sd^2 - 1 = -0.00838318; expected an sd below sqrt(mean (1 - mean)) = "
+                "0.496904, so that a + b > 0");
+    check_error(BASE, "patients.groups.black.mistrust.sd=0.5",
+                "--set:1:35: error: patients.groups.black.mistrust.sd: expected a number in (0, 0.5), got '0.5'");
+    check_error(BASE, "patients.groups.black.stressor_rate.mean=0",
+                "--set:1:42: error: patients.groups.black.stressor_rate.mean: gamma(2, 0.05) cannot have mean 0");
+    check_error(BASE, "patients.groups.black.stressor_rate.sd=1e-9",
+                "sd 1e-09 turns gamma(2, 0.05) into gamma(1e+16, 1e-17), which is not a valid value: expected");
+    const char *no_sd[] = {"patients.groups.black.mistrust=0.4", "patients.groups.black.mistrust.sd=0.1", NULL};
+    CHECK(load_error(BASE, no_sd, &err) == RP_EINVAL &&
+              strstr(err.msg, "--set:1:35: error: patients.groups.black.mistrust.sd: 0.4 is a fixed number, which "
+                              "has no spread; expected .sd of a distribution"),
+          "moments: a fixed number has no sd (got '%s')", err.msg);
+    check_error(BASE, "patients.groups.black.language.mean=0.3",
+                "patients.groups.black.language.mean: 'patients.groups.black.language' is not a distribution");
+    check_error(BASE, "patients.groups.black.share.sd=0.3", "'patients.groups.black.share' is not a distribution");
+    check_error(BASE, "patients.groups.blak.mistrust.mean=0.3", "no group 'blak' in patients.groups; did you mean");
+    check_error(BASE, "patients.groups.black.mistrust.mean=[0.3]", "expected a number in [0, 1], got a sequence");
+}
+
 /* ---- extends ---- */
 
 /* Write text to dir/name; false on failure. */
@@ -939,6 +1062,7 @@ int main(void)
     test_round_trip();
     test_where();
     test_errors();
+    test_moments();
     test_extends();
     test_model();
     test_docs();

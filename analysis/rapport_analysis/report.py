@@ -19,6 +19,18 @@ MAIN = ["dropout", "early_dropout", "ambivalence", "alliance_outcome_r", "recove
 MAX_ARMS = 8  # KM curves per panel before the figure is unreadable
 
 
+def latex_table(df, index=False):
+    """df as a LaTeX tabular with booktabs rules (\\toprule, \\midrule,
+    \\bottomrule: \\usepackage{booktabs}), numbers to 4 decimals, NaN as --,
+    every text escaped."""
+    st = df.style.format(precision=4, na_rep="--", escape="latex").format_index(escape="latex", axis=1)
+    if index:
+        st = st.format_index(escape="latex", axis=0)
+    else:
+        st = st.hide(axis="index")
+    return st.to_latex(hrules=True)
+
+
 class Report:
     """Collects sections of figures and tables, then writes index.html and report.json."""
 
@@ -37,9 +49,13 @@ class Report:
         self.sections[-1]["items"].append(("fig", png, reading))
 
     def table(self, df, name, reading, index=False):
+        """A table shown in the page, and beside it as name.csv and name.tex (booktabs, for a paper)."""
         df.to_csv(os.path.join(self.outdir, name + ".csv"), index=index)
+        with open(os.path.join(self.outdir, name + ".tex"), "w", encoding="utf-8") as tex:
+            tex.write(latex_table(df, index))
         body = df.to_html(index=index, float_format=lambda v: f"{v:.4f}", border=0, classes="t", na_rep="–")
-        self.sections[-1]["items"].append(("table", body, reading + f' (<a href="{name}.csv">CSV</a>)'))
+        self.sections[-1]["items"].append(("table", body, reading + f' (<a href="{name}.csv">CSV</a>, '
+                                           f'<a href="{name}.tex">LaTeX</a>)'))
 
     def raw(self, text):
         self.sections[-1]["items"].append(("raw", text, ""))

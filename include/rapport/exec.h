@@ -87,8 +87,9 @@ int rp_exec_replicates(const rp_params *p, int replicates, const rp_exec_options
                        rp_error *err);
 
 /* The estimated size of the file `rapport run -o` writes for the whole plan
- * (rp_output_bytes over its runs), in bytes. */
-double rp_exec_output_bytes(const rp_plan *plan, const rp_params *base);
+ * (rp_output_bytes over its runs), in bytes; summary_only: the file of
+ * `--summary-only` (no trajectories, no /pairs). */
+double rp_exec_output_bytes(const rp_plan *plan, const rp_params *base, bool summary_only);
 
 /* Refuse, before allocating, a run of p that this machine's memory cannot
  * hold: RP_EINVAL with "WHERE: error: population too large ...", where

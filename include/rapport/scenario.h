@@ -46,8 +46,13 @@ int rp_scenario_load_string(const char *name, const char *text, rp_scenario **ou
 /* Apply one override "dotted.name=VALUE", VALUE read as YAML (a scalar, or a
  * flow mapping/sequence such as "{english: 1}"). Groups and dimensions are
  * addressed by name: patients.groups.latinx.mistrust=beta(3,5),
- * culture.dimensions.class.weight=0.9. Errors are located in the argument
- * ("--set:1:COLUMN"). Unknown names get a "did you mean" suggestion. */
+ * culture.dimensions.class.weight=0.9. A group's distribution is changed by
+ * its mean or sd, patients.groups.black.mistrust.mean=0.3 (docs/SCENARIO.md,
+ * "A distribution by its mean and sd"), applied at resolution to the
+ * distribution the scenario gives; a later value of the key itself, its
+ * group or the groups drops such a change. Errors are located in the
+ * argument ("--set:1:COLUMN"). Unknown names get a "did you mean"
+ * suggestion. */
 int rp_scenario_set(rp_scenario *sc, const char *assignment, rp_error *err);
 
 /* Validate everything and fill the parameters: defaults, then the file, then
@@ -87,7 +92,9 @@ int rp_scenario_write_stored_yaml(const rp_scenario *sc, FILE *out);
 /* Whether key is a dotted name a sweep's axis (or --set) may address in the
  * resolved scenario sc: a top-level key or section, SECTION.KEY, a group or
  * dimension by name (patients.groups.NAME, culture.dimensions.NAME) or one
- * of its keys (patients.groups.NAME.KEY, culture.dimensions.NAME.KEY). *row
+ * of its keys (patients.groups.NAME.KEY, culture.dimensions.NAME.KEY), or
+ * the mean or sd of a group's distribution (patients.groups.NAME.KEY.mean,
+ * .sd: *row reads the number, rp_paramtable_moment's bounds). *row
  * is the table row describing the value (NULL for a whole section, group or
  * dimension, or a group's categorical dimension). If not, why says so in one
  * phrase, with a "did you mean" for a near miss. */

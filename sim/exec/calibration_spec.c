@@ -86,6 +86,8 @@ static void scenario_values(rp_calibration *cal)
         double x = NAN;
         if (rp_scenario_field(cal->sc, cal->free[i].key, &f) && f.size == sizeof x)
             memcpy(&x, (const char *)p + f.offset, sizeof x);
+        else if (!rp_params_moment(p, cal->free[i].key, &x)) /* KEY.mean, KEY.sd: its distribution's */
+            x = NAN;
         cal->free[i].scenario_value = x;
     }
 }

@@ -71,25 +71,42 @@ static int check_output(const rp_exec_options *o, const rp_scenario *sc, rp_erro
     return rp_file_check_output(o->output, o->force, inputs, n, err);
 }
 
-/* The estimated size of this part's output (a shard's share of the runs). */
-static double plan_bytes(const rp_plan *plan, const rp_params *base, int64_t shards, rp_error *err)
+/* The rows of this part's output (a shard's share of the plan): its runs,
+ * their pairs and their providers. */
+typedef struct {
+    double runs, pairs, providers;
+} part_rows;
+
+static part_rows rows_of(const rp_plan *plan, int64_t shards)
 {
-    double pairs = 0, providers = 0;
+    part_rows n = {(double)rp_plan_runs(plan), 0, 0};
     for (int64_t point = 0; point < rp_plan_points(plan); point++) {
         rp_params pp;
-        if (rp_plan_params(plan, point, &pp, err) == RP_OK) {
-            pairs += (double)pp.patients.count * (double)rp_plan_replicates(plan);
-            providers += (double)pp.providers.count * (double)rp_plan_replicates(plan);
+        rp_error err;
+        if (rp_plan_params(plan, point, &pp, &err) == RP_OK) {
+            n.pairs += (double)pp.patients.count * (double)rp_plan_replicates(plan);
+            n.providers += (double)pp.providers.count * (double)rp_plan_replicates(plan);
         }
     }
-    const double s = (double)shards;
-    return rp_output_bytes(base, (double)rp_plan_runs(plan) / s, pairs / s, providers / s);
+    const double s = (double)(shards > 1 ? shards : 1);
+    return (part_rows){n.runs / s, n.pairs / s, n.providers / s};
 }
 
-double rp_exec_output_bytes(const rp_plan *plan, const rp_params *base)
+/* The estimated size of a file of those rows; summary_only: as
+ * --summary-only writes it (no trajectories, no /pairs). */
+static double rows_bytes(const rp_params *base, part_rows n, bool summary_only)
 {
-    rp_error err;
-    return plan_bytes(plan, base, 1, &err);
+    rp_params p = *base;
+    if (summary_only) {
+        p.output.variables = 0;
+        p.output.pairs = false;
+    }
+    return rp_output_bytes(&p, n.runs, n.pairs, n.providers);
+}
+
+double rp_exec_output_bytes(const rp_plan *plan, const rp_params *base, bool summary_only)
+{
+    return rows_bytes(base, rows_of(plan, 1), summary_only);
 }
 
 /* The output's size, estimated before anything runs: over o->max_output it
@@ -98,21 +115,19 @@ double rp_exec_output_bytes(const rp_plan *plan, const rp_params *base)
 static int check_size(const rp_exec_options *o, const rp_plan *plan, const rp_params *base, int64_t shards,
                       double copies, rp_error *err)
 {
-    const double bytes = plan_bytes(plan, base, shards, err);
+    const part_rows n = rows_of(plan, shards);
+    const double bytes = rows_bytes(base, n, false);
     if (o->max_output > 0 && bytes > o->max_output) {
-        rp_params small = *base; /* what --summary-only would write */
-        small.output.variables = 0;
-        small.output.pairs = false;
         char est[32], limit[32], brief[32];
-        const long long runs = (long long)(rp_plan_runs(plan) / (shards > 1 ? shards : 1));
+        const long long runs = (long long)n.runs;
         const bool giga = bytes >= 1e9;
         RP_FAIL(err, RP_EINVAL, "%s would be about %s (%lld run%s), over the limit of %s (--max-output); expected "
                 "--summary-only (about %s), fewer trajectories (output.variables, output.sample, output.every), "
                 "output.compression: deflate (about a third), or --max-output %.0f%s to write it",
                 o->output, rp_text_size(bytes, est, sizeof est), runs, runs == 1 ? "" : "s",
-                rp_text_size(o->max_output, limit, sizeof limit), rp_text_size(plan_bytes(plan, &small, shards, err), brief,
-                                                                        sizeof brief),
-                ceil(bytes / (giga ? 1e9 : 1e6)), giga ? "G" : "M");
+                rp_text_size(o->max_output, limit, sizeof limit),
+                rp_text_size(rows_bytes(base, n, true), brief, sizeof brief), ceil(bytes / (giga ? 1e9 : 1e6)),
+                giga ? "G" : "M");
     }
     return rp_output_check_space(o->output, copies * bytes, err);
 }

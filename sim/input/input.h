@@ -97,4 +97,28 @@ const rp_params *rp_scenario_raw_params(const rp_scenario *sc);
  * on one scenario are safe. */
 int rp_scenario_derive(const rp_scenario *sc, rp_params *p, size_t n, const char *const *keys);
 
+/* ---- a distribution by its mean and sd (KEY.mean, KEY.sd) ---- */
+
+/* The row a value of KEY.mean (sd false) or KEY.sd (sd true) is read
+ * through, for the key's distribution row dist (a group's key or continuous
+ * dimension): a number within the bounds the mean or sd can have there. NULL
+ * if dist is not a distribution's row. */
+const rp_param *rp_paramtable_moment(const rp_param *dist, bool sd);
+
+/* d with its mean (sd false) or its sd (sd true) set to x, as
+ * docs/SCENARIO.md says: beta(a, b) keeps its concentration a + b for a mean
+ * and its mean for an sd (a + b = m (1 - m) / sd^2 - 1, refused unless > 0);
+ * gamma(shape, scale) keeps its shape for a mean and its mean for an sd
+ * (shape = (mean / sd)^2, scale = sd^2 / mean); normal(mean, sd) takes
+ * either as it is; a fixed number takes a mean as its value and has no sd.
+ * The distribution made must be a valid value of row (rp_paramtable_parse).
+ * True, or false with why saying what is wrong and what was expected. */
+bool rp_scenario_moment(const rp_param *row, rp_dist *d, bool sd, double x, char *why, size_t why_size);
+
+/* The mean or sd that the moment key (patients.groups.NAME.KEY.mean, .sd)
+ * names, of its distribution in p (a fixed number: its value, sd 0): what a
+ * file's /runs column of such an axis holds. False if key is not a moment
+ * key of a distribution in p. */
+bool rp_params_moment(const rp_params *p, const char *key, double *value);
+
 #endif

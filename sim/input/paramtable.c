@@ -12,6 +12,7 @@
  */
 #include "rapport/paramtable.h"
 #include "core/text.h"
+#include "input/input.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -267,6 +268,32 @@ static const rp_param family_table[] = {
     {"sd", RP_PT_DOUBLE, offsetof(rp_dist, b), 0, NULL, 0, POINTS_MAX, 0, NULL, RP_FAMILY(RP_DIST_NORMAL), "", "",
      "standard deviation", 0, 0, NULL},
 };
+/* KEY.mean and KEY.sd of a group's distribution (docs/SCENARIO.md, "A
+ * distribution by its mean and sd"): the mean within the key's range, the sd
+ * within what the family allows. A beta on [0, 1] has sd below 1/2; a
+ * gamma's sd is positive, up to RATE_MAX like its mean; a normal's sd as
+ * written (family_table). What else a value needs (a beta's mean strictly
+ * inside (0, 1), a concentration above 0, the shapes' bounds) depends on the
+ * distribution it changes and is checked there (scenario.c). */
+#define MOMENT(name, lo, hi, fl, what) \
+    {name, RP_PT_DOUBLE, 0, 0, NULL, lo, hi, fl, NULL, 0, "", "", what, 0, 0, NULL}
+static const rp_param moment_rows[][2] = {
+    {MOMENT("mean", 0, 1, 0, "mean of the distribution"),
+     MOMENT("sd", 0, 0.5, RP_PF_MIN_OPEN | RP_PF_MAX_OPEN, "standard deviation of the distribution")},
+    {MOMENT("mean", 0, RATE_MAX, 0, "mean of the distribution"),
+     MOMENT("sd", 0, RATE_MAX, RP_PF_MIN_OPEN, "standard deviation of the distribution")},
+    {MOMENT("mean", 0, POINTS_MAX, 0, "mean of the distribution"),
+     MOMENT("sd", 0, POINTS_MAX, 0, "standard deviation of the distribution")},
+};
+
+const rp_param *rp_paramtable_moment(const rp_param *dist, bool sd)
+{
+    if (!dist || dist->type != RP_PT_DIST)
+        return NULL;
+    const int k = dist->families & RP_FAMILY(RP_DIST_GAMMA) ? 1 : dist->families & RP_FAMILY(RP_DIST_NORMAL) ? 2 : 0;
+    return &moment_rows[k][sd];
+}
+
 static const rp_param level_prob_row =
     {"(level)", RP_PT_PROB, 0, 0, NULL, 0, 1, 0, NULL, 0, "", "", "probability of one level", 0, 0, NULL};
 

@@ -51,6 +51,13 @@ struct rp_scenario {
     rp_params params;
     rp_params raw; /* params before resolve_across: what a plan's points start from */
     bool resolved;
+    /* --set KEY.mean=X and KEY.sd=X, in order: applied to the distribution
+     * the table walk made of KEY (apply_moments) */
+    struct moment_set {
+        char *key;
+        const struct rp_ynode *value; /* a node of tree */
+    } *moments;
+    size_t n_moments;
 };
 
 static bool from_defaults(const rp_scenario *sc, const rp_ynode *n)
@@ -563,6 +570,193 @@ static int resolve_groups(const resolver *r, const rp_ynode *node, const rp_ynod
     return RP_OK;
 }
 
+/* ---- a distribution by its mean and sd (KEY.mean, KEY.sd) ---- */
+
+static int split_dotted(const char *key, char *text, const char **comp);
+static int find_group(const rp_group *groups, int n, const char *name);
+
+/* 1 for KEY.mean, 2 for KEY.sd (a group's key or dimension: five names,
+ * patients.groups.NAME.KEY.mean), else 0. */
+static int moment_key(const char *key)
+{
+    int dots = 0;
+    for (const char *c = key; *c; c++)
+        dots += *c == '.';
+    const char *last = strrchr(key, '.');
+    if (dots != 4)
+        return 0;
+    return strcmp(last, ".mean") == 0 ? 1 : strcmp(last, ".sd") == 0 ? 2 : 0;
+}
+
+/* Whether a value put at key `by` replaces the distribution of the moment
+ * key `key`: by is its group's collection, its group or its key
+ * (patients.groups, patients.groups.NAME, patients.groups.NAME.KEY). A
+ * section given a mapping (patients) merges key by key and keeps it. */
+static bool replaces_moment(const char *by, const char *key)
+{
+    const size_t len = strlen(by);
+    return strchr(by, '.') && !moment_key(by) && strncmp(by, key, len) == 0 && key[len] == '.';
+}
+
+bool rp_scenario_moment(const rp_param *row, rp_dist *d, bool sd, double x, char *why, size_t why_size)
+{
+    rp_dist out = *d;
+    char in[96], made[96], num[64], detail[RP_ERROR_MAX / 2];
+    rp_paramtable_format(row, d, in, sizeof in);
+    rp_paramtable_format(rp_paramtable_moment(row, sd), &x, num, sizeof num);
+    switch (d->kind) {
+    case RP_DIST_FIXED:
+        if (sd) {
+            snprintf(why, why_size, "%s is a fixed number, which has no spread; expected .sd of a distribution "
+                     "(beta(a, b), gamma(shape, scale), normal(mean, sd)), or .mean to set the number", in);
+            return false;
+        }
+        out.a = x;
+        break;
+    case RP_DIST_BETA: {
+        const double k = d->a + d->b, m = sd ? d->a / k : x;
+        if (!sd && !(x > 0 && x < 1)) {
+            snprintf(why, why_size, "%s cannot have mean %s; expected a mean strictly between 0 and 1 (a = mean x "
+                     "(a + b) and b = (1 - mean) x (a + b) must be positive)", in, num);
+            return false;
+        }
+        const double c = sd ? m * (1 - m) / (x * x) - 1 : k;
+        if (!(c > 0)) {
+            snprintf(why, why_size, "sd %s of %s (mean %.6g) makes a + b = mean (1 - mean) / sd^2 - 1 = %.6g; "
+                     "expected an sd below sqrt(mean (1 - mean)) = %.6g, so that a + b > 0", num, in, m, c,
+                     sqrt(m * (1 - m)));
+            return false;
+        }
+        out.a = m * c;
+        out.b = (1 - m) * c;
+        break;
+    }
+    case RP_DIST_GAMMA: {
+        const double mean = sd ? d->a * d->b : x;
+        if (!(mean > 0)) {
+            snprintf(why, why_size, "%s cannot have mean %s; expected a mean above 0 (scale = mean / shape must "
+                     "be positive)", in, num);
+            return false;
+        }
+        if (sd) {
+            out.a = (mean / x) * (mean / x);
+            out.b = x * x / mean;
+        } else {
+            out.b = x / d->a;
+        }
+        break;
+    }
+    case RP_DIST_NORMAL:
+        if (sd)
+            out.b = x;
+        else
+            out.a = x;
+        break;
+    }
+    /* the distribution made, checked as if written (bounds of a, b, shape,
+     * scale, sd; the key's range): its text reads back to the same doubles */
+    rp_dist check;
+    rp_paramtable_format(row, &out, made, sizeof made);
+    if (!rp_paramtable_parse(row, made, false, &check, detail, sizeof detail)) {
+        snprintf(why, why_size, "%s %s turns %s into %s, which is not a valid value: %s", sd ? "sd" : "mean", num, in,
+                 made, detail);
+        return false;
+    }
+    d->kind = check.kind; /* field by field: d's padding stays zero (resolutions compare with memcmp) */
+    d->a = check.a;
+    d->b = check.b;
+    return true;
+}
+
+/* The distribution of moment key's KEY in p and its row, or NULL (a group or
+ * dimension that an override replaced is not there). */
+static rp_dist *moment_dist(rp_params *p, const char *key, const rp_param **row)
+{
+    char text[PATH_SIZE];
+    const char *comp[MAX_COMPONENTS];
+    size_t n = 0;
+    if (split_dotted(key, text, comp) != 5 || strcmp(comp[1], "groups") != 0)
+        return NULL;
+    const bool prov = strcmp(comp[0], "providers") == 0;
+    rp_group *groups = prov ? p->providers.groups : p->patients.groups;
+    const int g = find_group(groups, prov ? p->providers.n_groups : p->patients.n_groups, comp[2]);
+    const int k = find_dim(p, comp[3]);
+    if (g < 0)
+        return NULL;
+    if (k >= 0 && p->culture.dims[k].kind == RP_DIM_CONTINUOUS) {
+        *row = rp_paramtable_trait();
+        return &groups[g].trait[k];
+    }
+    const rp_param *t = rp_paramtable_group(&n);
+    *row = rp_paramtable_find(t, n, comp[3]);
+    return k < 0 && *row && (*row)->type == RP_PT_DIST ? (rp_dist *)(void *)((char *)&groups[g] + (*row)->offset)
+                                                       : NULL;
+}
+
+bool rp_params_moment(const rp_params *p, const char *key, double *value)
+{
+    const rp_param *row;
+    const int which = moment_key(key);
+    const rp_dist *d = which ? moment_dist((rp_params *)p, key, &row) : NULL;
+    if (!d)
+        return false;
+    const double a = d->a, b = d->b;
+    switch (d->kind) {
+    case RP_DIST_FIXED: *value = which == 1 ? a : 0; break;
+    case RP_DIST_BETA: *value = which == 1 ? a / (a + b) : sqrt(a * b / ((a + b) * (a + b) * (a + b + 1))); break;
+    case RP_DIST_GAMMA: *value = which == 1 ? a * b : sqrt(a) * b; break;
+    case RP_DIST_NORMAL: *value = which == 1 ? a : b; break;
+    }
+    return true;
+}
+
+/* Change the distribution of key by the value at v (KEY.mean or KEY.sd). */
+static int apply_moment(const resolver *r, const char *key, const rp_ynode *v)
+{
+    char why[RP_ERROR_MAX / 2], expect[128], got[96];
+    const rp_param *row = NULL;
+    rp_dist *d = moment_dist(r->p, key, &row);
+    const bool sd = moment_key(key) == 2;
+    double x;
+    if (!d) {
+        if (rp_scenario_key(r->sc, key, &row, why, sizeof why)) /* replaced by another override */
+            snprintf(why, sizeof why, "no such distribution in the groups as the other values leave them");
+        return fail(r, v, key, "%s", why);
+    }
+    const rp_param *m = rp_paramtable_moment(row, sd);
+    if (v->kind != RP_YNODE_SCALAR)
+        return fail(r, v, key, "expected %s, got %s", rp_paramtable_expected(m, expect, sizeof expect),
+                    rp_yamltree_describe(v, got, sizeof got));
+    if (!rp_paramtable_parse(m, v->text, v->quoted, &x, why, sizeof why) ||
+        !rp_scenario_moment(row, d, sd, x, why, sizeof why))
+        return fail(r, v, key, "%s", why);
+    return RP_OK;
+}
+
+/* The means, then the sds (so that given both, a distribution has that mean
+ * and that sd), each in order: --set's (unless an override replaces the
+ * distribution), then the overrides'. */
+static int apply_moments(const resolver *r)
+{
+    for (int which = 1; which <= 2; which++) {
+        for (size_t i = 0; i < r->sc->n_moments; i++) {
+            const struct moment_set *m = &r->sc->moments[i];
+            bool replaced = false;
+            for (size_t j = 0; j < r->n_ov && !replaced; j++)
+                replaced = replaces_moment(r->ov[j].key, m->key);
+            int st = moment_key(m->key) == which && !replaced ? apply_moment(r, m->key, m->value) : RP_OK;
+            if (st)
+                return st;
+        }
+        for (size_t j = 0; j < r->n_ov; j++) {
+            int st = moment_key(r->ov[j].key) == which ? apply_moment(r, r->ov[j].key, r->ov_nodes[j]) : RP_OK;
+            if (st)
+                return st;
+        }
+    }
+    return RP_OK;
+}
+
 /* ---- the table walk ---- */
 
 /* The section of a row ("dropout" of "dropout.base", "" for "seed") into
@@ -846,6 +1040,8 @@ static int resolve_tree(const resolver *r, rp_params *raw)
     int st = check_keys(r, r->root, "", names, section_keys(t, n, "", names, store));
     for (size_t i = 0; i < n && !st;)
         st = resolve_section(r, t, n, i, &i);
+    if (!st)
+        st = apply_moments(r);
     if (!st && raw)
         memcpy(raw, r->p, sizeof *raw);
     if (!st)
@@ -997,6 +1193,9 @@ void rp_scenario_free(rp_scenario *sc)
     if (!sc)
         return;
     rp_yamltree_free(sc->tree);
+    for (size_t i = 0; i < sc->n_moments; i++)
+        free(sc->moments[i].key);
+    free(sc->moments);
     free(sc->path);
     free(sc->default_where);
     for (int k = 1; k < sc->n_files; k++)
@@ -1143,10 +1342,32 @@ static int put_value(rp_scenario *sc, rp_ynode *coll, const dotted *d, rp_ynode 
     return RP_OK;
 }
 
+/* Keep --set KEY.mean=X or KEY.sd=X for resolution (apply_moments); a
+ * later value of the same key replaces the earlier. */
+static int set_moment(rp_scenario *sc, const char *key, const rp_ynode *value, rp_error *err)
+{
+    for (size_t i = 0; i < sc->n_moments; i++)
+        if (strcmp(sc->moments[i].key, key) == 0) {
+            sc->moments[i].value = value;
+            return RP_OK;
+        }
+    struct moment_set *m = realloc(sc->moments, (sc->n_moments + 1) * sizeof *m);
+    if (m)
+        sc->moments = m;
+    const size_t len = strlen(key) + 1;
+    char *copy = m ? malloc(len) : NULL;
+    if (copy)
+        memcpy(copy, key, len);
+    else
+        RP_FAIL(err, RP_ENOMEM, SET_NAME ": error: out of memory");
+    sc->moments[sc->n_moments++] = (struct moment_set){copy, value};
+    return RP_OK;
+}
+
 int rp_scenario_set(rp_scenario *sc, const char *assignment, rp_error *err)
 {
     const char *eq = strchr(assignment, '=');
-    char ex[64];
+    char ex[64], key[PATH_SIZE] = "";
     dotted d;
     rp_ynode *value = NULL, *coll = NULL;
     if (!eq)
@@ -1162,10 +1383,19 @@ int rp_scenario_set(rp_scenario *sc, const char *assignment, rp_error *err)
         RP_FAIL(err, RP_ENOMEM, SET_NAME ": error: out of memory");
     if (!st)
         st = check_cut_values(value, err);
-    if (!st)
+    if (!st && moment_key(prefix(&d, d.n, key)))
+        st = set_moment(sc, key, value, err);
+    else if (!st)
         st = walk_for_set(sc, &d, &coll, err);
-    if (!st)
+    if (!st && !moment_key(key))
         st = put_value(sc, coll, &d, value, err);
+    for (size_t i = 0, k = 0; !st && i <= sc->n_moments; i++) /* a value of the key, group or groups replaces */
+        if (i == sc->n_moments)
+            sc->n_moments = k;
+        else if (replaces_moment(key, sc->moments[i].key))
+            free(sc->moments[i].key);
+        else
+            sc->moments[k++] = sc->moments[i];
     sc->resolved = false;
     return st;
 }
@@ -1283,6 +1513,20 @@ bool rp_scenario_key(const rp_scenario *sc, const char *key, const rp_param **ro
     }
     if (nc <= 2)
         return top_key(key, nc, row, why, why_size);
+    if (moment_key(key)) { /* KEY.mean, KEY.sd: KEY must be a distribution */
+        const rp_param *dist;
+        char of[PATH_SIZE];
+        snprintf(of, sizeof of, "%.*s", (int)(strrchr(key, '.') - key), key);
+        if (!rp_scenario_key(sc, of, &dist, why, why_size))
+            return false;
+        if (!dist || dist->type != RP_PT_DIST) {
+            snprintf(why, why_size, "'%s' is not a distribution, so it has no %s; expected the mean or sd of a "
+                     "group's distribution, such as patients.groups.NAME.mistrust.mean", of, strrchr(key, '.') + 1);
+            return false;
+        }
+        *row = rp_paramtable_moment(dist, moment_key(key) == 2);
+        return true;
+    }
     if (nc == 3 && (*row = rp_paramtable_find(t, n, key)))
         return true; /* a key of a sub-section: patients.gradient.barrier */
     snprintf(head, sizeof head, "%s.%s", comp[0], comp[1]);
@@ -1596,6 +1840,8 @@ int rp_scenario_resolve_with(const rp_scenario *sc, size_t n, const rp_override 
             v->file = v->where = ov[i].where ? ov[i].where : sc->default_where;
         }
         nodes[i] = v;
+        if (v && moment_key(ov[i].key))
+            continue; /* applied to the distribution the walk makes (apply_moments) */
         st = v ? shadow_apply(&s, root, &ov[i], v, err) : RP_ENOMEM;
     }
     if (st == RP_ENOMEM)
@@ -1611,12 +1857,16 @@ int rp_scenario_resolve_with(const rp_scenario *sc, size_t n, const rp_override 
 
 /* ---- show ---- */
 
-static void write_comment(FILE *out, const rp_param *row, const char *key)
+/* "  # SYMBOL: meaning [unit]"; a coefficient calibrated for model 2 also
+ * says so there (model 1's comments stay as they were). */
+static void write_comment(FILE *out, const rp_param *row, const char *key, int model)
 {
     bool symbol = row->symbol[0] && strcmp(row->symbol, key) != 0;
     fprintf(out, "  # %s%s%s", symbol ? row->symbol : "", symbol ? ": " : "", row->meaning);
     if (row->unit[0])
         fprintf(out, " [%s]", row->unit);
+    if ((row->flags & RP_PF_CALIBRATED) && model >= 2)
+        fprintf(out, "; default calibrated to docs/TARGETS.md (scenarios/calibration.yaml)");
     fputc('\n', out);
 }
 
@@ -1823,7 +2073,7 @@ static int write_resolved(const rp_scenario *sc, bool named, FILE *out)
         } else {
             fprintf(out, "%s%s: %s", indent, key, rp_paramtable_format(&t[i], (const char *)p + t[i].offset, buf,
                                                                          sizeof buf));
-            write_comment(out, &t[i], key);
+            write_comment(out, &t[i], key, p->model);
         }
     }
     return ferror(out) ? RP_EIO : RP_OK;

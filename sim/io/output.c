@@ -21,6 +21,8 @@
 #include "io/output_layout.h"
 #include "rapport/paramtable.h"
 #include "rapport/rng.h"
+#include "rapport/scenario.h"
+#include "input/input.h"
 #include "version.h"
 
 #define LZ4_FILTER 32004
@@ -133,6 +135,23 @@ static char *temp_name(const char *path)
     return t;
 }
 
+/* The /runs columns of the axes over a distribution's mean or sd in the
+ * sweep of yaml, the resolved scenario the file stores (a scenario without
+ * a sweep, or one that does not read back: none). */
+static int moment_columns(rp_layout *l, const char *yaml, rp_error *err)
+{
+    rp_scenario *sc = NULL;
+    rp_error ignored;
+    if (!yaml || !strstr(yaml, "\nsweep:\n") || (!strstr(yaml, ".mean:") && !strstr(yaml, ".sd:")))
+        return RP_OK; /* no such axis: the file is as it always was */
+    int status = rp_scenario_load_string("/scenario", yaml, &sc, &ignored) == RP_OK &&
+                         rp_scenario_resolve(sc, &ignored) == RP_OK
+                     ? rp_layout_add_moments(l, sc, err)
+                     : RP_OK;
+    rp_scenario_free(sc);
+    return status;
+}
+
 int rp_output_create(const char *path, bool force, const rp_params *p, int max_horizon, const rp_provenance *prov,
                      rp_output **out, rp_error *err)
 {
@@ -158,6 +177,8 @@ int rp_output_create(const char *path, bool force, const rp_params *p, int max_h
     status = o->final_path && o->temp_path ? RP_OK : rp_status_raise(err, RP_ENOMEM, "out of memory");
     if (status == RP_OK)
         status = rp_layout_init(&o->layout, p, max_horizon / p->output.every + 1, err);
+    if (status == RP_OK)
+        status = moment_columns(&o->layout, prov->scenario_yaml, err);
     if (status == RP_OK && prov->threads > 1)
         o->layout.threads = prov->threads;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
@@ -499,6 +520,9 @@ int rp_output_end_run(void *ctx, int64_t index, const rp_run *run, rp_error *err
                 data[c] = v;
             } else if (col->source == RP_SRC_OBSERVABLE) {
                 v[0] = rp_observables_get(&sum->all, col->observable);
+                data[c] = v;
+            } else if (col->source == RP_SRC_MOMENT) {
+                v[0] = rp_params_moment(&o->run_params, col->name, &v[0]) ? v[0] : NAN;
                 data[c] = v;
             }
         } else if (col->table == RP_T_SUMMARY) {

@@ -11,6 +11,8 @@
 
 #include "rapport/engine.h"
 #include "rapport/paramtable.h"
+#include "input/input.h"
+#include "plan/sweep_spec.h"
 
 #define CHUNK_BYTES (1 << 20)
 #define CHUNK_CACHE (4u << 20) /* trajectories: a partial chunk waits here for the next block */
@@ -235,6 +237,47 @@ int rp_layout_init(rp_layout *l, const rp_params *p, int n_weeks, rp_error *err)
 const char *rp_layout_table_name(rp_table t)
 {
     return table_name[t];
+}
+
+int rp_layout_add_moments(rp_layout *l, const rp_scenario *sc, rp_error *err)
+{
+    rp_sweep_spec spec;
+    rp_error ignored;
+    double v;
+    const rp_params *p = rp_scenario_params(sc);
+    if (rp_sweep_spec_read(sc, &spec, &ignored) != RP_OK) { /* not a valid sweep: no plan writes this file */
+        rp_sweep_spec_free(&spec);
+        return RP_OK;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < spec.n_axes; i++)
+        n += rp_params_moment(p, spec.axes[i].key, &v);
+    rp_column *col = n ? realloc(l->col, ((size_t)l->n_cols + n) * sizeof *col) : l->col;
+    if (col)
+        l->col = col;
+    void **buf = col && n ? realloc(l->buf, ((size_t)l->n_cols + n) * sizeof *buf) : l->buf;
+    if (buf) {
+        l->buf = buf;
+        memset(buf + l->n_cols, 0, n * sizeof *buf);
+    }
+    hid_t *ds = col && buf && n ? realloc(l->ds, ((size_t)l->n_cols + n) * sizeof *ds) : l->ds;
+    if (ds)
+        l->ds = ds;
+    if (!col || !buf || !ds) {
+        rp_sweep_spec_free(&spec);
+        RP_FAIL(err, RP_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < spec.n_axes; i++) {
+        const char *key = spec.axes[i].key, *last = strrchr(key, '.');
+        char meaning[192];
+        if (!rp_params_moment(p, key, &v))
+            continue;
+        snprintf(meaning, sizeof meaning, "%s of %.*s (a sweep axis)", strcmp(last, ".sd") == 0 ? "standard deviation"
+                 : "mean", (int)(last - key), key);
+        add(l, RP_T_RUNS, key, RP_C_F64, RP_W_ONE, meaning, NULL)->source = RP_SRC_MOMENT;
+    }
+    rp_sweep_spec_free(&spec);
+    return RP_OK;
 }
 
 int rp_layout_find(const rp_layout *l, rp_table t, const char *name)

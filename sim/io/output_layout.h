@@ -31,12 +31,13 @@ typedef enum { RP_FL_NONE, RP_FL_EXIT, RP_FL_PATIENT_GROUP, RP_FL_PROVIDER_GROUP
 typedef enum {
     RP_SRC_NONE = 0,  /* given explicitly by the caller */
     RP_SRC_PARAM,     /* runs: a scalar parameter (param_row) */
-    RP_SRC_OBSERVABLE /* runs and summary: an observable (observable), overall or per group */
+    RP_SRC_OBSERVABLE, /* runs and summary: an observable (observable), overall or per group */
+    RP_SRC_MOMENT      /* runs: the mean or sd a sweep axis KEY.mean, KEY.sd sets (rp_params_moment of name) */
 } rp_source;
 
 typedef struct {
     rp_table table;
-    char name[96];
+    char name[192]; /* an axis KEY.mean: providers.groups.NAME.DIMENSION.mean */
     rp_ctype type;
     rp_width width;
     char long_name[192];
@@ -79,6 +80,13 @@ typedef struct {
 /* Describe the columns for files of runs with parameters like p (dimensions,
  * groups, output settings) and n_weeks weeks of trajectories. */
 int rp_layout_init(rp_layout *l, const rp_params *p, int n_weeks, rp_error *err);
+
+/* Add to /runs a column for each axis of sc's sweep over a distribution's
+ * mean or sd (KEY.mean, KEY.sd: docs/SCENARIO.md), named by the axis, after
+ * rp_layout_init. No sweep, no such axis: nothing. RP_OK or RP_ENOMEM (sc's
+ * sweep is valid: sc is a plan's scenario). */
+struct rp_scenario;
+int rp_layout_add_moments(rp_layout *l, const struct rp_scenario *sc, rp_error *err);
 
 /* Create every table and column in file (extendible, chunked, compressed
  * as p's output settings say), with dimension scales and attributes. */

@@ -326,6 +326,8 @@ static int open_part(part *p, const char *path, rp_error *err)
     if (status == RP_OK)
         status = rp_layout_init(&p->layout, rp_scenario_params(p->sc), weeks, err);
     if (status == RP_OK)
+        status = rp_layout_add_moments(&p->layout, p->sc, err);
+    if (status == RP_OK)
         status = rp_layout_open(&p->layout, p->file, path, err);
     if (status != RP_OK)
         return status;

@@ -341,6 +341,10 @@ static int parse_range(reader *rd, const rp_ynode *key, const rp_ynode *v, const
     int st = check_key(rd, key, ctx, &row, err);
     if (st)
         return st;
+    if (row && row->type == RP_PT_DIST)
+        return fail_at(err, key->where, ctx, "'%s' takes %s, not a real number; expected its mean or sd, %s.mean or "
+                       "%s.sd, as a range (sweep whole distributions with grid)", key->text,
+                       rp_paramtable_expected(row, expect, sizeof expect), key->text, key->text);
     if (!row || (row->type != RP_PT_DOUBLE && row->type != RP_PT_PROB))
         return fail_at(err, key->where, ctx, "'%s' takes %s, not a real number; expected a key whose value is a real "
                          "number, such as trust.rate (sweep other values with grid)", key->text,
