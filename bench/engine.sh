@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): the reference scenario at 1,000,000 pairs, 26 weeks,
-# summary only, at 1 and 2 threads, against the minimal kernel of the same
-# arithmetic (bench/kernel.c), which is the compute limit. Whole-process wall
+# summary only, at 1 and 2 threads, against the library's engine alone on
+# made-up pairs (bench/kernel.c), which is the compute limit. Whole-process wall
 # time, median of REPEAT runs (default 3). Usage: bench/engine.sh BUILD_DIR
 set -euo pipefail
 BUILD=${1:-build}

@@ -1,26 +1,72 @@
 /* kernel.c - the compute limit of rapport's weekly dynamics, for benchmarks.
  *
- * The same arithmetic as the engine (two Philox blocks, Box-Muller, Poisson
- * inversion and the eight steps of rp_engine_week_step per pair-week) in the
- * plainest loop there is: pair constants from one Philox block, no
- * population, no assignment, no stored outcomes. Its pair-weeks per second
- * are the ceiling that `rapport run` is measured against.
+ * The library's own engine (rp_engine_run: the vectorised kernel, or the
+ * reference step) on pairs made up here, with no population draws and no
+ * assignment: each pair's patient and provider take typical values of the
+ * reference population from one Philox block, one provider per pair. What
+ * is timed is rp_engine_run alone (its pairs' intake, the weekly steps and
+ * the outcomes it stores), so its pair-weeks per second are the ceiling that
+ * `rapport run` is measured against, and it changes with the library's step,
+ * never a copy of it.
  *
- * Usage: rapport_kernel PAIRS THREADS   (the library's defaults, MODEL.md's)
- * Prints: pairs, pair-weeks, seconds, pair-weeks per second, a checksum.
+ * Usage: rapport_kernel PAIRS THREADS [PATH]   (the library's defaults,
+ * MODEL.md's; PATH auto, scalar, avx2, avx512 or reference, default auto)
+ * Prints: pairs, pair-weeks, seconds, pair-weeks per second, a checksum, the path.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <omp.h>
 
 #include "rapport/engine.h"
 #include "rapport/scenario.h"
 
+/* The pairs' made-up population; one array each, one provider per pair. */
+typedef struct {
+    double *mistrust, *symptoms0, *trait, *barrier, *response, *rate, *humility, *skill, *retention, *dist;
+    int64_t *provider_of;
+} pairs;
+
+static bool make_pairs(pairs *a, int64_t n, rp_population *pop)
+{
+    double **arrays[] = {&a->mistrust, &a->symptoms0, &a->trait, &a->barrier, &a->response,
+                         &a->rate,     &a->humility,  &a->skill, &a->retention, &a->dist};
+    bool ok = (a->provider_of = malloc((size_t)n * sizeof(int64_t))) != NULL;
+    for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
+        ok = (*arrays[k] = malloc((size_t)n * sizeof(double))) != NULL && ok;
+    if (!ok)
+        return false;
+    const rp_rng_key key = {20221, 0};
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t x[4];
+        rp_rng_block(key, 99, (uint64_t)i, 0, 0, x);
+        a->dist[i] = 0.8 * rp_rng_u01(x[0]);
+        a->humility[i] = rp_rng_u01(x[1]);
+        a->mistrust[i] = 0.2 + 0.5 * rp_rng_u01(x[2]);
+        a->trait[i] = 2.0 * (rp_rng_u01(x[3]) - 0.5);
+        a->symptoms0[i] = 15, a->barrier[i] = 0.4, a->response[i] = 0.1, a->rate[i] = 0.1;
+        a->skill[i] = 0, a->retention[i] = 0;
+        a->provider_of[i] = i;
+    }
+    *pop = (rp_population){.n_patients = n, .n_providers = n, .mistrust = a->mistrust, .symptoms0 = a->symptoms0,
+                           .alliance_trait = a->trait, .barrier = a->barrier, .response = a->response,
+                           .stressor_rate = a->rate, .humility = a->humility, .skill = a->skill,
+                           .retention = a->retention};
+    return true;
+}
+
+static void free_pairs(pairs *a)
+{
+    free(a->mistrust), free(a->symptoms0), free(a->trait), free(a->barrier), free(a->response);
+    free(a->rate), free(a->humility), free(a->skill), free(a->retention), free(a->dist), free(a->provider_of);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: rapport_kernel PAIRS THREADS\n");
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: rapport_kernel PAIRS THREADS [auto|scalar|avx2|avx512|reference]\n");
         return 2;
     }
     const long long n = atoll(argv[1]);
@@ -31,50 +77,37 @@ int main(int argc, char **argv)
     }
     rp_params p;
     rp_error err = {{0}};
-    if (rp_scenario_defaults(20221, 1, &p, &err) != RP_OK) {
+    int path = RP_ENGINE_REFERENCE;
+    if (rp_scenario_defaults(20221, 1, &p, &err) != RP_OK ||
+        (!(argc == 4 && strcmp(argv[3], "reference") == 0) &&
+         rp_engine_path(argc == 4 ? argv[3] : NULL, &path, &err) != RP_OK)) {
         fprintf(stderr, "rapport_kernel: %s\n", err.msg);
         return 1;
     }
-    double *early = malloc((size_t)p.horizon * sizeof *early);
-    if (!early) {
+    pairs a = {0};
+    rp_population pop;
+    rp_outcomes *out = rp_engine_outcomes_alloc(n);
+    if (!out || !make_pairs(&a, n, &pop)) {
         fprintf(stderr, "rapport_kernel: out of memory\n");
         return 1;
     }
-    for (int t = 0; t < p.horizon; t++)
-        early[t] = p.dropout.early * exp(-t / p.dropout.early_weeks);
-    const rp_rng_key key = {20221, 0};
-
+    const double start = omp_get_wtime();
+    const int status = rp_engine_run(&p, &pop, a.provider_of, a.dist, (rp_rng_key){20221, 0}, threads, path, 0, n,
+                                     out, NULL, &err);
+    const double seconds = omp_get_wtime() - start;
+    if (status != RP_OK) {
+        fprintf(stderr, "rapport_kernel: %s\n", err.msg);
+        return 1;
+    }
     long long pair_weeks = 0;
     double checksum = 0;
-    const double start = omp_get_wtime();
-#pragma omp parallel for schedule(dynamic, 1024) num_threads(threads) reduction(+ : pair_weeks, checksum)
     for (long long i = 0; i < n; i++) {
-        uint64_t x[4];
-        rp_rng_block(key, 99, (uint64_t)i, 0, 0, x);
-        /* One patient and one provider in the reference population's typical
-         * ranges; the pair's constants and intake by the engine's own code. */
-        double h = rp_rng_u01(x[1]), m = 0.2 + 0.5 * rp_rng_u01(x[2]);
-        double trait = 2.0 * (rp_rng_u01(x[3]) - 0.5), skill = 0, eps = 0, b = 0.4, gamma = 0.1, lambda = 0.1;
-        const rp_population one = {.n_patients = 1, .n_providers = 1, .alliance_trait = &trait, .barrier = &b,
-                                   .response = &gamma, .stressor_rate = &lambda, .humility = &h, .skill = &skill,
-                                   .retention = &eps};
-        rp_pair_consts c;
-        rp_engine_pair_init(&c, &p, &one, 0, 0, 0.8 * rp_rng_u01(x[0]));
-        rp_pair_state s;
-        rp_engine_intake(&s, &p, &c, m, 15);
-        int t = 0;
-        for (rp_exit_reason e = RP_EXIT_ENGAGED; e == RP_EXIT_ENGAGED; t++) {
-            rp_week_draws u;
-            rp_week_events ev;
-            rp_engine_week_draws(&u, key, i, t);
-            e = rp_engine_week_step(&p, &c, t, early[t], &s, &u, &ev);
-        }
-        pair_weeks += t;
-        checksum += s.A + s.S;
+        pair_weeks += out->exit_week[i];
+        checksum += out->symptoms_exit[i];
     }
-    const double seconds = omp_get_wtime() - start;
-    printf("pairs %lld pair_weeks %lld seconds %.3f pair_weeks_per_second %.4g checksum %.6f\n", n,
-           pair_weeks, seconds, pair_weeks / seconds, checksum);
-    free(early);
+    printf("pairs %lld pair_weeks %lld seconds %.3f pair_weeks_per_second %.4g checksum %.6f path %s\n", n,
+           pair_weeks, seconds, pair_weeks / seconds, checksum, rp_engine_path_name(path));
+    free_pairs(&a);
+    rp_engine_outcomes_free(out);
     return 0;
 }

@@ -22,63 +22,6 @@
 #include "rapport/scenario.h"
 #include "testing.h"
 
-/* Load a scenario from text plus overrides; aborts the test on error. */
-static rp_params load(const char *yaml, const char **sets, int n_sets)
-{
-    rp_scenario *sc = NULL;
-    rp_error err = {{0}};
-    int status = rp_scenario_load_string("test.yaml", yaml, &sc, &err);
-    for (int k = 0; status == RP_OK && k < n_sets; k++)
-        status = rp_scenario_set(sc, sets[k], &err);
-    if (status == RP_OK)
-        status = rp_scenario_resolve(sc, &err);
-    if (status != RP_OK) {
-        printf("FAIL scenario: %s\n", err.msg);
-        exit(1);
-    }
-    rp_params p = *rp_scenario_params(sc);
-    rp_scenario_free(sc);
-    return p;
-}
-
-static rp_run *run_or_die(const rp_params *p, rp_run_options *opt)
-{
-    rp_run *run = NULL;
-    rp_error err = {{0}};
-    if (rp_run_execute(p, opt, &run, &err) != RP_OK) {
-        printf("FAIL run: %s\n", err.msg);
-        exit(1);
-    }
-    return run;
-}
-
-/* One group, everyone alike: isolates one mechanism at a time (model 1:
- * without the retention effect and the gradient, hazards are constant). */
-static const char *one_group =
-    "seed: 7741\n"
-    "model: 1\n"
-    "horizon: 26\n"
-    "course: 40\n"
-    "symptoms: {recovered: 0}\n"
-    "patients:\n"
-    "  count: 60000\n"
-    "  groups:\n"
-    "    everyone:\n"
-    "      share: 1\n"
-    "      ethnoracial: {white: 0.25, latinx: 0.75}\n"
-    "      language: english\n"
-    "      class: beta(2.5, 4.5)\n"
-    "      explanatory_model: 0.5\n"
-    "      mistrust: beta(3, 5)\n"
-    "      barrier: beta(2, 3)\n"
-    "      stressor_rate: 0.35\n"
-    "      symptoms: normal(15, 4)\n"
-    "providers:\n"
-    "  count: 3000\n"
-    "  groups:\n"
-    "    all: {share: 1, ethnoracial: white, language: english, class: 0.5,\n"
-    "          explanatory_model: 0.5, humility: \"beta(3, 3)\"}\n";
-
 static void test_constant_hazard(void)
 {
     const double h = 0.0725, logit = log(h / (1 - h));
@@ -86,9 +29,9 @@ static void test_constant_hazard(void)
     snprintf(base, sizeof base, "dropout.base=%.17g", logit);
     const char *sets[] = {base, "dropout.low_alliance=0", "dropout.low_trust=0",
                           "dropout.barrier=0", "dropout.stressor=0", "dropout.early=0"};
-    rp_params p = load(one_group, sets, 6);
+    rp_params p = rp_test_load(rp_test_one_group, sets, 6);
     rp_run_options opt = {.threads = 2};
-    rp_run *run = run_or_die(&p, &opt);
+    rp_run *run = rp_test_run(&p, &opt);
     const double n = (double)p.patients.count;
     bool ok = true;
     for (int t = 1; t <= 15; t++) {
@@ -136,11 +79,11 @@ static int count_stressors(void *ctx, const rp_trajectory *tr, const rp_outcomes
 static void test_stressors(void)
 {
     const char *sets[] = {"dropout.base=-40", "dropout.early=0", "symptoms.stressor_jump=0"};
-    rp_params p = load(one_group, sets, 3);
+    rp_params p = rp_test_load(rp_test_one_group, sets, 3);
     moments m = {0};
     rp_run_options opt = {.threads = 2, .on_block = count_stressors, .ctx = &m,
                           .variables = RP_TRAJ_N, .block_pairs = 7777};
-    rp_run *run = run_or_die(&p, &opt);
+    rp_run *run = rp_test_run(&p, &opt);
     const double lambda = 0.35, mean = m.sum / m.n, var = m.sumsq / m.n - mean * mean;
     CHECK(m.n == p.patients.count * 26, "every pair recorded 26 weeks of stressors (%lld)",
           (long long)m.n);
@@ -155,9 +98,9 @@ static void test_stressors(void)
 
 static void test_population_draws(void)
 {
-    rp_params p = load(one_group, NULL, 0);
+    rp_params p = rp_test_load(rp_test_one_group, NULL, 0);
     rp_run_options opt = {.threads = 2};
-    rp_run *run = run_or_die(&p, &opt);
+    rp_run *run = rp_test_run(&p, &opt);
     const rp_population *pop = run->pop;
     const double n = (double)pop->n_patients;
     double latinx = 0, cls = 0, m = 0;
@@ -251,7 +194,7 @@ static void test_invariants(const char *policy)
     char set[64];
     snprintf(set, sizeof set, "discussion.policy=%s", policy);
     const char *sets[] = {set};
-    rp_params p = load(reference, sets, 1);
+    rp_params p = rp_test_load(reference, sets, 1);
     rp_run *run = NULL;
     rp_error err = {{0}};
     invariants v = {.p = &p};
@@ -282,16 +225,16 @@ static void test_reproducible(const char *policy, const char *assignment)
     snprintf(s1, sizeof s1, "discussion.policy=%s", policy);
     snprintf(s2, sizeof s2, "assignment.policy=%s", assignment);
     const char *sets[] = {s1, s2, "patients.count=6000", "providers.count=300"};
-    rp_params p = load(reference, sets, 4);
+    rp_params p = rp_test_load(reference, sets, 4);
     rp_run_options one = {.threads = 1}, two = {.threads = 2};
-    rp_run *a = run_or_die(&p, &one), *b = run_or_die(&p, &two), *c = run_or_die(&p, &two);
+    rp_run *a = rp_test_run(&p, &one), *b = rp_test_run(&p, &two), *c = rp_test_run(&p, &two);
     CHECK(same_outcomes(a->outcomes, b->outcomes) && !memcmp(&a->summary, &b->summary, sizeof a->summary) &&
               !memcmp(a->provider_of, b->provider_of, (size_t)p.patients.count * 8),
           "1 and 2 threads bit-identical (%s, %s)", policy, assignment);
     CHECK(same_outcomes(b->outcomes, c->outcomes) && !memcmp(&b->summary, &c->summary, sizeof b->summary),
           "repeated runs bit-identical (%s, %s)", policy, assignment);
     rp_run_options other = {.threads = 2, .replicate = 1};
-    rp_run *d = run_or_die(&p, &other);
+    rp_run *d = rp_test_run(&p, &other);
     CHECK(!same_outcomes(c->outcomes, d->outcomes), "another replicate differs (%s, %s)", policy, assignment);
     rp_run_free(a);
     rp_run_free(b);
@@ -327,9 +270,9 @@ static void test_truncated_intake(void)
 {
     const char *sets[] = {"model=2", "symptoms.recovered=5", "patients.groups.everyone.symptoms=normal(8, 6)",
                           "providers.retention_sd=0.5"};
-    rp_params p2 = load(one_group, sets, 4), p1 = load(one_group, sets + 1, 2);
+    rp_params p2 = rp_test_load(rp_test_one_group, sets, 4), p1 = rp_test_load(rp_test_one_group, sets + 1, 2);
     rp_run_options opt = {.threads = 2};
-    rp_run *a = run_or_die(&p2, &opt), *b = run_or_die(&p1, &opt);
+    rp_run *a = rp_test_run(&p2, &opt), *b = rp_test_run(&p1, &opt);
     const double n = (double)a->pop->n_patients;
     double sum = 0, sq = 0;
     int64_t outside = 0, at_lo = 0, at_lo_v1 = 0;
@@ -396,10 +339,10 @@ static void test_v2_zero_is_v1(const char *policy)
                         "trust.repair_gain=0", "providers.retention_sd=0", "patients.gradient.barrier=0",
                         "patients.gradient.stressor_rate=0", "patients.gradient.mistrust=0", SAME_COEFFICIENTS};
     const int n1 = (int)(sizeof v1 / sizeof v1[0]), n2 = (int)(sizeof v2 / sizeof v2[0]);
-    rp_params p1 = load(reference, v1, n1), p2 = load(reference, v2, n2), p2d = load(reference, v2, 8);
+    rp_params p1 = rp_test_load(reference, v1, n1), p2 = rp_test_load(reference, v2, n2), p2d = rp_test_load(reference, v2, 8);
     CHECK(p2.model == 2 && p2.patients.gradient.dim == 2, "model 2, gradient on class with coefficients 0");
     rp_run_options opt = {.threads = 2};
-    rp_run *a = run_or_die(&p1, &opt), *b = run_or_die(&p2, &opt), *c = run_or_die(&p2d, &opt);
+    rp_run *a = rp_test_run(&p1, &opt), *b = rp_test_run(&p2, &opt), *c = rp_test_run(&p2d, &opt);
     const size_t n = (size_t)p1.patients.count, m = (size_t)p1.providers.count;
     CHECK(!memcmp(a->pop->mistrust, b->pop->mistrust, n * 8) && !memcmp(a->pop->barrier, b->pop->barrier, n * 8) &&
               !memcmp(a->pop->stressor_rate, b->pop->stressor_rate, n * 8) &&
@@ -419,9 +362,9 @@ static void test_ordering(void)
 {
     const char *ref = "seed: 20221\npatients: {count: 100000}\nproviders: {count: 5000}\n";
     const char *sets[] = {"discussion.policy=intake"};
-    rp_params never = load(ref, NULL, 0), intake = load(ref, sets, 1);
+    rp_params never = rp_test_load(ref, NULL, 0), intake = rp_test_load(ref, sets, 1);
     rp_run_options opt = {.threads = 2};
-    rp_run *a = run_or_die(&never, &opt), *b = run_or_die(&intake, &opt);
+    rp_run *a = rp_test_run(&never, &opt), *b = rp_test_run(&intake, &opt);
     const double dn = a->summary.all.dropout, di = b->summary.all.dropout;
     /* Binomial SE of the difference of two shares of 100,000 pairs. */
     const double se = sqrt(dn * (1 - dn) / 1e5 + di * (1 - di) / 1e5);

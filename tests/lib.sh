@@ -85,6 +85,18 @@ need_py() {
     "$py" -c "import $1" 2>/dev/null || skip_test "$py lacks $1 ($2)"
 }
 
+# h5_differences A B IGNORE: "" when the HDF5 files A and B hold the same
+# data (tests/h5_same.py, the root attributes IGNORE left out: a,b,c), else
+# the first differences on one line.
+h5_differences() {
+    local out rc
+    out=$("$py" "$tests_dir/h5_same.py" "$1" "$2" --ignore-attrs "$3" 2>&1)
+    rc=$?
+    if [ $rc -ne 0 ]; then
+        printf '%s' "${out:-h5_same.py exit $rc}" | head -5 | tr '\n' ' '
+    fi
+}
+
 # ---- exit codes and error lines ----
 
 # one_line FILE: FILE holds exactly one line, ended by a newline.

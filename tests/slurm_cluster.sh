@@ -314,12 +314,13 @@ else
 fi
 
 # ---- stopped early, requeued, resumed ----
-# A longer sweep: 64 runs of 60000 pairs, no trajectories (some 8 s on one CPU).
+# A longer sweep: 64 runs of 200000 pairs, no trajectories (some 7 s a task
+# on one CPU with the fast engine).
 cat >"$tmp/long.yaml" <<'EOF'
 extends: sweep.yaml
 replicates: 16
-patients: {count: 60000}
-providers: {count: 3000}
+patients: {count: 200000}
+providers: {count: 10000}
 output: {variables: none, pairs: false}
 EOF
 # task_state ID: the job's state, restarts and exit code (empty once forgotten).
@@ -340,11 +341,12 @@ elif ! requeue=$(SCENARIO=$tmp/long.yaml OUT_DIR=$tmp/requeue sbatch --parsable 
 else
     requeue=${requeue%%;*}
     signalled=
+    # Both tasks run at once: wait until both have started, then signal both
+    # (one at a time, the second could finish while the first is awaited).
+    wait_until 60 "" started 0 && wait_until 60 "" started 1
+    sleep 1 # mid-sweep: some runs finished, most not
     for i in 0 1; do
-        if wait_until 60 "" started "$i"; then
-            sleep 1 # mid-sweep: some runs finished, most not
-            scancel --signal=USR1 --batch "${requeue}_$i" 2>>"$tmp/requeue.err" && signalled="$signalled $i"
-        fi
+        started "$i" && scancel --signal=USR1 --batch "${requeue}_$i" 2>>"$tmp/requeue.err" && signalled="$signalled $i"
     done
     wait_until 120 "" requeue_done
     problems=

@@ -60,14 +60,7 @@ at_exit 'end_job "$pid"'
 cd "$tmp" || exit 1
 
 # same A B: "" when the files hold the same data, else what differs.
-same() {
-    local out rc
-    out=$("$py" "$compare" "$1" "$2" --ignore-attrs "$ignore" 2>&1)
-    rc=$?
-    if [ $rc -ne 0 ]; then
-        printf '%s' "${out:-h5_same.py exit $rc}" | head -5 | tr '\n' ' '
-    fi
-}
+same() { h5_differences "$1" "$2" "$ignore"; }
 
 # rp ARGS...: rapport in the foreground, at most 120 s; stderr to $tmp/err.
 rp() { timeout 120 "$bin" "$@" 2>"$tmp/err"; }

@@ -1,6 +1,8 @@
 # The list of tests; see CMakeLists.txt here for the helpers.
 rapport_c_test(engine_unit)
 rapport_c_test(engine_stats)
+rapport_c_test(engine_fast)
+rapport_c_test(population_unit)
 rapport_c_test(observe_unit)
 rapport_c_test(scenario_unit)
 target_compile_definitions(scenario_unit PRIVATE RP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
@@ -24,6 +26,7 @@ add_test(NAME analysis_unit COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}
 set_tests_properties(analysis_unit PROPERTIES SKIP_RETURN_CODE 77)
 rapport_script_test(analysis_report analysis_report.sh)
 rapport_script_test(sweep_runs sweep_runs.sh)
+rapport_script_test(engine_paths engine_paths.sh)
 rapport_script_test(slurm_cluster slurm_cluster.sh)
 add_test(NAME kill_soak COMMAND ${CMAKE_COMMAND} -E env KILL_SOAK_SIZE=small bash ${PROJECT_SOURCE_DIR}/scripts/kill-soak.sh 12 $<TARGET_FILE:rapport>)
 rapport_c_test(nearest_unit)

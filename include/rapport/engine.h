@@ -1,11 +1,14 @@
-/* engine.h - the weekly dynamics of MODEL.md v1, pair by pair.
+/* engine.h - the weekly dynamics of MODEL.md (versions 1 and 2), pair by pair.
  *
  * Pairs never interact once assigned, so a pair runs from intake to exit in
- * one go (its state stays in registers) and pairs are spread over OpenMP
- * threads. Each week draws 8 uniforms from two Philox blocks keyed by
- * (replicate, purpose, patient, week): every draw has a fixed slot, so the
- * result is bit-identical for any thread count or schedule. The engine knows
- * nothing of YAML, HDF5 or MPI, and allocates nothing inside the weekly loop.
+ * one go and pairs are spread over OpenMP threads. Each week draws 8
+ * uniforms from two Philox4x32 blocks keyed by (replicate, purpose, patient,
+ * week): every draw has a fixed slot, so the result is bit-identical for any
+ * thread count or schedule. rp_engine_week_step below is the readable
+ * reference of one pair's week; rp_engine_run steps pairs by default with
+ * the vectorised kernel of sim/model/engine_fast.c, the same step in vector
+ * lanes (docs/ENGINE.md). The engine knows nothing of YAML, HDF5 or MPI, and
+ * allocates nothing inside the weekly loop.
  */
 #ifndef RP_ENGINE_H
 #define RP_ENGINE_H
@@ -93,7 +96,7 @@ void rp_engine_week_draws(rp_week_draws *u, rp_rng_key key, int64_t i, int t);
 void rp_engine_intake(rp_pair_state *s, const rp_params *p, const rp_pair_consts *c, double mistrust,
                     double symptoms0);
 
-/* Week t of MODEL.md, steps 1-8, in order: s holds (A_t, T_t, S_t, D_t) on
+/* Week t of MODEL.md, steps 1-8, in order (the reference: sim/model/engine_fast.c is the same step in vector lanes, docs/ENGINE.md): s holds (A_t, T_t, S_t, D_t) on
  * entry and (A_{t+1}, T_{t+1}, S_{t+1}, D_{t+1}) on return; early is
  * delta_E e^(-t / tau_E). Returns the exit at week t + 1, or RP_EXIT_ENGAGED. */
 static inline rp_exit_reason rp_engine_week_step(const rp_params *p, const rp_pair_consts *c, int t,
@@ -182,11 +185,42 @@ typedef struct {
 
 #define RP_TRAJ_FILL_U8 255
 
+/* How rp_engine_run steps its pairs (docs/ENGINE.md). The fast kernel's
+ * builds (scalar, AVX2, AVX-512) give byte-identical results, so the
+ * instruction set never changes a result; the reference, rp_engine_week_step
+ * pair by pair in double, reads the same draws and differs from the kernel
+ * in a pair's last bits and, rarely, in a decision: it is there to check the
+ * kernel, and only a program's explicit choice selects it. */
+typedef enum {
+    RP_ENGINE_AUTO = 0,      /* the environment's RAPPORT_ENGINE, by rp_engine_path */
+    RP_ENGINE_REFERENCE = 1, /* rp_engine_week_step, pair by pair */
+    RP_ENGINE_SCALAR = 2,    /* the fast kernel for the baseline instruction set */
+    RP_ENGINE_AVX2 = 3,      /* ... built with -mavx2 */
+    RP_ENGINE_AVX512 = 4     /* ... built with -mavx512f */
+} rp_engine_path_id;
+
+/* The fast kernel named by the environment variable RAPPORT_ENGINE's value
+ * name, in *path: NULL, "" or "auto", the widest this processor runs;
+ * "scalar", "avx2" or "avx512", that one. RP_EINVAL for another name
+ * ("reference" included: an environment must not change results) or a
+ * kernel this processor cannot run. */
+int rp_engine_path(const char *name, int *path, rp_error *err);
+
+/* The name of a path: "auto", "reference", "scalar", "avx2", "avx512". */
+const char *rp_engine_path_name(int path);
+
 /* Run pairs [first, first + count) of a population already assigned
- * (provider_of, dist). Fills out at those indices and traj if not NULL.
- * Returns RP_EFAIL naming the pair, week and variable if a NaN appears. */
+ * (provider_of, dist) on engine (an rp_engine_path_id; RP_EINVAL for a
+ * kernel this processor cannot run). Fills out at those indices and traj if
+ * not NULL. Returns RP_EFAIL naming the pair, week and variable if a NaN
+ * appears. */
 int rp_engine_run(const rp_params *p, const rp_population *pop, const int64_t *provider_of,
-                  const double *dist, rp_rng_key key, int threads, int64_t first, int64_t count,
+                  const double *dist, rp_rng_key key, int threads, int engine, int64_t first, int64_t count,
                   rp_outcomes *out, rp_trajectory *traj, rp_error *err);
+
+/* The weekly draws' Philox counters (rng.h, rp_rng_block32) hold pairs below
+ * 2^40 and weeks below 2^16; rp_engine_run refuses more. */
+#define RP_ENGINE_MAX_PAIRS ((int64_t)1 << 40)
+#define RP_ENGINE_MAX_WEEKS 65535
 
 #endif

@@ -8,6 +8,8 @@
  * culture draws. Nothing depends on threads, ranks or run order, and each
  * purpose has its own counters, so changing one mechanism never shifts the
  * draws of another. There is no hidden state: a stream is a value.
+ * The weekly draws of the engine use Philox4x32-10 instead, with the same
+ * inputs (rp_rng_block32 below; docs/ENGINE.md says why).
  */
 #ifndef RP_RNG_H
 #define RP_RNG_H
@@ -59,6 +61,28 @@ static inline void rp_rng_block(rp_rng_key key, uint64_t purpose, uint64_t agent
 
 /* A 64-bit output as a double in [0, 1) with 53 random bits. */
 static inline double rp_rng_u01(uint64_t x) { return (double)(x >> 11) * 0x1.0p-53; }
+
+/* The weekly draws (purposes RP_PURPOSE_WEEK_A and _B) come from Philox4x32-10
+ * instead, the generator the vectorised engine computes in vector lanes
+ * (docs/ENGINE.md): key = the seed's two 32-bit halves, counter = {stream low,
+ * stream high, agent low, agent bits 32-39 | sub << 8 | purpose << 24}, which
+ * is one-to-one for agent < 2^40 (patients.count <= 1e12), sub < 2^16 (weeks
+ * <= 1040) and purpose < 256. */
+static inline void rp_rng_block32(rp_rng_key key, uint32_t purpose, uint64_t agent, uint32_t sub,
+                                  uint32_t out[4])
+{
+    philox4x32_ctr_t c = {{(uint32_t)key.stream, (uint32_t)(key.stream >> 32), (uint32_t)agent,
+                           (uint32_t)(agent >> 32) | sub << 8 | purpose << 24}};
+    philox4x32_key_t k = {{(uint32_t)key.seed, (uint32_t)(key.seed >> 32)}};
+    philox4x32_ctr_t r = philox4x32(c, k);
+    for (int i = 0; i < 4; i++)
+        out[i] = r.v[i];
+}
+
+/* A 32-bit output as a number in [0, 1) with 24 random bits: exact as a
+ * float, so the fast engine's float lanes and the reference's doubles hold
+ * the same value. */
+static inline double rp_rng_u24(uint32_t x) { return (double)(x >> 8) * 0x1.0p-24; }
 
 /* A gsl_rng_type backed by Philox4x64-10, so that every gsl_ran_* works on
  * rapport's streams. A gsl_rng of this type reads 64-bit outputs of blocks 0,

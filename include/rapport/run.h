@@ -30,6 +30,7 @@ typedef int (*rp_trajectory_fn)(void *ctx, const rp_trajectory *block, const rp_
 
 typedef struct {
     int threads;        /* >= 1 */
+    int engine;         /* rp_engine_path_id: 0, RP_ENGINE_AUTO, is the kernel RAPPORT_ENGINE names */
     uint64_t replicate; /* the random stream: replicate r of every point shares draws */
     /* Optional trajectories: when on_block is set, pairs run in blocks of
      * block_pairs (default RP_RUN_BLOCK_PAIRS) and each block's record goes to on_block;

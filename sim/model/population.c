@@ -2,10 +2,12 @@
 #include "rapport/population.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include <gsl/gsl_cdf.h>
-#include <gsl/gsl_randist.h>
+
+#include "model/draw.h"
 
 double rp_population_bytes(const rp_params *p)
 {
@@ -116,67 +118,100 @@ static void assign_groups(uint8_t *group, int64_t count, int n_groups, const rp_
             group[i++] = (uint8_t)g;
 }
 
-/* One draw from a readable distribution on the selected stream. */
-static double draw(gsl_rng *r, const rp_dist *d)
+/* One attribute of lanes agent0 + l, l < n: the distribution of each
+ * lane's group (field `field` of rp_group) on stream (purpose, agent, sub). */
+static void draw_attribute(rp_rng_key key, rp_purpose purpose, int64_t agent0, int n, uint64_t sub,
+                           const rp_group *groups, const uint8_t *group, size_t field, double *out,
+                           int64_t stride)
 {
-    switch (d->kind) {
-    case RP_DIST_BETA: return gsl_ran_beta(r, d->a, d->b);
-    case RP_DIST_GAMMA: return gsl_ran_gamma(r, d->a, d->b);
-    case RP_DIST_NORMAL: return d->a + gsl_ran_gaussian(r, d->b);
-    case RP_DIST_FIXED:
-    default: return d->a;
-    }
+    const rp_dist *d[RP_DRAW_LANES];
+    for (int l = 0; l < n; l++)
+        d[l] = (const rp_dist *)((const char *)&groups[group[agent0 + l]] + field);
+    rp_draw_lanes(key, purpose, agent0, n, sub, d, out, stride);
 }
 
-static double draw_from(gsl_rng *r, rp_rng_key key, rp_purpose purpose, int64_t agent,
-                        const rp_dist *d)
+/* One distribution for all lanes. */
+static void draw_common(rp_rng_key key, rp_purpose purpose, int64_t agent0, int n, const rp_dist *dist,
+                        double *out)
 {
-    rp_rng_select(r, key, purpose, (uint64_t)agent, 0);
-    return draw(r, d);
+    const rp_dist *d[RP_DRAW_LANES];
+    for (int l = 0; l < n; l++)
+        d[l] = dist;
+    rp_draw_lanes(key, purpose, agent0, n, 0, d, out, 1);
 }
 
-/* Culture vector of one agent: dimension k drawn from stream (purpose, agent, k). */
-static void draw_culture(gsl_rng *r, rp_rng_key key, rp_purpose purpose, int64_t agent,
-                         const rp_params *p, const rp_group *g, double *out)
+/* Culture vectors of lanes agent0 + l: dimension k drawn from stream
+ * (purpose, agent, k); a categorical level by one uniform against the
+ * cumulative level probabilities. */
+static void draw_culture(rp_rng_key key, rp_purpose purpose, int64_t agent0, int n, const rp_params *p,
+                         const rp_group *groups, const uint8_t *group, double *culture)
 {
+    const int64_t nk = p->culture.n_dims;
     for (int k = 0; k < p->culture.n_dims; k++) {
         const rp_dimension *dim = &p->culture.dims[k];
-        rp_rng_select(r, key, purpose, (uint64_t)agent, (uint64_t)k);
         if (dim->kind == RP_DIM_CONTINUOUS) {
-            out[k] = draw(r, &g->trait[k]);
+            draw_attribute(key, purpose, agent0, n, (uint64_t)k, groups, group,
+                           offsetof(rp_group, trait) + (size_t)k * sizeof(rp_dist), &culture[agent0 * nk + k], nk);
             continue;
         }
-        double u = gsl_rng_uniform(r), cum = 0;
-        int level = dim->n_levels - 1; /* u beyond a sum rounded below 1 */
-        for (int l = 0; l < dim->n_levels; l++) {
-            cum += g->level_prob[k][l];
-            if (u < cum && g->level_prob[k][l] > 0) {
-                level = l;
-                break;
+        uint64_t b[RP_DRAW_LANES][4];
+        rp_draw_block0(key, purpose, agent0, n, (uint64_t)k, b);
+        for (int l = 0; l < n; l++) {
+            const rp_group *g = &groups[group[agent0 + l]];
+            double u = rp_rng_u01(b[l][0]), cum = 0;
+            int level = dim->n_levels - 1; /* u beyond a sum rounded below 1 */
+            for (int v = 0; v < dim->n_levels; v++) {
+                cum += g->level_prob[k][v];
+                if (u < cum && g->level_prob[k][v] > 0) {
+                    level = v;
+                    break;
+                }
             }
+            while (level > 0 && g->level_prob[k][level] == 0) /* never a level of probability 0 */
+                level--;
+            culture[(agent0 + l) * nk + k] = level;
         }
-        while (level > 0 && g->level_prob[k][level] == 0) /* never a level of probability 0 */
-            level--;
-        out[k] = level;
     }
+}
+
+/* The truncated normal's constants, computed once a group instead of once a
+ * patient: the standardised bounds, the branch, and Phi (or Q) at both. */
+typedef struct {
+    double mean, sd, lo, hi, a, f_a, f_b;
+    int upper; /* both bounds above the mean: the upper tail through Q */
+} truncated_normal;
+
+static truncated_normal truncated_normal_init(double mean, double sd, double lo, double hi)
+{
+    truncated_normal t = {.mean = mean, .sd = sd, .lo = lo, .hi = hi};
+    if (!(sd > 0))
+        return t;
+    t.a = (lo - mean) / sd;
+    const double b = (hi - mean) / sd;
+    t.upper = t.a > 0;
+    t.f_a = t.upper ? gsl_cdf_ugaussian_Q(t.a) : gsl_cdf_ugaussian_P(t.a);
+    t.f_b = t.upper ? gsl_cdf_ugaussian_Q(b) : gsl_cdf_ugaussian_P(b);
+    return t;
+}
+
+static double truncated_normal_draw(const truncated_normal *t, double u)
+{
+    if (!(t->sd > 0))
+        return fmin(fmax(t->mean, t->lo), t->hi);
+    double x;
+    if (t->upper) /* invert the upper tail */
+        x = t->f_a - t->f_b > 0 ? gsl_cdf_ugaussian_Qinv(t->f_a - u * (t->f_a - t->f_b)) : t->a;
+    else
+        x = t->f_b - t->f_a > 0 ? gsl_cdf_ugaussian_Pinv(t->f_a + u * (t->f_b - t->f_a)) : t->a;
+    /* Rounding of the inverse may step a last bit outside; and an interval
+     * with no mass in double (both bounds > ~37 sd away) gives its bound a. */
+    return fmin(fmax(t->mean + t->sd * x, t->lo), t->hi);
 }
 
 double rp_population_truncated_normal(double mean, double sd, double lo, double hi, double u)
 {
-    if (!(sd > 0))
-        return fmin(fmax(mean, lo), hi);
-    const double a = (lo - mean) / sd, b = (hi - mean) / sd;
-    double x;
-    if (a > 0) { /* both bounds above the mean: invert the upper tail */
-        const double qa = gsl_cdf_ugaussian_Q(a), qb = gsl_cdf_ugaussian_Q(b);
-        x = qa - qb > 0 ? gsl_cdf_ugaussian_Qinv(qa - u * (qa - qb)) : a;
-    } else {
-        const double pa = gsl_cdf_ugaussian_P(a), pb = gsl_cdf_ugaussian_P(b);
-        x = pb - pa > 0 ? gsl_cdf_ugaussian_Pinv(pa + u * (pb - pa)) : a;
-    }
-    /* Rounding of the inverse may step a last bit outside; and an interval
-     * with no mass in double (both bounds > ~37 sd away) gives its bound a. */
-    return fmin(fmax(mean + sd * x, lo), hi);
+    const truncated_normal t = truncated_normal_init(mean, sd, lo, hi);
+    return truncated_normal_draw(&t, u);
 }
 
 static double shifted_logit(double v, double g, double c)
@@ -195,57 +230,99 @@ void rp_population_gradient(const rp_params *p, double c, double *barrier, doubl
         *mistrust = shifted_logit(*mistrust, p->patients.gradient.mistrust, c);
 }
 
+/* Patients i0 .. i0 + nl - 1: each attribute across the lanes in turn. */
+static void patients_chunk(rp_population *pop, const rp_params *p, rp_rng_key key, const truncated_normal *s0,
+                           int64_t i0, int nl)
+{
+    const rp_group *g = p->patients.groups;
+    const uint8_t *gi = pop->patient_group;
+    const double sg = p->patients.response_sd;
+    const rp_dist alliance = {RP_DIST_NORMAL, 0.0, p->patients.alliance_sd};
+    const rp_dist response_z = {RP_DIST_NORMAL, 0.0, 1.0};
+    draw_culture(key, RP_PURPOSE_PATIENT_CULTURE, i0, nl, p, g, gi, pop->patient_culture);
+    draw_attribute(key, RP_PURPOSE_MISTRUST, i0, nl, 0, g, gi, offsetof(rp_group, mistrust), &pop->mistrust[i0], 1);
+    draw_attribute(key, RP_PURPOSE_BARRIER, i0, nl, 0, g, gi, offsetof(rp_group, barrier), &pop->barrier[i0], 1);
+    draw_attribute(key, RP_PURPOSE_STRESSOR_RATE, i0, nl, 0, g, gi, offsetof(rp_group, stressor_rate),
+                   &pop->stressor_rate[i0], 1);
+    if (p->model >= 2) { /* a normal truncated: one uniform, a purpose of its own; else drawn and clamped */
+        uint64_t b[RP_DRAW_LANES][4];
+        rp_draw_block0(key, RP_PURPOSE_SYMPTOMS0_TRUNCATED, i0, nl, 0, b);
+        for (int l = 0; l < nl; l++) {
+            const rp_dist *sd = &g[gi[i0 + l]].symptoms;
+            if (sd->kind == RP_DIST_NORMAL) {
+                pop->symptoms0[i0 + l] = truncated_normal_draw(&s0[gi[i0 + l]], rp_rng_u01(b[l][0]));
+                continue;
+            }
+            rp_stream st;
+            rp_stream_open(&st, key, RP_PURPOSE_SYMPTOMS0, (uint64_t)(i0 + l), 0);
+            pop->symptoms0[i0 + l] = fmin(fmax(rp_draw_dist(&st, sd), p->symptoms.recovered), p->symptoms.max);
+        }
+    } else { /* model 1: drawn and clamped */
+        draw_attribute(key, RP_PURPOSE_SYMPTOMS0, i0, nl, 0, g, gi, offsetof(rp_group, symptoms), &pop->symptoms0[i0],
+                       1);
+        for (int l = 0; l < nl; l++)
+            pop->symptoms0[i0 + l] = fmin(fmax(pop->symptoms0[i0 + l], p->symptoms.recovered), p->symptoms.max);
+    }
+    draw_common(key, RP_PURPOSE_ALLIANCE_TRAIT, i0, nl, &alliance, &pop->alliance_trait[i0]);
+    double z[RP_DRAW_LANES];
+    draw_common(key, RP_PURPOSE_RESPONSE_TRAIT, i0, nl, &response_z, z);
+    const int k = pop->n_dims;
+    for (int64_t i = i0; i < i0 + nl; i++) {
+        if (p->patients.gradient.dim >= 0)
+            rp_population_gradient(p, pop->patient_culture[i * k + p->patients.gradient.dim], &pop->barrier[i],
+                                   &pop->stressor_rate[i], &pop->mistrust[i]);
+        pop->response[i] = p->symptoms.improvement * exp(sg * z[i - i0] - sg * sg / 2);
+    }
+}
+
+/* Providers j0 .. j0 + nl - 1. */
+static void providers_chunk(rp_population *pop, const rp_params *p, rp_rng_key key, int64_t j0, int nl)
+{
+    const rp_dist skill = {RP_DIST_NORMAL, 0.0, p->providers.skill_sd};
+    const rp_dist retention = {RP_DIST_NORMAL, 0.0, p->providers.retention_sd};
+    draw_culture(key, RP_PURPOSE_PROVIDER_CULTURE, j0, nl, p, p->providers.groups, pop->provider_group,
+                 pop->provider_culture);
+    draw_attribute(key, RP_PURPOSE_HUMILITY, j0, nl, 0, p->providers.groups, pop->provider_group,
+                   offsetof(rp_group, humility), &pop->humility[j0], 1);
+    draw_common(key, RP_PURPOSE_SKILL, j0, nl, &skill, &pop->skill[j0]);
+    /* independent of skill: a purpose of its own; sd 0 (model 1) draws nothing */
+    if (p->providers.retention_sd > 0)
+        draw_common(key, RP_PURPOSE_RETENTION, j0, nl, &retention, &pop->retention[j0]);
+    for (int64_t j = j0; j < j0 + nl; j++) {
+        if (!(p->providers.retention_sd > 0))
+            pop->retention[j] = 0.0;
+        pop->capacity[j] = p->providers.caseload;
+    }
+}
+
 void rp_population_generate(rp_population *pop, const rp_params *p, rp_rng_key key, int threads)
 {
     const int64_t n = pop->n_patients, m = pop->n_providers;
-    const int k = pop->n_dims;
     assign_groups(pop->patient_group, n, p->patients.n_groups, p->patients.groups);
     assign_groups(pop->provider_group, m, p->providers.n_groups, p->providers.groups);
-    const rp_dist alliance = {RP_DIST_NORMAL, 0.0, p->patients.alliance_sd};
-    const rp_dist response_z = {RP_DIST_NORMAL, 0.0, 1.0};
-    const rp_dist skill = {RP_DIST_NORMAL, 0.0, p->providers.skill_sd};
-    const rp_dist retention = {RP_DIST_NORMAL, 0.0, p->providers.retention_sd};
-    const double sg = p->patients.response_sd;
+    truncated_normal s0[RP_MAX_GROUPS];
+    for (int g = 0; g < p->patients.n_groups; g++)
+        s0[g] = truncated_normal_init(p->patients.groups[g].symptoms.a, p->patients.groups[g].symptoms.b,
+                                      p->symptoms.recovered, p->symptoms.max);
 
+    /* Each agent's draws read its own streams only (draw.h): any schedule
+     * and any thread count give the same bits. Agents go RP_DRAW_LANES at a
+     * time, one attribute after another across the lanes. */
+    const int64_t n_chunks = rp_draw_chunks(n), m_chunks = rp_draw_chunks(m);
 #pragma omp parallel num_threads(threads)
     {
-        gsl_rng *r = gsl_rng_alloc(rp_rng_philox); /* one per thread; a few bytes */
 #pragma omp for schedule(static)
-        for (int64_t i = 0; i < n; i++) {
-            const rp_group *g = &p->patients.groups[pop->patient_group[i]];
-            draw_culture(r, key, RP_PURPOSE_PATIENT_CULTURE, i, p, g, &pop->patient_culture[i * k]);
-            pop->mistrust[i] = draw_from(r, key, RP_PURPOSE_MISTRUST, i, &g->mistrust);
-            pop->barrier[i] = draw_from(r, key, RP_PURPOSE_BARRIER, i, &g->barrier);
-            pop->stressor_rate[i] = draw_from(r, key, RP_PURPOSE_STRESSOR_RATE, i, &g->stressor_rate);
-            if (g->symptoms.kind == RP_DIST_NORMAL && p->model >= 2) { /* truncated: one uniform, a purpose of its own */
-                uint64_t u[4];
-                rp_rng_block(key, RP_PURPOSE_SYMPTOMS0_TRUNCATED, (uint64_t)i, 0, 0, u);
-                pop->symptoms0[i] = rp_population_truncated_normal(g->symptoms.a, g->symptoms.b,
-                                                                   p->symptoms.recovered, p->symptoms.max,
-                                                                   rp_rng_u01(u[0]));
-            } else { /* model 1, or a fixed value: clamped */
-                double s0 = draw_from(r, key, RP_PURPOSE_SYMPTOMS0, i, &g->symptoms);
-                pop->symptoms0[i] = fmin(fmax(s0, p->symptoms.recovered), p->symptoms.max);
-            }
-            if (p->patients.gradient.dim >= 0)
-                rp_population_gradient(p, pop->patient_culture[i * k + p->patients.gradient.dim], &pop->barrier[i],
-                                       &pop->stressor_rate[i], &pop->mistrust[i]);
-            pop->alliance_trait[i] = draw_from(r, key, RP_PURPOSE_ALLIANCE_TRAIT, i, &alliance);
-            double z = draw_from(r, key, RP_PURPOSE_RESPONSE_TRAIT, i, &response_z);
-            pop->response[i] = p->symptoms.improvement * exp(sg * z - sg * sg / 2);
+        for (int64_t c = 0; c < n_chunks; c++) {
+            int64_t i0;
+            const int nl = rp_draw_chunk(n, c, &i0);
+            patients_chunk(pop, p, key, s0, i0, nl);
         }
 #pragma omp for schedule(static)
-        for (int64_t j = 0; j < m; j++) {
-            const rp_group *g = &p->providers.groups[pop->provider_group[j]];
-            draw_culture(r, key, RP_PURPOSE_PROVIDER_CULTURE, j, p, g, &pop->provider_culture[j * k]);
-            pop->humility[j] = draw_from(r, key, RP_PURPOSE_HUMILITY, j, &g->humility);
-            pop->skill[j] = draw_from(r, key, RP_PURPOSE_SKILL, j, &skill);
-            /* independent of skill: a purpose of its own; sd 0 (model 1) draws nothing */
-            pop->retention[j] = p->providers.retention_sd > 0 ? draw_from(r, key, RP_PURPOSE_RETENTION, j, &retention)
-                                                              : 0.0;
-            pop->capacity[j] = p->providers.caseload;
+        for (int64_t c = 0; c < m_chunks; c++) {
+            int64_t j0;
+            const int nl = rp_draw_chunk(m, c, &j0);
+            providers_chunk(pop, p, key, j0, nl);
         }
-        gsl_rng_free(r);
     }
 }
 

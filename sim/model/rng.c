@@ -1,37 +1,24 @@
 /* rng.c - Philox4x64-10 streams and their gsl_rng_type; see rng.h. */
 #include "rapport/rng.h"
 
+#include "model/draw.h"
+
 #include <limits.h>
 #include <math.h>
 
 #include <gsl/gsl_cdf.h>
 
-/* State of a gsl_rng of type rp_rng_philox: the stream, the next block's
- * index, and the unread outputs of the current block. */
-typedef struct {
-    rp_rng_key key;
-    uint64_t purpose, agent, sub;
-    uint64_t next_block;
-    uint64_t buf[4];
-    int pos; /* next unread element of buf; 4 = empty */
-} philox_state;
+/* State of a gsl_rng of type rp_rng_philox: a stream as the population
+ * reads it (model/draw.h), the same outputs in the same order. */
+typedef rp_stream philox_state;
 
-static unsigned long philox_get(void *vstate)
-{
-    philox_state *s = vstate;
-    if (s->pos == 4) {
-        rp_rng_block(s->key, s->purpose, s->agent, s->sub, s->next_block++, s->buf);
-        s->pos = 0;
-    }
-    return (unsigned long)s->buf[s->pos++];
-}
+static unsigned long philox_get(void *vstate) { return (unsigned long)rp_stream_bits(vstate); }
 
 static double philox_get_double(void *vstate) { return rp_rng_u01(philox_get(vstate)); }
 
 static void philox_set(void *vstate, unsigned long seed)
 {
-    philox_state *s = vstate;
-    *s = (philox_state){.key = {seed, 0}, .pos = 4};
+    rp_stream_open(vstate, (rp_rng_key){seed, 0}, 0, 0, 0);
 }
 
 static const gsl_rng_type philox_type = {
@@ -42,8 +29,7 @@ const gsl_rng_type *rp_rng_philox = &philox_type;
 
 void rp_rng_select(gsl_rng *r, rp_rng_key key, uint64_t purpose, uint64_t agent, uint64_t sub)
 {
-    philox_state *s = r->state;
-    *s = (philox_state){.key = key, .purpose = purpose, .agent = agent, .sub = sub, .pos = 4};
+    rp_stream_open(r->state, key, purpose, agent, sub);
 }
 
 /* Below this rate, sum the probability mass upward from 0 (exp(-lambda) is

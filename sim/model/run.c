@@ -119,7 +119,8 @@ static int run_blocks(rp_run *run, const rp_run_options *opt, rp_error *err)
         tr[k].first = first;
         tr[k].count = n - first < block ? n - first : block;
         status = rp_engine_run(&run->params, run->pop, run->provider_of, run->distance, run->key,
-                               opt->threads, first, tr[k].count, run->outcomes, record ? &tr[k] : NULL, err);
+                               opt->threads, opt->engine, first, tr[k].count, run->outcomes, record ? &tr[k] : NULL,
+                               err);
         status = writer_finish(&writer, status, err);
         if (status == RP_OK && opt->on_block)
             status = writer_start(&writer, &tr[k], run->outcomes, err);

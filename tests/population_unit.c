@@ -1,0 +1,313 @@
+/* population_unit.c - the population's draws (sim/model/draw.c) and the
+ * assignment's (sim/model/assign.c) against their definitions.
+ *
+ * - the Philox lanes (both paths) against rp_rng_block, bit for bit;
+ * - the normal inversion against GSL's AS 241 and against Phi itself
+ *   (|Phi(Phi^-1(p)) - p| far below 1e-6, relative, to p = 1e-300);
+ * - the lanes against rp_draw_dist, bit for bit, rejections included;
+ * - every distribution: mean and variance within 4 standard errors and a
+ *   Kolmogorov-Smirnov distance below its 1% critical value, fixed seeds;
+ * - the population the same on 1, 2 and 3 threads;
+ * - the assignment's draws the same as gsl_ran_shuffle and
+ *   gsl_rng_uniform_int on the streams, and the same on any thread count.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "model/draw.h"
+#include "rapport/assign.h"
+#include "rapport/population.h"
+#include "testing.h"
+
+static const rp_rng_key KEY = {20221, 3};
+
+static void test_block0(void)
+{
+    const int saved = rp_draw_block0_path;
+    for (int path = 0; path <= 1; path++) {
+        rp_draw_block0_path = path; /* 1 falls back to the portable lanes where there is no AVX-512 */
+        int same = 1;
+        for (int n = 1; n <= RP_DRAW_LANES; n++)
+            for (uint64_t sub = 0; sub < 3; sub++) {
+                uint64_t b[RP_DRAW_LANES][4], want[4];
+                const int64_t agent0 = 1000003 * n + (int64_t)sub;
+                rp_draw_block0(KEY, 7 + sub, agent0, n, sub, b);
+                for (int l = 0; l < n; l++) {
+                    rp_rng_block(KEY, 7 + sub, (uint64_t)(agent0 + l), sub, 0, want);
+                    same &= memcmp(b[l], want, sizeof want) == 0;
+                }
+            }
+        CHECK(same, "block 0 of %d lanes, path %d: rp_rng_block's words", RP_DRAW_LANES, path);
+    }
+    rp_draw_block0_path = saved;
+}
+
+static void test_normal_inv(void)
+{
+    double worst_gsl = 0, worst_cdf = 0;
+    for (int e = 1; e <= 300; e++) /* the tails, to 1e-300 */
+        for (int m = 1; m < 10; m += 2) {
+            const double p = m * pow(10.0, -e);
+            const double x = rp_draw_normal_inv(p), y = rp_draw_normal_inv(1 - p);
+            worst_gsl = fmax(worst_gsl, fabs(x - gsl_cdf_ugaussian_Pinv(p)) / fabs(x));
+            worst_cdf = fmax(worst_cdf, fabs(gsl_cdf_ugaussian_P(x) - p) / p);
+            if (p > 1e-16) /* 1 - p is exact to a relative 1e-16 of 1 only */
+                worst_cdf = fmax(worst_cdf, fabs(gsl_cdf_ugaussian_Q(y) - (1 - (1 - p))) / p);
+        }
+    for (int k = 1; k < 100000; k++) { /* the body */
+        const double p = (k + 0.237) / 100001.0, x = rp_draw_normal_inv(p);
+        if (x != 0)
+            worst_gsl = fmax(worst_gsl, fabs(x - gsl_cdf_ugaussian_Pinv(p)) / fabs(x));
+        worst_cdf = fmax(worst_cdf, fabs(gsl_cdf_ugaussian_P(x) - p) / fmin(p, 1 - p));
+    }
+    CHECK(worst_gsl < 1e-13, "normal inversion = gsl_cdf_ugaussian_Pinv (worst relative difference %.2e)", worst_gsl);
+    CHECK(worst_cdf < 1e-9, "Phi(Phi^-1(p)) = p to %.2e of min(p, 1 - p), far below 1e-6", worst_cdf);
+    CHECK(rp_draw_normal_inv(0.5) == 0 && rp_draw_normal_inv(0) == -INFINITY && rp_draw_normal_inv(1) == INFINITY,
+          "Phi^-1: 0 at 1/2, -inf at 0, +inf at 1");
+}
+
+static const rp_dist DISTS[] = {
+    {RP_DIST_BETA, 2, 6},      {RP_DIST_BETA, 5, 3},     {RP_DIST_BETA, 1, 1},    {RP_DIST_BETA, 0.5, 0.7},
+    {RP_DIST_BETA, 0.05, 3},   {RP_DIST_BETA, 3, 0.3},   {RP_DIST_GAMMA, 2, 0.03}, {RP_DIST_GAMMA, 1, 2.5},
+    {RP_DIST_GAMMA, 0.6, 2},   {RP_DIST_GAMMA, 40, 0.1}, {RP_DIST_NORMAL, 15, 4}, {RP_DIST_NORMAL, -0.3, 0.05},
+    {RP_DIST_FIXED, 0.42, 0},
+};
+#define N_DISTS (sizeof DISTS / sizeof DISTS[0])
+
+static const char *name(const rp_dist *d, char *buf)
+{
+    const char *kind[] = {"fixed", "beta", "gamma", "normal"};
+    snprintf(buf, 64, "%s(%g, %g)", kind[d->kind], d->a, d->b);
+    return buf;
+}
+
+static void test_lanes_exact(void)
+{
+    for (size_t k = 0; k < N_DISTS; k++) {
+        int same = 1;
+        for (int64_t a0 = 0; a0 < 40000; a0 += RP_DRAW_LANES) {
+            const rp_dist *d[RP_DRAW_LANES];
+            double out[RP_DRAW_LANES];
+            const int n = 1 + (int)(a0 / RP_DRAW_LANES) % RP_DRAW_LANES;
+            for (int l = 0; l < n; l++)
+                d[l] = &DISTS[(k + (size_t)(l % 2)) % N_DISTS]; /* two distributions side by side */
+            rp_draw_lanes(KEY, 2, a0, n, 1, d, out, 1);
+            for (int l = 0; l < n; l++) {
+                rp_stream s;
+                rp_stream_open(&s, KEY, 2, (uint64_t)(a0 + l), 1);
+                const double want = rp_draw_dist(&s, d[l]);
+                same &= memcmp(&want, &out[l], sizeof want) == 0;
+            }
+        }
+        char buf[64];
+        CHECK(same, "lanes = rp_draw_dist bit for bit: %s beside its neighbour", name(&DISTS[k], buf));
+    }
+}
+
+static double cdf(const rp_dist *d, double x)
+{
+    switch (d->kind) {
+    case RP_DIST_BETA: return gsl_cdf_beta_P(x, d->a, d->b);
+    case RP_DIST_GAMMA: return gsl_cdf_gamma_P(x, d->a, d->b);
+    case RP_DIST_NORMAL: return gsl_cdf_gaussian_P(x - d->a, d->b);
+    default: return x >= d->a;
+    }
+}
+
+/* Exact mean, variance and fourth central moment. */
+static void moments(const rp_dist *d, double *mean, double *var, double *mu4)
+{
+    const double a = d->a, b = d->b;
+    switch (d->kind) {
+    case RP_DIST_BETA:
+        *mean = a / (a + b);
+        *var = a * b / ((a + b) * (a + b) * (a + b + 1));
+        /* kurtosis excess of the beta */
+        *mu4 = *var * *var *
+               (3 + 6 * ((a - b) * (a - b) * (a + b + 1) - a * b * (a + b + 2)) / (a * b * (a + b + 2) * (a + b + 3)));
+        return;
+    case RP_DIST_GAMMA:
+        *mean = a * b;
+        *var = a * b * b;
+        *mu4 = *var * *var * (3 + 6 / a);
+        return;
+    default:
+        *mean = a;
+        *var = b * b;
+        *mu4 = 3 * b * b * b * b;
+    }
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    const double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static void test_distributions(void)
+{
+    enum { N = 200000 };
+    double *v = malloc(N * sizeof *v);
+    for (size_t k = 0; k < N_DISTS - 1; k++) { /* every kind but the fixed value */
+        const rp_dist *d = &DISTS[k];
+        for (int64_t a0 = 0; a0 < N; a0 += RP_DRAW_LANES) {
+            const rp_dist *dl[RP_DRAW_LANES];
+            for (int l = 0; l < RP_DRAW_LANES; l++)
+                dl[l] = d;
+            rp_draw_lanes(KEY, 40 + k, a0, RP_DRAW_LANES, 0, dl, &v[a0], 1);
+        }
+        double mean, var, mu4, m = 0, s2 = 0;
+        moments(d, &mean, &var, &mu4);
+        for (int i = 0; i < N; i++)
+            m += v[i];
+        m /= N;
+        for (int i = 0; i < N; i++)
+            s2 += (v[i] - m) * (v[i] - m);
+        s2 /= N - 1;
+        char buf[64];
+        const double se_mean = sqrt(var / N), se_var = sqrt((mu4 - var * var) / N);
+        CHECK(fabs(m - mean) < 4 * se_mean, "%s: mean %.6g, want %.6g +- 4 x %.2g", name(d, buf), m, mean, se_mean);
+        CHECK(fabs(s2 - var) < 4 * se_var, "%s: variance %.6g, want %.6g +- 4 x %.2g", name(d, buf), s2, var, se_var);
+        qsort(v, N, sizeof *v, cmp_double);
+        double D = 0;
+        for (int i = 0; i < N; i++) {
+            const double F = cdf(d, v[i]);
+            D = fmax(D, fmax(fabs(F - (double)i / N), fabs((double)(i + 1) / N - F)));
+        }
+        CHECK(D < 1.628 / sqrt(N), "%s: Kolmogorov-Smirnov D = %.5f below the 1%% value %.5f", name(d, buf), D,
+              1.628 / sqrt(N));
+        if (d->kind == RP_DIST_BETA)
+            CHECK(v[0] >= 0 && v[N - 1] <= 1, "%s: within [0, 1]", name(d, buf));
+    }
+    free(v);
+}
+
+static int same_population(const rp_population *a, const rp_population *b)
+{
+    const size_t n = (size_t)a->n_patients, m = (size_t)a->n_providers, k = (size_t)a->n_dims;
+    return !memcmp(a->patient_culture, b->patient_culture, n * k * sizeof(double)) &&
+           !memcmp(a->mistrust, b->mistrust, n * sizeof(double)) && !memcmp(a->barrier, b->barrier, n * sizeof(double)) &&
+           !memcmp(a->stressor_rate, b->stressor_rate, n * sizeof(double)) &&
+           !memcmp(a->symptoms0, b->symptoms0, n * sizeof(double)) &&
+           !memcmp(a->alliance_trait, b->alliance_trait, n * sizeof(double)) &&
+           !memcmp(a->response, b->response, n * sizeof(double)) &&
+           !memcmp(a->provider_culture, b->provider_culture, m * k * sizeof(double)) &&
+           !memcmp(a->humility, b->humility, m * sizeof(double)) && !memcmp(a->skill, b->skill, m * sizeof(double)) &&
+           !memcmp(a->retention, b->retention, m * sizeof(double)) &&
+           !memcmp(a->capacity, b->capacity, m * sizeof(int64_t));
+}
+
+static const char *const SCENARIO =
+    "seed: 9917\n"
+    "patients:\n"
+    "  count: 20011\n"
+    "providers:\n"
+    "  count: 1013\n"
+    "  caseload: 25\n";
+
+static rp_population *generate(const rp_params *p, int threads)
+{
+    rp_population *pop = rp_population_alloc(p);
+    if (!pop) {
+        printf("FAIL alloc\n");
+        exit(1);
+    }
+    rp_population_generate(pop, p, KEY, threads);
+    return pop;
+}
+
+/* The same bits on any thread count; and each agent's values its own: a
+ * larger population starts with the same agents where the groups agree. */
+static void test_population_threads(void)
+{
+    for (int model = 1; model <= 2; model++) {
+        char set[32];
+        snprintf(set, sizeof set, "model=%d", model);
+        const char *sets[] = {set};
+        rp_params p = rp_test_load(SCENARIO, sets, 1);
+        rp_population *one = generate(&p, 1), *two = generate(&p, 2), *three = generate(&p, 3);
+        CHECK(same_population(one, two) && same_population(one, three),
+              "model %d: the population the same on 1, 2 and 3 threads", model);
+        rp_population_free(one);
+        rp_population_free(two);
+        rp_population_free(three);
+    }
+}
+
+static void test_assign_threads(void)
+{
+    const char *policies[] = {"random", "same_group", "min_distance"};
+    for (int k = 0; k < 3; k++) {
+        char set[64];
+        snprintf(set, sizeof set, "assignment.policy=%s", policies[k]);
+        const char *sets[] = {set};
+        rp_params p = rp_test_load(SCENARIO, sets, 1);
+        const int64_t n = p.patients.count;
+        int64_t *prov[2];
+        double *dist[2];
+        int ok = 1;
+        for (int t = 0; t < 2; t++) {
+            rp_population *pop = generate(&p, 1);
+            prov[t] = malloc((size_t)n * sizeof(int64_t));
+            dist[t] = malloc((size_t)n * sizeof(double));
+            rp_error err = {{0}};
+            ok &= rp_assign(pop, &p, KEY, 1 + t, NULL, prov[t], dist[t], &err) == RP_OK;
+            for (int64_t j = 0; j < pop->n_providers; j++)
+                ok &= pop->capacity[j] >= 0;
+            rp_population_free(pop);
+        }
+        CHECK(ok, "%s: every patient placed within the caseloads", policies[k]);
+        CHECK(!memcmp(prov[0], prov[1], (size_t)n * sizeof(int64_t)) &&
+                  !memcmp(dist[0], dist[1], (size_t)n * sizeof(double)),
+              "%s: the same providers and distances on 1 and 2 threads", policies[k]);
+        for (int t = 0; t < 2; t++) {
+            free(prov[t]);
+            free(dist[t]);
+        }
+    }
+}
+
+/* The choice of a random assignment is uniform over the providers with room:
+ * early patients (all providers free) spread like a multinomial. */
+static void test_assign_uniform(void)
+{
+    const char *sets[] = {"assignment.policy=random", "patients.count=20000", "providers.count=100",
+                          "providers.caseload=1000"};
+    rp_params p = rp_test_load(SCENARIO, sets, 4);
+    rp_population *pop = generate(&p, 1);
+    const int64_t n = p.patients.count;
+    int64_t *prov = malloc((size_t)n * sizeof(int64_t));
+    double *dist = malloc((size_t)n * sizeof(double));
+    rp_error err = {{0}};
+    CHECK(rp_assign(pop, &p, KEY, 2, NULL, prov, dist, &err) == RP_OK, "random: assigned");
+    double count[100] = {0}, chi2 = 0;
+    for (int64_t i = 0; i < n; i++)
+        count[prov[i]]++;
+    for (int j = 0; j < 100; j++)
+        chi2 += (count[j] - 200) * (count[j] - 200) / 200;
+    /* no provider fills (caseload 1000 against 200 expected): every choice is uniform over 100 */
+    CHECK(chi2 < gsl_cdf_chisq_Pinv(0.999, 99), "random: providers' counts chi-square %.1f below the 0.1%% value %.1f",
+          chi2, gsl_cdf_chisq_Pinv(0.999, 99));
+    free(prov);
+    free(dist);
+    rp_population_free(pop);
+}
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    test_block0();
+    test_normal_inv();
+    test_lanes_exact();
+    test_distributions();
+    test_population_threads();
+    test_assign_threads();
+    test_assign_uniform();
+    return rp_test_done();
+}
