@@ -86,8 +86,8 @@ static double ulps(double a, double b)
 static void test_vector_math(void)
 {
     enum { N = 200000, M = N + RP_DRAWV_LANES }; /* room for the last register */
-    static double in[5][M], out[3][5][M];
-    static int64_t ok[3][M];
+    static double in[5][M], out[4][5][M];
+    static int64_t ok[4][M];
     rp_rng_key k = {99, 1};
     for (int i = 0; i < N; i++) {
         uint64_t b[4];
@@ -98,13 +98,14 @@ static void test_vector_math(void)
         in[3][i] = 1.0 + 30 * rp_rng_u01(b[1]);                       /* gamma's d */
         in[4][i] = (rp_rng_u01(b[2]) - 0.5) * 8;                      /* gamma's normal x */
     }
-    const rp_drawv *paths[3] = {&rp_drawv_scalar, NULL, NULL};
+    const rp_drawv *paths[4] = {&rp_drawv_scalar, NULL, NULL, &rp_drawv_one};
+    const char *names[4] = {"scalar", "avx2", "avx512", "one-lane"};
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2"))
         paths[1] = &rp_drawv_avx2;
     if (__builtin_cpu_supports("avx512f"))
         paths[2] = &rp_drawv_avx512;
-    for (int v = 0; v < 3; v++) {
+    for (int v = 0; v < 4; v++) {
         if (!paths[v])
             continue;
         for (int i = 0, n; i < N; i += n) {
@@ -133,16 +134,16 @@ static void test_vector_math(void)
     rp_drawv_scalar.exp(x0, y, 6);
     CHECK(y[0] == 1 && ulps(y[1], exp(1.0)) <= 1 && y[2] == 0 && y[3] == INFINITY && y[4] == 1 && y[5] == 1,
           "exp 0 = 1, exp 1 = e (to an ulp), exp -800 = 0, exp 709.79 = inf, exp of +-tiny = 1");
-    for (int v = 1; v < 3; v++) {
+    for (int v = 1; v < 4; v++) {
         if (!paths[v]) {
-            printf("SKIP %s: this processor lacks it\n", v == 1 ? "avx2" : "avx512");
+            printf("SKIP %s: this processor lacks it\n", names[v]);
             continue;
         }
         int same = memcmp(ok[v], ok[0], N * sizeof ok[0][0]) == 0;
         for (int f = 0; f < 5; f++)
             same &= memcmp(out[v][f], out[0][f], N * sizeof out[0][f][0]) == 0;
-        CHECK(same, "%s build = scalar build, bit for bit: normal_inv, log, exp, gamma_try on %d inputs",
-              v == 1 ? "avx2" : "avx512", N);
+        CHECK(same, "%s build = scalar build, bit for bit: normal_inv, log, exp, gamma_try on %d inputs", names[v],
+              N);
     }
 }
 

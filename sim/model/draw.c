@@ -28,17 +28,27 @@ const rp_drawv *rp_draw_vec(void)
     return by_path[path];
 }
 
-/* One value through the lanes (the portable build: all builds agree). */
-static double one_lane(void (*f)(const double *, double *, int), double x)
+/* One value, a lane at a time (rp_drawv_one: every build agrees). */
+double rp_draw_normal_inv(double p)
 {
-    double in[RP_DRAWV_LANES] = {x}, out[RP_DRAWV_LANES];
-    f(in, out, 1);
-    return out[0];
+    double x;
+    rp_drawv_one.normal_inv(&p, &x, 1);
+    return x;
 }
 
-double rp_draw_normal_inv(double p) { return one_lane(rp_drawv_scalar.normal_inv, p); }
-double rp_draw_log(double x) { return one_lane(rp_drawv_scalar.log, x); }
-double rp_draw_exp(double x) { return one_lane(rp_drawv_scalar.exp, x); }
+double rp_draw_log(double x)
+{
+    double y;
+    rp_drawv_one.log(&x, &y, 1);
+    return y;
+}
+
+double rp_draw_exp(double x)
+{
+    double y;
+    rp_drawv_one.exp(&x, &y, 1);
+    return y;
+}
 
 double rp_draw_normal(rp_stream *s) { return rp_draw_normal_inv(rp_stream_open01(s)); }
 

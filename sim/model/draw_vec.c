@@ -13,9 +13,12 @@
 #error "draw_vec.c is built with -DRP_DRAWV_NAME=rp_drawv_ISA (CMakeLists.txt)"
 #endif
 
-/* One register of doubles: 8 with AVX-512, 4 with AVX2, 2 otherwise; the
- * RP_DRAWV_LANES lanes go through it in turn. */
-#if defined(__AVX512F__)
+/* One register of doubles: 8 with AVX-512, 4 with AVX2, 2 otherwise, and 1
+ * in rp_drawv_one (-DRP_DRAWV_ONE: one value at a time, for the scalar
+ * callers); the RP_DRAWV_LANES lanes go through it in turn. */
+#if defined(RP_DRAWV_ONE)
+#define VW 1
+#elif defined(__AVX512F__)
 #define VW 8
 #elif defined(__AVX2__)
 #define VW 4
@@ -33,7 +36,10 @@ INLINE vd sel(vl m, vd a, vd b) { return (vd)(((vl)a & m) | ((vl)b & ~m)); }
 
 INLINE vd vsqrt(vd x)
 {
-#if defined(__AVX512F__)
+#if defined(RP_DRAWV_ONE)
+    x[0] = __builtin_sqrt(x[0]);
+    return x;
+#elif defined(__AVX512F__)
     return (vd)_mm512_sqrt_pd((__m512d)x);
 #elif defined(__AVX2__)
     return (vd)_mm256_sqrt_pd((__m256d)x);

@@ -3,7 +3,8 @@
  *
  * draw_vec.c is built once per instruction set, like engine_fast.c
  * (CMakeLists.txt): rp_drawv_scalar (SSE2 on x86-64), rp_drawv_avx2 and
- * rp_drawv_avx512. Every function is IEEE +, -, *, /, sqrt, comparisons and
+ * rp_drawv_avx512; and once more as rp_drawv_one, a lane at a time, for
+ * callers of one value (rp_draw_exp and the like). Every function is IEEE +, -, *, /, sqrt, comparisons and
  * bit operations in one fixed order, built with -ffp-contract=off: the three
  * give the same bits, so a population never depends on the machine (nor on
  * which libm the machine has). log and exp are fdlibm's polynomials (Sun,
@@ -33,6 +34,6 @@ typedef struct {
                       int64_t *ok, int n);
 } rp_drawv;
 
-extern const rp_drawv rp_drawv_scalar, rp_drawv_avx2, rp_drawv_avx512;
+extern const rp_drawv rp_drawv_scalar, rp_drawv_avx2, rp_drawv_avx512, rp_drawv_one;
 
 #endif
