@@ -66,7 +66,8 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["free"][0]["key"] == "dropout.base" and -10 < d["free"][0]["fitted"] < -5
 assert [t["name"] for t in d["targets"]] == ["dropout", "early_dropout"]
-assert all(t["mc_se"] > 0 for t in d["targets"])
+# an SE of 0 is possible: a fit may hit the same count in both replicates
+assert all(t["mc_se"] >= 0 for t in d["targets"]) and any(t["mc_se"] > 0 for t in d["targets"])
 assert len(d["history"]) == d["iterations"] > 0
 assert d["evaluations"] <= 30 + 2 + 1
 assert set(d["dropout_by_group"]) == {"white", "latinx", "black", "asian"}
