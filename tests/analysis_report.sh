@@ -80,7 +80,7 @@ report(not diff, "base: report dropout = rapport summary --json (all and by grou
 html = open(os.path.join(tmp, "rep-base", "index.html")).read()
 report(f"{ref['dropout']:.4f}" in html, "base: index.html shows the overall dropout", f"{ref['dropout']:.4f}")
 # every observable: the report's table lists what rapport's JSON lists (no list kept here), the same numbers
-obs = [k for k in ref if k not in ("pairs", "dropout_by_group", "by_group")]
+obs = [k for k in ref if k not in ("pairs", "dropout_by_group", "by_group", "provenance")]
 got = json.load(open(os.path.join(tmp, "rep-base", "report.json")))["observables"]
 got = got[next(iter(got))]
 rows = [("all", ref)] + list(ref["by_group"].items())
