@@ -342,10 +342,13 @@ void cli_print_sweep_table(const rp_plan *plan, const rp_summary *s, const uint8
     }
     if (P > 1)
         fprintf(f, "paired diff: the point minus point 0, replicate by replicate\n");
-    if (contrasts)
+    if (contrasts && P > 1)
         fprintf(f, "gap: the group minus the reference group in each run; change: the gap minus point 0's, "
                    "replicate by replicate;\nshare of the gap closed: -change / point 0's gap (Fieller); "
                    "95%% CI: t with replicates - 1 df; every observable's in --json\n");
+    else if (contrasts)
+        fprintf(f, "gap: the group minus the reference group in each run; 95%% CI: t with replicates - 1 df; "
+                   "every observable's in --json\n");
 }
 
 void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_t *done, const rp_origin *origin,
