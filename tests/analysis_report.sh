@@ -117,6 +117,30 @@ for k in ("sweep", "sweep-so"):
           diff.append((arms[i], "paired", rep["paired_dropout"][arms[i]], p["paired_difference"]["dropout"]))
   report(len(arms) == len(ref["by_point"]) and not diff, k + ": report dropout by point x group and paired "
       "differences = rapport --json", str(diff))
+# the report's contrasts (recomputed from /summary) = rapport's JSON contrasts
+for k in ("sweep", "sweep-so"):
+  rj = json.load(open(os.path.join(tmp, "rep-" + k, "report.json")))
+  rows, arms = rj.get("contrasts", []), list(rj["dropout"])
+  diff, n = [], 0
+  for i, p in enumerate(ref["by_point"]):
+      for r in [r for r in rows if r["arm"] == arms[i]]:
+          c = p["contrasts"][r["group"]]["dropout"]
+          pairs = [("gap", c["gap"]["mean"], c["gap"]["ci"])]
+          if i > 0:
+              pairs += [("change", c["change"]["mean"], c["change"]["ci"]),
+                        ("closed", c["closed"]["share"], c["closed"]["ci"])]
+          for name, m, ci in pairs:
+              got = [r[name], r[name + "_lo"], r[name + "_hi"]]
+              want = [m] + (ci if ci else [None, None])
+              for a, b in zip(got, want):
+                  n += 1
+                  if (b is None) != (a is None or a != a) or (b is not None and abs(a - b) > 1e-9 * max(1, abs(b))):
+                      diff.append((r["arm"], r["group"], name, a, b))
+  report(n >= 3 * 4 * 7 and not diff, f"{k}: report contrasts (gap, change, share closed, 95% CI) = rapport --json "
+         f"({n} numbers)", str(diff[:4]))
+  report(os.path.isfile(os.path.join(tmp, "rep-" + k, "sweep_contrasts.csv")) and
+         os.path.isfile(os.path.join(tmp, "rep-" + k, "sweep_contrasts.tex")) and
+         os.path.isfile(os.path.join(tmp, "rep-" + k, "sweep_contrasts.png")), f"{k}: contrasts table and figure")
 sys.exit(1 if testlib.failed else 0)
 PYEOF
 relay_checks "$tmp/py.out" $? "figure and number checks (crashed)"
