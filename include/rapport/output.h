@@ -22,6 +22,13 @@
 #include "rapport/run.h"
 #include "rapport/status.h"
 
+/* A data file a population was read from (patients.from, providers.from). */
+typedef struct {
+    const char *path; /* NULL: none */
+    int64_t bytes;
+    const char *sha256; /* 64 lowercase hex digits */
+} rp_data_file;
+
 /* How the file came to be, recorded as attributes of its root. */
 typedef struct {
     const char *command_line;  /* the whole command, shell-quoted */
@@ -31,7 +38,14 @@ typedef struct {
     uint64_t plan_id;   /* identifies the sweep (rp_plan_id); 0 for a single run */
     int64_t runs_total; /* runs of the whole plan */
     const char *part;   /* "" for a whole file, else which part, e.g. "shard 2 of 3" */
+    /* the data files of the patients [0] and providers [1]; where a path is
+     * NULL, those of the parameters' records (rp_provenance_data) */
+    rp_data_file data[2];
 } rp_provenance;
+
+/* prov->data from p's records (patients.records, providers.records), where
+ * they are read. */
+void rp_provenance_data(rp_provenance *prov, const rp_params *p);
 
 typedef struct rp_output rp_output;
 

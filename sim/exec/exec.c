@@ -67,8 +67,19 @@ static char *resolved_yaml(const rp_scenario *sc)
 static int check_output(const rp_exec_options *o, const rp_scenario *sc, rp_error *err)
 {
     int n;
-    const char *const *inputs = rp_scenario_files(sc, &n);
-    return rp_file_check_output(o->output, o->force, inputs, n, err);
+    const char *const *files = rp_scenario_files(sc, &n);
+    const rp_params *p = rp_scenario_params(sc);
+    const char **inputs = malloc((size_t)(n + 2) * sizeof *inputs);
+    if (!inputs)
+        RP_FAIL(err, RP_ENOMEM, "out of memory");
+    for (int i = 0; i < n; i++)
+        inputs[i] = files[i];
+    /* and the data files, which --force must not overwrite either */
+    inputs[n] = p->patients.records ? p->patients.records->path : NULL;
+    inputs[n + 1] = p->providers.records ? p->providers.records->path : NULL;
+    int status = rp_file_check_output(o->output, o->force, inputs, n + 2, err);
+    free(inputs);
+    return status;
 }
 
 /* The rows of this part's output (a shard's share of the plan): its runs,
@@ -155,7 +166,7 @@ static int exec_single(const rp_scenario *sc, const rp_plan *plan, const rp_exec
     if (status == RP_OK && o->output) {
         yaml = resolved_yaml(sc);
         rp_provenance prov = {o->command_line ? o->command_line : "", rp_scenario_path(sc), yaml ? yaml : "",
-                              o->threads, 0, 1, ""};
+                              o->threads, 0, 1, "", {{NULL, 0, NULL}, {NULL, 0, NULL}}};
         status = yaml ? rp_output_create(o->output, o->force, p, p->horizon, &prov, &out, err)
                       : rp_status_raise(err, RP_ENOMEM, "out of memory");
         if (status == RP_OK)
@@ -335,7 +346,7 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     if (shards > 1)
         snprintf(part, sizeof part, "shard %lld of %lld", (long long)o->shard + 1, (long long)shards);
     rp_provenance prov = {o->command_line ? o->command_line : "", rp_scenario_path(sc), "", o->threads,
-                          rp_plan_id(plan), runs, part};
+                          rp_plan_id(plan), runs, part, {{NULL, 0, NULL}, {NULL, 0, NULL}}};
     rp_parts *parts = NULL;
     rp_run_sink sink;
     if (status == RP_OK && o->output) {
