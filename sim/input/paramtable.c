@@ -178,7 +178,7 @@ static const rp_param scenario_table[] = {
     STRUCT("patients.from", RP_PT_DATA, "a CSV file of one row per patient, relative to the scenario; patients.count "
            "then defaults to its rows (see Populations from data files)"),
     STRUCT("patients.ignore", RP_PT_DATA, "columns of patients.from that the scenario does not read"),
-    STRUCT("patients.map", RP_PT_DATA, "the file's own codes and scales: COLUMN: {to, codes | breaks and values}"),
+    STRUCT("patients.map", RP_PT_DATA, "the file's own codes and scales: COLUMN: {to, codes or breaks and values}"),
     STRUCT("patients.missing", RP_PT_DATA, "an empty or NA value in patients.from: error, or draw (from the row's "
            "group)"),
     STRUCT("patients.resample", RP_PT_DATA, "with patients.from: draw patients.count rows with replacement (true) "
@@ -593,9 +593,16 @@ const char *rp_paramtable_expected(const rp_param *row, char *buf, size_t size)
     case RP_PT_SWEEP_SOBOL:
         snprintf(buf, size, "a mapping {samples: N, ranges: {KEY: [lo, hi], ...}, saltelli: false or true}");
         break;
-    case RP_PT_DATA:
-        snprintf(buf, size, "a data file's key (see Populations from data files)");
+    case RP_PT_DATA: { /* by the key's last name: from, ignore, map, missing, resample */
+        const char *key = strrchr(row->name, '.') ? strrchr(row->name, '.') + 1 : row->name;
+        snprintf(buf, size, "%s", strcmp(key, "from") == 0     ? "a data file: the path of a CSV file"
+                                  : strcmp(key, "ignore") == 0 ? "a data file's list of column names"
+                                  : strcmp(key, "map") == 0    ? "a data file's mapping COLUMN: {to, codes or breaks "
+                                                                 "and values}"
+                                  : strcmp(key, "missing") == 0 ? "a data file's error or draw"
+                                                                : "a data file's false or true");
         break;
+    }
     default:
         snprintf(buf, size, "a mapping of group names to groups");
         break;
