@@ -131,6 +131,16 @@ def _():
         return "; ".join(bad[:5])
 
 
+@check("a column listed under ignore is not read, even one named like an attribute")
+def _():
+    y = write("ign.yaml", "seed: 7\npatients: {from: part.csv, missing: draw, ignore: [notes, mistrust]}\n"
+              "providers: {count: 2}\n")
+    with run_h5(y, os.path.join(tmp, "ign.h5")) as f:
+        m = f["pairs"]["mistrust"][:]
+    given = [i for i in range(N) if i % 7 and m[i] == (i + 1) / 100]
+    return f"pairs {given[:5]} have the ignored column's mistrust" if given else ""
+
+
 @check("a missing value drawn is the value drawn without a file (same streams)")
 def _():
     # the patients of part.csv drawn entirely (no file) with the groups in the file's order are not the

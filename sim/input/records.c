@@ -210,17 +210,17 @@ static void header_end(reader *r)
         given[s] = -1;
     for (int c = 0; c < n && r->status == RP_OK; c++) {
         const char *name = column_name(r, c);
-        int slot = -2;
-        for (size_t m = 0; m < sp->n_map; m++)
+        int slot = -2; /* ignored (even a dimension's or an attribute's name), mapped, or by its name */
+        for (size_t k = 0; slot == -2 && k < sp->n_ignore; k++)
+            if (strcmp(sp->ignore[k], name) == 0)
+                slot = COL_IGNORED;
+        for (size_t m = 0; slot == -2 && m < sp->n_map; m++)
             if (strcmp(sp->map[m].column, name) == 0) {
                 r->col_map[c] = &sp->map[m];
                 slot = sp->map[m].slot;
             }
         if (slot == -2)
             slot = rp_records_slot(p, sp->providers, name);
-        for (size_t k = 0; slot == -2 && k < sp->n_ignore; k++)
-            if (strcmp(sp->ignore[k], name) == 0)
-                slot = COL_IGNORED;
         if (slot == -2) {
             const char *names[RP_REC_SLOTS + 1];
             size_t m = 0;

@@ -1116,6 +1116,10 @@ static int resolve_data(const resolver *r, rp_scenario *load, bool prov)
     if (map && (map->kind != RP_YNODE_MAPPING || map->n > MAX_MAP))
         return fail(r, map, join_path(path, sec, "map"), "expected a mapping COLUMN: {to, codes, breaks, values} "
                     "of at most %d columns, got %s", MAX_MAP, rp_yamltree_describe(map, got, sizeof got));
+    for (size_t i = 0; map && i < n_ign; i++)
+        if (rp_yamltree_get(map, ign[i]))
+            return fail(r, ignore->values[i], join_path(path, sec, "ignore"), "'%s' is also a column of %s.map; "
+                        "expected a column mapped or ignored, not both", ign[i], sec);
     map_store *ms = malloc(sizeof *ms);
     if (!ms)
         return fail(r, from, path, "out of memory");
