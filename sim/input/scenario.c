@@ -1196,6 +1196,14 @@ static int resolve_data_count(const resolver *r, bool prov)
         *resample = at != NULL;
     if (!at)
         *count = rec->rows;
+    const double *s0 = prov ? NULL : rec->value[RP_REC_SYMPTOMS0];
+    for (int64_t i = 0; s0 && i < rec->rows; i++) /* checked as read; a sweep's point may move the bounds */
+        if (s0[i] < p->symptoms.recovered || s0[i] > p->symptoms.max) {
+            const rp_ynode *from = data_from(r, false);
+            return fail(r, from ? from : r->root, "patients.from", "symptoms0 %.17g of the file's row %" PRId64
+                        " is outside [symptoms.recovered, symptoms.max] = [%.17g, %.17g]; expected a symptom scale "
+                        "that holds every intake", s0[i], i + 1, p->symptoms.recovered, p->symptoms.max);
+        }
     if (!*resample && *count != rec->rows)
         return fail(r, at ? at : r->root, key, "%" PRId64 " with %s.resample: false, but %s.from has %" PRId64
                     " rows; expected the file's row count, or resample: true to draw %" PRId64 " rows", *count, sec,
