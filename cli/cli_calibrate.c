@@ -185,8 +185,15 @@ int cli_calibrate(int argc, char **argv)
     if (status == RP_OK && out_path)
         status = write_calibrated(cal, res.final.x, out_path, &err);
     if (status == RP_OK) {
-        if (json)
-            cli_print_calibration_json(cal, &res, id, out_path, stdout);
+        if (json) {
+            /* the evaluations' provenance: the calibration's scenario, its replicates, no plan */
+            const rp_provenance prov = {.scenario_path = rp_calibration_scenario_path(cal), .threads = a.threads};
+            rp_origin origin;
+            rp_output_origin(rp_scenario_params(rp_calibration_scenario(cal)), &prov, &origin);
+            origin.has_plan = false;
+            origin.replicates = rp_calibration_replicates(cal);
+            cli_print_calibration_json(cal, &res, id, out_path, &origin, stdout);
+        }
         else
             cli_print_calibration_table(cal, &res, id, stdout);
         if (out_path && !json)
