@@ -233,6 +233,23 @@ def _():
     return ""
 
 
+@check("the JSON provenance names the data files as the file's attributes do, run and summary alike")
+def _():
+    import json
+    out = os.path.join(tmp, "pj.h5")
+    ran = json.loads(rapport("run", part_yaml, "-o", out, "--force", "--json"))["provenance"]
+    read = json.loads(rapport("summary", out, "--json"))["provenance"]
+    data = open(part_csv, "rb").read()
+    want = {"patients_data_path": part_csv, "patients_data_bytes": len(data),
+            "patients_data_sha256": hashlib.sha256(data).hexdigest()}
+    got = {k: ran.get(k) for k in want}
+    if got != want:
+        return f"run --json: {got}, expected {want}"
+    if ran != read:
+        return f"summary --json differs: {read}"
+    return "providers_data_path without providers.from" if "providers_data_path" in ran else ""
+
+
 @check("rapport summary reads the file where the data files are not (another directory)")
 def _():
     away = tempfile.mkdtemp(prefix="rapport-away-")

@@ -59,11 +59,16 @@ typedef struct {
     int64_t replicates; /* a sweep or a calibration: replicates of each point; -1 for one run */
     int threads;        /* per process */
     char part[64];      /* "" for a whole file, else e.g. "shard 2 of 3" */
+    struct {            /* the data files of the patients [0] and providers [1] (ROLE_data_path, ...) */
+        char path[4096]; /* "": none */
+        int64_t bytes;
+        char sha256[72];
+    } data[2];
 } rp_origin;
 
 /* The origin of runs of p made now by this program under prov: version and
  * git revision of this build, p's model version and seed, prov's scenario
- * path, threads, plan id and part; run = replicates = -1, replicate 0 (the
+ * path, threads, plan id and part, the data files (prov's, else p's records); run = replicates = -1, replicate 0 (the
  * caller says which run or how many replicates). What the file's root
  * attributes record. */
 void rp_output_origin(const rp_params *p, const rp_provenance *prov, rp_origin *origin);

@@ -724,6 +724,11 @@ static int read_origin(part *in, int64_t k, rp_origin *o, rp_error *err)
         RP_FAIL(err, RP_EINVAL, "%s: its root attribute %s is missing or malformed; expected a file written by rapport",
                 in->path, bad);
     o->threads = (int)threads;
+    for (int w = 0; w < 2; w++) { /* read and checked with the file (read_data_files) */
+        snprintf(o->data[w].path, sizeof o->data[w].path, "%s", in->data_path[w]);
+        o->data[w].bytes = in->data_path[w][0] ? in->data_bytes[w] : 0;
+        snprintf(o->data[w].sha256, sizeof o->data[w].sha256, "%s", in->data_path[w][0] ? in->data_sha256[w] : "");
+    }
     uint64_t *column[2] = {NULL, NULL};
     static const char *const name[2] = {"replicate", "seed"};
     int status = RP_OK;
