@@ -1,8 +1,9 @@
 /* records.h - a population's data file (patients.from, providers.from): a
  * CSV file of one row per person read into an rp_records (params.h), every
  * value checked, every error located "FILE:LINE:COLUMN: error: ...", LINE
- * the file's line where the row starts (1 is the header) and COLUMN the CSV
- * column (1 for the first field). The only user of libcsv.
+ * the file's line where the row starts (1 is the header; for a byte that is
+ * not UTF-8, a stray or an unclosed quote, the line of that field) and
+ * COLUMN the CSV column (1 for the first field). The only user of libcsv.
  *
  * The header names the columns: a cultural dimension (level names for a
  * categorical one, a number in [0, 1] for a continuous one), an attribute of
