@@ -126,12 +126,12 @@ chrome() {
     "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update \
         --disable-sync --no-first-run --user-data-dir="$(mktemp -d -p "$tmp")" "$@" 2>>"$tmp/chromium.err"
 }
-# Sobol indices per patient group (scenarios/sobol-groups.yaml, a Saltelli
+# Sobol indices per patient group (scenarios/sweep-sobol-groups.yaml, a Saltelli
 # design over Black patients' mean mistrust and four more parameters): every
 # group has its rows, and the Black mistrust mean moves Black patients'
 # dropout (total index well above 0) and nobody else's (exactly 0: common
 # random numbers, and the parameter enters no other patient's draws).
-if "$bin" run "$src/scenarios/sobol-groups.yaml" --summary-only -o "$tmp/sobol.h5" >/dev/null 2>"$tmp/err" &&
+if "$bin" run "$src/scenarios/sweep-sobol-groups.yaml" --summary-only -o "$tmp/sobol.h5" >/dev/null 2>"$tmp/err" &&
     "$REPORT" "$tmp/sobol.h5" -o "$tmp/rep-sobol" -q > "$tmp/sobol.out" 2>&1; then
     PYTHONPATH=$tests_dir "$py" - "$tmp/rep-sobol" > "$tmp/sobol-py.out" 2>&1 <<'EOT'
 import os, sys
@@ -151,7 +151,7 @@ sys.exit(1 if testlib.failed else 0)
 EOT
     relay_checks "$tmp/sobol-py.out" $? "sobol per group checks (crashed)"
 else
-    cat "$tmp/err" "$tmp/sobol.out"; report fail "sobol-groups.yaml: run and report"
+    cat "$tmp/err" "$tmp/sobol.out"; report fail "sweep-sobol-groups.yaml: run and report"
 fi
 
 for k in base sweep; do
