@@ -312,9 +312,48 @@ static void json_contrasts(FILE *f, const rp_point_stats *st, int64_t point)
     fputs("}", f);
 }
 
+/* A sweep of more points than this prints one line a point (dropout, its
+ * interval and by group); the whole table is in --json and the file. */
+#define FULL_TABLE_POINTS 24
+
+static void compact_sweep_table(const rp_plan *plan, const rp_summary *s, const uint8_t *done, FILE *f)
+{
+    const int64_t P = rp_plan_points(plan), R = rp_plan_replicates(plan);
+    size_t n;
+    const rp_observable_def *table = rp_observables_table(&n), *dropout = rp_observables_find("dropout");
+    const size_t d = (size_t)(dropout - table);
+    char label[512];
+    rp_point_stats st;
+    for (int64_t point = 0; point < P; point++) {
+        rp_sweep_point_stats(plan, s, done, point, &st);
+        if (point == 0) {
+            fprintf(f, "%6s %4s  %-29s", "point", "reps", "dropout [95% CI]");
+            for (int g = 0; g < st.n_groups; g++)
+                fprintf(f, " %9.9s", st.group_name[g]);
+            fprintf(f, "  swept values\n");
+        }
+        point_label(plan, point, label, sizeof label);
+        fprintf(f, "%6lld %4lld", (long long)point, (long long)st.replicates);
+        char line[64] = "";
+        interval_cell(line, sizeof line, &st.all[0][d], true);
+        fprintf(f, " %-30s", line);
+        for (int g = 0; g < st.n_groups; g++)
+            cell(f, " %8.1f%%", 9, st.replicates ? 100 * st.group[0][g][d].mean : NAN);
+        fprintf(f, "  %s\n", label);
+    }
+    fprintf(f, "%lld points x %lld replicates: one line a point (dropout overall, mean and 95%% CI, t with "
+               "replicates - 1 df, and by patient group);\nevery observable, paired difference and contrast "
+               "of every point: --json, or -o FILE and rapport summary FILE\n",
+            (long long)P, (long long)R);
+}
+
 void cli_print_sweep_table(const rp_plan *plan, const rp_summary *s, const uint8_t *done, FILE *f)
 {
     const int64_t P = rp_plan_points(plan), R = rp_plan_replicates(plan);
+    if (P > FULL_TABLE_POINTS) {
+        compact_sweep_table(plan, s, done, f);
+        return;
+    }
     size_t n;
     const rp_observable_def *table = rp_observables_table(&n), *dropout = rp_observables_find("dropout");
     const size_t d = (size_t)(dropout - table);
