@@ -250,6 +250,15 @@ def _():
     return "providers_data_path without providers.from" if "providers_data_path" in ran else ""
 
 
+@check("-o onto a data file is refused, even with --force (it is one of the command's inputs)")
+def _():
+    before = open(full_csv, "rb").read()
+    res = subprocess.run([BIN, "run", full_yaml, "-o", full_csv, "--force"], capture_output=True, text=True)
+    if res.returncode != 2 or "is also an input of this command" not in res.stderr:
+        return f"exit {res.returncode}: {res.stderr.strip()}"
+    return "" if open(full_csv, "rb").read() == before else "the data file changed"
+
+
 @check("rapport summary reads the file where the data files are not (another directory)")
 def _():
     away = tempfile.mkdtemp(prefix="rapport-away-")
