@@ -104,7 +104,8 @@ static const char *help_run =
     "  rapport run scenarios/baseline.yaml --set discussion.policy=intake --json\n"
     "  rapport run scenarios/baseline.yaml --set dropout.base=-7.5 --seed 7 --threads 2\n"
     "  rapport run my.yaml --set patients.groups.latinx.mistrust='beta(3, 5)'\n"
-    "  rapport run scenarios/baseline.yaml -o baseline.h5 --set output.compression=lz4\n";
+    "  rapport run scenarios/baseline.yaml -o baseline.h5 --set output.compression=lz4\n"
+    "  rapport run scenarios/clinic.yaml     # a clinic's own patients, read from CSV\n";
 
 static const char *help_summary =
     "Usage: rapport summary FILE.h5 [--run R] [--json]\n"
@@ -133,10 +134,13 @@ static const char *help_validate =
     "\n"
     "Check SCENARIO and any overrides without running. Prints nothing and exits 0\n"
     "when valid; otherwise prints one located error, FILE:LINE:COLUMN: error: ...,\n"
-    "and exits 2.\n"
+    "and exits 2. The data files of patients.from and providers.from (CSV, one row\n"
+    "per person) are read and checked too; an error in one names the CSV file, the\n"
+    "line and the column (docs/SCENARIO.md, \"Populations from data files\").\n"
     "\n"
-    "Example:\n"
-    "  rapport validate scenarios/baseline.yaml --set discussion.week=6\n";
+    "Examples:\n"
+    "  rapport validate scenarios/baseline.yaml --set discussion.week=6\n"
+    "  rapport validate scenarios/clinic.yaml\n";
 
 static const char *help_show =
     "Usage: rapport show SCENARIO [--seed S] [--set KEY=VALUE]...\n"

@@ -56,6 +56,14 @@ static void json_provenance(FILE *f, const rp_origin *o)
         fputs(", \"part\": ", f);
         cli_json_string(f, o->part);
     }
+    static const char *const role[2] = {"patients", "providers"};
+    for (int w = 0; w < 2; w++)
+        if (o->data[w].path[0]) { /* a population read from a data file */
+            fprintf(f, ", \"%s_data_path\": ", role[w]);
+            cli_json_string(f, o->data[w].path);
+            fprintf(f, ", \"%s_data_bytes\": %lld, \"%s_data_sha256\": \"%s\"", role[w], (long long)o->data[w].bytes,
+                    role[w], o->data[w].sha256);
+        }
     fputs("}", f);
 }
 

@@ -42,7 +42,7 @@ install(FILES ${PROJECT_BINARY_DIR}/generated/rapportConfig.cmake
 file(RELATIVE_PATH RAPPORT_PC_TO_PREFIX ${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/pkgconfig
      ${CMAKE_INSTALL_PREFIX})
 # a static link also needs what the library links (HDF5 by path, OpenMP's flag, MPI)
-set(_private ${HDF5_HL_LIBRARIES} ${HDF5_C_LIBRARIES} ${OpenMP_C_FLAGS})
+set(_private ${HDF5_HL_LIBRARIES} ${HDF5_C_LIBRARIES} ${LibCSV_LIBRARY} ${OpenMP_C_FLAGS})
 if(RAPPORT_USE_MPI)
   list(APPEND _private ${MPI_C_LIBRARIES})
 endif()

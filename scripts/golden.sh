@@ -34,6 +34,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/rapport-golden.XXXXXX") || exit 2
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/scenarios" "$work/golden"
 cp "$src"/scenarios/*.yaml "$work/scenarios/"
+cp -r "$src/scenarios/data" "$work/scenarios/" # the data files of clinic.yaml
 cp "$src"/tests/golden/*.yaml "$work/golden/"
 mkdir -p "$work/tests" # where the cases' relative paths (../../scenarios) lead
 cp -r "$src/tests/invalid" "$src/tests/invalid_calibration" "$work/tests/"

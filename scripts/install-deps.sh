@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
   cmake make gcc pkg-config git libc6-dev
-  libgsl-dev libyaml-dev librandom123-dev libhdf5-dev zlib1g-dev hdf5-tools
+  libgsl-dev libyaml-dev libcsv-dev librandom123-dev libhdf5-dev zlib1g-dev hdf5-tools
   python3 python3-numpy python3-scipy python3-h5py python3-xarray python3-h5netcdf python3-pandas
   python3-matplotlib python3-statsmodels chromium
   r-base-core r-cran-hdf5r

@@ -7,7 +7,7 @@
 # of its own layer and of the layers below it, never above; input and plan see
 # of the model only its plain data (params.h, observables.h, rng.h), so that a
 # scenario never knows the engine. Of the packages, only io includes HDF5, only
-# exec's dist_mpi.c MPI, only input's yamltree.c libyaml. No public header
+# exec's dist_mpi.c MPI, only input's yamltree.c libyaml, only records.c libcsv. No public header
 # names a YAML type or includes a header of sim/. The library never prints:
 # no stdout, stderr, printf or puts in sim/ (it hands FILE streams and
 # messages to its callers). Each check names the file, line and include.
@@ -75,6 +75,7 @@ for f in $files; do
             hdf5.h|hdf5_hl.h|H5*.h) [ "$own" = io ] || add "$f:$line: <$sys> outside io" ;;
             mpi.h) [ "$f" = sim/exec/dist_mpi.c ] || add "$f:$line: <mpi.h> outside sim/exec/dist_mpi.c" ;;
             yaml.h) [ "$f" = sim/input/yamltree.c ] || add "$f:$line: <yaml.h> outside sim/input/yamltree.c" ;;
+            csv.h) [ "$f" = sim/input/records.c ] || add "$f:$line: <csv.h> outside sim/input/records.c" ;;
         esac
     done < <(grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*<' "$f")
 done

@@ -9,6 +9,10 @@
  * - every distribution: mean and variance within 4 standard errors and a
  *   Kolmogorov-Smirnov distance below its 1% critical value, fixed seeds;
  * - the population the same on 1, 2 and 3 threads;
+ * - a population read from records (rp_records): each agent the values of
+ *   its row, the rest drawn on the streams of a population without records;
+ *   rows drawn with replacement uniform (chi-square, fixed seed), the same on
+ *   1 and 2 threads, different for another replicate;
  * - the assignment's draws the same as gsl_ran_shuffle and
  *   gsl_rng_uniform_int on the streams, and the same on any thread count.
  */
@@ -374,6 +378,65 @@ static void test_assign_uniform(void)
     rp_population_free(pop);
 }
 
+/* Records by hand: 3 rows of 4 groups' patients, mistrust and class given,
+ * row 1's mistrust missing (NaN: drawn). */
+static void test_records(void)
+{
+    const char *sets[] = {"patients.count=3000", "providers.count=150"};
+    rp_params p = rp_test_load(SCENARIO, sets, 2);
+    static const uint8_t group[3] = {2, 0, 1};
+    static const double mistrust[3] = {0.125, NAN, 0.875}, cls[3] = {0.25, 0.5, 0.75};
+    rp_records rec = {.rows = 3, .group = group};
+    rec.value[RP_REC_MISTRUST] = mistrust;
+    const int k_class = 2; /* the reference's third dimension, continuous */
+    CHECK(p.culture.dims[k_class].kind == RP_DIM_CONTINUOUS, "the reference's class is continuous");
+    rec.value[k_class] = cls;
+    rp_params drawn = p;
+    p.patients.records = &rec;
+    p.patients.resample = 1;
+    rp_population *a = generate(&p, 1), *b = generate(&p, 2), *none = generate(&drawn, 1);
+    int64_t count[3] = {0}, wrong = 0, same_draw = 0, k = a->n_dims;
+    for (int64_t i = 0; i < a->n_patients; i++) {
+        double c = a->patient_culture[i * k + k_class];
+        int r = c == 0.25 ? 0 : c == 0.5 ? 1 : c == 0.75 ? 2 : -1;
+        if (r < 0 || a->patient_group[i] != group[r] || (r != 1 && a->mistrust[i] != mistrust[r])) {
+            wrong++;
+            continue;
+        }
+        count[r]++;
+        /* what the row does not give is the draw of a population without records, on the same stream,
+         * where the group is the same (the reference's groups are contiguous blocks) */
+        if (a->patient_group[i] == none->patient_group[i])
+            same_draw += a->symptoms0[i] == none->symptoms0[i] &&
+                         a->patient_culture[i * k + 3] == none->patient_culture[i * k + 3];
+        else
+            same_draw++;
+    }
+    CHECK(wrong == 0, "records: every patient has its row's group, class and mistrust (%lld wrong)", (long long)wrong);
+    CHECK(same_draw == a->n_patients, "records: the rest drawn as without records (%lld of %lld)",
+          (long long)same_draw, (long long)a->n_patients);
+    double chi2 = 0;
+    for (int r = 0; r < 3; r++)
+        chi2 += (count[r] - 1000.0) * (count[r] - 1000.0) / 1000.0;
+    CHECK(chi2 < 13.8, "records: rows drawn uniformly (chi-square %.2f < 13.8, the 0.1%% point of 2 df; %lld %lld %lld)",
+          chi2, (long long)count[0], (long long)count[1], (long long)count[2]);
+    CHECK(same_population(a, b), "records: the same population on 1 and 2 threads");
+    rp_rng_key other = {p.seed, 1};
+    rp_population *c = rp_population_alloc(&p);
+    rp_population_generate(c, &p, other, 1);
+    CHECK(memcmp(a->patient_group, c->patient_group, (size_t)a->n_patients) != 0,
+          "records: another replicate draws other rows");
+    int missing_drawn = 1;
+    for (int64_t i = 0; i < a->n_patients; i++)
+        if (a->patient_culture[i * k + k_class] == 0.5 && !(a->mistrust[i] > 0 && a->mistrust[i] < 1))
+            missing_drawn = 0;
+    CHECK(missing_drawn, "records: a missing mistrust (NaN) is drawn, in (0, 1)");
+    rp_population_free(a);
+    rp_population_free(b);
+    rp_population_free(c);
+    rp_population_free(none);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -383,6 +446,7 @@ int main(void)
     test_lanes_exact();
     test_distributions();
     test_population_threads();
+    test_records();
     test_assign_threads();
     test_assign_uniform();
     return rp_test_done();

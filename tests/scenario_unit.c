@@ -21,6 +21,7 @@
 #include "rapport/paramtable.h"
 #include "rapport/scenario.h"
 #include "input/input.h" /* rp_scenario_resolve_with, as a sweep's point */
+#include "core/sha256.h"
 #include "testing.h"
 
 #define BASE "seed: 20221\npatients:\n  count: 27\n"
@@ -1054,6 +1055,95 @@ static void test_docs(void)
     free(doc);
 }
 
+/* SHA-256 against FIPS 180-2's examples; a data file's keys: counts, the
+ * file's rows, show's round trip, a stored scenario resolved without the
+ * file, an override of a data key refused. */
+static void test_data_files(void)
+{
+    static const char *const msg[3] = {"", "abc", "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"};
+    static const char *const want[3] = {
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"};
+    for (int i = 0; i < 3; i++) {
+        rp_sha256 s;
+        char hex[65];
+        rp_sha256_init(&s);
+        for (const char *c = msg[i]; *c; c++) /* a byte at a time: the block boundaries */
+            rp_sha256_update(&s, c, 1);
+        rp_sha256_final(&s, hex);
+        CHECK(strcmp(hex, want[i]) == 0, "sha256('%s') = %s", msg[i], hex);
+    }
+    char dir[] = "/tmp/rapport-scenario-data-XXXXXX";
+    rp_error err = {""};
+    if (!mkdtemp(dir)) {
+        CHECK(false, "data files: a temporary directory");
+        return;
+    }
+    bool ok = write_file(dir, "p.csv", "group,mistrust,id\nwhite,0.1,a\nblack,0.2,b\nasian,NA,c\n") &&
+              write_file(dir, "once.yaml", "seed: 1\npatients: {from: p.csv, ignore: [id], missing: draw}\n") &&
+              write_file(dir, "drawn.yaml", "seed: 1\npatients: {from: p.csv, count: 50, ignore: [id], "
+                                            "missing: draw}\nsweep: {grid: {patients.count: [50, 60]}}\n");
+    CHECK(ok, "data files: written");
+    rp_scenario *sc = load_file(dir, "once.yaml", NULL, &err);
+    const rp_params *p = sc ? rp_scenario_params(sc) : NULL;
+    CHECK(p && p->patients.count == 3 && p->patients.resample == 0 && p->patients.records &&
+              p->patients.records->rows == 3 && p->patients.records->group[1] == 2 &&
+              p->patients.records->value[RP_REC_MISTRUST][1] == 0.2 &&
+              isnan(p->patients.records->value[RP_REC_MISTRUST][2]) && p->providers.count == 1,
+          "data files: every row once: 3 patients, rows as the file says, NA drawn, 1 provider (%s)", err.msg);
+    /* show, read back from the same directory, resolves to the same parameters */
+    char path[512], *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (sc && mem)
+        rp_scenario_write_yaml(sc, mem);
+    if (mem)
+        fclose(mem);
+    snprintf(path, sizeof path, "%s/shown.yaml", dir);
+    rp_scenario *again = NULL;
+    ok = text && rp_scenario_load_string(path, text, &again, &err) == RP_OK && rp_scenario_resolve(again, &err) == RP_OK;
+    if (ok && p) {
+        rp_params a = *p, b = *rp_scenario_params(again);
+        ok = b.patients.records && b.patients.records->rows == 3 &&
+             strcmp(a.patients.records->sha256, b.patients.records->sha256) == 0;
+        a.patients.records = b.patients.records = NULL;
+        ok = ok && memcmp(&a, &b, sizeof a) == 0;
+    }
+    CHECK(ok && text && strstr(text, "resample: false"), "data files: show reads back to the same parameters (%s)",
+          err.msg);
+    rp_scenario_free(again);
+    /* stored, resolved without the file (which is gone from a reader's view) */
+    again = NULL;
+    ok = text && rp_scenario_load_string("/elsewhere/x.h5:/scenario", text, &again, &err) == RP_OK;
+    if (ok)
+        rp_scenario_skip_data(again);
+    ok = ok && rp_scenario_resolve(again, &err) == RP_OK && !rp_scenario_params(again)->patients.records &&
+         rp_scenario_params(again)->patients.count == 3;
+    CHECK(ok, "data files: a stored scenario resolves without its data file (%s)", err.msg);
+    rp_scenario_free(again);
+    free(text);
+    rp_override ov = {.key = "patients.missing", .text = "error"};
+    rp_params q;
+    CHECK(sc && rp_scenario_resolve_with(sc, 1, &ov, &q, &err) == RP_EINVAL && strstr(err.msg, "not in a sweep"),
+          "data files: a data key is refused as an override (%s)", err.msg);
+    rp_scenario_free(sc);
+    /* count given: rows drawn, and a sweep over the count keeps the records */
+    sc = load_file(dir, "drawn.yaml", NULL, &err);
+    rp_override oc = {.key = "patients.count", .text = "60"};
+    ok = sc && rp_scenario_resolve_with(sc, 1, &oc, &q, &err) == RP_OK;
+    CHECK(ok && q.patients.count == 60 && q.patients.resample == 1 &&
+              q.patients.records == rp_scenario_params(sc)->patients.records,
+          "data files: a point of a sweep over the count draws 60 rows of the same records (%s)", err.msg);
+    rp_scenario_free(sc);
+    const char *names[] = {"p.csv", "once.yaml", "drawn.yaml", "shown.yaml"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 int main(void)
 {
     test_defaults();
@@ -1065,6 +1155,7 @@ int main(void)
     test_moments();
     test_extends();
     test_model();
+    test_data_files();
     test_docs();
     return rp_test_done();
 }

@@ -42,6 +42,8 @@ rapport_script_test(library_symbols library_symbols.sh $<TARGET_FILE:rapport_sha
 add_test(NAME calibration_targets COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/calibration_targets.py $<TARGET_FILE:rapport> ${PROJECT_SOURCE_DIR})
 add_test(NAME example_scenarios COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/example_scenarios.py $<TARGET_FILE:rapport> ${PROJECT_SOURCE_DIR})
 set_tests_properties(example_scenarios PROPERTIES SKIP_RETURN_CODE 77)
+add_test(NAME data_files COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/data_files.py $<TARGET_FILE:rapport> ${PROJECT_SOURCE_DIR})
+set_tests_properties(data_files PROPERTIES SKIP_RETURN_CODE 77)
 add_test(NAME moment_axes COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/moment_axes.py $<TARGET_FILE:rapport> ${PROJECT_SOURCE_DIR})
 set_tests_properties(moment_axes PROPERTIES SKIP_RETURN_CODE 77)
 # A sanitized library cannot be linked into a plain program: the install test

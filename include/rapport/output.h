@@ -22,6 +22,13 @@
 #include "rapport/run.h"
 #include "rapport/status.h"
 
+/* A data file a population was read from (patients.from, providers.from). */
+typedef struct {
+    const char *path; /* NULL: none */
+    int64_t bytes;
+    const char *sha256; /* 64 lowercase hex digits */
+} rp_data_file;
+
 /* How the file came to be, recorded as attributes of its root. */
 typedef struct {
     const char *command_line;  /* the whole command, shell-quoted */
@@ -31,6 +38,9 @@ typedef struct {
     uint64_t plan_id;   /* identifies the sweep (rp_plan_id); 0 for a single run */
     int64_t runs_total; /* runs of the whole plan */
     const char *part;   /* "" for a whole file, else which part, e.g. "shard 2 of 3" */
+    /* the data files of the patients [0] and providers [1]; where a path is
+     * NULL, those of the parameters' records (rp_provenance_data) */
+    rp_data_file data[2];
 } rp_provenance;
 
 /* The provenance a report carries (the `provenance` object of every
@@ -49,14 +59,23 @@ typedef struct {
     int64_t replicates; /* a sweep or a calibration: replicates of each point; -1 for one run */
     int threads;        /* per process */
     char part[64];      /* "" for a whole file, else e.g. "shard 2 of 3" */
+    struct {            /* the data files of the patients [0] and providers [1] (ROLE_data_path, ...) */
+        char path[4096]; /* "": none */
+        int64_t bytes;
+        char sha256[72];
+    } data[2];
 } rp_origin;
 
 /* The origin of runs of p made now by this program under prov: version and
  * git revision of this build, p's model version and seed, prov's scenario
- * path, threads, plan id and part; run = replicates = -1, replicate 0 (the
+ * path, threads, plan id and part, the data files (prov's, else p's records); run = replicates = -1, replicate 0 (the
  * caller says which run or how many replicates). What the file's root
  * attributes record. */
 void rp_output_origin(const rp_params *p, const rp_provenance *prov, rp_origin *origin);
+
+/* prov->data from p's records (patients.records, providers.records), where
+ * they are read. */
+void rp_provenance_data(rp_provenance *prov, const rp_params *p);
 
 typedef struct rp_output rp_output;
 

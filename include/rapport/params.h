@@ -1,7 +1,9 @@
 /* params.h - the validated parameters of one rapport run (MODEL.md v1).
  *
- * A plain struct with no pointers, so a run's parameters can be copied by
- * assignment (a sweep copies one per run and overrides the swept values).
+ * A plain struct, so a run's parameters can be copied by assignment (a sweep
+ * copies one per run and overrides the swept values). Its only pointers are
+ * to a population read from a data file (rp_records), read-only and owned by
+ * the scenario that read it: copies share it.
  * Field names follow the scenario keys of MODEL.md: `dropout.base` is
  * `p.dropout.base`. The scenario module fills and validates it; every other
  * module only reads it. Limits below are documented scenario limits: a scenario
@@ -53,6 +55,36 @@ typedef struct {
     /* providers only */
     rp_dist humility; /* h in [0, 1] */
 } rp_group;
+
+/* A population read from a data file (patients.from, providers.from;
+ * docs/SCENARIO.md "Populations from data files"): the file's rows as plain
+ * values, read and checked by the input layer, read-only afterwards. Slot k <
+ * RP_MAX_DIMS is cultural dimension k (a level index, or a value in [0, 1]);
+ * the slots after them are the agents' attributes below. value[s] is NULL
+ * when the file does not give slot s (drawn from the group, as without a
+ * file), and NaN in a row whose value is missing and drawn (missing: draw). */
+enum {
+    RP_REC_MISTRUST = RP_MAX_DIMS, /* patients */
+    RP_REC_BARRIER,
+    RP_REC_STRESSOR_RATE,
+    RP_REC_SYMPTOMS0,
+    RP_REC_ALLIANCE_TRAIT,
+    RP_REC_RESPONSE,
+    RP_REC_HUMILITY = RP_MAX_DIMS, /* providers */
+    RP_REC_SKILL,
+    RP_REC_RETENTION,
+    RP_REC_CASELOAD,
+    RP_REC_SLOTS = RP_MAX_DIMS + 6
+};
+
+typedef struct rp_records {
+    int64_t rows;
+    const uint8_t *group;                 /* [rows]: the row's group; NULL: every row is group 0 */
+    const double *value[RP_REC_SLOTS];    /* [rows] each, or NULL */
+    const char *path;                     /* the file as opened (relative to the scenario's directory) */
+    int64_t bytes;                        /* its size */
+    char sha256[65];                      /* its SHA-256, lowercase hex */
+} rp_records;
 
 typedef enum {
     RP_DISCUSS_NEVER = 0,
@@ -144,6 +176,8 @@ typedef struct {
             int dim;                     /* its index in culture.dims, or -1; resolved at validation */
             double barrier, stressor_rate, mistrust; /* g_b, g_lambda, g_m */
         } gradient;
+        const rp_records *records; /* patients.from: the file's rows, or NULL (drawn from the groups) */
+        int resample;              /* with records: 1 draws count rows with replacement, 0 takes each row once */
     } patients;
     struct {
         int64_t count; /* M */
@@ -152,6 +186,8 @@ typedef struct {
         double retention_sd; /* sd_retention (v2; 0 in v1): epsilon_j ~ Normal(0, sd) */
         int n_groups;
         rp_group groups[RP_MAX_GROUPS];
+        const rp_records *records; /* providers.from, as patients.records */
+        int resample;
     } providers;
     struct {
         rp_assignment_policy policy;

@@ -43,6 +43,8 @@ typedef enum {
     RP_PT_SWEEP_ZIP,   /* sweep.zip: a sequence of such mappings */
     RP_PT_SWEEP_LHS,   /* sweep.lhs: {samples, ranges} */
     RP_PT_SWEEP_SOBOL, /* sweep.sobol: {samples, ranges, saltelli} */
+    /* a population's data file and its keys (patients.from, .map, ...), read by the scenario module */
+    RP_PT_DATA,
 } rp_ptype;
 
 enum {

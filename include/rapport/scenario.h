@@ -59,6 +59,12 @@ int rp_scenario_set(rp_scenario *sc, const char *assignment, rp_error *err);
  * the overrides. Returns RP_EINVAL with the first error, located. */
 int rp_scenario_resolve(rp_scenario *sc, rp_error *err);
 
+/* Resolve without reading the data files of patients.from and
+ * providers.from (their keys are still checked; the records stay NULL): for
+ * a scenario stored in an output file and read back, which states its
+ * counts, on a machine that may not have the files. */
+void rp_scenario_skip_data(rp_scenario *sc);
+
 /* The resolved parameters (valid after rp_scenario_resolve returned RP_OK). */
 const rp_params *rp_scenario_params(const rp_scenario *sc);
 

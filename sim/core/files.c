@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -76,4 +77,16 @@ int rp_file_check_output(const char *path, bool force, const char *const *inputs
     if (!force)
         RP_FAIL(err, RP_EINVAL, "%s exists; expected a new path, or --force to replace it", path);
     return RP_OK;
+}
+
+char *rp_file_join(const char *dir_of, const char *rel)
+{
+    const char *slash = strrchr(dir_of, '/');
+    size_t dl = rel[0] == '/' || !slash ? 0 : (size_t)(slash - dir_of) + 1, rl = strlen(rel);
+    char *s = malloc(dl + rl + 1);
+    if (s) {
+        memcpy(s, dir_of, dl);
+        memcpy(s + dl, rel, rl + 1);
+    }
+    return s;
 }

@@ -23,6 +23,11 @@
  * beside or below it (".partial-PID", ".parts/batch-W...-P...-NNNN.h5.partial-PID"). */
 #define RP_FILE_SUFFIX_MAX 80
 
+/* A path written in the file at dir_of (a scenario's `extends:`, a data
+ * file's `from:`), as opened: dir_of's directory joined with rel, unless rel
+ * is absolute or dir_of has no directory. Malloc'd; NULL if out of memory. */
+char *rp_file_join(const char *dir_of, const char *rel);
+
 /* path opened for reading by the input rule; NULL with errno set. */
 FILE *rp_file_open_input(const char *path);
 

@@ -67,8 +67,19 @@ static char *resolved_yaml(const rp_scenario *sc)
 static int check_output(const rp_exec_options *o, const rp_scenario *sc, rp_error *err)
 {
     int n;
-    const char *const *inputs = rp_scenario_files(sc, &n);
-    return rp_file_check_output(o->output, o->force, inputs, n, err);
+    const char *const *files = rp_scenario_files(sc, &n);
+    const rp_params *p = rp_scenario_params(sc);
+    const char **inputs = malloc((size_t)(n + 2) * sizeof *inputs);
+    if (!inputs)
+        RP_FAIL(err, RP_ENOMEM, "out of memory");
+    for (int i = 0; i < n; i++)
+        inputs[i] = files[i];
+    /* and the data files, which --force must not overwrite either */
+    inputs[n] = p->patients.records ? p->patients.records->path : NULL;
+    inputs[n + 1] = p->providers.records ? p->providers.records->path : NULL;
+    int status = rp_file_check_output(o->output, o->force, inputs, n + 2, err);
+    free(inputs);
+    return status;
 }
 
 /* The rows of this part's output (a shard's share of the plan): its runs,
@@ -143,7 +154,8 @@ static rp_provenance provenance(const rp_scenario *sc, const rp_plan *plan, cons
     if (shards > 1)
         snprintf(part, 64, "shard %lld of %lld", (long long)o->shard + 1, (long long)shards);
     return (rp_provenance){o->command_line ? o->command_line : "", rp_scenario_path(sc), "", o->threads,
-                           single ? 0 : rp_plan_id(plan), single ? 1 : rp_plan_runs(plan), part};
+                           single ? 0 : rp_plan_id(plan), single ? 1 : rp_plan_runs(plan), part,
+                           {{NULL, 0, NULL}, {NULL, 0, NULL}}};
 }
 
 /* The plan's one run, straight to its file. */

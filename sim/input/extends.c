@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/files.h"
 #include "core/text.h"
 
 typedef struct {
@@ -34,20 +35,6 @@ typedef struct {
     int n;
     rp_error *err;
 } walk;
-
-/* The value of `extends` in the file at dir_of, as a path: dir_of's
- * directory joined with it, unless it is absolute. NULL if out of memory. */
-static char *join(const char *dir_of, const char *rel)
-{
-    const char *slash = strrchr(dir_of, '/');
-    size_t dl = rel[0] == '/' || !slash ? 0 : (size_t)(slash - dir_of) + 1, rl = strlen(rel);
-    char *s = malloc(dl + rl + 1);
-    if (s) {
-        memcpy(s, dir_of, dl);
-        memcpy(s + dl, rel, rl + 1);
-    }
-    return s;
-}
 
 /* Whether links[j] is the file with identity st (or, for a document known by
  * name only, that name). */
@@ -108,7 +95,7 @@ static int follow(walk *w, rp_ynode *root, int i)
         RP_FAIL(w->err, RP_EINVAL, "%s: error: extends: '%s' would be the %dth file extended one after another from "
                 "%s; expected at most %d", at->where, rp_text_excerpt(at->text, ex, sizeof ex), RP_EXTENDS_MAX + 1,
                 rp_text_excerpt(w->links[0].path, full, sizeof full), RP_EXTENDS_MAX);
-    char *path = join(w->links[i].path, at->text);
+    char *path = rp_file_join(w->links[i].path, at->text);
     if (!path)
         RP_FAIL(w->err, RP_ENOMEM, "%s: error: out of memory", at->where);
     link *next = &w->links[i + 1];

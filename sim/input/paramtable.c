@@ -175,6 +175,14 @@ static const rp_param scenario_table[] = {
     CAL("patients.response_sd", patients.response_sd, 1.0046, 1.0427, 0, 10, 0, "σ_γ", "",
         "log-sd of the patient's treatment responsiveness"),
     STRUCT("patients.groups", RP_PT_PATIENT_GROUPS, "patient groups by name (see below)"),
+    STRUCT("patients.from", RP_PT_DATA, "a CSV file of one row per patient, relative to the scenario; patients.count "
+           "then defaults to its rows (see Populations from data files)"),
+    STRUCT("patients.ignore", RP_PT_DATA, "columns of patients.from that the scenario does not read"),
+    STRUCT("patients.map", RP_PT_DATA, "the file's own codes and scales: COLUMN: {to, codes or breaks and values}"),
+    STRUCT("patients.missing", RP_PT_DATA, "an empty or NA value in patients.from: error, or draw (from the row's "
+           "group)"),
+    STRUCT("patients.resample", RP_PT_DATA, "with patients.from: draw patients.count rows with replacement (true) "
+           "or take each row once (false); default true when patients.count is given"),
     {"patients.gradient.dimension", RP_PT_NAME, P(patients.gradient.dimension), 0, "class", 0, 0, RP_PF_COMPUTED,
      NULL, 0, "g",
      "", "continuous dimension of the deprivation gradient (c_g), or none; default class if declared continuous",
@@ -196,6 +204,12 @@ static const rp_param scenario_table[] = {
     DBL2("providers.retention_sd", providers.retention_sd, 0.44567, 0, 0, LOGIT_SD_MAX, RP_PF_CALIBRATED, "sd_retention", "logit",
          "sd of the provider's retention effect ε_j in the dropout hazard, drawn independently of skill"),
     STRUCT("providers.groups", RP_PT_PROVIDER_GROUPS, "provider groups by name (see below)"),
+    STRUCT("providers.from", RP_PT_DATA, "a CSV file of one row per provider, relative to the scenario; "
+           "providers.count then defaults to its rows"),
+    STRUCT("providers.ignore", RP_PT_DATA, "columns of providers.from that the scenario does not read"),
+    STRUCT("providers.map", RP_PT_DATA, "as patients.map, for providers.from"),
+    STRUCT("providers.missing", RP_PT_DATA, "an empty or NA value in providers.from: error, or draw"),
+    STRUCT("providers.resample", RP_PT_DATA, "as patients.resample, for providers.from"),
     ENUM("assignment.policy", assignment.policy, RP_ASSIGN_RANDOM, assignment_policies, "",
          "how patients are assigned to providers"),
     {"assignment.match_on", RP_PT_NAME, P(assignment.match_on), 0, "ethnoracial", 0, 0, RP_PF_COMPUTED, NULL, 0,
@@ -579,6 +593,16 @@ const char *rp_paramtable_expected(const rp_param *row, char *buf, size_t size)
     case RP_PT_SWEEP_SOBOL:
         snprintf(buf, size, "a mapping {samples: N, ranges: {KEY: [lo, hi], ...}, saltelli: false or true}");
         break;
+    case RP_PT_DATA: { /* by the key's last name: from, ignore, map, missing, resample */
+        const char *key = strrchr(row->name, '.') ? strrchr(row->name, '.') + 1 : row->name;
+        snprintf(buf, size, "%s", strcmp(key, "from") == 0     ? "a data file: the path of a CSV file"
+                                  : strcmp(key, "ignore") == 0 ? "a data file's list of column names"
+                                  : strcmp(key, "map") == 0    ? "a data file's mapping COLUMN: {to, codes or breaks "
+                                                                 "and values}"
+                                  : strcmp(key, "missing") == 0 ? "a data file's error or draw"
+                                                                : "a data file's false or true");
+        break;
+    }
     default:
         snprintf(buf, size, "a mapping of group names to groups");
         break;

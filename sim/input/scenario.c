@@ -17,8 +17,10 @@
 #include "rapport/scenario.h"
 
 #include "rapport/observables.h"
+#include "core/files.h"
 #include "core/text.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -26,10 +28,12 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "rapport/paramtable.h"
 #include "input/extends.h"
 #include "input/input.h"
+#include "input/records.h"
 #include "input/schema.h"
 #include "input/yamltree.h"
 
@@ -58,6 +62,10 @@ struct rp_scenario {
         const struct rp_ynode *value; /* a node of tree */
     } *moments;
     size_t n_moments;
+    /* the data files of patients.from and providers.from, read by
+     * rp_scenario_resolve, shared by every resolution of sc */
+    rp_records *records[2];
+    bool skip_data; /* rp_scenario_skip_data: their keys checked, the files not read */
 };
 
 static bool from_defaults(const rp_scenario *sc, const rp_ynode *n)
@@ -160,7 +168,11 @@ typedef struct {
     const char *const *set_keys;
     size_t n_set;
     bool quiet;
+    /* rp_scenario_resolve: the scenario that reads the data files and keeps them */
+    rp_scenario *load;
 } resolver;
+
+static const rp_ynode *data_from(const resolver *r, bool prov);
 
 /* The first node under n (n included) that the user wrote, or NULL. */
 static const rp_ynode *first_written(const rp_scenario *sc, const rp_ynode *n)
@@ -272,7 +284,7 @@ static int resolve_scalar(const resolver *r, const rp_param *row, const rp_ynode
     if (!node) {
         while (from_defaults(r->sc, missing_at) && missing_at->parent)
             missing_at = missing_at->parent; /* a missing key is the user's, not the defaults' */
-        if (row->flags & RP_PF_REQUIRED)
+        if ((row->flags & RP_PF_REQUIRED) && !(strcmp(row->name, "patients.count") == 0 && data_from(r, false)))
             return fail(r, missing_at, path, "missing; expected %s (%s)",
                         rp_paramtable_expected(row, expect, sizeof expect), row->meaning);
         rp_paramtable_set_default(row, field);
@@ -821,6 +833,8 @@ static int resolve_row(const resolver *r, const rp_param *row, const rp_ynode *c
     case RP_PT_SWEEP_LHS:
     case RP_PT_SWEEP_SOBOL:
         return RP_OK; /* not parameters of a run: the plan module reads and checks them (rp_plan_create) */
+    case RP_PT_DATA:
+        return RP_OK; /* a data file's keys: resolve_data, once the groups are known */
     default:
         return resolve_scalar(r, row, node, missing_at, row->name, (char *)r->p + row->offset);
     }
@@ -908,6 +922,311 @@ static const rp_ynode *given(const resolver *r, const char *name)
         if (strcmp(r->set_keys[i], name) == 0)
             n = r->root; /* set outside the tree: only quiet errors use the node */
     return n;
+}
+
+/* ---- populations from data files (docs/SCENARIO.md) ---- */
+
+#define MAX_MAP 64  /* columns of one map */
+#define MAX_CODES 64 /* codes or breaks of one column */
+
+static const char *const data_keys[] = {"from", "ignore", "map", "missing", "resample"};
+static const char *const map_keys[] = {"to", "codes", "breaks", "values"};
+
+/* What a map holds while its file is read. */
+typedef struct {
+    rp_records_map m[MAX_MAP];
+    const char *code[MAX_MAP][MAX_CODES];
+    double code_value[MAX_MAP][MAX_CODES], breaks[MAX_MAP][MAX_CODES], values[MAX_MAP][MAX_CODES + 1];
+} map_store;
+
+static int read_data(const resolver *r, rp_scenario *load, bool prov, const rp_ynode *from, int draw,
+                     const char *const *ign, size_t n_ign, const rp_records_map *m, size_t n_map);
+
+/* Whether the section (patients, providers) has a data file. */
+static const rp_ynode *data_from(const resolver *r, bool prov)
+{
+    return node_at(r->root, prov ? "providers.from" : "patients.from");
+}
+
+/* The map's entry for the file's column `column` (at node v) into m; codes
+ * and breaks into the caller's arrays. */
+static int resolve_map_entry(const resolver *r, const rp_ynode *key, const rp_ynode *v, bool prov,
+                             rp_records_map *m, const char **code, double *code_value, double *breaks,
+                             double *values)
+{
+    const rp_params *p = r->p;
+    const char *sec = prov ? "providers" : "patients";
+    char path[PATH_SIZE], got[96], why[RP_ERROR_MAX / 2];
+    snprintf(path, sizeof path, "%s.map.%s", sec, key->text);
+    if (v->kind != RP_YNODE_MAPPING)
+        return fail(r, v, path, "expected a mapping of to, codes, breaks, values, got %s",
+                    rp_yamltree_describe(v, got, sizeof got));
+    int st = check_keys(r, v, path, map_keys, sizeof map_keys / sizeof map_keys[0]);
+    if (st)
+        return st;
+    const rp_ynode *to = rp_yamltree_get(v, "to"), *codes = rp_yamltree_get(v, "codes");
+    const rp_ynode *br = rp_yamltree_get(v, "breaks"), *vals = rp_yamltree_get(v, "values");
+    const char *target = to ? to->text : key->text;
+    if (to && (to->kind != RP_YNODE_SCALAR || !to->text[0]))
+        return fail(r, to, path, "to: expected the name of a dimension, an attribute or group, got %s",
+                    rp_yamltree_describe(to, got, sizeof got));
+    *m = (rp_records_map){.column = key->text, .slot = rp_records_slot(p, prov, target)};
+    if (m->slot == -2) {
+        const char *names[RP_REC_SLOTS + 1];
+        size_t n = 0;
+        for (int s = 0; s < RP_REC_SLOTS; s++)
+            if (rp_records_slot_name(p, prov, s))
+                names[n++] = rp_records_slot_name(p, prov, s);
+        names[n++] = "group";
+        return fail_unknown(r, to ? to : key, path, "unknown target", " (a dimension, an attribute or group)",
+                            names, n);
+    }
+    const bool named = m->slot == RP_REC_GROUP ||
+                       (m->slot < p->culture.n_dims && p->culture.dims[m->slot].kind == RP_DIM_CATEGORICAL);
+    if (codes && (br || vals))
+        return fail(r, codes, path, "codes and breaks together; expected one of them");
+    if ((br != NULL) != (vals != NULL))
+        return fail(r, br ? br : vals, path, "%s without %s; expected breaks: [b1, ..., bk] with values: [v0, ..., "
+                    "vk]", br ? "breaks" : "values", br ? "values" : "breaks");
+    if (codes) {
+        if (codes->kind != RP_YNODE_MAPPING || codes->n == 0 || codes->n > MAX_CODES)
+            return fail(r, codes, path, "codes: expected a mapping CODE: VALUE of 1 to %d codes, got %s", MAX_CODES,
+                        rp_yamltree_describe(codes, got, sizeof got));
+        for (size_t i = 0; i < codes->n; i++) {
+            const rp_ynode *c = codes->values[i];
+            code[i] = codes->keys[i]->text;
+            if (c->kind != RP_YNODE_SCALAR)
+                return fail(r, c, path, "codes: expected a level, group name or number, got %s",
+                            rp_yamltree_describe(c, got, sizeof got));
+            if (m->slot == RP_REC_GROUP) {
+                const rp_group *g = prov ? p->providers.groups : p->patients.groups;
+                int n = prov ? p->providers.n_groups : p->patients.n_groups, k = find_group(g, n, c->text);
+                const char *names[RP_MAX_GROUPS];
+                for (int j = 0; j < n; j++)
+                    names[j] = g[j].name;
+                if (k < 0)
+                    return fail_unknown(r, c, path, "unknown group", "", names, (size_t)n);
+                code_value[i] = k;
+            } else if (named) {
+                const rp_dimension *d = &p->culture.dims[m->slot];
+                int l = find_level(d, c->text);
+                if (l < 0)
+                    return fail_undeclared_level(r, c, path, d);
+                code_value[i] = l;
+            } else if (!rp_schema_number(c, &code_value[i]) ||
+                       !rp_records_in_range(p, prov, m->slot, code_value[i], why, sizeof why)) {
+                rp_records_in_range(p, prov, m->slot, NAN, why, sizeof why);
+                return fail(r, c, path, "codes: expected %s, got %s", why, rp_yamltree_describe(c, got, sizeof got));
+            }
+        }
+        m->n_codes = codes->n;
+        m->code = code;
+        m->code_value = code_value;
+    }
+    if (br) {
+        if (named)
+            return fail(r, br, path, "breaks map numbers to numbers; expected codes for %s",
+                        m->slot == RP_REC_GROUP ? "the group" : "a categorical dimension");
+        if (br->kind != RP_YNODE_SEQUENCE || br->n == 0 || br->n > MAX_CODES)
+            return fail(r, br, path, "breaks: expected a list of 1 to %d increasing numbers, got %s", MAX_CODES,
+                        rp_yamltree_describe(br, got, sizeof got));
+        if (vals->kind != RP_YNODE_SEQUENCE || vals->n != br->n + 1)
+            return fail(r, vals, path, "values: expected a list of %zu numbers (one more than the breaks), got %s",
+                        br->n + 1, rp_yamltree_describe(vals, got, sizeof got));
+        for (size_t i = 0; i < br->n; i++)
+            if (!rp_schema_number(br->values[i], &breaks[i]) || (i && !(breaks[i] > breaks[i - 1])))
+                return fail(r, br->values[i], path, "breaks: expected increasing numbers, got %s",
+                            rp_yamltree_describe(br->values[i], got, sizeof got));
+        for (size_t i = 0; i <= br->n; i++)
+            if (!rp_schema_number(vals->values[i], &values[i]) ||
+                !rp_records_in_range(p, prov, m->slot, values[i], why, sizeof why)) {
+                rp_records_in_range(p, prov, m->slot, NAN, why, sizeof why);
+                return fail(r, vals->values[i], path, "values: expected %s, got %s", why,
+                            rp_yamltree_describe(vals->values[i], got, sizeof got));
+            }
+        m->n_breaks = br->n;
+        m->breaks = breaks;
+        m->values = values;
+    }
+    return RP_OK;
+}
+
+/* A yes/no word of the data keys. */
+static int data_word(const resolver *r, const rp_ynode *v, const char *path, const char *a, const char *b, int *out)
+{
+    char got[96];
+    if (v->kind == RP_YNODE_SCALAR && !v->quoted && (strcmp(v->text, a) == 0 || strcmp(v->text, b) == 0)) {
+        *out = strcmp(v->text, b) == 0;
+        return RP_OK;
+    }
+    return fail(r, v, path, "expected %s or %s, got %s", a, b, rp_yamltree_describe(v, got, sizeof got));
+}
+
+/* patients.from (prov: providers.from) and its keys: the file read into
+ * records (or the scenario's, read before), its rows in p. sc, when not
+ * NULL, may read the file and keeps it; a resolution without it reuses what
+ * sc read. */
+static int resolve_data(const resolver *r, rp_scenario *load, bool prov)
+{
+    rp_params *p = r->p;
+    const char *sec = prov ? "providers" : "patients";
+    char path[PATH_SIZE], got[96];
+    const rp_ynode *node[5];
+    for (size_t k = 0; k < 5; k++)
+        node[k] = node_at(r->root, join_path(path, sec, data_keys[k]));
+    const rp_ynode *from = node[0], *ignore = node[1], *map = node[2], *missing = node[3], *resample = node[4];
+    if (prov)
+        p->providers.resample = -1;
+    else
+        p->patients.resample = -1;
+    if (!from) {
+        for (size_t k = 1; k < 5; k++)
+            if (node[k])
+                return fail(r, node[k], join_path(path, sec, data_keys[k]), "without %s.from; expected %s.from: "
+                            "FILE.csv (the %s' data file) with it", sec, sec, sec);
+        return RP_OK;
+    }
+    join_path(path, sec, "from");
+    if (from->kind != RP_YNODE_SCALAR || !from->text[0])
+        return fail(r, from, path, "expected the path of a CSV file (relative to this scenario), got %s",
+                    rp_yamltree_describe(from, got, sizeof got));
+    int draw = 0, res = -1;
+    int st = missing ? data_word(r, missing, join_path(path, sec, "missing"), "error", "draw", &draw) : RP_OK;
+    if (!st && resample)
+        st = data_word(r, resample, join_path(path, sec, "resample"), "false", "true", &res);
+    if (st)
+        return st;
+    if (prov)
+        p->providers.resample = res;
+    else
+        p->patients.resample = res;
+    const char *ign[MAX_NAMES];
+    size_t n_ign = 0;
+    if (ignore) {
+        if (ignore->kind != RP_YNODE_SEQUENCE || ignore->n > MAX_NAMES)
+            return fail(r, ignore, join_path(path, sec, "ignore"), "expected a list of the file's column names, "
+                        "such as [record_id, visit_date], got %s", rp_yamltree_describe(ignore, got, sizeof got));
+        for (size_t i = 0; i < ignore->n; i++) {
+            if (ignore->values[i]->kind != RP_YNODE_SCALAR || !ignore->values[i]->text[0])
+                return fail(r, ignore->values[i], join_path(path, sec, "ignore"), "expected a column name, got %s",
+                            rp_yamltree_describe(ignore->values[i], got, sizeof got));
+            ign[n_ign++] = ignore->values[i]->text;
+        }
+    }
+    if (map && (map->kind != RP_YNODE_MAPPING || map->n > MAX_MAP))
+        return fail(r, map, join_path(path, sec, "map"), "expected a mapping COLUMN: {to, codes, breaks, values} "
+                    "of at most %d columns, got %s", MAX_MAP, rp_yamltree_describe(map, got, sizeof got));
+    for (size_t i = 0; map && i < n_ign; i++)
+        if (rp_yamltree_get(map, ign[i]))
+            return fail(r, ignore->values[i], join_path(path, sec, "ignore"), "'%s' is also a column of %s.map; "
+                        "expected a column mapped or ignored, not both", ign[i], sec);
+    map_store *ms = malloc(sizeof *ms);
+    if (!ms)
+        return fail(r, from, path, "out of memory");
+    size_t n_map = 0;
+    for (; map && n_map < map->n && !st; n_map++)
+        st = resolve_map_entry(r, map->keys[n_map], map->values[n_map], prov, &ms->m[n_map], ms->code[n_map],
+                               ms->code_value[n_map], ms->breaks[n_map], ms->values[n_map]);
+    st = st ? st : read_data(r, load, prov, from, draw, ign, n_ign, ms->m, n_map);
+    free(ms);
+    return st;
+}
+
+/* The rows of the data file at from, read with the map (or those sc read). */
+static int read_data(const resolver *r, rp_scenario *load, bool prov, const rp_ynode *from, int draw,
+                     const char *const *ign, size_t n_ign, const rp_records_map *m, size_t n_map)
+{
+    rp_params *p = r->p;
+    const char *sec = prov ? "providers" : "patients";
+    char path[PATH_SIZE], ex[256], full[256];
+    int st;
+    join_path(path, sec, "from");
+    const rp_records *rec = load ? load->records[prov] : r->sc->records[prov];
+    rp_records *out = NULL;
+    if (!rec && r->sc->skip_data)
+        return RP_OK; /* a stored scenario read back: its counts are written, its rows not needed */
+    if (!rec && !load)
+        return fail(r, from, path, "a data file that the scenario did not read; expected it in the scenario "
+                    "file, not in an override");
+    if (!rec) {
+        char *file = rp_file_join(from->file, from->text);
+        if (!file)
+            return fail(r, from, path, "out of memory");
+        rp_records_spec spec = {.p = p, .providers = prov, .missing_draw = draw, .ignore = ign, .n_ignore = n_ign,
+                                .map = m, .n_map = n_map};
+        struct stat stt;
+        const int e = stat(file, &stt) != 0 ? errno : 0;
+        if (e || !S_ISREG(stt.st_mode)) {
+            const bool tried = strcmp(file, from->text) != 0;
+            st = fail(r, from, path, "cannot open '%s': %s%s%s%s; expected a CSV file, relative to the scenario",
+                      rp_text_excerpt(from->text, ex, sizeof ex), e ? strerror(e) : S_ISDIR(stt.st_mode) ?
+                      "a directory" : "not a regular file", tried ? " (tried '" : "",
+                      tried ? rp_text_excerpt(file, full, sizeof full) : "", tried ? "')" : "");
+            free(file);
+            return st;
+        }
+        st = rp_records_read(file, &spec, &out, r->err);
+        free(file);
+        if (st)
+            return st;
+        load->records[prov] = out;
+        rec = out;
+    }
+    if (prov)
+        p->providers.records = rec;
+    else
+        p->patients.records = rec;
+    return RP_OK;
+}
+
+/* The counts of a population with a data file: count given, count rows
+ * drawn with replacement (unless resample: false); else every row once. */
+static int resolve_data_count(const resolver *r, bool prov)
+{
+    rp_params *p = r->p;
+    const char *sec = prov ? "providers" : "patients";
+    char key[PATH_SIZE];
+    const rp_records *rec = prov ? p->providers.records : p->patients.records;
+    int64_t *count = prov ? &p->providers.count : &p->patients.count;
+    int *resample = prov ? &p->providers.resample : &p->patients.resample;
+    if (!rec)
+        return RP_OK;
+    const rp_ynode *at = given(r, join_path(key, sec, "count"));
+    if (*resample < 0)
+        *resample = at != NULL;
+    if (!at)
+        *count = rec->rows;
+    const double *s0 = prov ? NULL : rec->value[RP_REC_SYMPTOMS0];
+    for (int64_t i = 0; s0 && i < rec->rows; i++) /* checked as read; a sweep's point may move the bounds */
+        if (s0[i] < p->symptoms.recovered || s0[i] > p->symptoms.max) {
+            const rp_ynode *from = data_from(r, false);
+            return fail(r, from ? from : r->root, "patients.from", "symptoms0 %.17g of the file's row %" PRId64
+                        " is outside [symptoms.recovered, symptoms.max] = [%.17g, %.17g]; expected a symptom scale "
+                        "that holds every intake", s0[i], i + 1, p->symptoms.recovered, p->symptoms.max);
+        }
+    if (!*resample && *count != rec->rows)
+        return fail(r, at ? at : r->root, key, "%" PRId64 " with %s.resample: false, but %s.from has %" PRId64
+                    " rows; expected the file's row count, or resample: true to draw %" PRId64 " rows", *count, sec,
+                    sec, rec->rows, *count);
+    return RP_OK;
+}
+
+/* The patients the providers can take at once: count x caseload, or, with a
+ * caseload column, each row's (every row once) or the smallest row's times
+ * count (rows drawn). */
+static int64_t total_capacity(const rp_params *p)
+{
+    const rp_records *rec = p->providers.records;
+    const double *c = rec ? rec->value[RP_REC_CASELOAD] : NULL;
+    if (!c)
+        return p->providers.count * p->providers.caseload;
+    int64_t sum = 0, least = INT64_MAX;
+    for (int64_t j = 0; j < rec->rows; j++) {
+        const int64_t cj = isnan(c[j]) ? p->providers.caseload : (int64_t)c[j];
+        sum += cj;
+        least = cj < least ? cj : least;
+    }
+    return p->providers.resample ? least * p->providers.count : sum;
 }
 
 static int resolve_match_on(const resolver *r)
@@ -1001,9 +1320,13 @@ static int resolve_across(const resolver *r)
     int st = resolve_model_rows(r);
     if (!st)
         st = resolve_gradient(r);
+    if (!st)
+        st = resolve_data_count(r, false);
+    if (!st)
+        st = resolve_data_count(r, true);
     if (st)
         return st;
-    if (!given(r, "providers.count")) /* bounds keep this exact and free of overflow */
+    if (!given(r, "providers.count") && !p->providers.records) /* bounds keep this exact and free of overflow */
         p->providers.count = (p->patients.count + p->providers.caseload - 1) / p->providers.caseload;
     if (p->symptoms.recovered >= p->symptoms.max) {
         at = written(r, "symptoms.recovered", "symptoms.max");
@@ -1015,7 +1338,15 @@ static int resolve_across(const resolver *r)
         return fail(r, at ? at : root, "report.ambivalence_week", "week %d is after the horizon (%d); expected "
                     "a week in [0, horizon]", p->report.ambivalence_week, p->horizon);
     }
-    if (p->providers.count * p->providers.caseload < p->patients.count) {
+    if (p->providers.records && total_capacity(p) < p->patients.count) {
+        at = written(r, "providers.from", NULL);
+        return fail(r, at ? at : root, "providers", "the providers of providers.from take %" PRId64 " patients at "
+                    "once%s, below patients.count %" PRId64 "; expected more providers or larger caseloads",
+                    total_capacity(p), p->providers.resample ? " (count x the smallest caseload, as rows are drawn)"
+                    : "", p->patients.count);
+    }
+    /* (read back without the data, a stored scenario's room was checked when it ran) */
+    if (!data_from(r, true) && p->providers.count * p->providers.caseload < p->patients.count) {
         at = written(r, "providers.count", "providers.caseload");
         return fail(r, at ? at : root, "providers",
                     "total caseload %" PRId64 " x %" PRId64 " = %" PRId64 " is below patients.count %" PRId64
@@ -1042,6 +1373,10 @@ static int resolve_tree(const resolver *r, rp_params *raw)
         st = resolve_section(r, t, n, i, &i);
     if (!st)
         st = apply_moments(r);
+    if (!st)
+        st = resolve_data(r, r->load, false);
+    if (!st)
+        st = resolve_data(r, r->load, true);
     if (!st && raw)
         memcpy(raw, r->p, sizeof *raw);
     if (!st)
@@ -1051,7 +1386,11 @@ static int resolve_tree(const resolver *r, rp_params *raw)
 
 int rp_scenario_resolve(rp_scenario *sc, rp_error *err)
 {
-    resolver r = {.sc = sc, .root = sc->root, .p = &sc->params, .err = err};
+    resolver r = {.sc = sc, .root = sc->root, .p = &sc->params, .err = err, .load = sc};
+    for (int k = 0; k < 2; k++) { /* read again: an override may have changed them */
+        rp_records_free(sc->records[k]);
+        sc->records[k] = NULL;
+    }
     sc->resolved = false;
     int st = resolve_tree(&r, &sc->raw);
     sc->resolved = st == RP_OK;
@@ -1196,12 +1535,19 @@ void rp_scenario_free(rp_scenario *sc)
     for (size_t i = 0; i < sc->n_moments; i++)
         free(sc->moments[i].key);
     free(sc->moments);
+    rp_records_free(sc->records[0]);
+    rp_records_free(sc->records[1]);
     free(sc->path);
     free(sc->default_where);
     for (int k = 1; k < sc->n_files; k++)
         free(sc->files[k]);
     free(sc->files);
     free(sc);
+}
+
+void rp_scenario_skip_data(rp_scenario *sc)
+{
+    sc->skip_data = true;
 }
 
 const char *rp_scenario_path(const rp_scenario *sc)
@@ -1813,6 +2159,10 @@ static int check_overrides(const rp_scenario *sc, size_t n, const rp_override *o
         if (!rp_scenario_key(sc, ov[i].key, &row, why, sizeof why))
             RP_FAIL(err, RP_EINVAL, "%s: error: %s%s%s", ov[i].where ? ov[i].where : sc->default_where, ctx,
                     ctx[0] ? ": " : "", why);
+        if (row && row->type == RP_PT_DATA)
+            RP_FAIL(err, RP_EINVAL, "%s: error: %s%s%s: a data file's key is the same at every point; expected it "
+                    "in the scenario (or --set), not in a sweep", ov[i].where ? ov[i].where : sc->default_where, ctx,
+                    ctx[0] ? ": " : "", ov[i].key);
         s->extra += 1 + (ov[i].value && ov[i].value->kind == RP_YNODE_MAPPING ? ov[i].value->n : 0);
     }
     return RP_OK;
@@ -2061,6 +2411,13 @@ static int write_resolved(const rp_scenario *sc, bool named, FILE *out)
         } else if (t[i].type == RP_PT_PATIENT_GROUPS || t[i].type == RP_PT_PROVIDER_GROUPS) {
             fprintf(out, "%s%s:\n", indent, key);
             write_groups(out, p, t[i].type == RP_PT_PROVIDER_GROUPS);
+        } else if (t[i].type == RP_PT_DATA && strcmp(key, "resample") == 0 &&
+                   (strcmp(section, "patients") == 0 ? p->patients.resample : p->providers.resample) >= 0) {
+            /* as resolved: the count is written, and without this a count that was the file's rows would
+             * read back as one to draw */
+            fprintf(out, "%s%s: %s\n", indent, key,
+                    (strcmp(section, "patients") == 0 ? p->patients.resample : p->providers.resample) ? "true"
+                                                                                                     : "false");
         } else if (t[i].type >= RP_PT_SWEEP_GRID) {
             const rp_ynode *node = node_at(sc->root, t[i].name);
             if (node) {

@@ -56,6 +56,14 @@ const char *rp_output_hdf5_version(char *buf, size_t size)
     return buf;
 }
 
+void rp_provenance_data(rp_provenance *prov, const rp_params *p)
+{
+    const rp_records *rec[2] = {p->patients.records, p->providers.records};
+    for (int w = 0; w < 2; w++)
+        if (!prov->data[w].path && rec[w])
+            prov->data[w] = (rp_data_file){rec[w]->path, rec[w]->bytes, rec[w]->sha256};
+}
+
 void rp_output_origin(const rp_params *p, const rp_provenance *prov, rp_origin *o)
 {
     *o = (rp_origin){.model_version = rp_model_version(p->model), /* the runs' version of MODEL.md */
@@ -65,6 +73,36 @@ void rp_output_origin(const rp_params *p, const rp_provenance *prov, rp_origin *
     snprintf(o->git_revision, sizeof o->git_revision, "%s", RP_GIT_REVISION);
     snprintf(o->scenario_path, sizeof o->scenario_path, "%s", prov->scenario_path ? prov->scenario_path : "");
     snprintf(o->part, sizeof o->part, "%s", prov->part ? prov->part : "");
+    rp_provenance with = *prov;
+    rp_provenance_data(&with, p);
+    for (int w = 0; w < 2; w++)
+        if (with.data[w].path) {
+            snprintf(o->data[w].path, sizeof o->data[w].path, "%s", with.data[w].path);
+            o->data[w].bytes = with.data[w].bytes;
+            snprintf(o->data[w].sha256, sizeof o->data[w].sha256, "%s", with.data[w].sha256);
+        }
+}
+
+/* ROLE_data_path, _bytes, _sha256 of each data file: where the population
+ * came from, and nothing of what it holds. */
+static herr_t write_data_files(hid_t root, const rp_origin *o)
+{
+    static const char *const role[2] = {"patients", "providers"};
+    for (int w = 0; w < 2; w++) {
+        char name[64];
+        if (!o->data[w].path[0])
+            continue;
+        snprintf(name, sizeof name, "%s_data_path", role[w]);
+        if (rp_h5_attr_string(root, name, o->data[w].path) < 0)
+            return -1;
+        snprintf(name, sizeof name, "%s_data_bytes", role[w]);
+        if (rp_h5_attr_scalar(root, name, H5T_NATIVE_INT64, &o->data[w].bytes) < 0)
+            return -1;
+        snprintf(name, sizeof name, "%s_data_sha256", role[w]);
+        if (rp_h5_attr_string(root, name, o->data[w].sha256) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 static herr_t write_provenance(hid_t root, const rp_params *p, const rp_provenance *prov)
@@ -94,7 +132,7 @@ static herr_t write_provenance(hid_t root, const rp_params *p, const rp_provenan
         rp_h5_attr_string(root, "rng", "Philox4x64-10 (Random123), key (seed, stream); weekly draws Philox4x32-10") < 0 ||
         rp_h5_attr_string(root, "sweep_id", plan_id) < 0 ||
         rp_h5_attr_scalar(root, "runs_total", H5T_NATIVE_INT64, &prov->runs_total) < 0 ||
-        rp_h5_attr_string(root, "part", o.part) < 0)
+        rp_h5_attr_string(root, "part", o.part) < 0 || write_data_files(root, &o) < 0)
         return -1;
     /* The resolved scenario: re-runs to the same result. */
     hid_t t = rp_h5_string_type(), s = H5Screate(H5S_SCALAR);
@@ -158,7 +196,7 @@ static int moment_columns(rp_layout *l, const char *yaml, rp_error *err)
     if (!yaml || !strstr(yaml, "\nsweep:\n") || (!strstr(yaml, ".mean:") && !strstr(yaml, ".sd:")))
         return RP_OK; /* no such axis: the file is as it always was */
     int status = rp_scenario_load_string("/scenario", yaml, &sc, &ignored) == RP_OK &&
-                         rp_scenario_resolve(sc, &ignored) == RP_OK
+                         (rp_scenario_skip_data(sc), rp_scenario_resolve(sc, &ignored)) == RP_OK
                      ? rp_layout_add_moments(l, sc, err)
                      : RP_OK;
     rp_scenario_free(sc);
@@ -449,7 +487,9 @@ static int pairs_and_providers(rp_output *o, const rp_run *run, const void **dat
     }
     for (int64_t j = 0; j < m; j++) {
         rc.index[j] = j;
-        rc.caseload[j] = o->run_params.providers.caseload;
+        /* the assignment took one place for each patient: what is left plus the patients is the caseload
+         * (the scenario's, or the provider's own from a data file) */
+        rc.caseload[j] = pop->capacity[j] + rc.patients[j];
     }
     const struct {
         rp_table t;

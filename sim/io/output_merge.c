@@ -53,6 +53,9 @@ typedef struct {
     double *param[N_PARAMS];
     char *yaml;
     rp_scenario *sc;
+    /* its data files (patients_data_*, providers_data_*): path "" if none */
+    char data_path[2][1024], data_sha256[2][72];
+    int64_t data_bytes[2];
 } part;
 
 static void close_part(part *p)
@@ -261,6 +264,28 @@ static int check_runs(part *p, rp_error *err)
 }
 
 /* Open a file of runs: its identity, scenario, layout and /runs, checked. */
+/* The root attributes that name the data files of the file's populations. */
+static int read_data_files(part *p, rp_error *err)
+{
+    static const char *const role[2] = {"patients", "providers"};
+    for (int w = 0; w < 2; w++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s_data_path", role[w]);
+        int a = rp_h5_read_attr_string(p->file, name, p->data_path[w], sizeof p->data_path[w]);
+        snprintf(name, sizeof name, "%s_data_sha256", role[w]);
+        int b = rp_h5_read_attr_string(p->file, name, p->data_sha256[w], sizeof p->data_sha256[w]);
+        snprintf(name, sizeof name, "%s_data_bytes", role[w]);
+        int c = rp_h5_read_attr_int(p->file, name, &p->data_bytes[w]);
+        if (a < 0 || b < 0 || c < 0 || (a > 0) != (b > 0) || (a > 0) != (c > 0) ||
+            (b > 0 && (strlen(p->data_sha256[w]) != 64 || strspn(p->data_sha256[w], "0123456789abcdef") != 64)))
+            RP_FAIL(err, RP_EINVAL, "%s: its root attributes %s_data_path, _bytes and _sha256 are incomplete or "
+                    "malformed; expected a file written by rapport", p->path, role[w]);
+        if (a == 0)
+            p->data_path[w][0] = '\0';
+    }
+    return RP_OK;
+}
+
 static int open_part(part *p, const char *path, rp_error *err)
 {
     memset(p, 0, sizeof *p);
@@ -317,9 +342,13 @@ static int open_part(part *p, const char *path, rp_error *err)
     char name[1100];
     snprintf(name, sizeof name, "%s:/scenario", path); /* where its errors are */
     if (status == RP_OK)
-        status = rp_scenario_load_string(name, p->yaml, &p->sc, err);
+        status = read_data_files(p, err);
     if (status == RP_OK)
+        status = rp_scenario_load_string(name, p->yaml, &p->sc, err);
+    if (status == RP_OK) {
+        rp_scenario_skip_data(p->sc); /* the file states its counts; its data files may be elsewhere */
         status = rp_scenario_resolve(p->sc, err);
+    }
     /* The layout of this file: its scenario's tables, its week count. */
     int weeks = 1;
     if (status == RP_OK)
@@ -548,6 +577,12 @@ static int same_sweep(const part *a, const part *b, rp_error *err)
         RP_FAIL(err, RP_EINVAL, "%s and %s have sweep id %s but say the sweep has %lld and %lld runs (runs_total); "
                 "expected parts of one sweep", a->path, b->path, a->sweep_id, (long long)a->runs_total,
                 (long long)b->runs_total);
+    for (int w = 0; w < 2; w++)
+        if (strcmp(a->data_sha256[w], b->data_sha256[w]) != 0)
+            RP_FAIL(err, RP_EINVAL, "%s and %s have sweep id %s but their %s were read from different data files "
+                    "(SHA-256 %.12s... and %.12s...); expected parts of one sweep, run on the same files", a->path,
+                    b->path, a->sweep_id, w ? "providers" : "patients", a->data_sha256[w][0] ? a->data_sha256[w] :
+                    "(none)", b->data_sha256[w][0] ? b->data_sha256[w] : "(none)");
     const char *x = scenario_body(a->yaml), *y = scenario_body(b->yaml);
     if (strcmp(x, y) == 0)
         return RP_OK;
@@ -614,6 +649,9 @@ int rp_output_merge(const char *const *inputs, int n_inputs, const char *path, b
         prov.plan_id = strtoull(parts[0].sweep_id, NULL, 16);
         if (!prov.scenario_path || !prov.scenario_path[0])
             prov.scenario_path = parts[0].scenario_path; /* the same for every part of a sweep */
+        for (int w = 0; w < 2; w++)
+            if (!prov.data[w].path && parts[0].data_path[w][0])
+                prov.data[w] = (rp_data_file){parts[0].data_path[w], parts[0].data_bytes[w], parts[0].data_sha256[w]};
         const rp_params *p = rp_scenario_params(parts[0].sc);
         const int weeks = parts[0].layout.n_weeks;
         status = rp_output_create(path, force, p, (weeks - 1) * p->output.every, &prov, &out, err);
@@ -686,6 +724,11 @@ static int read_origin(part *in, int64_t k, rp_origin *o, rp_error *err)
         RP_FAIL(err, RP_EINVAL, "%s: its root attribute %s is missing or malformed; expected a file written by rapport",
                 in->path, bad);
     o->threads = (int)threads;
+    for (int w = 0; w < 2; w++) { /* read and checked with the file (read_data_files) */
+        snprintf(o->data[w].path, sizeof o->data[w].path, "%s", in->data_path[w]);
+        o->data[w].bytes = in->data_path[w][0] ? in->data_bytes[w] : 0;
+        snprintf(o->data[w].sha256, sizeof o->data[w].sha256, "%s", in->data_path[w][0] ? in->data_sha256[w] : "");
+    }
     uint64_t *column[2] = {NULL, NULL};
     static const char *const name[2] = {"replicate", "seed"};
     int status = RP_OK;

@@ -258,6 +258,51 @@ void rp_population_gradient(const rp_params *p, double c, double *barrier, doubl
     gradient_lanes(p, rp_draw_vec(), &c, barrier, stressor_rate, mistrust, 1);
 }
 
+/* ---- populations read from a data file (rp_records) ---- */
+
+/* Which row of the file agent i is: i itself (each row once), or a row drawn
+ * uniformly on the agent's own stream (purpose, i): Lemire's multiply and
+ * reject, exact, one 64-bit output nearly always. */
+static int64_t record_row(rp_rng_key key, rp_purpose purpose, const rp_records *rec, int resample, int64_t i)
+{
+    if (!resample)
+        return i;
+    rp_stream s;
+    rp_stream_open(&s, key, purpose, (uint64_t)i, 0);
+    const uint64_t n = (uint64_t)rec->rows, threshold = -n % n;
+    for (;;) {
+        __extension__ const unsigned __int128 m = (unsigned __int128)rp_stream_bits(&s) * n;
+        if ((uint64_t)m >= threshold)
+            return (int64_t)(m >> 64);
+    }
+}
+
+/* The rows of lanes agent0 + l, and their groups. */
+static void record_rows(const rp_records *rec, int resample, rp_rng_key key, rp_purpose purpose, int64_t agent0,
+                        int n, int64_t *row, uint8_t *group)
+{
+    for (int l = 0; l < n; l++) {
+        row[l] = record_row(key, purpose, rec, resample, agent0 + l);
+        group[agent0 + l] = rec->group ? rec->group[row[l]] : 0;
+    }
+}
+
+/* out[l * stride] = the file's value of slot s in lane l's row, where the
+ * file gives one (a missing value, NaN, keeps the draw). */
+static void take(const rp_records *rec, int s, const int64_t *row, int n, double *out, int64_t stride)
+{
+    const double *v = rec ? rec->value[s] : NULL;
+    for (int l = 0; v && l < n; l++)
+        if (!isnan(v[row[l]]))
+            out[l * stride] = v[row[l]];
+}
+
+static void take_culture(const rp_records *rec, int n_dims, const int64_t *row, int n, double *culture)
+{
+    for (int k = 0; rec && k < n_dims; k++)
+        take(rec, k, row, n, &culture[k], n_dims);
+}
+
 /* Patients i0 .. i0 + nl - 1: each attribute across the lanes in turn. */
 static void patients_chunk(rp_population *pop, const rp_params *p, rp_rng_key key, const truncated_normal *s0,
                            int64_t i0, int nl)
@@ -267,7 +312,13 @@ static void patients_chunk(rp_population *pop, const rp_params *p, rp_rng_key ke
     const double sg = p->patients.response_sd;
     const rp_dist alliance = {RP_DIST_NORMAL, 0.0, p->patients.alliance_sd};
     const rp_dist response_z = {RP_DIST_NORMAL, 0.0, 1.0};
+    const rp_records *rec = p->patients.records;
+    int64_t row[RP_DRAW_LANES];
+    if (rec)
+        record_rows(rec, p->patients.resample, key, RP_PURPOSE_RESAMPLE_PATIENT, i0, nl, row, pop->patient_group);
+    /* every draw as without a file, on the same streams; then the file's values over them */
     draw_culture(key, RP_PURPOSE_PATIENT_CULTURE, i0, nl, p, g, gi, pop->patient_culture);
+    take_culture(rec, pop->n_dims, row, nl, &pop->patient_culture[i0 * pop->n_dims]);
     draw_attribute(key, RP_PURPOSE_MISTRUST, i0, nl, 0, g, gi, offsetof(rp_group, mistrust), &pop->mistrust[i0], 1);
     draw_attribute(key, RP_PURPOSE_BARRIER, i0, nl, 0, g, gi, offsetof(rp_group, barrier), &pop->barrier[i0], 1);
     draw_attribute(key, RP_PURPOSE_STRESSOR_RATE, i0, nl, 0, g, gi, offsetof(rp_group, stressor_rate),
@@ -311,6 +362,14 @@ static void patients_chunk(rp_population *pop, const rp_params *p, rp_rng_key ke
             c[l] = pop->patient_culture[(i0 + l) * k + p->patients.gradient.dim];
         gradient_lanes(p, V, c, &pop->barrier[i0], &pop->stressor_rate[i0], &pop->mistrust[i0], nl);
     }
+    if (rec) { /* a value of the file is the patient's as recorded: no gradient on it */
+        take(rec, RP_REC_MISTRUST, row, nl, &pop->mistrust[i0], 1);
+        take(rec, RP_REC_BARRIER, row, nl, &pop->barrier[i0], 1);
+        take(rec, RP_REC_STRESSOR_RATE, row, nl, &pop->stressor_rate[i0], 1);
+        take(rec, RP_REC_SYMPTOMS0, row, nl, &pop->symptoms0[i0], 1);
+        take(rec, RP_REC_ALLIANCE_TRAIT, row, nl, &pop->alliance_trait[i0], 1);
+        take(rec, RP_REC_RESPONSE, row, nl, &pop->response[i0], 1);
+    }
 }
 
 /* Providers j0 .. j0 + nl - 1. */
@@ -318,8 +377,13 @@ static void providers_chunk(rp_population *pop, const rp_params *p, rp_rng_key k
 {
     const rp_dist skill = {RP_DIST_NORMAL, 0.0, p->providers.skill_sd};
     const rp_dist retention = {RP_DIST_NORMAL, 0.0, p->providers.retention_sd};
+    const rp_records *rec = p->providers.records;
+    int64_t row[RP_DRAW_LANES];
+    if (rec)
+        record_rows(rec, p->providers.resample, key, RP_PURPOSE_RESAMPLE_PROVIDER, j0, nl, row, pop->provider_group);
     draw_culture(key, RP_PURPOSE_PROVIDER_CULTURE, j0, nl, p, p->providers.groups, pop->provider_group,
                  pop->provider_culture);
+    take_culture(rec, pop->n_dims, row, nl, &pop->provider_culture[j0 * pop->n_dims]);
     draw_attribute(key, RP_PURPOSE_HUMILITY, j0, nl, 0, p->providers.groups, pop->provider_group,
                    offsetof(rp_group, humility), &pop->humility[j0], 1);
     draw_common(key, RP_PURPOSE_SKILL, j0, nl, &skill, &pop->skill[j0]);
@@ -331,13 +395,24 @@ static void providers_chunk(rp_population *pop, const rp_params *p, rp_rng_key k
             pop->retention[j] = 0.0;
         pop->capacity[j] = p->providers.caseload;
     }
+    if (rec) {
+        take(rec, RP_REC_HUMILITY, row, nl, &pop->humility[j0], 1);
+        take(rec, RP_REC_SKILL, row, nl, &pop->skill[j0], 1);
+        take(rec, RP_REC_RETENTION, row, nl, &pop->retention[j0], 1); /* a column of model 2 only */
+        const double *c = rec->value[RP_REC_CASELOAD];
+        for (int l = 0; c && l < nl; l++)
+            if (!isnan(c[row[l]]))
+                pop->capacity[j0 + l] = (int64_t)c[row[l]];
+    }
 }
 
 void rp_population_generate(rp_population *pop, const rp_params *p, rp_rng_key key, int threads)
 {
     const int64_t n = pop->n_patients, m = pop->n_providers;
-    assign_groups(pop->patient_group, n, p->patients.n_groups, p->patients.groups);
-    assign_groups(pop->provider_group, m, p->providers.n_groups, p->providers.groups);
+    if (!p->patients.records) /* else each patient's row gives its group (patients_chunk) */
+        assign_groups(pop->patient_group, n, p->patients.n_groups, p->patients.groups);
+    if (!p->providers.records)
+        assign_groups(pop->provider_group, m, p->providers.n_groups, p->providers.groups);
     truncated_normal s0[RP_MAX_GROUPS];
     for (int g = 0; g < p->patients.n_groups; g++)
         s0[g] = truncated_normal_init(p->patients.groups[g].symptoms.a, p->patients.groups[g].symptoms.b,

@@ -138,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rp_origin origin;
     uint8_t done[4] = {0};
     const char *inputs[] = {input};
-    const rp_provenance prov = {"fuzz", "", "", 1, 0, 0, ""};
+    const rp_provenance prov = {"fuzz", "", "", 1, 0, 0, "", {{NULL, 0, NULL}, {NULL, 0, NULL}}};
     const int status[] = {rp_output_read_summary(input, 0, &sum, NULL, &origin, &err[0]),
                           rp_output_read_stored_summary(input, 1, &sum, &err[1]),
                           rp_output_runs_in(input, 0, 1, 0, 1, done, &err[2]),
