@@ -16,6 +16,8 @@ rapport_c_test(plan_unit)
 target_compile_definitions(plan_unit PRIVATE RP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 rapport_c_test(calibrate_unit)
 target_compile_definitions(calibrate_unit PRIVATE RP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+rapport_c_test(abc_unit)
+target_compile_definitions(abc_unit PRIVATE RP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 rapport_script_test(calibrate_cli calibrate_cli.sh)
 rapport_c_test(identify_unit)
 rapport_script_test(hostile hostile.sh)
@@ -43,6 +45,8 @@ add_test(NAME example_scenarios COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_
 set_tests_properties(example_scenarios PROPERTIES SKIP_RETURN_CODE 77)
 add_test(NAME moment_axes COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/moment_axes.py $<TARGET_FILE:rapport> ${PROJECT_SOURCE_DIR})
 set_tests_properties(moment_axes PROPERTIES SKIP_RETURN_CODE 77)
+add_test(NAME abc_calibration COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/abc_calibration.py $<TARGET_FILE:rapport> ${PROJECT_SOURCE_DIR})
+set_tests_properties(abc_calibration PROPERTIES SKIP_RETURN_CODE 77)
 # A sanitized library cannot be linked into a plain program: the install test
 # runs on builds without sanitizers.
 if(NOT RAPPORT_SANITIZE)

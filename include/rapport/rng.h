@@ -39,7 +39,8 @@ typedef enum {
     RP_PURPOSE_OUTPUT_SAMPLE = 15, /* which pairs' trajectories an output file keeps */
     RP_PURPOSE_PLAN_LHS = 16, /* a sweep's Latin hypercube (stream 0; agent: dimension; sub 0: permutation, 1: offsets) */
     RP_PURPOSE_RETENTION = 17, /* model 2: a provider's retention effect epsilon_j */
-    RP_PURPOSE_SYMPTOMS0_TRUNCATED = 18 /* model 2: the one uniform of a patient's truncated-normal S0 */
+    RP_PURPOSE_SYMPTOMS0_TRUNCATED = 18, /* model 2: the one uniform of a patient's truncated-normal S0 */
+    RP_PURPOSE_ABC_PROPOSAL = 19 /* ABC-SMC: a particle's proposal (stream: calibrate.h's rp_abc_stream) */
 } rp_purpose;
 
 typedef struct {

@@ -46,8 +46,7 @@ void rp_exec_result_free(rp_exec_result *res)
     *res = (rp_exec_result){0};
 }
 
-/* The resolved scenario as text, for the output file's provenance. */
-static char *resolved_yaml(const rp_scenario *sc)
+char *rp_exec_scenario_text(const rp_scenario *sc)
 {
     char *text = NULL;
     size_t size = 0;
@@ -153,7 +152,7 @@ static int exec_single(const rp_scenario *sc, const rp_plan *plan, const rp_exec
     if (status == RP_OK && o->output)
         status = check_size(o, plan, p, 1, 1, err);
     if (status == RP_OK && o->output) {
-        yaml = resolved_yaml(sc);
+        yaml = rp_exec_scenario_text(sc);
         rp_provenance prov = {o->command_line ? o->command_line : "", rp_scenario_path(sc), yaml ? yaml : "",
                               o->threads, 0, 1, ""};
         status = yaml ? rp_output_create(o->output, o->force, p, p->horizon, &prov, &out, err)
@@ -339,7 +338,7 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     rp_parts *parts = NULL;
     rp_run_sink sink;
     if (status == RP_OK && o->output) {
-        yaml = resolved_yaml(sc);
+        yaml = rp_exec_scenario_text(sc);
         prov.scenario_yaml = yaml ? yaml : "";
         status = yaml ? rp_parts_open(dir, worker, base, max_horizon, &prov, 2.0, &parts, err)
                       : rp_status_raise(err, RP_ENOMEM, "out of memory");
@@ -410,11 +409,11 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     return status;
 }
 
-/* Replicate r (random stream r) of p; its summary to *sum. */
+/* Replicate r (random stream opt->replicate + r) of p; its summary to *sum. */
 static int run_replicate(const rp_params *p, int r, int threads, const rp_exec_options *opt, rp_summary *sum,
                          rp_error *err)
 {
-    rp_run_options ro = {.threads = threads, .replicate = (uint64_t)r, .stop = opt->stop};
+    rp_run_options ro = {.threads = threads, .replicate = opt->replicate + (uint64_t)r, .stop = opt->stop};
     rp_run *run = NULL;
     int s = rp_run_execute(p, &ro, &run, err);
     if (s == RP_OK)
