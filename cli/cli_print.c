@@ -483,6 +483,32 @@ static void json_identification(const rp_calibration *cal, const rp_cal_identifi
     fprintf(f, ", \"flat_directions\": %d\n  }", id->n_flat);
 }
 
+/* The start of a calibration's JSON report: its file and scenario. */
+static void json_head(FILE *f, const rp_calibration *cal, const char *method)
+{
+    fputs("{\n  \"calibration\": ", f);
+    cli_json_string(f, rp_calibration_path(cal));
+    if (method)
+        fprintf(f, ",\n  \"method\": \"%s\"", method);
+    fputs(",\n  \"scenario\": ", f);
+    cli_json_string(f, rp_calibration_scenario_path(cal));
+}
+
+/* A target's first fields: "{"name": N, "value": V, "band": [LO, HI]" (the
+ * first of a list when k is 0). */
+static void json_target_head(FILE *f, const rp_cal_target *tg, int k)
+{
+    fputs(k ? ",\n    {\"name\": " : "\n    {\"name\": ", f);
+    cli_json_string(f, tg->name);
+    fputs(", \"value\": ", f);
+    cli_json_number(f, tg->value);
+    fputs(", \"band\": [", f);
+    cli_json_number(f, tg->lo);
+    fputs(", ", f);
+    cli_json_number(f, tg->hi);
+    fputs("]", f);
+}
+
 void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *res,
                                 const rp_cal_identification *id, const char *written, FILE *f)
 {
@@ -490,10 +516,7 @@ void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *
     int n_free, n_targets;
     const rp_cal_free *free_params = rp_calibration_free_params(cal, &n_free);
     const rp_cal_target *targets = rp_calibration_targets(cal, &n_targets);
-    fputs("{\n  \"calibration\": ", f);
-    cli_json_string(f, rp_calibration_path(cal));
-    fputs(",\n  \"scenario\": ", f);
-    cli_json_string(f, rp_calibration_scenario_path(cal));
+    json_head(f, cal, NULL);
     fprintf(f, ",\n  \"patients\": %lld,\n  \"replicates\": %d,\n  \"converged\": %s,\n  \"iterations\": %d,\n"
                "  \"evaluations\": %d,\n  \"seconds\": %.3f,\n  \"objective\": ",
             rp_calibration_patients(cal), rp_calibration_replicates(cal), res->converged ? "true" : "false",
@@ -512,15 +535,8 @@ void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *
     static const char *const target_keys[] = {"weight", "simulated", "mc_se", NULL};
     for (int k = 0; k < n_targets; k++) {
         const rp_cal_target *tg = &targets[k];
-        fputs(k ? ",\n    {\"name\": " : "\n    {\"name\": ", f);
-        cli_json_string(f, tg->name);
-        fputs(", \"value\": ", f);
-        cli_json_number(f, tg->value);
-        fputs(", \"band\": [", f);
-        cli_json_number(f, tg->lo);
-        fputs(", ", f);
-        cli_json_number(f, tg->hi);
-        fputs("], \"scale\": ", f);
+        json_target_head(f, tg, k);
+        fputs(", \"scale\": ", f);
         cli_json_number(f, tg->scale);
         json_fields(f, target_keys, (const double[]){tg->weight, e->target[k].mean, e->target[k].se});
         fprintf(f, ", \"in_band\": %s}", rp_calibration_target_in_band(tg, e->target[k].mean) ? "true" : "false");
@@ -632,10 +648,7 @@ void cli_print_abc_json(const rp_calibration *cal, const rp_abc_result *res, con
     int n_free, n_targets;
     const rp_cal_free *fr = rp_calibration_free_params(cal, &n_free);
     const rp_cal_target *tg = rp_calibration_targets(cal, &n_targets);
-    fputs("{\n  \"calibration\": ", f);
-    cli_json_string(f, rp_calibration_path(cal));
-    fputs(",\n  \"method\": \"abc-smc\",\n  \"scenario\": ", f);
-    cli_json_string(f, rp_calibration_scenario_path(cal));
+    json_head(f, cal, "abc-smc");
     fprintf(f, ",\n  \"patients\": %lld,\n  \"replicates\": %d,\n  \"particles\": %d,\n  \"generations\": %d,\n"
                "  \"stop\": \"%s\",\n  \"simulations\": %lld,\n  \"runs\": %lld,\n  \"seconds\": %.3f,\n"
                "  \"history\": [",
@@ -674,15 +687,7 @@ void cli_print_abc_json(const rp_calibration *cal, const rp_abc_result *res, con
     for (int k = 0; k < n_targets; k++) {
         double s[4];
         abc_summary(res, true, k, s);
-        fputs(k ? ",\n    {\"name\": " : "\n    {\"name\": ", f);
-        cli_json_string(f, tg[k].name);
-        fputs(", \"value\": ", f);
-        cli_json_number(f, tg[k].value);
-        fputs(", \"band\": [", f);
-        cli_json_number(f, tg[k].lo);
-        fputs(", ", f);
-        cli_json_number(f, tg[k].hi);
-        fputs("]", f);
+        json_target_head(f, &tg[k], k);
         json_fields(f, target_keys, (const double[]){tg[k].weight, s[0], s[1], s[2], s[3]});
         fprintf(f, ", \"median_in_band\": %s}", rp_calibration_target_in_band(&tg[k], s[1]) ? "true" : "false");
     }

@@ -28,6 +28,7 @@
 #include "rapport/posterior.h"
 #include "rapport/rng.h"
 #include "exec/calibration_spec.h"
+#include "exec/parts.h"
 
 /* ---- priors ---- */
 
@@ -465,22 +466,13 @@ static int run_generation(const rp_calibration *cal, const rp_abc_options *opt, 
         rp_summary *sum = calloc((size_t)cal->replicates, sizeof *sum);
 #pragma omp for schedule(dynamic, 1)
         for (int i = 0; i < N; i++) {
-            int bad;
-#pragma omp atomic read
-            bad = failed;
-            if (bad)
+            if (rp_exec_failed(&failed))
                 continue;
             rp_error e = {{0}};
             int st = sum ? run_slot(cal, opt, t, i, eps, prev, L, cw, N, max_attempts, g, &sr[i], sum, &e)
                          : rp_status_raise(&e, RP_ENOMEM, "out of memory");
-            if (st != RP_OK) {
-#pragma omp critical(rp_abc_error)
-                if (!failed) {
-                    first = e;
-#pragma omp atomic write
-                    failed = st;
-                }
-            }
+            if (st != RP_OK)
+                rp_exec_fail(st, &e, &failed, &first);
         }
         free(sum);
     }

@@ -409,6 +409,22 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     return status;
 }
 
+bool rp_exec_failed(const int *failed)
+{
+    return __atomic_load_n(failed, __ATOMIC_SEQ_CST) != RP_OK;
+}
+
+void rp_exec_fail(int status, const rp_error *e, int *failed, rp_error *first)
+{
+#pragma omp critical(rp_exec_first_failure)
+    {
+        if (!*failed) {
+            *first = *e;
+            __atomic_store_n(failed, status, __ATOMIC_SEQ_CST); /* read by rp_exec_failed outside the region */
+        }
+    }
+}
+
 /* Replicate r (random stream opt->replicate + r) of p; its summary to *sum. */
 static int run_replicate(const rp_params *p, int r, int threads, const rp_exec_options *opt, rp_summary *sum,
                          rp_error *err)
@@ -432,21 +448,12 @@ int rp_exec_replicates(const rp_params *p, int R, const rp_exec_options *opt, rp
     if (outer > 1) {
 #pragma omp parallel for num_threads(outer) schedule(dynamic, 1)
         for (int r = 0; r < R; r++) {
-            int bad;
-#pragma omp atomic read
-            bad = failed;
-            if (bad)
+            if (rp_exec_failed(&failed))
                 continue;
             rp_error e = {{0}};
             int s = run_replicate(p, r, inner, opt, &sum[r], &e);
-            if (s != RP_OK) {
-#pragma omp critical(rp_exec_replicates_error)
-                if (!failed) {
-                    first = e;
-#pragma omp atomic write
-                    failed = s;
-                }
-            }
+            if (s != RP_OK)
+                rp_exec_fail(s, &e, &failed, &first);
         }
     } else {
         /* one replicate: outside any parallel region, so that the run

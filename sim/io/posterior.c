@@ -11,8 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gsl/gsl_version.h>
-
 #include "io/output_h5.h"
 #include "rapport/output.h"
 #include "version.h"
@@ -62,7 +60,7 @@ static herr_t write_array(hid_t loc, const char *name, hid_t type, hsize_t rows,
 
 static herr_t write_root(hid_t root, const rp_posterior *p)
 {
-    char host[256] = "unknown", hdf5[32], now[32];
+    char host[256] = "unknown", now[32];
     gethostname(host, sizeof host - 1);
     rp_h5_utc_now(now, sizeof now);
     const int format = RP_POSTERIOR_FORMAT_VERSION, complete = p->complete;
@@ -79,11 +77,7 @@ static herr_t write_root(hid_t root, const rp_posterior *p)
         rp_h5_attr_scalar(root, "seed", H5T_NATIVE_UINT64, &p->seed) < 0 ||
         rp_h5_attr_scalar(root, "threads", H5T_NATIVE_INT, &p->threads) < 0 ||
         rp_h5_attr_string(root, "host", host) < 0 || rp_h5_attr_string(root, "write_time", now) < 0 ||
-        rp_h5_attr_string(root, "gsl_version", GSL_VERSION) < 0 ||
-        rp_h5_attr_string(root, "hdf5_version", rp_output_hdf5_version(hdf5, sizeof hdf5)) < 0 ||
-        rp_h5_attr_string(root, "compiler", RP_COMPILER) < 0 ||
-        rp_h5_attr_string(root, "compiler_flags", RP_COMPILER_FLAGS) < 0 ||
-        rp_h5_attr_string(root, "rng", "Philox4x64-10 (Random123), key (seed, stream)") < 0 ||
+        rp_h5_attr_toolchain(root) < 0 ||
         rp_h5_attr_string(root, "method", "abc-smc") < 0 ||
         rp_h5_attr_string(root, "kernel", "multivariate normal, twice the weighted covariance of the previous "
                                           "generation (Beaumont et al. 2009)") < 0 ||
