@@ -201,11 +201,12 @@ static const char *help_calibrate =
     "                        every generation a checkpoint into it\n"
     "  --resume              continue FILE.h5's calibration from its last\n"
     "                        generation (the same result as one uninterrupted\n"
-    "                        run); a signal stops at the last checkpoint: exit 75\n"
+    "                        run; no FILE.h5 yet: from the start); a signal\n"
+    "                        stops at the last checkpoint: exit 75\n"
     "\n"
     "Example:\n"
     "  rapport calibrate scenarios/calibration.yaml -o calibrated.yaml\n"
-    "  rapport calibrate scenarios/calibration-abc.yaml --posterior post.h5 -o calibrated.yaml\n";
+    "  rapport calibrate scenarios/calibration-abc.yaml --posterior post.h5\n";
 
 int cli_help(const char *command)
 {
