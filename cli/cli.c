@@ -129,10 +129,10 @@ int cli_report_resumable(const rp_error *err)
 }
 
 /* Print the summary as a table (with a header naming the run) or JSON. */
-int cli_print_summary(const rp_summary *sum, const char *header, bool json, rp_error *err)
+int cli_print_summary(const rp_summary *sum, const rp_origin *origin, const char *header, bool json, rp_error *err)
 {
     if (json)
-        cli_print_summary_json(sum, stdout);
+        cli_print_summary_json(sum, origin, stdout);
     else {
         printf("%s\n\n", header);
         cli_print_summary_table(sum, stdout);

@@ -27,6 +27,7 @@
 
 #include "rapport/calibrate.h"
 #include "rapport/observe.h"
+#include "rapport/output.h"
 #include "rapport/plan.h"
 #include "rapport/scenario.h"
 #include "rapport/status.h"
@@ -71,32 +72,36 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_catch_signals(void);
 int cli_finish_stdout(void);
 char *cli_command_line(int argc, char **argv); /* quoted for a shell; to free */
-int cli_print_summary(const rp_summary *sum, const char *header, bool json, rp_error *err);
+int cli_print_summary(const rp_summary *sum, const rp_origin *origin, const char *header, bool json, rp_error *err);
 
 /* ---- tables and JSON (cli_print.c): the library's numbers laid out ---- */
 /* JSON pieces of every printer: a number in round-trip form (NaN and
  * infinities as null), a string with escapes. */
 void cli_json_number(FILE *f, double v);
 void cli_json_string(FILE *f, const char *s);
+/* Every JSON object ends with "provenance" (origin: where its numbers came
+ * from; docs/FORMAT.md), printed by one function. */
 /* A run's summary as a readable table (the observables' rows x overall and
  * each group), or as one JSON object: pairs and every observable by name
- * (the table's rows, in order), dropout_by_group, and "by_group" (the same
- * keys for each group). */
+ * (the table's rows, in order), dropout_by_group, "by_group" (the same
+ * keys for each group) and "provenance". */
 void cli_print_summary_table(const rp_summary *sum, FILE *f);
-void cli_print_summary_json(const rp_summary *sum, FILE *f);
+void cli_print_summary_json(const rp_summary *sum, const rp_origin *origin, FILE *f);
 /* A sweep's summary (rp_sweep_point_stats of every point): per point each
  * observable's mean over replicates with its standard error and, after
  * point 0, the paired difference to point 0 with its standard error. Runs
  * with done[r] = 0 (another shard's) are left out. */
 void cli_print_sweep_table(const rp_plan *plan, const rp_summary *summaries, const uint8_t *done, FILE *f);
-void cli_print_sweep_json(const rp_plan *plan, const rp_summary *summaries, const uint8_t *done, FILE *f);
+void cli_print_sweep_json(const rp_plan *plan, const rp_summary *summaries, const uint8_t *done,
+                          const rp_origin *origin, FILE *f);
 /* A calibration's report: a readable table, or one JSON object with the
  * history (written: the calibrated scenario's path, or NULL), each with the
  * identification at the fitted point (id; NULL: not asked for). */
 void cli_print_calibration_table(const rp_calibration *cal, const rp_cal_result *res,
                                  const rp_cal_identification *id, FILE *f);
 void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *res,
-                                const rp_cal_identification *id, const char *written, FILE *f);
+                                const rp_cal_identification *id, const char *written, const rp_origin *origin,
+                                FILE *f);
 /* An ABC-SMC calibration's report: the generations, each coefficient's
  * posterior mean, median and 95% credible interval (weighted quantiles of
  * the last generation) and calibrated (median) value, each target's
@@ -104,7 +109,7 @@ void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *
  * the posterior file and the calibrated scenario written (or null). */
 void cli_print_abc_table(const rp_calibration *cal, const rp_abc_result *res, const double *median, FILE *f);
 void cli_print_abc_json(const rp_calibration *cal, const rp_abc_result *res, const double *median,
-                        const char *posterior, const char *written, FILE *f);
+                        const char *posterior, const char *written, const rp_origin *origin, FILE *f);
 
 /* ---- the command line and the environment (cli_args.c) ---- */
 /* s is a whole number in [min, max]: digits only (a '-' where min < 0), no

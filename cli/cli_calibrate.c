@@ -133,6 +133,16 @@ int cli_parse_calibrate(int argc, char **argv, cli_calibrate_args *a)
     return a->threads ? EXIT_OK : cli_default_threads(&a->threads);
 }
 
+/* The provenance of a calibration's JSON report: the calibration's
+ * scenario, its replicates, no plan. */
+static void calibration_origin(const rp_calibration *cal, int threads, rp_origin *origin)
+{
+    const rp_provenance prov = {.scenario_path = rp_calibration_scenario_path(cal), .threads = threads};
+    rp_output_origin(rp_scenario_params(rp_calibration_scenario(cal)), &prov, origin);
+    origin->has_plan = false;
+    origin->replicates = rp_calibration_replicates(cal);
+}
+
 /* The ABC-SMC calibration's context: where each generation's checkpoint
  * goes, and the progress line. */
 typedef struct {
@@ -192,9 +202,11 @@ static int calibrate_abc(const cli_calibrate_args *a, const rp_calibration *cal,
     if (status == RP_OK && a->output)
         status = write_calibrated(cal, median, a->output, err);
     if (status == RP_OK) {
-        if (a->json)
-            cli_print_abc_json(cal, &res, median, a->posterior, a->output, stdout);
-        else
+        if (a->json) {
+            rp_origin origin;
+            calibration_origin(cal, a->threads, &origin);
+            cli_print_abc_json(cal, &res, median, a->posterior, a->output, &origin, stdout);
+        } else
             cli_print_abc_table(cal, &res, median, stdout);
         if (a->posterior && !a->json)
             printf("\nposterior written to %s\n", a->posterior);
@@ -296,9 +308,11 @@ int cli_calibrate(int argc, char **argv)
     if (status == RP_OK && out_path)
         status = write_calibrated(cal, res.final.x, out_path, &err);
     if (status == RP_OK) {
-        if (json)
-            cli_print_calibration_json(cal, &res, id, out_path, stdout);
-        else
+        if (json) {
+            rp_origin origin;
+            calibration_origin(cal, a.threads, &origin);
+            cli_print_calibration_json(cal, &res, id, out_path, &origin, stdout);
+        } else
             cli_print_calibration_table(cal, &res, id, stdout);
         if (out_path && !json)
             printf("\ncalibrated scenario written to %s\n", out_path);

@@ -49,14 +49,15 @@ int cli_summary(int argc, char **argv)
         return code;
     rp_error err = {{0}};
     rp_summary sum;
+    rp_origin origin;
     bool stored;
-    int status = rp_output_read_summary(a.path, a.run, &sum, &stored, &err);
+    int status = rp_output_read_summary(a.path, a.run, &sum, &stored, &origin, &err);
     if (status == RP_OK) {
         char header[512], which[32];
         snprintf(which, sizeof which, a.run < 0 ? "the first run" : "run %lld", a.run);
         snprintf(header, sizeof header, "rapport %s: summary of %s of %s%s", RP_VERSION, which, a.path,
                  stored ? " (as stored in /summary: the file has no /pairs to recompute it from)" : "");
-        status = cli_print_summary(&sum, header, a.json, &err);
+        status = cli_print_summary(&sum, &origin, header, a.json, &err);
     }
     return status == RP_OK ? EXIT_OK : cli_report(status, &err);
 }

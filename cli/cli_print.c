@@ -33,6 +33,32 @@ void cli_json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* The one provenance object of every JSON report, on one line after
+ * ",\n  " (docs/FORMAT.md, "Provenance in the JSON"): the keys of the
+ * output file's root attributes, then which run (or how many replicates). */
+static void json_provenance(FILE *f, const rp_origin *o)
+{
+    fputs(",\n  \"provenance\": {\"rapport_version\": ", f);
+    cli_json_string(f, o->rapport_version);
+    fputs(", \"git_revision\": ", f);
+    cli_json_string(f, o->git_revision);
+    fprintf(f, ", \"model_version\": %d, \"scenario_path\": ", o->model_version);
+    cli_json_string(f, o->scenario_path);
+    fprintf(f, ", \"seed\": %llu", (unsigned long long)o->seed);
+    if (o->has_plan)
+        fprintf(f, ", \"sweep_id\": \"%016llx\"", (unsigned long long)o->plan_id);
+    if (o->run >= 0)
+        fprintf(f, ", \"run\": %lld, \"replicate\": %llu", (long long)o->run, (unsigned long long)o->replicate);
+    else
+        fprintf(f, ", \"replicates\": %lld", (long long)o->replicates);
+    fprintf(f, ", \"threads\": %d", o->threads);
+    if (o->has_plan) {
+        fputs(", \"part\": ", f);
+        cli_json_string(f, o->part);
+    }
+    fputs("}", f);
+}
+
 /* ---- the summary of one run ---- */
 
 static void print_cell(FILE *f, double v, bool percent)
@@ -82,7 +108,7 @@ static void json_members(FILE *f, const rp_observables *o, int model, const char
     }
 }
 
-void cli_print_summary_json(const rp_summary *s, FILE *f)
+void cli_print_summary_json(const rp_summary *s, const rp_origin *origin, FILE *f)
 {
     fprintf(f, "{");
     json_members(f, &s->all, s->model, "  ");
@@ -101,7 +127,9 @@ void cli_print_summary_json(const rp_summary *s, FILE *f)
         json_members(f, &s->group[g], s->model, "      ");
         fprintf(f, "\n    }");
     }
-    fprintf(f, "\n  }\n}\n");
+    fprintf(f, "\n  }");
+    json_provenance(f, origin);
+    fprintf(f, "\n}\n");
 }
 
 /* ---- the summary of a sweep ---- */
@@ -180,7 +208,8 @@ void cli_print_sweep_table(const rp_plan *plan, const rp_summary *s, const uint8
         fprintf(f, "paired diff: the point minus point 0, replicate by replicate\n");
 }
 
-void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_t *done, FILE *f)
+void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_t *done, const rp_origin *origin,
+                          FILE *f)
 {
     const int64_t P = rp_plan_points(plan), R = rp_plan_replicates(plan);
     const char *const *names;
@@ -221,7 +250,9 @@ void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_
         }
         fprintf(f, "}");
     }
-    fprintf(f, "\n  ]\n}\n");
+    fprintf(f, "\n  ]");
+    json_provenance(f, origin);
+    fprintf(f, "\n}\n");
 }
 
 /* ---- the report of a calibration ---- */
@@ -510,7 +541,7 @@ static void json_target_head(FILE *f, const rp_cal_target *tg, int k)
 }
 
 void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *res,
-                                const rp_cal_identification *id, const char *written, FILE *f)
+                                const rp_cal_identification *id, const char *written, const rp_origin *origin, FILE *f)
 {
     const rp_cal_eval *e = &res->final;
     int n_free, n_targets;
@@ -580,7 +611,9 @@ void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *
         }
         fputs("]}", f);
     }
-    fputs("\n  ]\n}\n", f);
+    fputs("\n  ]", f);
+    json_provenance(f, origin);
+    fputs("\n}\n", f);
 }
 
 /* ---- the report of an ABC-SMC calibration ---- */
@@ -643,7 +676,7 @@ void cli_print_abc_table(const rp_calibration *cal, const rp_abc_result *res, co
 }
 
 void cli_print_abc_json(const rp_calibration *cal, const rp_abc_result *res, const double *median,
-                        const char *posterior, const char *written, FILE *f)
+                        const char *posterior, const char *written, const rp_origin *origin, FILE *f)
 {
     int n_free, n_targets;
     const rp_cal_free *fr = rp_calibration_free_params(cal, &n_free);
@@ -701,5 +734,6 @@ void cli_print_abc_json(const rp_calibration *cal, const rp_abc_result *res, con
         cli_json_string(f, written);
     else
         fputs("null", f);
+    json_provenance(f, origin);
     fputs("\n}\n", f);
 }

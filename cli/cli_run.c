@@ -54,7 +54,7 @@ static void show_sweep_progress(void *ctx, int64_t done, int64_t total, int64_t 
 }
 
 /* A single run's summary, under a header naming the run. */
-static int print_run(const cli_options *o, const rp_scenario *sc, const rp_summary *sum, rp_error *err)
+static int print_run(const cli_options *o, const rp_scenario *sc, const rp_exec_result *res, rp_error *err)
 {
     const rp_params *p = rp_scenario_params(sc);
     char header[512];
@@ -63,7 +63,7 @@ static int print_run(const cli_options *o, const rp_scenario *sc, const rp_summa
              rp_scenario_path(sc), (unsigned long long)p->seed, (unsigned long long)o->replicate,
              (long long)p->patients.count, (long long)p->providers.count, p->horizon,
              o->output ? "; written to " : "", o->output ? o->output : "");
-    return cli_print_summary(sum, header, o->json, err);
+    return cli_print_summary(&res->summary[0], &res->origin, header, o->json, err);
 }
 
 /* A sweep's summary (of this part), the header naming the sweep. */
@@ -71,7 +71,7 @@ static int print_sweep(const cli_options *o, const rp_scenario *sc, const rp_pla
                        rp_error *err)
 {
     if (o->json)
-        cli_print_sweep_json(plan, res->summary, res->done, stdout);
+        cli_print_sweep_json(plan, res->summary, res->done, &res->origin, stdout);
     else {
         char part[64] = "";
         if (o->shards > 1)
@@ -117,7 +117,7 @@ static int execute(const cli_options *o, const rp_ranks *ranks, const rp_scenari
         fprintf(stderr, "%s: %s is complete: every run of this sweep%s is in it, nothing to resume\n", cli_name,
                 o->output, o->shards > 1 ? " part" : "");
     if (status == RP_OK && ranks->rank == 0)
-        status = res.single ? print_run(o, sc, &res.summary[0], err) : print_sweep(o, sc, plan, &res, err);
+        status = res.single ? print_run(o, sc, &res, err) : print_sweep(o, sc, plan, &res, err);
     rp_exec_result_free(&res);
     return status;
 }

@@ -148,6 +148,30 @@ def json_num(x):
     return float("nan") if x is None else float(x)
 
 
+def results(out):
+    """A JSON report without its provenance line: the numbers, which do not
+    depend on the threads nor on where the scenario file is."""
+    return b"".join(line for line in out.splitlines(True) if not line.startswith(b'  "provenance": '))
+
+
+# The keys of the JSON's provenance that are root attributes of the file.
+PROVENANCE_ATTRS = ["rapport_version", "git_revision", "model_version", "scenario_path", "seed", "sweep_id",
+                    "threads", "part"]
+
+
+def provenance_vs_file(prov, path, run=None):
+    """What differs between a JSON's provenance and the file of the same run
+    (its root attributes; /runs/run and /runs/replicate of row `run`)."""
+    with h5py.File(path, "r") as g:
+        bad = [f"{k}: JSON {prov.get(k)!r}, file {attr_value(g.attrs[k])!r}" for k in PROVENANCE_ATTRS
+               if prov.get(k) != attr_value(g.attrs[k])]
+        if run is not None:
+            row = list(g["runs/run"][:]).index(run)
+            want = {"run": run, "replicate": int(g["runs/replicate"][row])}
+            bad += [f"{k}: JSON {prov.get(k)!r}, /runs {v!r}" for k, v in want.items() if prov.get(k) != v]
+    return bad
+
+
 def eq_exact(a, b):
     a, b = float(a), float(b)
     return (math.isnan(a) and math.isnan(b)) or a == b
@@ -160,7 +184,7 @@ try:
     f = h5py.File(main, "r")
     # The observables are rapport's, not a list kept here: the keys of its JSON
     # but pairs and the group mappings (checked below against the file's columns).
-    OBSERVABLES = [k for k in J if k not in ("pairs", "dropout_by_group", "by_group")]
+    OBSERVABLES = [k for k in J if k not in ("pairs", "dropout_by_group", "by_group", "provenance")]
     traj, pairs = f["trajectories"], f["pairs"]
     A, T, S = traj["A"][:], traj["T"][:], traj["S"][:]
     D, N, RUP, REP = traj["D"][:], traj["N"][:], traj["rupture"][:], traj["repaired"][:]
@@ -359,6 +383,34 @@ try:
                 bad.append(f"{k} = {a.get(k)!r}")
         return "; ".join(bad)
 
+    @check("--json provenance of a single run: the file's root attributes (seed 5, s.yaml, threads 2, the "
+           "default model, sweep_id 0), run 0, replicate 0, as the last key")
+    def _():
+        prov = J.get("provenance", {})
+        version = subprocess.run([bin_path, "--version"], stdout=subprocess.PIPE, text=True).stdout
+        m = re.match(r"rapport (\S+) \(git (\S+)\), model versions 1 to \d+ \(default (\d+)\)", version)
+        want = {"rapport_version": m.group(1), "git_revision": m.group(2), "model_version": int(m.group(3)),
+                "scenario_path": "s.yaml", "seed": SEED, "sweep_id": "0000000000000000", "run": 0, "replicate": 0,
+                "threads": 2, "part": ""}
+        bad = [f"keys {list(prov)}"] if list(prov) != list(want) else []
+        bad += [f"{k} = {prov.get(k)!r}, expected {v!r}" for k, v in want.items() if prov.get(k) != v]
+        bad += provenance_vs_file(prov, main, run=0)
+        if list(J)[-1] != "provenance" or main_json.count(b"\n  \"provenance\": {") != 1:
+            bad.append("not the last key, alone on its line")
+        return "; ".join(bad)
+
+    @check("--json provenance follows --set seed=, --set model=1, --threads, --replicate (the file's the same)")
+    def _():
+        path, _, out = run_file("prov", "--set", "seed=77", "--set", "model=1", "--replicate", "3")
+        prov = json.loads(out)["provenance"]
+        want = {"seed": 77, "model_version": 1, "threads": 2, "replicate": 3, "run": 0, "scenario_path": "s.yaml"}
+        bad = [f"{k} = {prov.get(k)!r}, expected {v!r}" for k, v in want.items() if prov.get(k) != v]
+        bad += provenance_vs_file(prov, path, run=0)
+        _, again = rapport("summary", path, "--json")
+        if again != out:
+            bad.append("rapport summary --json differs from the run's JSON")
+        return "; ".join(bad)
+
     @check("root attributes: command_line is the command run (shell-quoted)")
     def _():
         cl = f.attrs["command_line"]
@@ -393,13 +445,15 @@ try:
             bad.append("differs from `rapport show` with the same overrides after the first line")
         return ", ".join(bad)
 
-    @check("/scenario re-run (rapport run FILE --json) gives the same JSON as the original run")
+    @check("/scenario re-run (rapport run FILE --json) gives the same JSON as the original run, but its provenance names the re-run file")
     def _():
         path = os.path.join(tmp, "resolved.yaml")
         with open(path, "w") as fh:
             fh.write(f["scenario"][()].decode())
-        _, out = rapport("run", path, "--json")
-        return "" if out == main_json else "the JSON differs"
+        _, out = rapport("run", path, "--json", "--threads", "2")
+        prov = json.loads(out)["provenance"]
+        return ("" if results(out) == results(main_json) else "the JSON differs") or \
+            ("" if prov["scenario_path"] == path else f"provenance.scenario_path {prov['scenario_path']!r}")
 
     # ---- /runs ----
     # The columns of /runs that are not parameters of the scenario (nor observables).
@@ -658,7 +712,9 @@ try:
 
     @check("--threads 1 vs --threads 2: identical datasets and attributes (but times, command line, threads)")
     def _():
-        return diff_files(main, one, VOLATILE | {"threads"}) or ("" if one_json == main_json else "JSON differs")
+        return (diff_files(main, one, VOLATILE | {"threads"}) or
+                ("" if results(one_json) == results(main_json) else "JSON differs") or
+                ("" if json.loads(one_json)["provenance"]["threads"] == 1 else "provenance.threads is not 1"))
 
     other, _, _ = run_file("seed6", "--seed", "6")
 
@@ -832,7 +888,25 @@ try:
     # start inside a chunk.
     many_dz, _, _ = run_file("many_deflate", *MANY, "--set", "output.compression=deflate")
     SWEEP = ["--set", "patients.count=20000", "--set", "providers.count=1000", "--set", "replicates=3"]
-    sw_none, _, _ = run_file("sweep_none", *SWEEP)
+    sw_none, _, sw_json = run_file("sweep_none", *SWEEP)
+
+    @check("--json provenance of a sweep: its sweep_id and part are the file's, replicates 3, no run; "
+           "summary --run 2 names run 2 and its replicate")
+    def _():
+        prov = json.loads(sw_json)["provenance"]
+        bad = provenance_vs_file(prov, sw_none)
+        if prov.get("replicates") != 3 or "run" in prov or "replicate" in prov:
+            bad.append(f"replicates/run/replicate: {prov}")
+        if prov.get("sweep_id") == "0000000000000000":
+            bad.append("sweep_id 0")
+        _, out = rapport("summary", sw_none, "--run", "2", "--json")
+        bad += provenance_vs_file(json.loads(out)["provenance"], sw_none, run=2)
+        part, _, part_json = run_file("sweep_part", *SWEEP, "--shard", "1/2")
+        prov = json.loads(part_json)["provenance"]
+        bad += provenance_vs_file(prov, part)
+        if prov.get("part") != "shard 2 of 2" or prov.get("sweep_id") != json.loads(sw_json)["provenance"]["sweep_id"]:
+            bad.append(f"--shard 1/2: part {prov.get('part')!r}, sweep_id {prov.get('sweep_id')!r}")
+        return "; ".join(bad)
     sw_dz, _, _ = run_file("sweep_deflate", *SWEEP, "--set", "output.compression=deflate")
 
     @check("deflate with chunks compressed by rapport: 140000 pairs and a 3-run sweep read back identical to none")

@@ -3,6 +3,7 @@
  *
  * - the Philox lanes (both paths) against rp_rng_block, bit for bit;
  * - the normal inversion against GSL's AS 241 and against Phi itself
+ *   (and draw_vec.c's log and exp against libm's; its three builds alike)
  *   (|Phi(Phi^-1(p)) - p| far below 1e-6, relative, to p = 1e-300);
  * - the lanes against rp_draw_dist, bit for bit, rejections included;
  * - every distribution: mean and variance within 4 standard errors and a
@@ -70,6 +71,80 @@ static void test_normal_inv(void)
     CHECK(worst_cdf < 1e-9, "Phi(Phi^-1(p)) = p to %.2e of min(p, 1 - p), far below 1e-6", worst_cdf);
     CHECK(rp_draw_normal_inv(0.5) == 0 && rp_draw_normal_inv(0) == -INFINITY && rp_draw_normal_inv(1) == INFINITY,
           "Phi^-1: 0 at 1/2, -inf at 0, +inf at 1");
+}
+
+/* Units in the last place between a and b (finite, same sign). */
+static double ulps(double a, double b)
+{
+    if (a == b)
+        return 0;
+    return fabs(a - b) / (nextafter(fabs(b), INFINITY) - fabs(b));
+}
+
+/* draw_vec.c: log and exp within an ulp of libm's (correctly rounded
+ * nearly always), and the three builds the same bits on every function. */
+static void test_vector_math(void)
+{
+    enum { N = 200000, M = N + RP_DRAWV_LANES }; /* room for the last register */
+    static double in[5][M], out[4][5][M];
+    static int64_t ok[4][M];
+    rp_rng_key k = {99, 1};
+    for (int i = 0; i < N; i++) {
+        uint64_t b[4];
+        rp_rng_block(k, 1, (uint64_t)i, 0, 0, b);
+        in[0][i] = rp_rng_u01(b[0]) + 0x1p-60;                        /* (0, 1): normal_inv, log */
+        in[1][i] = ldexp(1.0 + rp_rng_u01(b[1]), (int)(b[2] % 2100) - 1074); /* any positive, subnormals too */
+        in[2][i] = (rp_rng_u01(b[3]) - 0.5) * 1500;                   /* exp across its whole range */
+        in[3][i] = 1.0 + 30 * rp_rng_u01(b[1]);                       /* gamma's d */
+        in[4][i] = (rp_rng_u01(b[2]) - 0.5) * 8;                      /* gamma's normal x */
+    }
+    const rp_drawv *paths[4] = {&rp_drawv_scalar, NULL, NULL, &rp_drawv_one};
+    const char *names[4] = {"scalar", "avx2", "avx512", "one-lane"};
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2"))
+        paths[1] = &rp_drawv_avx2;
+    if (__builtin_cpu_supports("avx512f"))
+        paths[2] = &rp_drawv_avx512;
+    for (int v = 0; v < 4; v++) {
+        if (!paths[v])
+            continue;
+        for (int i = 0, n; i < N; i += n) {
+            n = 1 + (i / 7) % RP_DRAWV_LANES; /* every lane count */
+            double c[RP_DRAWV_LANES];
+            for (int l = 0; l < n; l++)
+                c[l] = 1.0 / sqrt(9.0 * in[3][i + l]);
+            paths[v]->normal_inv(&in[0][i], &out[v][0][i], n);
+            paths[v]->log(&in[1][i], &out[v][1][i], n);
+            paths[v]->exp(&in[2][i], &out[v][2][i], n);
+            paths[v]->log(&in[0][i], &out[v][3][i], n);
+            paths[v]->gamma_try(&in[3][i], c, &in[4][i], &in[0][i], &out[v][4][i], &ok[v][i], n);
+        }
+    }
+    double worst_log = 0, worst_exp = 0;
+    for (int i = 0; i < N; i++) {
+        worst_log = fmax(worst_log, ulps(out[0][1][i], log(in[1][i])));
+        if (in[2][i] > -708.39) /* below, no subnormal results: 0 */
+            worst_exp = fmax(worst_exp, ulps(out[0][2][i], exp(in[2][i])));
+    }
+    CHECK(worst_log <= 1, "log within 1 ulp of libm's over (0, 2^1026), subnormals included (worst %.2f)", worst_log);
+    CHECK(worst_exp <= 1, "exp within 1 ulp of libm's over [-708, 750] (worst %.2f)", worst_exp);
+    double x0[RP_DRAWV_LANES] = {0, 1, -800, 709.79, 1e-320, -1e-300}, y[RP_DRAWV_LANES];
+    rp_drawv_scalar.log(x0, y, 2);
+    CHECK(y[0] == -INFINITY && y[1] == 0, "log 0 = -inf, log 1 = 0");
+    rp_drawv_scalar.exp(x0, y, 6);
+    CHECK(y[0] == 1 && ulps(y[1], exp(1.0)) <= 1 && y[2] == 0 && y[3] == INFINITY && y[4] == 1 && y[5] == 1,
+          "exp 0 = 1, exp 1 = e (to an ulp), exp -800 = 0, exp 709.79 = inf, exp of +-tiny = 1");
+    for (int v = 1; v < 4; v++) {
+        if (!paths[v]) {
+            printf("SKIP %s: this processor lacks it\n", names[v]);
+            continue;
+        }
+        int same = memcmp(ok[v], ok[0], N * sizeof ok[0][0]) == 0;
+        for (int f = 0; f < 5; f++)
+            same &= memcmp(out[v][f], out[0][f], N * sizeof out[0][f][0]) == 0;
+        CHECK(same, "%s build = scalar build, bit for bit: normal_inv, log, exp, gamma_try on %d inputs", names[v],
+              N);
+    }
 }
 
 static const rp_dist DISTS[] = {
@@ -304,6 +379,7 @@ int main(void)
     gsl_set_error_handler_off();
     test_block0();
     test_normal_inv();
+    test_vector_math();
     test_lanes_exact();
     test_distributions();
     test_population_threads();

@@ -367,7 +367,7 @@ def sweep_section(rep, f, runs, axes, labels, seed):
     first = runs.groupby("point").first()
     design = saltelli_design(read.provenance(f)[1], runs, axes)
     if design is not None:
-        sobol_part(rep, runs, axes, obs, design, seed)
+        sobol_part(rep, f, runs, axes, obs, design, seed)
         return
     if len(axes) == 1 and read.words_of(f, axes[0]) is None:
         x = first[axes[0]].to_numpy(dtype=float)
@@ -465,31 +465,63 @@ def saltelli_names(Y_axes, axes, k):
     return names
 
 
-def sobol_part(rep, runs, axes, obs, design, seed):
-    """First and total Sobol indices from a Saltelli design, replicates averaged per point."""
+def group_runs(f, runs, obs):
+    """Per patient group, the runs with each observable replaced by the group's
+    value (/summary's group columns), in the order of runs."""
+    g = f["summary"]
+    row_of = {int(r): i for i, r in enumerate(g["run"][:])}
+    idx = np.array([row_of[int(r)] for r in runs["run"]])
+    cols = {o: g[o][:] for o in obs if o in g and g[o].ndim == 2}
+    return {name: runs.assign(**{o: v[idx, j] for o, v in cols.items()})
+            for j, name in enumerate(read.group_names(f), start=1)}
+
+
+def sobol_rows(runs, axes, obs, design, seed, group):
+    """Sobol indices of each observable (replicates averaged per point): the
+    table's rows for one population ("all" or a patient group)."""
     r = runs.assign(_s=design[0], _m=design[1])
     r = r[r["_s"] >= 0]
     d = r.groupby(["_s", "_m"])[obs + axes].mean()
     samples = sorted(d.index.get_level_values(0).unique())
     k = int(d.index.get_level_values(1).max()) - 1
     names = saltelli_names({m: d.xs(m, level=1)[axes] for m in range(k + 2)}, axes, k)
-    rows = []
+    rows, bars = [], {}
     for o in obs:
         Y = d[o].unstack().loc[samples].dropna()
         if len(Y) < 4:
             continue
         S1, c1, ST, cT = stats.sobol_bootstrap(Y[0].to_numpy(), Y[1].to_numpy(),
                                                Y[[2 + i for i in range(k)]].to_numpy(), seed=seed)
+        bars[o] = (S1, c1, ST, cT)
         for i, n in enumerate(names):
-            rows.append({"observable": o, "parameter": n, "S1": S1[i], "S1_lo": c1[0][i], "S1_hi": c1[1][i],
-                         "ST": ST[i], "ST_lo": cT[0][i], "ST_hi": cT[1][i]})
+            rows.append({"group": group, "observable": o, "parameter": n, "S1": S1[i], "S1_lo": c1[0][i],
+                         "S1_hi": c1[1][i], "ST": ST[i], "ST_lo": cT[0][i], "ST_hi": cT[1][i]})
+    return rows, names, bars, len(samples)
+
+
+def sobol_part(rep, f, runs, axes, obs, design, seed):
+    """First and total Sobol indices from a Saltelli design, for all patients
+    and for each patient group: figures of every observable overall and of
+    dropout per group, and one table of them all."""
+    rows, names, bars, n = sobol_rows(runs, axes, obs, design, seed, "all")
+    for o, (S1, c1, ST, cT) in bars.items():
         j = int(np.argmax(ST))
         rep.figure(plots.sobol_bars(names, S1, c1, ST, cT, o), f"sobol_{o}",
                    f"{o}: most influential parameter {names[j]} (total index {ST[j]:.2f}, first order {S1[j]:.2f}).")
+    for gname, gruns in group_runs(f, runs, obs).items():
+        grows, _, gbars, _ = sobol_rows(gruns, axes, obs, design, seed, gname)
+        rows += grows
+        if "dropout" in gbars:
+            S1, c1, ST, cT = gbars["dropout"]
+            j = int(np.argmax(ST))
+            rep.figure(plots.sobol_bars(names, S1, c1, ST, cT, f"dropout, {gname} patients"),
+                       f"sobol_dropout_{gname}",
+                       f"Dropout of {gname} patients: most influential parameter {names[j]} (total index "
+                       f"{ST[j]:.2f}, first order {S1[j]:.2f}).")
     if rows:
         rep.numbers["sobol"] = rows
         rep.table(pd.DataFrame(rows), "sobol_indices", f"Sobol indices (Saltelli 2010 first order, Jansen total), "
-                  f"{len(samples)} samples, 95% bootstrap intervals")
+                  f"all patients and each patient group, {n} samples, 95% bootstrap intervals")
 
 
 # ---- provenance ----

@@ -33,7 +33,13 @@ typedef enum {
 
 /* ---- One pair's week: the reference recurrence, also used by the engine ---- */
 
-static inline double rp_logistic(double x) { return 1.0 / (1.0 + exp(-x)); }
+/* e^x with the same bits on every machine: fdlibm's algorithm (within 1 ulp
+ * of libm's), in IEEE operations only. libm's exp is not used where a result
+ * is written: glibc picks its variant by processor at run time, and a file
+ * must not depend on the node that wrote it. */
+double rp_engine_exp(double x);
+
+static inline double rp_logistic(double x) { return 1.0 / (1.0 + rp_engine_exp(-x)); }
 
 /* clip of MODEL.md, written with comparisons so that a NaN passes through
  * (and is caught) instead of being silently turned into 0.001. */

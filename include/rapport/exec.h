@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "rapport/observe.h"
+#include "rapport/output.h"
 #include "rapport/params.h"
 #include "rapport/plan.h"
 #include "rapport/scenario.h"
@@ -62,6 +63,8 @@ typedef struct {
     double seconds[4];   /* a single run's wall seconds: population, assignment, engine, summary */
     bool resumable;      /* kept on RP_EINTR too: a sweep with an output stopped early, its finished runs
                             kept beside the output; the same call with resume continues it */
+    rp_origin origin;    /* the provenance of the summaries (what the output file records): a single
+                            run's run 0 and replicate, or a sweep's replicates, this part */
 } rp_exec_result;
 
 /* Execute the plan of the resolved scenario sc as opt says. On RP_OK, res

@@ -33,6 +33,31 @@ typedef struct {
     const char *part;   /* "" for a whole file, else which part, e.g. "shard 2 of 3" */
 } rp_provenance;
 
+/* The provenance a report carries (the `provenance` object of every
+ * `--json`; docs/FORMAT.md, "Provenance in the JSON"): the values of the
+ * output file's root attributes of the same names, which are written from
+ * this struct (rp_output_origin), and which run or runs it reports. */
+typedef struct {
+    char rapport_version[32], git_revision[64]; /* of the program that ran it */
+    int model_version;                          /* MODEL.md's version the runs followed */
+    char scenario_path[4096];                   /* as given */
+    uint64_t seed;
+    bool has_plan;    /* false for a calibration: no plan, so no sweep_id, run or part */
+    uint64_t plan_id; /* the sweep_id attribute: rp_plan_id, 0 for a single run */
+    int64_t run;        /* one run: its index in the plan (0 for a single run); -1: a sweep or a calibration */
+    uint64_t replicate; /* one run: its replicate (--replicate, /runs/replicate) */
+    int64_t replicates; /* a sweep or a calibration: replicates of each point; -1 for one run */
+    int threads;        /* per process */
+    char part[64];      /* "" for a whole file, else e.g. "shard 2 of 3" */
+} rp_origin;
+
+/* The origin of runs of p made now by this program under prov: version and
+ * git revision of this build, p's model version and seed, prov's scenario
+ * path, threads, plan id and part; run = replicates = -1, replicate 0 (the
+ * caller says which run or how many replicates). What the file's root
+ * attributes record. */
+void rp_output_origin(const rp_params *p, const rp_provenance *prov, rp_origin *origin);
+
 typedef struct rp_output rp_output;
 
 /* Create the temporary file for path, with tables for runs like p (its
@@ -83,9 +108,13 @@ int rp_output_runs_in(const char *path, uint64_t plan_id, int64_t runs_total, in
 /* Recompute the summary of run `run` of a file from its per-pair table (the
  * same numbers `rapport run` printed); run < 0: the file's first run. A file
  * without a per-pair table (--summary-only) gives its stored /summary
- * instead, and *stored (may be NULL) says which. RP_EINVAL if the file has no
- * such run; RP_EIO if it cannot be read. */
-int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, bool *stored, rp_error *err);
+ * instead, and *stored (may be NULL) says which. origin (may be NULL): the
+ * run's provenance as the file records it (its root attributes, the run's
+ * index and its /runs/replicate and /runs/seed): what `rapport run` printed
+ * for it. RP_EINVAL if the file has no such run; RP_EIO if it cannot
+ * be read. */
+int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, bool *stored, rp_origin *origin,
+                           rp_error *err);
 
 /* Start HDF5 without its exit handler (call first, from main), and shut it
  * down cleanly after a successful run; after a failure, skip the shutdown. */

@@ -131,6 +131,20 @@ static int check_size(const rp_exec_options *o, const rp_plan *plan, const rp_pa
     return rp_output_check_space(o->output, copies * bytes, err);
 }
 
+/* How this execution came to be, for its file's root attributes and (through
+ * rp_output_origin) its summaries' provenance: the same values for both.
+ * part (size >= 64) receives "shard I of N" or "". */
+static rp_provenance provenance(const rp_scenario *sc, const rp_plan *plan, const rp_exec_options *o, bool single,
+                                char *part)
+{
+    const int64_t shards = o->shards > 1 ? o->shards : 1;
+    part[0] = '\0';
+    if (shards > 1)
+        snprintf(part, 64, "shard %lld of %lld", (long long)o->shard + 1, (long long)shards);
+    return (rp_provenance){o->command_line ? o->command_line : "", rp_scenario_path(sc), "", o->threads,
+                           single ? 0 : rp_plan_id(plan), single ? 1 : rp_plan_runs(plan), part};
+}
+
 /* The plan's one run, straight to its file. */
 static int exec_single(const rp_scenario *sc, const rp_plan *plan, const rp_exec_options *o, rp_exec_result *res,
                        rp_error *err)
@@ -153,8 +167,9 @@ static int exec_single(const rp_scenario *sc, const rp_plan *plan, const rp_exec
         status = check_size(o, plan, p, 1, 1, err);
     if (status == RP_OK && o->output) {
         yaml = rp_exec_scenario_text(sc);
-        rp_provenance prov = {o->command_line ? o->command_line : "", rp_scenario_path(sc), yaml ? yaml : "",
-                              o->threads, 0, 1, ""};
+        char part[64];
+        rp_provenance prov = provenance(sc, plan, o, true, part);
+        prov.scenario_yaml = yaml ? yaml : "";
         status = yaml ? rp_output_create(o->output, o->force, p, p->horizon, &prov, &out, err)
                       : rp_status_raise(err, RP_ENOMEM, "out of memory");
         if (status == RP_OK)
@@ -330,11 +345,8 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     }
     status = rp_dist_agree(status); /* every rank has checked before any writes */
     char *yaml = NULL;
-    char part[64] = "";
-    if (shards > 1)
-        snprintf(part, sizeof part, "shard %lld of %lld", (long long)o->shard + 1, (long long)shards);
-    rp_provenance prov = {o->command_line ? o->command_line : "", rp_scenario_path(sc), "", o->threads,
-                          rp_plan_id(plan), runs, part};
+    char part[64];
+    rp_provenance prov = provenance(sc, plan, o, false, part);
     rp_parts *parts = NULL;
     rp_run_sink sink;
     if (status == RP_OK && o->output) {
@@ -479,6 +491,16 @@ int rp_exec_run(const rp_scenario *sc, const rp_plan *plan, const rp_exec_option
                 "0 <= rank < ranks", (long long)o.shard, (long long)o.shards, o.rank, o.ranks);
     res->single = res->runs == 1 && o.shards <= 1 && o.ranks <= 1;
     int status = res->single ? exec_single(sc, plan, &o, res, err) : exec_sweep(sc, plan, &o, res, err);
+    if (status == RP_OK) {
+        char part[64];
+        const rp_provenance prov = provenance(sc, plan, &o, res->single, part);
+        rp_output_origin(rp_scenario_params(sc), &prov, &res->origin);
+        if (res->single) {
+            res->origin.run = 0;
+            res->origin.replicate = o.replicate;
+        } else
+            res->origin.replicates = rp_plan_replicates(plan);
+    }
     if (status != RP_OK) {
         const bool resumable = status == RP_EINTR && res->resumable;
         rp_exec_result_free(res);

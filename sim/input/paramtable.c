@@ -152,14 +152,14 @@ static const rp_param scenario_table[] = {
          "when the provider raises cultural difference"),
     INT("discussion.week", RP_PT_INT, discussion.week, 4, 0, MAX_WEEKS, 0, "k", "week",
         "week of the discussion under policy delayed"),
-    CAL("dropout.base", dropout.base, -8.0105, -8.1187, -LOGIT_INTERCEPT_MAX, LOGIT_INTERCEPT_MAX, 0, "δ0", "logit", "weekly dropout hazard: intercept"),
+    CAL("dropout.base", dropout.base, -8.0275, -8.1187, -LOGIT_INTERCEPT_MAX, LOGIT_INTERCEPT_MAX, 0, "δ0", "logit", "weekly dropout hazard: intercept"),
     DBL("dropout.low_alliance", dropout.low_alliance, 2.0, 0, LOGIT_SLOPE_MAX, 0, "δ_A", "logit",
         "dropout hazard: low alliance (1 - A)"),
     DBL("dropout.low_trust", dropout.low_trust, 1.5, 0, LOGIT_SLOPE_MAX, 0, "δ_T", "logit", "dropout hazard: low trust (1 - T)"),
     DBL("dropout.barrier", dropout.barrier, 1.0, 0, LOGIT_SLOPE_MAX, 0, "δ_b", "logit", "dropout hazard: structural barrier"),
     DBL("dropout.stressor", dropout.stressor, 0.4, 0, LOGIT_SLOPE_MAX, 0, "δ_N", "logit/stressor",
         "dropout hazard: stressors this week"),
-    CAL("dropout.early", dropout.early, 3.788, 3.962, 0, LOGIT_SLOPE_MAX, 0, "δ_E", "logit", "extra dropout hazard of the first weeks"),
+    CAL("dropout.early", dropout.early, 3.8075, 3.962, 0, LOGIT_SLOPE_MAX, 0, "δ_E", "logit", "extra dropout hazard of the first weeks"),
     /* From tau = 1e4 weeks on, e^(-t/tau) > 0.9 over the longest horizon: the
      * extra hazard is a constant, and no larger tau says more. */
     DBL("dropout.early_weeks", dropout.early_weeks, 1.5, 0, 1e4, RP_PF_MIN_OPEN, "τ_E", "weeks",
@@ -172,7 +172,7 @@ static const rp_param scenario_table[] = {
     /* gamma_i = gamma e^(sd z - sd^2/2) with |z| <= ~12: the exponent is at most
      * 70 for sd <= 10 (at sd 1e308, inf - inf gave NaN); at sd 10 half the
      * patients already have gamma_i < 1e-21 gamma. */
-    CAL("patients.response_sd", patients.response_sd, 1.0132, 1.0427, 0, 10, 0, "σ_γ", "",
+    CAL("patients.response_sd", patients.response_sd, 1.0046, 1.0427, 0, 10, 0, "σ_γ", "",
         "log-sd of the patient's treatment responsiveness"),
     STRUCT("patients.groups", RP_PT_PATIENT_GROUPS, "patient groups by name (see below)"),
     {"patients.gradient.dimension", RP_PT_NAME, P(patients.gradient.dimension), 0, "class", 0, 0, RP_PF_COMPUTED,
@@ -192,8 +192,8 @@ static const rp_param scenario_table[] = {
         "number of providers; default ceil(patients.count / providers.caseload)"),
     INT("providers.caseload", RP_PT_INT64, providers.caseload, 20, 1, 1e6, 0, "C", "patients",
         "patients a provider treats at once; count x caseload >= patients.count"),
-    CAL("providers.skill_sd", providers.skill_sd, 1.2626, 1.3319, 0, LOGIT_SD_MAX, 0, "sd_skill", "logit", "sd of provider skill"),
-    DBL2("providers.retention_sd", providers.retention_sd, 0.45116, 0, 0, LOGIT_SD_MAX, RP_PF_CALIBRATED, "sd_retention", "logit",
+    CAL("providers.skill_sd", providers.skill_sd, 1.271, 1.3319, 0, LOGIT_SD_MAX, 0, "sd_skill", "logit", "sd of provider skill"),
+    DBL2("providers.retention_sd", providers.retention_sd, 0.44567, 0, 0, LOGIT_SD_MAX, RP_PF_CALIBRATED, "sd_retention", "logit",
          "sd of the provider's retention effect ε_j in the dropout hazard, drawn independently of skill"),
     STRUCT("providers.groups", RP_PT_PROVIDER_GROUPS, "provider groups by name (see below)"),
     ENUM("assignment.policy", assignment.policy, RP_ASSIGN_RANDOM, assignment_policies, "",
@@ -1116,7 +1116,7 @@ const char *rp_paramtable_format(const rp_param *row, const void *field, char *b
 static const char *format_default_one(const rp_param *row, char *buf, size_t size);
 
 /* A row whose default depends on the model: "0.3 (from model 2; model 1: 0)"
- * for a parameter of a later version, "-8.0105 (model 1: -8.1187)" for a
+ * for a parameter of a later version, "-8.0275 (model 1: -8.1187)" for a
  * calibrated one. */
 const char *rp_paramtable_format_default(const rp_param *row, char *buf, size_t size)
 {

@@ -68,28 +68,41 @@ herr_t rp_h5_attr_toolchain(hid_t root)
     return 0;
 }
 
+void rp_output_origin(const rp_params *p, const rp_provenance *prov, rp_origin *o)
+{
+    *o = (rp_origin){.model_version = rp_model_version(p->model), /* the runs' version of MODEL.md */
+                     .seed = p->seed, .has_plan = true, .plan_id = prov->plan_id, .run = -1, .replicates = -1,
+                     .threads = prov->threads};
+    snprintf(o->rapport_version, sizeof o->rapport_version, "%s", RP_VERSION);
+    snprintf(o->git_revision, sizeof o->git_revision, "%s", RP_GIT_REVISION);
+    snprintf(o->scenario_path, sizeof o->scenario_path, "%s", prov->scenario_path ? prov->scenario_path : "");
+    snprintf(o->part, sizeof o->part, "%s", prov->part ? prov->part : "");
+}
+
 static herr_t write_provenance(hid_t root, const rp_params *p, const rp_provenance *prov)
 {
     char host[256] = "unknown", start[32], plan_id[32];
     gethostname(host, sizeof host - 1);
     rp_h5_utc_now(start, sizeof start);
-    snprintf(plan_id, sizeof plan_id, "%016llx", (unsigned long long)prov->plan_id);
-    const int format = RP_FORMAT_VERSION, model = rp_model_version(p->model); /* the runs' version of MODEL.md */
+    rp_origin o; /* what the JSON of these runs says too */
+    rp_output_origin(p, prov, &o);
+    snprintf(plan_id, sizeof plan_id, "%016llx", (unsigned long long)o.plan_id);
+    const int format = RP_FORMAT_VERSION;
     if (rp_h5_attr_string(root, "format", "rapport") < 0 ||
         rp_h5_attr_scalar(root, "format_version", H5T_NATIVE_INT, &format) < 0 ||
         rp_h5_attr_string(root, "title", "rapport: cultural distance, therapeutic alliance and dropout") < 0 ||
-        rp_h5_attr_string(root, "rapport_version", RP_VERSION) < 0 ||
-        rp_h5_attr_string(root, "git_revision", RP_GIT_REVISION) < 0 ||
-        rp_h5_attr_scalar(root, "model_version", H5T_NATIVE_INT, &model) < 0 ||
+        rp_h5_attr_string(root, "rapport_version", o.rapport_version) < 0 ||
+        rp_h5_attr_string(root, "git_revision", o.git_revision) < 0 ||
+        rp_h5_attr_scalar(root, "model_version", H5T_NATIVE_INT, &o.model_version) < 0 ||
         rp_h5_attr_string(root, "command_line", prov->command_line) < 0 ||
-        rp_h5_attr_string(root, "scenario_path", prov->scenario_path) < 0 ||
-        rp_h5_attr_scalar(root, "seed", H5T_NATIVE_UINT64, &p->seed) < 0 ||
-        rp_h5_attr_scalar(root, "threads", H5T_NATIVE_INT, &prov->threads) < 0 ||
+        rp_h5_attr_string(root, "scenario_path", o.scenario_path) < 0 ||
+        rp_h5_attr_scalar(root, "seed", H5T_NATIVE_UINT64, &o.seed) < 0 ||
+        rp_h5_attr_scalar(root, "threads", H5T_NATIVE_INT, &o.threads) < 0 ||
         rp_h5_attr_string(root, "host", host) < 0 || rp_h5_attr_string(root, "start_time", start) < 0 ||
         rp_h5_attr_toolchain(root) < 0 ||
         rp_h5_attr_string(root, "sweep_id", plan_id) < 0 ||
         rp_h5_attr_scalar(root, "runs_total", H5T_NATIVE_INT64, &prov->runs_total) < 0 ||
-        rp_h5_attr_string(root, "part", prov->part ? prov->part : "") < 0)
+        rp_h5_attr_string(root, "part", o.part) < 0)
         return -1;
     /* The resolved scenario: re-runs to the same result. */
     hid_t t = rp_h5_string_type(), s = H5Screate(H5S_SCALAR);

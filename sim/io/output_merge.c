@@ -12,6 +12,7 @@
 #include "core/text.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -664,7 +665,43 @@ static int open_run(part *in, const char *path, int64_t run, int64_t *k, rp_erro
     return status;
 }
 
-int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, bool *stored, rp_error *err)
+/* The provenance of row k of an open file, as rapport run printed it: the
+ * root attributes written from the same struct (rp_output_origin), the run's
+ * index, replicate and seed from /runs. */
+static int read_origin(part *in, int64_t k, rp_origin *o, rp_error *err)
+{
+    *o = (rp_origin){.model_version = (int)in->model_version, .has_plan = true,
+                     .plan_id = strtoull(in->sweep_id, NULL, 16), .run = in->run[k], .replicates = -1};
+    snprintf(o->scenario_path, sizeof o->scenario_path, "%s", in->scenario_path);
+    int64_t threads = 0;
+    const char *bad = rp_h5_read_attr_string(in->file, "rapport_version", o->rapport_version, sizeof o->rapport_version) <= 0
+                          ? "rapport_version (a string)"
+                      : rp_h5_read_attr_string(in->file, "git_revision", o->git_revision, sizeof o->git_revision) <= 0
+                          ? "git_revision (a string)"
+                      : rp_h5_read_attr_string(in->file, "part", o->part, sizeof o->part) <= 0 ? "part (a string)"
+                      : rp_h5_read_attr_int(in->file, "threads", &threads) <= 0 || threads < 1 || threads > INT_MAX
+                          ? "threads (one whole number >= 1)"
+                          : NULL;
+    if (bad)
+        RP_FAIL(err, RP_EINVAL, "%s: its root attribute %s is missing or malformed; expected a file written by rapport",
+                in->path, bad);
+    o->threads = (int)threads;
+    uint64_t *column[2] = {NULL, NULL};
+    static const char *const name[2] = {"replicate", "seed"};
+    int status = RP_OK;
+    for (int c = 0; c < 2 && status == RP_OK; c++)
+        status = runs_column(in, name[c], &column[c], err);
+    if (status == RP_OK) {
+        o->replicate = column[0][k];
+        o->seed = column[1][k];
+    }
+    free(column[0]);
+    free(column[1]);
+    return status;
+}
+
+int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, bool *stored, rp_origin *origin,
+                           rp_error *err)
 {
     part in;
     rp_population pop = {0};
@@ -672,6 +709,8 @@ int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, bool 
     int64_t *provider_of = NULL;
     int64_t k;
     int status = open_run(&in, path, run, &k, err);
+    if (status == RP_OK && origin)
+        status = read_origin(&in, k, origin, err);
     if (stored)
         *stored = false;
     if (status == RP_OK && rp_layout_find(&in.layout, RP_T_PAIRS, "pair") < 0) { /* nothing to recompute from */

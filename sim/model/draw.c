@@ -2,50 +2,52 @@
 #include "model/draw.h"
 
 #include <math.h>
+#include <stdlib.h>
 
-/* Wichura (1988), Algorithm AS 241 (PPND16), Applied Statistics 37:477-484:
- * rational approximations of Phi^-1 with a relative error near 1e-16, in
- * three ranges of p; the same coefficients as gsl_cdf_ugaussian_Pinv, here
- * inline with fixed-length Horner forms (tests/population_unit.c compares the
- * two and checks Phi(Phi^-1(p)) = p). */
-static inline double as241_central(double q)
+#include "model/draw_vec.h"
+#include "rapport/engine.h"
+
+_Static_assert(RP_DRAW_LANES == RP_DRAWV_LANES, "draw_vec.c works on rp_draw_lanes' lanes");
+
+/* The vector arithmetic (draw_vec.c) of the instruction set that
+ * rp_draw_vec_path names; every path gives the same bits. */
+int rp_draw_vec_path = -1;
+
+const rp_drawv *rp_draw_vec(void)
 {
-    const double r = 0.180625 - q * q;
-    return q *
-           (((((((2.5090809287301226727e+3 * r + 3.3430575583588128105e+4) * r + 6.7265770927008700853e+4) * r +
-                4.5921953931549871457e+4) * r + 1.3731693765509461125e+4) * r + 1.9715909503065514427e+3) * r +
-             1.3314166789178437745e+2) * r + 3.3871328727963666080e+0) /
-           (((((((5.2264952788528545610e+3 * r + 2.8729085735721942674e+4) * r + 3.9307895800092710610e+4) * r +
-                2.1213794301586595867e+4) * r + 5.3941960214247511077e+3) * r + 6.8718700749205790830e+2) * r +
-             4.2313330701600911252e+1) * r + 1.0);
+    static const rp_drawv *const by_path[] = {
+        [RP_ENGINE_SCALAR] = &rp_drawv_scalar, [RP_ENGINE_AVX2] = &rp_drawv_avx2, [RP_ENGINE_AVX512] = &rp_drawv_avx512};
+    int path = __atomic_load_n(&rp_draw_vec_path, __ATOMIC_RELAXED);
+    if (path < RP_ENGINE_SCALAR || path > RP_ENGINE_AVX512) {
+        /* the kernel the environment names (RAPPORT_ENGINE), or if it names
+         * none this processor runs, the widest: the engine reports the error */
+        if (rp_engine_path(getenv("RAPPORT_ENGINE"), &path, NULL) != RP_OK)
+            rp_engine_path(NULL, &path, NULL);
+        __atomic_store_n(&rp_draw_vec_path, path, __ATOMIC_RELAXED);
+    }
+    return by_path[path];
 }
 
+/* One value, a lane at a time (rp_drawv_one: every build agrees). */
 double rp_draw_normal_inv(double p)
 {
-    const double q = p - 0.5;
-    if (fabs(q) <= 0.425) /* |q| <= 0.425: one rational function of q^2 */
-        return as241_central(q);
-    if (!(p > 0 && p < 1))
-        return p <= 0 ? -INFINITY : INFINITY; /* NaN goes here too, as +inf: never from a stream */
-    double r = sqrt(-log(q < 0 ? p : 1.0 - p)), x;
-    if (r <= 5.0) {
-        r -= 1.6;
-        x = (((((((7.74545014278341407640e-4 * r + 2.27238449892691845833e-2) * r + 2.41780725177450611770e-1) * r +
-                 1.27045825245236838258e+0) * r + 3.64784832476320460504e+0) * r + 5.76949722146069140550e+0) * r +
-              4.63033784615654529590e+0) * r + 1.42343711074968357734e+0) /
-            (((((((1.05075007164441684324e-9 * r + 5.47593808499534494600e-4) * r + 1.51986665636164571966e-2) * r +
-                 1.48103976427480074590e-1) * r + 6.89767334985100004550e-1) * r + 1.67638483018380384940e+0) * r +
-              2.05319162663775882187e+0) * r + 1.0);
-    } else {
-        r -= 5.0;
-        x = (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 1.24266094738807843860e-3) * r +
-                 2.65321895265761230930e-2) * r + 2.96560571828504891230e-1) * r + 1.78482653991729133580e+0) * r +
-              5.46378491116411436990e+0) * r + 6.65790464350110377720e+0) /
-            (((((((2.04426310338993978564e-15 * r + 1.42151175831644588870e-7) * r + 1.84631831751005468180e-5) * r +
-                 7.86869131145613259100e-4) * r + 1.48753612908506148525e-2) * r + 1.36929880922735805310e-1) * r +
-              5.99832206555887937690e-1) * r + 1.0);
-    }
-    return q < 0 ? -x : x;
+    double x;
+    rp_drawv_one.normal_inv(&p, &x, 1);
+    return x;
+}
+
+double rp_draw_log(double x)
+{
+    double y;
+    rp_drawv_one.log(&x, &y, 1);
+    return y;
+}
+
+double rp_draw_exp(double x)
+{
+    double y;
+    rp_drawv_one.exp(&x, &y, 1);
+    return y;
 }
 
 double rp_draw_normal(rp_stream *s) { return rp_draw_normal_inv(rp_stream_open01(s)); }
@@ -53,23 +55,6 @@ double rp_draw_normal(rp_stream *s) { return rp_draw_normal_inv(rp_stream_open01
 /* Marsaglia & Tsang's constants for shape >= 1. */
 static inline double mt_d(double shape) { return shape - 1.0 / 3.0; }
 static inline double mt_c(double d) { return 1.0 / sqrt(9.0 * d); }
-
-/* One try of Marsaglia & Tsang on normal x and uniform u, accepted by the
- * squeeze alone (no log): 1 and *g = d v^3, or 0 (v <= 0, or the squeeze
- * does not decide). The same arithmetic in the same order as gamma_mt, so
- * that the lanes (rp_draw_lanes) give gamma_mt's bits. */
-static inline int mt_squeeze(double d, double c, double x, double u, double *g)
-{
-    double v = 1.0 + c * x;
-    if (!(v > 0))
-        return 0;
-    v = v * v * v;
-    const double x2 = x * x;
-    if (!(u < 1.0 - 0.0331 * x2 * x2))
-        return 0;
-    *g = d * v;
-    return 1;
-}
 
 /* Marsaglia & Tsang for shape >= 1, scale 1. */
 static double gamma_mt(rp_stream *s, double shape)
@@ -85,7 +70,7 @@ static double gamma_mt(rp_stream *s, double shape)
         const double u = rp_stream_open01(s), x2 = x * x;
         if (u < 1.0 - 0.0331 * x2 * x2) /* the squeeze: accepted without a log */
             return d * v;
-        if (log(u) < 0.5 * x2 + d * (1.0 - v + log(v)))
+        if (rp_draw_log(u) < 0.5 * x2 + d * (1.0 - v + rp_draw_log(v))) /* as draw_vec.c's vgamma_try */
             return d * v;
     }
 }
@@ -95,9 +80,9 @@ static double gamma_mt(rp_stream *s, double shape)
 static double log_gamma_draw(rp_stream *s, double shape)
 {
     if (shape >= 1)
-        return log(gamma_mt(s, shape));
+        return rp_draw_log(gamma_mt(s, shape));
     const double g = gamma_mt(s, shape + 1.0);
-    return log(g) + log(rp_stream_open01(s)) / shape;
+    return rp_draw_log(g) + rp_draw_log(rp_stream_open01(s)) / shape;
 }
 
 double rp_draw_gamma(rp_stream *s, double shape, double scale)
@@ -105,7 +90,7 @@ double rp_draw_gamma(rp_stream *s, double shape, double scale)
     if (shape >= 1)
         return scale * gamma_mt(s, shape);
     const double g = gamma_mt(s, shape + 1.0);
-    return scale * g * pow(rp_stream_open01(s), 1.0 / shape);
+    return scale * g * rp_draw_exp(rp_draw_log(rp_stream_open01(s)) / shape);
 }
 
 double rp_draw_beta(rp_stream *s, double a, double b)
@@ -115,7 +100,7 @@ double rp_draw_beta(rp_stream *s, double a, double b)
         return x / (x + y);
     }
     const double lx = log_gamma_draw(s, a), ly = log_gamma_draw(s, b);
-    return 1.0 / (1.0 + exp(ly - lx));
+    return 1.0 / (1.0 + rp_draw_exp(ly - lx));
 }
 
 double rp_draw_dist(rp_stream *s, const rp_dist *d)
@@ -174,7 +159,7 @@ static void block0_portable(rp_rng_key key, uint64_t purpose, int64_t agent0, in
     }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && RP_DRAW_LANES == 8
+#if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define BLOCK0_AVX512 1
 
@@ -195,7 +180,7 @@ __attribute__((target("avx512f"))) static inline void mulhilo_avx512(__m512i a, 
     *lo = _mm512_or_si512(_mm512_slli_epi64(t, 32), _mm512_and_si512(ll, lo32));
 }
 
-/* Eight lanes in the eight 64-bit elements of AVX-512 registers. */
+/* Eight lanes (n <= 8) in the eight 64-bit elements of AVX-512 registers. */
 __attribute__((target("avx512f"))) static void block0_avx512(rp_rng_key key, uint64_t purpose, int64_t agent0,
                                                             int n, uint64_t sub, uint64_t out[][4])
 {
@@ -239,23 +224,13 @@ void rp_draw_block0(rp_rng_key key, uint64_t purpose, int64_t agent0, int n, uin
         path = __builtin_cpu_supports("avx512f") ? 1 : 0;
         __atomic_store_n(&rp_draw_block0_path, path, __ATOMIC_RELAXED);
     }
-    if (path == 1) {
-        block0_avx512(key, purpose, agent0, n, sub, out);
+    if (path == 1) { /* eight lanes at a time; the processor overlaps them */
+        for (int l = 0; l < n; l += 8)
+            block0_avx512(key, purpose, agent0 + l, n - l < 8 ? n - l : 8, sub, out + l);
         return;
     }
 #endif
     block0_portable(key, purpose, agent0, n, sub, out);
-}
-
-/* The central range of AS 241 on every lane, a loop without branches; the
- * lanes outside it (15%) by rp_draw_normal_inv. */
-static void normal_inv_lanes(const double *p, double *x, int n)
-{
-    for (int l = 0; l < n; l++)
-        x[l] = as241_central(p[l] - 0.5);
-    for (int l = 0; l < n; l++)
-        if (!(fabs(p[l] - 0.5) <= 0.425))
-            x[l] = rp_draw_normal_inv(p[l]);
 }
 
 static inline double open01(uint64_t bits) { return ((double)(bits >> 11) + 0.5) * 0x1.0p-53; }
@@ -263,34 +238,51 @@ static inline double open01(uint64_t bits) { return ((double)(bits >> 11) + 0.5)
 void rp_draw_lanes(rp_rng_key key, uint64_t purpose, int64_t agent0, int n, uint64_t sub,
                    const rp_dist *const *d, double *out, int64_t stride)
 {
+    const rp_drawv *V = rp_draw_vec();
     uint64_t b[RP_DRAW_LANES][4];
-    double p[2][RP_DRAW_LANES] = {{0}}, x[2][RP_DRAW_LANES] = {{0}};
+    /* outputs 0 and 1 (X: normal, uniform), 2 and 3 (Y, for a beta) */
+    double p[4][RP_DRAW_LANES] = {{0}}, x[2][RP_DRAW_LANES], mt[2][2][RP_DRAW_LANES], g[2][RP_DRAW_LANES];
+    int64_t ok[2][RP_DRAW_LANES];
     rp_draw_block0(key, purpose, agent0, n, sub, b);
-    int beta = 0; /* whether any lane needs the second normal (output 2) */
-    for (int l = 0; l < n; l++) {
-        p[0][l] = open01(b[l][0]);
-        p[1][l] = open01(b[l][2]);
-        beta |= d[l]->kind == RP_DIST_BETA;
+    int gamma = 0, beta = 0; /* whether any lane needs a try of X, of Y */
+    for (int l = 0; l < RP_DRAW_LANES; l++) {
+        const int kind = l < n ? (int)d[l]->kind : RP_DIST_FIXED;
+        const double shape[2] = {l < n ? d[l]->a : 1, l < n && kind == RP_DIST_BETA ? d[l]->b : 1};
+        for (int w = 0; w < 4; w++)
+            p[w][l] = l < n ? open01(b[l][w]) : 0.5;
+        for (int v = 0; v < 2; v++) { /* Marsaglia & Tsang's d and c (any value where unused) */
+            if (l > 0 && l < n && d[l] == d[l - 1]) { /* most lanes share their neighbour's */
+                mt[v][0][l] = mt[v][0][l - 1];
+                mt[v][1][l] = mt[v][1][l - 1];
+                continue;
+            }
+            mt[v][0][l] = shape[v] >= 1 ? mt_d(shape[v]) : 1;
+            mt[v][1][l] = mt_c(mt[v][0][l]);
+        }
+        gamma |= kind == RP_DIST_GAMMA || kind == RP_DIST_BETA;
+        beta |= kind == RP_DIST_BETA;
     }
-    normal_inv_lanes(p[0], x[0], n);
-    if (beta)
-        normal_inv_lanes(p[1], x[1], n);
+    V->normal_inv(p[0], x[0], n);
+    if (gamma)
+        V->gamma_try(mt[0][0], mt[0][1], x[0], p[1], g[0], ok[0], n);
+    if (beta) {
+        V->normal_inv(p[2], x[1], n);
+        V->gamma_try(mt[1][0], mt[1][1], x[1], p[3], g[1], ok[1], n);
+    }
     for (int l = 0; l < n; l++) {
         const rp_dist *dl = d[l];
-        double v, g, h;
+        double v;
         switch (dl->kind) {
         case RP_DIST_NORMAL: v = dl->a + dl->b * x[0][l]; break;
         case RP_DIST_GAMMA: /* first try: outputs 0 (normal) and 1 (uniform) */
-            if (dl->a >= 1 && mt_squeeze(mt_d(dl->a), mt_c(mt_d(dl->a)), x[0][l], open01(b[l][1]), &g)) {
-                v = dl->b * g;
+            if (dl->a >= 1 && ok[0][l]) {
+                v = dl->b * g[0][l];
                 break;
             }
             goto stream;
         case RP_DIST_BETA: /* first tries of X (outputs 0, 1) and Y (2, 3) */
-            if (dl->a >= 1 && dl->b >= 1 &&
-                mt_squeeze(mt_d(dl->a), mt_c(mt_d(dl->a)), x[0][l], open01(b[l][1]), &g) &&
-                mt_squeeze(mt_d(dl->b), mt_c(mt_d(dl->b)), x[1][l], open01(b[l][3]), &h)) {
-                v = g / (g + h);
+            if (dl->a >= 1 && dl->b >= 1 && ok[0][l] && ok[1][l]) {
+                v = g[0][l] / (g[0][l] + g[1][l]);
                 break;
             }
             goto stream;

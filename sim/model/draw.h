@@ -23,6 +23,7 @@
 
 #include <stdint.h>
 
+#include "model/draw_vec.h"
 #include "rapport/params.h"
 #include "rapport/rng.h"
 
@@ -63,8 +64,20 @@ static inline double rp_stream_open01(rp_stream *s)
     return ((double)(rp_stream_bits(s) >> 11) + 0.5) * 0x1.0p-53;
 }
 
-/* Phi^-1(p), p in (0, 1), by AS 241 (draw.c); -inf at p <= 0, +inf at p >= 1. */
+/* Phi^-1(p), p in (0, 1), by AS 241 (draw_vec.c); -inf at p <= 0, +inf at p >= 1. */
 double rp_draw_normal_inv(double p);
+
+/* log and exp as the lanes compute them (draw_vec.h): the same bits on every
+ * machine, unlike libm's, whose variants differ between processors. */
+double rp_draw_log(double x);
+double rp_draw_exp(double x);
+
+/* The lanes' arithmetic for the instruction set that rp_draw_vec_path names
+ * (an rp_engine_path_id of a fast kernel; below RP_ENGINE_SCALAR until the
+ * first call chooses by RAPPORT_ENGINE, as the engine does). A test may set
+ * it to compare the paths. */
+extern int rp_draw_vec_path;
+const rp_drawv *rp_draw_vec(void);
 
 /* Standard normal by inversion of one uniform on (0, 1). */
 double rp_draw_normal(rp_stream *s);
@@ -81,7 +94,7 @@ double rp_draw_dist(rp_stream *s, const rp_dist *d);
 
 /* The same draws on several agents at once: lanes l < n (n <= RP_DRAW_LANES)
  * are the streams (key, purpose, agent0 + l, sub). */
-#define RP_DRAW_LANES 8
+#define RP_DRAW_LANES 64
 
 /* Chunks of RP_DRAW_LANES agents out of count: how many, and of chunk c
  * its first agent and how many lanes it has. */
@@ -99,9 +112,9 @@ void rp_draw_block0(rp_rng_key key, uint64_t purpose, int64_t agent0, int n, uin
 
 /* out[l * stride] = rp_draw_dist on lane l's stream with distribution d[l],
  * bit for bit: the first try of every lane is computed from block 0 side by
- * side (normal inversion without branches in the central range, Marsaglia &
- * Tsang's squeeze), and a lane that the first try does not settle (a
- * rejection, a shape below 1) is drawn again by rp_draw_dist. */
+ * side in vector registers (normal inversion, Marsaglia & Tsang's test), and
+ * a lane that the first try does not settle (a rejection, a shape below 1)
+ * is drawn again by rp_draw_dist. */
 /* Which path rp_draw_block0 takes: -1 until its first call chooses, 0 the
  * portable lanes, 1 AVX-512; a test may set 0 to check the other path. */
 extern int rp_draw_block0_path;

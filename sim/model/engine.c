@@ -6,10 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/draw.h"
 #include "model/engine_fast.h"
 
-void rp_engine_pair_init(rp_pair_consts *c, const rp_params *p, const rp_population *pop,
-                         int64_t i, int64_t j, double distance)
+double rp_engine_exp(double x) { return rp_draw_exp(x); }
+
+void rp_engine_repair_probs(const rp_params *p, double h, double repair_prob[2])
+{
+    for (int D = 0; D <= 1; D++)
+        repair_prob[D] = rp_logistic(p->repair.base + p->repair.humility * h + p->repair.discussed * D);
+}
+
+void rp_engine_pair_init_with(rp_pair_consts *c, const rp_params *p, const rp_population *pop, int64_t i,
+                              int64_t j, double distance, const double repair_prob[2])
 {
     const double h = pop->humility[j];
     /* d_ij (1 - chi h_j): with chi = 0 (model 1) exactly d_ij */
@@ -19,15 +28,22 @@ void rp_engine_pair_init(rp_pair_consts *c, const rp_params *p, const rp_populat
     c->alliance_base = p->alliance.beta0 + p->alliance.beta_skill * pop->skill[j] +
                        pop->alliance_trait[i];
     c->humility = h;
-    for (int D = 0; D <= 1; D++)
-        c->repair_prob[D] =
-            rp_logistic(p->repair.base + p->repair.humility * h + p->repair.discussed * D);
+    c->repair_prob[0] = repair_prob[0];
+    c->repair_prob[1] = repair_prob[1];
     c->erosion = distance > p->trust.notice_distance ? p->trust.undiscussed_erosion * distance : 0.0;
     /* + epsilon_j, the provider's retention effect: 0 under model 1, and x + 0 is x */
     c->dropout_base = p->dropout.base + p->dropout.barrier * pop->barrier[i] + pop->retention[j];
     c->response = pop->response[i];
     c->stressor_rate = pop->stressor_rate[i];
-    c->stressor_p0 = exp(-c->stressor_rate);
+    c->stressor_p0 = rp_engine_exp(-c->stressor_rate);
+}
+
+void rp_engine_pair_init(rp_pair_consts *c, const rp_params *p, const rp_population *pop,
+                         int64_t i, int64_t j, double distance)
+{
+    double repair_prob[2];
+    rp_engine_repair_probs(p, pop->humility[j], repair_prob);
+    rp_engine_pair_init_with(c, p, pop, i, j, distance, repair_prob);
 }
 
 void rp_engine_week_draws(rp_week_draws *u, rp_rng_key key, int64_t i, int t)
@@ -166,7 +182,7 @@ static bool simulate_pair(const rp_engine_job *job, int64_t i, rp_engine_nan *na
     const rp_population *pop = job->pop;
     rp_trajectory *traj = job->traj;
     rp_pair_consts c;
-    rp_engine_pair_init(&c, p, pop, i, job->provider_of[i], job->dist[i]);
+    rp_engine_pair_init_with(&c, p, pop, i, job->provider_of[i], job->dist[i], job->repair_prob + 2 * job->provider_of[i]);
     rp_pair_state s;
     rp_engine_intake(&s, p, &c, pop->mistrust[i], pop->symptoms0[i]);
 
@@ -289,17 +305,24 @@ int rp_engine_run(const rp_params *p, const rp_population *pop, const int64_t *p
                 (long long)RP_ENGINE_MAX_PAIRS, RP_ENGINE_MAX_WEEKS);
     double *early = malloc((size_t)p->horizon * sizeof(double));
     float *early_f = malloc((size_t)p->horizon * sizeof(float));
-    if (!early || !early_f) {
+    /* the repair probabilities of each provider, shared by its pairs */
+    double *repair_prob = malloc(2 * (size_t)(pop->n_providers ? pop->n_providers : 1) * sizeof(double));
+    if (!early || !early_f || !repair_prob) {
         free(early);
         free(early_f);
-        RP_FAIL(err, RP_ENOMEM, "out of memory for %d weeks", p->horizon);
+        free(repair_prob);
+        RP_FAIL(err, RP_ENOMEM, "out of memory for %d weeks and %lld providers", p->horizon,
+                (long long)pop->n_providers);
     }
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t j = 0; j < pop->n_providers; j++)
+        rp_engine_repair_probs(p, pop->humility[j], repair_prob + 2 * j);
     for (int t = 0; t < p->horizon; t++) {
-        early[t] = p->dropout.early * exp(-t / p->dropout.early_weeks);
+        early[t] = p->dropout.early * rp_engine_exp(-t / p->dropout.early_weeks);
         early_f[t] = (float)early[t];
     }
 
-    const rp_engine_job job = {p, pop, provider_of, dist, key, early, early_f, out, traj};
+    const rp_engine_job job = {p, pop, provider_of, dist, key, early, early_f, repair_prob, out, traj};
     rp_engine_kernel *kernel = paths[path].kernel;
     rp_engine_nan first_nan = {.pair = -1};
     /* Chunks of pairs: a pair's result depends on its own draws only, so
@@ -318,6 +341,7 @@ int rp_engine_run(const rp_params *p, const rp_population *pop, const int64_t *p
     }
     free(early);
     free(early_f);
+    free(repair_prob);
     if (first_nan.pair >= 0)
         RP_FAIL(err, RP_EFAIL, "the model produced NaN in %s of pair %lld at week %d",
                 first_nan.variable, (long long)first_nan.pair, first_nan.week);

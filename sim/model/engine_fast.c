@@ -316,7 +316,8 @@ static void load(lanes *L, int l, const rp_engine_job *job, int64_t i)
 {
     const rp_params *p = job->p;
     rp_pair_consts c;
-    rp_engine_pair_init(&c, p, job->pop, i, job->provider_of[i], job->dist[i]);
+    rp_engine_pair_init_with(&c, p, job->pop, i, job->provider_of[i], job->dist[i],
+                             job->repair_prob + 2 * job->provider_of[i]);
     rp_pair_state s;
     rp_engine_intake(&s, p, &c, job->pop->mistrust[i], job->pop->symptoms0[i]);
     L->d0[l] = (float)rp_felt_distance(&c, 0);

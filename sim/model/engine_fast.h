@@ -23,9 +23,18 @@ typedef struct {
     rp_rng_key key;
     const double *early; /* delta_E e^(-t / tau_E), t = 0 .. horizon - 1 */
     const float *early_f; /* the same, rounded to float (the fast kernel's) */
+    const double *repair_prob; /* 2 a provider: rp_engine_repair_probs */
     rp_outcomes *out;
     rp_trajectory *traj; /* or NULL */
 } rp_engine_job;
+
+/* The repair probabilities L(theta0 + theta_h h + theta_D D), D = 0, 1, of a
+ * provider of humility h: computed once a provider, shared by its pairs. */
+void rp_engine_repair_probs(const rp_params *p, double h, double repair_prob[2]);
+
+/* rp_engine_pair_init with provider j's repair probabilities given. */
+void rp_engine_pair_init_with(rp_pair_consts *c, const rp_params *p, const rp_population *pop, int64_t i,
+                              int64_t j, double distance, const double repair_prob[2]);
 
 /* Where a NaN first appeared in a pair, for the error message. */
 typedef struct {

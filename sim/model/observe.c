@@ -196,47 +196,54 @@ double rp_observe_dropout_icc(int64_t n, const uint8_t *dropped, const int64_t *
     return dropout_icc(n, dropped, cluster, n_clusters, size, count, &den);
 }
 
-/* Whether pair i counts for the repair-outcome r. */
-static bool repair_pair(int64_t i, const int32_t *ruptures, const int32_t *sessions, const uint8_t *group, int g)
+/* The repair-outcome r over all pairs (slot 0) and, with group, over each
+ * group g < ng (slot 1 + g), in two passes for all slots at once (each
+ * slot's sums still in pair order); den[s] = sqrt(sxx) sqrt(syy), 0 where
+ * undefined. Pairs count with at least one rupture and three sessions. */
+static void repair_r(int64_t n, const int32_t *ruptures, const int32_t *repairs, const int32_t *sessions,
+                     const double *improvement, const uint8_t *group, int ng, double *r, double *den)
 {
-    return ruptures[i] >= 1 && sessions[i] >= 3 && (!group || group[i] == g);
-}
-
-/* rp_observe_repair_r, with its denominator sqrt(sxx) sqrt(syy) (0 when
- * undefined). */
-static double repair_r(int64_t n, const int32_t *ruptures, const int32_t *repairs, const int32_t *sessions,
-                       const double *improvement, const uint8_t *group, int g, double *den)
-{
-    *den = 0;
-    int64_t m = 0;
-    double mx = 0, my = 0;
+    int64_t m[1 + RP_MAX_GROUPS] = {0};
+    double mx[1 + RP_MAX_GROUPS] = {0}, my[1 + RP_MAX_GROUPS] = {0};
+    double sxx[1 + RP_MAX_GROUPS] = {0}, syy[1 + RP_MAX_GROUPS] = {0}, sxy[1 + RP_MAX_GROUPS] = {0};
+    const int slots = group ? 1 + ng : 1;
     for (int64_t i = 0; i < n; i++)
-        if (repair_pair(i, ruptures, sessions, group, g)) {
-            m++;
-            mx += (double)repairs[i] / (double)ruptures[i];
-            my += improvement[i];
-        }
-    if (m < 3)
-        return NAN;
-    mx /= (double)m;
-    my /= (double)m;
-    double sxx = 0, syy = 0, sxy = 0;
+        if (ruptures[i] >= 1 && sessions[i] >= 3)
+            for (int s = 0; s < (group ? 2 : 1); s++) {
+                const int k = s ? 1 + group[i] : 0;
+                if (k >= slots)
+                    continue;
+                m[k]++;
+                mx[k] += (double)repairs[i] / (double)ruptures[i];
+                my[k] += improvement[i];
+            }
+    for (int k = 0; k < slots; k++) {
+        mx[k] /= (double)m[k];
+        my[k] /= (double)m[k];
+    }
     for (int64_t i = 0; i < n; i++)
-        if (repair_pair(i, ruptures, sessions, group, g)) {
-            const double dx = (double)repairs[i] / (double)ruptures[i] - mx, dy = improvement[i] - my;
-            sxx += dx * dx;
-            syy += dy * dy;
-            sxy += dx * dy;
-        }
-    *den = sqrt(sxx) * sqrt(syy);
-    return *den > 0 ? sxy / *den : NAN;
+        if (ruptures[i] >= 1 && sessions[i] >= 3)
+            for (int s = 0; s < (group ? 2 : 1); s++) {
+                const int k = s ? 1 + group[i] : 0;
+                if (k >= slots)
+                    continue;
+                const double dx = (double)repairs[i] / (double)ruptures[i] - mx[k], dy = improvement[i] - my[k];
+                sxx[k] += dx * dx;
+                syy[k] += dy * dy;
+                sxy[k] += dx * dy;
+            }
+    for (int k = 0; k < slots; k++) {
+        den[k] = m[k] < 3 ? 0 : sqrt(sxx[k]) * sqrt(syy[k]);
+        r[k] = den[k] > 0 ? sxy[k] / den[k] : NAN;
+    }
 }
 
 double rp_observe_repair_r(int64_t n, const int32_t *ruptures, const int32_t *repairs, const int32_t *sessions,
                            const double *improvement, const uint8_t *group, int g)
 {
-    double den;
-    return repair_r(n, ruptures, repairs, sessions, improvement, group, g, &den);
+    double r[1 + RP_MAX_GROUPS], den[1 + RP_MAX_GROUPS];
+    repair_r(n, ruptures, repairs, sessions, improvement, group, group ? g + 1 : 0, r, den);
+    return r[group ? 1 + g : 0];
 }
 
 /* The first observable that is infinite, or NaN although defined, as an error. */
@@ -327,11 +334,14 @@ int rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population 
             dropped[i] = o->exit_reason[i] == RP_EXIT_DROPPED;
         sum->all.therapist_dropout =
             dropout_icc(n, dropped, provider_of, pop->n_providers, size, count, &den[0].therapist_dropout);
-        sum->all.repair_outcome_r =
-            repair_r(n, o->ruptures, o->repairs, o->exit_week, y, NULL, 0, &den[0].repair_outcome_r);
-        for (int g = 0; g < ng; g++)
-            sum->group[g].repair_outcome_r = repair_r(n, o->ruptures, o->repairs, o->exit_week, y,
-                                                      pop->patient_group, g, &den[1 + g].repair_outcome_r);
+        double r[1 + RP_MAX_GROUPS], rden[1 + RP_MAX_GROUPS];
+        repair_r(n, o->ruptures, o->repairs, o->exit_week, y, pop->patient_group, ng, r, rden);
+        sum->all.repair_outcome_r = r[0];
+        den[0].repair_outcome_r = rden[0];
+        for (int g = 0; g < ng; g++) {
+            sum->group[g].repair_outcome_r = r[1 + g];
+            den[1 + g].repair_outcome_r = rden[1 + g];
+        }
     }
     free(dropped);
     free(count);

@@ -194,40 +194,68 @@ static truncated_normal truncated_normal_init(double mean, double sd, double lo,
     return t;
 }
 
-static double truncated_normal_draw(const truncated_normal *t, double u)
+/* A truncated draw from uniform u: the argument of Phi^-1 (the upper tail
+ * through Q^-1(y) = -Phi^-1(y)), then the value from x = Phi^-1 of it. */
+static double truncated_normal_p(const truncated_normal *t, double u)
+{
+    return t->upper ? t->f_a - u * (t->f_a - t->f_b) : t->f_a + u * (t->f_b - t->f_a);
+}
+
+static double truncated_normal_value(const truncated_normal *t, double x)
 {
     if (!(t->sd > 0))
         return fmin(fmax(t->mean, t->lo), t->hi);
-    double x;
-    if (t->upper) /* invert the upper tail */
-        x = t->f_a - t->f_b > 0 ? gsl_cdf_ugaussian_Qinv(t->f_a - u * (t->f_a - t->f_b)) : t->a;
-    else
-        x = t->f_b - t->f_a > 0 ? gsl_cdf_ugaussian_Pinv(t->f_a + u * (t->f_b - t->f_a)) : t->a;
+    const double z = t->upper ? (t->f_a - t->f_b > 0 ? -x : t->a) : (t->f_b - t->f_a > 0 ? x : t->a);
     /* Rounding of the inverse may step a last bit outside; and an interval
      * with no mass in double (both bounds > ~37 sd away) gives its bound a. */
-    return fmin(fmax(t->mean + t->sd * x, t->lo), t->hi);
+    return fmin(fmax(t->mean + t->sd * z, t->lo), t->hi);
 }
 
 double rp_population_truncated_normal(double mean, double sd, double lo, double hi, double u)
 {
     const truncated_normal t = truncated_normal_init(mean, sd, lo, hi);
-    return truncated_normal_draw(&t, u);
+    return truncated_normal_value(&t, rp_draw_normal_inv(truncated_normal_p(&t, u)));
 }
 
-static double shifted_logit(double v, double g, double c)
+/* v[l] = 1 / (1 + e^-(logit v[l] + g (c[l] - 1/2))), lanes l < n. */
+static void shifted_logit_lanes(const rp_drawv *V, double *v, double g, const double *c, int n)
 {
-    return 1.0 / (1.0 + exp(-(log(v) - log1p(-v) + g * (c - 0.5))));
+    double lv[RP_DRAW_LANES], l1v[RP_DRAW_LANES], z[RP_DRAW_LANES], e[RP_DRAW_LANES];
+    for (int l = 0; l < RP_DRAW_LANES; l++)
+        lv[l] = l < n ? v[l] : 0.5;
+    for (int l = 0; l < RP_DRAW_LANES; l++)
+        l1v[l] = 1.0 - lv[l];
+    V->log(lv, lv, n);
+    V->log(l1v, l1v, n);
+    for (int l = 0; l < RP_DRAW_LANES; l++)
+        z[l] = -(lv[l] - l1v[l] + g * ((l < n ? c[l] : 0.5) - 0.5));
+    V->exp(z, e, n);
+    for (int l = 0; l < n; l++)
+        v[l] = 1.0 / (1.0 + e[l]);
+}
+
+/* The deprivation gradient on lanes l < n (c: their c_g). */
+static void gradient_lanes(const rp_params *p, const rp_drawv *V, const double *c, double *barrier,
+                           double *stressor_rate, double *mistrust, int n)
+{
+    if (p->patients.gradient.barrier != 0)
+        shifted_logit_lanes(V, barrier, p->patients.gradient.barrier, c, n);
+    if (p->patients.gradient.stressor_rate != 0) {
+        double z[RP_DRAW_LANES], e[RP_DRAW_LANES];
+        for (int l = 0; l < RP_DRAW_LANES; l++)
+            z[l] = p->patients.gradient.stressor_rate * ((l < n ? c[l] : 0.5) - 0.5);
+        V->exp(z, e, n);
+        for (int l = 0; l < n; l++)
+            stressor_rate[l] *= e[l];
+    }
+    if (p->patients.gradient.mistrust != 0)
+        shifted_logit_lanes(V, mistrust, p->patients.gradient.mistrust, c, n);
 }
 
 void rp_population_gradient(const rp_params *p, double c, double *barrier, double *stressor_rate,
                             double *mistrust)
 {
-    if (p->patients.gradient.barrier != 0)
-        *barrier = shifted_logit(*barrier, p->patients.gradient.barrier, c);
-    if (p->patients.gradient.stressor_rate != 0)
-        *stressor_rate *= exp(p->patients.gradient.stressor_rate * (c - 0.5));
-    if (p->patients.gradient.mistrust != 0)
-        *mistrust = shifted_logit(*mistrust, p->patients.gradient.mistrust, c);
+    gradient_lanes(p, rp_draw_vec(), &c, barrier, stressor_rate, mistrust, 1);
 }
 
 /* Patients i0 .. i0 + nl - 1: each attribute across the lanes in turn. */
@@ -244,13 +272,18 @@ static void patients_chunk(rp_population *pop, const rp_params *p, rp_rng_key ke
     draw_attribute(key, RP_PURPOSE_BARRIER, i0, nl, 0, g, gi, offsetof(rp_group, barrier), &pop->barrier[i0], 1);
     draw_attribute(key, RP_PURPOSE_STRESSOR_RATE, i0, nl, 0, g, gi, offsetof(rp_group, stressor_rate),
                    &pop->stressor_rate[i0], 1);
+    const rp_drawv *V = rp_draw_vec();
     if (p->model >= 2) { /* a normal truncated: one uniform, a purpose of its own; else drawn and clamped */
         uint64_t b[RP_DRAW_LANES][4];
+        double q[RP_DRAW_LANES], x[RP_DRAW_LANES];
         rp_draw_block0(key, RP_PURPOSE_SYMPTOMS0_TRUNCATED, i0, nl, 0, b);
+        for (int l = 0; l < RP_DRAW_LANES; l++)
+            q[l] = l < nl ? truncated_normal_p(&s0[gi[i0 + l]], rp_rng_u01(b[l][0])) : 0.5;
+        V->normal_inv(q, x, nl);
         for (int l = 0; l < nl; l++) {
             const rp_dist *sd = &g[gi[i0 + l]].symptoms;
             if (sd->kind == RP_DIST_NORMAL) {
-                pop->symptoms0[i0 + l] = truncated_normal_draw(&s0[gi[i0 + l]], rp_rng_u01(b[l][0]));
+                pop->symptoms0[i0 + l] = truncated_normal_value(&s0[gi[i0 + l]], x[l]);
                 continue;
             }
             rp_stream st;
@@ -264,14 +297,19 @@ static void patients_chunk(rp_population *pop, const rp_params *p, rp_rng_key ke
             pop->symptoms0[i0 + l] = fmin(fmax(pop->symptoms0[i0 + l], p->symptoms.recovered), p->symptoms.max);
     }
     draw_common(key, RP_PURPOSE_ALLIANCE_TRAIT, i0, nl, &alliance, &pop->alliance_trait[i0]);
-    double z[RP_DRAW_LANES];
+    double z[RP_DRAW_LANES] = {0}, e[RP_DRAW_LANES];
     draw_common(key, RP_PURPOSE_RESPONSE_TRAIT, i0, nl, &response_z, z);
-    const int k = pop->n_dims;
-    for (int64_t i = i0; i < i0 + nl; i++) {
-        if (p->patients.gradient.dim >= 0)
-            rp_population_gradient(p, pop->patient_culture[i * k + p->patients.gradient.dim], &pop->barrier[i],
-                                   &pop->stressor_rate[i], &pop->mistrust[i]);
-        pop->response[i] = p->symptoms.improvement * exp(sg * z[i - i0] - sg * sg / 2);
+    for (int l = 0; l < RP_DRAW_LANES; l++)
+        z[l] = sg * z[l] - sg * sg / 2;
+    V->exp(z, e, nl);
+    for (int l = 0; l < nl; l++)
+        pop->response[i0 + l] = p->symptoms.improvement * e[l];
+    if (p->patients.gradient.dim >= 0) {
+        const int k = pop->n_dims;
+        double c[RP_DRAW_LANES];
+        for (int l = 0; l < nl; l++)
+            c[l] = pop->patient_culture[(i0 + l) * k + p->patients.gradient.dim];
+        gradient_lanes(p, V, c, &pop->barrier[i0], &pop->stressor_rate[i0], &pop->mistrust[i0], nl);
     }
 }
 

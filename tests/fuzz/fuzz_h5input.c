@@ -135,10 +135,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* a full /dev/shm: not the input's fault */
     rp_error err[4];
     rp_summary sum;
+    rp_origin origin;
     uint8_t done[4] = {0};
     const char *inputs[] = {input};
     const rp_provenance prov = {"fuzz", "", "", 1, 0, 0, ""};
-    const int status[] = {rp_output_read_summary(input, 0, &sum, NULL, &err[0]),
+    const int status[] = {rp_output_read_summary(input, 0, &sum, NULL, &origin, &err[0]),
                           rp_output_read_stored_summary(input, 1, &sum, &err[1]),
                           rp_output_runs_in(input, 0, 1, 0, 1, done, &err[2]),
                           rp_output_merge(inputs, 1, output, true, false, &prov, NULL, &err[3])};
