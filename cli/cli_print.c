@@ -171,7 +171,144 @@ static void row(FILE *f, const char *name, int64_t point, const rp_sweep_stat *m
     }
 }
 
-void cli_print_sweep_table(const rp_plan *plan, const rp_summary *s, const uint8_t *done, FILE *f)
+static void put_trimmed(FILE *f, char *line);
+
+/* A statistic and its 95% interval appended to line as one cell of width
+ * 30: "+0.1202 [+0.118, +0.1224]" (percent: "21.8% [20.9%, 22.7%]"), "-"
+ * where undefined, "[-]" without an interval. */
+static void interval_cell(char *line, size_t size, const rp_sweep_stat *st, bool percent)
+{
+    char text[112];
+    const double scale = percent ? 100 : 1;
+    const char *fmt = percent ? "%.1f%%" : "%+.4g";
+    char m[32], lo[32], hi[32];
+    snprintf(m, sizeof m, fmt, scale * st->mean);
+    snprintf(lo, sizeof lo, fmt, scale * st->lo);
+    snprintf(hi, sizeof hi, fmt, scale * st->hi);
+    if (isnan(st->mean))
+        snprintf(text, sizeof text, "-");
+    else if (isnan(st->lo) || isnan(st->hi))
+        snprintf(text, sizeof text, "%s [-]", m);
+    else
+        snprintf(text, sizeof text, "%s [%s, %s]", m, lo, hi);
+    const size_t used = strlen(line);
+    snprintf(line + used, size - used, " %-29s", text);
+}
+
+/* A point's contrasts of dropout (row d): each group's gap to the
+ * reference group and, after point 0, the gap's change from point 0 and the
+ * share of point 0's gap closed, each with its 95% interval. */
+static void text_contrasts(FILE *f, const rp_point_stats *st, int64_t point, size_t d)
+{
+    if (st->n_groups < 2)
+        return;
+    char line[256];
+    snprintf(line, sizeof line, "  dropout gap to %-9s %-29s", st->group_name[st->reference], " gap [95% CI]");
+    if (point > 0)
+        snprintf(line + strlen(line), sizeof line - strlen(line), " %-29s %s", " change from point 0",
+                 " share of the gap closed");
+    put_trimmed(f, line);
+    for (int g = 0; g < st->n_groups; g++) {
+        if (g == st->reference)
+            continue;
+        snprintf(line, sizeof line, "    %-20.20s", st->group_name[g]);
+        interval_cell(line, sizeof line, &st->gap[0][g][d], false);
+        if (point > 0) {
+            interval_cell(line, sizeof line, &st->gap[1][g][d], false);
+            interval_cell(line, sizeof line, &st->closed[g][d], true);
+        }
+        put_trimmed(f, line);
+    }
+}
+
+/* "[lo, hi]": an interval, a band. */
+static void json_interval(FILE *f, double lo, double hi)
+{
+    fputc('[', f);
+    cli_json_number(f, lo);
+    fputs(", ", f);
+    cli_json_number(f, hi);
+    fputc(']', f);
+}
+
+/* One statistic as JSON: {"mean": m, "se": s, "ci": [lo, hi], "n": k}
+ * (key names the estimate: "mean", or "share" for a ratio). */
+static void json_stat(FILE *f, const char *estimate, const rp_sweep_stat *st)
+{
+    fprintf(f, "{\"%s\": ", estimate);
+    cli_json_number(f, st->mean);
+    fputs(", \"se\": ", f);
+    cli_json_number(f, st->se);
+    fputs(", \"ci\": ", f);
+    json_interval(f, st->lo, st->hi);
+    fprintf(f, ", \"n\": %lld}", (long long)st->n);
+}
+
+/* "by_group" (paired 0) or "paired_by_group": all, then each group, each
+ * observable the point reports (for a group: those measured per group). */
+static void json_by_group(FILE *f, const rp_point_stats *st, int paired)
+{
+    size_t n;
+    const rp_observable_def *table = rp_observables_table(&n);
+    fprintf(f, ",\n     \"%s\": {", paired ? "paired_by_group" : "by_group");
+    for (int g = -1; g < st->n_groups; g++) {
+        fputs(g >= 0 ? ",\n       " : "\n       ", f);
+        cli_json_string(f, g < 0 ? "all" : st->group_name[g]);
+        fputs(": {", f);
+        bool first = true;
+        for (size_t k = 0; k < n; k++) {
+            if (!rp_observables_reported(&table[k], st->model) || (g >= 0 && !table[k].per_group))
+                continue;
+            fprintf(f, "%s\"%s\": ", first ? "" : ", ", table[k].name);
+            json_stat(f, "mean", g < 0 ? &st->all[paired][k] : &st->group[paired][g][k]);
+            first = false;
+        }
+        fputs("}", f);
+    }
+    fputs("}", f);
+}
+
+/* "contrasts": each group but the reference, each observable measured per
+ * group: its gap to the reference here, and after point 0 the gap's change
+ * from point 0 and the share of point 0's gap closed. */
+static void json_contrasts(FILE *f, const rp_point_stats *st, int64_t point)
+{
+    size_t n;
+    const rp_observable_def *table = rp_observables_table(&n);
+    fputs(",\n     \"contrasts\": {", f);
+    bool first_group = true;
+    for (int g = 0; g < st->n_groups; g++) {
+        if (g == st->reference)
+            continue;
+        fputs(first_group ? "\n       " : ",\n       ", f);
+        first_group = false;
+        cli_json_string(f, st->group_name[g]);
+        fputs(": {", f);
+        bool first = true;
+        for (size_t k = 0; k < n; k++) {
+            if (!rp_observables_reported(&table[k], st->model) || !table[k].per_group)
+                continue;
+            fprintf(f, "%s\"%s\": {\"gap\": ", first ? "" : ", ", table[k].name);
+            json_stat(f, "mean", &st->gap[0][g][k]);
+            if (point > 0) {
+                fputs(", \"change\": ", f);
+                json_stat(f, "mean", &st->gap[1][g][k]);
+                fputs(", \"closed\": ", f);
+                json_stat(f, "share", &st->closed[g][k]);
+            }
+            fputs("}", f);
+            first = false;
+        }
+        fputs("}", f);
+    }
+    fputs("}", f);
+}
+
+/* A sweep of more points than this prints one line a point (dropout, its
+ * interval and by group); the whole table is in --json and the file. */
+#define FULL_TABLE_POINTS 24
+
+static void compact_sweep_table(const rp_plan *plan, const rp_summary *s, const uint8_t *done, FILE *f)
 {
     const int64_t P = rp_plan_points(plan), R = rp_plan_replicates(plan);
     size_t n;
@@ -179,6 +316,42 @@ void cli_print_sweep_table(const rp_plan *plan, const rp_summary *s, const uint8
     const size_t d = (size_t)(dropout - table);
     char label[512];
     rp_point_stats st;
+    for (int64_t point = 0; point < P; point++) {
+        rp_sweep_point_stats(plan, s, done, point, &st);
+        if (point == 0) {
+            fprintf(f, "%6s %4s  %-29s", "point", "reps", "dropout [95% CI]");
+            for (int g = 0; g < st.n_groups; g++)
+                fprintf(f, " %9.9s", st.group_name[g]);
+            fprintf(f, "  swept values\n");
+        }
+        point_label(plan, point, label, sizeof label);
+        fprintf(f, "%6lld %4lld", (long long)point, (long long)st.replicates);
+        char line[64] = "";
+        interval_cell(line, sizeof line, &st.all[0][d], true);
+        fprintf(f, " %-30s", line);
+        for (int g = 0; g < st.n_groups; g++)
+            cell(f, " %8.1f%%", 9, st.replicates ? 100 * st.group[0][g][d].mean : NAN);
+        fprintf(f, "  %s\n", label);
+    }
+    fprintf(f, "%lld points x %lld replicates: one line a point (dropout overall, mean and 95%% CI, t with "
+               "replicates - 1 df, and by patient group);\nevery observable, paired difference and contrast "
+               "of every point: --json, or -o FILE and rapport summary FILE\n",
+            (long long)P, (long long)R);
+}
+
+void cli_print_sweep_table(const rp_plan *plan, const rp_summary *s, const uint8_t *done, FILE *f)
+{
+    const int64_t P = rp_plan_points(plan), R = rp_plan_replicates(plan);
+    if (P > FULL_TABLE_POINTS) {
+        compact_sweep_table(plan, s, done, f);
+        return;
+    }
+    size_t n;
+    const rp_observable_def *table = rp_observables_table(&n), *dropout = rp_observables_find("dropout");
+    const size_t d = (size_t)(dropout - table);
+    char label[512];
+    rp_point_stats st;
+    bool contrasts = false;
     for (int64_t point = 0; point < P; point++) {
         rp_sweep_point_stats(plan, s, done, point, &st);
         point_label(plan, point, label, sizeof label);
@@ -203,9 +376,18 @@ void cli_print_sweep_table(const rp_plan *plan, const rp_summary *s, const uint8
             row(f, dropout->name, point, &st.group[0][g][d], &st.group[1][g][d]);
             fprintf(f, "   %s\n", st.group_name[g]);
         }
+        text_contrasts(f, &st, point, d);
+        contrasts = contrasts || st.n_groups > 1;
     }
     if (P > 1)
         fprintf(f, "paired diff: the point minus point 0, replicate by replicate\n");
+    if (contrasts && P > 1)
+        fprintf(f, "gap: the group minus the reference group in each run; change: the gap minus point 0's, "
+                   "replicate by replicate;\nshare of the gap closed: -change / point 0's gap (Fieller); "
+                   "95%% CI: t with replicates - 1 df; every observable's in --json\n");
+    else if (contrasts)
+        fprintf(f, "gap: the group minus the reference group in each run; 95%% CI: t with replicates - 1 df; "
+                   "every observable's in --json\n");
 }
 
 void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_t *done, const rp_origin *origin,
@@ -218,7 +400,16 @@ void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_
     const rp_observable_def *table = rp_observables_table(&n), *dropout = rp_observables_find("dropout");
     const size_t d = (size_t)(dropout - table);
     rp_point_stats st;
-    fprintf(f, "{\n  \"points\": %lld,\n  \"replicates\": %lld,\n  \"by_point\": [", (long long)P, (long long)R);
+    fprintf(f, "{\n  \"points\": %lld,\n  \"replicates\": %lld,\n  \"reference_group\": ", (long long)P,
+            (long long)R);
+    st.reference = -1; /* the groups: the same at every point; of the first with a run here */
+    for (int64_t point = 0; point < P && st.reference < 0; point++)
+        rp_sweep_point_stats(plan, s, done, point, &st);
+    if (st.reference >= 0)
+        cli_json_string(f, st.group_name[st.reference]);
+    else
+        fputs("null", f);
+    fputs(",\n  \"confidence_level\": 0.95,\n  \"by_point\": [", f);
     for (int64_t point = 0; point < P; point++) {
         rp_sweep_point_stats(plan, s, done, point, &st);
         fprintf(f, "%s\n    {\"point\": %lld, \"values\": {", point ? "," : "", (long long)point);
@@ -248,6 +439,10 @@ void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_
             }
             fprintf(f, "}}");
         }
+        for (int paired = 0; paired <= (point > 0); paired++)
+            json_by_group(f, &st, paired);
+        if (st.n_groups > 1)
+            json_contrasts(f, &st, point);
         fprintf(f, "}");
     }
     fprintf(f, "\n  ]");
@@ -533,11 +728,8 @@ static void json_target_head(FILE *f, const rp_cal_target *tg, int k)
     cli_json_string(f, tg->name);
     fputs(", \"value\": ", f);
     cli_json_number(f, tg->value);
-    fputs(", \"band\": [", f);
-    cli_json_number(f, tg->lo);
-    fputs(", ", f);
-    cli_json_number(f, tg->hi);
-    fputs("]", f);
+    fputs(", \"band\": ", f);
+    json_interval(f, tg->lo, tg->hi);
 }
 
 void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *res,

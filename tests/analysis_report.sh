@@ -117,6 +117,30 @@ for k in ("sweep", "sweep-so"):
           diff.append((arms[i], "paired", rep["paired_dropout"][arms[i]], p["paired_difference"]["dropout"]))
   report(len(arms) == len(ref["by_point"]) and not diff, k + ": report dropout by point x group and paired "
       "differences = rapport --json", str(diff))
+# the report's contrasts (recomputed from /summary) = rapport's JSON contrasts
+for k in ("sweep", "sweep-so"):
+  rj = json.load(open(os.path.join(tmp, "rep-" + k, "report.json")))
+  rows, arms = rj.get("contrasts", []), list(rj["dropout"])
+  diff, n = [], 0
+  for i, p in enumerate(ref["by_point"]):
+      for r in [r for r in rows if r["arm"] == arms[i]]:
+          c = p["contrasts"][r["group"]]["dropout"]
+          pairs = [("gap", c["gap"]["mean"], c["gap"]["ci"])]
+          if i > 0:
+              pairs += [("change", c["change"]["mean"], c["change"]["ci"]),
+                        ("closed", c["closed"]["share"], c["closed"]["ci"])]
+          for name, m, ci in pairs:
+              got = [r[name], r[name + "_lo"], r[name + "_hi"]]
+              want = [m] + (ci if ci else [None, None])
+              for a, b in zip(got, want):
+                  n += 1
+                  if (b is None) != (a is None or a != a) or (b is not None and abs(a - b) > 1e-9 * max(1, abs(b))):
+                      diff.append((r["arm"], r["group"], name, a, b))
+  report(n >= 3 * 4 * 7 and not diff, f"{k}: report contrasts (gap, change, share closed, 95% CI) = rapport --json "
+         f"({n} numbers)", str(diff[:4]))
+  report(os.path.isfile(os.path.join(tmp, "rep-" + k, "sweep_contrasts.csv")) and
+         os.path.isfile(os.path.join(tmp, "rep-" + k, "sweep_contrasts.tex")) and
+         os.path.isfile(os.path.join(tmp, "rep-" + k, "sweep_contrasts.png")), f"{k}: contrasts table and figure")
 sys.exit(1 if testlib.failed else 0)
 PYEOF
 relay_checks "$tmp/py.out" $? "figure and number checks (crashed)"
@@ -126,12 +150,12 @@ chrome() {
     "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update \
         --disable-sync --no-first-run --user-data-dir="$(mktemp -d -p "$tmp")" "$@" 2>>"$tmp/chromium.err"
 }
-# Sobol indices per patient group (scenarios/sobol-groups.yaml, a Saltelli
+# Sobol indices per patient group (scenarios/sweep-sobol-groups.yaml, a Saltelli
 # design over Black patients' mean mistrust and four more parameters): every
 # group has its rows, and the Black mistrust mean moves Black patients'
 # dropout (total index well above 0) and nobody else's (exactly 0: common
 # random numbers, and the parameter enters no other patient's draws).
-if "$bin" run "$src/scenarios/sobol-groups.yaml" --summary-only -o "$tmp/sobol.h5" >/dev/null 2>"$tmp/err" &&
+if "$bin" run "$src/scenarios/sweep-sobol-groups.yaml" --summary-only -o "$tmp/sobol.h5" >/dev/null 2>"$tmp/err" &&
     "$REPORT" "$tmp/sobol.h5" -o "$tmp/rep-sobol" -q > "$tmp/sobol.out" 2>&1; then
     PYTHONPATH=$tests_dir "$py" - "$tmp/rep-sobol" > "$tmp/sobol-py.out" 2>&1 <<'EOT'
 import os, sys
@@ -151,7 +175,7 @@ sys.exit(1 if testlib.failed else 0)
 EOT
     relay_checks "$tmp/sobol-py.out" $? "sobol per group checks (crashed)"
 else
-    cat "$tmp/err" "$tmp/sobol.out"; report fail "sobol-groups.yaml: run and report"
+    cat "$tmp/err" "$tmp/sobol.out"; report fail "sweep-sobol-groups.yaml: run and report"
 fi
 
 for k in base sweep; do

@@ -13,6 +13,9 @@
 #     sweeps is refused (exit 2, one line, no file);
 #   - the stdout summary (--json) has 4 points with means equal to the means
 #     of /runs over replicates; intake lowers dropout (paired difference < 0);
+#     the share of the black - white dropout gap closed by intake, the gap and
+#     its change with their 95% CIs, and every observable by group with its se
+#     and CI, equal a hand computation from /summary;
 #   - /runs: run 0..15, point = run // 4, replicate = run % 4, stream =
 #     replicate; the row ranges select each run's rows of /pairs, /providers,
 #     /trajectories; replicate r of every point draws the same population
@@ -232,6 +235,76 @@ def paired():
     print(f"  dropout, intake - never: {d:.4f} (erosion 0.0, --json), {d31:.4f} (erosion 0.04, /runs)")
     return ""
 check("paired difference of dropout, intake vs never, is negative", paired)
+
+def gap_closed_by_hand():
+    # The share of the black - white gap of dropout closed by intake (point
+    # 2: intake, erosion 0.0) against never (point 0), from /summary alone:
+    # per replicate the gap within each run, its change, then the ratio of
+    # means with Fieller's 95% interval (t with R - 1 df), and the same for
+    # every interval the JSON gives for it.
+    from scipy import stats
+    groups = [g.decode() if isinstance(g, bytes) else g for g in f["summary/group"][:]]
+    w, b = groups.index("white"), groups.index("black")
+    d = f["summary/dropout"][:]                       # [run x group]: all, then the groups
+    gap = lambda p: np.array([d[p * 4 + r, b] - d[p * 4 + r, w] for r in range(4)])
+    g0, g2 = gap(0), gap(2)
+    change = g2 - g0
+    t = stats.t.ppf(0.975, 3)
+    k = 4
+    def interval(v):
+        m, se = v.mean(), v.std(ddof=1) / np.sqrt(k)
+        return m, se, m - t * se, m + t * se
+    xbar, ybar = g0.mean(), change.mean()
+    vxx, vyy = g0.var(ddof=1) / k, change.var(ddof=1) / k
+    vxy = np.cov(g0, change, ddof=1)[0, 1] / k
+    rho = ybar / xbar
+    a, bq, c = xbar**2 - t * t * vxx, -2 * (xbar * ybar - t * t * vxy), ybar**2 - t * t * vyy
+    root = np.sqrt(bq * bq - 4 * a * c)
+    lo, hi = (-bq - root) / (2 * a), (-bq + root) / (2 * a)
+    se = np.sqrt(vyy - 2 * rho * vxy + rho * rho * vxx) / abs(xbar)
+    want = {"gap": interval(g2), "change": interval(change), "closed": (-rho, se, -hi, -lo)}
+    got = J["by_point"][2]["contrasts"]["black"]["dropout"]
+    bad = []
+    for key, (m, s, l, h) in want.items():
+        st = got[key]
+        est = st["share" if key == "closed" else "mean"]
+        for name, x, y in (("estimate", est, m), ("se", st["se"], s), ("lo", st["ci"][0], l), ("hi", st["ci"][1], h)):
+            if x is None or abs(x - y) > 1e-9 * max(1, abs(y)):
+                bad.append(f"{key} {name}: JSON {x}, by hand {y}")
+        if st["n"] != 4:
+            bad.append(f"{key} n {st['n']}")
+    g0j = J["by_point"][0]["contrasts"]["black"]["dropout"]["gap"]["mean"]
+    if abs(g0j - g0.mean()) > 1e-12 or "change" in J["by_point"][0]["contrasts"]["black"]["dropout"]:
+        bad.append(f"point 0: gap {g0j} vs {g0.mean()}, or a change at point 0")
+    if J.get("reference_group") != "white" or "white" in J["by_point"][2]["contrasts"]:
+        bad.append(f"reference {J.get('reference_group')}")
+    print(f"  black - white dropout gap: never {g0.mean():.4f}, intake {g2.mean():.4f}; "
+          f"closed {-rho:.1%} [{-hi:.1%}, {-lo:.1%}]")
+    return "; ".join(bad)
+check("share of the black - white dropout gap closed by intake (and the gap, its change, their 95% CIs): "
+      "the JSON equals a hand computation from /summary", gap_closed_by_hand)
+
+def by_group_intervals():
+    # every observable per group, with se and interval, = /summary over replicates
+    from scipy import stats
+    groups = [g.decode() if isinstance(g, bytes) else g for g in f["summary/group"][:]]
+    bad = []
+    for p, bp in enumerate(J["by_point"]):
+        for gname, obs in bp["by_group"].items():
+            col = groups.index(gname)
+            for k, st in obs.items():
+                v = f["summary"][k][p * 4:(p + 1) * 4, col]
+                v = v[~np.isnan(v)]
+                if len(v) < 2:
+                    continue
+                m, se = v.mean(), v.std(ddof=1) / np.sqrt(len(v))
+                hi = m + stats.t.ppf(0.975, len(v) - 1) * se
+                if abs(st["mean"] - m) > 1e-12 * max(1, abs(m)) or abs(st["se"] - se) > 1e-12 + 1e-9 * se or \
+                        abs(st["ci"][1] - hi) > 1e-12 + 1e-9 * abs(hi) or st["n"] != len(v):
+                    bad.append(f"point {p} {gname} {k}: {st} vs mean {m} se {se}")
+    return "; ".join(bad[:4])
+check("by_group: every observable of all and each group, mean, se and 95% CI = /summary over replicates",
+      by_group_intervals)
 
 def runs_table():
     bad = []

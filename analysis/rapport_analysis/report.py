@@ -411,6 +411,7 @@ def sweep_section(rep, f, runs, axes, labels, seed):
     rep.table(tab, "sweep_points", "Main observables by sweep point (mean, 95% interval)")
     if int(reps.min()) >= 2 and 2 <= len(pts) <= 40:
         paired_part(rep, runs, labels, obs, pts)
+        contrasts_part(rep, f, runs, labels, pts)
 
 
 def reading_range(st, cats):
@@ -439,6 +440,47 @@ def paired_part(rep, runs, labels, obs, pts):
                               "difference (same units as the observable)", zero=True)
     rep.figure(fig, "sweep_paired_differences", reading)
     rep.table(t, "sweep_paired_differences", reading)
+
+
+def contrasts_part(rep, f, runs, labels, pts, o="dropout"):
+    """Each patient group's gap to the reference group (the first) at every
+    point, its change from point 0 and the share of point 0's gap closed,
+    with 95% intervals: rapport's sweep contrasts (docs/SCENARIO.md), from
+    /summary's group columns, as a table and a figure."""
+    by = group_runs(f, runs, [o])
+    names = list(by)
+    if len(names) < 2:
+        return
+    ref = names[0]
+    gap = {g: by[g].assign(_gap=by[g][o] - by[ref][o]).set_index(["point", "replicate"])["_gap"]
+           for g in names[1:]}
+    rows = []
+    for g in names[1:]:
+        base = gap[g].xs(pts[0], level="point")
+        for p in pts:
+            here = gap[g].xs(p, level="point")
+            m, se, lo, hi = stats.t_interval(here)
+            row = {"arm": labels[p], "group": g, "observable": o, "gap": m, "gap_lo": lo, "gap_hi": hi}
+            if p != pts[0]:
+                common = here.index.intersection(base.index)
+                ch = here.loc[common] - base.loc[common]
+                row["change"], _, row["change_lo"], row["change_hi"] = stats.t_interval(ch)
+                c, _, clo, chi = stats.fieller_ratio(ch.to_numpy(), base.loc[common].to_numpy())
+                row["closed"], row["closed_lo"], row["closed_hi"] = -c, -chi, -clo
+            rows.append(row)
+    t = pd.DataFrame(rows)
+    later = t[t["arm"] != labels[pts[0]]]
+    best = later.loc[later["closed"].idxmax()] if later["closed"].notna().any() else None
+    reading = (f"Gaps to {ref} patients in {o}, and the share of point 0's gap ({labels[pts[0]]}) each point closes. "
+               + (f"Largest share closed: {best['arm']} for {best['group']} patients, {best['closed']:.1%} "
+                  f"[{best['closed_lo']:.1%}, {best['closed_hi']:.1%}]." if best is not None else ""))
+    rep.numbers["contrasts"] = rows
+    fig = plots.dot_intervals(later.rename(columns={"closed": "mean", "closed_lo": "lo", "closed_hi": "hi"}),
+                              "arm", "group", f"Share of the {o} gap to {ref} patients closed, against "
+                              f"{labels[pts[0]]}", "share of point 0's gap closed (95% CI, Fieller)", zero=True)
+    rep.figure(fig, "sweep_contrasts", reading)
+    rep.table(t, "sweep_contrasts", reading + " Intervals: t with replicates - 1 df; the share closed by "
+              "Fieller's method (empty where unbounded).")
 
 
 def saltelli_design(scenario, runs, axes):

@@ -18,6 +18,47 @@ def mean_interval(x, z=Z95):
     return m, m - h, m + h
 
 
+def t_interval(x, level=0.95):
+    """Mean over replicates, its SE and the interval mean +- t SE, t Student's
+    quantile with n - 1 df: what rapport's sweep summary gives (sweep.c)."""
+    from scipy import stats as sps
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return np.nan, np.nan, np.nan, np.nan
+    m = x.mean()
+    if len(x) < 2:
+        return m, np.nan, np.nan, np.nan
+    se = x.std(ddof=1) / np.sqrt(len(x))
+    h = sps.t.ppf(0.5 + level / 2, len(x) - 1) * se
+    return m, se, m - h, m + h
+
+
+def fieller_ratio(y, x, level=0.95):
+    """Ratio of means ybar / xbar of paired replicates, its delta-method SE and
+    Fieller's interval (NaN, NaN where unbounded: xbar not told apart from 0)."""
+    from scipy import stats as sps
+    y, x = np.asarray(y, dtype=float), np.asarray(x, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    y, x = y[ok], x[ok]
+    k = len(x)
+    if k == 0:
+        return np.nan, np.nan, np.nan, np.nan
+    xb, yb = x.mean(), y.mean()
+    r = yb / xb
+    if k < 2 or not np.isfinite(r):
+        return r, np.nan, np.nan, np.nan
+    vxx, vyy = x.var(ddof=1) / k, y.var(ddof=1) / k
+    vxy = np.cov(x, y, ddof=1)[0, 1] / k
+    se = np.sqrt(max(vyy - 2 * r * vxy + r * r * vxx, 0)) / abs(xb)
+    t2 = sps.t.ppf(0.5 + level / 2, k - 1) ** 2
+    a, b, c = xb * xb - t2 * vxx, -2 * (xb * yb - t2 * vxy), yb * yb - t2 * vyy
+    disc = b * b - 4 * a * c
+    if a > 0 and disc >= 0:
+        return r, se, (-b - np.sqrt(disc)) / (2 * a), (-b + np.sqrt(disc)) / (2 * a)
+    return r, se, np.nan, np.nan
+
+
 def wilson(p, n, z=Z95):
     """Wilson score interval of a share p of n (good near 0 and 1, unlike Wald)."""
     if n <= 0 or not np.isfinite(p):

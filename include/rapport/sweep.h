@@ -67,17 +67,42 @@ void rp_sweep_result_free(rp_sweep_result *res);
 /* Whether the plan's runs are better spread over threads one run each. */
 bool rp_sweep_parallel_over_runs(const rp_plan *plan, int threads);
 
-/* Mean and standard error over replicates (sd / sqrt(k) over the k
- * replicates where the value is defined; NaN when none is, and the se NaN
- * with fewer than two). */
+/* A statistic over replicates: its estimate, its standard error and its 95%
+ * confidence interval [lo, hi] over the n replicates where it is defined
+ * (rp_sweep_stat_of, rp_sweep_ratio_of). NaN where undefined: mean with no
+ * replicate, se and the interval with fewer than two. */
 typedef struct {
-    double mean, se;
+    double mean, se, lo, hi;
+    int64_t n;
 } rp_sweep_stat;
 
-/* The numbers of one point of a sweep: each observable's reduction over the
- * point's replicates (RP_REDUCE_MEAN_SE), overall and per patient group,
- * and ([1]) the same of the paired difference to point 0, replicate by
- * replicate (common random numbers make it precise; zero at point 0). */
+/* The mean of the values v[0..n-1] that are not NaN (k of them), its
+ * standard error sd / sqrt(k) (sd with divisor k - 1), and the interval
+ * mean -+ t se, t the 0.975 quantile of Student's t with k - 1 degrees of
+ * freedom. The sums are taken in order, in one pass (sum, sum of squares). */
+rp_sweep_stat rp_sweep_stat_of(const double *v, int64_t n);
+
+/* The ratio of means ybar / xbar over the pairs (x[i], y[i]) where neither
+ * is NaN (k of them): its standard error by the delta method,
+ * sqrt(Vyy - 2 r Vxy + r^2 Vxx) / |xbar| with r the ratio and V the
+ * (co)variances of the means (sample (co)variances / k), and Fieller's 95%
+ * interval: the r with (ybar - r xbar)^2 <= t^2 (Vyy - 2 r Vxy + r^2 Vxx),
+ * t as above. lo and hi are NaN when that set is not a bounded interval
+ * (xbar is within t standard errors of 0: the ratio is not pinned down). */
+rp_sweep_stat rp_sweep_ratio_of(const double *y, const double *x, int64_t n);
+
+/* The numbers of one point of a sweep, each a statistic over the point's
+ * replicates (rp_sweep_stat_of; the reduction RP_REDUCE_MEAN_SE of the
+ * table), overall and per patient group: [0] of the observable itself, [1]
+ * of the paired difference to point 0, replicate by replicate (common
+ * random numbers make it precise; zero at point 0). And the contrasts of
+ * each group g with the reference group (the first, scenario order): the
+ * gap g - reference within each run, at this point ([0]) and its change
+ * from point 0 ([1], the difference of differences, replicate by replicate),
+ * and the share of point 0's gap closed here, -change / gap at point 0, a
+ * ratio of means over the replicates (rp_sweep_ratio_of). A replicate
+ * counts where every value it needs is defined. Rows the model version does
+ * not report, and overall-only rows by group, are NaN. */
 typedef struct {
     int64_t replicates; /* the point's runs that are done here */
     int model;          /* the point's model version (rp_model_version): which rows it reports */
@@ -85,6 +110,9 @@ typedef struct {
     char group_name[RP_MAX_GROUPS][RP_NAME_MAX];
     rp_sweep_stat all[2][RP_N_OBSERVABLES];                   /* [0] mean, [1] paired, by table row */
     rp_sweep_stat group[2][RP_MAX_GROUPS][RP_N_OBSERVABLES]; /* [.][g][row] */
+    int reference;                                            /* the reference group: 0 (-1 without groups) */
+    rp_sweep_stat gap[2][RP_MAX_GROUPS][RP_N_OBSERVABLES];   /* [0] g - reference, [1] its change from point 0 */
+    rp_sweep_stat closed[RP_MAX_GROUPS][RP_N_OBSERVABLES];   /* share of point 0's gap closed */
 } rp_point_stats;
 
 /* The numbers of point from per-run summaries (summaries[r], done[r]: runs

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cdf.h>
 #include <omp.h>
 
 /* Runs of at most this many patients go one per thread when there are
@@ -161,30 +162,152 @@ int rp_sweep_execute(const rp_plan *plan, const rp_sweep_options *opt, rp_sweep_
 
 /* ---- the summary of a sweep ---- */
 
-/* Mean and standard error over replicates of point (or of the paired
- * difference point - 0 when paired), for observable f of group g (-1: all):
- * the table's RP_REDUCE_MEAN_SE, over the replicates where it is defined. */
-static rp_sweep_stat stats(const rp_plan *plan, const rp_summary *s, const uint8_t *done, int64_t point,
-                           bool paired, const rp_observable_def *f, int g)
+/* The 0.975 quantile of Student's t with df degrees of freedom. */
+static double t975(int64_t df) { return gsl_cdf_tdist_Pinv(0.975, (double)df); }
+
+/* Mean, se and interval from k values' sum and sum of squares. */
+static rp_sweep_stat mean_stat(int64_t k, double sum, double sumsq)
 {
-    const int64_t R = rp_plan_replicates(plan);
+    rp_sweep_stat st = {k ? sum / (double)k : NAN, NAN, NAN, NAN, k};
+    if (k > 1) {
+        st.se = sqrt(fmax(sumsq - sum * sum / (double)k, 0) / (double)(k - 1) / (double)k);
+        const double half = t975(k - 1) * st.se;
+        st.lo = st.mean - half;
+        st.hi = st.mean + half;
+    }
+    return st;
+}
+
+rp_sweep_stat rp_sweep_stat_of(const double *v, int64_t n)
+{
     double sum = 0, sumsq = 0;
     int64_t k = 0;
-    for (int64_t r = 0; r < R; r++) {
-        if (!done[point * R + r] || (paired && !done[r]))
-            continue;
-        const rp_summary *a = &s[point * R + r], *b = &s[r];
-        double v = rp_observables_get(g < 0 ? &a->all : &a->group[g], f);
-        if (paired)
-            v -= rp_observables_get(g < 0 ? &b->all : &b->group[g], f);
+    for (int64_t i = 0; i < n; i++)
+        if (!isnan(v[i])) {
+            sum += v[i];
+            sumsq += v[i] * v[i];
+            k++;
+        }
+    return mean_stat(k, sum, sumsq);
+}
+
+/* The sums of pairs (x, y) that a ratio of means needs. */
+typedef struct {
+    int64_t k;
+    double sx, sy, sxx, syy, sxy;
+} pair_sums;
+
+static void add_pair(pair_sums *m, double y, double x)
+{
+    if (isnan(x) || isnan(y))
+        return;
+    m->k++;
+    m->sx += x;
+    m->sy += y;
+    m->sxx += x * x;
+    m->syy += y * y;
+    m->sxy += x * y;
+}
+
+static rp_sweep_stat ratio_stat(const pair_sums *m)
+{
+    const int64_t k = m->k;
+    rp_sweep_stat st = {NAN, NAN, NAN, NAN, k};
+    if (!k)
+        return st;
+    const double xbar = m->sx / (double)k, ybar = m->sy / (double)k;
+    st.mean = ybar / xbar;
+    if (k < 2 || !isfinite(st.mean))
+        return st;
+    /* the (co)variances of the two means */
+    const double d = (double)(k - 1) * (double)k;
+    const double vxx = fmax(m->sxx - m->sx * xbar, 0) / d, vyy = fmax(m->syy - m->sy * ybar, 0) / d,
+                 vxy = (m->sxy - m->sx * ybar) / d;
+    const double r = st.mean;
+    st.se = sqrt(fmax(vyy - 2 * r * vxy + r * r * vxx, 0)) / fabs(xbar);
+    /* Fieller: a r^2 + b r + c <= 0 */
+    const double t2 = t975(k - 1) * t975(k - 1);
+    const double a = xbar * xbar - t2 * vxx, b = -2 * (xbar * ybar - t2 * vxy), c = ybar * ybar - t2 * vyy;
+    const double disc = b * b - 4 * a * c;
+    if (a > 0 && disc >= 0) {
+        const double root = sqrt(disc);
+        st.lo = (-b - root) / (2 * a);
+        st.hi = (-b + root) / (2 * a);
+    }
+    return st;
+}
+
+rp_sweep_stat rp_sweep_ratio_of(const double *y, const double *x, int64_t n)
+{
+    pair_sums m = {0};
+    for (int64_t i = 0; i < n; i++)
+        add_pair(&m, y[i], x[i]);
+    return ratio_stat(&m);
+}
+
+/* The runs' values of one observable. */
+typedef struct {
+    const rp_summary *s;
+    const uint8_t *done;
+    int64_t R;
+    const rp_observable_def *f;
+} runs_of;
+
+/* Observable f of group g (-1: all) in replicate r of point; NaN if that run
+ * is not done here. */
+static double at(const runs_of *c, int64_t point, int64_t r, int g)
+{
+    const int64_t i = point * c->R + r;
+    if (!c->done[i])
+        return NAN;
+    return rp_observables_get(g < 0 ? &c->s[i].all : &c->s[i].group[g], c->f);
+}
+
+/* Replicate r's value at point, minus (base >= 0) the same at point base,
+ * of group g, minus (ref >= 0) the same of group ref: the observable, its
+ * paired difference, a gap between groups, or the change of a gap. */
+static double contrast(const runs_of *c, int64_t point, int64_t base, int64_t r, int g, int ref)
+{
+    double v = at(c, point, r, g);
+    if (ref >= 0)
+        v -= at(c, point, r, ref);
+    if (base >= 0) {
+        double w = at(c, base, r, g);
+        if (ref >= 0)
+            w -= at(c, base, r, ref);
+        v -= w;
+    }
+    return v;
+}
+
+/* The statistic over replicates of contrast(point, base, ., g, ref). */
+static rp_sweep_stat over_replicates(const runs_of *c, int64_t point, int64_t base, int g, int ref)
+{
+    double sum = 0, sumsq = 0;
+    int64_t k = 0;
+    for (int64_t r = 0; r < c->R; r++) {
+        const double v = contrast(c, point, base, r, g, ref);
         if (isnan(v))
             continue;
         sum += v;
         sumsq += v * v;
         k++;
     }
-    return (rp_sweep_stat){k ? sum / (double)k : NAN,
-                           k > 1 ? sqrt(fmax(sumsq - sum * sum / (double)k, 0) / (double)(k - 1) / (double)k) : NAN};
+    return mean_stat(k, sum, sumsq);
+}
+
+/* The share of point 0's gap (g - ref) closed at point: -change / gap0. */
+static rp_sweep_stat gap_closed(const runs_of *c, int64_t point, int g, int ref)
+{
+    pair_sums m = {0};
+    for (int64_t r = 0; r < c->R; r++)
+        add_pair(&m, contrast(c, point, 0, r, g, ref), contrast(c, 0, -1, r, g, ref));
+    rp_sweep_stat st = ratio_stat(&m);
+    const double lo = st.lo;
+    st.mean = -st.mean;
+    st.lo = -st.hi;
+    st.hi = -lo;
+    return st;
 }
 
 void rp_sweep_point_stats(const rp_plan *plan, const rp_summary *s, const uint8_t *done, int64_t point,
@@ -199,6 +322,7 @@ void rp_sweep_point_stats(const rp_plan *plan, const rp_summary *s, const uint8_
             any = any ? any : &s[point * R + r];
         }
     out->n_groups = any ? any->n_groups : 0;
+    out->reference = out->n_groups ? 0 : -1;
     /* The point's model version: of its runs, or where none is done here, of
      * its parameters (a point that does not resolve has no runs: version 1). */
     out->model = 1;
@@ -215,10 +339,18 @@ void rp_sweep_point_stats(const rp_plan *plan, const rp_summary *s, const uint8_
         memcpy(out->group_name[g], any->group_name[g], RP_NAME_MAX);
     size_t n;
     const rp_observable_def *table = rp_observables_table(&n);
-    for (int paired = 0; paired < 2; paired++)
-        for (size_t k = 0; k < n; k++) { /* a row the version does not report stays NaN */
-            out->all[paired][k] = stats(plan, s, done, point, paired, &table[k], -1);
-            for (int g = 0; g < out->n_groups; g++)
-                out->group[paired][g][k] = stats(plan, s, done, point, paired, &table[k], g);
+    const int ref = out->reference;
+    for (size_t k = 0; k < n; k++) { /* a row the version does not report stays NaN */
+        const runs_of c = {s, done, R, &table[k]};
+        for (int paired = 0; paired < 2; paired++) {
+            const int64_t base = paired ? 0 : -1;
+            out->all[paired][k] = over_replicates(&c, point, base, -1, -1);
+            for (int g = 0; g < out->n_groups; g++) {
+                out->group[paired][g][k] = over_replicates(&c, point, base, g, -1);
+                out->gap[paired][g][k] = over_replicates(&c, point, base, g, ref);
+            }
         }
+        for (int g = 0; g < out->n_groups; g++)
+            out->closed[g][k] = gap_closed(&c, point, g, ref);
+    }
 }
