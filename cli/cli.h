@@ -106,6 +106,14 @@ void cli_print_calibration_table(const rp_calibration *cal, const rp_cal_result 
 void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *res,
                                 const rp_cal_identification *id, const char *written, const rp_origin *origin,
                                 FILE *f);
+/* An ABC-SMC calibration's report: the generations, each coefficient's
+ * posterior mean, median and 95% credible interval (weighted quantiles of
+ * the last generation) and calibrated (median) value, each target's
+ * posterior predictive against its band; the JSON adds the 90% interval,
+ * the posterior file and the calibrated scenario written (or null). */
+void cli_print_abc_table(const rp_calibration *cal, const rp_abc_result *res, const double *median, FILE *f);
+void cli_print_abc_json(const rp_calibration *cal, const rp_abc_result *res, const double *median,
+                        const char *posterior, const char *written, const rp_origin *origin, FILE *f);
 
 /* ---- the command line and the environment (cli_args.c) ---- */
 /* s is a whole number in [min, max]: digits only (a '-' where min < 0), no
@@ -187,6 +195,8 @@ typedef struct {
     bool identify;     /* the identification at the fitted point (default; --no-identify: false) */
     int identify_step; /* its step, in percent of each range (--identify-step; default 3) */
     int threads;
+    const char *posterior; /* abc-smc: the posterior file (--posterior), or NULL */
+    bool resume;           /* abc-smc: continue the posterior file's calibration (--resume) */
 } cli_calibrate_args;
 int cli_parse_summary(int argc, char **argv, cli_summary_args *a);
 int cli_parse_merge(int argc, char **argv, cli_merge_args *a);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/files.h"
@@ -72,7 +73,7 @@ static int write_calibrated(const rp_calibration *cal, const double *x, const ch
     return status;
 }
 
-enum { OPT_THREADS = 256, OPT_JSON, OPT_FORCE, OPT_NO_IDENTIFY, OPT_IDENTIFY_STEP };
+enum { OPT_THREADS = 256, OPT_JSON, OPT_FORCE, OPT_NO_IDENTIFY, OPT_IDENTIFY_STEP, OPT_POSTERIOR, OPT_RESUME };
 
 static int calibrate_option(void *ctx, int c, const char *value)
 {
@@ -84,6 +85,13 @@ static int calibrate_option(void *ctx, int c, const char *value)
         a->force = true;
     else if (c == OPT_NO_IDENTIFY)
         a->identify = false;
+    else if (c == OPT_RESUME)
+        a->resume = true;
+    else if (c == OPT_POSTERIOR) {
+        if (!value[0])
+            return cli_usage_error("%s", "option '--posterior' needs a file name");
+        a->posterior = value;
+    }
     else if (c == OPT_IDENTIFY_STEP) {
         if (!cli_parse_count(value, 1, 25, &step))
             return cli_usage_error("--identify-step takes a whole percent from 1 to 25, not '%s'", value);
@@ -111,6 +119,8 @@ int cli_parse_calibrate(int argc, char **argv, cli_calibrate_args *a)
                                             {"force", no_argument, NULL, OPT_FORCE},
                                             {"no-identify", no_argument, NULL, OPT_NO_IDENTIFY},
                                             {"identify-step", required_argument, NULL, OPT_IDENTIFY_STEP},
+                                            {"posterior", required_argument, NULL, OPT_POSTERIOR},
+                                            {"resume", no_argument, NULL, OPT_RESUME},
                                             {0}};
     *a = (cli_calibrate_args){.identify = true, .identify_step = 3};
     int code = cli_each_option(argc, argv, "calibrate", "o:", options, calibrate_option, a);
@@ -118,11 +128,128 @@ int cli_parse_calibrate(int argc, char **argv, cli_calibrate_args *a)
         return code;
     if (!a->path)
         return cli_usage_error("%s", "'calibrate' needs a CALIBRATION.yaml file");
+    if (a->resume && !a->posterior)
+        return cli_usage_error("%s", "--resume continues the posterior file of --posterior FILE.h5; expected both");
     return a->threads ? EXIT_OK : cli_default_threads(&a->threads);
 }
 
+/* The provenance of a calibration's JSON report: the calibration's
+ * scenario, its replicates, no plan. */
+static void calibration_origin(const rp_calibration *cal, int threads, rp_origin *origin)
+{
+    const rp_provenance prov = {.scenario_path = rp_calibration_scenario_path(cal), .threads = threads};
+    rp_output_origin(rp_scenario_params(rp_calibration_scenario(cal)), &prov, origin);
+    origin->has_plan = false;
+    origin->replicates = rp_calibration_replicates(cal);
+}
+
+/* The ABC-SMC calibration's context: where each generation's checkpoint
+ * goes, and the progress line. */
+typedef struct {
+    const char *posterior, *command_line;
+    int threads;
+    bool progress;
+} abc_ctx;
+
+static int on_generation(void *ctx, const rp_calibration *cal, const rp_abc_result *res, rp_error *err)
+{
+    const abc_ctx *c = ctx;
+    if (c->progress) {
+        const rp_abc_generation *g = &res->gen[res->n_generations - 1];
+        fprintf(stderr, "%s: generation %d: tolerance %.4g, %lld simulations, acceptance %.3f, ESS %.1f\n", cli_name,
+                res->n_generations - 1, g->tolerance, g->simulations, g->acceptance, g->ess);
+    }
+    return c->posterior ? rp_abc_write(cal, res, c->posterior, c->command_line, c->threads, err) : RP_OK;
+}
+
+/* An ABC-SMC calibration from its start or (--resume) its posterior file's
+ * last generation; the report, the posterior file, the calibrated scenario. */
+static int calibrate_abc(const cli_calibrate_args *a, const rp_calibration *cal, int argc, char **argv,
+                         rp_error *err, bool *resumable)
+{
+    rp_abc_result res = {0};
+    int status = RP_OK;
+    char *line = cli_command_line(argc, argv);
+    if (!line)
+        RP_FAIL(err, RP_ENOMEM, "out of memory");
+    struct stat st;
+    if (a->resume && stat(a->posterior, &st) == 0) {
+        status = rp_abc_resume(cal, a->posterior, &res, err);
+        if (status == RP_OK && isatty(STDERR_FILENO))
+            fprintf(stderr, "%s: resuming after generation %d of %s%s\n", cli_name, res.n_generations - 1,
+                    a->posterior, res.stop != RP_ABC_RUNNING ? " (complete: nothing to run)" : "");
+    }
+    abc_ctx ctx = {a->posterior, line, a->threads, isatty(STDERR_FILENO)};
+    rp_abc_options opt = {.threads = a->threads, .stop = &cli_stop_requested, .on_generation = on_generation,
+                          .ctx = &ctx};
+    if (status == RP_OK)
+        status = rp_abc_run(cal, &opt, &res, err);
+    if (status == RP_EINTR) {
+        *resumable = a->posterior && res.n_generations > 0;
+        if (*resumable)
+            rp_status_raise(err, RP_EINTR, "stopped early after generation %d of at most %d; %s holds generations "
+                            "0-%d: run the same command with --resume to continue", res.n_generations - 1,
+                            rp_calibration_abc(cal)->generations, a->posterior, res.n_generations - 1);
+        else
+            rp_status_raise(err, RP_EINTR, "interrupted in generation %d; nothing written (%s)", res.n_generations,
+                            a->posterior ? "no generation was complete" : "without --posterior, no checkpoint");
+    }
+    double median[RP_CAL_MAX_FREE];
+    if (status == RP_OK)
+        rp_abc_median(cal, &res, median);
+    if (status == RP_OK && a->posterior)
+        status = rp_abc_write(cal, &res, a->posterior, line, a->threads, err);
+    if (status == RP_OK && a->output)
+        status = write_calibrated(cal, median, a->output, err);
+    if (status == RP_OK) {
+        if (a->json) {
+            rp_origin origin;
+            calibration_origin(cal, a->threads, &origin);
+            cli_print_abc_json(cal, &res, median, a->posterior, a->output, &origin, stdout);
+        } else
+            cli_print_abc_table(cal, &res, median, stdout);
+        if (a->posterior && !a->json)
+            printf("\nposterior written to %s\n", a->posterior);
+        if (a->output && !a->json)
+            printf("calibrated scenario (posterior medians) written to %s\n", a->output);
+        if (fflush(stdout) != 0 || ferror(stdout))
+            status = rp_status_raise(err, RP_EIO, "cannot write the report: %s", strerror(errno));
+    }
+    rp_abc_result_free(&res);
+    free(line);
+    return status;
+}
+
+/* The output rule for each file the command writes, before anything runs:
+ * the calibration file, its scenario and every file it extends are inputs. */
+static int check_outputs(const cli_calibrate_args *a, const rp_calibration *cal, rp_error *err)
+{
+    int n;
+    const char *const *files = rp_scenario_files(rp_calibration_scenario(cal), &n);
+    const char **inputs = malloc((size_t)(n + 2) * sizeof *inputs);
+    if (!inputs)
+        RP_FAIL(err, RP_ENOMEM, "rapport: error: out of memory");
+    inputs[0] = rp_calibration_path(cal);
+    memcpy(inputs + 1, files, (size_t)n * sizeof *inputs);
+    int status = RP_OK;
+    if (a->output) {
+        inputs[n + 1] = a->posterior; /* -o and --posterior are not the same file */
+        status = rp_file_check_output(a->output, a->force, inputs, n + 2, err);
+        if (status == RP_OK)
+            status = check_writable(a->output, err);
+    }
+    if (status == RP_OK && a->posterior) {
+        inputs[n + 1] = a->output;
+        status = rp_file_check_output(a->posterior, a->force || a->resume, inputs, n + 2, err);
+        if (status == RP_OK)
+            status = check_writable(a->posterior, err);
+    }
+    free(inputs);
+    return status;
+}
+
 /* rapport calibrate CALIBRATION.yaml [--threads N] [-o OUT.yaml [--force]] [--json]
- *                   [--no-identify | --identify-step PERCENT] */
+ *                   [--no-identify | --identify-step PERCENT] [--posterior FILE.h5 [--resume]] */
 int cli_calibrate(int argc, char **argv)
 {
     cli_calibrate_args a;
@@ -147,25 +274,21 @@ int cli_calibrate(int argc, char **argv)
         }
         status = rp_exec_check_memory(&p, n ? rp_calibration_path(cal) : rp_scenario_where(sc, "patients.count"), &err);
     }
-    if (status == RP_OK && out_path) {
-        /* the calibration file, its scenario and every file that extends */
-        int n;
-        const char *const *files = rp_scenario_files(rp_calibration_scenario(cal), &n);
-        const char **inputs = malloc((size_t)(n + 1) * sizeof *inputs);
-        if (!inputs) {
-            status = rp_status_raise(&err, RP_ENOMEM, "rapport: error: out of memory");
-        } else {
-            inputs[0] = path;
-            memcpy(inputs + 1, files, (size_t)n * sizeof *inputs);
-            status = rp_file_check_output(out_path, a.force, inputs, n + 1, &err);
-            free(inputs);
-        }
-    }
-    if (status == RP_OK && out_path)
-        status = check_writable(out_path, &err);
+    const bool abc = status == RP_OK && rp_calibration_method(cal) == RP_CAL_ABC_SMC;
+    if (status == RP_OK && a.posterior && !abc)
+        status = rp_status_raise(&err, RP_EINVAL, "%s: --posterior is the posterior file of method abc-smc; "
+                                 "expected `method: abc-smc` in the calibration, or no --posterior", path);
+    if (status == RP_OK)
+        status = check_outputs(&a, cal, &err);
     if (status != RP_OK) {
         rp_calibration_free(cal);
         return cli_report(status, &err);
+    }
+    if (abc) {
+        bool resumable = false;
+        status = calibrate_abc(&a, cal, argc, argv, &err, &resumable);
+        rp_calibration_free(cal);
+        return status == RP_OK ? EXIT_OK : resumable ? cli_report_resumable(&err) : cli_report(status, &err);
     }
     rp_cal_options opt = {.threads = a.threads, .stop = &cli_stop_requested};
     if (isatty(STDERR_FILENO))
@@ -186,15 +309,10 @@ int cli_calibrate(int argc, char **argv)
         status = write_calibrated(cal, res.final.x, out_path, &err);
     if (status == RP_OK) {
         if (json) {
-            /* the evaluations' provenance: the calibration's scenario, its replicates, no plan */
-            const rp_provenance prov = {.scenario_path = rp_calibration_scenario_path(cal), .threads = a.threads};
             rp_origin origin;
-            rp_output_origin(rp_scenario_params(rp_calibration_scenario(cal)), &prov, &origin);
-            origin.has_plan = false;
-            origin.replicates = rp_calibration_replicates(cal);
+            calibration_origin(cal, a.threads, &origin);
             cli_print_calibration_json(cal, &res, id, out_path, &origin, stdout);
-        }
-        else
+        } else
             cli_print_calibration_table(cal, &res, id, stdout);
         if (out_path && !json)
             printf("\ncalibrated scenario written to %s\n", out_path);

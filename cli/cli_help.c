@@ -44,8 +44,8 @@ const char cli_help_main[] =
     "\n"
     "Exit codes: 0 success, 1 runtime failure, 2 bad input or usage, 3 I/O error,\n"
     "75 stopped early, resumable (a sweep with -o stopped by a signal below kept its\n"
-    "finished runs: run the same command again with --resume; a batch job requeues\n"
-    "itself on 75), 130 interrupted with nothing to resume (SIGINT, SIGTERM, SIGHUP,\n"
+    "finished runs, an abc-smc calibrate --posterior its last generation: run the\n"
+    "same command again with --resume; a batch job requeues itself on 75), 130 interrupted with nothing to resume (SIGINT, SIGTERM, SIGHUP,\n"
     "SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU or SIGXFSZ: the run, merge or calibration\n"
     "stops and removes its unfinished file). A second signal ends it at once.\n"
     "\n"
@@ -161,6 +161,7 @@ static const char *help_reference =
 static const char *help_calibrate =
     "Usage: rapport calibrate CALIBRATION.yaml [--threads N] [-o CALIBRATED.yaml [--force]] [--json]\n"
     "                         [--no-identify | --identify-step PERCENT]\n"
+    "                         [--posterior POSTERIOR.h5 [--resume]]\n"
     "\n"
     "Fit coefficients of a scenario to target observables. CALIBRATION.yaml names\n"
     "the scenario (relative to itself), replicates (runs per evaluation, random\n"
@@ -190,8 +191,27 @@ static const char *help_calibrate =
     "  --identify-step P     its step, P% of each coefficient's range (1-25;\n"
     "                        default 3)\n"
     "\n"
+    "With `method: abc-smc` it samples the posterior instead (ABC-SMC): each free\n"
+    "key has a prior (prior: uniform(LO, HI), normal(M, S), beta(A, B) or\n"
+    "lognormal(M, S), truncated to min and max), and abc: {particles,\n"
+    "generations, tolerance, quantile, min_acceptance, simulations} sets the\n"
+    "population, the adaptive tolerance (the quantile of the last generation's\n"
+    "distances, down to tolerance) and the stopping rules. Distance: sqrt(sum w\n"
+    "((simulated - value) / s)^2). Every simulation has its own random streams, a\n"
+    "function of (seed, generation, particle, attempt): the result is the same\n"
+    "for any --threads. It prints each coefficient's posterior mean, median and\n"
+    "95% credible interval, each target's posterior predictive against its band\n"
+    "and the simulations used; -o writes the scenario at the posterior medians.\n"
+    "  --posterior FILE.h5   write the posterior (docs/FORMAT.md), and after\n"
+    "                        every generation a checkpoint into it\n"
+    "  --resume              continue FILE.h5's calibration from its last\n"
+    "                        generation (the same result as one uninterrupted\n"
+    "                        run; no FILE.h5 yet: from the start); a signal\n"
+    "                        stops at the last checkpoint: exit 75\n"
+    "\n"
     "Example:\n"
-    "  rapport calibrate scenarios/calibration.yaml -o calibrated.yaml\n";
+    "  rapport calibrate scenarios/calibration.yaml -o calibrated.yaml\n"
+    "  rapport calibrate scenarios/calibration-abc.yaml --posterior post.h5\n";
 
 int cli_help(const char *command)
 {

@@ -717,6 +717,29 @@ static void json_identification(const rp_calibration *cal, const rp_cal_identifi
     fprintf(f, ", \"flat_directions\": %d\n  }", id->n_flat);
 }
 
+/* The start of a calibration's JSON report: its file and scenario. */
+static void json_head(FILE *f, const rp_calibration *cal, const char *method)
+{
+    fputs("{\n  \"calibration\": ", f);
+    cli_json_string(f, rp_calibration_path(cal));
+    if (method)
+        fprintf(f, ",\n  \"method\": \"%s\"", method);
+    fputs(",\n  \"scenario\": ", f);
+    cli_json_string(f, rp_calibration_scenario_path(cal));
+}
+
+/* A target's first fields: "{"name": N, "value": V, "band": [LO, HI]" (the
+ * first of a list when k is 0). */
+static void json_target_head(FILE *f, const rp_cal_target *tg, int k)
+{
+    fputs(k ? ",\n    {\"name\": " : "\n    {\"name\": ", f);
+    cli_json_string(f, tg->name);
+    fputs(", \"value\": ", f);
+    cli_json_number(f, tg->value);
+    fputs(", \"band\": ", f);
+    json_interval(f, tg->lo, tg->hi);
+}
+
 void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *res,
                                 const rp_cal_identification *id, const char *written, const rp_origin *origin, FILE *f)
 {
@@ -724,10 +747,7 @@ void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *
     int n_free, n_targets;
     const rp_cal_free *free_params = rp_calibration_free_params(cal, &n_free);
     const rp_cal_target *targets = rp_calibration_targets(cal, &n_targets);
-    fputs("{\n  \"calibration\": ", f);
-    cli_json_string(f, rp_calibration_path(cal));
-    fputs(",\n  \"scenario\": ", f);
-    cli_json_string(f, rp_calibration_scenario_path(cal));
+    json_head(f, cal, NULL);
     fprintf(f, ",\n  \"patients\": %lld,\n  \"replicates\": %d,\n  \"converged\": %s,\n  \"iterations\": %d,\n"
                "  \"evaluations\": %d,\n  \"seconds\": %.3f,\n  \"objective\": ",
             rp_calibration_patients(cal), rp_calibration_replicates(cal), res->converged ? "true" : "false",
@@ -746,12 +766,7 @@ void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *
     static const char *const target_keys[] = {"weight", "simulated", "mc_se", NULL};
     for (int k = 0; k < n_targets; k++) {
         const rp_cal_target *tg = &targets[k];
-        fputs(k ? ",\n    {\"name\": " : "\n    {\"name\": ", f);
-        cli_json_string(f, tg->name);
-        fputs(", \"value\": ", f);
-        cli_json_number(f, tg->value);
-        fputs(", \"band\": ", f);
-        json_interval(f, tg->lo, tg->hi);
+        json_target_head(f, tg, k);
         fputs(", \"scale\": ", f);
         cli_json_number(f, tg->scale);
         json_fields(f, target_keys, (const double[]){tg->weight, e->target[k].mean, e->target[k].se});
@@ -797,6 +812,128 @@ void cli_print_calibration_json(const rp_calibration *cal, const rp_cal_result *
         fputs("]}", f);
     }
     fputs("\n  ]", f);
+    json_provenance(f, origin);
+    fputs("\n}\n", f);
+}
+
+/* ---- the report of an ABC-SMC calibration ---- */
+
+/* Posterior summaries of column i (a coefficient, or a target when
+ * simulated) of the last generation: mean, median, 2.5% and 97.5%. */
+static void abc_summary(const rp_abc_result *res, bool simulated, int i, double out[4])
+{
+    const int g = res->n_generations - 1;
+    out[0] = rp_abc_mean(res, g, simulated, i);
+    out[1] = rp_abc_quantile(res, g, simulated, i, 0.5);
+    out[2] = rp_abc_quantile(res, g, simulated, i, 0.025);
+    out[3] = rp_abc_quantile(res, g, simulated, i, 0.975);
+}
+
+void cli_print_abc_table(const rp_calibration *cal, const rp_abc_result *res, const double *median, FILE *f)
+{
+    int n_free, n_targets;
+    const rp_cal_free *fr = rp_calibration_free_params(cal, &n_free);
+    const rp_cal_target *tg = rp_calibration_targets(cal, &n_targets);
+    const int R = rp_calibration_replicates(cal);
+    fprintf(f, "rapport calibrate: %s (abc-smc)\n", rp_calibration_path(cal));
+    fprintf(f, "scenario %s, ", rp_calibration_scenario_path(cal));
+    if (rp_calibration_patients(cal))
+        fprintf(f, "%lld patients and %lld providers per run, ", rp_calibration_patients(cal),
+                rp_calibration_providers(cal));
+    fprintf(f, "%d replicate%s per simulation, each on its own streams\n", R, R == 1 ? "" : "s");
+    fprintf(f, "%d particles, %d generations; stopped: %s; %lld simulations (%lld runs), %.1f s\n\n",
+            res->particles, res->n_generations, rp_abc_stop_name(res->stop), res->simulations,
+            res->simulations * R, res->seconds);
+    fprintf(f, "%-10s %12s %12s %10s %10s\n", "generation", "tolerance", "simulations", "acceptance", "ESS");
+    for (int g = 0; g < res->n_generations; g++) {
+        const rp_abc_generation *x = &res->gen[g];
+        fprintf(f, "%-10d %12.4g %12lld %10.4f %10.1f\n", g, x->tolerance, x->simulations, x->acceptance, x->ess);
+    }
+    fprintf(f, "\n%-36s %18s %11s %11s %11s %11s %11s\n", "coefficient", "prior", "mean", "median", "2.5%",
+            "97.5%", "calibrated");
+    for (int i = 0; i < n_free; i++) {
+        double s[4];
+        abc_summary(res, false, i, s);
+        fprintf(f, "%-36s %18s %11.5g %11.5g %11.5g %11.5g %11.5g\n", fr[i].key, fr[i].prior_text, s[0], s[1], s[2],
+                s[3], median[i]);
+    }
+    fprintf(f, "\nposterior predictive (the particles' simulations)\n");
+    fprintf(f, "%-36s %9s %18s %10s %10s %10s %10s %s\n", "target", "value", "band", "mean", "median", "2.5%",
+            "97.5%", "median in band");
+    int outside = 0;
+    for (int k = 0; k < n_targets; k++) {
+        double s[4];
+        abc_summary(res, true, k, s);
+        char band[64];
+        snprintf(band, sizeof band, "[%.4g, %.4g]", tg[k].lo, tg[k].hi);
+        const bool in = rp_calibration_target_in_band(&tg[k], s[1]);
+        outside += !in;
+        fprintf(f, "%-36s %9.4g %18s %10.5g %10.5g %10.5g %10.5g %s%s\n", tg[k].name, tg[k].value, band, s[0], s[1],
+                s[2], s[3], in ? "yes" : "NO", tg[k].weight > 0 ? "" : " (weight 0)");
+    }
+    fprintf(f, "\n%d of %d targets' posterior predictive medians inside their band\n", n_targets - outside,
+            n_targets);
+}
+
+void cli_print_abc_json(const rp_calibration *cal, const rp_abc_result *res, const double *median,
+                        const char *posterior, const char *written, const rp_origin *origin, FILE *f)
+{
+    int n_free, n_targets;
+    const rp_cal_free *fr = rp_calibration_free_params(cal, &n_free);
+    const rp_cal_target *tg = rp_calibration_targets(cal, &n_targets);
+    json_head(f, cal, "abc-smc");
+    fprintf(f, ",\n  \"patients\": %lld,\n  \"replicates\": %d,\n  \"particles\": %d,\n  \"generations\": %d,\n"
+               "  \"stop\": \"%s\",\n  \"simulations\": %lld,\n  \"runs\": %lld,\n  \"seconds\": %.3f,\n"
+               "  \"history\": [",
+            rp_calibration_patients(cal), rp_calibration_replicates(cal), res->particles, res->n_generations,
+            rp_abc_stop_name(res->stop), res->simulations, res->simulations * rp_calibration_replicates(cal),
+            res->seconds);
+    for (int g = 0; g < res->n_generations; g++) {
+        const rp_abc_generation *x = &res->gen[g];
+        fprintf(f, "%s\n    {\"generation\": %d, \"tolerance\": ", g ? "," : "", g);
+        cli_json_number(f, x->tolerance);
+        fprintf(f, ", \"attempts\": %lld, \"simulations\": %lld", x->attempts, x->simulations);
+        json_fields(f, (const char *const[]){"acceptance", "ess", NULL}, (const double[]){x->acceptance, x->ess});
+        fputs("}", f);
+    }
+    fputs("\n  ],\n  \"free\": [", f);
+    static const char *const free_keys[] = {"min", "max", "mean", "median", "q025", "q975", "q05", "q95",
+                                            "q25", "q75", "calibrated", NULL};
+    const int last = res->n_generations - 1;
+    for (int i = 0; i < n_free; i++) {
+        double s[4];
+        abc_summary(res, false, i, s);
+        fputs(i ? ",\n    {\"key\": " : "\n    {\"key\": ", f);
+        cli_json_string(f, fr[i].key);
+        fputs(", \"prior\": ", f);
+        cli_json_string(f, fr[i].prior_text);
+        json_fields(f, free_keys,
+                    (const double[]){fr[i].min, fr[i].max, s[0], s[1], s[2], s[3],
+                                     rp_abc_quantile(res, last, false, i, 0.05),
+                                     rp_abc_quantile(res, last, false, i, 0.95),
+                                     rp_abc_quantile(res, last, false, i, 0.25),
+                                     rp_abc_quantile(res, last, false, i, 0.75), median[i]});
+        fputs("}", f);
+    }
+    fputs("\n  ],\n  \"targets\": [", f);
+    static const char *const target_keys[] = {"weight", "mean", "median", "q025", "q975", NULL};
+    for (int k = 0; k < n_targets; k++) {
+        double s[4];
+        abc_summary(res, true, k, s);
+        json_target_head(f, &tg[k], k);
+        json_fields(f, target_keys, (const double[]){tg[k].weight, s[0], s[1], s[2], s[3]});
+        fprintf(f, ", \"median_in_band\": %s}", rp_calibration_target_in_band(&tg[k], s[1]) ? "true" : "false");
+    }
+    fputs("\n  ],\n  \"posterior\": ", f);
+    if (posterior)
+        cli_json_string(f, posterior);
+    else
+        fputs("null", f);
+    fputs(",\n  \"written\": ", f);
+    if (written)
+        cli_json_string(f, written);
+    else
+        fputs("null", f);
     json_provenance(f, origin);
     fputs("\n}\n", f);
 }

@@ -25,6 +25,7 @@
 #include "rapport/params.h"
 #include "rapport/paramtable.h"
 #include "rapport/plan.h"
+#include "rapport/posterior.h"
 #include "rapport/population.h"
 #include "rapport/rng.h"
 #include "rapport/run.h"

@@ -22,7 +22,7 @@ declare -A public=(
     [observables.h]=model [observe.h]=model [run.h]=model
     [paramtable.h]=input [scenario.h]=input
     [plan.h]=plan
-    [output.h]=io
+    [output.h]=io [posterior.h]=io
     [sweep.h]=exec [calibrate.h]=exec [exec.h]=exec
 )
 order=(core model input plan io exec cli)

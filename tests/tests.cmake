@@ -17,6 +17,8 @@ rapport_c_test(contrast_unit)
 target_compile_definitions(plan_unit PRIVATE RP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 rapport_c_test(calibrate_unit)
 target_compile_definitions(calibrate_unit PRIVATE RP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+rapport_c_test(abc_unit)
+target_compile_definitions(abc_unit PRIVATE RP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 rapport_script_test(calibrate_cli calibrate_cli.sh)
 rapport_c_test(identify_unit)
 rapport_script_test(hostile hostile.sh)
@@ -46,6 +48,11 @@ add_test(NAME data_files COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/da
 set_tests_properties(data_files PROPERTIES SKIP_RETURN_CODE 77)
 add_test(NAME moment_axes COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/moment_axes.py $<TARGET_FILE:rapport> ${PROJECT_SOURCE_DIR})
 set_tests_properties(moment_axes PROPERTIES SKIP_RETURN_CODE 77)
+add_test(NAME abc_calibration COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/abc_calibration.py $<TARGET_FILE:rapport> ${PROJECT_SOURCE_DIR})
+set_tests_properties(abc_calibration PROPERTIES SKIP_RETURN_CODE 77)
+# Simulation-based calibration, CI's short version (scripts/abc-coverage.py --short: 20 repeats).
+add_test(NAME abc_coverage COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/scripts/abc-coverage.py --short --threads 2
+         --rapport $<TARGET_FILE:rapport>)
 # A sanitized library cannot be linked into a plain program: the install test
 # runs on builds without sanitizers.
 if(NOT RAPPORT_SANITIZE)

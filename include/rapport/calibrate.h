@@ -39,9 +39,11 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "rapport/observe.h"
+#include "rapport/posterior.h"
 #include "rapport/scenario.h"
 #include "rapport/status.h"
 
@@ -51,10 +53,20 @@
 
 typedef struct rp_calibration rp_calibration;
 
+/* A prior of an ABC-SMC calibration, on [min, max] of its coefficient. */
+typedef enum { RP_PRIOR_NONE = 0, RP_PRIOR_UNIFORM, RP_PRIOR_NORMAL, RP_PRIOR_BETA, RP_PRIOR_LOGNORMAL } rp_prior_kind;
+
+typedef struct {
+    rp_prior_kind kind;
+    double a, b; /* uniform(lo, hi), normal(mean, sd), beta(a, b), lognormal(meanlog, sdlog) */
+} rp_prior;
+
 /* One coefficient to fit. */
 typedef struct {
     char key[RP_CAL_KEY_MAX]; /* dotted scenario key, e.g. dropout.base */
-    double min, max, start;   /* min < start < max */
+    double min, max, start;   /* min < start < max; ABC-SMC: the prior's support (it is truncated to it) */
+    rp_prior prior;           /* ABC-SMC only (RP_PRIOR_NONE under Nelder-Mead) */
+    char prior_text[64];      /* as written, e.g. "uniform(-10, -5)" */
     double scenario_value;    /* its value in the scenario (NaN if not a plain number) */
     char where[RP_CAL_KEY_MAX + 64]; /* FILE:LINE:COLUMN of the key in the calibration file */
 } rp_cal_free;
@@ -242,5 +254,130 @@ bool rp_calibration_target_in_band(const rp_cal_target *tg, double simulated);
 /* providers.count of every run when the calibration sets patients (0 when
  * it does not): ceil(patients / the scenario's caseload). */
 long long rp_calibration_providers(const rp_calibration *cal);
+
+/* ---- Bayesian calibration: ABC-SMC ----
+ *
+ * `method: abc-smc` in a calibration file (the default is nelder-mead) asks
+ * for the posterior of the free coefficients instead of a point. Each free
+ * key has a prior, `prior: uniform(lo, hi)`, `normal(mean, sd)`,
+ * `beta(a, b)` or `lognormal(meanlog, sdlog)` (the scenario's syntax of
+ * distributions), truncated to [min, max] (default: the prior's own support
+ * within the parameter's bounds). The settings:
+ *
+ *     method: abc-smc
+ *     abc: {particles: 500, generations: 10, tolerance: 1, quantile: 0.5,
+ *           min_acceptance: 0.02, simulations: 50000}
+ *
+ * The algorithm (Beaumont et al. 2009, "Adaptive approximate Bayesian
+ * computation"; Del Moral et al. 2012's adaptive tolerances):
+ *   - distance of a simulation to the targets:
+ *     rho = sqrt(sum_k w_k ((m_k - value_k) / s_k)^2), m_k the mean over the
+ *     calibration's replicates, s_k half the band (or the se); NaN: +inf;
+ *   - generation 0: N particles from the prior, each simulated once, all
+ *     kept (tolerance +inf), weights 1/N;
+ *   - generation t >= 1: tolerance eps_t = max(the `quantile`-quantile of
+ *     generation t-1's distances, abc.tolerance); particle slot i tries
+ *     attempts a = 0, 1, ...: an ancestor j drawn with generation t-1's
+ *     weights, moved by a multivariate normal kernel whose covariance is
+ *     twice the weighted covariance of generation t-1 (Beaumont 2009; not
+ *     Filippi et al. 2013's local one); a proposal outside the support is
+ *     refused without a simulation, else simulated and kept when
+ *     rho <= eps_t. Weight w_i ~ prior(theta_i) / sum_j w_j K(theta_i | theta_j),
+ *     normalised; ESS = 1 / sum w_i^2;
+ *   - stop after generation t when eps_t <= abc.tolerance (converged), when
+ *     t + 1 = generations, when its acceptance (kept / simulated) is below
+ *     min_acceptance, or when the simulations so far reach `simulations`
+ *     (checked between generations: a generation runs to its end). A slot
+ *     that finds nothing in RP_ABC_MAX_ATTEMPTS (or 10 / min_acceptance,
+ *     whichever is smaller) attempts abandons its generation: the
+ *     calibration ends with the previous one (stop "acceptance").
+ * Randomness: attempt a of slot i of generation t draws its proposal from
+ * the Philox stream rp_abc_stream(t, i, a) (purpose RP_PURPOSE_ABC_PROPOSAL)
+ * and runs replicate r of its simulation on stream rp_abc_stream(t, i, a) + r
+ * of the scenario's seed: every simulation has its own draws (the posterior
+ * carries the model's noise), and the whole calibration is a pure function
+ * of the seed and the file, whatever the threads (OpenMP over slots). */
+#define RP_ABC_MAX_ATTEMPTS 100000
+#define RP_ABC_MAX_PARTICLES 100000
+#define RP_ABC_MAX_GENERATIONS 1000
+#define RP_ABC_MAX_REPLICATES 256
+
+/* The stream of attempt a of slot i in generation t: bit 63 set (apart from
+ * every replicate and sweep stream), t in bits 48-62, i in bits 28-47, a in
+ * bits 8-27, the replicate added in bits 0-7. */
+static inline uint64_t rp_abc_stream(int generation, int particle, int attempt)
+{
+    return (uint64_t)1 << 63 | (uint64_t)generation << 48 | (uint64_t)particle << 28 | (uint64_t)attempt << 8;
+}
+
+typedef enum { RP_CAL_NELDER_MEAD = 0, RP_CAL_ABC_SMC } rp_cal_method;
+
+typedef struct {
+    int particles, generations;
+    double tolerance, quantile, min_acceptance;
+    long long simulations;
+} rp_abc_settings;
+
+rp_cal_method rp_calibration_method(const rp_calibration *cal);
+const rp_abc_settings *rp_calibration_abc(const rp_calibration *cal);
+/* The calibration file's text, as read. */
+const char *rp_calibration_text(const rp_calibration *cal);
+
+/* One generation of particles (posterior.h). */
+typedef rp_posterior_generation rp_abc_generation;
+
+typedef enum { RP_ABC_RUNNING = 0, RP_ABC_CONVERGED, RP_ABC_GENERATIONS, RP_ABC_ACCEPTANCE, RP_ABC_BUDGET } rp_abc_stop;
+const char *rp_abc_stop_name(rp_abc_stop s); /* "tolerance", "generations", "acceptance", "budget", "running" */
+
+typedef struct {
+    int n_free, n_targets, particles;
+    int n_generations, cap;
+    rp_abc_generation *gen; /* [n_generations] */
+    rp_abc_stop stop;       /* RP_ABC_RUNNING: a checkpoint */
+    long long simulations;  /* over every generation (runs: times the replicates) */
+    double seconds;         /* this process's */
+} rp_abc_result;
+
+/* Weighted summaries of generation g's column (coefficient i, or target k
+ * when simulated): mean and the quantile q (the smallest value whose
+ * cumulative weight reaches q). */
+double rp_abc_mean(const rp_abc_result *res, int g, bool simulated, int column);
+double rp_abc_quantile(const rp_abc_result *res, int g, bool simulated, int column, double q);
+
+typedef struct {
+    int threads;
+    const volatile sig_atomic_t *stop; /* stops between simulations with RP_EINTR; res keeps the complete generations */
+    /* optional: after each complete generation (a checkpoint to write); a
+     * status other than RP_OK ends the calibration with it */
+    int (*on_generation)(void *ctx, const rp_calibration *cal, const rp_abc_result *res, rp_error *err);
+    void *ctx;
+} rp_abc_options;
+
+/* Run (or, with res holding complete generations read back from a
+ * checkpoint, continue) the ABC-SMC calibration. res is zeroed by the caller
+ * for a fresh start. RP_OK (res->stop says why it ended), RP_EINTR (res
+ * holds the complete generations), RP_ENOMEM, or a simulation's error. */
+int rp_abc_run(const rp_calibration *cal, const rp_abc_options *opt, rp_abc_result *res, rp_error *err);
+void rp_abc_result_free(rp_abc_result *res);
+/* Append an empty generation (arrays allocated) to res: RP_OK or RP_ENOMEM. */
+int rp_abc_add_generation(rp_abc_result *res, rp_error *err);
+
+/* Write the posterior file of res (generations so far; complete when
+ * res->stop is not RP_ABC_RUNNING) to path, atomically (posterior.h);
+ * command_line and threads are recorded. RP_OK, RP_EIO or RP_ENOMEM. */
+int rp_abc_write(const rp_calibration *cal, const rp_abc_result *res, const char *path, const char *command_line,
+                 int threads, rp_error *err);
+
+/* Read the posterior file at path into res (zeroed here) to continue the
+ * calibration: the file must be of this calibration (the same file text,
+ * resolved scenario, seed and particles), else RP_EINVAL saying what
+ * differs. A complete file gives res->stop != RP_ABC_RUNNING: nothing is
+ * left to run. */
+int rp_abc_resume(const rp_calibration *cal, const char *path, rp_abc_result *res, rp_error *err);
+
+/* The posterior median of every coefficient (the last generation),
+ * rounded to 5 significant digits inside the support: the calibrated
+ * scenario's values. */
+void rp_abc_median(const rp_calibration *cal, const rp_abc_result *res, double *x);
 
 #endif

@@ -81,10 +81,12 @@ int rp_exec_run(const rp_scenario *sc, const rp_plan *plan, const rp_exec_option
 
 void rp_exec_result_free(rp_exec_result *res);
 
-/* R runs of the parameters p, replicate r on random stream r, their
- * summaries to out[0..R-1] (a calibration's evaluation): over opt->threads
- * threads, one run per thread when R > 1, every thread inside the run when
- * R = 1. Reads only opt's threads and stop; no file, no shards, no ranks.
+/* R runs of the parameters p, replicate r on random stream
+ * opt->replicate + r (0 + r for a Nelder-Mead evaluation; an ABC-SMC
+ * simulation's own streams), their summaries to out[0..R-1] (a
+ * calibration's evaluation): over opt->threads threads, one run per thread
+ * when R > 1, every thread inside the run when R = 1. Reads only opt's
+ * threads, replicate and stop; no file, no shards, no ranks.
  * On failure, the error of the first run that failed. */
 int rp_exec_replicates(const rp_params *p, int replicates, const rp_exec_options *opt, rp_summary *out,
                        rp_error *err);
@@ -93,6 +95,10 @@ int rp_exec_replicates(const rp_params *p, int replicates, const rp_exec_options
  * (rp_output_bytes over its runs), in bytes; summary_only: the file of
  * `--summary-only` (no trajectories, no /pairs). */
 double rp_exec_output_bytes(const rp_plan *plan, const rp_params *base, bool summary_only);
+
+/* The resolved scenario as the output files store it (their /scenario), or
+ * NULL when out of memory; to free. */
+char *rp_exec_scenario_text(const rp_scenario *sc);
 
 /* Refuse, before allocating, a run of p that this machine's memory cannot
  * hold: RP_EINVAL with "WHERE: error: population too large ...", where

@@ -141,6 +141,15 @@ bool rp_paramtable_parse(const rp_param *row, const char *text, bool quoted, voi
 /* What row accepts, e.g. "a number in [0, 1]", "one of never, intake, ...". */
 const char *rp_paramtable_expected(const rp_param *row, char *buf, size_t size);
 
+/* Split "family(x, y)" (a scenario distribution's text, e.g. beta(2, 5))
+ * into its family name and its numbers, by the scenario's own parser: true
+ * with *n_args numbers (the first max_args of them, at most 3, in args), or
+ * false with *detail saying what is malformed (NULL: the text is not of the
+ * form family(...) at all). For readers of other families (a calibration's
+ * priors), which check the family and its parameters themselves. */
+bool rp_paramtable_split_dist(const char *text, char *family, size_t family_size, double *args, int max_args,
+                              int *n_args, const char **detail);
+
 /* The value at field as scenario text that parses back to the same bits
  * ("%.17g" for doubles). */
 const char *rp_paramtable_format(const rp_param *row, const void *field, char *buf, size_t size);

@@ -41,7 +41,8 @@ typedef enum {
     RP_PURPOSE_RETENTION = 17, /* model 2: a provider's retention effect epsilon_j */
     RP_PURPOSE_SYMPTOMS0_TRUNCATED = 18, /* model 2: the one uniform of a patient's truncated-normal S0 */
     RP_PURPOSE_RESAMPLE_PATIENT = 19,  /* patients.from with count: which row of the file patient i is */
-    RP_PURPOSE_RESAMPLE_PROVIDER = 20  /* providers.from with count: which row provider j is */
+    RP_PURPOSE_RESAMPLE_PROVIDER = 20, /* providers.from with count: which row provider j is */
+    RP_PURPOSE_ABC_PROPOSAL = 21       /* ABC-SMC: a particle's proposal (stream: calibrate.h's rp_abc_stream) */
 } rp_purpose;
 
 typedef struct {

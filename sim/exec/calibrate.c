@@ -120,6 +120,7 @@ void rp_calibration_free(rp_calibration *cal)
         return;
     rp_scenario_free(cal->sc);
     free(cal->path);
+    free(cal->text);
     free(cal->scenario_path);
     free(cal);
 }
@@ -141,6 +142,9 @@ const char *rp_calibration_path(const rp_calibration *cal) { return cal->path; }
 const char *rp_calibration_scenario_path(const rp_calibration *cal) { return cal->scenario_path; }
 int rp_calibration_replicates(const rp_calibration *cal) { return cal->replicates; }
 long long rp_calibration_patients(const rp_calibration *cal) { return cal->patients; }
+rp_cal_method rp_calibration_method(const rp_calibration *cal) { return cal->method; }
+const rp_abc_settings *rp_calibration_abc(const rp_calibration *cal) { return &cal->abc; }
+const char *rp_calibration_text(const rp_calibration *cal) { return cal->text; }
 
 void rp_calibration_set_target(rp_calibration *cal, int k, double value, double se)
 {
@@ -170,16 +174,22 @@ rp_cal_stat rp_cal_stat_of(const double *v, int n)
  * large, but finite, so that the simplex moves away from it. */
 #define RP_CAL_PENALTY 1e12
 
-int rp_cal_run(const rp_calibration *cal, const double *x, const rp_cal_options *opt, rp_summary *sum, rp_error *err)
+int rp_cal_run_streams(const rp_calibration *cal, const double *x, int threads, const volatile sig_atomic_t *stop,
+                       uint64_t stream, rp_summary *sum, rp_error *err)
 {
     rp_params *p;
     int status = resolve_at(cal, x, &p, err);
-    if (status == RP_OK) /* replicate r on random stream r, over the threads (exec.h) */
-        status = rp_exec_replicates(p, cal->replicates, &(rp_exec_options){.threads = opt ? opt->threads : 1,
-                                                                           .stop = opt ? opt->stop : NULL},
-                                    sum, err);
+    if (status == RP_OK) /* replicate r on random stream stream + r, over the threads (exec.h) */
+        status = rp_exec_replicates(p, cal->replicates,
+                                    &(rp_exec_options){.threads = threads, .stop = stop, .replicate = stream}, sum,
+                                    err);
     free(p);
     return status;
+}
+
+int rp_cal_run(const rp_calibration *cal, const double *x, const rp_cal_options *opt, rp_summary *sum, rp_error *err)
+{
+    return rp_cal_run_streams(cal, x, opt ? opt->threads : 1, opt ? opt->stop : NULL, 0, sum, err);
 }
 
 double rp_cal_target_value(const rp_calibration *cal, int k, const rp_summary *s)
@@ -287,7 +297,7 @@ static double objective_fn(const gsl_vector *y, void *params)
 }
 
 /* x rounded to 5 significant digits, kept strictly inside (min, max). */
-static double round5(const rp_cal_free *fr, double x)
+double rp_cal_round5(const rp_cal_free *fr, double x)
 {
     char buf[40];
     snprintf(buf, sizeof buf, "%.5g", x);
@@ -364,7 +374,7 @@ int rp_calibration_fit(const rp_calibration *cal, const rp_cal_options *opt, rp_
     if (status == RP_OK) {
         double x[RP_CAL_MAX_FREE];
         for (size_t i = 0; i < n; i++)
-            x[i] = round5(&cal->free[i], to_bounded(&cal->free[i], gsl_vector_get(m->x, i)));
+            x[i] = rp_cal_round5(&cal->free[i], to_bounded(&cal->free[i], gsl_vector_get(m->x, i)));
         status = rp_calibration_evaluate(cal, x, opt, &res->final, err);
         ctx.evaluations++;
     }

@@ -26,6 +26,7 @@
 #include "core/files.h"
 #include "input/schema.h"
 #include "input/yamltree.h"
+#include "rapport/paramtable.h"
 
 /* Targets' scales and weights: a scale below this (far below any
  * Monte-Carlo error) or a weight above the other bound would overflow the
@@ -38,8 +39,13 @@ typedef struct rp_calibration rp_calibration;
 /* The schemas of a calibration's sections. */
 static const rp_schema_key top_keys[] = {{"scenario", RP_SK_TEXT},   {"replicates", RP_SK_INTEGER},
                                          {"patients", RP_SK_INTEGER}, {"free", RP_SK_MAPPING},
-                                         {"targets", RP_SK_MAPPING},  {"budget", RP_SK_MAPPING}};
-static const rp_schema_key free_keys[] = {{"min", RP_SK_NUMBER}, {"max", RP_SK_NUMBER}, {"start", RP_SK_NUMBER}};
+                                         {"targets", RP_SK_MAPPING},  {"budget", RP_SK_MAPPING},
+                                         {"method", RP_SK_TEXT},      {"abc", RP_SK_MAPPING}};
+static const rp_schema_key free_keys[] = {
+    {"min", RP_SK_NUMBER}, {"max", RP_SK_NUMBER}, {"start", RP_SK_NUMBER}, {"prior", RP_SK_TEXT}};
+static const rp_schema_key abc_keys[] = {{"particles", RP_SK_INTEGER},  {"generations", RP_SK_INTEGER},
+                                         {"tolerance", RP_SK_NUMBER},   {"quantile", RP_SK_NUMBER},
+                                         {"min_acceptance", RP_SK_NUMBER}, {"simulations", RP_SK_INTEGER}};
 static const rp_schema_key target_keys[] = {
     {"value", RP_SK_NUMBER}, {"band", RP_SK_SEQUENCE}, {"se", RP_SK_NUMBER}, {"weight", RP_SK_NUMBER}};
 static const rp_schema_key budget_keys[] = {{"evaluations", RP_SK_INTEGER}, {"tolerance", RP_SK_NUMBER}};
@@ -92,6 +98,88 @@ static void scenario_values(rp_calibration *cal)
     }
 }
 
+
+/* The smallest probability mass a truncated prior may keep on [min, max]:
+ * below it the prior is improper for any practical purpose (its draws
+ * would all sit on a bound). */
+#define MIN_PRIOR_MASS 1e-6
+
+/* free.KEY.prior: one of the prior families, in the scenario's syntax of
+ * distributions, on the support [min, max] of fr: the prior's own support
+ * within the parameter's bounds, cut to the min and max given. */
+static int parse_prior(const rp_ynode *pr, const char *name, const rp_param *row, rp_cal_free *fr, rp_error *err)
+{
+    static const char *const families[] = {"uniform", "normal", "beta", "lognormal"};
+    char desc[160], family[16], ex[80], range[192];
+    double a[3] = {0};
+    int n_args = 0;
+    const char *detail = NULL;
+    if (pr->kind != RP_YNODE_SCALAR ||
+        !rp_paramtable_split_dist(pr->text, family, sizeof family, a, 3, &n_args, &detail))
+        RP_FAIL(err, RP_EINVAL, "%s: error: %s: expected uniform(LO, HI), normal(M, S), beta(A, B) or lognormal(M, S)"
+                ", got %s%s%s%s", pr->where, name, rp_yamltree_describe(pr, desc, sizeof desc), detail ? " (" : "",
+                detail ? detail : "", detail ? ")" : "");
+    int kind = 0;
+    for (int k = 0; k < 4; k++)
+        if (strcmp(family, families[k]) == 0)
+            kind = k + 1;
+    if (!kind) {
+        const char *near = rp_paramtable_suggest(family, families, 4);
+        RP_FAIL(err, RP_EINVAL, "%s: error: %s: unknown prior '%s'%s%s%s expected uniform, normal, beta or "
+                "lognormal", pr->where, name, rp_text_excerpt(family, ex, sizeof ex), near ? "; did you mean '" : "",
+                near ? near : "", near ? "'?" : ";");
+    }
+    if (n_args != 2)
+        RP_FAIL(err, RP_EINVAL, "%s: error: %s: %s takes 2 parameters, got %d", pr->where, name, family, n_args);
+    snprintf(fr->prior_text, sizeof fr->prior_text, "%s(%.10g, %.10g)", family, a[0], a[1]);
+    fr->prior = (rp_prior){(rp_prior_kind)kind, a[0], a[1]};
+    double lo = -INFINITY, hi = INFINITY; /* the family's own support */
+    switch (fr->prior.kind) {
+    case RP_PRIOR_UNIFORM:
+        if (!(a[0] < a[1]))
+            RP_FAIL(err, RP_EINVAL, "%s: error: %s: uniform(%g, %g) is empty; expected LO < HI", pr->where, name, a[0],
+                    a[1]);
+        if (a[0] < row->min || a[1] > row->max || ((row->flags & RP_PF_MIN_OPEN) && a[0] == row->min) ||
+            ((row->flags & RP_PF_MAX_OPEN) && a[1] == row->max))
+            RP_FAIL(err, RP_EINVAL, "%s: error: %s: uniform(%g, %g) reaches outside the parameter's range; expected "
+                    "a prior within %s's bounds: %s", pr->where, name, a[0], a[1], fr->key,
+                    rp_paramtable_expected(row, range, sizeof range));
+        lo = a[0];
+        hi = a[1];
+        break;
+    case RP_PRIOR_NORMAL:
+    case RP_PRIOR_LOGNORMAL:
+        if (!(a[1] > 0))
+            RP_FAIL(err, RP_EINVAL, "%s: error: %s: %s(%g, %g) is improper; expected a standard deviation > 0",
+                    pr->where, name, family, a[0], a[1]);
+        if (fr->prior.kind == RP_PRIOR_LOGNORMAL)
+            lo = 0;
+        break;
+    case RP_PRIOR_BETA:
+        if (!(a[0] > 0 && a[1] > 0))
+            RP_FAIL(err, RP_EINVAL, "%s: error: %s: beta(%g, %g) is improper; expected A > 0 and B > 0", pr->where,
+                    name, a[0], a[1]);
+        lo = 0;
+        hi = 1;
+        break;
+    default:
+        break;
+    }
+    fr->min = fmax(lo, fr->min); /* fr's min and max: as given, else the parameter's bounds */
+    fr->max = fmin(hi, fr->max);
+    if (!(fr->min < fr->max) || !isfinite(fr->min) || !isfinite(fr->max))
+        RP_FAIL(err, RP_EINVAL, "%s: error: %s: %s has no support within [%g, %g]; expected a prior whose support "
+                "meets min, max and %s's bounds (%s)", pr->where, name, fr->prior_text, fr->min, fr->max, fr->key,
+                rp_paramtable_expected(row, range, sizeof range));
+    const double mass = rp_prior_cdf(fr, fr->max) - rp_prior_cdf(fr, fr->min);
+    if (!(mass >= MIN_PRIOR_MASS))
+        RP_FAIL(err, RP_EINVAL, "%s: error: %s: %s puts mass %.3g on [%g, %g], improper once truncated; expected "
+                "a prior with mass >= %g there", pr->where, name, fr->prior_text, mass, fr->min, fr->max,
+                MIN_PRIOR_MASS);
+    fr->start = rp_prior_quantile(fr, 0.5); /* where the scenario is checked to resolve */
+    return RP_OK;
+}
+
 static int parse_free(rp_calibration *cal, const rp_ynode *free_node, rp_error *err)
 {
     char desc[160];
@@ -121,44 +209,74 @@ static int parse_free(rp_calibration *cal, const rp_ynode *free_node, rp_error *
         if (v->kind != RP_YNODE_MAPPING)
             RP_FAIL(err, RP_EINVAL, "%s: error: %s: expected a mapping {min: A, max: B, start: C}, got %s", v->where,
                     name, rp_yamltree_describe(v, desc, sizeof desc));
+        for (size_t k = 0; rp_yamltree_get(v, "prior") && k < v->n; k++) {
+            const char *kt = v->keys[k]->text;
+            const size_t len = strlen(kt);
+            if (len && kt[len - 1] == ')')
+                RP_FAIL(err, RP_EINVAL, "%s: error: %s: '%s' is the end of a prior cut at its comma (in {...} "
+                        "YAML splits at every comma); expected the prior in quotes, prior: \"uniform(LO, HI)\", or "
+                        "on a line of its own", v->keys[k]->where, name, rp_text_excerpt(kt, ex, sizeof ex));
+        }
         int status = check_keys(v, name, SCHEMA(free_keys), err);
         if (status != RP_OK)
             return status;
         const rp_ynode *mn = rp_yamltree_get(v, "min"), *mx = rp_yamltree_get(v, "max"),
-                       *st = rp_yamltree_get(v, "start");
-        if (!mn || !mx)
+                       *st = rp_yamltree_get(v, "start"), *pr = rp_yamltree_get(v, "prior");
+        const bool abc = cal->method == RP_CAL_ABC_SMC;
+        if (pr && !abc)
+            RP_FAIL(err, RP_EINVAL, "%s: error: %s.prior: a prior needs `method: abc-smc`; expected no prior under "
+                    "nelder-mead, or `method: abc-smc` at the top of the file", pr->where, name);
+        if (abc && !pr)
+            RP_FAIL(err, RP_EINVAL, "%s: error: %s: prior missing; expected {prior: \"uniform(LO, HI)\"} (or normal(M, S), "
+                    "beta(A, B), lognormal(M, S)) under method abc-smc", v->where, name);
+        if (abc && st)
+            RP_FAIL(err, RP_EINVAL, "%s: error: %s.start: abc-smc starts from the prior; expected no start",
+                    st->where, name);
+        if (!abc && (!mn || !mx))
             RP_FAIL(err, RP_EINVAL, "%s: error: %s: %s missing; expected {min: A, max: B, start: C}", v->where, name,
                     !mn ? "min" : "max");
         char sub[RP_CAL_KEY_MAX + 32];
-        snprintf(sub, sizeof sub, "%s.min", name);
-        if ((status = get_number(mn, sub, &fr->min, err)) != RP_OK)
-            return status;
-        snprintf(sub, sizeof sub, "%s.max", name);
-        if ((status = get_number(mx, sub, &fr->max, err)) != RP_OK)
-            return status;
-        if (!(fr->min < fr->max))
+        fr->min = row->min;
+        fr->max = row->max;
+        if (mn) {
+            snprintf(sub, sizeof sub, "%s.min", name);
+            if ((status = get_number(mn, sub, &fr->min, err)) != RP_OK)
+                return status;
+        }
+        if (mx) {
+            snprintf(sub, sizeof sub, "%s.max", name);
+            if ((status = get_number(mx, sub, &fr->max, err)) != RP_OK)
+                return status;
+        }
+        if (mn && mx && !(fr->min < fr->max))
             RP_FAIL(err, RP_EINVAL, "%s: error: %s: min %g is not below max %g; expected min < max", mx->where,
                     name, fr->min, fr->max);
         /* The range lies within the parameter's bounds, which are finite:
          * so is max - min, by which the fit scales its coordinates. */
         const bool min_open = row->flags & RP_PF_MIN_OPEN, max_open = row->flags & RP_PF_MAX_OPEN;
         char range[192];
-        if (fr->min < row->min || (min_open && fr->min == row->min))
+        if (mn && (fr->min < row->min || (min_open && fr->min == row->min)))
             RP_FAIL(err, RP_EINVAL, "%s: error: %s: min %g is outside the parameter's range; expected min and max "
                     "within %s's bounds: %s", mn->where, name, fr->min, fr->key,
                     rp_paramtable_expected(row, range, sizeof range));
-        if (fr->max > row->max || (max_open && fr->max == row->max))
+        if (mx && (fr->max > row->max || (max_open && fr->max == row->max)))
             RP_FAIL(err, RP_EINVAL, "%s: error: %s: max %g is outside the parameter's range; expected min and max "
                     "within %s's bounds: %s", mx->where, name, fr->max, fr->key,
                     rp_paramtable_expected(row, range, sizeof range));
-        fr->start = 0.5 * (fr->min + fr->max);
-        if (st) {
-            snprintf(sub, sizeof sub, "%s.start", name);
-            if ((status = get_number(st, sub, &fr->start, err)) != RP_OK)
+        if (abc) {
+            snprintf(sub, sizeof sub, "%s.prior", name);
+            if ((status = parse_prior(pr, sub, row, fr, err)) != RP_OK)
                 return status;
-            if (!(fr->start > fr->min && fr->start < fr->max))
-                RP_FAIL(err, RP_EINVAL, "%s: error: %s: start %g is not strictly between min %g and max %g",
-                        st->where, name, fr->start, fr->min, fr->max);
+        } else {
+            fr->start = 0.5 * (fr->min + fr->max);
+            if (st) {
+                snprintf(sub, sizeof sub, "%s.start", name);
+                if ((status = get_number(st, sub, &fr->start, err)) != RP_OK)
+                    return status;
+                if (!(fr->start > fr->min && fr->start < fr->max))
+                    RP_FAIL(err, RP_EINVAL, "%s: error: %s: start %g is not strictly between min %g and max %g",
+                            st->where, name, fr->start, fr->min, fr->max);
+            }
         }
         cal->n_free++;
     }
@@ -302,6 +420,15 @@ static int parse_targets(rp_calibration *cal, const rp_ynode *targets, rp_error 
     return RP_OK;
 }
 
+/* The key node of key in map (present). */
+static const rp_ynode *key_node(const rp_ynode *map, const char *key)
+{
+    for (size_t i = 0; i < map->n; i++)
+        if (strcmp(map->keys[i]->text, key) == 0)
+            return map->keys[i];
+    return map;
+}
+
 static char *dir_join(const char *dir, const char *rel)
 {
     size_t n = strlen(dir) + strlen(rel) + 2;
@@ -386,6 +513,71 @@ static int parse(rp_calibration *cal, const rp_ynode *root, const char *dir, rp_
                         cal->tolerance);
         }
     }
+    /* the method, and abc-smc's settings */
+    cal->method = RP_CAL_NELDER_MEAD;
+    cal->abc = (rp_abc_settings){.particles = 200, .generations = 8, .tolerance = 1, .quantile = 0.5,
+                                 .min_acceptance = 0.01, .simulations = 1000000};
+    node = rp_yamltree_get(root, "method");
+    if (node) {
+        if (node->kind == RP_YNODE_SCALAR && strcmp(node->text, "abc-smc") == 0)
+            cal->method = RP_CAL_ABC_SMC;
+        else if (!(node->kind == RP_YNODE_SCALAR && strcmp(node->text, "nelder-mead") == 0)) {
+            static const char *const methods[] = {"nelder-mead", "abc-smc"};
+            const char *near = node->kind == RP_YNODE_SCALAR ? rp_paramtable_suggest(node->text, methods, 2) : NULL;
+            RP_FAIL(err, RP_EINVAL, "%s: error: method: expected nelder-mead or abc-smc, got %s%s%s%s", node->where,
+                    rp_yamltree_describe(node, desc, sizeof desc), near ? "; did you mean '" : "", near ? near : "",
+                    near ? "'?" : "");
+        }
+    }
+    node = rp_yamltree_get(root, "abc");
+    if (node && cal->method != RP_CAL_ABC_SMC)
+        RP_FAIL(err, RP_EINVAL, "%s: error: abc: settings of method abc-smc; expected `method: abc-smc`, or no abc "
+                "section", key_node(root, "abc")->where);
+    if (cal->method == RP_CAL_ABC_SMC && rp_yamltree_get(root, "budget"))
+        RP_FAIL(err, RP_EINVAL, "%s: error: budget: nelder-mead's budget; abc-smc's is abc.simulations (expected no "
+                "budget section)", key_node(root, "budget")->where);
+    if (node) {
+        if ((status = check_keys(node, "abc", SCHEMA(abc_keys), err)) != RP_OK)
+            return status;
+        const rp_ynode *e;
+        if ((e = rp_yamltree_get(node, "particles"))) {
+            if ((status = get_integer(e, "abc.particles", 2, RP_ABC_MAX_PARTICLES, &v, err)) != RP_OK)
+                return status;
+            cal->abc.particles = (int)v;
+        }
+        if ((e = rp_yamltree_get(node, "generations"))) {
+            if ((status = get_integer(e, "abc.generations", 1, RP_ABC_MAX_GENERATIONS, &v, err)) != RP_OK)
+                return status;
+            cal->abc.generations = (int)v;
+        }
+        if ((e = rp_yamltree_get(node, "simulations"))) {
+            if ((status = get_integer(e, "abc.simulations", 1, 1000000000000LL, &v, err)) != RP_OK)
+                return status;
+            cal->abc.simulations = v;
+        }
+        struct {
+            const char *key;
+            double *to, lo, hi;
+            bool lo_open;
+        } reals[] = {{"tolerance", &cal->abc.tolerance, 0, INFINITY, false},
+                     {"quantile", &cal->abc.quantile, 0, 1, true},
+                     {"min_acceptance", &cal->abc.min_acceptance, 0, 1, false}};
+        for (size_t k = 0; k < sizeof reals / sizeof reals[0]; k++) {
+            char sub[64];
+            snprintf(sub, sizeof sub, "abc.%s", reals[k].key);
+            if (!(e = rp_yamltree_get(node, reals[k].key)))
+                continue;
+            if ((status = get_number(e, sub, reals[k].to, err)) != RP_OK)
+                return status;
+            const double x = *reals[k].to;
+            if (!(x > reals[k].lo || (!reals[k].lo_open && x == reals[k].lo)) || !(x < reals[k].hi))
+                RP_FAIL(err, RP_EINVAL, "%s: error: %s: %g; expected a number in %s%g, %g)", e->where, sub, x,
+                        reals[k].lo_open ? "(" : "[", reals[k].lo, reals[k].hi);
+        }
+    }
+    if (cal->method == RP_CAL_ABC_SMC && cal->replicates > RP_ABC_MAX_REPLICATES)
+        RP_FAIL(err, RP_EINVAL, "%s: error: replicates: %d; abc-smc takes at most %d replicates per simulation",
+                rp_yamltree_get(root, "replicates")->where, cal->replicates, RP_ABC_MAX_REPLICATES);
     /* the scenario itself: its errors are located in it */
     if ((status = rp_scenario_load(cal->scenario_path, &cal->sc, err)) != RP_OK ||
         (status = rp_scenario_resolve(cal->sc, err)) != RP_OK)
@@ -416,7 +608,7 @@ static int parse(rp_calibration *cal, const rp_ynode *root, const char *dir, rp_
 int rp_cal_spec_read(const char *name, const char *text, const char *dir, rp_calibration *cal, rp_error *err)
 {
     rp_ytree *t = rp_yamltree_alloc();
-    if (!t || !(cal->path = strdup(name))) {
+    if (!t || !(cal->path = strdup(name)) || !(cal->text = strdup(text))) {
         rp_yamltree_free(t);
         RP_FAIL(err, RP_ENOMEM, "out of memory");
     }

@@ -30,6 +30,9 @@ struct rp_calibration {
     rp_cal_target target[RP_CAL_MAX_TARGETS];
     int evaluations;
     double tolerance;
+    rp_cal_method method;  /* nelder-mead (default) or abc-smc */
+    rp_abc_settings abc;   /* abc-smc's settings (defaults filled) */
+    char *text;            /* the calibration file's text */
     int n_groups; /* the scenario's patient groups, which targets may name */
     char group_name[RP_MAX_GROUPS][RP_NAME_MAX];
 };
@@ -50,12 +53,28 @@ int rp_cal_spec_load(const char *path, struct rp_calibration *cal, rp_error *err
 
 /* ---- shared by calibrate.c and identify.c ---- */
 
+/* Run the R replicates of cal at x, replicate r on stream stream + r, into
+ * sum[R], over threads threads; stop as rp_cal_options's. */
+int rp_cal_run_streams(const struct rp_calibration *cal, const double *x, int threads,
+                       const volatile sig_atomic_t *stop, uint64_t stream, rp_summary *sum, rp_error *err);
+
 /* Run the R replicates of cal at x (replicate r on stream r) into sum[R]. */
 int rp_cal_run(const struct rp_calibration *cal, const double *x, const rp_cal_options *opt, rp_summary *sum,
                rp_error *err);
 
 /* The simulated value of target k in one replicate's summary. */
 double rp_cal_target_value(const struct rp_calibration *cal, int k, const rp_summary *s);
+
+/* A prior (fr->prior) on its support [fr->min, fr->max] (abc.c): its
+ * untruncated CDF at x, its truncated quantile at u in (0, 1), and its
+ * density up to a constant (0 outside the support). */
+double rp_prior_cdf(const rp_cal_free *fr, double x);
+double rp_prior_quantile(const rp_cal_free *fr, double u);
+double rp_prior_density(const rp_cal_free *fr, double x);
+
+/* x rounded to 5 significant digits, kept strictly inside (min, max) (x
+ * itself when the rounded value is not): a calibrated scenario's value. */
+double rp_cal_round5(const rp_cal_free *fr, double x);
 
 /* Mean of v[n] and its Monte-Carlo SE, sd / sqrt(n) (NaN for n = 1). */
 rp_cal_stat rp_cal_stat_of(const double *v, int n);

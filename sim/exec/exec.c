@@ -46,8 +46,7 @@ void rp_exec_result_free(rp_exec_result *res)
     *res = (rp_exec_result){0};
 }
 
-/* The resolved scenario as text, for the output file's provenance. */
-static char *resolved_yaml(const rp_scenario *sc)
+char *rp_exec_scenario_text(const rp_scenario *sc)
 {
     char *text = NULL;
     size_t size = 0;
@@ -179,7 +178,7 @@ static int exec_single(const rp_scenario *sc, const rp_plan *plan, const rp_exec
     if (status == RP_OK && o->output)
         status = check_size(o, plan, p, 1, 1, err);
     if (status == RP_OK && o->output) {
-        yaml = resolved_yaml(sc);
+        yaml = rp_exec_scenario_text(sc);
         char part[64];
         rp_provenance prov = provenance(sc, plan, o, true, part);
         prov.scenario_yaml = yaml ? yaml : "";
@@ -363,7 +362,7 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     rp_parts *parts = NULL;
     rp_run_sink sink;
     if (status == RP_OK && o->output) {
-        yaml = resolved_yaml(sc);
+        yaml = rp_exec_scenario_text(sc);
         prov.scenario_yaml = yaml ? yaml : "";
         status = yaml ? rp_parts_open(dir, worker, base, max_horizon, &prov, 2.0, &parts, err)
                       : rp_status_raise(err, RP_ENOMEM, "out of memory");
@@ -434,11 +433,27 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     return status;
 }
 
-/* Replicate r (random stream r) of p; its summary to *sum. */
+bool rp_exec_failed(const int *failed)
+{
+    return __atomic_load_n(failed, __ATOMIC_SEQ_CST) != RP_OK;
+}
+
+void rp_exec_fail(int status, const rp_error *e, int *failed, rp_error *first)
+{
+#pragma omp critical(rp_exec_first_failure)
+    {
+        if (!*failed) {
+            *first = *e;
+            __atomic_store_n(failed, status, __ATOMIC_SEQ_CST); /* read by rp_exec_failed outside the region */
+        }
+    }
+}
+
+/* Replicate r (random stream opt->replicate + r) of p; its summary to *sum. */
 static int run_replicate(const rp_params *p, int r, int threads, const rp_exec_options *opt, rp_summary *sum,
                          rp_error *err)
 {
-    rp_run_options ro = {.threads = threads, .replicate = (uint64_t)r, .stop = opt->stop};
+    rp_run_options ro = {.threads = threads, .replicate = opt->replicate + (uint64_t)r, .stop = opt->stop};
     rp_run *run = NULL;
     int s = rp_run_execute(p, &ro, &run, err);
     if (s == RP_OK)
@@ -457,21 +472,12 @@ int rp_exec_replicates(const rp_params *p, int R, const rp_exec_options *opt, rp
     if (outer > 1) {
 #pragma omp parallel for num_threads(outer) schedule(dynamic, 1)
         for (int r = 0; r < R; r++) {
-            int bad;
-#pragma omp atomic read
-            bad = failed;
-            if (bad)
+            if (rp_exec_failed(&failed))
                 continue;
             rp_error e = {{0}};
             int s = run_replicate(p, r, inner, opt, &sum[r], &e);
-            if (s != RP_OK) {
-#pragma omp critical(rp_exec_replicates_error)
-                if (!failed) {
-                    first = e;
-#pragma omp atomic write
-                    failed = s;
-                }
-            }
+            if (s != RP_OK)
+                rp_exec_fail(s, &e, &failed, &first);
         }
     } else {
         /* one replicate: outside any parallel region, so that the run

@@ -17,6 +17,13 @@
 
 typedef struct rp_parts rp_parts;
 
+/* ---- the first failure of a parallel loop (exec.c; for exec.c and abc.c) ----
+ * Inside an OpenMP loop whose iterations may fail: rp_exec_failed says
+ * whether one has (the others then skip their work); rp_exec_fail records
+ * status and its message e as the loop's failure, if it is the first. */
+bool rp_exec_failed(const int *failed);
+void rp_exec_fail(int status, const rp_error *e, int *failed, rp_error *first);
+
 /* Batches for worker `worker` into dir (created if missing), for a sweep of
  * runs like p over at most max_horizon weeks. A batch is closed after
  * about `seconds` of work (or 4096 runs), so a kill redoes little. */

@@ -887,6 +887,19 @@ static bool parse_dist(const rp_param *row, const char *text, bool quoted, rp_di
     return true;
 }
 
+bool rp_paramtable_split_dist(const char *text, char *family, size_t family_size, double *args, int max_args,
+                              int *n_args, const char **detail)
+{
+    dist_text d;
+    if (!split_dist(text, &d, detail))
+        return false;
+    snprintf(family, family_size, "%s", d.family);
+    *n_args = d.n_args;
+    for (int i = 0; i < d.n_args && i < max_args && i < 3; i++)
+        args[i] = d.args[i];
+    return true;
+}
+
 /* ---- the one entry point for a scalar value ---- */
 
 bool rp_paramtable_check_name(const char *s, char *why, size_t why_size)

@@ -64,6 +64,18 @@ void rp_provenance_data(rp_provenance *prov, const rp_params *p)
             prov->data[w] = (rp_data_file){rec[w]->path, rec[w]->bytes, rec[w]->sha256};
 }
 
+herr_t rp_h5_attr_toolchain(hid_t root)
+{
+    char hdf5[32];
+    if (rp_h5_attr_string(root, "gsl_version", GSL_VERSION) < 0 ||
+        rp_h5_attr_string(root, "hdf5_version", rp_output_hdf5_version(hdf5, sizeof hdf5)) < 0 ||
+        rp_h5_attr_string(root, "compiler", RP_COMPILER) < 0 ||
+        rp_h5_attr_string(root, "compiler_flags", RP_COMPILER_FLAGS) < 0 ||
+        rp_h5_attr_string(root, "rng", "Philox4x64-10 (Random123), key (seed, stream); weekly draws Philox4x32-10") < 0)
+        return -1;
+    return 0;
+}
+
 void rp_output_origin(const rp_params *p, const rp_provenance *prov, rp_origin *o)
 {
     *o = (rp_origin){.model_version = rp_model_version(p->model), /* the runs' version of MODEL.md */
@@ -107,7 +119,7 @@ static herr_t write_data_files(hid_t root, const rp_origin *o)
 
 static herr_t write_provenance(hid_t root, const rp_params *p, const rp_provenance *prov)
 {
-    char host[256] = "unknown", hdf5[32], start[32], plan_id[32];
+    char host[256] = "unknown", start[32], plan_id[32];
     gethostname(host, sizeof host - 1);
     rp_h5_utc_now(start, sizeof start);
     rp_origin o; /* what the JSON of these runs says too */
@@ -125,11 +137,7 @@ static herr_t write_provenance(hid_t root, const rp_params *p, const rp_provenan
         rp_h5_attr_scalar(root, "seed", H5T_NATIVE_UINT64, &o.seed) < 0 ||
         rp_h5_attr_scalar(root, "threads", H5T_NATIVE_INT, &o.threads) < 0 ||
         rp_h5_attr_string(root, "host", host) < 0 || rp_h5_attr_string(root, "start_time", start) < 0 ||
-        rp_h5_attr_string(root, "gsl_version", GSL_VERSION) < 0 ||
-        rp_h5_attr_string(root, "hdf5_version", rp_output_hdf5_version(hdf5, sizeof hdf5)) < 0 ||
-        rp_h5_attr_string(root, "compiler", RP_COMPILER) < 0 ||
-        rp_h5_attr_string(root, "compiler_flags", RP_COMPILER_FLAGS) < 0 ||
-        rp_h5_attr_string(root, "rng", "Philox4x64-10 (Random123), key (seed, stream); weekly draws Philox4x32-10") < 0 ||
+        rp_h5_attr_toolchain(root) < 0 ||
         rp_h5_attr_string(root, "sweep_id", plan_id) < 0 ||
         rp_h5_attr_scalar(root, "runs_total", H5T_NATIVE_INT64, &prov->runs_total) < 0 ||
         rp_h5_attr_string(root, "part", o.part) < 0 || write_data_files(root, &o) < 0)

@@ -40,6 +40,10 @@ herr_t rp_h5_attr_vector(hid_t obj, const char *name, hid_t type, hsize_t n, con
 int rp_h5_read_attr_string(hid_t obj, const char *name, char *buf, size_t size);
 int rp_h5_read_attr_int(hid_t obj, const char *name, int64_t *value);
 
+/* The build's attributes of every rapport file's root, in this order:
+ * gsl_version, hdf5_version, compiler, compiler_flags, rng (output.c). */
+herr_t rp_h5_attr_toolchain(hid_t root);
+
 /* "2026-11-25T20:39:53Z" */
 void rp_h5_utc_now(char *buf, size_t size);
 
