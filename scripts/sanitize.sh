@@ -40,7 +40,12 @@ OMP_NUM_THREADS=2 "$PREFIX-tsan/rapport" run "$SRC/scenarios/baseline.yaml" --se
 printf 'seed: 3\npatients: {count: 500}\nproviders: {count: 25}\nreplicates: 8\n' > "$PREFIX-tsan/sweep.yaml"
 "$PREFIX-tsan/rapport" run "$PREFIX-tsan/sweep.yaml" --threads 2 --parallel runs -o "$PREFIX-tsan/sweep.h5" --force \
     >/dev/null
-echo "1 passed, 0 failed: ThreadSanitizer found nothing in engine_stats, two runs (one streaming to a file) and a sweep over runs"
+# ABC-SMC's particles in parallel (sim/exec/abc.c): a small known-posterior calibration.
+sed -e 's/particles: 500, generations: 12/particles: 40, generations: 3/' \
+    -e "s|^scenario: .*|scenario: $SRC/tests/abc/constant-hazard.yaml|" \
+    "$SRC/tests/abc/known-posterior.yaml" > "$PREFIX-tsan/abc.yaml"
+"$PREFIX-tsan/rapport" calibrate "$PREFIX-tsan/abc.yaml" --threads 2 --posterior "$PREFIX-tsan/abc.h5" >/dev/null
+echo "1 passed, 0 failed: ThreadSanitizer found nothing in engine_stats, two runs (one streaming to a file), a sweep over runs and an ABC-SMC calibration"
 
 echo "== valgrind memcheck (the Release build of dev.sh, a small run writing a file)"
 printf 'seed: 3\npatients: {count: 300}\nproviders: {count: 15}\n' > "$PREFIX-tsan/small.yaml"
