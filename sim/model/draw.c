@@ -180,35 +180,48 @@ __attribute__((target("avx512f"))) static inline void mulhilo_avx512(__m512i a, 
     *lo = _mm512_or_si512(_mm512_slli_epi64(t, 32), _mm512_and_si512(ll, lo32));
 }
 
-/* Eight lanes (n <= 8) in the eight 64-bit elements of AVX-512 registers. */
+/* Up to 32 lanes (n <= 32) in four sets of AVX-512 registers of eight
+ * 64-bit elements: the four sets' rounds interleave, so that the processor
+ * overlaps their multiplications instead of waiting on one chain. */
+#define BLOCK0_SETS 4
 __attribute__((target("avx512f"))) static void block0_avx512(rp_rng_key key, uint64_t purpose, int64_t agent0,
                                                             int n, uint64_t sub, uint64_t out[][4])
 {
-    __m512i c0 = _mm512_set1_epi64((long long)purpose), c2 = _mm512_set1_epi64((long long)sub);
-    __m512i c1 = _mm512_add_epi64(_mm512_set1_epi64((long long)agent0), _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0));
-    __m512i c3 = _mm512_setzero_si512();
+    __m512i c0[BLOCK0_SETS], c1[BLOCK0_SETS], c2[BLOCK0_SETS], c3[BLOCK0_SETS];
+    for (int s = 0; s < BLOCK0_SETS; s++) {
+        c0[s] = _mm512_set1_epi64((long long)purpose);
+        c2[s] = _mm512_set1_epi64((long long)sub);
+        c1[s] = _mm512_add_epi64(_mm512_set1_epi64((long long)(agent0 + 8 * s)),
+                                 _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0));
+        c3[s] = _mm512_setzero_si512();
+    }
     uint64_t k0 = key.seed, k1 = key.stream;
     for (int round = 0; round < 10; round++) {
         if (round > 0) {
             k0 += PHILOX_W0;
             k1 += PHILOX_W1;
         }
-        __m512i hi0, lo0, hi1, lo1;
-        mulhilo_avx512(c0, PHILOX_M0, &hi0, &lo0);
-        mulhilo_avx512(c2, PHILOX_M1, &hi1, &lo1);
-        c0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi64((long long)k0));
-        c2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi64((long long)k1));
-        c1 = lo1;
-        c3 = lo0;
+        const __m512i key0 = _mm512_set1_epi64((long long)k0), key1 = _mm512_set1_epi64((long long)k1);
+        for (int s = 0; s < BLOCK0_SETS; s++) {
+            __m512i hi0, lo0, hi1, lo1;
+            mulhilo_avx512(c0[s], PHILOX_M0, &hi0, &lo0);
+            mulhilo_avx512(c2[s], PHILOX_M1, &hi1, &lo1);
+            c0[s] = _mm512_xor_si512(_mm512_xor_si512(hi1, c1[s]), key0);
+            c2[s] = _mm512_xor_si512(_mm512_xor_si512(hi0, c3[s]), key1);
+            c1[s] = lo1;
+            c3[s] = lo0;
+        }
     }
-    uint64_t v[4][8];
-    _mm512_storeu_si512(v[0], c0);
-    _mm512_storeu_si512(v[1], c1);
-    _mm512_storeu_si512(v[2], c2);
-    _mm512_storeu_si512(v[3], c3);
-    for (int l = 0; l < n; l++)
-        for (int w = 0; w < 4; w++)
-            out[l][w] = v[w][l];
+    for (int s = 0; s < BLOCK0_SETS && 8 * s < n; s++) {
+        uint64_t v[4][8];
+        _mm512_storeu_si512(v[0], c0[s]);
+        _mm512_storeu_si512(v[1], c1[s]);
+        _mm512_storeu_si512(v[2], c2[s]);
+        _mm512_storeu_si512(v[3], c3[s]);
+        for (int l = 8 * s; l < n && l < 8 * s + 8; l++)
+            for (int w = 0; w < 4; w++)
+                out[l][w] = v[w][l - 8 * s];
+    }
 }
 #endif
 
@@ -224,9 +237,10 @@ void rp_draw_block0(rp_rng_key key, uint64_t purpose, int64_t agent0, int n, uin
         path = __builtin_cpu_supports("avx512f") ? 1 : 0;
         __atomic_store_n(&rp_draw_block0_path, path, __ATOMIC_RELAXED);
     }
-    if (path == 1) { /* eight lanes at a time; the processor overlaps them */
-        for (int l = 0; l < n; l += 8)
-            block0_avx512(key, purpose, agent0 + l, n - l < 8 ? n - l : 8, sub, out + l);
+    if (path == 1) {
+        const int step = 8 * BLOCK0_SETS;
+        for (int l = 0; l < n; l += step)
+            block0_avx512(key, purpose, agent0 + l, n - l < step ? n - l : step, sub, out + l);
         return;
     }
 #endif
