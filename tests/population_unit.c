@@ -27,6 +27,7 @@
 
 #include "model/draw.h"
 #include "rapport/assign.h"
+#include "rapport/engine.h"
 #include "rapport/population.h"
 #include "testing.h"
 
@@ -34,9 +35,14 @@ static const rp_rng_key KEY = {20221, 3};
 
 static void test_block0(void)
 {
-    const int saved = rp_draw_block0_path;
-    for (int path = 0; path <= 1; path++) {
-        rp_draw_block0_path = path; /* 1 falls back to the portable lanes where there is no AVX-512 */
+    const int saved = rp_draw_vec_path;
+    __builtin_cpu_init();
+    for (int path = RP_ENGINE_SCALAR; path <= RP_ENGINE_AVX512; path += RP_ENGINE_AVX512 - RP_ENGINE_SCALAR) {
+        if (path == RP_ENGINE_AVX512 && !__builtin_cpu_supports("avx512f")) {
+            printf("SKIP block 0, path avx512: this processor lacks it\n");
+            continue;
+        }
+        rp_draw_vec_path = path; /* scalar: the portable lanes; avx512: the AVX-512 registers */
         int same = 1;
         for (int n = 1; n <= RP_DRAW_LANES; n++)
             for (uint64_t sub = 0; sub < 3; sub++) {
@@ -48,9 +54,9 @@ static void test_block0(void)
                     same &= memcmp(b[l], want, sizeof want) == 0;
                 }
             }
-        CHECK(same, "block 0 of %d lanes, path %d: rp_rng_block's words", RP_DRAW_LANES, path);
+        CHECK(same, "block 0 of %d lanes, path %s: rp_rng_block's words", RP_DRAW_LANES, rp_engine_path_name(path));
     }
-    rp_draw_block0_path = saved;
+    rp_draw_vec_path = saved;
 }
 
 static void test_normal_inv(void)

@@ -13,10 +13,9 @@ _Static_assert(RP_DRAW_LANES == RP_DRAWV_LANES, "draw_vec.c works on rp_draw_lan
  * rp_draw_vec_path names; every path gives the same bits. */
 int rp_draw_vec_path = -1;
 
-const rp_drawv *rp_draw_vec(void)
+/* The path rp_draw_vec_path names, chosen on the first call. */
+static int vec_path(void)
 {
-    static const rp_drawv *const by_path[] = {
-        [RP_ENGINE_SCALAR] = &rp_drawv_scalar, [RP_ENGINE_AVX2] = &rp_drawv_avx2, [RP_ENGINE_AVX512] = &rp_drawv_avx512};
     int path = __atomic_load_n(&rp_draw_vec_path, __ATOMIC_RELAXED);
     if (path < RP_ENGINE_SCALAR || path > RP_ENGINE_AVX512) {
         /* the kernel the environment names (RAPPORT_ENGINE), or if it names
@@ -25,7 +24,14 @@ const rp_drawv *rp_draw_vec(void)
             rp_engine_path(NULL, &path, NULL);
         __atomic_store_n(&rp_draw_vec_path, path, __ATOMIC_RELAXED);
     }
-    return by_path[path];
+    return path;
+}
+
+const rp_drawv *rp_draw_vec(void)
+{
+    static const rp_drawv *const by_path[] = {
+        [RP_ENGINE_SCALAR] = &rp_drawv_scalar, [RP_ENGINE_AVX2] = &rp_drawv_avx2, [RP_ENGINE_AVX512] = &rp_drawv_avx512};
+    return by_path[vec_path()];
 }
 
 /* One value, a lane at a time (rp_drawv_one: every build agrees). */
@@ -225,19 +231,11 @@ __attribute__((target("avx512f"))) static void block0_avx512(rp_rng_key key, uin
 }
 #endif
 
-int rp_draw_block0_path = -1; /* -1: not chosen yet; 0 portable, 1 AVX-512 */
-
 void rp_draw_block0(rp_rng_key key, uint64_t purpose, int64_t agent0, int n, uint64_t sub,
                     uint64_t out[][4])
 {
 #ifdef BLOCK0_AVX512
-    int path = __atomic_load_n(&rp_draw_block0_path, __ATOMIC_RELAXED);
-    if (path < 0) {
-        __builtin_cpu_init();
-        path = __builtin_cpu_supports("avx512f") ? 1 : 0;
-        __atomic_store_n(&rp_draw_block0_path, path, __ATOMIC_RELAXED);
-    }
-    if (path == 1) {
+    if (vec_path() == RP_ENGINE_AVX512) { /* the path of the lanes' arithmetic */
         const int step = 8 * BLOCK0_SETS;
         for (int l = 0; l < n; l += step)
             block0_avx512(key, purpose, agent0 + l, n - l < step ? n - l : step, sub, out + l);

@@ -74,8 +74,8 @@ double rp_draw_exp(double x);
 
 /* The lanes' arithmetic for the instruction set that rp_draw_vec_path names
  * (an rp_engine_path_id of a fast kernel; below RP_ENGINE_SCALAR until the
- * first call chooses by RAPPORT_ENGINE, as the engine does). A test may set
- * it to compare the paths. */
+ * first call chooses by RAPPORT_ENGINE, as the engine does); rp_draw_block0
+ * follows it too. A test may set it to compare the paths. */
 extern int rp_draw_vec_path;
 const rp_drawv *rp_draw_vec(void);
 
@@ -106,7 +106,8 @@ static inline int rp_draw_chunk(int64_t count, int64_t c, int64_t *first)
 }
 
 /* Block 0 of each lane's stream: rp_rng_block's values, computed together
- * (in AVX-512 registers where the processor has them; the same bits). */
+ * (in AVX-512 registers when rp_draw_vec_path is RP_ENGINE_AVX512, else
+ * portably; the same bits). */
 void rp_draw_block0(rp_rng_key key, uint64_t purpose, int64_t agent0, int n, uint64_t sub,
                     uint64_t out[][4]);
 
@@ -115,10 +116,6 @@ void rp_draw_block0(rp_rng_key key, uint64_t purpose, int64_t agent0, int n, uin
  * side in vector registers (normal inversion, Marsaglia & Tsang's test), and
  * a lane that the first try does not settle (a rejection, a shape below 1)
  * is drawn again by rp_draw_dist. */
-/* Which path rp_draw_block0 takes: -1 until its first call chooses, 0 the
- * portable lanes, 1 AVX-512; a test may set 0 to check the other path. */
-extern int rp_draw_block0_path;
-
 void rp_draw_lanes(rp_rng_key key, uint64_t purpose, int64_t agent0, int n, uint64_t sub,
                    const rp_dist *const *d, double *out, int64_t stride);
 
