@@ -174,6 +174,8 @@ bad = {
     "not-real": ("uncertainty: {draws: 3, priors: {horizon: \"uniform(5, 9)\"}}", "not a real-valued"),
     "swept": ("sweep: {grid: {dropout.base: [-8, -7]}}\nuncertainty: {draws: 3, priors: "
               "{dropout.base: \"uniform(-9, -7)\"}}", "also the sweep's axis"),
+    "sweep-over-draws": ("sweep: {grid: {uncertainty.draws: [2, 3]}}\nuncertainty: {draws: 3, priors: "
+                         "{dropout.base: \"uniform(-9, -7)\"}}", "the uncertainty section's key is the same at every"),
     "missing-file": ("uncertainty: {draws: 3, posterior: nowhere.h5}", "cannot read 'nowhere.h5'"),
     "not-posterior": ("uncertainty: {draws: 3, posterior: psa.h5}", "expected a posterior file"),
 }
@@ -182,5 +184,12 @@ for name, (section, want) in bad.items():
     p = run("validate", path, check=False)
     report(p.returncode == 2 and want in p.stderr and f"bad-{name}.yaml:" in p.stderr,
            f"bad section '{name}': exit 2, located, says '{want}'", f"{p.returncode}: {p.stderr.strip()}")
+write("unc-scenario.yaml", "seed: 1\npatients: {count: 50}\nproviders: {count: 5}\n"
+      "uncertainty: {draws: 3, priors: {dropout.base: \"uniform(-9, -7)\"}}\n")
+write("cal-unc.yaml", "scenario: unc-scenario.yaml\nfree:\n  dropout.base: {min: -9, max: -7}\n"
+      "targets:\n  dropout: {value: 0.2, band: [0.15, 0.25]}\n")
+p = run("calibrate", "cal-unc.yaml", check=False)
+report(p.returncode == 2 and "unc-scenario.yaml:4:" in p.stderr and "without an uncertainty: section" in p.stderr,
+       "calibrate refuses a scenario with an uncertainty section, located", f"{p.returncode}: {p.stderr.strip()}")
 shutil.rmtree(tmp, ignore_errors=True)
 finish()

@@ -2160,9 +2160,10 @@ static int check_overrides(const rp_scenario *sc, size_t n, const rp_override *o
             RP_FAIL(err, RP_EINVAL, "%s: error: %s%s%s", ov[i].where ? ov[i].where : sc->default_where, ctx,
                     ctx[0] ? ": " : "", why);
         if (row && row->type == RP_PT_DATA)
-            RP_FAIL(err, RP_EINVAL, "%s: error: %s%s%s: a data file's key is the same at every point; expected it "
+            RP_FAIL(err, RP_EINVAL, "%s: error: %s%s%s: %s key is the same at every point; expected it "
                     "in the scenario (or --set), not in a sweep", ov[i].where ? ov[i].where : sc->default_where, ctx,
-                    ctx[0] ? ": " : "", ov[i].key);
+                    ctx[0] ? ": " : "", ov[i].key,
+                    strncmp(ov[i].key, "uncertainty.", 12) == 0 ? "the uncertainty section's" : "a data file's");
         s->extra += 1 + (ov[i].value && ov[i].value->kind == RP_YNODE_MAPPING ? ov[i].value->n : 0);
     }
     return RP_OK;
