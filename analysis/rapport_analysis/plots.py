@@ -327,7 +327,7 @@ def pair_plot(keys, theta, w, corr, medians, title):
             if j > 0 and i != j:
                 ax.set_yticklabels([])
             elif j == 0 and i > 0:
-                ax.set_ylabel(keys[i], fontsize=6, rotation=70 if n > 4 else 90)
+                ax.set_ylabel(keys[i], fontsize=6)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
