@@ -33,7 +33,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from testlib import finish, report, skip, skip_test  # noqa: E402
+from testlib import finish, posterior_generations, report, skip, skip_test  # noqa: E402
 
 try:
     import h5py
@@ -256,20 +256,10 @@ report(f"{printed['free'][0]['median']:.4g}" in page and "95% credible interval"
 cal_long = write("cal-long.yaml", CAL + "abc: {particles: 150, generations: 60, tolerance: 0.000001, "
                  "min_acceptance: 0.00001, simulations: 10000000}\n")
 ck = os.path.join(tmp, "checkpoint.h5")
-
-
-def generations_in(path):
-    try:
-        with h5py.File(path, "r") as f:
-            return int(f.attrs["generations"])
-    except (OSError, KeyError):
-        return -1
-
-
 p = subprocess.Popen([BIN, "calibrate", cal_long, "--threads", "2", "--posterior", ck], stdout=subprocess.DEVNULL,
                      stderr=subprocess.PIPE, text=True)
 deadline = time.time() + 60
-while p.poll() is None and generations_in(ck) < 2 and time.time() < deadline:
+while p.poll() is None and posterior_generations(ck) < 2 and time.time() < deadline:
     time.sleep(0.005)
 p.send_signal(signal.SIGUSR1)
 _, err = p.communicate(timeout=60)

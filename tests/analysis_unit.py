@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from testlib import finish, report, skip_test  # noqa: E402
 
 try:
-    import h5py  # noqa: F401
+    import h5py
     import matplotlib  # noqa: F401
     import numpy as np
     import pandas as pd
@@ -323,7 +323,6 @@ def test_kinds(tmp):
     """read.open_any tells a file's kind by its root attributes, never its
     name: a real posterior file and a real output file, each under the
     other's kind of name; other formats and versions refused."""
-    import h5py
     import shutil
     cal = os.path.join(tmp, "cal.yaml")
     with open(cal, "w") as fh:
