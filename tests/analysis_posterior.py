@@ -153,7 +153,7 @@ def differences(got, want, rel=1e-12, path=""):
         for i, (a, b) in enumerate(zip(got, want)):
             out += differences(a, b, rel, f"{path}[{i}]")
     elif isinstance(want, bool) or want is None or isinstance(want, str):
-        if got != want:
+        if got != want or type(got) is not type(want):
             out.append((path, got, want))
     elif not (isinstance(got, (int, float)) and abs(got - want) <= rel * max(1.0, abs(want))):
         out.append((path, got, want))

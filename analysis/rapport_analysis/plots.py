@@ -10,6 +10,7 @@ reset_colours), any other label the next colour free the first time it is drawn.
 import os
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -365,7 +366,10 @@ def abc_generations(hist, particles, tolerance, title):
     if np.isfinite(tolerance) and tolerance > 0:
         axes[0].axhline(tolerance, color="grey", ls="--", lw=0.8, label=f"abc.tolerance ({tolerance:g})")
     if ok.any() and np.all(tol[ok] > 0):
-        axes[0].set_yscale("log")
+        axes[0].set_yscale("log")  # labelled at 1, 2 and 5 of each decade, as plain numbers
+        axes[0].yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        axes[0].yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        axes[0].yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     axes[0].legend(fontsize=6, frameon=False)
     axes[0].set_ylabel("tolerance eps_t (distance, 1)")
     axes[1].plot(g, hist["acceptance"], "o-", color=c, ms=3)

@@ -48,9 +48,10 @@ def open_any(path):
         raise ValueError(f"{path}: cannot be read as HDF5 ({e}); expected a file written by {WRITERS}") from e
     fmt = _text(f.attrs.get("format"))
     version = f.attrs.get("format_version")
-    if fmt not in KINDS:
+    if not isinstance(fmt, str) or fmt not in KINDS:
         f.close()
-        found = "no format attribute" if fmt is None else f"format attribute '{fmt}'"
+        found = "no format attribute" if fmt is None else f"format attribute {fmt!r}" if isinstance(fmt, str) \
+            else "a format attribute that is not text"
         raise ValueError(f"{path}: not a file this analysis reads ({found}; expected "
                          + " or ".join(f"'{k}' ({w})" for k, (_, _, w) in KINDS.items()) + ")")
     kind, want, _ = KINDS[fmt]

@@ -746,7 +746,7 @@ def posterior_predictive_section(rep, post):
         panels.append({"name": tg["name"], "x": x, "w": w, "value": tg["value"], "lo": tg["lo"], "hi": tg["hi"],
                        "median": s["median"], "q025": s["q025"], "q975": s["q975"]})
     t = pd.DataFrame(rows)
-    rep.numbers["targets"] = {r["target"]: {c: (r[c] if isinstance(r[c], (bool, np.bool_)) else num(r[c]))
+    rep.numbers["targets"] = {r["target"]: {c: (bool(r[c]) if isinstance(r[c], (bool, np.bool_)) else num(r[c]))
                                             for c in t.columns if c != "target"} for _, r in t.iterrows()}
     rep.section("Posterior predictive checks", "Each target's simulated value at the particles of the last "
                 "generation (the mean over a simulation's replicates, as the distance uses it), weighted: its "
