@@ -240,6 +240,24 @@ report(len(printed["free"]) == 4 and not d and len(got["history"]) == len(printe
        "report.json = what rapport calibrate --json printed: quantiles to the bit, means to 1e-12, the generations, "
        "stop, simulations, seconds", str(d[:4]))
 
+# and what it prints as text (--resume of a complete file runs nothing and prints it again): %.5g columns
+r = subprocess.run([BIN, "calibrate", cal, "--posterior", post, "--resume"], capture_output=True, text=True, timeout=60)
+rows = {}
+for line in r.stdout.splitlines():
+    f = line.split()
+    if f and (f[0] in got["coefficients"] or f[0] in got["targets"]):
+        rows[f[0]] = f
+d = []
+for k, g in got["coefficients"].items():  # key prior... mean median 2.5% 97.5% calibrated
+    d += [(k, q) for q, v in zip(("mean", "median", "q025", "q975"), rows.get(k, [""] * 6)[-5:-1])
+          if float(v or "nan") != float(f"{g[q]:.5g}")]
+for k, g in got["targets"].items():  # name value band(2 words) mean median 2.5% 97.5% yes|NO
+    f = rows.get(k, [""] * 9)
+    d += [(k, q) for q, v in zip(("mean", "median", "q025", "q975"), f[4:8]) if float(v or "nan") != float(f"{g[q]:.5g}")]
+    d += [(k, "in band")] if (f[8] == "yes") != g["median_in_band"] else []
+report(r.returncode == 0 and len(rows) == 7 and not d, "report.json = the table rapport calibrate prints (mean, "
+       "median, 2.5%, 97.5% of each coefficient and target, %.5g; median in band)", f"{d} {r.stderr[:200]}")
+
 prov = got.get("provenance", {})
 a = want["attrs"]
 need = ["rapport_version", "git_revision", "calibration_path", "seed", "stop", "simulations", "seconds"]
