@@ -132,11 +132,14 @@ def expected(path, group=None):
                              "value_in_interval": q["q025"] <= value <= q["q975"],
                              "share_in_band": float(w[(x >= lo) & (x <= hi)].sum() / w.sum())}
         h = f["generations"]
+        by_gen = {k: [{q: quantile(f[f"generations/{t}/theta"][:, i], f[f"generations/{t}/weight"][:], PROBS[q])
+                       for q in ("median", "q025", "q975")} for t in range(G)] for i, k in enumerate(keys)}
         history = [{"generation": t, "tolerance": None if not np.isfinite(h["tolerance"][t]) else float(h["tolerance"][t]),
                     "attempts": int(h["attempts"][t]), "simulations": int(h["simulations"][t]),
                     "acceptance": float(h["acceptance"][t]), "ess": float(h["ess"][t])} for t in range(G)]
         attrs = {k: (text(v) if isinstance(v, (bytes, str)) else v.item()) for k, v in f.attrs.items()}
-    return {"coefficients": coef, "targets": targets, "history": history, "attrs": attrs, "generations": G}
+    return {"coefficients": coef, "targets": targets, "history": history, "attrs": attrs, "generations": G,
+            "by_generation": by_gen}
 
 
 def differences(got, want, rel=1e-12, path=""):
@@ -182,12 +185,13 @@ if not ok:
 page = open(os.path.join(rep_dir, "index.html"), encoding="utf-8").read()
 got = json.load(open(os.path.join(rep_dir, "report.json")))
 
-figures = ["posterior_marginals", "posterior_pairs", "abc_generations", "posterior_predictive"]
+figures = ["posterior_marginals", "posterior_pairs", "abc_generations", "abc_convergence", "posterior_predictive"]
 tables = ["posterior_coefficients", "posterior_correlation", "abc_generations", "posterior_predictive"]
 missing = [n + e for n in figures for e in (".png", ".svg") if not os.path.getsize(os.path.join(rep_dir, n + e))
            if os.path.exists(os.path.join(rep_dir, n + e))] + \
     [n + e for n in figures for e in (".png", ".svg") if not os.path.exists(os.path.join(rep_dir, n + e))]
-report(not missing, "every figure of a posterior (marginals, pairs, generations, predictive) as PNG and SVG",
+report(not missing, "every figure of a posterior (marginals, pairs, generations, convergence, predictive) as PNG "
+       "and SVG",
        str(missing))
 srcs = re.findall(r"<img src='([^']+)'", page)
 bad = [s for s in srcs if min(mpimg.imread(os.path.join(rep_dir, s)).shape[:2]) < 300]
@@ -207,9 +211,10 @@ report(got.get("kind") == "posterior" and got.get("complete") is True, "report.j
 
 want = expected(post)
 d = differences(got["coefficients"], want["coefficients"]) + differences(got["targets"], want["targets"]) + \
-    differences(got["history"], want["history"], rel=0)
+    differences(got["history"], want["history"], rel=0) + differences(got["by_generation"], want["by_generation"], rel=0)
 report(not d, f"report.json = the file read with h5py: {len(want['coefficients'])} coefficients (mean, sd, 7 "
-       f"quantiles), {len(want['targets'])} targets' predictive checks, {want['generations']} generations", str(d[:4]))
+       f"quantiles), {len(want['targets'])} targets' predictive checks, {want['generations']} generations (and each "
+       "generation's median and 95% CrI)", str(d[:4]))
 quantiles_exact = all(got["coefficients"][k][q] == v[q] for k, v in want["coefficients"].items() for q in PROBS)
 report(quantiles_exact, "the weighted quantiles are the file's particles' values to the bit")
 csv = pd.read_csv(os.path.join(rep_dir, "posterior_coefficients.csv")).set_index("coefficient")

@@ -390,6 +390,28 @@ def abc_generations(hist, particles, tolerance, title):
     return fig
 
 
+def convergence(keys, gens, med, lo, hi, support, title):
+    """One panel per coefficient: the weighted median (line) and 95%
+    credible band of each generation's particles, within the prior's
+    support (dotted where finite): a posterior that has settled stops
+    moving in the last generations."""
+    fig, axes = _grid_axes(len(keys), height=2.3)
+    c = label_colour("95% credible interval")
+    for i, ax in enumerate(axes):
+        ax.fill_between(gens, lo[:, i], hi[:, i], color=c, alpha=0.15, lw=0, label="95% credible interval")
+        ax.plot(gens, med[:, i], "o-", color=c, ms=2.5, lw=1.2, label="posterior median")
+        for b in support[i]:
+            if np.isfinite(b):
+                ax.axhline(b, color="grey", ls=":", lw=0.8)
+        ax.set_title(keys[i], fontsize=8)
+        ax.set_xlabel("generation")
+        ax.set_ylabel(keys[i] + " (its units)", fontsize=7)
+        ax.set_xticks(gens if len(gens) <= 16 else gens[:: -(-len(gens) // 16)])
+    fig.suptitle(title)
+    _legend_below(fig, axes[0])
+    return fig
+
+
 def predictive_checks(panels, title):
     """One panel per target: the weighted histogram of the particles'
     simulated values (the posterior predictive), the target's band (shaded)

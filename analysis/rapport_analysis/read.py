@@ -245,7 +245,8 @@ class Posterior:
     DataFrame: name, value, lo, hi, scale, weight), history (a DataFrame per
     generation: generation, tolerance, attempts, simulations, acceptance,
     ess), complete, generation (the index of the generation drawn: the last)
-    and its theta [N x n], weight [N], distance [N], simulated [N x K]."""
+    and its theta [N x n], weight [N], distance [N], simulated [N x K];
+    by_generation, the (theta, weight) of every generation."""
 
 
 def _dataset(f, path, name, ndim=None, rows=None, cols=None):
@@ -317,7 +318,13 @@ def posterior(f, path, allow_checkpoint=False):
     p.weight = _dataset(f, path, group + "/weight", 1, N).astype(float)
     p.distance = _dataset(f, path, group + "/distance", 1, N).astype(float)
     p.simulated = _dataset(f, path, group + "/simulated", 2, N, K).astype(float)
-    if not (np.all(np.isfinite(p.weight)) and np.all(p.weight >= 0) and p.weight.sum() > 0):
-        raise ValueError(f"{path}: /{group}/weight holds weights that are negative, not finite or all 0; "
-                         "expected importance weights summing to 1")
+    p.by_generation = []  # (theta, weight) of every generation, for the convergence figure
+    for t in range(G):
+        th = p.theta if t == G - 1 else _dataset(f, path, f"generations/{t}/theta", 2, N, n).astype(float)
+        w = p.weight if t == G - 1 else _dataset(f, path, f"generations/{t}/weight", 1, N).astype(float)
+        p.by_generation.append((th, w))
+    for t, (_, w) in enumerate(p.by_generation):
+        if not (np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0):
+            raise ValueError(f"{path}: /generations/{t}/weight holds weights that are negative, not finite or all "
+                             "0; expected importance weights summing to 1")
     return p

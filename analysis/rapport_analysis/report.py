@@ -729,6 +729,18 @@ def posterior_generations_section(rep, post):
     rep.figure(plots.abc_generations(h, N, float(post.attrs.get("abc_tolerance", np.nan)),
                                                  "The calibration by generation"), "abc_generations", reading)
     rep.table(h, "abc_generations", reading)
+    G = len(post.by_generation)
+    q = np.array([[stats.weighted_quantile(th[:, i], w, [0.5, 0.025, 0.975]) for i in range(len(post.keys))]
+                  for th, w in post.by_generation])  # [G x n x 3]
+    rep.numbers["by_generation"] = {k: [{"median": num(x[0]), "q025": num(x[1]), "q975": num(x[2])} for x in q[:, i]]
+                                    for i, k in enumerate(post.keys)}
+    moved = [f"{k} {abs(q[-1, i, 0] - q[-2, i, 0]) / (q[-1, i, 2] - q[-1, i, 1]):.0%}" for i, k in enumerate(post.keys)
+             if G >= 2 and q[-1, i, 2] > q[-1, i, 1]]
+    rep.figure(plots.convergence(post.keys, np.arange(G), q[:, :, 0], q[:, :, 1], q[:, :, 2],
+                                 list(zip(post.lo, post.hi)), "Each coefficient's posterior by generation"),
+               "abc_convergence", "Median and 95% credible interval of each generation's particles (generation 0: "
+               "the prior). The median's move in the last generation, as a share of the last interval's width: "
+               + (", ".join(moved) if moved else "– (one generation)") + ".")
 
 
 def posterior_predictive_section(rep, post):
