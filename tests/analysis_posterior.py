@@ -10,16 +10,15 @@ posterior file (issue 15), end to end on files the real binary writes.
    (own code: a sorted cumulative sum of the weights, no analysis module),
    and equal what rapport calibrate printed (--json: weighted quantiles to
    the bit, means to 1e-12); the provenance on the page and in report.json.
-2. A checkpoint (the same kind of calibration stopped by SIGUSR1 once two
-   generations are written: exit 75): refused with exit 2 and one line
+2. A checkpoint (a calibration of ten coefficients stopped by SIGUSR1 once
+   two generations are written: exit 75): refused with exit 2 and one line
    naming --resume and --checkpoint, no folder made; with --checkpoint the
    report of its last generation, marked INCOMPLETE, its numbers that
-   generation's.
+   generation's; readable with ten coefficients (the correlation matrix of
+   all, the pair plot of eight).
 3. Files it cannot read: a posterior file of format_version 2, another
    format, and one without /targets/scale: exit 2 and one line each.
-4. Ten coefficients: a readable page (the correlation matrix of all, the
-   pair plot of eight).
-5. Headless Chromium (when installed): every image of the page loads.
+4. Headless Chromium (when installed): every image of the page loads.
 (exit 77: python packages missing)
 """
 import json
@@ -275,9 +274,15 @@ report(not shown and "<summary>Calibration file (as read)</summary>" in page and
 report(f"{printed['free'][0]['median']:.4g}" in page and "95% credible interval" in page and "INCOMPLETE" not in page,
        "the page shows the medians and credible intervals, and no INCOMPLETE mark")
 
-# ---- 2. a checkpoint: refused, or drawn marked incomplete ----
-cal_long = write("cal-long.yaml", CAL + "abc: {particles: 150, generations: 60, tolerance: 0.000001, "
-                 "min_acceptance: 0.00001, simulations: 10000000}\n")
+# ---- 2. a checkpoint of ten coefficients: refused, or drawn marked incomplete (and readable) ----
+ten = ["dropout.base: {prior: \"uniform(-10, -5)\"}", "dropout.early: {prior: \"uniform(1, 7)\"}",
+       "patients.response_sd: {prior: \"uniform(0.1, 2)\"}", "providers.skill_sd: {prior: \"uniform(0.1, 2.5)\"}",
+       "providers.retention_sd: {prior: \"uniform(0.01, 2)\"}", "alliance.beta0: {prior: \"normal(1, 0.5)\"}",
+       "alliance.rate: {prior: \"beta(3, 7)\"}", "rupture.base: {prior: \"normal(-2.5, 0.5)\"}",
+       "repair.base: {prior: \"normal(-0.5, 0.5)\"}", "trust.rate: {prior: \"beta(3, 17)\"}"]
+cal_long = write("cal-ten.yaml", HEAD + "free:\n" + "".join(f"  {x}\n" for x in ten) + TARGETS +
+                 "abc: {particles: 60, generations: 60, tolerance: 0.000001, min_acceptance: 0.00001, "
+                 "simulations: 10000000}\n")
 ck = os.path.join(tmp, "checkpoint.h5")
 p = subprocess.Popen([BIN, "calibrate", cal_long, "--threads", "2", "--posterior", ck], stdout=subprocess.DEVNULL,
                      stderr=subprocess.PIPE, text=True)
@@ -306,6 +311,12 @@ if r.returncode == 0:
     report(gj["complete"] is False and gj["generation"] == G - 1 and not d and "INCOMPLETE" in pg and
            "INCOMPLETE" in re.search(r"<title>(.*?)</title>", pg).group(1),
            f"--checkpoint: its last generation ({G - 1}) drawn, marked INCOMPLETE (title, page, report.json)", str(d[:3]))
+    corr = pd.read_csv(os.path.join(tmp, "rep-ck", "posterior_correlation.csv"))
+    im = mpimg.imread(os.path.join(tmp, "rep-ck", "posterior_pairs.png"))
+    report(os.path.getsize(os.path.join(tmp, "rep-ck", "posterior_correlation.png")) > 0 and corr.shape == (10, 11)
+           and "the 8 of 10 coefficients most correlated" in pg and max(im.shape[:2]) <= 2800,
+           "ten coefficients: the correlation matrix of all (figure, 10 x 10 table), the pair plot of eight "
+           f"({im.shape[1]} x {im.shape[0]} px)")
 else:
     report(False, "--checkpoint: the checkpoint's report", r.stderr[:300])
 
@@ -323,31 +334,7 @@ for name, (edit, says) in cases.items():
            not os.path.exists(os.path.join(tmp, "rep-" + name)),
            f"refused with exit 2 and one line naming {says}, no folder made", f"exit {r.returncode}: {r.stderr[:300]}")
 
-# ---- 4. ten coefficients: the correlation matrix of all, the pair plot of eight ----
-ten = ["dropout.base: {prior: \"uniform(-10, -5)\"}", "dropout.early: {prior: \"uniform(1, 7)\"}",
-       "patients.response_sd: {prior: \"uniform(0.1, 2)\"}", "providers.skill_sd: {prior: \"uniform(0.1, 2.5)\"}",
-       "providers.retention_sd: {prior: \"uniform(0.01, 2)\"}", "alliance.beta0: {prior: \"normal(1, 0.5)\"}",
-       "alliance.rate: {prior: \"beta(3, 7)\"}", "rupture.base: {prior: \"normal(-2.5, 0.5)\"}",
-       "repair.base: {prior: \"normal(-0.5, 0.5)\"}", "trust.rate: {prior: \"beta(3, 17)\"}"]
-cal10 = write("cal-ten.yaml", HEAD + "free:\n" + "".join(f"  {x}\n" for x in ten) + TARGETS +
-              "abc: {particles: 60, generations: 2, simulations: 20000}\n")
-post10 = os.path.join(tmp, "post-ten.h5")
-r = subprocess.run([BIN, "calibrate", cal10, "--threads", "2", "--posterior", post10], capture_output=True,
-                   text=True, timeout=120)
-r = run_report(post10, "-o", os.path.join(tmp, "rep-ten")) if r.returncode == 0 else r
-if r.returncode == 0:
-    d10 = os.path.join(tmp, "rep-ten")
-    corr = pd.read_csv(os.path.join(d10, "posterior_correlation.csv"))
-    pg = open(os.path.join(d10, "index.html"), encoding="utf-8").read()
-    im = mpimg.imread(os.path.join(d10, "posterior_pairs.png"))
-    report(os.path.getsize(os.path.join(d10, "posterior_correlation.png")) > 0 and corr.shape == (10, 11) and
-           "the 8 of 10 coefficients most correlated" in pg and max(im.shape[:2]) <= 2800,
-           "ten coefficients: the correlation matrix of all (figure, 10 x 10 table), the pair plot of eight "
-           f"({im.shape[1]} x {im.shape[0]} px)")
-else:
-    report(False, "ten coefficients: calibration and report", r.stderr[:300])
-
-# ---- 5. Chromium: every image loads ----
+# ---- 4. Chromium: every image loads ----
 chromium = shutil.which("chromium") or shutil.which("chromium-browser")
 if chromium:
     prof = tempfile.mkdtemp(dir=tmp)

@@ -718,16 +718,19 @@ def posterior_generations_section(rep, post):
                                "attempts": int(r["attempts"]), "simulations": int(r["simulations"]),
                                "acceptance": num(r["acceptance"]), "ess": num(r["ess"])} for _, r in h.iterrows()]
     rep.section("Generations", "Generation 0 draws the particles from the prior (no tolerance); generation t keeps "
-                "proposals within the tolerance eps_t. Attempts count the proposals outside the prior's support "
-                "(refused unsimulated); acceptance is particles / simulations; ESS = 1 / sum w^2.")
+                "proposals within the tolerance eps_t. Attempts count every proposal, those outside the prior's "
+                "support (refused unsimulated) included; acceptance is particles / simulations; ESS = 1 / sum w^2.")
     tol = h["tolerance"].to_numpy(dtype=float)
     fin = tol[np.isfinite(tol)]
-    reading = (f"{len(h)} generations, {int(h['simulations'].sum()):,} simulations; the tolerance fell "
+    done, total = int(h["simulations"].sum()), int(post.attrs["simulations"])
+    reading = (f"{len(h)} generations, {done:,} simulations"
+               + (f" (and {total - done:,} of a generation abandoned unfinished)" if total > done else "")
+               + "; the tolerance fell "
                + (f"from {fin[0]:.4g} to {fin[-1]:.4g}" if len(fin) else "–")
                + f", the acceptance to {h['acceptance'].iloc[-1]:.3f}, the ESS of the last generation "
                f"{h['ess'].iloc[-1]:.1f} of {N} particles.")
     rep.figure(plots.abc_generations(h, N, float(post.attrs.get("abc_tolerance", np.nan)),
-                                                 "The calibration by generation"), "abc_generations", reading)
+                                     "The calibration by generation"), "abc_generations", reading)
     rep.table(h, "abc_generations", reading)
     G = len(post.by_generation)
     q = np.array([[stats.weighted_quantile(th[:, i], w, [0.5, 0.025, 0.975]) for i in range(len(post.keys))]
