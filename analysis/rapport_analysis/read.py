@@ -257,9 +257,9 @@ def _dataset(f, path, name, ndim=None, rows=None, cols=None):
     shape = np.shape(x)
     if (ndim is not None and len(shape) != ndim) or (rows is not None and shape[0] != rows) or \
             (cols is not None and shape[1] != cols):
-        want = " x ".join(str(v) for v in (rows, cols)[:ndim] if v is not None)
-        raise ValueError(f"{path}: /{name} has shape {shape}; expected {ndim} dimension(s)"
-                         + (f" ({want})" if want else ""))
+        want = " x ".join(str(v) if v is not None else "any" for v in (rows, cols)[:ndim])
+        raise ValueError(f"{path}: /{name} has shape {shape}; expected {want} (docs/FORMAT.md, \"The posterior "
+                         "file\")")
     return x
 
 
