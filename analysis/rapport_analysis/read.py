@@ -257,7 +257,8 @@ def _dataset(f, path, name, ndim=None, rows=None, cols=None):
     shape = np.shape(x)
     if (ndim is not None and len(shape) != ndim) or (rows is not None and shape[0] != rows) or \
             (cols is not None and shape[1] != cols):
-        want = " x ".join(str(v) if v is not None else "any" for v in (rows, cols)[:ndim])
+        want = " x ".join(str(v) if v is not None else "any" for v in (rows, cols)[:ndim]) if rows is not None \
+            else f"{ndim} dimension(s)"
         raise ValueError(f"{path}: /{name} has shape {shape}; expected {want} (docs/FORMAT.md, \"The posterior "
                          "file\")")
     return x
