@@ -111,7 +111,7 @@ int cli_merge(int argc, char **argv)
         return cli_report(status, &err);
     }
     char *line = cli_command_line(argc, argv);
-    rp_provenance prov = {line ? line : "", "", "", a.threads, 0, 0, "", {{NULL, 0, NULL}, {NULL, 0, NULL}}};
+    rp_provenance prov = {line ? line : "", "", "", a.threads, 0, 0, "", {{NULL, 0, NULL}, {NULL, 0, NULL}}, NULL, 0};
     status = line ? rp_output_merge(a.inputs, a.n_inputs, a.output, a.force, true, &prov, &cli_stop_requested, &err)
                   : rp_status_raise(&err, RP_ENOMEM, "out of memory");
     free(line);

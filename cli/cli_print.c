@@ -312,6 +312,83 @@ static void json_contrasts(FILE *f, const rp_point_stats *st, int64_t point)
     fputs("}", f);
 }
 
+/* ---- a probabilistic sensitivity analysis ---- */
+
+static rp_sweep_stat as_interval(const rp_psa_stat *u)
+{
+    return (rp_sweep_stat){u->mean, NAN, u->lo, u->hi, u->n};
+}
+
+/* One line of the uncertainty table: the value with its 95% UI and Monte
+ * Carlo share, and after point 0 the difference to point 0 with its UI and
+ * the probability it is below 0; then the share of draws the point is
+ * lowest in (lowest: NaN to leave it out). */
+static void psa_line(FILE *f, const char *name, int64_t point, const rp_psa_stat *v, const rp_psa_stat *diff,
+                     double lowest, bool percent)
+{
+    char line[256] = "";
+    const rp_sweep_stat a = as_interval(v), b = as_interval(diff);
+    interval_cell(line, sizeof line, &a, percent);
+    fprintf(f, "  %-30.30s%s", name, line);
+    cell(f, " %5.0f%%", 7, 100 * v->mc_share);
+    if (point > 0) {
+        line[0] = 0;
+        interval_cell(line, sizeof line, &b, percent);
+        fprintf(f, "%s", line);
+        cell(f, " %6.1f%%", 8, 100 * diff->p_below);
+    } else
+        fprintf(f, " %-29s %8s", "", "");
+    if (!isnan(lowest))
+        fprintf(f, " %6.1f%%", 100 * lowest);
+    fputc('\n', f);
+}
+
+static void psa_table(const rp_plan *plan, const rp_summary *s, const uint8_t *done, FILE *f)
+{
+    const int64_t P = rp_plan_points(plan);
+    size_t n;
+    const rp_observable_def *table = rp_observables_table(&n), *dropout = rp_observables_find("dropout");
+    const size_t d = (size_t)(dropout - table);
+    rp_psa_point *u = malloc(sizeof *u);
+    char label[512];
+    if (!u)
+        return;
+    const bool best = P > 1 && P <= RP_PSA_MAX_BEST_POINTS;
+    for (int64_t point = 0; point < P; point++) {
+        if (rp_sweep_psa_stats(plan, s, done, point, u) != RP_OK)
+            break;
+        point_label(plan, point, label, sizeof label);
+        fprintf(f, "point %lld: %s (%lld draws x %lld replicates)\n", (long long)point, label, (long long)u->draws,
+                (long long)u->replicates);
+        fprintf(f, "  %-30s %-29s %7s", "observable", "mean [95% UI]", "MC");
+        if (point > 0)
+            fprintf(f, " %-29s %8s", "minus point 0 [95% UI]", "P(lower)");
+        else
+            fprintf(f, " %-29s %8s", "", "");
+        fprintf(f, "%s\n", best ? " P(lowest)" : "");
+        for (size_t k = 0; k < n; k++)
+            if (rp_observables_reported(&table[k], u->model))
+                psa_line(f, table[k].name, point, &u->value[0][k], &u->diff[0][k],
+                         best && k == d ? u->lowest[0][k] : NAN, table[k].percent);
+        char name[96];
+        for (int g = 0; g < u->n_groups; g++) {
+            snprintf(name, sizeof name, "dropout, %s", u->group_name[g]);
+            psa_line(f, name, point, &u->value[g + 1][d], &u->diff[g + 1][d], best ? u->lowest[g + 1][d] : NAN, true);
+        }
+        for (int g = 0; g < u->n_groups; g++)
+            if (g != u->reference) {
+                snprintf(name, sizeof name, "dropout gap, %s - %s", u->group_name[g], u->group_name[u->reference]);
+                psa_line(f, name, point, &u->gap[g][d], &u->gap_change[g][d], NAN, true);
+            }
+    }
+    fprintf(f, "mean over %lld draws of the coefficients (%s); 95%% UI: the draws' 2.5%% and 97.5%% quantiles "
+               "(coefficients and\nMonte Carlo noise); MC: the share of the draws' variance that is Monte Carlo "
+               "noise; minus point 0: draw by draw;\nP(lower): the share of draws in which it is below point 0's; "
+               "P(lowest): of all points' dropout; every observable's in --json\n",
+            (long long)rp_plan_draws(plan), rp_plan_draws_source(plan));
+    free(u);
+}
+
 /* A sweep of more points than this prints one line a point (dropout, its
  * interval and by group); the whole table is in --json and the file. */
 #define FULL_TABLE_POINTS 24
@@ -350,6 +427,10 @@ static void compact_sweep_table(const rp_plan *plan, const rp_summary *s, const 
 void cli_print_sweep_table(const rp_plan *plan, const rp_summary *s, const uint8_t *done, FILE *f)
 {
     const int64_t P = rp_plan_points(plan), R = rp_plan_replicates(plan);
+    if (rp_plan_draws(plan)) {
+        psa_table(plan, s, done, f);
+        return;
+    }
     if (P > FULL_TABLE_POINTS) {
         compact_sweep_table(plan, s, done, f);
         return;
@@ -398,6 +479,83 @@ void cli_print_sweep_table(const rp_plan *plan, const rp_summary *s, const uint8
                    "every observable's in --json\n");
 }
 
+/* An uncertainty statistic: {"mean", "ui", "mc_share", "n"}, and
+ * "p_below" (differences) or "lowest" (values; lowest NaN: none). */
+static void json_psa_stat(FILE *f, const rp_psa_stat *u, bool below, double lowest)
+{
+    fputs("{\"mean\": ", f);
+    cli_json_number(f, u->mean);
+    fputs(", \"ui\": ", f);
+    json_interval(f, u->lo, u->hi);
+    fputs(", \"mc_share\": ", f);
+    cli_json_number(f, u->mc_share);
+    if (below) {
+        fputs(", \"p_below\": ", f);
+        cli_json_number(f, u->p_below);
+    } else if (!isnan(lowest)) {
+        fputs(", \"lowest\": ", f);
+        cli_json_number(f, lowest);
+    }
+    fprintf(f, ", \"n\": %lld}", (long long)u->n);
+}
+
+/* A point's "uncertainty": by_group (each value), after point 0
+ * paired_by_group (the difference to point 0, draw by draw), and with
+ * groups the contrasts (gap to the reference, and after point 0 its change). */
+static void json_psa(FILE *f, const rp_psa_point *u, int64_t point)
+{
+    size_t n;
+    const rp_observable_def *table = rp_observables_table(&n);
+    fputs(",\n     \"uncertainty\": {", f);
+    for (int paired = 0; paired <= (point > 0); paired++) {
+        fprintf(f, "%s\"%s\": {", paired ? ",\n       " : "\n       ", paired ? "paired_by_group" : "by_group");
+        for (int g = -1; g < u->n_groups; g++) {
+            fputs(g >= 0 ? ", " : "", f);
+            cli_json_string(f, g < 0 ? "all" : u->group_name[g]);
+            fputs(": {", f);
+            bool first = true;
+            for (size_t k = 0; k < n; k++) {
+                if (!rp_observables_reported(&table[k], u->model) || (g >= 0 && !table[k].per_group))
+                    continue;
+                fprintf(f, "%s\"%s\": ", first ? "" : ", ", table[k].name);
+                json_psa_stat(f, paired ? &u->diff[g + 1][k] : &u->value[g + 1][k], paired,
+                              paired ? NAN : u->lowest[g + 1][k]);
+                first = false;
+            }
+            fputs("}", f);
+        }
+        fputs("}", f);
+    }
+    if (u->n_groups > 1) {
+        fputs(",\n       \"contrasts\": {", f);
+        bool first_group = true;
+        for (int g = 0; g < u->n_groups; g++) {
+            if (g == u->reference)
+                continue;
+            fputs(first_group ? "" : ", ", f);
+            first_group = false;
+            cli_json_string(f, u->group_name[g]);
+            fputs(": {", f);
+            bool first = true;
+            for (size_t k = 0; k < n; k++) {
+                if (!rp_observables_reported(&table[k], u->model) || !table[k].per_group)
+                    continue;
+                fprintf(f, "%s\"%s\": {\"gap\": ", first ? "" : ", ", table[k].name);
+                json_psa_stat(f, &u->gap[g][k], true, NAN);
+                if (point > 0) {
+                    fputs(", \"change\": ", f);
+                    json_psa_stat(f, &u->gap_change[g][k], true, NAN);
+                }
+                fputs("}", f);
+                first = false;
+            }
+            fputs("}", f);
+        }
+        fputs("}", f);
+    }
+    fputs("}", f);
+}
+
 void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_t *done, const rp_origin *origin,
                           FILE *f)
 {
@@ -408,8 +566,23 @@ void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_
     const rp_observable_def *table = rp_observables_table(&n), *dropout = rp_observables_find("dropout");
     const size_t d = (size_t)(dropout - table);
     rp_point_stats st;
-    fprintf(f, "{\n  \"points\": %lld,\n  \"replicates\": %lld,\n  \"reference_group\": ", (long long)P,
-            (long long)R);
+    fprintf(f, "{\n  \"points\": %lld,\n  \"replicates\": %lld,\n", (long long)P, (long long)R);
+    rp_psa_point *u = NULL;
+    if (rp_plan_draws(plan)) {
+        const char *const *keys;
+        const int K = rp_plan_draw_keys(plan, &keys);
+        fprintf(f, "  \"uncertainty\": {\"draws\": %lld, \"replicates_per_draw\": %lld, \"keys\": [",
+                (long long)rp_plan_draws(plan), (long long)rp_plan_draw_replicates(plan));
+        for (int k = 0; k < K; k++) {
+            fputs(k ? ", " : "", f);
+            cli_json_string(f, keys[k]);
+        }
+        fputs("], \"source\": ", f);
+        cli_json_string(f, rp_plan_draws_source(plan));
+        fputs(", \"level\": 0.95},\n", f);
+        u = malloc(sizeof *u);
+    }
+    fputs("  \"reference_group\": ", f);
     st.reference = -1; /* the groups: the same at every point; of the first with a run here */
     for (int64_t point = 0; point < P && st.reference < 0; point++)
         rp_sweep_point_stats(plan, s, done, point, &st);
@@ -451,8 +624,11 @@ void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_
             json_by_group(f, &st, paired);
         if (st.n_groups > 1)
             json_contrasts(f, &st, point);
+        if (u && rp_sweep_psa_stats(plan, s, done, point, u) == RP_OK)
+            json_psa(f, u, point);
         fprintf(f, "}");
     }
+    free(u);
     fprintf(f, "\n  ]");
     json_provenance(f, origin);
     fprintf(f, "\n}\n");

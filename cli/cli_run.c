@@ -76,10 +76,13 @@ static int print_sweep(const cli_options *o, const rp_scenario *sc, const rp_pla
         char part[64] = "";
         if (o->shards > 1)
             snprintf(part, sizeof part, ", shard %lld of %lld", (long long)o->shard + 1, (long long)o->shards);
-        printf("rapport %s: %s, seed %llu, %lld points x %lld replicates = %lld runs%s%s%s\n\n", RP_VERSION,
+        char draws[48] = "";
+        if (rp_plan_draws(plan))
+            snprintf(draws, sizeof draws, " x %lld draws", (long long)rp_plan_draws(plan));
+        printf("rapport %s: %s, seed %llu, %lld points%s x %lld replicates = %lld runs%s%s%s\n\n", RP_VERSION,
                rp_scenario_path(sc), (unsigned long long)rp_scenario_params(sc)->seed,
-               (long long)rp_plan_points(plan), (long long)rp_plan_replicates(plan), (long long)rp_plan_runs(plan),
-               part, o->output ? "; written to " : "", o->output ? o->output : "");
+               (long long)rp_plan_points(plan), draws, (long long)rp_plan_draw_replicates(plan),
+               (long long)rp_plan_runs(plan), part, o->output ? "; written to " : "", o->output ? o->output : "");
         cli_print_sweep_table(plan, res->summary, res->done, stdout);
     }
     if (fflush(stdout) != 0 || ferror(stdout))
@@ -129,7 +132,7 @@ static int run_or_sweep(const cli_options *o, const rp_ranks *ranks)
     rp_plan *plan = NULL;
     int status = cli_load_scenario(o, &sc, &err);
     if (status == RP_OK)
-        status = rp_plan_create(sc, &plan, &err);
+        status = rp_exec_plan_create(sc, &plan, &err);
     int code;
     if (status != RP_OK)
         code = ranks->rank == 0 ? cli_report(status, &err) : cli_exit_code(status);

@@ -197,10 +197,10 @@ int cli_validate(int argc, char **argv, bool show)
     rp_plan *plan = NULL;
     int status = cli_load_scenario(o, &sc, &err);
     if (status == RP_OK)
-        status = rp_plan_create(sc, &plan, &err); /* every sweep point validated */
+        status = rp_exec_plan_create(sc, &plan, &err); /* every sweep point validated, the draws made */
     if (status == RP_OK && show) {
         status = rp_scenario_write_yaml(sc, stdout);
-        if (status == RP_OK && rp_plan_runs(plan) > 1)
+        if (status == RP_OK && (rp_plan_runs(plan) > 1 || rp_plan_draws(plan)))
             status = rp_plan_write_yaml(plan, stdout);
         if (status == RP_OK) { /* what run -o would write, as run estimates it for --max-output */
             const rp_params *p = rp_scenario_params(sc);

@@ -18,8 +18,12 @@
 # libFuzzer nor libc), and fails the script when it starts in rapport or does
 # not reproduce. Its coverage is then counted by replaying the corpus in one
 # process (which also checks it for leaks), as the other harnesses count it.
+# FUZZ_SEED fixes libFuzzer's seed (-seed): CI's smoke takes FUZZ_SEED=1, so
+# it explores the same inputs each time (within its time budget) and a red CI
+# is a regression, not a new find; campaigns by hand leave it unset (random).
 # Usage: scripts/fuzz.sh [SECONDS] [BUILD_DIR] [keep]   (CI runs a short smoke)
 #        HARNESSES="h5input" scripts/fuzz.sh ...      (some harnesses only)
+#        FUZZ_SEED=1 scripts/fuzz.sh 30               (a fixed seed)
 set -euo pipefail
 SECONDS_EACH=${1:-30}
 BUILD=${2:-build-fuzz}
@@ -54,7 +58,8 @@ where_fault() {
 
 status=0
 for harness in ${HARNESSES:-scenario set calibration args h5input}; do
-  max_len=65536 fork=()
+  max_len=65536 fork=() seed=()
+  [ -z "${FUZZ_SEED:-}" ] || seed=(-seed="$FUZZ_SEED")
   if [ "$harness" = h5input ]; then
     max_len=1048576 # whole HDF5 files (seeds ~70-480 KB)
     fork=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
@@ -68,13 +73,15 @@ for harness in ${HARNESSES:-scenario set calibration args h5input}; do
   # own -timeout) fails the script in bounded time instead of stalling CI
   if timeout --kill-after=30 $((2 * SECONDS_EACH + 300)) \
        "$BUILD/tests/fuzz_$harness" "$work" -max_total_time="$SECONDS_EACH" -max_len=$max_len -timeout=10 \
-       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts" "${fork[@]}" >"$log" 2>&1; then
+       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts" "${seed[@]}" "${fork[@]}" >"$log" 2>&1; then
     found=
     if [ ${#fork[@]} -gt 0 ]; then
       faults=0
       for a in "$artifacts"*; do
         [ -f "$a" ] && [[ $a != *.replay ]] || continue
-        "$BUILD/tests/fuzz_$harness" "$a" -timeout=10 -rss_limit_mb=2048 >"$a.replay" 2>&1
+        # a fault's replay fails (ASan 1, libFuzzer's timeout 70, out-of-memory
+        # 71): expected, and not to end the script under set -e; its log decides
+        "$BUILD/tests/fuzz_$harness" "$a" -timeout=10 -rss_limit_mb=2048 >"$a.replay" 2>&1 || true
         case $(where_fault "$a.replay") in
         libhdf5) faults=$((faults + 1)) ;;
         rapport) echo "FAIL fuzz_$harness: $a starts in rapport (see $a.replay)"; status=1 ;;

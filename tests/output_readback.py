@@ -470,7 +470,7 @@ try:
         keys, later = [], []
         for line in ref.split("### Keys of one item")[0].splitlines():
             m = re.match(r"\| `([a-z_.]+)` \| ([^|]*) \| ([^|]*) \|", line)
-            if m and not m.group(3).strip().startswith(("a sequence", "a mapping", "a name", "a data file")):
+            if m and not m.group(3).strip().startswith(("a sequence", "a mapping", "a name", "a data file", "an uncertainty section")):
                 # a parameter of model 2 ("DEFAULT (from model 2; model 1: OFF)") has a column in a
                 # file of model 2 only
                 (later if "(from model 2;" in m.group(2) else keys).append(m.group(1))

@@ -60,3 +60,5 @@ add_test(NAME abc_coverage COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/script
 if(NOT RAPPORT_SANITIZE)
   rapport_script_test(install_prefix install_prefix.sh)
 endif()
+add_test(NAME psa COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/psa.py $<TARGET_FILE:rapport> ${PROJECT_SOURCE_DIR})
+set_tests_properties(psa PROPERTIES SKIP_RETURN_CODE 77)

@@ -79,6 +79,17 @@ typedef struct {
 int rp_exec_run(const rp_scenario *sc, const rp_plan *plan, const rp_exec_options *opt, rp_exec_result *res,
                 rp_error *err);
 
+/* The plan of the resolved scenario sc (rp_plan_create) with the draws of
+ * its `uncertainty:` section attached (rp_plan_set_draws), if it has one:
+ * D draws of coefficients from the last generation of an abc-smc posterior
+ * file (its particles drawn with replacement by weight) or from priors,
+ * from rapport's streams keyed by the seed. What `run`, `show` and `check`
+ * plan with; rp_exec_run refuses a scenario with an uncertainty section
+ * whose plan has no draws. RP_OK, RP_EINVAL located in the scenario (the
+ * section, the posterior file: unreadable, not complete, of another model;
+ * a prior; a key), RP_ENOMEM. */
+int rp_exec_plan_create(const rp_scenario *sc, rp_plan **out, rp_error *err);
+
 void rp_exec_result_free(rp_exec_result *res);
 
 /* R runs of the parameters p, replicate r on random stream

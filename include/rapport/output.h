@@ -41,6 +41,11 @@ typedef struct {
     /* the data files of the patients [0] and providers [1]; where a path is
      * NULL, those of the parameters' records (rp_provenance_data) */
     rp_data_file data[2];
+    /* a probabilistic sensitivity analysis (rp_plan_draws_source and
+     * rp_plan_draws): the uncertainty_source and uncertainty_draws
+     * attributes; NULL or "": none */
+    const char *uncertainty;
+    int64_t uncertainty_draws;
 } rp_provenance;
 
 /* The provenance a report carries (the `provenance` object of every

@@ -46,7 +46,8 @@ typedef struct rp_plan rp_plan;
  * at the offending list item, key or range), or RP_ENOMEM. */
 int rp_plan_create(const rp_scenario *sc, rp_plan **out, rp_error *err);
 
-/* Points, replicates (R) and runs (points x R) of the plan. */
+/* Points, replicates (R; with draws, D x R: a point's runs) and runs
+ * (points x R) of the plan. */
 int64_t rp_plan_points(const rp_plan *plan);
 int64_t rp_plan_replicates(const rp_plan *plan);
 int64_t rp_plan_runs(const rp_plan *plan);
@@ -60,6 +61,45 @@ int64_t rp_plan_runs(const rp_plan *plan);
  * RP_OK, RP_EINVAL if point is not in [0, points) or is invalid (located as
  * by rp_plan_create), or RP_ENOMEM. */
 int rp_plan_params(const rp_plan *plan, int64_t point, rp_params *out, rp_error *err);
+
+/* ---- a probabilistic sensitivity analysis (the `uncertainty:` section) ----
+ *
+ * With draws attached, every point runs under each of D draws of some
+ * coefficients (their values replacing the scenario's), R replicates each:
+ * a point's runs are its D x R "replicates" j, draw j / R, replicate j % R
+ * within the draw, on stream j (common streams: draw d's replicate r sees
+ * the same random numbers at every point, and each (d, r) its own). The
+ * exec layer makes the draws (rp_exec_plan_create: from a posterior file or
+ * priors) and attaches them once, before any run. */
+
+#define RP_PLAN_MAX_DRAWS 100000
+#define RP_PLAN_MAX_DRAW_RUNS 1000000000 /* draws x replicates of one point */
+
+typedef struct {
+    int64_t draws;          /* D >= 1 */
+    int n_keys;             /* K >= 1 */
+    const char *const *keys;/* [K] dotted keys of real-valued coefficients, not swept */
+    const double *values;   /* [D x K], draw-major */
+    const char *source;     /* what they came from, for `show` and the file's uncertainty_source */
+    const char *where;      /* FILE:LINE:COLUMN of the uncertainty section, for messages */
+} rp_plan_draws_spec;
+
+/* Attach the draws (copied): each key checked (a real-valued field of the
+ * scenario, no sweep axis, given once), each value (within its key's range)
+ * and each draw at point 0 (the scenario's checks across values); the plan id
+ * then covers the draws. RP_OK, RP_EINVAL located at d->where, RP_ENOMEM. */
+int rp_plan_set_draws(rp_plan *plan, const rp_plan_draws_spec *d, rp_error *err);
+
+/* D (0: no draws), R (replicates per draw; without draws, per point), the
+ * draw of run (-1 without draws), the keys, the source text. */
+int64_t rp_plan_draws(const rp_plan *plan);
+int64_t rp_plan_draw_replicates(const rp_plan *plan);
+int64_t rp_plan_draw(const rp_plan *plan, int64_t run);
+int rp_plan_draw_keys(const rp_plan *plan, const char *const **keys);
+const char *rp_plan_draws_source(const rp_plan *plan);
+
+/* The parameters of run: its point's (rp_plan_params) under its draw. */
+int rp_plan_run_params(const rp_plan *plan, int64_t run, rp_params *out, rp_error *err);
 
 /* The point, replicate and random stream of run (in [0, runs); NULL outputs
  * are skipped). Streams: common, stream = replicate, so replicate r of every

@@ -42,7 +42,9 @@ typedef enum {
     RP_PURPOSE_SYMPTOMS0_TRUNCATED = 18, /* model 2: the one uniform of a patient's truncated-normal S0 */
     RP_PURPOSE_RESAMPLE_PATIENT = 19,  /* patients.from with count: which row of the file patient i is */
     RP_PURPOSE_RESAMPLE_PROVIDER = 20, /* providers.from with count: which row provider j is */
-    RP_PURPOSE_ABC_PROPOSAL = 21       /* ABC-SMC: a particle's proposal (stream: calibrate.h's rp_abc_stream) */
+    RP_PURPOSE_ABC_PROPOSAL = 21,      /* ABC-SMC: a particle's proposal (stream: calibrate.h's rp_abc_stream) */
+    RP_PURPOSE_UNCERTAINTY_DRAW = 22   /* a sweep's uncertainty draws (stream 0; agent: draw; sub 0: the posterior
+                                          particle, 1: the priors' values, one uniform per coefficient) */
 } rp_purpose;
 
 typedef struct {

@@ -121,4 +121,44 @@ typedef struct {
 void rp_sweep_point_stats(const rp_plan *plan, const rp_summary *summaries, const uint8_t *done, int64_t point,
                           rp_point_stats *out);
 
+/* ---- a probabilistic sensitivity analysis (a plan with draws) ----
+ *
+ * Each point's runs are D draws of the coefficients x R replicates
+ * (plan.h). A draw's value of a quantity is its mean over the draw's
+ * replicates; the statistic is over the draws where that is defined:
+ * their mean, the 95% uncertainty interval [lo, hi] = the 2.5% and 97.5%
+ * quantiles of the draws' values (linear between order statistics), which
+ * carries both the coefficients' uncertainty and the Monte Carlo noise of
+ * R replicates, and mc_share, the part of the draws' variance that is Monte
+ * Carlo noise: (pooled within-draw variance / R) / (variance of the draws'
+ * values), at most 1 (NaN with one replicate per draw, or one draw);
+ * p_below, the share of draws whose value is below 0 (ties half): for a
+ * difference to point 0, the probability that the point lowers it. */
+typedef struct {
+    double mean, lo, hi, mc_share, p_below;
+    int64_t n; /* draws where it is defined */
+} rp_psa_stat;
+
+#define RP_PSA_MAX_BEST_POINTS 64 /* `lowest` is computed for plans of at most this many points */
+
+typedef struct {
+    int64_t draws, replicates; /* D, and R per draw */
+    int model, n_groups, reference;
+    char group_name[RP_MAX_GROUPS][RP_NAME_MAX];
+    rp_psa_stat value[RP_MAX_GROUPS + 1][RP_N_OBSERVABLES]; /* [0] all, [1 + g] group g; by table row */
+    rp_psa_stat diff[RP_MAX_GROUPS + 1][RP_N_OBSERVABLES];  /* the point minus point 0, draw by draw */
+    rp_psa_stat gap[RP_MAX_GROUPS][RP_N_OBSERVABLES];       /* group g minus the reference group */
+    rp_psa_stat gap_change[RP_MAX_GROUPS][RP_N_OBSERVABLES];/* that gap minus point 0's */
+    /* the share of draws in which this point's value is the lowest of all
+     * points' (ties split): the probability it is best for a quantity to
+     * lower, such as dropout; NaN for plans of more than
+     * RP_PSA_MAX_BEST_POINTS points */
+    double lowest[RP_MAX_GROUPS + 1][RP_N_OBSERVABLES];
+} rp_psa_point;
+
+/* The PSA statistics of point, from the runs' summaries (done[r] = 0: left
+ * out). RP_OK, RP_EINVAL for a plan without draws, RP_ENOMEM. */
+int rp_sweep_psa_stats(const rp_plan *plan, const rp_summary *summaries, const uint8_t *done, int64_t point,
+                       rp_psa_point *out);
+
 #endif

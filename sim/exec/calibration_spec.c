@@ -107,7 +107,7 @@ static void scenario_values(rp_calibration *cal)
 /* free.KEY.prior: one of the prior families, in the scenario's syntax of
  * distributions, on the support [min, max] of fr: the prior's own support
  * within the parameter's bounds, cut to the min and max given. */
-static int parse_prior(const rp_ynode *pr, const char *name, const rp_param *row, rp_cal_free *fr, rp_error *err)
+int rp_cal_prior_parse(const rp_ynode *pr, const char *name, const rp_param *row, rp_cal_free *fr, rp_error *err)
 {
     static const char *const families[] = {"uniform", "normal", "beta", "lognormal"};
     char desc[160], family[16], ex[80], range[192];
@@ -265,7 +265,7 @@ static int parse_free(rp_calibration *cal, const rp_ynode *free_node, rp_error *
                     rp_paramtable_expected(row, range, sizeof range));
         if (abc) {
             snprintf(sub, sizeof sub, "%s.prior", name);
-            if ((status = parse_prior(pr, sub, row, fr, err)) != RP_OK)
+            if ((status = rp_cal_prior_parse(pr, sub, row, fr, err)) != RP_OK)
                 return status;
         } else {
             fr->start = 0.5 * (fr->min + fr->max);

@@ -65,6 +65,18 @@ int rp_cal_run(const struct rp_calibration *cal, const double *x, const rp_cal_o
 /* The simulated value of target k in one replicate's summary. */
 double rp_cal_target_value(const struct rp_calibration *cal, int k, const rp_summary *s);
 
+struct rp_ynode;
+
+/* The prior written at pr (a scalar "uniform(LO, HI)", normal(M, S),
+ * beta(A, B) or lognormal(M, S); name is its key in messages) into fr, for
+ * the parameter of row: fr->min and fr->max, set by the caller (the
+ * parameter's bounds, or narrower), become the prior's support within them;
+ * refused when that support is empty or keeps a mass below 1e-6. Also the
+ * priors of a scenario's uncertainty section (uncertainty.c). RP_OK or
+ * RP_EINVAL, located at pr. */
+int rp_cal_prior_parse(const struct rp_ynode *pr, const char *name, const rp_param *row, rp_cal_free *fr,
+                       rp_error *err);
+
 /* A prior (fr->prior) on its support [fr->min, fr->max] (abc.c): its
  * untruncated CDF at x, its truncated quantile at u in (0, 1), and its
  * density up to a constant (0 outside the support). */

@@ -18,6 +18,7 @@
 #include "core/files.h"
 #include "core/text.h"
 #include "exec/parts.h"
+#include "input/input.h"
 #include "rapport/output.h"
 #include "rapport/run.h"
 
@@ -154,7 +155,7 @@ static rp_provenance provenance(const rp_scenario *sc, const rp_plan *plan, cons
         snprintf(part, 64, "shard %lld of %lld", (long long)o->shard + 1, (long long)shards);
     return (rp_provenance){o->command_line ? o->command_line : "", rp_scenario_path(sc), "", o->threads,
                            single ? 0 : rp_plan_id(plan), single ? 1 : rp_plan_runs(plan), part,
-                           {{NULL, 0, NULL}, {NULL, 0, NULL}}};
+                           {{NULL, 0, NULL}, {NULL, 0, NULL}}, rp_plan_draws_source(plan), rp_plan_draws(plan)};
 }
 
 /* The plan's one run, straight to its file. */
@@ -501,7 +502,11 @@ int rp_exec_run(const rp_scenario *sc, const rp_plan *plan, const rp_exec_option
     if (o.shard < 0 || o.shard >= shards || o.rank < 0 || o.rank >= ranks)
         RP_FAIL(err, RP_EINVAL, "part %lld of %lld shards, rank %d of %d: expected 0 <= part < shards and "
                 "0 <= rank < ranks", (long long)o.shard, (long long)o.shards, o.rank, o.ranks);
-    res->single = res->runs == 1 && o.shards <= 1 && o.ranks <= 1;
+    if (rp_scenario_node(sc, "uncertainty") && !rp_plan_draws(plan))
+        RP_FAIL(err, RP_EINVAL, "%s: error: uncertainty: the plan has no draws; expected the plan of "
+                "rp_exec_plan_create, which makes them", rp_scenario_path(sc));
+    /* a plan with draws is a sweep even of one run: its draw sets coefficients */
+    res->single = res->runs == 1 && o.shards <= 1 && o.ranks <= 1 && !rp_plan_draws(plan);
     int status = res->single ? exec_single(sc, plan, &o, res, err) : exec_sweep(sc, plan, &o, res, err);
     if (status == RP_OK) {
         char part[64];

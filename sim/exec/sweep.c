@@ -50,7 +50,7 @@ static int one_run(const rp_plan *plan, const rp_sweep_options *opt, int64_t r, 
     uint64_t replicate, stream;
     rp_params p;
     rp_plan_run(plan, r, &point, &replicate, &stream);
-    int status = rp_plan_params(plan, point, &p, err); /* pure: no lock */
+    int status = rp_plan_run_params(plan, r, &p, err); /* pure: no lock */
     if (status != RP_OK)
         return status;
     const rp_run_sink *sink = opt->sink;
@@ -353,4 +353,141 @@ void rp_sweep_point_stats(const rp_plan *plan, const rp_summary *s, const uint8_
         for (int g = 0; g < out->n_groups; g++)
             out->closed[g][k] = gap_closed(&c, point, g, ref);
     }
+}
+
+/* ---- the summary of a probabilistic sensitivity analysis ---- */
+
+/* The quantile q of the n sorted values v (linear between order statistics,
+ * numpy's default: v[(n - 1) q]). */
+static double sorted_quantile(const double *v, int64_t n, double q)
+{
+    const double h = (double)(n - 1) * q;
+    const int64_t i = (int64_t)floor(h);
+    return i + 1 < n ? v[i] + (h - (double)i) * (v[i + 1] - v[i]) : v[n - 1];
+}
+
+static int by_value(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Draw d's mean of contrast(point, base, ., g, ref) over its Rd replicates
+ * (runs d Rd .. (d + 1) Rd - 1 of the point), NaN where none is defined;
+ * *within gains the sum of squares about it, *df its k - 1. */
+static double draw_mean(const runs_of *c, int64_t Rd, int64_t d, int64_t point, int64_t base, int g, int ref,
+                        double *within, int64_t *df)
+{
+    double sum = 0, sumsq = 0;
+    int64_t k = 0;
+    for (int64_t r = d * Rd; r < (d + 1) * Rd; r++) {
+        const double v = contrast(c, point, base, r, g, ref);
+        if (!isnan(v)) {
+            sum += v;
+            sumsq += v * v;
+            k++;
+        }
+    }
+    if (!k)
+        return NAN;
+    *within += fmax(sumsq - sum * sum / (double)k, 0);
+    *df += k - 1;
+    return sum / (double)k;
+}
+
+/* The statistic over draws of contrast(point, base, ., g, ref); m[D] is
+ * scratch. */
+static rp_psa_stat over_draws(const runs_of *c, int64_t D, int64_t Rd, int64_t point, int64_t base, int g, int ref,
+                              double *m)
+{
+    rp_psa_stat st = {NAN, NAN, NAN, NAN, NAN, 0};
+    double within = 0, sum = 0, below = 0;
+    int64_t df = 0, n = 0;
+    for (int64_t d = 0; d < D; d++) {
+        const double v = draw_mean(c, Rd, d, point, base, g, ref, &within, &df);
+        if (isnan(v))
+            continue;
+        m[n++] = v;
+        sum += v;
+        below += v < 0 ? 1 : v == 0 ? 0.5 : 0;
+    }
+    st.n = n;
+    if (!n)
+        return st;
+    st.mean = sum / (double)n;
+    st.p_below = below / (double)n;
+    qsort(m, (size_t)n, sizeof *m, by_value);
+    st.lo = sorted_quantile(m, n, 0.025);
+    st.hi = sorted_quantile(m, n, 0.975);
+    if (n > 1 && df > 0) {
+        double ss = 0;
+        for (int64_t i = 0; i < n; i++)
+            ss += (m[i] - st.mean) * (m[i] - st.mean);
+        const double total = ss / (double)(n - 1), noise = within / (double)df / (double)Rd;
+        st.mc_share = total > 0 ? fmin(noise / total, 1) : NAN;
+    }
+    return st;
+}
+
+/* The share of draws in which point has the lowest draw mean of (f, g) of
+ * all the plan's points (ties split), over draws where every point's is
+ * defined; m[D x P] is scratch. */
+static double lowest_share(const runs_of *c, int64_t D, int64_t Rd, int64_t P, int64_t point, int g, double *m)
+{
+    double share = 0, scratch = 0;
+    int64_t n = 0, df = 0;
+    for (int64_t d = 0; d < D; d++) {
+        double low = INFINITY;
+        bool all = true;
+        for (int64_t p = 0; p < P && all; p++) {
+            m[p] = draw_mean(c, Rd, d, p, -1, g, -1, &scratch, &df);
+            all = !isnan(m[p]);
+            low = fmin(low, m[p]);
+        }
+        if (!all)
+            continue;
+        int ties = 0;
+        for (int64_t p = 0; p < P; p++)
+            ties += m[p] == low;
+        share += m[point] == low ? 1.0 / ties : 0;
+        n++;
+    }
+    return n ? share / (double)n : NAN;
+}
+
+int rp_sweep_psa_stats(const rp_plan *plan, const rp_summary *s, const uint8_t *done, int64_t point,
+                       rp_psa_point *out)
+{
+    const int64_t D = rp_plan_draws(plan), Rd = rp_plan_draw_replicates(plan), P = rp_plan_points(plan);
+    rp_point_stats *ps = malloc(sizeof *ps);
+    double *m = malloc((size_t)(D > P ? D : P) * sizeof *m);
+    if (!ps || !m || !D) {
+        free(ps);
+        free(m);
+        return D ? RP_ENOMEM : RP_EINVAL;
+    }
+    rp_sweep_point_stats(plan, s, done, point, ps); /* the groups, the reference and the model */
+    out->draws = D;
+    out->replicates = Rd;
+    out->model = ps->model;
+    out->n_groups = ps->n_groups;
+    out->reference = ps->reference;
+    memcpy(out->group_name, ps->group_name, sizeof out->group_name);
+    free(ps);
+    size_t n;
+    const rp_observable_def *table = rp_observables_table(&n);
+    for (size_t k = 0; k < n; k++) {
+        const runs_of c = {s, done, rp_plan_replicates(plan), &table[k]};
+        for (int g = -1; g < out->n_groups; g++) {
+            out->value[g + 1][k] = over_draws(&c, D, Rd, point, -1, g, -1, m);
+            out->diff[g + 1][k] = over_draws(&c, D, Rd, point, 0, g, -1, m);
+            out->lowest[g + 1][k] = P <= RP_PSA_MAX_BEST_POINTS ? lowest_share(&c, D, Rd, P, point, g, m) : NAN;
+        }
+        for (int g = 0; g < out->n_groups; g++) {
+            out->gap[g][k] = over_draws(&c, D, Rd, point, -1, g, out->reference, m);
+            out->gap_change[g][k] = over_draws(&c, D, Rd, point, 0, g, out->reference, m);
+        }
+    }
+    free(m);
+    return RP_OK;
 }

@@ -235,6 +235,12 @@ static const rp_param scenario_table[] = {
     STRUCT("sweep.lhs", RP_PT_SWEEP_LHS, "a Latin hypercube over numeric ranges (see Sweeps)"),
     STRUCT("sweep.sobol", RP_PT_SWEEP_SOBOL,
            "a Sobol sequence over numeric ranges, optionally a Saltelli design (see Sweeps)"),
+    STRUCT("uncertainty.draws", RP_PT_DATA, "draws of the coefficients for a probabilistic sensitivity analysis: "
+           "every point runs under each (see Uncertainty)"),
+    STRUCT("uncertainty.posterior", RP_PT_DATA, "the posterior file of an abc-smc calibration the draws come from, "
+           "relative to the scenario"),
+    STRUCT("uncertainty.priors", RP_PT_DATA, "instead of a posterior: KEY: \"uniform(LO, HI)\" (or normal, beta, "
+           "lognormal), the distributions the draws come from"),
 };
 
 static const rp_param dimension_table[] = {
@@ -595,7 +601,12 @@ const char *rp_paramtable_expected(const rp_param *row, char *buf, size_t size)
         break;
     case RP_PT_DATA: { /* by the key's last name: from, ignore, map, missing, resample */
         const char *key = strrchr(row->name, '.') ? strrchr(row->name, '.') + 1 : row->name;
-        snprintf(buf, size, "%s", strcmp(key, "from") == 0     ? "a data file: the path of a CSV file"
+        snprintf(buf, size, "%s", strcmp(key, "draws") == 0       ? "an uncertainty section's whole number of draws, 1 to 100000"
+                                  : strcmp(key, "posterior") == 0 ? "an uncertainty section's path of a posterior file (rapport calibrate, "
+                                                                    "method: abc-smc)"
+                                  : strcmp(key, "priors") == 0    ? "a mapping KEY: \"uniform(LO, HI)\" of "
+                                                                    "coefficients to distributions"
+                                  : strcmp(key, "from") == 0     ? "a data file: the path of a CSV file"
                                   : strcmp(key, "ignore") == 0 ? "a data file's list of column names"
                                   : strcmp(key, "map") == 0    ? "a data file's mapping COLUMN: {to, codes or breaks "
                                                                  "and values}"

@@ -2391,6 +2391,9 @@ static int write_resolved(const rp_scenario *sc, bool named, FILE *out)
     for (size_t i = 0; i < n; i++) {
         if (!rp_paramtable_in_model(&t[i], p->model))
             continue; /* not a parameter of this model (and refused if written) */
+        if (t[i].type >= RP_PT_SWEEP_GRID && !node_at(sc->root, t[i].name) && !strstr(t[i].name, ".resample"))
+            continue; /* written as given, and not given: nothing, not even its section's name (resample
+                       * is written as resolved, below) */
         const char *key = split_row(&t[i], section);
         const char *indent = section[0] ? "  " : "";
         if (strcmp(section, current) != 0)

@@ -142,6 +142,10 @@ static herr_t write_provenance(hid_t root, const rp_params *p, const rp_provenan
         rp_h5_attr_scalar(root, "runs_total", H5T_NATIVE_INT64, &prov->runs_total) < 0 ||
         rp_h5_attr_string(root, "part", o.part) < 0 || write_data_files(root, &o) < 0)
         return -1;
+    if (prov->uncertainty && prov->uncertainty[0] &&
+        (rp_h5_attr_string(root, "uncertainty_source", prov->uncertainty) < 0 ||
+         rp_h5_attr_scalar(root, "uncertainty_draws", H5T_NATIVE_INT64, &prov->uncertainty_draws) < 0))
+        return -1;
     /* The resolved scenario: re-runs to the same result. */
     hid_t t = rp_h5_string_type(), s = H5Screate(H5S_SCALAR);
     hid_t ds = t < 0 || s < 0 ? -1 : H5Dcreate2(root, "scenario", t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);

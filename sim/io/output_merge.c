@@ -55,6 +55,8 @@ typedef struct {
     rp_scenario *sc;
     /* its data files (patients_data_*, providers_data_*): path "" if none */
     char data_path[2][1024], data_sha256[2][72];
+    char uncertainty[8448]; /* uncertainty_source ("": none) */
+    int64_t uncertainty_draws;
     int64_t data_bytes[2];
 } part;
 
@@ -283,6 +285,13 @@ static int read_data_files(part *p, rp_error *err)
         if (a == 0)
             p->data_path[w][0] = '\0';
     }
+    const int u = rp_h5_read_attr_string(p->file, "uncertainty_source", p->uncertainty, sizeof p->uncertainty),
+              d = rp_h5_read_attr_int(p->file, "uncertainty_draws", &p->uncertainty_draws);
+    if (u < 0 || d < 0 || (u > 0) != (d > 0) || (d > 0 && p->uncertainty_draws < 1))
+        RP_FAIL(err, RP_EINVAL, "%s: its root attributes uncertainty_source and uncertainty_draws are incomplete or "
+                "malformed; expected a file written by rapport", p->path);
+    if (u == 0)
+        p->uncertainty[0] = '\0';
     return RP_OK;
 }
 
@@ -652,6 +661,10 @@ int rp_output_merge(const char *const *inputs, int n_inputs, const char *path, b
         for (int w = 0; w < 2; w++)
             if (!prov.data[w].path && parts[0].data_path[w][0])
                 prov.data[w] = (rp_data_file){parts[0].data_path[w], parts[0].data_bytes[w], parts[0].data_sha256[w]};
+        if (!prov.uncertainty || !prov.uncertainty[0]) {
+            prov.uncertainty = parts[0].uncertainty;
+            prov.uncertainty_draws = parts[0].uncertainty_draws;
+        }
         const rp_params *p = rp_scenario_params(parts[0].sc);
         const int weeks = parts[0].layout.n_weeks;
         status = rp_output_create(path, force, p, (weeks - 1) * p->output.every, &prov, &out, err);

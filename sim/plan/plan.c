@@ -99,6 +99,16 @@ struct rp_plan {
     size_t n_sets;
     size_t max_keys;  /* keys one point sets, at most */
     uint64_t id;
+    /* a probabilistic sensitivity analysis (rp_plan_set_draws): each point's
+     * replicates are draws x draw_replicates, draw j / draw_replicates */
+    int64_t draws, draw_replicates;
+    int n_draw_keys;
+    char **draw_keys;     /* [n_draw_keys] */
+    size_t *draw_offset;  /* [n_draw_keys]: of each key's double in rp_params */
+    double *draw_values;  /* [draws x n_draw_keys] */
+    char *draw_texts;     /* [draws x n_draw_keys] of SAMPLE_TEXT bytes: the values as text */
+    char *draw_source;    /* what the draws came from (the uncertainty_source attribute) */
+    char *draw_where;     /* FILE:LINE:COLUMN of the scenario's uncertainty section */
 };
 
 /* ---- errors ---- */
@@ -328,10 +338,17 @@ static void point_overrides(const rp_plan *pl, int64_t point, rp_override *ov)
     }
 }
 
-static int resolve_point(const rp_plan *pl, int64_t point, rp_override *ov, rp_params *out, rp_error *err)
+/* ov has room for n_axes + n_draw_keys overrides; draw -1: none. */
+static int resolve_point(const rp_plan *pl, int64_t point, int64_t draw, rp_override *ov, rp_params *out,
+                         rp_error *err)
 {
     point_overrides(pl, point, ov);
-    return rp_scenario_resolve_with(pl->sc, pl->n_axes, ov, out, err);
+    size_t n = pl->n_axes;
+    for (int k = 0; draw >= 0 && k < pl->n_draw_keys; k++)
+        ov[n++] = (rp_override){.key = pl->draw_keys[k],
+                                .text = pl->draw_texts + (draw * pl->n_draw_keys + k) * SAMPLE_TEXT,
+                                .where = pl->draw_where, .context = "uncertainty"};
+    return rp_scenario_resolve_with(pl->sc, n, ov, out, err);
 }
 
 /* Points checked before running, through the validation of the file (into
@@ -349,13 +366,13 @@ static int validate_points(const rp_plan *pl, rp_params *p, rp_error *err)
     int st = ov ? RP_OK : no_memory(err);
     const int64_t head = pl->points < FULL_CHECK ? pl->points : FULL_CHECK;
     for (int64_t point = 0; point < head && !st; point++)
-        st = resolve_point(pl, point, ov, p, err);
+        st = resolve_point(pl, point, -1, ov, p, err);
     if (pl->points > FULL_CHECK) {
         const int64_t step = (pl->points - FULL_CHECK) / FULL_CHECK + 1;
         for (int64_t point = FULL_CHECK; point < pl->points && !st; point += step)
-            st = resolve_point(pl, point, ov, p, err);
+            st = resolve_point(pl, point, -1, ov, p, err);
         if (!st)
-            st = resolve_point(pl, pl->points - 1, ov, p, err);
+            st = resolve_point(pl, pl->points - 1, -1, ov, p, err);
     }
     free(ov);
     return st;
@@ -420,11 +437,12 @@ static int typed_values(rp_plan *pl, rp_error *err)
 /* The parameters of point, field by field: the scenario's as the table walk
  * left them, each axis' value stored, then what resolution derives. RP_OK,
  * RP_EINVAL (an invalid point: no message) or RP_ENOMEM (no message). */
-static int apply_point(const rp_plan *pl, int64_t point, rp_params *out)
+static int apply_point(const rp_plan *pl, int64_t point, int64_t draw, rp_params *out)
 {
     const char *stack[STACK_KEYS], **keys = stack;
     size_t n = 0;
-    if (pl->max_keys > STACK_KEYS && !(keys = malloc(pl->max_keys * sizeof *keys)))
+    const size_t most = pl->max_keys + (size_t)pl->n_draw_keys;
+    if (most > STACK_KEYS && !(keys = malloc(most * sizeof *keys)))
         return RP_ENOMEM;
     memcpy(out, rp_scenario_raw_params(pl->sc), sizeof *out);
     for (size_t a = 0; a < pl->n_axes; a++) {
@@ -439,6 +457,10 @@ static int apply_point(const rp_plan *pl, int64_t point, rp_params *out)
             memcpy((char *)out + pl->sets[k].offset, pl->sets[k].v.bytes, pl->sets[k].size);
             keys[n++] = pl->sets[k].key;
         }
+    }
+    for (int k = 0; draw >= 0 && k < pl->n_draw_keys; k++) {
+        memcpy((char *)out + pl->draw_offset[k], &pl->draw_values[draw * pl->n_draw_keys + k], sizeof(double));
+        keys[n++] = pl->draw_keys[k];
     }
     int st = rp_scenario_derive(pl->sc, out, n, keys);
     if (keys != stack)
@@ -532,17 +554,162 @@ int64_t rp_plan_runs(const rp_plan *plan)
     return plan->points * plan->replicates; /* <= 1e6 x 1e9: no overflow */
 }
 
-int rp_plan_params(const rp_plan *plan, int64_t point, rp_params *out, rp_error *err)
+/* Point under draw (-1: none), as rp_plan_params says. */
+static int point_params(const rp_plan *plan, int64_t point, int64_t draw, rp_params *out, rp_error *err)
 {
     if (point < 0 || point >= plan->points)
         RP_FAIL(err, RP_EINVAL, "rapport: error: point %" PRId64 " is not in the plan; expected 0 to %" PRId64,
                 point, plan->points - 1);
-    if (plan->typed && apply_point(plan, point, out) == RP_OK)
+    if (plan->typed && apply_point(plan, point, draw, out) == RP_OK)
         return RP_OK;
     /* a collection the plan does not set field by field, or an invalid point:
      * resolution, for its located message */
-    return rp_plan_resolve(plan, point, out, err);
+    rp_override *ov = calloc(plan->n_axes + (size_t)plan->n_draw_keys + 1, sizeof *ov);
+    if (!ov)
+        return no_memory(err);
+    int st = resolve_point(plan, point, draw, ov, out, err);
+    free(ov);
+    return st;
 }
+
+int rp_plan_params(const rp_plan *plan, int64_t point, rp_params *out, rp_error *err)
+{
+    return point_params(plan, point, -1, out, err);
+}
+
+int rp_plan_run_params(const rp_plan *plan, int64_t run, rp_params *out, rp_error *err)
+{
+    if (run < 0 || run >= rp_plan_runs(plan))
+        RP_FAIL(err, RP_EINVAL, "rapport: error: run %" PRId64 " is not in the plan; expected 0 to %" PRId64, run,
+                rp_plan_runs(plan) - 1);
+    return point_params(plan, run / plan->replicates, rp_plan_draw(plan, run), out, err);
+}
+
+int64_t rp_plan_draw(const rp_plan *plan, int64_t run)
+{
+    if (!plan->draws || run < 0 || run >= rp_plan_runs(plan))
+        return -1;
+    return run % plan->replicates / plan->draw_replicates;
+}
+
+int64_t rp_plan_draws(const rp_plan *plan)
+{
+    return plan->draws;
+}
+
+int64_t rp_plan_draw_replicates(const rp_plan *plan)
+{
+    return plan->draws ? plan->draw_replicates : plan->replicates;
+}
+
+int rp_plan_draw_keys(const rp_plan *plan, const char *const **keys)
+{
+    *keys = (const char *const *)plan->draw_keys;
+    return plan->n_draw_keys;
+}
+
+const char *rp_plan_draws_source(const rp_plan *plan)
+{
+    return plan->draw_source ? plan->draw_source : "";
+}
+
+/* Whether one dotted key is the other or a section holding it. */
+static bool overlaps(const char *a, const char *b)
+{
+    const size_t la = strlen(a), lb = strlen(b), n = la < lb ? la : lb;
+    return strncmp(a, b, n) == 0 && (la == lb || (la < lb ? b[la] : a[lb]) == '.');
+}
+
+/* The axis that sets key (or a section holding it), or NULL. */
+static const char *swept_key(const rp_plan *pl, const char *key)
+{
+    for (size_t a = 0; a < pl->n_axes; a++) {
+        const rp_sweep_axis *s = pl->axes[a].spec;
+        if (overlaps(s->key, key))
+            return s->key;
+        for (size_t i = 0; s->column < 0 && i < s->n; i++)
+            for (size_t l = 0; l < s->values[i].n_leaves; l++)
+                if (overlaps(s->values[i].leaf_keys[l], key))
+                    return s->key;
+    }
+    return NULL;
+}
+
+int rp_plan_set_draws(rp_plan *pl, const rp_plan_draws_spec *d, rp_error *err)
+{
+    char ex[128], why[256];
+    if (pl->draws)
+        RP_FAIL(err, RP_EINVAL, "%s: error: uncertainty: the plan has its draws already", d->where);
+    if (d->draws < 1 || d->n_keys < 1 || pl->replicates > RP_PLAN_MAX_DRAW_RUNS / d->draws)
+        RP_FAIL(err, RP_EINVAL, "%s: error: uncertainty: %" PRId64 " draws of %d coefficients x %" PRId64
+                " replicates; expected 1 or more draws of 1 or more coefficients, draws x replicates at most %.0f",
+                d->where, d->draws, d->n_keys, pl->replicates, (double)RP_PLAN_MAX_DRAW_RUNS);
+    const int K = d->n_keys;
+    pl->draw_keys = calloc((size_t)K, sizeof *pl->draw_keys);
+    pl->draw_offset = calloc((size_t)K, sizeof *pl->draw_offset);
+    pl->draw_values = malloc((size_t)d->draws * (size_t)K * sizeof *pl->draw_values);
+    pl->draw_texts = malloc((size_t)d->draws * (size_t)K * SAMPLE_TEXT);
+    pl->draw_source = strdup(d->source ? d->source : "");
+    pl->draw_where = strdup(d->where);
+    if (!pl->draw_keys || !pl->draw_offset || !pl->draw_values || !pl->draw_texts || !pl->draw_source ||
+        !pl->draw_where)
+        return no_memory(err);
+    pl->n_draw_keys = K;
+    for (int k = 0; k < K; k++) {
+        rp_field f;
+        const rp_param *row = NULL;
+        rp_text_excerpt(d->keys[k], ex, sizeof ex);
+        if (!(pl->draw_keys[k] = strdup(d->keys[k])))
+            return no_memory(err);
+        if (!rp_scenario_key(pl->sc, d->keys[k], &row, why, sizeof why))
+            RP_FAIL(err, RP_EINVAL, "%s: error: uncertainty: '%s' is not a parameter of this scenario: %s", d->where,
+                    ex, why);
+        if (!rp_scenario_field(pl->sc, d->keys[k], &f) || f.size != sizeof(double) || !f.row ||
+            (f.row->type != RP_PT_DOUBLE && f.row->type != RP_PT_PROB))
+            RP_FAIL(err, RP_EINVAL, "%s: error: uncertainty: '%s' is not a real-valued coefficient; expected keys "
+                    "whose values are numbers (e.g. dropout.base)", d->where, ex);
+        const char *swept = swept_key(pl, d->keys[k]);
+        if (swept)
+            RP_FAIL(err, RP_EINVAL, "%s: error: uncertainty: '%s' is also the sweep's axis '%s'; expected the draws "
+                    "and the sweep to set different keys", d->where, ex, rp_text_excerpt(swept, why, sizeof why));
+        for (int j = 0; j < k; j++)
+            if (strcmp(pl->draw_keys[j], d->keys[k]) == 0)
+                RP_FAIL(err, RP_EINVAL, "%s: error: uncertainty: '%s' is given twice", d->where, ex);
+        pl->draw_offset[k] = f.offset;
+        for (int64_t i = 0; i < d->draws; i++) {
+            const double v = d->values[i * K + k];
+            char *text = pl->draw_texts + (i * K + k) * SAMPLE_TEXT;
+            unsigned char bytes[sizeof(double)];
+            rp_paramtable_format(f.row, &v, text, SAMPLE_TEXT);
+            if (!isfinite(v) || !rp_scenario_field_parse(pl->sc, &f, text, false, bytes))
+                RP_FAIL(err, RP_EINVAL, "%s: error: uncertainty: draw %" PRId64 " gives %s = %s, outside its range; "
+                        "expected %s", d->where, i, ex, text, rp_paramtable_expected(f.row, why, sizeof why));
+            pl->draw_values[i * K + k] = v;
+        }
+    }
+    pl->draws = d->draws;
+    pl->draw_replicates = pl->replicates;
+    pl->replicates *= d->draws;
+    /* the id covers the draws: the parts a sweep resumes ran under the same values */
+    uint64_t h = pl->id;
+    for (int k = 0; k < K; k++)
+        for (const unsigned char *c = (const unsigned char *)pl->draw_keys[k]; *c; c++)
+            h = (h ^ *c) * 1099511628211u;
+    const unsigned char *b = (const unsigned char *)pl->draw_values;
+    for (size_t i = 0; i < (size_t)d->draws * (size_t)K * sizeof(double); i++)
+        h = (h ^ b[i]) * 1099511628211u;
+    pl->id = h;
+    /* every draw resolves at point 0 (each point's own checks run with its runs) */
+    rp_params *p = malloc(sizeof *p);
+    if (!p)
+        return no_memory(err);
+    int st = RP_OK;
+    for (int64_t i = 0; i < d->draws && st == RP_OK; i++)
+        st = point_params(pl, 0, i, p, err);
+    free(p);
+    return st;
+}
+
 
 bool rp_plan_typed(const rp_plan *plan)
 {
@@ -557,7 +724,7 @@ int rp_plan_resolve(const rp_plan *plan, int64_t point, rp_params *out, rp_error
     rp_override *ov = calloc(plan->n_axes ? plan->n_axes : 1, sizeof *ov);
     if (!ov)
         return no_memory(err);
-    int st = resolve_point(plan, point, ov, out, err);
+    int st = resolve_point(plan, point, -1, ov, out, err);
     free(ov);
     return st;
 }
@@ -643,8 +810,19 @@ static void write_point(const rp_plan *plan, int64_t point, FILE *out)
 int rp_plan_write_yaml(const rp_plan *plan, FILE *out)
 {
     const int64_t P = plan->points, R = plan->replicates, shown = P < LISTED_POINTS ? P : LISTED_POINTS;
-    fprintf(out, "# plan: %" PRId64 " point%s x %" PRId64 " replicate%s = %" PRId64 " run%s\n", P, P == 1 ? "" : "s",
-            R, R == 1 ? "" : "s", rp_plan_runs(plan), rp_plan_runs(plan) == 1 ? "" : "s");
+    if (plan->draws) {
+        const int64_t D = plan->draws, r = plan->draw_replicates;
+        fprintf(out, "# plan: %" PRId64 " point%s x %" PRId64 " draw%s x %" PRId64 " replicate%s = %" PRId64 " run%s\n",
+                P, P == 1 ? "" : "s", D, D == 1 ? "" : "s", r, r == 1 ? "" : "s", rp_plan_runs(plan),
+                rp_plan_runs(plan) == 1 ? "" : "s");
+        fprintf(out, "# uncertainty: %d coefficient%s drawn from %s:", plan->n_draw_keys,
+                plan->n_draw_keys == 1 ? "" : "s", plan->draw_source);
+        for (int k = 0; k < plan->n_draw_keys; k++)
+            fprintf(out, " %s", plan->draw_keys[k]);
+        fputc('\n', out);
+    } else
+        fprintf(out, "# plan: %" PRId64 " point%s x %" PRId64 " replicate%s = %" PRId64 " run%s\n", P,
+                P == 1 ? "" : "s", R, R == 1 ? "" : "s", rp_plan_runs(plan), rp_plan_runs(plan) == 1 ? "" : "s");
     fprintf(out, "# streams: %s; plan id: %016" PRIx64 "\n",
             plan->streams == RP_STREAMS_COMMON ? "common" : "independent", plan->id);
     for (int64_t point = 0; point < shown; point++)
@@ -662,6 +840,14 @@ void rp_plan_free(rp_plan *plan)
         free(plan->axes[a].num);
         free(plan->axes[a].first);
     }
+    for (int k = 0; k < plan->n_draw_keys; k++)
+        free(plan->draw_keys[k]);
+    free(plan->draw_keys);
+    free(plan->draw_offset);
+    free(plan->draw_values);
+    free(plan->draw_texts);
+    free(plan->draw_source);
+    free(plan->draw_where);
     free(plan->sets);
     rp_sweep_spec_free(&plan->spec);
     free(plan->axes);
