@@ -18,7 +18,8 @@ posterior file (issue 15), end to end on files the real binary writes.
    all, the pair plot of eight).
 3. Files it cannot read: a posterior file of format_version 2, another
    format, and one without /targets/scale: exit 2 and one line each.
-4. Headless Chromium (when installed): every image of the page loads.
+4. Headless Chromium (when installed): every image of the page loads; a
+   screenshot, analysis-report-posterior.png, stays in the build directory.
 (exit 77: python packages missing)
 """
 import json
@@ -337,15 +338,20 @@ for name, (edit, says) in cases.items():
 # ---- 4. Chromium: every image loads ----
 chromium = shutil.which("chromium") or shutil.which("chromium-browser")
 if chromium:
-    prof = tempfile.mkdtemp(dir=tmp)
-    r = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                        "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={prof}",
-                        "--virtual-time-budget=15000", "--dump-dom", f"file://{rep_dir}/index.html"],
-                       capture_output=True, text=True, timeout=120)
+    def chrome(*args):
+        return subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                               "--disable-component-update", "--disable-sync", "--no-first-run",
+                               f"--user-data-dir={tempfile.mkdtemp(dir=tmp)}", *args, f"file://{rep_dir}/index.html"],
+                              capture_output=True, text=True, timeout=120)
+    r = chrome("--virtual-time-budget=15000", "--dump-dom")
     n = re.search(r'data-images="(\d+)"', r.stdout)
     b = re.search(r'data-broken-images="(\d+)"', r.stdout)
     report(n and int(n.group(1)) >= 4 and b and b.group(1) == "0", "chromium: every image of the posterior page "
            f"loads ({n.group(1) if n else '?'} images)", r.stderr[-300:])
+    shot = os.path.join(os.getcwd(), "analysis-report-posterior.png")  # kept in the build directory
+    chrome("--window-size=1400,5200", f"--screenshot={shot}")
+    report(os.path.isfile(shot) and os.path.getsize(shot) > 0, "chromium: a screenshot of the posterior page "
+           "(analysis-report-posterior.png in the build directory)")
 else:
     skip("chromium: every image of the posterior page loads", "chromium missing")
 shutil.rmtree(tmp, ignore_errors=True)
