@@ -644,10 +644,12 @@ def posterior_summary_section(rep, post):
     note = (f"ABC-SMC ({a.get('method', 'abc-smc')}) of the calibration file {html.escape(str(a.get('calibration_path')))} "
             f"(scenario {html.escape(str(a.get('scenario_path')))}, seed {a['seed']}): {N} particles, {G} generations, "
             f"{int(a['simulations']):,} simulations of {int(a.get('replicates', 1))} run(s) each "
-            f"({int(a.get('runs', a['simulations'])):,} runs), {float(a.get('seconds', np.nan)):.1f} s of wall time. "
+            f"({int(a.get('runs', a['simulations'])):,} runs), {float(a.get('seconds', np.nan)):.3g} s of wall time"
+            + (" (of the processes that had finished: a checkpoint does not count the one that wrote it)"
+               if not post.complete else "") + ". "
             f"Stopped: <b>{html.escape(str(a['stop']))}</b>, {html.escape(STOPS.get(str(a['stop']), 'as the file says'))}"
-            f" (tolerance of the last generation {fmt(last['tolerance'], 4)}, abc.tolerance "
-            f"{fmt(float(a.get('abc_tolerance', np.nan)), 4)}). Everything below is of generation "
+            f" (tolerance of the last generation {float(last['tolerance']):.4g}, abc.tolerance "
+            f"{float(a.get('abc_tolerance', np.nan)):.4g}). Everything below is of generation "
             f"{post.generation}, the last, weighted by the particles' importance weights (its ESS {last['ess']:.1f}).")
     if not post.complete:
         note = ("<b style='color:#b00000'>INCOMPLETE: this file is a checkpoint (complete = 0), not a posterior. "
