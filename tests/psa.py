@@ -138,6 +138,27 @@ report("3 points x 12 draws x 2 replicates = 72 runs" in text and "P(lowest)" in
 show = run("show", sweep).stdout
 report("# plan: 3 points x 12 draws x 2 replicates = 72 runs" in show, "show: the plan with its draws")
 
+# the report draws the same numbers (analysis/report: the PSA section)
+rep = subprocess.run(["/usr/bin/python3", os.path.join(SRC, "analysis", "report"), os.path.join(tmp, "psa.h5"),
+                      "-o", os.path.join(tmp, "report")], capture_output=True, text=True)
+ok, why = rep.returncode == 0, rep.stderr[-300:]
+if ok:
+    rows = json.load(open(os.path.join(tmp, "report", "report.json")))["psa"]["rows"]
+    for r in rows:
+        p = [i for i, bp in enumerate(out["by_point"]) if r["arm"].endswith(bp["values"]["discussion.policy"])][0]
+        u = out["by_point"][p]["uncertainty"]
+        st = u["by_group"][r["group"]]["dropout"]
+        pairs = [(r["mean"], st["mean"]), (r["lo"], st["ui"][0]), (r["hi"], st["ui"][1]), (r["p_lowest"], st["lowest"])]
+        if p:
+            sd = u["paired_by_group"][r["group"]]["dropout"]
+            pairs += [(r["difference"], sd["mean"]), (r["difference_lo"], sd["ui"][0]), (r["p_lower"], sd["p_below"])]
+        if not all(abs(a - b) <= 1e-12 for a, b in pairs):
+            ok, why = False, f"{r['arm']} {r['group']}: {pairs}"
+    ok = ok and len(rows) == P * (1 + len(groups)) and all(
+        os.path.exists(os.path.join(tmp, "report", n)) for n in ["psa_differences.png", "psa_best.png", "psa_effects.csv",
+                                                                 "psa_effects.tex"])
+report(ok, "analysis/report: the PSA section's numbers equal rapport run's JSON, its figures and tables", why)
+
 # draws from a real posterior file (a tiny abc-smc calibration)
 write("cal-scenario.yaml", "seed: 5\nmodel: 2\npatients: {count: 200}\nproviders: {count: 10}\n")
 write("cal.yaml", """scenario: cal-scenario.yaml

@@ -137,6 +137,27 @@ def scatter_r(x, y, r_text, xlabel, ylabel, title):
     return fig
 
 
+def probability_bars(df, x, group, column, title, ylabel):
+    """Grouped bars of a probability (column, in [0, 1]): one cluster per
+    category of `x`, one bar per `group`, in the groups' colours."""
+    cats = list(dict.fromkeys(df[x]))
+    groups = list(dict.fromkeys(df[group]))
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    width = 0.8 / max(1, len(groups))
+    for gi, g in enumerate(groups):
+        d = df[df[group] == g].set_index(x).reindex(cats)
+        ax.bar(np.arange(len(cats)) + (gi - (len(groups) - 1) / 2) * width, d[column], width,
+               color=label_colour(g), label=g)
+    ax.set_xticks(range(len(cats)))
+    ax.set_xticklabels(cats, rotation=20, ha="right", fontsize=8)
+    ax.set_ylim(0, 1.15)  # room for the legend above the bars
+    ax.set_yticks(np.linspace(0, 1, 6))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=7, frameon=False, ncol=min(5, len(groups)), loc="upper center")
+    return fig
+
+
 def forest(tables, title):
     """Odds ratios with 95% intervals on a log axis (constant left out), one
     series per model: tables {model label: table}, rows the covariates of the

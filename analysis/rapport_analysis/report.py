@@ -483,6 +483,71 @@ def contrasts_part(rep, f, runs, labels, pts, o="dropout"):
               "Fieller's method (empty where unbounded).")
 
 
+def psa_section(rep, f, runs, labels, o="dropout"):
+    """A probabilistic sensitivity analysis (a sweep with an uncertainty:
+    section, docs/SCENARIO.md): each draw's value is its mean over the draw's
+    replicates (run j of a point is draw j // R); over the draws, each
+    policy's difference from point 0 per patient group with its 95%
+    uncertainty interval and the probability it lowers the observable, and
+    the probability each point is the lowest (best) of all: the numbers
+    rapport run prints (rp_sweep_psa_stats)."""
+    D = int(f.attrs["uncertainty_draws"])
+    R = int(runs["replicates"].iloc[0])
+    pts = sorted(runs["point"].unique())
+    per = {"all": runs}
+    per.update(group_runs(f, runs, [o]))
+    draw_of = (runs["replicate"].to_numpy() // R).astype(int)
+    values = {}  # group -> [P, D] draw means
+    for g, t in per.items():
+        v = np.full((len(pts), D), np.nan)
+        x = t[o].to_numpy(dtype=float)
+        for i, p in enumerate(pts):
+            rows = (t["point"].to_numpy() == p)
+            for d in range(D):
+                sel = x[rows & (draw_of == d)]
+                sel = sel[~np.isnan(sel)]
+                v[i, d] = sel.mean() if len(sel) else np.nan
+        values[g] = v
+    rows = []
+    for g, v in values.items():
+        best = stats.lowest_share(v) if len(pts) <= 64 else np.full(len(pts), np.nan)
+        for i, p in enumerate(pts):
+            m, lo, hi, _ = stats.psa_summary(v[i])
+            dm, dlo, dhi, below = stats.psa_summary(v[i] - v[0], below=True) if i else (np.nan,) * 4
+            rows.append({"arm": labels[p], "group": g, "observable": o, "mean": m, "lo": lo, "hi": hi,
+                         "difference": dm, "difference_lo": dlo, "difference_hi": dhi, "p_lower": below,
+                         "p_lowest": best[i], "draws": int(np.sum(~np.isnan(v[i])))})
+    t = pd.DataFrame(rows)
+    later = t[t["arm"] != labels[pts[0]]]
+    source = read._text(f.attrs["uncertainty_source"])
+    rep.section("Policy effects with their uncertainty (probabilistic sensitivity analysis)",
+                f"{len(pts)} points x {D} draws of the coefficients x {R} replicates; the draws from {source}. "
+                "A draw's value is its mean over its replicates; intervals are the 2.5% and 97.5% quantiles "
+                "of the draws' values (the coefficients' uncertainty and the Monte Carlo noise), as rapport "
+                "run prints them.")
+    i = later[later["group"] == "all"]["difference"].idxmin() if len(later) else None
+    reading = (f"{o} of each policy minus {labels[pts[0]]}, draw by draw, per patient group. "
+               + (f"Largest fall overall: {later.loc[i, 'arm']} {later.loc[i, 'difference']:+.2%} "
+                  f"[{later.loc[i, 'difference_lo']:+.2%}, {later.loc[i, 'difference_hi']:+.2%}], lower than "
+                  f"{labels[pts[0]]} in {later.loc[i, 'p_lower']:.0%} of the draws." if i is not None else ""))
+    rep.numbers["psa"] = {"draws": D, "replicates_per_draw": R, "source": source, "rows": rows}
+    if len(later):
+        diffs = pd.DataFrame({"arm": later["arm"], "group": later["group"], "mean": later["difference"],
+                              "lo": later["difference_lo"], "hi": later["difference_hi"]})
+        fig = plots.dot_intervals(diffs,
+                                  "arm", "group", f"{o}: policy minus {labels[pts[0]]} (95% uncertainty interval)",
+                                  f"difference in {o} over {D} draws", zero=True)
+        rep.figure(fig, "psa_differences", reading)
+    if len(pts) <= 64:
+        fig = plots.probability_bars(t, "arm", "group", "p_lowest", f"Probability each point has the lowest {o}",
+                                     f"share of the {D} draws")
+        top = t[t["group"] == "all"].sort_values("p_lowest", ascending=False).iloc[0]
+        rep.figure(fig, "psa_best", f"Overall, {top['arm']} has the lowest {o} in {top['p_lowest']:.0%} of the "
+                   "draws (ties split); per group in the figure and the table.")
+    rep.table(t, "psa_effects", reading + " p_lower: the share of draws in which the point's value is below "
+              f"{labels[pts[0]]}'s; p_lowest: the share in which it is the lowest of all points.")
+
+
 def saltelli_design(scenario, runs, axes):
     """(sample, matrix) of each run of a Saltelli design, or None.
 
@@ -849,6 +914,9 @@ def output_sections(rep, f, data, opts, step):
     if runs["point"].nunique() > 1:
         sweep_section(rep, f, runs, axes, labels, seed)
         step("sweep")
+    if "uncertainty_draws" in f.attrs:
+        psa_section(rep, f, runs, labels)
+        step("uncertainty")
     provenance_section(rep, f)
     return f"rapport report: {os.path.basename(opts['path'])}"
 

@@ -251,3 +251,29 @@ def prior_density(text, lo, hi, grid):
     dens = d.pdf(grid) / mass
     dens[(grid < lo) | (grid > hi)] = 0
     return dens
+
+
+def psa_summary(v, below=False):
+    """The uncertainty statistic over draws of rapport's PSA (sim/exec/sweep.c,
+    rp_sweep_psa_stats): v[D] the draws' values (each the mean over its
+    replicates; NaN where undefined, left out). Returns (mean, lo, hi, p) with
+    lo, hi the 2.5% and 97.5% quantiles (linear, numpy's default) and p, with
+    below, the share of draws below 0 (ties half), else NaN."""
+    v = np.asarray(v, dtype=float)
+    v = v[~np.isnan(v)]
+    if not len(v):
+        return np.nan, np.nan, np.nan, np.nan
+    p = float(np.mean(v < 0) + 0.5 * np.mean(v == 0)) if below else np.nan
+    return float(v.mean()), float(np.quantile(v, 0.025)), float(np.quantile(v, 0.975)), p
+
+
+def lowest_share(values):
+    """values [P, D]: for each point, the share of draws (defined at every
+    point) in which it is the lowest, ties split (rapport's P(lowest))."""
+    values = np.asarray(values, dtype=float)
+    ok = ~np.isnan(values).any(axis=0)
+    v = values[:, ok]
+    if not v.shape[1]:
+        return np.full(values.shape[0], np.nan)
+    low = v == v.min(axis=0)
+    return (low / low.sum(axis=0)).mean(axis=1)
