@@ -615,7 +615,8 @@ def sobol_part(rep, f, runs, axes, obs, design, seed):
         j = int(np.argmax(ST))
         rep.figure(plots.sobol_bars(names, S1, c1, ST, cT, o), f"sobol_{o}",
                    f"{o}: most influential parameter {names[j]} (total index {ST[j]:.2f}, first order {S1[j]:.2f}).")
-    for gname, gruns in group_runs(f, runs, obs).items():
+    by_group = group_runs(f, runs, obs)
+    for gname, gruns in by_group.items():
         grows, _, gbars, _ = sobol_rows(gruns, axes, obs, design, seed, gname)
         rows += grows
         if "dropout" in gbars:
@@ -625,10 +626,26 @@ def sobol_part(rep, f, runs, axes, obs, design, seed):
                        f"sobol_dropout_{gname}",
                        f"Dropout of {gname} patients: most influential parameter {names[j]} (total index "
                        f"{ST[j]:.2f}, first order {S1[j]:.2f}).")
+    # the contrasts: each group's dropout gap to the reference group (the first), run by run
+    groups = list(by_group)
+    for gname in groups[1:]:
+        if "dropout" not in obs:
+            break
+        gap = by_group[gname].assign(dropout=by_group[gname]["dropout"] - by_group[groups[0]]["dropout"])
+        contrast = f"{gname} - {groups[0]}"
+        grows, _, gbars, _ = sobol_rows(gap, axes, ["dropout"], design, seed, contrast)
+        rows += [dict(r, observable="dropout_gap") for r in grows]
+        if "dropout" in gbars:
+            S1, c1, ST, cT = gbars["dropout"]
+            j = int(np.argmax(ST))
+            rep.figure(plots.sobol_bars(names, S1, c1, ST, cT, f"dropout gap, {contrast}"), f"sobol_gap_{gname}",
+                       f"The dropout gap of {gname} to {groups[0]} patients (within each run): most influential "
+                       f"parameter {names[j]} (total index {ST[j]:.2f}, first order {S1[j]:.2f}).")
     if rows:
         rep.numbers["sobol"] = rows
         rep.table(pd.DataFrame(rows), "sobol_indices", f"Sobol indices (Saltelli 2010 first order, Jansen total), "
-                  f"all patients and each patient group, {n} samples, 95% bootstrap intervals")
+                  f"all patients, each patient group and each group's dropout gap to the reference group "
+                  f"(observable dropout_gap, group 'G - reference'), {n} samples, 95% bootstrap intervals")
 
 
 # ---- provenance ----
