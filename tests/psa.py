@@ -3,7 +3,8 @@ draws of coefficients from priors or from an abc-smc posterior file, every
 point under each draw, the summary's uncertainty intervals.
 
 Checks: the draws are reproducible and set each run's coefficients (/runs);
-a PSA sweep is the same bits at 1 and 2 threads and as two shards merged;
+a PSA sweep is the same bits at 1 and 2 threads, as two shards merged and
+on 2 MPI ranks (where the build has MPI);
 the JSON's uncertainty statistics equal those recomputed with numpy from the
 file's /summary (mean, the 2.5% and 97.5% quantiles, the Monte Carlo share,
 P(below), P(lowest)); draws from a real posterior file follow its particles;
@@ -85,8 +86,17 @@ run("run", sweep, "-o", "psa2.h5", "--threads", "2")
 run("run", sweep, "--shard", "0/2", "-o", "s0.h5")
 run("run", sweep, "--shard", "1/2", "-o", "s1.h5")
 run("merge", "s0.h5", "s1.h5", "-o", "merged.h5")
+others = ["psa2.h5", "merged.h5"]
+if shutil.which("mpirun") and "MPI" in run("--version").stdout + run("--version").stderr:
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")  # root in CI
+    m = subprocess.run(["mpirun", "--oversubscribe", "-n", "2", BIN, "run", sweep, "-o", "mpi.h5"],
+                       capture_output=True, text=True, cwd=tmp, env=env, timeout=300)
+    if m.returncode == 0:
+        others.append("mpi.h5")
+    else:
+        report(False, "mpirun -n 2 runs the PSA sweep", m.stderr[-300:])
 summary = f["summary"]
-for other in ["psa2.h5", "merged.h5"]:
+for other in others:
     g = h5py.File(os.path.join(tmp, other), "r")
     same = all(np.array_equal(summary[k][()], g["summary"][k][()], equal_nan=True)
                for k in summary if summary[k].dtype.kind == "f")
