@@ -177,25 +177,11 @@ with h5py.File(os.path.join(tmp, "m1.h5"), "r") as h:
            "a model-1 run has no distance_mean or concordance (column or key)")
 
 # no categorical dimension: concordance undefined (null), distance defined
-cont = write("cont.yaml", """seed: 11
-patients:
-  count: 600
-  groups:
-    a:
-      share: 0.5
-      x: beta(2, 2)
-      mistrust: beta(2, 5)
-      barrier: beta(2, 5)
-      stressor_rate: gamma(2, 0.03)
-      symptoms: normal(15, 4)
-    b:
-      share: 0.5
-      x: beta(5, 2)
-      mistrust: beta(2, 5)
-      barrier: beta(2, 5)
-      stressor_rate: gamma(2, 0.03)
-      symptoms: normal(15, 4)
-providers:
+GROUP = "    {}:\n      share: 0.5\n      x: {}\n" + "".join(
+    f"      {k}: {v}\n" for k, v in [("mistrust", "beta(2, 5)"), ("barrier", "beta(2, 5)"),
+                                   ("stressor_rate", "gamma(2, 0.03)"), ("symptoms", "normal(15, 4)")])
+cont = write("cont.yaml", "seed: 11\npatients:\n  count: 600\n  groups:\n" + GROUP.format("a", "beta(2, 2)")
+             + GROUP.format("b", "beta(5, 2)") + """providers:
   count: 30
   groups:
     p:
