@@ -96,7 +96,7 @@ set(RAPPORT_MODULE_HELP "rapport ${PROJECT_VERSION}: ${PROJECT_DESCRIPTION}.
   rapport help                      commands, options, exit codes
   man rapport                       the same, as a man page
   rapport run $RAPPORT_SCENARIOS/baseline.yaml
-  rapport-report OUT.h5 -o REPORT/  an output file as an HTML report
+  rapport-report FILE.h5 -o REPORT/ an output or posterior file as an HTML report
 
 Sets PATH, LD_LIBRARY_PATH, MANPATH, PKG_CONFIG_PATH (pkg-config rapport),
 CMAKE_PREFIX_PATH (find_package(rapport)), PYTHONPATH (rapport_analysis),

@@ -36,7 +36,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from testlib import finish, report, skip_test  # noqa: E402
+from testlib import finish, posterior_generations, report, skip_test  # noqa: E402
 
 try:
     import h5py
@@ -134,22 +134,14 @@ with h5py.File(f"{tmp}/a.h5", "r") as f:
 
 
 # ---- 3. stopped, then resumed ----
-def generations_in(path):
-    try:
-        with h5py.File(path, "r") as f:
-            return int(f.attrs["generations"])
-    except (OSError, KeyError):
-        return -1
-
-
 path = f"{tmp}/c.h5"
 p = subprocess.Popen([BIN, "calibrate", CAL, "--threads", "2", "--posterior", path],
                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-while p.poll() is None and generations_in(path) < 3:
+while p.poll() is None and posterior_generations(path) < 3:
     time.sleep(0.005)
 p.send_signal(signal.SIGUSR1)
 _, err = p.communicate()
-stopped = generations_in(path)
+stopped = posterior_generations(path)
 report(p.returncode == 75 and len(err.strip().splitlines()) == 1 and "--resume" in err,
        "SIGUSR1 after a checkpoint: exit 75, one line naming --resume", f"exit {p.returncode}: {err[:300]}")
 with h5py.File(path, "r") as f:
@@ -173,7 +165,7 @@ delay = rng.uniform(0.2, 0.8) * seconds
 time.sleep(delay)
 p.kill()
 p.wait()
-killed_at = generations_in(path)
+killed_at = posterior_generations(path)
 r = calibrate("--threads", "2", "--posterior", path, "--resume")
 ok, why = same(f"{tmp}/a.h5", path) if r.returncode == 0 else (False, f"exit {r.returncode}: {r.stderr[:400]}")
 print(f"# SIGKILL after {delay:.1f} s, the file at generation {killed_at - 1} (-2: no file yet)")

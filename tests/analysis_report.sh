@@ -164,8 +164,15 @@ import testlib
 from testlib import report
 d = sys.argv[1]
 t = pd.read_csv(f"{d}/sobol_indices.csv")
+gaps = t[t["observable"] == "dropout_gap"]
+t = t[t["observable"] != "dropout_gap"]
 groups = sorted(set(t["group"]))
 report(groups == sorted(["all", "white", "latinx", "black", "asian"]), "sobol: indices for all and each group", groups)
+g = gaps[gaps["parameter"] == "patients.groups.black.mistrust.mean"].set_index("group")
+report(sorted(set(gaps["group"])) == ["asian - white", "black - white", "latinx - white"]
+       and g.loc["black - white", "ST"] > 0.1 and (g.drop(["black - white"])["ST"] == 0).all()
+       and os.path.getsize(f"{d}/sobol_gap_black.png") > 0,
+       "sobol: per contrast, Black mistrust mean drives the Black-white dropout gap only", g[["S1", "ST"]].to_dict())
 m = t[(t["observable"] == "dropout") & (t["parameter"] == "patients.groups.black.mistrust.mean")].set_index("group")
 report(m.loc["black", "ST"] > 0.1 and (m.drop(["black", "all"])["ST"] == 0).all(),
        "sobol: Black mistrust mean drives Black dropout only", m[["S1", "ST"]].to_dict())

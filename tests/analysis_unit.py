@@ -1,8 +1,12 @@
 #!/usr/bin/python3
 """Unit tests of analysis/rapport_analysis: KM and Greenwood by hand, Pearson r
 against numpy on a real file, hazard coefficients recovered from simulated
-pair-weeks, Sobol indices of the Ishigami function, and one colour per patient
-group (and per sweep point) across every figure of a real report.
+pair-weeks, Sobol indices of the Ishigami function, one colour per patient
+group (and per sweep point) across every figure of a real report; for
+posterior files, the weighted quantile, mean, sd, correlation and ESS by hand
+(ties, weights summing to 1 up to rounding, numpy's inverted_cdf), the
+priors' truncated densities, the reflected KDE, and the kind of a file told
+by its root attributes.
 
 usage: analysis_unit.py RAPPORT_BIN SRC_DIR   (exit 77: python packages missing)
 """
@@ -15,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from testlib import finish, report, skip_test  # noqa: E402
 
 try:
-    import h5py  # noqa: F401
+    import h5py
     import matplotlib  # noqa: F401
     import numpy as np
     import pandas as pd
@@ -222,9 +226,148 @@ def test_figures():
            "hazard forest: both models, one row per covariate of the full one", f"{labels}")
 
 
+
+def test_weighted_quantile():
+    """stats.weighted_quantile by hand: the smallest value whose cumulative
+    weight reaches q times the total (rapport calibrate's quantile)."""
+    wq = stats.weighted_quantile
+    # x = [3, 1, 2], w = [1/4, 1/2, 1/4]: in order 1 (1/2), 2 (1/4), 3 (1/4): cumulative 1/2, 3/4, 1
+    x, w = [3.0, 1.0, 2.0], [0.25, 0.5, 0.25]
+    cases = {0: 1, 0.25: 1, 0.5: 1, 0.5000001: 2, 0.75: 2, 0.7500001: 3, 0.99: 3, 1: 3}
+    got = {q: wq(x, w, q) for q in cases}
+    report(got == cases, "weighted quantile by hand (equality reaches: q = 1/2 -> 1, q = 3/4 -> 2)", f"{got}")
+    report(list(wq(x, [1, 2, 1], list(cases))) == list(cases.values()),
+           "weighted quantile: unnormalised weights (1, 2, 1) give the same")
+    report(isinstance(wq(x, w, 0.5), float) and wq(x, w, [0.5]).shape == (1,), "weighted quantile: scalar q -> "
+           "float, a list -> array")
+    # ties: x = [2, 1, 2, 3], equal weights: in order 1, 2, 2, 3, cumulative 1/4, 1/2, 3/4, 1
+    ties = {0.25: 1, 0.3: 2, 0.5: 2, 0.75: 2, 0.7500001: 3}
+    got = {q: wq([2, 1, 2, 3], [0.25] * 4, q) for q in ties}
+    report(got == ties, "weighted quantile with ties (equal values: one answer in any order)", f"{got}")
+    got = [wq([5, 5, 1], [0.125, 0.375, 0.5], q) for q in (0.5, 0.6, 1)] + \
+        [wq([5, 5, 1], [0.375, 0.125, 0.5], q) for q in (0.5, 0.6, 1)]
+    report(got == [1, 5, 5] * 2, "weighted quantile: tied values of unequal weight, either order", f"{got}")
+    # weights that sum to 1 only up to rounding: ten of 0.1 sum to 0.9999999999999999; the median is
+    # the 5th value (cumulative 0.5 >= 0.5 x total), as np.quantile's inverted_cdf says
+    tenth = [0.1] * 10
+    report(sum(tenth) != 1 and wq(np.arange(10.0), tenth, 0.5) == 4 == np.quantile(np.arange(10), 0.5,
+                                                                                   method="inverted_cdf")
+           and wq(np.arange(10.0), tenth, 1.0) == 9, "weighted quantile: ten weights of 0.1 (sum 1 - 1e-16): "
+           "median 4, q = 1 the largest")
+    rng = np.random.default_rng(5)
+    bad = 0
+    for _ in range(200):
+        n = int(rng.integers(1, 40))
+        xs = np.round(rng.normal(size=n), int(rng.integers(0, 3)))  # rounding makes ties
+        k = rng.integers(1, 5, size=n)
+        qs = rng.uniform(size=5)
+        if not (np.array_equal(wq(xs, np.ones(n), qs), np.quantile(xs, qs, method="inverted_cdf")) and
+                np.array_equal(wq(xs, k, qs), np.quantile(np.repeat(xs, k), qs, method="inverted_cdf"))):
+            bad += 1
+    report(bad == 0, "weighted quantile = numpy's inverted_cdf: equal weights, and integer weights as repeated "
+           "values (200 random samples with ties)", f"{bad} differ")
+    refused = 0
+    for args in (([1, 2], [0.5, -0.5], 0.5), ([1, 2], [0, 0], 0.5), ([1, 2], [1], 0.5), ([1, 2], [1, 1], 1.5),
+                 ([], [], 0.5), ([1, 2], [1, np.nan], 0.5)):
+        try:
+            wq(*args)
+        except ValueError:
+            refused += 1
+    report(refused == 6, "weighted quantile refuses negative, zero-sum, NaN or mismatched weights and q outside "
+           "[0, 1]", f"{refused} of 6")
+
+
+def test_weighted_moments():
+    x, w = np.array([1.0, 2.0, 3.0]), np.array([0.25, 0.5, 0.25])
+    report(stats.weighted_mean(x, w) == 2 and close(stats.weighted_sd(x, w), np.sqrt(0.5), 1e-15),
+           "weighted mean 2 and sd sqrt(1/2) by hand")
+    r = stats.weighted_corr(np.column_stack([x, 2 * x + 1, -x, [1.0, 3.0, 1.0]]), w)
+    report(close(r[0, 1], 1, 1e-14) and close(r[0, 2], -1, 1e-14) and close(r[0, 3], 0, 1e-14) and
+           np.allclose(np.diag(r), 1, atol=1e-14), "weighted correlation: 1, -1 and 0 by hand", f"{r}")
+    report(close(stats.effective_sample_size([0.5, 0.25, 0.25]), 1 / 0.375, 1e-14) and
+           close(stats.effective_sample_size([2, 1, 1]), 1 / 0.375, 1e-14), "ESS 1 / sum w^2 = 8/3 by hand")
+
+
+def test_priors():
+    """The prior's density truncated to its support, by hand and integrating to 1."""
+    Phi3 = 0.9973002039367398  # P(|Z| < 3)
+    cases = [("uniform(-10, -5)", -10, -5, -7.0, 0.2), ("normal(0, 1)", -3, 3, 0.0, 1 / np.sqrt(2 * np.pi) / Phi3),
+             ("lognormal(0, 0.5)", 0, np.inf, 1.0, 1 / (0.5 * np.sqrt(2 * np.pi))), ("beta(2, 2)", 0, 1, 0.5, 1.5),
+             ("normal(4, 1.5)", 1, 7, 4.0, 1 / (1.5 * np.sqrt(2 * np.pi)) / (1 - 2 * 0.02275013194817921))]
+    bad = []
+    for text, lo, hi, x, want in cases:
+        got = stats.prior_density(text, lo, hi, [x])[0]
+        a, b = lo, hi if np.isfinite(hi) else 20.0
+        g = np.linspace(a, b, 200001)
+        area = np.trapz(stats.prior_density(text, lo, hi, g), g)
+        out = stats.prior_density(text, lo, hi, [lo - 1, lo - 1e-9] + ([hi + 1e-9, hi + 1] if np.isfinite(hi) else []))
+        if not (close(got, want, 1e-9) and abs(area - 1) < 2e-4 and not out.any()):
+            bad.append((text, got, want, area, out))
+    report(not bad, "prior densities by hand (uniform, truncated normal, lognormal, beta), each integrating to 1 "
+           "over its support and 0 outside", f"{bad}")
+    report(stats.prior_density("gamma(1, 2)", 0, 1, [0.5]) is None and stats.prior_density("normal(0, -1)", -1, 1,
+                                                                                             [0]) is None,
+           "an unknown or improper prior: no density (None)")
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0, 1, 400) ** 2
+    w = rng.uniform(0.5, 1.5, 400)
+    g = np.linspace(0, 1, 20001)
+    k = stats.weighted_kde(x, w, g, 0, 1)
+    k_out = stats.weighted_kde(x, w, np.array([-0.1, 1.1]), 0, 1)
+    report(abs(np.trapz(k, g) - 1) < 1e-3 and not k_out.any(), "weighted KDE reflected at the support's ends "
+           "integrates to 1 on it, 0 outside", f"{np.trapz(k, g)}")
+    report(stats.weighted_kde(np.ones(5), np.ones(5), g) is None, "weighted KDE of particles that do not vary: None")
+
+
+def test_kinds(tmp):
+    """read.open_any tells a file's kind by its root attributes, never its
+    name: a real posterior file and a real output file, each under the
+    other's kind of name; other formats and versions refused."""
+    import shutil
+    cal = os.path.join(tmp, "cal.yaml")
+    with open(cal, "w") as fh:
+        fh.write(f"scenario: {SRC}/scenarios/baseline.yaml\nmethod: abc-smc\npatients: 500\nfree:\n"
+                 "  dropout.base: {prior: \"uniform(-10, -5)\"}\ntargets:\n"
+                 "  dropout: {value: 0.197, band: [0.187, 0.207]}\nabc: {particles: 20, generations: 2}\n")
+    post, out = os.path.join(tmp, "run-output.h5"), os.path.join(tmp, "posterior.h5")
+    subprocess.run([RAPPORT, "calibrate", cal, "--posterior", post], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([RAPPORT, "run", os.path.join(SRC, "scenarios", "baseline.yaml"), "--set", "patients.count=200",
+                    "--set", "providers.count=10", "--summary-only", "-o", out], check=True, stdout=subprocess.DEVNULL)
+    kinds = []
+    for path in (post, out):
+        f, kind = read.open_any(path)
+        f.close()
+        kinds.append(kind)
+    report(kinds == ["posterior", "output"], "open_any: the kind from the root attributes, whatever the name",
+           f"{kinds}")
+    why = {}
+    for name, edit in (("version", lambda f: f.attrs.modify("format_version", 2)),
+                       ("format", lambda f: f.attrs.modify("format", "rapport-something")),
+                       ("none", lambda f: f.attrs.__delitem__("format"))):
+        p = os.path.join(tmp, name + ".h5")
+        shutil.copy(post, p)
+        with h5py.File(p, "r+") as f:
+            edit(f)
+        try:
+            read.open_any(p)
+            why[name] = "opened"
+        except ValueError as e:
+            why[name] = str(e)
+    report("format_version 2" in why["version"] and "'rapport-something'" in why["format"] and
+           "no format attribute" in why["none"] and all("rapport calibrate --posterior" in v or "version" in v
+                                                        for v in why.values()),
+           "open_any refuses another format_version, another format and none, saying what it reads", f"{why}")
+    try:
+        read.open_file(post)
+        report(False, "open_file (output files only) refuses a posterior file")
+    except ValueError as e:
+        report("posterior" in str(e), "open_file (output files only) refuses a posterior file", str(e))
+
+
 with tempfile.TemporaryDirectory() as tmp:
     for t in (test_km, test_intervals, lambda: test_pearson_file(tmp), test_hazard, test_sobol,
-              lambda: test_colours(tmp), test_figures):
+              lambda: test_colours(tmp), test_figures, test_weighted_quantile, test_weighted_moments, test_priors,
+              lambda: test_kinds(tmp)):
         try:
             t()
         except Exception as e:  # a crash is a failure of that test, not of the run

@@ -287,6 +287,24 @@ def _():
     return "; ".join(bad)
 
 
+@check("--resume refuses the runs of a sweep whose data file changed since (the plan id covers its SHA-256)")
+def _():
+    data = write("resumed.csv", open(full_csv, encoding="utf-8").read())
+    sweep = write("resumed.yaml", "seed: 7\nreplicates: 2\npatients: {from: resumed.csv, count: 50}\n"
+                  "providers: {count: 5}\n")
+    out = os.path.join(tmp, "resumed.h5")
+    rapport("run", sweep, "-o", out, "--force")
+    again = subprocess.run([BIN, "run", sweep, "-o", out, "--resume"], capture_output=True, text=True)
+    if again.returncode != 0:
+        return f"the unchanged sweep resumed with exit {again.returncode}: {again.stderr.strip()}"
+    with open(data, "a", encoding="utf-8") as f:  # one more row: another file
+        f.write(open(full_csv, encoding="utf-8").read().splitlines()[1] + "\n")
+    res = subprocess.run([BIN, "run", sweep, "-o", out, "--resume"], capture_output=True, text=True)
+    if res.returncode != 2 or "belongs to another sweep" not in res.stderr or "data files" not in res.stderr:
+        return f"exit {res.returncode}: {res.stderr.strip()}"
+    return ""
+
+
 @check("providers from a file: their culture, groups and caseloads as the file says")
 def _():
     write("prov.csv", "group,ethnoracial,language,humility,caseload\n" + "".join(

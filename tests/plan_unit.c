@@ -658,7 +658,7 @@ static void test_apply_unchecked(void)
     unchecked_point("seed: 1\npatients:\n  count: 50\nproviders:\n  count: 5\n  caseload: 20\n"
                     "sweep:\n  grid:\n    patients.count: ", "50", "500",
                     "s.yaml:5:10: error: providers: total caseload 5 x 20 = 100 is below patients.count 500");
-    unchecked_point(BASE "sweep:\n  grid:\n    patients.groups.white.share: ", "2/27", "3/27",
+    unchecked_point(BASE "sweep:\n  grid:\n    patients.groups.white.share: ", "2/27", "1",
                     "error: sweep.grid.patients.groups: shares sum to");
 }
 

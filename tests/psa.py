@@ -138,6 +138,27 @@ report("3 points x 12 draws x 2 replicates = 72 runs" in text and "P(lowest)" in
 show = run("show", sweep).stdout
 report("# plan: 3 points x 12 draws x 2 replicates = 72 runs" in show, "show: the plan with its draws")
 
+# the report draws the same numbers (analysis/report: the PSA section)
+rep = subprocess.run(["/usr/bin/python3", os.path.join(SRC, "analysis", "report"), os.path.join(tmp, "psa.h5"),
+                      "-o", os.path.join(tmp, "report")], capture_output=True, text=True)
+ok, why = rep.returncode == 0, rep.stderr[-300:]
+if ok:
+    rows = json.load(open(os.path.join(tmp, "report", "report.json")))["psa"]["rows"]
+    for r in rows:
+        p = [i for i, bp in enumerate(out["by_point"]) if r["arm"].endswith(bp["values"]["discussion.policy"])][0]
+        u = out["by_point"][p]["uncertainty"]
+        st = u["by_group"][r["group"]]["dropout"]
+        pairs = [(r["mean"], st["mean"]), (r["lo"], st["ui"][0]), (r["hi"], st["ui"][1]), (r["p_lowest"], st["lowest"])]
+        if p:
+            sd = u["paired_by_group"][r["group"]]["dropout"]
+            pairs += [(r["difference"], sd["mean"]), (r["difference_lo"], sd["ui"][0]), (r["p_lower"], sd["p_below"])]
+        if not all(abs(a - b) <= 1e-12 for a, b in pairs):
+            ok, why = False, f"{r['arm']} {r['group']}: {pairs}"
+    ok = ok and len(rows) == P * (1 + len(groups)) and all(
+        os.path.exists(os.path.join(tmp, "report", n)) for n in ["psa_differences.png", "psa_best.png", "psa_effects.csv",
+                                                                 "psa_effects.tex"])
+report(ok, "analysis/report: the PSA section's numbers equal rapport run's JSON, its figures and tables", why)
+
 # draws from a real posterior file (a tiny abc-smc calibration)
 write("cal-scenario.yaml", "seed: 5\nmodel: 2\npatients: {count: 200}\nproviders: {count: 10}\n")
 write("cal.yaml", """scenario: cal-scenario.yaml
@@ -174,6 +195,8 @@ bad = {
     "not-real": ("uncertainty: {draws: 3, priors: {horizon: \"uniform(5, 9)\"}}", "not a real-valued"),
     "swept": ("sweep: {grid: {dropout.base: [-8, -7]}}\nuncertainty: {draws: 3, priors: "
               "{dropout.base: \"uniform(-9, -7)\"}}", "also the sweep's axis"),
+    "sweep-over-draws": ("sweep: {grid: {uncertainty.draws: [2, 3]}}\nuncertainty: {draws: 3, priors: "
+                         "{dropout.base: \"uniform(-9, -7)\"}}", "the uncertainty section's key is the same at every"),
     "missing-file": ("uncertainty: {draws: 3, posterior: nowhere.h5}", "cannot read 'nowhere.h5'"),
     "not-posterior": ("uncertainty: {draws: 3, posterior: psa.h5}", "expected a posterior file"),
 }
@@ -182,5 +205,12 @@ for name, (section, want) in bad.items():
     p = run("validate", path, check=False)
     report(p.returncode == 2 and want in p.stderr and f"bad-{name}.yaml:" in p.stderr,
            f"bad section '{name}': exit 2, located, says '{want}'", f"{p.returncode}: {p.stderr.strip()}")
+write("unc-scenario.yaml", "seed: 1\npatients: {count: 50}\nproviders: {count: 5}\n"
+      "uncertainty: {draws: 3, priors: {dropout.base: \"uniform(-9, -7)\"}}\n")
+write("cal-unc.yaml", "scenario: unc-scenario.yaml\nfree:\n  dropout.base: {min: -9, max: -7}\n"
+      "targets:\n  dropout: {value: 0.2, band: [0.15, 0.25]}\n")
+p = run("calibrate", "cal-unc.yaml", check=False)
+report(p.returncode == 2 and "unc-scenario.yaml:4:" in p.stderr and "without an uncertainty: section" in p.stderr,
+       "calibrate refuses a scenario with an uncertainty section, located", f"{p.returncode}: {p.stderr.strip()}")
 shutil.rmtree(tmp, ignore_errors=True)
 finish()

@@ -5,7 +5,8 @@ status (0, or 1 on any failure; 77 = the test is skipped).
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from testlib import report, check, finish
 
-Standard library only: it runs under Debian's /usr/bin/python3 like the tests.
+Standard library only (posterior_generations imports h5py when called): it runs
+under Debian's /usr/bin/python3 like the tests.
 """
 import os
 import sys
@@ -61,6 +62,19 @@ def check(name):
         run_check(name, fn)
         return fn
     return wrap
+
+
+def posterior_generations(path):
+    """The complete generations of the posterior file at path (its attribute
+    `generations`), or -1 while there is no readable file: what a test polls
+    for before it signals a running calibration. Imports h5py (the tests
+    that call it have it)."""
+    import h5py
+    try:
+        with h5py.File(path, "r") as f:
+            return int(f.attrs["generations"])
+    except (OSError, KeyError):
+        return -1
 
 
 def finish():

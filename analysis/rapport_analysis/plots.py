@@ -10,6 +10,7 @@ reset_colours), any other label the next colour free the first time it is drawn.
 import os
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -136,6 +137,27 @@ def scatter_r(x, y, r_text, xlabel, ylabel, title):
     return fig
 
 
+def probability_bars(df, x, group, column, title, ylabel):
+    """Grouped bars of a probability (column, in [0, 1]): one cluster per
+    category of `x`, one bar per `group`, in the groups' colours."""
+    cats = list(dict.fromkeys(df[x]))
+    groups = list(dict.fromkeys(df[group]))
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    width = 0.8 / max(1, len(groups))
+    for gi, g in enumerate(groups):
+        d = df[df[group] == g].set_index(x).reindex(cats)
+        ax.bar(np.arange(len(cats)) + (gi - (len(groups) - 1) / 2) * width, d[column], width,
+               color=label_colour(g), label=g)
+    ax.set_xticks(range(len(cats)))
+    ax.set_xticklabels(cats, rotation=20, ha="right", fontsize=8)
+    ax.set_ylim(0, 1.15)  # room for the legend above the bars
+    ax.set_yticks(np.linspace(0, 1, 6))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=7, frameon=False, ncol=min(5, len(groups)), loc="upper center")
+    return fig
+
+
 def forest(tables, title):
     """Odds ratios with 95% intervals on a log axis (constant left out), one
     series per model: tables {model label: table}, rows the covariates of the
@@ -233,4 +255,207 @@ def sobol_bars(names, S1, ci1, ST, ciT, obs):
     ax.set_ylabel("Sobol index (share of variance, 1)")
     ax.set_title(f"Sensitivity of {obs}")
     ax.legend(fontsize=7, frameon=False)
+    return fig
+
+
+# ---- the posterior of an ABC-SMC calibration ----
+
+def _grid_axes(n, width=3.3, height=2.6, cols=3):
+    cols = max(1, min(cols, n))
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n])
+
+
+def posterior_marginals(panels, title):
+    """One panel per coefficient: the particles' weighted histogram (density)
+    and weighted KDE, the truncated prior's density over its support, the
+    median (line) and the 95% credible interval (band). panels: dicts with
+    key, edges, hist, grid, kde (or None), prior (or None), prior_text,
+    median, lo, hi, xlim, zoomed."""
+    fig, axes = _grid_axes(len(panels))
+    post, pri, cri = "posterior (weighted particles)", "prior (truncated)", "95% credible interval"
+    for ax, p in zip(axes, panels):
+        ax.hist(p["edges"][:-1], bins=p["edges"], weights=p["hist"], color=label_colour(post), alpha=0.35,
+                label=post + ", histogram")
+        if p["kde"] is not None:
+            ax.plot(p["grid"], p["kde"], color=label_colour(post), lw=1.4, label="posterior, weighted KDE")
+        if p["prior"] is not None:
+            ax.plot(p["grid"], p["prior"], color=label_colour(pri), lw=1.2, ls="--", label=pri)
+        ax.axvspan(p["lo"], p["hi"], color=label_colour(cri), alpha=0.12, lw=0, label=cri)
+        ax.axvline(p["median"], color=label_colour(cri), lw=1.2, label="posterior median")
+        ax.set_xlim(*p["xlim"])
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel(p["key"] + (" (zoomed to the particles)" if p["zoomed"] else ""), fontsize=8)
+        ax.set_ylabel("density (1 / coefficient unit)", fontsize=7)
+        ax.set_title(f"{p['key']}, prior {p['prior_text']}", fontsize=8)
+    fig.suptitle(title)
+    _legend_below(fig, axes[0])
+    return fig
+
+
+def _legend_below(fig, ax):
+    """One legend for the panels (they share their entries), below them."""
+    fig.tight_layout()
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(labels), 5),
+               fontsize=7, frameon=False)
+
+
+def pair_plot(keys, theta, w, corr, medians, title):
+    """The pairs of coefficients: below the diagonal each pair's particles,
+    the area of a dot proportional to its weight, with the posterior medians
+    crossed; above it the weighted correlation r (its colour, from -1 blue
+    to +1 red); on the diagonal the weighted histogram."""
+    n = len(keys)
+    size = max(1.25, min(2.2, 11.0 / max(n, 1)))
+    fig, axes = plt.subplots(n, n, figsize=(size * n + 0.6, size * n + 0.4), squeeze=False)
+    area = 12.0 * np.asarray(w) / np.mean(w)
+    cmap = plt.get_cmap("RdBu_r")
+    col = label_colour("posterior (weighted particles)")
+    lim = [(np.min(theta[:, i]), np.max(theta[:, i])) for i in range(n)]
+    lim = [(a - 0.05 * (b - a), b + 0.05 * (b - a)) if b > a else (a - 0.5, b + 0.5) for a, b in lim]
+    for i in range(n):
+        for j in range(n):
+            ax = axes[i][j]
+            if i == j:
+                ax.hist(theta[:, i], bins=20, weights=w, color=col, alpha=0.6, range=lim[i])
+                ax.axvline(medians[i], color=label_colour("95% credible interval"), lw=1)
+                ax.set_xlim(*lim[i])
+                ax.set_yticks([])
+            elif i > j:
+                ax.scatter(theta[:, j], theta[:, i], s=area, color=col, alpha=0.35, lw=0)
+                ax.axvline(medians[j], color="grey", lw=0.6)
+                ax.axhline(medians[i], color="grey", lw=0.6)
+                ax.set_xlim(*lim[j])
+                ax.set_ylim(*lim[i])
+            else:
+                r = corr[i, j]
+                ax.set_facecolor(cmap(0.5 + 0.5 * r) if np.isfinite(r) else "white")
+                ax.text(0.5, 0.5, f"r = {r:+.2f}" if np.isfinite(r) else "r –", ha="center", va="center",
+                        fontsize=max(6, min(10, 30 / n)), transform=ax.transAxes,
+                        color="white" if np.isfinite(r) and abs(r) > 0.6 else "black")
+                ax.set_xticks([])
+                ax.set_yticks([])
+                for s in ax.spines.values():
+                    s.set_visible(False)
+            ax.tick_params(labelsize=5)
+            if i < n - 1:
+                ax.set_xticklabels([])
+            elif j <= i or i == n - 1:
+                ax.set_xlabel(keys[j], fontsize=6, rotation=20 if n > 4 else 0)
+            if j > 0 and i != j:
+                ax.set_yticklabels([])
+            elif j == 0 and i > 0:
+                ax.set_ylabel(keys[i], fontsize=6)
+    fig.suptitle(title)
+    # fixed margins in inches (tight_layout over n^2 axes costs seconds; savefig crops the rest)
+    W, H = fig.get_size_inches()
+    fig.subplots_adjust(left=0.75 / W, right=1 - 0.1 / W, bottom=0.7 / H, top=1 - 0.45 / H, wspace=0.12, hspace=0.12)
+    return fig
+
+
+def correlation_matrix(keys, r, title):
+    """The weighted correlation of every pair of coefficients, each cell with its number."""
+    n = len(keys)
+    fig, ax = plt.subplots(figsize=(0.55 * n + 2.8, 0.5 * n + 1.8))
+    im = ax.imshow(r, cmap="RdBu_r", vmin=-1, vmax=1)
+    for (i, j), v in np.ndenumerate(r):
+        if np.isfinite(v):
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6, color="white" if abs(v) > 0.6 else "black")
+    ax.set_xticks(range(n))
+    ax.set_xticklabels(keys, rotation=60, ha="right", fontsize=6)
+    ax.set_yticks(range(n))
+    ax.set_yticklabels(keys, fontsize=6)
+    fig.colorbar(im, ax=ax, label="weighted correlation r (1)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def abc_generations(hist, particles, tolerance, title):
+    """The run of the calibration by generation: the tolerance (log scale;
+    generation 0, the prior, has none) against the one that stops it
+    (abc.tolerance, dashed), the acceptance, the ESS against the number of
+    particles and the simulations (bars)."""
+    fig, axes = plt.subplots(1, 4, figsize=(13.0, 3.0))
+    g = hist["generation"].to_numpy()
+    tol = hist["tolerance"].to_numpy(dtype=float)
+    c = label_colour("all")
+    ok = np.isfinite(tol)
+    axes[0].plot(g[ok], tol[ok], "o-", color=c, ms=3, label="tolerance eps_t")
+    if np.isfinite(tolerance) and tolerance > 0:
+        axes[0].axhline(tolerance, color="grey", ls="--", lw=0.8, label=f"abc.tolerance ({tolerance:g})")
+    if ok.any() and np.all(tol[ok] > 0):
+        axes[0].set_yscale("log")  # labelled at 1, 2 and 5 of each decade, as plain numbers
+        axes[0].yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        axes[0].yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        axes[0].yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    axes[0].legend(fontsize=6, frameon=False)
+    axes[0].set_ylabel("tolerance eps_t (distance, 1)")
+    axes[1].plot(g, hist["acceptance"], "o-", color=c, ms=3)
+    axes[1].set_ylim(0, 1.05)
+    axes[1].set_ylabel("acceptance (particles / simulations)")
+    axes[2].plot(g, hist["ess"], "o-", color=c, ms=3, label="ESS")
+    axes[2].axhline(particles, color="grey", ls="--", lw=0.8, label=f"particles ({particles})")
+    axes[2].set_ylim(0, particles * 1.08)
+    axes[2].set_ylabel("effective sample size (particles)")
+    axes[2].legend(fontsize=6, frameon=False, loc="lower left")
+    axes[3].bar(g, hist["simulations"], color=c, alpha=0.7)
+    axes[3].set_ylabel("simulations (of the model)")
+    for ax in axes:
+        ax.set_xlabel("generation")
+        ax.set_xticks(g if len(g) <= 16 else g[:: -(-len(g) // 16)])
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def convergence(keys, gens, med, lo, hi, support, title):
+    """One panel per coefficient: the weighted median (line) and 95%
+    credible band of each generation's particles, within the prior's
+    support (dotted where finite): a posterior that has settled stops
+    moving in the last generations."""
+    fig, axes = _grid_axes(len(keys), height=2.3)
+    c = label_colour("95% credible interval")
+    for i, ax in enumerate(axes):
+        ax.fill_between(gens, lo[:, i], hi[:, i], color=c, alpha=0.15, lw=0, label="95% credible interval")
+        ax.plot(gens, med[:, i], "o-", color=c, ms=2.5, lw=1.2, label="posterior median")
+        for b in support[i]:
+            if np.isfinite(b):
+                ax.axhline(b, color="grey", ls=":", lw=0.8)
+        ax.set_title(keys[i], fontsize=8)
+        ax.set_xlabel("generation")
+        ax.set_ylabel(keys[i] + " (its units)", fontsize=7)
+        ax.set_xticks(gens if len(gens) <= 16 else gens[:: -(-len(gens) // 16)])
+    fig.suptitle(title)
+    _legend_below(fig, axes[0])
+    return fig
+
+
+def predictive_checks(panels, title):
+    """One panel per target: the weighted histogram of the particles'
+    simulated values (the posterior predictive), the target's band (shaded)
+    and value (line), the predictive 95% interval and median (bar and dot
+    above). panels: dicts with name, x, w, value, lo, hi, median, q025, q975."""
+    fig, axes = _grid_axes(len(panels))
+    pp, band, val = "posterior predictive (weighted)", "target band", "target value"
+    for ax, p in zip(axes, panels):
+        x = p["x"]
+        a, b = min(np.min(x), p["lo"]), max(np.max(x), p["hi"])
+        pad = 0.05 * (b - a) if b > a else 0.5
+        ax.hist(x, bins=25, range=(a - pad, b + pad), weights=p["w"], color=label_colour(pp), alpha=0.5, label=pp)
+        ax.axvspan(p["lo"], p["hi"], color=label_colour(band), alpha=0.18, lw=0, label=band)
+        ax.axvline(p["value"], color=label_colour(val), lw=1.4, label=val)
+        top = ax.get_ylim()[1]
+        ax.errorbar([p["median"]], [top * 0.97], xerr=[[p["median"] - p["q025"]], [p["q975"] - p["median"]]],
+                    fmt="o", ms=3, color=label_colour("all"), capsize=2, label="predictive median, 95% interval")
+        ax.set_ylim(0, top * 1.05)
+        ax.set_xlabel(p["name"] + " (the target's units)", fontsize=8)
+        ax.set_ylabel("posterior weight (1)", fontsize=7)
+        ax.set_title(p["name"], fontsize=8)
+    fig.suptitle(title)
+    _legend_below(fig, axes[0])
     return fig

@@ -1,8 +1,12 @@
-"""File access for rapport output files (docs/FORMAT.md, format_version 1).
+"""File access for the files rapport writes (docs/FORMAT.md): output files
+(format 'rapport', format_version 1) and the posterior files of ABC-SMC
+calibrations (format 'rapport-posterior', format_version 1); open_any tells
+them apart by their root attributes.
 
-Everything here reads by run or by block of rows, never a whole trajectory
+An output file is read by run or by block of rows, never a whole trajectory
 dataset at once, so that a report on a file of millions of pairs stays within
-a few hundred MB of memory.
+a few hundred MB of memory. A posterior file is small (particles x
+coefficients per generation) and is read whole (posterior()).
 """
 import os
 import stat
@@ -12,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 FORMAT_VERSION = 1
+POSTERIOR_FORMAT_VERSION = 1
 # /runs columns that describe the run, not a parameter of the model.
 BOOKKEEPING = {"run", "point", "replicate", "stream", "seed", "first_pair", "pairs", "first_provider",
                "providers", "first_trajectory", "trajectories", "saltelli_sample", "saltelli_matrix"}
@@ -19,24 +24,54 @@ EXIT_DROPPED = 3
 BLOCK_ROWS = 65536  # the writer's block of pairs: a whole number of chunks
 
 
-def open_file(path):
-    """Open a rapport file read-only, refusing other formats early (a clear
-    error beats a KeyError deep inside a figure). Only a regular file is
-    opened: HDF5 would wait for ever on a FIFO nobody writes to."""
+# The kinds of file the analysis reads, by their root attribute `format`:
+# format -> (kind, format_version read, what writes it). A new kind is one
+# line here and one entry of report.KINDS.
+KINDS = {
+    "rapport": ("output", FORMAT_VERSION, "rapport run -o"),
+    "rapport-posterior": ("posterior", POSTERIOR_FORMAT_VERSION, "rapport calibrate --posterior"),
+}
+WRITERS = " or ".join(w for _, _, w in KINDS.values())
+
+
+def open_any(path):
+    """Open a file rapport wrote, read-only, and tell its kind ("output",
+    "posterior") from its root attributes `format` and `format_version`,
+    never from its name; refuse anything else early (a clear error beats a
+    KeyError deep inside a figure). Only a regular file is opened: HDF5
+    would wait for ever on a FIFO nobody writes to. Returns (file, kind)."""
     if not stat.S_ISREG(os.stat(path).st_mode):
-        raise ValueError(f"{path}: not a regular file; expected a file written by rapport run -o")
+        raise ValueError(f"{path}: not a regular file; expected a file written by {WRITERS}")
     try:
         f = h5py.File(path, "r")
     except OSError as e:
-        raise ValueError(f"{path}: cannot be read as HDF5 ({e}); expected a file written by rapport run -o") from e
+        raise ValueError(f"{path}: cannot be read as HDF5 ({e}); expected a file written by {WRITERS}") from e
+    fmt = _text(f.attrs.get("format"))
     version = f.attrs.get("format_version")
-    if f.attrs.get("format") != "rapport":
+    if not isinstance(fmt, str) or fmt not in KINDS:
         f.close()
-        raise ValueError(f"{path}: not a rapport file (no format attribute 'rapport')")
-    if version is None or int(version) != FORMAT_VERSION:
+        found = "no format attribute" if fmt is None else f"format attribute {fmt!r}" if isinstance(fmt, str) \
+            else "a format attribute that is not text"
+        raise ValueError(f"{path}: not a file this analysis reads ({found}; expected "
+                         + " or ".join(f"'{k}' ({w})" for k, (_, _, w) in KINDS.items()) + ")")
+    kind, want, _ = KINDS[fmt]
+    try:
+        version = None if version is None else int(version)
+    except (TypeError, ValueError):
+        version = -1
+    if version != want:
         f.close()
-        found = "no format_version" if version is None else f"format_version {int(version)}"
-        raise ValueError(f"{path}: {found}; this version of the analysis reads format_version {FORMAT_VERSION}")
+        found = "no format_version" if version is None else f"format_version {version}"
+        raise ValueError(f"{path}: a {fmt} file of {found}; this version of the analysis reads format_version {want}")
+    return f, kind
+
+
+def open_file(path):
+    """Open a rapport output file (format 'rapport': a run or a sweep)."""
+    f, kind = open_any(path)
+    if kind != "output":
+        f.close()
+        raise ValueError(f"{path}: a {kind} file, not the output of rapport run -o")
     return f
 
 
@@ -199,3 +234,98 @@ def pairs_for_trajectories(f, runs, meta, names):
         col[order] = vals
         df[k] = col
     return df
+
+
+# ---- the posterior file of an ABC-SMC calibration (docs/FORMAT.md, "The posterior file") ----
+
+class Posterior:
+    """What a posterior file holds, read whole (particles x coefficients per
+    generation: small). Attributes: attrs (root attributes), calibration and
+    scenario (texts), keys, priors, lo, hi (the coefficients), targets (a
+    DataFrame: name, value, lo, hi, scale, weight), history (a DataFrame per
+    generation: generation, tolerance, attempts, simulations, acceptance,
+    ess), complete, generation (the index of the generation drawn: the last)
+    and its theta [N x n], weight [N], distance [N], simulated [N x K];
+    by_generation, the (theta, weight) of every generation."""
+
+
+def _dataset(f, path, name, ndim=None, rows=None, cols=None):
+    if name not in f or not isinstance(f[name], h5py.Dataset):
+        raise ValueError(f"{path}: the posterior file has no dataset /{name}; expected one (docs/FORMAT.md, "
+                         "\"The posterior file\")")
+    x = f[name][()]
+    shape = np.shape(x)
+    if (ndim is not None and len(shape) != ndim) or (rows is not None and shape[0] != rows) or \
+            (cols is not None and shape[1] != cols):
+        want = " x ".join(str(v) if v is not None else "any" for v in (rows, cols)[:ndim]) if rows is not None \
+            else f"{ndim} dimension(s)"
+        raise ValueError(f"{path}: /{name} has shape {shape}; expected {want} (docs/FORMAT.md, \"The posterior "
+                         "file\")")
+    return x
+
+
+def _attr(v):
+    """An attribute as a plain Python value (text, number or list)."""
+    if isinstance(v, (bytes, str)):
+        return _text(v)
+    v = np.asarray(v)
+    return v.item() if v.size == 1 else [_text(x) if isinstance(x, bytes) else x for x in v.tolist()]
+
+
+def posterior(f, path, allow_checkpoint=False):
+    """Read a posterior file (open_any's kind "posterior"). A checkpoint
+    (complete = 0: the calibration is running, or stopped to be resumed) is
+    refused unless allow_checkpoint, with what to do; then its last
+    complete generation is read and marked incomplete."""
+    p = Posterior()
+    p.attrs = {k: _attr(v) for k, v in f.attrs.items()}
+    missing = [k for k in ("complete", "generations", "particles", "stop", "simulations", "seed") if k not in p.attrs]
+    if missing:
+        raise ValueError(f"{path}: the posterior file has no root attribute {', '.join(missing)}; expected "
+                         "docs/FORMAT.md's \"The posterior file\"")
+    p.complete = int(p.attrs["complete"]) == 1
+    G = int(p.attrs["generations"])
+    if not p.complete and not allow_checkpoint:
+        raise ValueError(
+            f"{path}: a checkpoint, not a posterior (complete = 0, stop = '{p.attrs['stop']}', {G} of at most "
+            f"{p.attrs.get('abc_generations', '?')} generations): the calibration is still running or was "
+            "stopped; finish it with the same rapport calibrate command and --resume, or pass --checkpoint to "
+            "report its last generation marked incomplete")
+    if G < 1:
+        raise ValueError(f"{path}: the posterior file has {G} complete generations; expected at least 1")
+    p.calibration = _text(_dataset(f, path, "calibration"))
+    p.scenario = _text(_dataset(f, path, "scenario"))
+    p.keys = [_text(k) for k in _dataset(f, path, "coefficients/key", 1)]
+    n = len(p.keys)
+    p.priors = [_text(k) for k in _dataset(f, path, "coefficients/prior", 1, n)]
+    p.lo = _dataset(f, path, "coefficients/min", 1, n).astype(float)
+    p.hi = _dataset(f, path, "coefficients/max", 1, n).astype(float)
+    names = [_text(k) for k in _dataset(f, path, "targets/name", 1)]
+    K = len(names)
+    p.targets = pd.DataFrame({"name": names, **{c: _dataset(f, path, "targets/" + c, 1, K).astype(float)
+                                                  for c in ("value", "lo", "hi", "scale", "weight")}})
+    h = {c: _dataset(f, path, "generations/" + c, 1) for c in ("tolerance", "attempts", "simulations",
+                                                                "acceptance", "ess")}
+    if any(len(v) != G for v in h.values()):
+        raise ValueError(f"{path}: the per-generation datasets of /generations have lengths "
+                         f"{[len(v) for v in h.values()]}; expected {G} (the attribute generations)")
+    p.history = pd.DataFrame({"generation": np.arange(G), **h})
+    p.generation = G - 1
+    group = "posterior" if p.complete else f"generations/{G - 1}"
+    if p.complete and "posterior" not in f:
+        raise ValueError(f"{path}: complete = 1 but no /posterior group; expected a link to the last generation")
+    N = int(p.attrs["particles"])
+    p.theta = _dataset(f, path, group + "/theta", 2, N, n).astype(float)
+    p.weight = _dataset(f, path, group + "/weight", 1, N).astype(float)
+    p.distance = _dataset(f, path, group + "/distance", 1, N).astype(float)
+    p.simulated = _dataset(f, path, group + "/simulated", 2, N, K).astype(float)
+    p.by_generation = []  # (theta, weight) of every generation, for the convergence figure
+    for t in range(G):
+        th = p.theta if t == G - 1 else _dataset(f, path, f"generations/{t}/theta", 2, N, n).astype(float)
+        w = p.weight if t == G - 1 else _dataset(f, path, f"generations/{t}/weight", 1, N).astype(float)
+        p.by_generation.append((th, w))
+    for t, (_, w) in enumerate(p.by_generation):
+        if not (np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0):
+            raise ValueError(f"{path}: /generations/{t}/weight holds weights that are negative, not finite or all "
+                             "0; expected importance weights summing to 1")
+    return p

@@ -483,6 +483,71 @@ def contrasts_part(rep, f, runs, labels, pts, o="dropout"):
               "Fieller's method (empty where unbounded).")
 
 
+def psa_section(rep, f, runs, labels, o="dropout"):
+    """A probabilistic sensitivity analysis (a sweep with an uncertainty:
+    section, docs/SCENARIO.md): each draw's value is its mean over the draw's
+    replicates (run j of a point is draw j // R); over the draws, each
+    policy's difference from point 0 per patient group with its 95%
+    uncertainty interval and the probability it lowers the observable, and
+    the probability each point is the lowest (best) of all: the numbers
+    rapport run prints (rp_sweep_psa_stats)."""
+    D = int(f.attrs["uncertainty_draws"])
+    R = int(runs["replicates"].iloc[0])
+    pts = sorted(runs["point"].unique())
+    per = {"all": runs}
+    per.update(group_runs(f, runs, [o]))
+    draw_of = (runs["replicate"].to_numpy() // R).astype(int)
+    values = {}  # group -> [P, D] draw means
+    for g, t in per.items():
+        v = np.full((len(pts), D), np.nan)
+        x = t[o].to_numpy(dtype=float)
+        for i, p in enumerate(pts):
+            rows = (t["point"].to_numpy() == p)
+            for d in range(D):
+                sel = x[rows & (draw_of == d)]
+                sel = sel[~np.isnan(sel)]
+                v[i, d] = sel.mean() if len(sel) else np.nan
+        values[g] = v
+    rows = []
+    for g, v in values.items():
+        best = stats.lowest_share(v) if len(pts) <= 64 else np.full(len(pts), np.nan)
+        for i, p in enumerate(pts):
+            m, lo, hi, _ = stats.psa_summary(v[i])
+            dm, dlo, dhi, below = stats.psa_summary(v[i] - v[0], below=True) if i else (np.nan,) * 4
+            rows.append({"arm": labels[p], "group": g, "observable": o, "mean": m, "lo": lo, "hi": hi,
+                         "difference": dm, "difference_lo": dlo, "difference_hi": dhi, "p_lower": below,
+                         "p_lowest": best[i], "draws": int(np.sum(~np.isnan(v[i])))})
+    t = pd.DataFrame(rows)
+    later = t[t["arm"] != labels[pts[0]]]
+    source = read._text(f.attrs["uncertainty_source"])
+    rep.section("Policy effects with their uncertainty (probabilistic sensitivity analysis)",
+                f"{len(pts)} points x {D} draws of the coefficients x {R} replicates; the draws from {source}. "
+                "A draw's value is its mean over its replicates; intervals are the 2.5% and 97.5% quantiles "
+                "of the draws' values (the coefficients' uncertainty and the Monte Carlo noise), as rapport "
+                "run prints them.")
+    i = later[later["group"] == "all"]["difference"].idxmin() if len(later) else None
+    reading = (f"{o} of each policy minus {labels[pts[0]]}, draw by draw, per patient group. "
+               + (f"Largest fall overall: {later.loc[i, 'arm']} {later.loc[i, 'difference']:+.2%} "
+                  f"[{later.loc[i, 'difference_lo']:+.2%}, {later.loc[i, 'difference_hi']:+.2%}], lower than "
+                  f"{labels[pts[0]]} in {later.loc[i, 'p_lower']:.0%} of the draws." if i is not None else ""))
+    rep.numbers["psa"] = {"draws": D, "replicates_per_draw": R, "source": source, "rows": rows}
+    if len(later):
+        diffs = pd.DataFrame({"arm": later["arm"], "group": later["group"], "mean": later["difference"],
+                              "lo": later["difference_lo"], "hi": later["difference_hi"]})
+        fig = plots.dot_intervals(diffs,
+                                  "arm", "group", f"{o}: policy minus {labels[pts[0]]} (95% uncertainty interval)",
+                                  f"difference in {o} over {D} draws", zero=True)
+        rep.figure(fig, "psa_differences", reading)
+    if len(pts) <= 64:
+        fig = plots.probability_bars(t, "arm", "group", "p_lowest", f"Probability each point has the lowest {o}",
+                                     f"share of the {D} draws")
+        top = t[t["group"] == "all"].sort_values("p_lowest", ascending=False).iloc[0]
+        rep.figure(fig, "psa_best", f"Overall, {top['arm']} has the lowest {o} in {top['p_lowest']:.0%} of the "
+                   "draws (ties split); per group in the figure and the table.")
+    rep.table(t, "psa_effects", reading + " p_lower: the share of draws in which the point's value is below "
+              f"{labels[pts[0]]}'s; p_lowest: the share in which it is the lowest of all points.")
+
+
 def saltelli_design(scenario, runs, axes):
     """(sample, matrix) of each run of a Saltelli design, or None.
 
@@ -550,7 +615,8 @@ def sobol_part(rep, f, runs, axes, obs, design, seed):
         j = int(np.argmax(ST))
         rep.figure(plots.sobol_bars(names, S1, c1, ST, cT, o), f"sobol_{o}",
                    f"{o}: most influential parameter {names[j]} (total index {ST[j]:.2f}, first order {S1[j]:.2f}).")
-    for gname, gruns in group_runs(f, runs, obs).items():
+    by_group = group_runs(f, runs, obs)
+    for gname, gruns in by_group.items():
         grows, _, gbars, _ = sobol_rows(gruns, axes, obs, design, seed, gname)
         rows += grows
         if "dropout" in gbars:
@@ -560,10 +626,26 @@ def sobol_part(rep, f, runs, axes, obs, design, seed):
                        f"sobol_dropout_{gname}",
                        f"Dropout of {gname} patients: most influential parameter {names[j]} (total index "
                        f"{ST[j]:.2f}, first order {S1[j]:.2f}).")
+    # the contrasts: each group's dropout gap to the reference group (the first), run by run
+    groups = list(by_group)
+    for gname in groups[1:]:
+        if "dropout" not in obs:
+            break
+        gap = by_group[gname].assign(dropout=by_group[gname]["dropout"] - by_group[groups[0]]["dropout"])
+        contrast = f"{gname} - {groups[0]}"
+        grows, _, gbars, _ = sobol_rows(gap, axes, ["dropout"], design, seed, contrast)
+        rows += [dict(r, observable="dropout_gap") for r in grows]
+        if "dropout" in gbars:
+            S1, c1, ST, cT = gbars["dropout"]
+            j = int(np.argmax(ST))
+            rep.figure(plots.sobol_bars(names, S1, c1, ST, cT, f"dropout gap, {contrast}"), f"sobol_gap_{gname}",
+                       f"The dropout gap of {gname} to {groups[0]} patients (within each run): most influential "
+                       f"parameter {names[j]} (total index {ST[j]:.2f}, first order {S1[j]:.2f}).")
     if rows:
         rep.numbers["sobol"] = rows
         rep.table(pd.DataFrame(rows), "sobol_indices", f"Sobol indices (Saltelli 2010 first order, Jansen total), "
-                  f"all patients and each patient group, {n} samples, 95% bootstrap intervals")
+                  f"all patients, each patient group and each group's dropout gap to the reference group "
+                  f"(observable dropout_gap, group 'G - reference'), {n} samples, 95% bootstrap intervals")
 
 
 # ---- provenance ----
@@ -581,21 +663,243 @@ def provenance_section(rep, f):
     rep.numbers["provenance"] = {k: attrs[k] for k in keys if k in attrs}
 
 
-def build(path, outdir, traj_cap=20000, seed=20240605, log=print):
-    """Write the report of the rapport file `path` into `outdir`; return report.json's content."""
-    t0 = time.time()
-    f = read.open_file(path)  # first: a missing input leaves no folder behind
-    if os.path.exists(outdir) and not os.path.isdir(outdir):
-        f.close()
-        raise ValueError(f"{outdir} exists and is not a directory; expected a report folder (new, or a folder)")
-    os.makedirs(outdir, exist_ok=True)
-    rep = Report(outdir)
+# ---- the posterior of an ABC-SMC calibration ----
+
+MAX_PAIRS = 8  # coefficients in one pair plot before it is unreadable
+PROBS = {"q025": 0.025, "q05": 0.05, "q25": 0.25, "median": 0.5, "q75": 0.75, "q95": 0.95, "q975": 0.975}
+STOPS = {
+    "tolerance": "the last generation's tolerance reached abc.tolerance",
+    "generations": "the last generation allowed (abc.generations)",
+    "acceptance": "the acceptance fell below abc.min_acceptance (or a particle found nothing in its attempts)",
+    "budget": "the budget of simulations (abc.simulations) was used",
+    "running": "not stopped: a checkpoint of a calibration still running or stopped to be resumed",
+}
+POSTERIOR_PROVENANCE = ["rapport_version", "git_revision", "model_version", "calibration_path", "scenario_path",
+                        "seed", "method", "kernel", "complete", "stop", "generations", "particles", "replicates",
+                        "simulations", "runs", "seconds", "abc_generations", "abc_tolerance", "abc_quantile",
+                        "abc_min_acceptance", "abc_simulations", "command_line", "host", "threads", "write_time",
+                        "compiler", "compiler_flags", "hdf5_version", "gsl_version", "rng"]
+
+
+def num(x):
+    """A number for report.json: a float, or None where not finite (JSON has no inf or NaN)."""
+    return float(x) if x is not None and np.isfinite(x) else None
+
+
+def weighted_summary(x, w):
+    """Mean, sd and the quantiles of PROBS of weighted particles (stats.weighted_quantile)."""
+    q = stats.weighted_quantile(x, w, list(PROBS.values()))
+    return {"mean": stats.weighted_mean(x, w), "sd": stats.weighted_sd(x, w), **dict(zip(PROBS, q))}
+
+
+def coefficient_table(post):
+    rows = []
+    for i, k in enumerate(post.keys):
+        s = weighted_summary(post.theta[:, i], post.weight)
+        rows.append({"coefficient": k, "prior": post.priors[i], "min": post.lo[i], "max": post.hi[i], **s})
+    return pd.DataFrame(rows)
+
+
+def marginal_panel(post, i, s):
+    """What plots.posterior_marginals draws for coefficient i (s: its row of coefficient_table)."""
+    x, w = post.theta[:, i], post.weight
+    lo, hi = post.lo[i], post.hi[i]
+    a, b = float(np.min(x)), float(np.max(x))
+    width = (b - a) if b > a else max(abs(a), 1.0) * 0.1
+    span = (hi - lo) if np.isfinite(lo) and np.isfinite(hi) else np.inf
+    zoomed = not (width >= 0.1 * span)
+    xlim = (max(lo, a - 0.25 * width), min(hi, b + 0.25 * width)) if zoomed else (lo, hi)
+    grid = np.linspace(xlim[0], xlim[1], 400)
+    bins = int(np.clip(2 * np.sqrt(stats.effective_sample_size(w)), 10, 40))
+    edges = np.linspace(a, b if b > a else a + width, bins + 1)
+    counts, _ = np.histogram(x, bins=edges, weights=w)
+    hist = counts / (np.sum(w) * np.diff(edges))
+    return {"key": post.keys[i], "prior_text": post.priors[i], "edges": edges, "hist": hist, "grid": grid,
+            "kde": stats.weighted_kde(x, w, grid, lo, hi), "prior": stats.prior_density(post.priors[i], lo, hi, grid),
+            "median": s["median"], "lo": s["q025"], "hi": s["q975"], "xlim": xlim, "zoomed": zoomed}
+
+
+def posterior_summary_section(rep, post):
+    a = post.attrs
+    G, N = int(a["generations"]), int(a["particles"])
+    last = post.history.iloc[-1]
+    note = (f"ABC-SMC ({a.get('method', 'abc-smc')}) of the calibration file {html.escape(str(a.get('calibration_path')))} "
+            f"(scenario {html.escape(str(a.get('scenario_path')))}, seed {a['seed']}): {N} particles, {G} generations, "
+            f"{int(a['simulations']):,} simulations of {int(a.get('replicates', 1))} run(s) each "
+            f"({int(a.get('runs', a['simulations'])):,} runs), {float(a.get('seconds', np.nan)):.3g} s of wall time"
+            + (" (of the processes that had finished: a checkpoint does not count the one that wrote it)"
+               if not post.complete else "") + ". "
+            f"Stopped: <b>{html.escape(str(a['stop']))}</b>, {html.escape(STOPS.get(str(a['stop']), 'as the file says'))}"
+            f" (tolerance of the last generation {float(last['tolerance']):.4g}, abc.tolerance "
+            f"{float(a.get('abc_tolerance', np.nan)):.4g}). Everything below is of generation "
+            f"{post.generation}, the last, weighted by the particles' importance weights (its ESS {last['ess']:.1f}).")
+    if not post.complete:
+        note = ("<b style='color:#b00000'>INCOMPLETE: this file is a checkpoint (complete = 0), not a posterior. "
+                f"The calibration had not finished; what follows is its last complete generation ({post.generation}), "
+                "drawn with --checkpoint. Finish it with rapport calibrate ... --resume before using it.</b> ") + note
+    rep.section("Calibration", note)
+    rep.numbers.update({"complete": post.complete, "stop": a["stop"], "particles": N, "generations": G,
+                        "generation": post.generation, "simulations": int(a["simulations"]),
+                        "runs": int(a.get("runs", a["simulations"])), "seconds": num(a.get("seconds"))})
+
+
+def posterior_coefficients_section(rep, post):
+    t = coefficient_table(post)
+    rep.numbers["coefficients"] = {r["coefficient"]: {k: (r[k] if k == "prior" else num(r[k])) for k in t.columns
+                                                      if k != "coefficient"} for _, r in t.iterrows()}
+    rep.section("Posterior of the coefficients",
+                "Weighted over the particles of the last generation: mean, sd (of the particles, weighted), median "
+                "and the 95% credible interval [2.5%, 97.5%] (weighted quantiles: the smallest value whose "
+                "cumulative weight reaches the probability, as rapport calibrate prints them). The prior is the "
+                "calibration file's, truncated to [min, max].")
+    reading = "; ".join(f"{r['coefficient']} {r['median']:.4g} [{r['q025']:.4g}, {r['q975']:.4g}]"
+                        for _, r in t.iterrows())
+    rep.table(t[["coefficient", "prior", "min", "max", "mean", "sd", "median", "q025", "q975"]],
+              "posterior_coefficients", "Posterior median [95% credible interval]: " + reading)
+    panels = [marginal_panel(post, i, r) for i, (_, r) in enumerate(t.iterrows())]
+    narrowed = [f"{r['coefficient']} ({(r['q975'] - r['q025']) / (r['max'] - r['min']):.0%})" for _, r in t.iterrows()
+                if np.isfinite(r["max"] - r["min"]) and r["max"] > r["min"]]
+    rep.figure(plots.posterior_marginals(panels, "Posterior marginals (last generation) against the prior"),
+               "posterior_marginals",
+               "Each coefficient's posterior (weighted histogram and KDE, reflected at the support's ends) against "
+               "its prior (dashed), median (line) and 95% credible interval (band). Width of the interval as a "
+               "share of the prior's support: " + (", ".join(narrowed) or "–") + ".")
+
+
+def posterior_pairs_section(rep, post):
+    n = len(post.keys)
+    r = stats.weighted_corr(post.theta, post.weight)
+    rep.numbers["correlation"] = {k: {k2: num(r[i, j]) for j, k2 in enumerate(post.keys)} for i, k in enumerate(post.keys)}
+    rep.section("Pairs of coefficients", "Weighted correlations of the particles, and each pair's particles (the "
+                "area of a dot proportional to its weight): coefficients the targets trade off against each other "
+                "show as a ridge and a large |r|.")
+    if n < 2:
+        rep.raw("<p>One coefficient: no pairs.</p>")
+        return
+    off = np.abs(np.where(np.eye(n, dtype=bool), np.nan, r))
+    i, j = np.unravel_index(np.nanargmax(np.nan_to_num(off, nan=-1)), off.shape)
+    strongest = f"The strongest correlation: {post.keys[i]} and {post.keys[j]}, r = {r[i, j]:+.2f}."
+    drawn = list(range(n))
+    if n > MAX_PAIRS:  # the coefficients most correlated with another
+        drawn = sorted(np.argsort(-np.nan_to_num(np.nanmax(off, axis=1), nan=-1))[:MAX_PAIRS])
+        rep.figure(plots.correlation_matrix(post.keys, r, "Weighted correlations of the coefficients"),
+                   "posterior_correlation", strongest)
+    keys = [post.keys[k] for k in drawn]
+    medians = [stats.weighted_quantile(post.theta[:, k], post.weight, 0.5) for k in drawn]
+    rep.figure(plots.pair_plot(keys, post.theta[:, drawn], post.weight, r[np.ix_(drawn, drawn)], medians,
+                               "Pairs of coefficients (last generation)"), "posterior_pairs",
+               strongest + (f" Drawn: the {MAX_PAIRS} of {n} coefficients most correlated with another (every "
+                            "pair's r in the matrix above and the table)." if n > MAX_PAIRS else ""))
+    t = pd.DataFrame(r, columns=post.keys)
+    t.insert(0, "coefficient", post.keys)
+    rep.table(t, "posterior_correlation", "Weighted correlations of the coefficients")
+
+
+def posterior_generations_section(rep, post):
+    h = post.history
+    N = int(post.attrs["particles"])
+    rep.numbers["history"] = [{"generation": int(r["generation"]), "tolerance": num(r["tolerance"]),
+                               "attempts": int(r["attempts"]), "simulations": int(r["simulations"]),
+                               "acceptance": num(r["acceptance"]), "ess": num(r["ess"])} for _, r in h.iterrows()]
+    rep.section("Generations", "Generation 0 draws the particles from the prior (no tolerance); generation t keeps "
+                "proposals within the tolerance eps_t. Attempts count every proposal, those outside the prior's "
+                "support (refused unsimulated) included; acceptance is particles / simulations; ESS = 1 / sum w^2.")
+    tol = h["tolerance"].to_numpy(dtype=float)
+    fin = tol[np.isfinite(tol)]
+    done, total = int(h["simulations"].sum()), int(post.attrs["simulations"])
+    reading = (f"{len(h)} generations, {done:,} simulations"
+               + (f" (and {total - done:,} of a generation abandoned unfinished)" if total > done else "")
+               + "; the tolerance fell "
+               + (f"from {fin[0]:.4g} to {fin[-1]:.4g}" if len(fin) else "–")
+               + f", the acceptance to {h['acceptance'].iloc[-1]:.3f}, the ESS of the last generation "
+               f"{h['ess'].iloc[-1]:.1f} of {N} particles.")
+    rep.figure(plots.abc_generations(h, N, float(post.attrs.get("abc_tolerance", np.nan)),
+                                     "The calibration by generation"), "abc_generations", reading)
+    rep.table(h, "abc_generations", reading)
+    G = len(post.by_generation)
+    q = np.array([[stats.weighted_quantile(th[:, i], w, [0.5, 0.025, 0.975]) for i in range(len(post.keys))]
+                  for th, w in post.by_generation])  # [G x n x 3]
+    rep.numbers["by_generation"] = {k: [{"median": num(x[0]), "q025": num(x[1]), "q975": num(x[2])} for x in q[:, i]]
+                                    for i, k in enumerate(post.keys)}
+    moved = [f"{k} {abs(q[-1, i, 0] - q[-2, i, 0]) / (q[-1, i, 2] - q[-1, i, 1]):.0%}" for i, k in enumerate(post.keys)
+             if G >= 2 and q[-1, i, 2] > q[-1, i, 1]]
+    rep.figure(plots.convergence(post.keys, np.arange(G), q[:, :, 0], q[:, :, 1], q[:, :, 2],
+                                 list(zip(post.lo, post.hi)), "Each coefficient's posterior by generation"),
+               "abc_convergence", "Median and 95% credible interval of each generation's particles (generation 0: "
+               "the prior). The median's move in the last generation, as a share of the last interval's width: "
+               + (", ".join(moved) if moved else "– (one generation)") + ".")
+
+
+def posterior_predictive_section(rep, post):
+    rows, panels = [], []
+    w = post.weight
+    for k, tg in post.targets.iterrows():
+        x = post.simulated[:, k]
+        s = weighted_summary(x, w)
+        inside = (x >= tg["lo"]) & (x <= tg["hi"])
+        rows.append({"target": tg["name"], "value": tg["value"], "lo": tg["lo"], "hi": tg["hi"],
+                     "weight": tg["weight"], "mean": s["mean"], "median": s["median"], "q025": s["q025"],
+                     "q975": s["q975"], "median_in_band": bool(tg["lo"] <= s["median"] <= tg["hi"]),
+                     "value_in_interval": bool(s["q025"] <= tg["value"] <= s["q975"]),
+                     "share_in_band": float(np.sum(w[inside]) / np.sum(w))})
+        panels.append({"name": tg["name"], "x": x, "w": w, "value": tg["value"], "lo": tg["lo"], "hi": tg["hi"],
+                       "median": s["median"], "q025": s["q025"], "q975": s["q975"]})
+    t = pd.DataFrame(rows)
+    rep.numbers["targets"] = {r["target"]: {c: (bool(r[c]) if isinstance(r[c], (bool, np.bool_)) else num(r[c]))
+                                            for c in t.columns if c != "target"} for _, r in t.iterrows()}
+    rep.section("Posterior predictive checks", "Each target's simulated value at the particles of the last "
+                "generation (the mean over a simulation's replicates, as the distance uses it), weighted: its "
+                "weighted mean, median and 95% interval against the target's value and band. median_in_band is "
+                "rapport calibrate's check; value_in_interval: the target's value inside the predictive 95% "
+                "interval; share_in_band: the posterior weight of the particles whose simulation falls in the band. "
+                "A target of weight 0 does not enter the distance (a check out of sample).")
+    out = t[~t["median_in_band"]]["target"].tolist()
+    reading = (f"{len(t) - len(out)} of {len(t)} targets' predictive medians inside their band"
+               + (f" (outside: {', '.join(out)})" if out else "") + f"; the target's value inside the predictive 95% "
+               f"interval for {int(t['value_in_interval'].sum())} of {len(t)}.")
+    rep.figure(plots.predictive_checks(panels, "Posterior predictive: the particles' simulations against the targets"),
+               "posterior_predictive", reading)
+    tab = t.assign(median_in_band=t["median_in_band"].map({True: "yes", False: "no"}),
+                   value_in_interval=t["value_in_interval"].map({True: "yes", False: "no"}))
+    rep.table(tab, "posterior_predictive", reading)
+
+
+def posterior_provenance_section(rep, post):
+    rep.section("Provenance")
+    a = post.attrs
+    keys = [k for k in POSTERIOR_PROVENANCE if k in a]
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td style='text-align:left'>{html.escape(str(a[k]))}</td></tr>"
+                   for k in keys)
+    rep.raw(f"<table class='t'>{rows}</table><details><summary>Calibration file (as read)</summary>"
+            f"<pre>{html.escape(post.calibration)}</pre></details><details><summary>Resolved scenario (YAML)"
+            f"</summary><pre>{html.escape(post.scenario)}</pre></details>")
+    rep.numbers["provenance"] = {k: a[k] for k in keys}
+
+
+def posterior_sections(rep, f, post, opts, step):
+    """The sections of an ABC-SMC posterior file; returns the page's title."""
+    plots.reset_colours()
+    posterior_summary_section(rep, post)
+    posterior_coefficients_section(rep, post)
+    step("coefficients")
+    posterior_pairs_section(rep, post)
+    step("pairs")
+    posterior_generations_section(rep, post)
+    posterior_predictive_section(rep, post)
+    step("predictive checks")
+    posterior_provenance_section(rep, post)
+    return (f"rapport report: posterior of {os.path.basename(str(post.attrs.get('calibration_path', '')))}"
+            f" ({os.path.basename(opts['path'])})" + ("" if post.complete else ", INCOMPLETE (checkpoint)"))
+
+
+def output_sections(rep, f, data, opts, step):
+    """The sections of an output file (a run or a sweep); returns the page's title."""
     plots.reset_colours(read.group_names(f))  # one colour per group in every figure
     runs = read.runs_table(f)
     axes = read.swept_axes(f, runs)
     labels = read.point_labels(f, runs, axes)
     weeks = int(runs["horizon"].max())
-    step = lambda what: log(f"report: {what} ({time.time() - t0:.1f} s)")  # noqa: E731
+    seed, traj_cap = opts["seed"], opts["traj_cap"]
     has_pairs = "pairs" in f and f["pairs/pair"].shape[0] > 0
     if has_pairs:
         retention_section(rep, f, runs, labels, weeks)
@@ -627,8 +931,46 @@ def build(path, outdir, traj_cap=20000, seed=20240605, log=print):
     if runs["point"].nunique() > 1:
         sweep_section(rep, f, runs, axes, labels, seed)
         step("sweep")
+    if "uncertainty_draws" in f.attrs:
+        psa_section(rep, f, runs, labels)
+        step("uncertainty")
     provenance_section(rep, f)
-    f.close()
-    rep.write(f"rapport report: {os.path.basename(path)}", time.time() - t0)
+    return f"rapport report: {os.path.basename(opts['path'])}"
+
+
+# The kinds of file the report draws (read.KINDS tells them apart by their
+# root attributes): kind -> (check, sections). check(f, opts) reads and
+# checks what the sections need before the report folder is made (a refused
+# file leaves nothing behind); sections(rep, f, data, opts, step) adds the
+# sections and returns the page's title. A new kind of file is one entry
+# here (and one in read.KINDS); a new section of a kind, one call in its
+# sections function.
+KINDS = {
+    "output": (lambda f, opts: None, output_sections),
+    "posterior": (lambda f, opts: read.posterior(f, opts["path"], opts["checkpoint"]), posterior_sections),
+}
+
+
+def build(path, outdir, traj_cap=20000, seed=20240605, log=print, checkpoint=False):
+    """Write the report of the rapport file `path` (an output file or an
+    ABC-SMC posterior file, told apart by its root attributes) into `outdir`;
+    return report.json's content. checkpoint: report a posterior file's
+    checkpoint (complete = 0) marked incomplete instead of refusing it."""
+    t0 = time.time()
+    opts = {"path": path, "traj_cap": traj_cap, "seed": seed, "checkpoint": checkpoint}
+    f, kind = read.open_any(path)  # first: a missing input leaves no folder behind
+    try:
+        check, sections = KINDS[kind]
+        data = check(f, opts)
+        if os.path.exists(outdir) and not os.path.isdir(outdir):
+            raise ValueError(f"{outdir} exists and is not a directory; expected a report folder (new, or a folder)")
+        os.makedirs(outdir, exist_ok=True)
+        rep = Report(outdir)
+        rep.numbers["kind"] = kind
+        step = lambda what: log(f"report: {what} ({time.time() - t0:.1f} s)")  # noqa: E731
+        title = sections(rep, f, data, opts, step)
+    finally:
+        f.close()
+    rep.write(title, time.time() - t0)
     step("written")
     return rep.numbers

@@ -128,8 +128,11 @@ double rp_plan_value(const rp_plan *plan, int64_t point, int axis);
 int rp_plan_saltelli(const rp_plan *plan, int64_t point, int *sample, int *matrix);
 
 /* FNV-1a (64 bits) of the resolved scenario as `show` writes it, the sweep
- * included, without its first line (which names the file): files of runs of
- * the same sweep carry the same id wherever the scenario file was. */
+ * included, without its first line (which names the file), then of the
+ * SHA-256 of its data files (patients.from, providers.from) and of the
+ * draws' values (rp_plan_set_draws): files of runs of the same sweep carry
+ * the same id wherever the scenario file was, and --resume refuses the runs
+ * of a sweep whose data or draws have changed since. */
 uint64_t rp_plan_id(const rp_plan *plan);
 
 /* For `rapport show`: YAML comments "# plan: P points x R replicates = N

@@ -587,6 +587,11 @@ static int parse(rp_calibration *cal, const rp_ynode *root, const char *dir, rp_
     if (sweep)
         RP_FAIL(err, RP_EINVAL, "%s: error: sweep: calibrate fits one scenario, not a sweep; expected a scenario "
                 "without a sweep: section (calibrate each point's scenario on its own)", sweep->where);
+    const rp_ynode *unc = rp_scenario_node(cal->sc, "uncertainty");
+    if (unc)
+        RP_FAIL(err, RP_EINVAL, "%s: error: uncertainty: calibrate fits the coefficients, not under draws of them; "
+                "expected a scenario without an uncertainty: section (a sensitivity analysis runs after the "
+                "calibration, from its posterior)", unc->where);
     const rp_params *p = rp_scenario_params(cal->sc);
     cal->n_groups = p->patients.n_groups;
     for (int g = 0; g < cal->n_groups; g++)

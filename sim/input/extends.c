@@ -19,6 +19,7 @@
 
 #include "core/files.h"
 #include "core/text.h"
+#include "input/shares.h"
 
 typedef struct {
     char *path;         /* as opened (the top's: its name), malloc'd but for the top */
@@ -131,6 +132,8 @@ static int follow(walk *w, rp_ynode *root, int i)
     int status = read_base(w, at, path, &base);
     if (!status)
         status = follow(w, base, i + 1);
+    if (!status && rp_shares_over(w->tree, root, base))
+        RP_FAIL(w->err, RP_ENOMEM, "%s: error: out of memory", at->where);
     if (!status && rp_yamltree_fill(root, base, 2))
         RP_FAIL(w->err, RP_ENOMEM, "%s: error: out of memory", at->where);
     return status;

@@ -35,6 +35,7 @@
 #include "input/input.h"
 #include "input/records.h"
 #include "input/schema.h"
+#include "input/shares.h"
 #include "input/yamltree.h"
 
 #define DEFAULTS_NAME "(defaults)"
@@ -66,6 +67,10 @@ struct rp_scenario {
      * rp_scenario_resolve, shared by every resolution of sc */
     rp_records *records[2];
     bool skip_data; /* rp_scenario_skip_data: their keys checked, the files not read */
+    /* the groups whose share --set gave alone (patients [0], providers [1]):
+     * kept as given while the others are scaled (shares.h) */
+    char stated[2][RP_MAX_GROUPS][RP_NAME_MAX];
+    size_t n_stated[2];
 };
 
 static bool from_defaults(const rp_scenario *sc, const rp_ynode *n)
@@ -546,6 +551,41 @@ static bool shares_sum_to_one(const rp_group *groups, int n, double *sum)
     return !(fabs(*sum - 1.0) > SUM_TOLERANCE);
 }
 
+/* Whether the point's overrides (resolve_with) or the fields set
+ * (derive) give SECTION.groups.NAME.share. */
+static bool share_given(const resolver *r, const char *section, const char *name)
+{
+    char key[PATH_SIZE];
+    snprintf(key, sizeof key, "%s.groups.%s.share", section, name);
+    for (size_t i = 0; i < r->n_ov; i++)
+        if (strcmp(r->ov[i].key, key) == 0)
+            return true;
+    for (size_t i = 0; i < r->n_set; i++)
+        if (strcmp(r->set_keys[i], key) == 0)
+            return true;
+    return false;
+}
+
+/* A share a sweep's point gives alone (shares.h): kept, and the groups'
+ * shares it does not give scaled in proportion to sum to 1 (as shares.c
+ * does in the tree for a file or --set). Nothing when it gives none, or
+ * they reach 1 (the sum is then reported). */
+static void scale_other_shares(const resolver *r, rp_group *groups, int n, const char *section)
+{
+    double given = 0, others = 0;
+    bool any = false, mine[RP_MAX_GROUPS];
+    for (int i = 0; i < n; i++) {
+        mine[i] = share_given(r, section, groups[i].name);
+        any = any || mine[i];
+        *(mine[i] ? &given : &others) += groups[i].share;
+    }
+    if (!any || !(others > 0) || !(given < 1))
+        return;
+    for (int i = 0; i < n; i++)
+        if (!mine[i])
+            groups[i].share *= (1 - given) / others;
+}
+
 static int resolve_groups(const resolver *r, const rp_ynode *node, const rp_ynode *missing_at, const char *path,
                           bool providers)
 {
@@ -576,6 +616,7 @@ static int resolve_groups(const resolver *r, const rp_ynode *node, const rp_ynod
             return st;
     }
     double sum;
+    scale_other_shares(r, groups, (int)node->n, providers ? "providers" : "patients");
     if (!shares_sum_to_one(groups, (int)node->n, &sum))
         return fail(r, node, path, "shares sum to %.12g; expected 1 (within 1e-9)", sum);
     *n_groups = (int)node->n;
@@ -1493,7 +1534,7 @@ static int load_text(rp_scenario *sc, const char *text, size_t len, rp_error *er
         (st = extended_files(sc, root, err)))
         return st;
     sc->root = root;
-    if (rp_yamltree_fill(root, defaults, 2))
+    if (rp_shares_over(sc->tree, root, defaults) || rp_yamltree_fill(root, defaults, 2))
         RP_FAIL(err, RP_ENOMEM, "%s: error: out of memory", sc->path);
     return RP_OK;
 }
@@ -1735,6 +1776,21 @@ int rp_scenario_set(rp_scenario *sc, const char *assignment, rp_error *err)
         st = walk_for_set(sc, &d, &coll, err);
     if (!st && !moment_key(key))
         st = put_value(sc, coll, &d, value, err);
+    if (!st && d.n == 4 && strcmp(d.comp[1], "groups") == 0 && strcmp(d.comp[3], "share") == 0 &&
+        (strcmp(d.comp[0], "patients") == 0 || strcmp(d.comp[0], "providers") == 0)) {
+        /* a share alone: kept, with those given before; the other groups scaled */
+        const int w = d.comp[0][1] == 'r'; /* providers */
+        size_t i = 0;
+        while (i < sc->n_stated[w] && strcmp(sc->stated[w][i], d.comp[2]) != 0)
+            i++;
+        if (i == sc->n_stated[w] && i < RP_MAX_GROUPS && strlen(d.comp[2]) < RP_NAME_MAX)
+            snprintf(sc->stated[w][sc->n_stated[w]++], RP_NAME_MAX, "%s", d.comp[2]);
+        const char *names[RP_MAX_GROUPS];
+        for (size_t k = 0; k < sc->n_stated[w]; k++)
+            names[k] = sc->stated[w][k];
+        if (rp_shares_rescale(sc->tree, coll->parent, names, sc->n_stated[w]))
+            st = rp_status_raise(err, RP_ENOMEM, SET_NAME ": error: out of memory");
+    }
     for (size_t i = 0, k = 0; !st && i <= sc->n_moments; i++) /* a value of the key, group or groups replaces */
         if (i == sc->n_moments)
             sc->n_moments = k;
@@ -1917,6 +1973,8 @@ int rp_scenario_derive(const rp_scenario *sc, rp_params *p, size_t n, const char
 {
     resolver r = {.sc = sc, .root = sc->root, .p = p, .set_keys = keys, .n_set = n, .quiet = true};
     double sum;
+    scale_other_shares(&r, p->patients.groups, p->patients.n_groups, "patients");
+    scale_other_shares(&r, p->providers.groups, p->providers.n_groups, "providers");
     if (!shares_sum_to_one(p->patients.groups, p->patients.n_groups, &sum) ||
         !shares_sum_to_one(p->providers.groups, p->providers.n_groups, &sum))
         return RP_EINVAL;
@@ -2160,9 +2218,10 @@ static int check_overrides(const rp_scenario *sc, size_t n, const rp_override *o
             RP_FAIL(err, RP_EINVAL, "%s: error: %s%s%s", ov[i].where ? ov[i].where : sc->default_where, ctx,
                     ctx[0] ? ": " : "", why);
         if (row && row->type == RP_PT_DATA)
-            RP_FAIL(err, RP_EINVAL, "%s: error: %s%s%s: a data file's key is the same at every point; expected it "
+            RP_FAIL(err, RP_EINVAL, "%s: error: %s%s%s: %s key is the same at every point; expected it "
                     "in the scenario (or --set), not in a sweep", ov[i].where ? ov[i].where : sc->default_where, ctx,
-                    ctx[0] ? ": " : "", ov[i].key);
+                    ctx[0] ? ": " : "", ov[i].key,
+                    strncmp(ov[i].key, "uncertainty.", 12) == 0 ? "the uncertainty section's" : "a data file's");
         s->extra += 1 + (ov[i].value && ov[i].value->kind == RP_YNODE_MAPPING ? ov[i].value->n : 0);
     }
     return RP_OK;

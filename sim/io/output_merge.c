@@ -402,7 +402,8 @@ int rp_output_runs_in(const char *path, uint64_t plan_id, int64_t runs_total, in
     char want[32];
     snprintf(want, sizeof want, "%016llx", (unsigned long long)plan_id);
     if (status == RP_OK && (strcmp(p.sweep_id, want) != 0 || p.runs_total != runs_total))
-        status = rp_status_raise(err, RP_EINVAL, "%s belongs to another sweep (id %s, %lld runs; this one is %s, %lld runs)",
+        status = rp_status_raise(err, RP_EINVAL, "%s belongs to another sweep (id %s, %lld runs; this one is %s, %lld runs: its scenario, "
+                                "data files or uncertainty draws differ)",
                                 path, p.sweep_id, (long long)p.runs_total, want, (long long)runs_total);
     if (status == RP_OK)
         status = same_model(&p, "continues", err);

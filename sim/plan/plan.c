@@ -488,6 +488,13 @@ static int hash_scenario(rp_plan *pl, rp_error *err)
     uint64_t h = 14695981039346656037u; /* FNV-1a 64 offset basis */
     for (const unsigned char *c = (const unsigned char *)(body ? body + 1 : buf); *c; c++)
         h = (h ^ *c) * 1099511628211u; /* FNV prime */
+    /* and the data files' contents (show names them only): a file changed
+     * between an interrupted sweep and its --resume is another sweep */
+    const rp_params *p = rp_scenario_params(pl->sc);
+    const rp_records *rec[2] = {p->patients.records, p->providers.records};
+    for (int w = 0; w < 2; w++)
+        for (const unsigned char *c = (const unsigned char *)(rec[w] ? rec[w]->sha256 : ""); *c; c++)
+            h = (h ^ *c) * 1099511628211u;
     pl->id = h;
     free(buf);
     return RP_OK;

@@ -1,0 +1,37 @@
+/* shares.h - a group's share given alone (docs/SCENARIO.md, "Groups").
+ *
+ * A share written without the rest of its group, in a file over the one it
+ * extends (`patients: {groups: {black: {share: 0.4}}}`) or with --set
+ * (patients.groups.black.share=0.4), is kept, and the shares of the groups
+ * not named are scaled in proportion so that all sum to 1. Both happen in
+ * the YAML tree, before resolution, so `show` prints every share as used.
+ */
+#ifndef RP_SHARES_H
+#define RP_SHARES_H
+
+#include <stddef.h>
+
+#include "rapport/status.h"
+#include "input/yamltree.h"
+
+/* Scale the share of every group of the mapping groups whose name is not
+ * among stated[0..n) by (1 - the stated shares' sum) / (the others' sum),
+ * each written as a new scalar of t (located where the old one was). Does
+ * nothing (resolution then reports the sum, located) when a share is not a
+ * number or a fraction a/b, or the others sum to 0, or the stated reach 1.
+ * RP_OK or RP_ENOMEM. */
+int rp_shares_rescale(rp_ytree *t, rp_ynode *groups, const char *const *stated, size_t n);
+
+/* Whether groups (a file's patients.groups or providers.groups) only gives
+ * shares of groups that base (the groups of the file it extends) has: each
+ * value a mapping of the one key share. */
+int rp_shares_only(const rp_ynode *groups, const rp_ynode *base);
+
+/* Where root (a file) only gives shares of base's groups (rp_shares_only),
+ * in patients.groups or providers.groups: those shares put into base's
+ * groups, the others scaled, and root's groups removed, so that base's, so
+ * changed, fill their place when root sits on base (rp_yamltree_fill). Base
+ * is a file root extends, or the defaults. RP_OK or RP_ENOMEM. */
+int rp_shares_over(rp_ytree *t, rp_ynode *root, const rp_ynode *base);
+
+#endif
