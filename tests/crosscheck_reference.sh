@@ -10,7 +10,8 @@
 # same resolved scenario (the Python reads every parameter, defaults and population
 # included, from `rapport show`, and stops naming any key it does not implement), then
 # for every observable z = (mean_c - mean_py) / sqrt(sd_c^2/R + sd_py^2/R), FAIL when
-# |z| > 4.5 (version 2 adds therapist_dropout and repair_outcome_r).
+# |z| > 4.5 (version 2 adds therapist_dropout, repair_outcome_r, and distance_mean and
+# concordance overall and by group).
 # First the reference's own exact self-test, on the resolved scenario of version 1.
 # While rapport has no `model` key, version 1 is the scenario as it is and version 2 is
 # SKIPPED (one SKIP line, not a PASS); once `rapport show --set model=2` works, version 2

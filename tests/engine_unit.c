@@ -583,6 +583,7 @@ static void test_summary_finite(rp_params *p)
     uint8_t group[6] = {0};
     double s0[6] = {20, 20, 20, 20, 20, 20};
     int64_t provider_of[6] = {0, 0, 1, 1, 2, 2};
+    const double dist[6] = {0};
     rp_population pop = {.n_patients = 6, .n_providers = 3, .patient_group = group, .symptoms0 = s0};
     rp_outcomes *o = rp_engine_outcomes_alloc(6);
     for (int i = 0; i < 6; i++) {
@@ -596,17 +597,17 @@ static void test_summary_finite(rp_params *p)
     }
     rp_summary sum;
     rp_error err = {{0}};
-    int st = rp_observe_summary(&sum, &q, &pop, provider_of, o, &err);
+    int st = rp_observe_summary(&sum, &q, &pop, provider_of, dist, o, &err);
     CHECK(st == RP_OK && isnan(sum.group[1].dropout) && isnan(sum.all.alliance_outcome_r) &&
               isnan(sum.all.repaired_share) && isfinite(sum.all.improvement_mean),
           "undefined observables (empty group, r without variance, no ruptures) are NaN, not an error: %s",
           err.msg);
     o->symptoms_exit[3] = -INFINITY;
-    st = rp_observe_summary(&sum, &q, &pop, provider_of, o, &err);
+    st = rp_observe_summary(&sum, &q, &pop, provider_of, dist, o, &err);
     CHECK(st == RP_EFAIL && strstr(err.msg, "improvement_mean = +inf overall") && !strchr(err.msg, '\n'),
           "an infinite improvement fails the summary in one line naming it: %s", err.msg);
     o->symptoms_exit[3] = NAN;
-    st = rp_observe_summary(&sum, &q, &pop, provider_of, o, &err);
+    st = rp_observe_summary(&sum, &q, &pop, provider_of, dist, o, &err);
     CHECK(st == RP_EFAIL && strstr(err.msg, "improvement_mean = NaN overall"), "a NaN where defined fails: %s", err.msg);
     rp_engine_outcomes_free(o);
 }

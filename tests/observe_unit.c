@@ -130,6 +130,7 @@ static void test_summary(void)
     int64_t provider_of[N] = {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 3};
     uint8_t group[N] = {0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1};
     double s0[N];
+    const double dist[N] = {0};
     rp_population pop = {.n_patients = N, .n_providers = 5, .patient_group = group, .symptoms0 = s0};
     rp_outcomes *o = rp_engine_outcomes_alloc(N);
     const int32_t rup[N] = {2, 1, 4, 2, 0, 4, 1, 3, 0, 2, 1}, rep[N] = {1, 1, 0, 2, 0, 1, 0, 1, 0, 2, 1};
@@ -151,11 +152,11 @@ static void test_summary(void)
     rp_summary s1, s2, s0sum;
     rp_error err = {{0}};
     p.model = 0;
-    int st = rp_observe_summary(&s0sum, &p, &pop, provider_of, o, &err);
+    int st = rp_observe_summary(&s0sum, &p, &pop, provider_of, dist, o, &err);
     p.model = 1;
-    st = st == RP_OK ? rp_observe_summary(&s1, &p, &pop, provider_of, o, &err) : st;
+    st = st == RP_OK ? rp_observe_summary(&s1, &p, &pop, provider_of, dist, o, &err) : st;
     p.model = 2;
-    st = st == RP_OK ? rp_observe_summary(&s2, &p, &pop, provider_of, o, &err) : st;
+    st = st == RP_OK ? rp_observe_summary(&s2, &p, &pop, provider_of, dist, o, &err) : st;
     CHECK(st == RP_OK, "the summaries of models 0, 1 and 2 are results (%s)", err.msg);
     CHECK(s0sum.model == 1 && s1.model == 1 && s2.model == 2, "a summary's model version: 0 and 1 are 1, 2 is 2");
     CHECK(isnan(s0sum.all.therapist_dropout) && isnan(s0sum.all.repair_outcome_r) &&
@@ -188,7 +189,87 @@ static void test_summary(void)
             same = same && ((isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0);
         }
     }
-    CHECK(same && v2_rows == 2, "the model-1 observables are the same in both versions; 2 rows are model 2's");
+    CHECK(same && v2_rows == 4, "the model-1 observables are the same in both versions; 4 rows are model 2's");
+    rp_engine_outcomes_free(o);
+}
+
+/* The assignment's culture by hand: 5 pairs in three groups (the last
+ * empty), 3 providers, dimensions race (categorical, 3 levels), language
+ * (categorical, 2) and explanatory model (continuous). Matches on the two
+ * categorical dimensions, pair by pair: 2, 0, 2, 1, 1 (the continuous one
+ * never counts, even when equal: pair 0, 2); overall 6 / (2 x 5), group 0
+ * 4 / 6, group 1 2 / 4. The distances are the pairs' given d_ij (not
+ * recomputed; dyadic, so every mean below is exact): 0, 1/2, 1/4 | 3/4, 1/2. */
+static void test_culture(void)
+{
+    rp_params p;
+    memset(&p, 0, sizeof p);
+    p.model = 2;
+    p.patients.n_groups = 3;
+    for (int g = 0; g < 3; g++)
+        snprintf(p.patients.groups[g].name, RP_NAME_MAX, "g%d", g);
+    p.report.ambivalence_threshold = 0.5;
+    p.culture.n_dims = 3;
+    p.culture.dims[0] = (rp_dimension){.name = "race", .kind = RP_DIM_CATEGORICAL, .weight = 1, .n_levels = 3};
+    p.culture.dims[1] = (rp_dimension){.name = "language", .kind = RP_DIM_CATEGORICAL, .weight = 1, .n_levels = 2};
+    p.culture.dims[2] = (rp_dimension){.name = "explanatory_model", .kind = RP_DIM_CONTINUOUS, .weight = 2};
+    enum { N = 5, M = 3 };
+    double pc[N * 3] = {0, 0, 0.5, /**/ 0, 1, 0.25, /**/ 2, 1, 1.0, /**/ 1, 0, 0.0, /**/ 1, 1, 0.5};
+    double qc[M * 3] = {0, 0, 0.5, /**/ 1, 0, 0.0, /**/ 2, 1, 1.0};
+    int64_t provider_of[N] = {0, 1, 2, 0, 2};
+    uint8_t group[N] = {0, 0, 0, 1, 1};
+    double s0[N] = {20, 20, 20, 20, 20}, dist[N] = {0, 0.5, 0.25, 0.75, 0.5};
+    rp_population pop = {.n_patients = N, .n_providers = M, .n_dims = 3, .patient_group = group, .symptoms0 = s0,
+                         .patient_culture = pc, .provider_culture = qc};
+    rp_outcomes *o = rp_engine_outcomes_alloc(N);
+    for (int i = 0; i < N; i++) {
+        o->exit_week[i] = 4;
+        o->exit_reason[i] = RP_EXIT_COURSE;
+        o->discussed_week[i] = -1;
+        o->ruptures[i] = o->repairs[i] = 0;
+        o->symptoms_exit[i] = 10;
+        o->early_alliance[i] = 0.5;
+        o->trust_report[i] = 0.6;
+    }
+    rp_summary s, s1;
+    rp_error err = {{0}};
+    int st = rp_observe_summary(&s, &p, &pop, provider_of, dist, o, &err);
+    CHECK(st == RP_OK, "a model-2 summary with cultures (%s)", err.msg);
+    CHECK(s.all.distance_mean == 2.0 / 5 && s.group[0].distance_mean == 0.75 / 3 &&
+              s.group[1].distance_mean == 1.25 / 2 && isnan(s.group[2].distance_mean),
+          "distance_mean: the mean of the pairs' d_ij, overall and by group, NaN for an empty group (%.17g, %.17g, "
+          "%.17g, %g)",
+          s.all.distance_mean, s.group[0].distance_mean, s.group[1].distance_mean, s.group[2].distance_mean);
+    CHECK(s.all.concordance == 6.0 / 10 && s.group[0].concordance == 4.0 / 6 && s.group[1].concordance == 2.0 / 4 &&
+              isnan(s.group[2].concordance),
+          "concordance: matched categorical dimensions / categorical dimensions, overall and by group (%.17g, %.17g, "
+          "%.17g, %g)",
+          s.all.concordance, s.group[0].concordance, s.group[1].concordance, s.group[2].concordance);
+    /* A level index equal to a continuous value never matches: the second
+     * categorical dimension alone (race made continuous) gives 1, 0, 1, 1, 1. */
+    p.culture.dims[0].kind = RP_DIM_CONTINUOUS;
+    st = rp_observe_summary(&s1, &p, &pop, provider_of, dist, o, &err);
+    CHECK(st == RP_OK && s1.all.concordance == 4.0 / 5 && s1.group[0].concordance == 2.0 / 3 &&
+              s1.group[1].concordance == 1.0 && s1.all.distance_mean == s.all.distance_mean,
+          "concordance over the categorical dimensions only (%.17g, %.17g, %.17g)", s1.all.concordance,
+          s1.group[0].concordance, s1.group[1].concordance);
+    /* No categorical dimension: concordance undefined, not an error. */
+    p.culture.dims[1].kind = RP_DIM_CONTINUOUS;
+    st = rp_observe_summary(&s1, &p, &pop, provider_of, dist, o, &err);
+    CHECK(st == RP_OK && isnan(s1.all.concordance) && isnan(s1.group[0].concordance) &&
+              s1.all.distance_mean == 2.0 / 5,
+          "without a categorical dimension concordance is undefined (NaN), distance_mean defined: %s", err.msg);
+    /* Model 1 neither computes nor reports them. */
+    p.culture.dims[0].kind = p.culture.dims[1].kind = RP_DIM_CATEGORICAL;
+    p.model = 1;
+    st = rp_observe_summary(&s1, &p, &pop, provider_of, dist, o, &err);
+    CHECK(st == RP_OK && isnan(s1.all.distance_mean) && isnan(s1.all.concordance) &&
+              isnan(s1.group[0].distance_mean) && isnan(s1.group[1].concordance),
+          "a model-1 summary leaves distance_mean and concordance undefined");
+    const rp_observable_def *d = rp_observables_find("distance_mean"), *c = rp_observables_find("concordance");
+    CHECK(d && c && d->since == 2 && c->since == 2 && d->per_group && c->per_group && d->lo == 0 && d->hi == 1 &&
+              c->lo == 0 && c->hi == 1 && c->percent && !d->percent,
+          "distance_mean and concordance: rows of model 2, by group, in [0, 1], concordance printed as a percentage");
     rp_engine_outcomes_free(o);
 }
 
@@ -244,8 +325,12 @@ static void test_layout(void)
               rp_layout_find(&l2, RP_T_RUNS, "repair_outcome_r") >= 0 &&
               rp_layout_find(&l1, RP_T_PROVIDERS, "retention") < 0 &&
               rp_layout_find(&l2, RP_T_PROVIDERS, "retention") >= 0 &&
-              l2.n_cols == l1.n_cols + 4 + n_v2_params + 1,
-          "a model-2 file has both, in /runs and /summary, and /providers/retention (%d columns, model 1 %d)", l2.n_cols,
+              rp_layout_find(&l1, RP_T_SUMMARY, "concordance") < 0 &&
+              rp_layout_find(&l2, RP_T_SUMMARY, "concordance") >= 0 &&
+              rp_layout_find(&l2, RP_T_RUNS, "distance_mean") >= 0 &&
+              l2.n_cols == l1.n_cols + 8 + n_v2_params + 1,
+          "a model-2 file has its four observables in /runs and /summary, and /providers/retention (%d columns, "
+          "model 1 %d)", l2.n_cols,
           l1.n_cols);
     rp_layout_close(&l1);
     rp_layout_close(&l2);
@@ -256,6 +341,7 @@ int main(void)
     test_dropout_icc();
     test_repair_r();
     test_summary();
+    test_culture();
     test_table();
     test_layout();
     return rp_test_done();

@@ -62,7 +62,8 @@ static const char *const held_in_profile[] = {"symptoms.recovered"};
  * checked (never an infinity) without touching this file; these lists add
  * what is known of some of them. */
 static const char *const shares[] = {"dropout",         "early_dropout",   "recovered_share",  "ambivalence",
-                                     "repaired_share",  "discussed_share", "therapist_dropout"};
+                                     "repaired_share",  "discussed_share", "therapist_dropout",
+                                     "distance_mean",   "concordance"};
 /* Defined whenever there is a pair: these are never NaN. */
 static const char *const always_defined[] = {"dropout", "sessions_mean", "recovered_share", "improvement_mean",
                                              "discussed_share"};

@@ -79,6 +79,10 @@ typedef enum {
       "therapist effect on dropout (ICC)", "from model 2: latent-scale ICC of dropout between providers (all pairs only)")        \
     X(repair_outcome_r, 2, "r(repairs / ruptures, S_0 - S_exit)", "1", true, RP_REDUCE_MEAN_SE, -1, 1, false,       \
       "repair-outcome r", "from model 2: Pearson r of share repaired and improvement, >= 1 rupture, >= 3 sessions")              \
+    X(distance_mean, 2, "E[d_ij]", "1", true, RP_REDUCE_MEAN_SE, 0, 1, false,                                       \
+      "cultural distance to provider, mean", "from model 2: mean cultural distance d_ij of patient and provider (raw, not felt)") \
+    X(concordance, 2, "E[matched / categorical dimensions]", "1", true, RP_REDUCE_MEAN_SE, 0, 1, true,             \
+      "concordance on categorical dimensions", "from model 2: mean share of the categorical dimensions on which patient and provider have the same level") \
     /* a new row goes here, above this line */
 
 /* One row of the table. */

@@ -25,12 +25,15 @@ typedef struct {
     rp_observables group[RP_MAX_GROUPS];
 } rp_summary;
 
-/* Compute the summary of a finished run. An observable that is undefined (its
+/* Compute the summary of a finished run: pop's agents (of a run of model 2
+ * also their cultures, patient_culture and provider_culture, n_dims a row),
+ * provider_of[i] and distance[i] (d_ij, as rp_assign gives them) of each
+ * pair, and the engine's outcomes. An observable that is undefined (its
  * denominator is zero: a share of an empty set, r or the ICC without variance)
  * is NaN; one that is defined but not finite (an overflow) is no result:
  * RP_EFAIL, naming it (the summary is filled all the same). */
 int rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population *pop,
-                       const int64_t *provider_of, const rp_outcomes *out, rp_error *err);
+                       const int64_t *provider_of, const double *distance, const rp_outcomes *out, rp_error *err);
 
 /* One-way random-effects ANOVA estimator ICC(1) of y grouped by cluster[i]
  * in [0, n_clusters), over clusters with >= 2 members, with the unbalanced

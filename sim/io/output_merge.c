@@ -451,6 +451,20 @@ static int check_rows(const part *p, rp_table t, int64_t k, int64_t n, void *con
     for (int64_t i = 0; i < n; i++)
         if (runs[i] != run)
             REFUSE("run", "%lld", (long long)runs[i], "%lld, the run of its /runs row", (long long)run);
+    if (t == RP_T_PAIRS || t == RP_T_PROVIDERS) { /* culture: a level index, or a value in [0, 1] */
+        const rp_params *prm = rp_scenario_params(p->sc);
+        const double *culture = COLUMN(double, "culture");
+        const int nd = prm->culture.n_dims;
+        for (int64_t i = 0; i < n; i++)
+            for (int d = 0; d < nd; d++) {
+                const rp_dimension *dim = &prm->culture.dims[d];
+                const double v = culture[i * nd + d];
+                if (dim->kind == RP_DIM_CATEGORICAL ? !(v >= 0 && v < dim->n_levels && v == floor(v))
+                                                    : !(v >= 0 && v <= 1))
+                    REFUSE("culture", "%g", v, "on dimension %d (%s) %s", d, dim->name,
+                           dim->kind == RP_DIM_CATEGORICAL ? "a level index" : "a value in [0, 1]");
+            }
+    }
     if (t == RP_T_PROVIDERS) {
         const int64_t *index = COLUMN(int64_t, "index");
         const uint8_t *group = COLUMN(uint8_t, "group");
@@ -476,8 +490,11 @@ static int check_rows(const part *p, rp_table t, int64_t k, int64_t n, void *con
     const int32_t *ruptures = COLUMN(int32_t, "ruptures"), *repairs = COLUMN(int32_t, "repairs");
     const double *s0 = COLUMN(double, "symptoms0"), *s_exit = COLUMN(double, "symptoms_exit");
     const double *early = COLUMN(double, "early_alliance"), *trust = COLUMN(double, "trust_report");
+    const double *distance = COLUMN(double, "distance");
     for (int64_t i = 0; i < n; i++) {
         const int e = exit_week[i];
+        if (!(distance[i] >= 0 && distance[i] <= 1))
+            REFUSE("distance", "%g", distance[i], "a cultural distance in [0, 1]");
         if (patient[i] != i)
             REFUSE("patient", "%lld", (long long)patient[i], "%lld, the run's patients in order", (long long)i);
         if (group[i] >= l->n_groups)
@@ -515,6 +532,32 @@ static int check_rows(const part *p, rp_table t, int64_t k, int64_t n, void *con
     return RP_OK;
 }
 
+/* Read run k's rows [first, first + n) of table t of part, checked, into
+ * *bufs (one buffer per column of the part's layout, NULL for the other
+ * tables'; free with free_rows, also on an error). */
+static int read_rows(part *in, rp_table t, int64_t k, int64_t first, int64_t n, void ***bufs, rp_error *err)
+{
+    rp_layout *l = &in->layout;
+    void **b = *bufs = calloc((size_t)l->n_cols, sizeof *b);
+    int status = b ? RP_OK : rp_status_raise(err, RP_ENOMEM, "out of memory");
+    for (int c = 0; status == RP_OK && c < l->n_cols; c++)
+        if (l->col[c].table == t &&
+            !(b[c] = malloc((size_t)(n ? n : 1) * rp_layout_elem(&l->col[c]) * (size_t)rp_layout_width(l, &l->col[c]))))
+            status = rp_status_raise(err, RP_ENOMEM, "out of memory");
+    if (status == RP_OK)
+        status = rp_layout_read(l, t, first, n, b, in->path, err);
+    if (status == RP_OK)
+        status = check_rows(in, t, k, n, b, err);
+    return status;
+}
+
+static void free_rows(const part *in, void **bufs)
+{
+    for (int c = 0; bufs && c < in->layout.n_cols; c++)
+        free(bufs[c]);
+    free(bufs);
+}
+
 /* Copy run k's rows [first, first + n) of table t from part to the output
  * layout, checked; offsets of /runs are given by the caller in over (column
  * -> value). */
@@ -524,17 +567,9 @@ static int copy_rows(part *in, rp_layout *out, rp_table t, int64_t k, int64_t fi
     if (n <= 0)
         return RP_OK;
     rp_layout *l = &in->layout;
-    void **bufs = calloc((size_t)l->n_cols, sizeof *bufs);
+    void **bufs = NULL;
     const void **data = calloc((size_t)out->n_cols, sizeof *data);
-    int status = bufs && data ? RP_OK : rp_status_raise(err, RP_ENOMEM, "out of memory");
-    for (int c = 0; status == RP_OK && c < l->n_cols; c++)
-        if (l->col[c].table == t &&
-            !(bufs[c] = malloc((size_t)n * rp_layout_elem(&l->col[c]) * (size_t)rp_layout_width(l, &l->col[c]))))
-            status = rp_status_raise(err, RP_ENOMEM, "out of memory");
-    if (status == RP_OK)
-        status = rp_layout_read(l, t, first, n, bufs, in->path, err);
-    if (status == RP_OK)
-        status = check_rows(in, t, k, n, bufs, err);
+    int status = data ? read_rows(in, t, k, first, n, &bufs, err) : rp_status_raise(err, RP_ENOMEM, "out of memory");
     for (int c = 0; status == RP_OK && c < out->n_cols; c++) {
         const rp_column *col = &out->col[c];
         if (col->table != t)
@@ -548,10 +583,22 @@ static int copy_rows(part *in, rp_layout *out, rp_table t, int64_t k, int64_t fi
     }
     if (status == RP_OK)
         status = rp_layout_append(out, t, n, data, err);
-    for (int c = 0; bufs && c < l->n_cols; c++)
-        free(bufs[c]);
-    free(bufs);
+    free_rows(in, bufs);
     free(data);
+    return status;
+}
+
+/* Run k's provider cultures (its /providers rows, checked) into culture
+ * (providers x dimensions). */
+static int read_provider_culture(part *in, int64_t k, double *culture, rp_error *err)
+{
+    const int64_t n = in->count[R_PROVIDERS][k];
+    void **bufs = NULL;
+    int status = read_rows(in, RP_T_PROVIDERS, k, in->first[R_PROVIDERS][k], n, &bufs, err);
+    const int c = rp_layout_find(&in->layout, RP_T_PROVIDERS, "culture");
+    if (status == RP_OK)
+        memcpy(culture, bufs[c], (size_t)n * (size_t)rp_layout_width(&in->layout, &in->layout.col[c]) * sizeof(double));
+    free_rows(in, bufs);
     return status;
 }
 
@@ -764,6 +811,7 @@ int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, bool 
     rp_population pop = {0};
     rp_outcomes *out = NULL;
     int64_t *provider_of = NULL;
+    double *distance = NULL;
     int64_t k;
     int status = open_run(&in, path, run, &k, err);
     if (status == RP_OK && origin)
@@ -786,6 +834,7 @@ int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, bool 
         p.report.ambivalence_threshold = in.param[P_THRESHOLD][k];
         pop.n_patients = n;
         pop.n_providers = in.count[R_PROVIDERS][k];
+        pop.n_dims = p.culture.n_dims;
         out = rp_engine_outcomes_alloc(n);
         if (!out)
             status = rp_status_raise(err, RP_ENOMEM, "out of memory reading %s", path);
@@ -796,19 +845,26 @@ int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, bool 
         const struct {
             const char *name;
             void *to;
-        } want[] = {{"group", NULL}, {"symptoms0", NULL}, {"provider", NULL}, {"exit_week", out->exit_week},
+        } want[] = {{"group", NULL}, {"symptoms0", NULL}, {"provider", NULL}, {"distance", NULL}, {"culture", NULL},
+                    {"exit_week", out->exit_week},
                     {"exit_reason", out->exit_reason}, {"discussed_week", out->discussed_week},
                     {"ruptures", out->ruptures}, {"repairs", out->repairs}, {"symptoms_exit", out->symptoms_exit},
                     {"early_alliance", out->early_alliance}, {"trust_report", out->trust_report}};
         pop.patient_group = malloc((size_t)(n ? n : 1));
         pop.symptoms0 = malloc((size_t)(n ? n : 1) * sizeof(double));
         provider_of = malloc((size_t)(n ? n : 1) * sizeof *provider_of);
-        if (!bufs || !pop.patient_group || !pop.symptoms0 || !provider_of)
+        distance = malloc((size_t)(n ? n : 1) * sizeof *distance);
+        const size_t cultures = (size_t)pop.n_dims * (size_t)(n > pop.n_providers ? n : pop.n_providers);
+        pop.patient_culture = malloc((cultures ? cultures : 1) * sizeof(double));
+        pop.provider_culture = malloc((cultures ? cultures : 1) * sizeof(double));
+        if (!bufs || !pop.patient_group || !pop.symptoms0 || !provider_of || !distance || !pop.patient_culture ||
+            !pop.provider_culture)
             status = rp_status_raise(err, RP_ENOMEM, "out of memory reading %s", path);
-        void *targets[] = {pop.patient_group, pop.symptoms0, provider_of};
+        void *targets[] = {pop.patient_group, pop.symptoms0, provider_of, distance, pop.patient_culture};
+        enum { N_TARGETS = sizeof targets / sizeof targets[0] };
         for (size_t w = 0; status == RP_OK && w < sizeof want / sizeof want[0]; w++) {
             int c = rp_layout_find(l, RP_T_PAIRS, want[w].name);
-            bufs[c] = w < 3 ? targets[w] : want[w].to;
+            bufs[c] = w < N_TARGETS ? targets[w] : want[w].to;
         }
         /* scratch for the columns not needed */
         for (int c = 0; status == RP_OK && c < l->n_cols; c++)
@@ -830,11 +886,16 @@ int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, bool 
         }
         free(bufs);
     }
+    if (status == RP_OK) /* the providers' cultures, for concordance */
+        status = read_provider_culture(&in, k, pop.provider_culture, err);
     if (status == RP_OK)
-        status = rp_observe_summary(sum, &p, &pop, provider_of, out, err);
+        status = rp_observe_summary(sum, &p, &pop, provider_of, distance, out, err);
     free(pop.patient_group);
     free(pop.symptoms0);
+    free(pop.patient_culture);
+    free(pop.provider_culture);
     free(provider_of);
+    free(distance);
     rp_engine_outcomes_free(out);
     close_part(&in);
     return status;

@@ -1,8 +1,9 @@
 /* observe.c - summaries of a run; see observe.h. The computation of every
  * observable of the table (observables.h) is here: its sums in tally and
  * tally_pair, its value and denominator in finish (the ICCs, over
- * providers, and the repair-outcome r in rp_observe_summary; the rows of
- * model 2 only for a run of model 2, NaN otherwise). Serial and in pair order, for bit-identical
+ * providers, the repair-outcome r and the assignment's culture (distance,
+ * concordance: culture_sums) in rp_observe_summary; the rows of model 2 only
+ * for a run of model 2, NaN otherwise). Serial and in pair order, for bit-identical
  * results; one pass per observable family over 10^6 pairs is a few
  * milliseconds. */
 #include "rapport/observe.h"
@@ -81,6 +82,8 @@ static rp_observables finish(const tally *a, rp_observables *den)
         .discussed_week_mean = (double)a->discussed,
         .therapist_dropout = 0, /* set with the values */
         .repair_outcome_r = 0,
+        .distance_mean = 0,
+        .concordance = 0,
     };
     return (rp_observables){
         .pairs = a->pairs,
@@ -99,6 +102,8 @@ static rp_observables finish(const tally *a, rp_observables *den)
         .discussed_week_mean = share(a->discussed_weeks, (double)a->discussed),
         .therapist_dropout = NAN, /* set over providers, from model 2 on */
         .repair_outcome_r = NAN,  /* set from model 2 on */
+        .distance_mean = NAN,
+        .concordance = NAN,
     };
 }
 
@@ -246,6 +251,36 @@ double rp_observe_repair_r(int64_t n, const int32_t *ruptures, const int32_t *re
     return r[group ? 1 + g : 0];
 }
 
+/* The assignment's culture: over all pairs (slot 0) and each group (slot
+ * 1 + g), the sum of the pairs' distances d_ij (distance[i], as assignment
+ * computed it) and the count of (pair, categorical dimension) on which
+ * patient and provider have the same level; *n_cat receives the number of
+ * categorical dimensions. One pass in pair order; the providers' levels are
+ * read through provider_of (a few bytes per provider: in cache). */
+static void culture_sums(const rp_params *p, const rp_population *pop, const int64_t *provider_of,
+                         const double *distance, int64_t n, double *dist_sum, int64_t *matches, int *n_cat)
+{
+    int cat[RP_MAX_DIMS], nc = 0;
+    for (int k = 0; k < p->culture.n_dims; k++)
+        if (p->culture.dims[k].kind == RP_DIM_CATEGORICAL)
+            cat[nc++] = k;
+    *n_cat = nc;
+    const int64_t nd = pop->n_dims;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t m = 0;
+        if (nc > 0) {
+            const double *c = &pop->patient_culture[i * nd], *q = &pop->provider_culture[provider_of[i] * nd];
+            for (int a = 0; a < nc; a++)
+                m += c[cat[a]] == q[cat[a]];
+        }
+        const int g = 1 + pop->patient_group[i];
+        dist_sum[0] += distance[i];
+        dist_sum[g] += distance[i];
+        matches[0] += m;
+        matches[g] += m;
+    }
+}
+
 /* The first observable that is infinite, or NaN although defined, as an error. */
 static int check_finite(const rp_summary *sum, const rp_observables *den, rp_error *err)
 {
@@ -265,7 +300,7 @@ static int check_finite(const rp_summary *sum, const rp_observables *den, rp_err
 }
 
 int rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population *pop,
-                       const int64_t *provider_of, const rp_outcomes *o, rp_error *err)
+                       const int64_t *provider_of, const double *distance, const rp_outcomes *o, rp_error *err)
 {
     const int ng = p->patients.n_groups;
     tally t[1 + RP_MAX_GROUPS];
@@ -341,6 +376,22 @@ int rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population 
         for (int g = 0; g < ng; g++) {
             sum->group[g].repair_outcome_r = r[1 + g];
             den[1 + g].repair_outcome_r = rden[1 + g];
+        }
+    }
+    /* The assignment's culture (model 2): mean distance and concordance,
+     * all pairs and by group. */
+    if (sum->model >= 2) {
+        double dist_sum[1 + RP_MAX_GROUPS] = {0};
+        int64_t matches[1 + RP_MAX_GROUPS] = {0};
+        int n_cat;
+        culture_sums(p, pop, provider_of, distance, n, dist_sum, matches, &n_cat);
+        for (int g = 0; g <= ng; g++) {
+            rp_observables *v = g ? &sum->group[g - 1] : &sum->all;
+            const double pairs = (double)v->pairs;
+            v->distance_mean = share(dist_sum[g], pairs);
+            v->concordance = share((double)matches[g], (double)n_cat * pairs);
+            den[g].distance_mean = pairs;
+            den[g].concordance = (double)n_cat * pairs;
         }
     }
     free(dropped);

@@ -26,7 +26,10 @@ KEYS = ['dropout',
         'therapist_icc']
 # Version 2's observables (MODEL-v2.md): compared where the reference reports them (a
 # model-2 scenario); the C output must then have them under the same names.
-V2_KEYS = ['therapist_dropout', 'repair_outcome_r']
+V2_KEYS = ['therapist_dropout', 'repair_outcome_r', 'distance_mean', 'concordance']
+# ... and these by group: the C's by_group.GROUP.KEY against the reference's KEY_by_group.GROUP.
+V2_GROUP_KEYS = ['distance_mean', 'concordance']
+GROUPS = ['white', 'latinx', 'black', 'asian']
 
 
 def lookup(obj, dotted):
@@ -87,8 +90,11 @@ def main(argv):
             continue
         Rc = len(cruns)
         Rp = int(py.get('replicates', 0))
-        for key in KEYS + [k for k in V2_KEYS if k in py]:
-            cvals = [lookup(r, key) for r in cruns]
+        pairs = [(k, k) for k in KEYS + [k for k in V2_KEYS if k in py]]
+        pairs += [('by_group.%s.%s' % (g, k), '%s_by_group.%s' % (k, g))
+                  for k in V2_GROUP_KEYS if k + '_by_group' in py for g in GROUPS]
+        for ckey, key in pairs:
+            cvals = [lookup(r, ckey) for r in cruns]
             pm, ps = lookup(py, key), py_sd(py, key)
             if any(v is None for v in cvals) or pm is None or ps is None or Rp < 2:
                 missing = sum(v is None for v in cvals)

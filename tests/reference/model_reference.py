@@ -783,6 +783,23 @@ def pearson(x, y):
     return float(np.sum(xc * yc)) / den if den > 0 else float('nan')
 
 
+def culture_observables(p, pat, prov, prov_of, d):
+    """Version 2's description of the assignment: the mean d_ij of the pairs and
+    the mean share of the categorical dimensions on which patient and provider
+    have the same level (NaN without a categorical dimension), overall and by group."""
+    cat = [k for k, (_, kind, _, _) in enumerate(p['dimensions']) if kind == 'categorical']
+    q = prov['culture'][prov_of]
+    share = ((pat['culture'][:, cat] == q[:, cat]).mean(axis=1) if cat
+             else np.full(d.size, np.nan))
+    o = {'distance_mean': float(d.mean()), 'concordance': float(share.mean()),
+         'distance_mean_by_group': {}, 'concordance_by_group': {}}
+    for gi, name in enumerate(g['name'] for g in p['patient_groups']):
+        sel = pat['group'] == gi
+        o['distance_mean_by_group'][name] = float(d[sel].mean()) if sel.any() else float('nan')
+        o['concordance_by_group'][name] = float(share[sel].mean()) if sel.any() else float('nan')
+    return o
+
+
 def observables(p, pat, prov_of, res):
     E, status = res['E'], res['status']
     n = E.size
@@ -832,7 +849,10 @@ def run_once(p, seed):
                  u=pat['u'], gamma=pat['gamma'], m=pat['m'], b=pat['b'],
                  lam=pat['lam'], S0=pat['S0'])
     res = simulate_pairs(p, pairs, rng)
-    return observables(p, pat, prov_of, res)
+    o = observables(p, pat, prov_of, res)
+    if p['model'] == 2:
+        o.update(culture_observables(p, pat, prov, prov_of, pairs['d']))
+    return o
 
 
 def flatten(o, prefix=''):
