@@ -291,11 +291,6 @@ static int calibrate_ranks(const cli_calibrate_args *args, const rp_ranks *ranks
     if (status == RP_OK && a.posterior && !abc)
         status = rp_status_raise(&err, RP_EINVAL, "%s: --posterior is the posterior file of method abc-smc; "
                                  "expected `method: abc-smc` in the calibration, or no --posterior", path);
-    if (status == RP_OK && !abc && ranks->size > 1)
-        status = rp_status_raise(&err, RP_EINVAL, "%s: method nelder-mead runs in one process (its evaluations "
-                                 "follow one another; --threads spreads each one's replicates over the cores), "
-                                 "not over %d MPI ranks; expected no mpirun (or -n 1), or method abc-smc, whose "
-                                 "generations spread over the ranks", path, ranks->size);
     if (status == RP_OK)
         status = check_outputs(&a, cal, &err);
     if ((status = rp_dist_agree_error(status, &err)) != RP_OK) {
@@ -308,24 +303,26 @@ static int calibrate_ranks(const cli_calibrate_args *args, const rp_ranks *ranks
         rp_calibration_free(cal);
         return status == RP_OK ? EXIT_OK : report_once(ranks, status, &err, resumable);
     }
-    rp_cal_options opt = {.threads = a.threads, .stop = &cli_stop_requested};
-    if (isatty(STDERR_FILENO))
-        opt.on_step = show_calibration_step;
+    /* Nelder-Mead: every rank takes the same steps, each evaluation's
+     * replicates spread over the ranks (rp_cal_options); rank 0 prints and writes */
+    const bool rank0 = ranks->rank == 0, progress = rank0 && isatty(STDERR_FILENO);
+    rp_cal_options opt = {.threads = a.threads, .rank = ranks->rank, .ranks = ranks->size,
+                          .stop = &cli_stop_requested, .on_step = progress ? show_calibration_step : NULL};
     status = rp_calibration_fit(cal, &opt, &res, &err);
     if (status == RP_OK && a.identify) {
         /* which targets pin which coefficient, at the fitted point, on the fit's streams */
         int n_free;
         rp_calibration_free_params(cal, &n_free);
-        if (isatty(STDERR_FILENO))
+        if (progress)
             fprintf(stderr, "%s: identification: %d more evaluations\n", cli_name, 2 * n_free);
-        if (!(id = malloc(sizeof *id)))
-            status = rp_status_raise(&err, RP_ENOMEM, "out of memory");
-        else
+        id = malloc(sizeof *id);
+        status = rp_dist_agree_error(id ? RP_OK : rp_status_raise(&err, RP_ENOMEM, "out of memory"), &err);
+        if (status == RP_OK)
             status = rp_calibration_identify(cal, res.final.x, a.identify_step / 100.0, &opt, id, &err);
     }
-    if (status == RP_OK && out_path)
+    if (status == RP_OK && out_path && rank0)
         status = write_calibrated(cal, res.final.x, out_path, &err);
-    if (status == RP_OK) {
+    if (status == RP_OK && rank0) {
         if (json) {
             rp_origin origin;
             calibration_origin(cal, a.threads, &origin);
@@ -337,15 +334,16 @@ static int calibrate_ranks(const cli_calibrate_args *args, const rp_ranks *ranks
         if (fflush(stdout) != 0 || ferror(stdout))
             status = rp_status_raise(&err, RP_EIO, "cannot write the report: %s", strerror(errno));
     }
+    status = rp_dist_agree_error(status, &err);
     free(id);
     rp_calibration_result_free(&res);
     rp_calibration_free(cal);
-    return status == RP_OK ? EXIT_OK : cli_report(status, &err);
+    return status == RP_OK ? EXIT_OK : report_once(ranks, status, &err, false);
 }
 
 /* rapport calibrate CALIBRATION.yaml [--threads N] [-o OUT.yaml [--force]] [--json]
  *                   [--no-identify | --identify-step PERCENT] [--posterior FILE.h5 [--resume]]
- * (under mpirun, an abc-smc calibration over the ranks) */
+ * (under mpirun, over the ranks: rp_abc_options, rp_cal_options) */
 int cli_calibrate(int argc, char **argv)
 {
     cli_calibrate_args a;

@@ -112,10 +112,17 @@ typedef struct {
     double x[RP_CAL_MAX_FREE];
 } rp_cal_step;
 
+/* Under MPI (ranks > 1) every evaluation is a collective of the ranks of
+ * the process's rp_dist_init, called by every rank with the same
+ * calibration and options but rank: rank k runs its block of the R
+ * replicates (rp_dist_block) over its threads, and the ranks exchange the
+ * summaries, so that every rank has all R, the same bits as one process,
+ * and takes the same steps; every rank returns the same status and message. */
 typedef struct {
-    int threads; /* >= 1 */
-    const volatile sig_atomic_t *stop; /* optional; non-zero stops with RP_EINTR */
-    /* optional: called after every iteration */
+    int threads;     /* >= 1, per rank */
+    int rank, ranks; /* this process's MPI rank and the job's ranks (0 and 0 or 1: one process) */
+    const volatile sig_atomic_t *stop; /* optional; non-zero (on any rank) stops with RP_EINTR */
+    /* optional: called after every iteration (on every rank) */
     void (*on_step)(void *ctx, const rp_calibration *cal, const rp_cal_step *step);
     void *ctx;
 } rp_cal_options;

@@ -1,11 +1,12 @@
 #!/usr/bin/python3
-"""abc_mpi.py RAPPORT_BIN SRC_DIR - an ABC-SMC calibration over real MPI ranks (issue 15).
+"""calibrate_mpi.py RAPPORT_BIN SRC_DIR - calibrations over real MPI ranks (issue 15).
 
-The known-posterior calibration (tests/abc/known-posterior.yaml) made small:
-125 particles to the tolerance 1 (about 1 s on one core), so that the blocks
-of slots are uneven at 2 and 3 ranks (62 + 63, 41 + 42 + 42), and a larger one
-of 200 particles to the tolerance 0.5 (about 2 s) for the stops. With real
-`mpirun` (Open MPI: --oversubscribe, and root allowed, as tests/sweep_runs.sh):
+ABC-SMC: the known-posterior calibration (tests/abc/known-posterior.yaml)
+made small: 125 particles to the tolerance 1 (about 1 s on one core), so that
+the blocks of slots are uneven at 2 and 3 ranks (62 + 63, 41 + 42 + 42), and
+a larger one of 200 particles to the tolerance 0.5 (about 2 s) for the stops.
+With real `mpirun` (Open MPI: --oversubscribe, and root allowed, as
+tests/sweep_runs.sh):
 1. `mpirun -n 2` (1 thread each), `-n 2 --threads 2` and `-n 3` write the
    posterior file of one process bit for bit (tests/h5_same.py: every
    dataset, i.e. particles, weights, distances, simulated targets, per
@@ -21,8 +22,13 @@ of 200 particles to the tolerance 0.5 (about 2 s) for the stops. With real
 3. Rank 1 killed (SIGKILL) once generation 2 is checkpointed: the job fails,
    the file at the path is still a checkpoint (never complete), and
    `--resume` on 3 ranks ends with the uninterrupted file.
-4. Nelder-Mead under `mpirun -n 2`: exit 2, one line, nothing written; a
-   file that does not exist: the exit code and the one line of one process
+Nelder-Mead (a tiny fit of dropout.base, 3 replicates, 1,000 patients, with
+its identification):
+4. at 2 ranks (replicates 1 + 2), 2 ranks x 2 threads and 3 ranks: the JSON
+   report of one process (but its seconds and the -o name), the same
+   calibrated scenario, the text report printed once;
+5. SIGTERM to rank 1 alone in a longer fit: exit 130, one line, no -o file.
+6. A file that does not exist: the exit code and the one line of one process
    (the ranks agree, rank 0 prints).
 Skipped (exit 77) when the binary is not an MPI build or there is no mpirun.
 """
@@ -61,7 +67,8 @@ base = base.replace("scenario: constant-hazard.yaml", f"scenario: {SRC}/tests/ab
 
 def calibration(name, particles, tolerance):
     path = f"{tmp}/{name}.yaml"
-    text = base.replace("particles: 500", f"particles: {particles}").replace("tolerance: 0.5", f"tolerance: {tolerance}")
+    text = base.replace("particles: 500", f"particles: {particles}")
+    text = text.replace("tolerance: 0.5", f"tolerance: {tolerance}")
     open(path, "w", encoding="utf-8").write(text)
     return path
 
@@ -192,11 +199,74 @@ r = run(mpirun(3, "calibrate", MID, "--threads", "1", "--posterior", path, "--re
 ok, why = same(f"{tmp}/mid.h5", path) if r.returncode == 0 else (False, f"exit {r.returncode}: {r.stderr[:400]}")
 report(ok and attr(path, "ranks") == 3, "killed on 2 ranks, resumed on 3: the uninterrupted file (ranks = 3)", why)
 
-# ---- 4. Nelder-Mead and errors under mpirun ----
-r = run(mpirun(2, "calibrate", f"{SRC}/scenarios/calibration.yaml", "-o", f"{tmp}/nm.yaml"))
-lines = rapport_lines(r.stderr)
-report(r.returncode == 2 and len(lines) == 1 and "nelder-mead" in lines[0] and not os.path.exists(f"{tmp}/nm.yaml"),
-       "nelder-mead under mpirun -n 2: exit 2, one line, nothing written", f"exit {r.returncode}: {r.stderr[:400]}")
+# ---- 4. and 5. Nelder-Mead ----
+def nelder_mead(name, patients, evaluations, tolerance):
+    path = f"{tmp}/{name}.yaml"
+    open(path, "w", encoding="utf-8").write(
+        f"scenario: {SRC}/scenarios/baseline.yaml\nreplicates: 3\npatients: {patients}\n"
+        "free:\n  dropout.base: {min: -10, max: -5, start: -8}\n"
+        "targets:\n  dropout: {value: 0.197, band: [0.187, 0.207]}\n"
+        "  early_dropout: {value: 0.775, band: [0.70, 0.85], weight: 0}\n"
+        f"budget: {{evaluations: {evaluations}, tolerance: {tolerance}}}\n")
+    return path
+
+
+def json_report(stdout):
+    """The JSON report without what may differ: its seconds, threads and the -o file's name."""
+    text = re.sub(r'"seconds": [0-9.]+', '"seconds": S', stdout)
+    text = re.sub(r'"threads": [0-9]+', '"threads": T', text)
+    return re.sub(r'"written": "[^"]*"', '"written": FILE', text)
+
+
+def text_report(stdout):
+    """The text report without its wall seconds."""
+    return re.sub(r"evaluations, [0-9.]+ s;", "evaluations, S s;", stdout)
+
+
+def first_difference(a, b):
+    for x, y in zip(a.splitlines(), b.splitlines()):
+        if x != y:
+            return f"{x!r} vs {y!r}"
+    return f"{len(a.splitlines())} vs {len(b.splitlines())} lines"
+
+
+TINY = nelder_mead("tiny", 1000, 12, "1e-3")
+one = run([BIN, "calibrate", TINY, "--threads", "1", "--json", "-o", f"{tmp}/nm1.yaml"])
+text = run([BIN, "calibrate", TINY, "--threads", "1"])
+report(one.returncode == 0 and text.returncode == 0, "nelder-mead in one process: exit 0", one.stderr[:300])
+for ranks, threads in ((2, 1), (2, 2), (3, 1)):
+    name = f"{tmp}/nm{ranks}x{threads}.yaml"
+    r = run(mpirun(ranks, "calibrate", TINY, "--threads", str(threads), "--json", "-o", name))
+    t = run(mpirun(ranks, "calibrate", TINY, "--threads", str(threads)))
+    same_yaml = r.returncode == 0 and open(name).read() == open(f"{tmp}/nm1.yaml").read()
+    same_json = json_report(r.stdout) == json_report(one.stdout)
+    same_text = text_report(t.stdout) == text_report(text.stdout)
+    report(r.returncode == 0 and t.returncode == 0 and same_json and same_yaml and same_text,
+           f"nelder-mead, mpirun -n {ranks}, {threads} thread(s) each: the reports (JSON, text, once) and "
+           "calibrated scenario of one process",
+           f"exit {r.returncode} and {t.returncode}, scenario {same_yaml}, JSON "
+           f"{same_json or first_difference(json_report(one.stdout), json_report(r.stdout))}, text "
+           f"{same_text or first_difference(text_report(text.stdout), text_report(t.stdout))}: {r.stderr[:300]}")
+
+LONG = nelder_mead("long", 5000, 400, "1e-12")
+out = f"{tmp}/long-out.yaml"
+p = subprocess.Popen(mpirun(2, "calibrate", LONG, "--threads", "1", "-o", out), stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE, text=True, env=ENV)
+deadline, pid = time.time() + 60, None
+while p.poll() is None and time.time() < deadline and not pid:
+    pid = rank_pid(p.pid, 1)
+    time.sleep(0.01)
+time.sleep(0.5)
+if pid:
+    os.kill(pid, signal.SIGTERM)
+_, err = p.communicate(timeout=300)
+lines = rapport_lines(err)
+report(pid is not None and p.returncode == 130 and len(lines) == 1 and "interrupted" in lines[0] and
+       not os.path.exists(out),
+       "nelder-mead: SIGTERM to rank 1 alone stops every rank: exit 130, one line, nothing written",
+       f"rank 1 pid {pid}, exit {p.returncode}: {err[:400]}")
+
+# ---- 6. errors under mpirun ----
 alone = run([BIN, "calibrate", f"{tmp}/none.yaml"])
 r = run(mpirun(2, "calibrate", f"{tmp}/none.yaml"))
 line = alone.stderr.strip()
