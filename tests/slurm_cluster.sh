@@ -23,7 +23,10 @@
 #   - scenarios/hpc/mpirun.sh through `sbatch --wait --ntasks=2`, with srun and
 #     with mpirun as the launcher: the file again equals single.h5. Where MPI
 #     does not start under Slurm here, the script runs outside Slurm with
-#     `mpirun -n 2` instead, and the output says so.
+#     `mpirun -n 2` instead, and the output says so;
+#   - where srun started them, an ABC-SMC calibration over 2 tasks of
+#     `srun --mpi=pmix rapport calibrate` (sbatch --ntasks=2) writes the
+#     posterior file of one process (tests/calibrate_mpi.py has the rest).
 # The daemons are stopped by their PIDs (and the test's jobs cancelled by
 # their ids) on exit, and the directory removed.
 #
@@ -391,6 +394,7 @@ compare_mpi() {
         report fail "$2: file == single.h5" "$(printf '\n%s' "$diff")"
     fi
 }
+srun_worked=0
 if ! command -v mpirun >/dev/null; then
     report skip "MPI" "mpirun not found (Debian: openmpi-bin)"
 elif ! ldd "$bin" 2>/dev/null | grep -q 'libmpi'; then
@@ -415,6 +419,7 @@ else
             out=$tmp/out/mpi-$launcher.h5
             if [ $rc -eq 0 ] && [ -f "$out" ]; then
                 worked=$((worked + 1))
+                [ "$launcher" = srun ] && srun_worked=1
                 compare_mpi "$out" "sbatch --wait --ntasks=2 mpirun.sh (LAUNCHER=$launcher)" "$(since "$t")"
             else
                 echo "note: MPI under Slurm with LAUNCHER=$launcher did not work here (exit $rc): $(why "mpi-$launcher")"
@@ -433,6 +438,36 @@ else
             report fail "bash mpirun.sh outside Slurm (mpirun -n 2)" "$(tail -n 15 "$tmp/jobs/mpi-bash.out")"
         fi
     fi
+fi
+
+# ---- an ABC-SMC calibration over 2 MPI tasks started by srun ----
+# (tests/calibrate_mpi.py tests it under mpirun at length; here, that Slurm's
+# own launcher starts the ranks of a calibration too, to one process's file)
+if [ "$srun_worked" -eq 1 ]; then
+    srun_mpi=${SRUN_MPI-pmix} # as mpirun.sh
+    sed -e 's/particles: 500/particles: 100/' -e 's/tolerance: 0.5/tolerance: 1/' \
+        -e "s#scenario: constant-hazard.yaml#scenario: $src/tests/abc/constant-hazard.yaml#" \
+        "$src/tests/abc/known-posterior.yaml" >"$tmp/abc.yaml"
+    printf '#!/bin/bash\nexec srun %s "%s" calibrate "%s" --threads 1 --posterior "%s"\n' \
+        "${srun_mpi:+--mpi=$srun_mpi}" "$bin" "$tmp/abc.yaml" "$tmp/out/abc-srun.h5" >"$tmp/abc-job.sh"
+    t=$(date +%s.%N)
+    if ! "$bin" calibrate "$tmp/abc.yaml" --threads 1 --posterior "$tmp/abc-single.h5" >/dev/null 2>"$tmp/abc.err"; then
+        report fail "an ABC-SMC calibration in one process" "$(head -c 300 "$tmp/abc.err")"
+    elif batch abc-srun 60 "${common[@]}" --ntasks=2 --output="$tmp/jobs/abc-srun-%j.out" "$tmp/abc-job.sh" &&
+        [ -f "$tmp/out/abc-srun.h5" ]; then
+        if diff=$("${same[@]}" "$tmp/abc-single.h5" "$tmp/out/abc-srun.h5" \
+            --ignore-attrs threads,ranks,command_line,write_time,seconds,host 2>&1) &&
+            [ "$("$py" -c 'import h5py, sys; print(h5py.File(sys.argv[1]).attrs["ranks"])' "$tmp/out/abc-srun.h5")" = 2 ]; then
+            report ok "sbatch --ntasks=2, srun ${srun_mpi:+--mpi=$srun_mpi} rapport calibrate (abc-smc): the posterior of one process, ranks = 2 ($(since "$t") s)"
+        else
+            report fail "srun rapport calibrate (abc-smc): the posterior of one process" "$(printf '\n%s' "$diff")"
+        fi
+    else
+        report fail "sbatch --ntasks=2, srun rapport calibrate (abc-smc)" "$(why abc-srun)"
+        job_logs 'abc-srun-*'
+    fi
+else
+    report skip "srun rapport calibrate (abc-smc)" "srun did not start MPI ranks here (see the notes above)"
 fi
 
 echo "note: $(since "$t_start") s in all"
