@@ -1,10 +1,12 @@
 /* dist_mpi.c - dist.h over MPI. Only collective steps live here: the sweep
  * itself runs independently on every rank. */
+#define _POSIX_C_SOURCE 200809L
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <mpi.h>
 
@@ -43,12 +45,27 @@ void rp_dist_finalize(void)
         MPI_Finalize();
 }
 
+/* Wait for req without spinning a core: the ranks that finish their share
+ * first wait here for the others, often for seconds, and a busy wait (the
+ * MPI library's own) would take the core from a rank still working on a
+ * shared or oversubscribed node. A fraction of a millisecond is nothing
+ * next to what they wait for. */
+static void wait_politely(MPI_Request *req)
+{
+    int done = 0;
+    for (int polls = 0; MPI_Test(req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done; polls++)
+        if (polls >= 100)
+            nanosleep(&(struct timespec){0, 200 * 1000}, NULL);
+}
+
 int rp_dist_agree(int status)
 {
     if (!mpi_on)
         return status;
     int worst = status;
-    MPI_Allreduce(&status, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    MPI_Request req;
+    MPI_Iallreduce(&status, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &req);
+    wait_politely(&req);
     return worst;
 }
 
