@@ -181,8 +181,15 @@ static int calibrate_abc(const cli_calibrate_args *a, const rp_calibration *cal,
     const bool resumed = status == RP_OK && a->resume && stat(a->posterior, &st) == 0;
     if (resumed)
         status = rp_abc_resume(cal, a->posterior, &res, err);
-    /* every rank has read the file before rank 0 writes it again */
-    if ((status = rp_dist_agree_error(status, err)) == RP_OK && resumed && rank0 && isatty(STDERR_FILENO))
+    /* every rank has read the file before rank 0 writes it again, and read
+     * the same (rp_dist_agree is a maximum: max(g) == -max(-g) when every g
+     * is the same) */
+    status = rp_dist_agree_error(status, err);
+    const int gens = status == RP_OK ? res.n_generations : 0;
+    if (status == RP_OK && rp_dist_agree(gens) != -rp_dist_agree(-gens))
+        status = rp_status_raise(err, RP_EINVAL, "%s: the MPI ranks read different generations from it; expected "
+                                 "a file system that every rank sees, as the same path", a->posterior);
+    if (status == RP_OK && resumed && rank0 && isatty(STDERR_FILENO))
         fprintf(stderr, "%s: resuming after generation %d of %s%s\n", cli_name, res.n_generations - 1, a->posterior,
                 res.stop != RP_ABC_RUNNING ? " (complete: nothing to run)" : "");
     abc_ctx ctx = {a->posterior, line, a->threads, ranks->size, isatty(STDERR_FILENO)};

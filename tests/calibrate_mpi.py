@@ -29,7 +29,9 @@ its identification):
    calibrated scenario; at 2 ranks the text report too, printed once;
 5. SIGTERM to rank 1 alone in a longer fit: exit 130, one line, no -o file.
 6. A file that does not exist: the exit code and the one line of one process
-   (the ranks agree, rank 0 prints).
+   (the ranks agree, rank 0 prints); `--resume` of a posterior file that one
+   rank does not see (MPMD: rank 1 is given another path): exit 2, one line,
+   the file untouched.
 Skipped (exit 77) when the binary is not an MPI build or there is no mpirun.
 """
 import os
@@ -272,6 +274,17 @@ r = run(mpirun(2, "calibrate", f"{tmp}/none.yaml"))
 line = alone.stderr.strip()
 report(r.returncode == alone.returncode != 0 and len(alone.stderr.splitlines()) == 1 and r.stderr.count(line) == 1,
        "a missing calibration file under mpirun -n 2: the exit code and the one line of one process",
+       f"exit {r.returncode}: {r.stderr[:400]}")
+
+# rank 1 does not see the file rank 0 resumes (as on a file system local to each node; here by MPMD):
+# refused on every rank before anything runs, the file untouched
+before = os.stat(f"{tmp}/one.h5").st_mtime_ns
+r = run(["mpirun", "-n", "1", *OVERSUBSCRIBE, BIN, "calibrate", SMALL, "--posterior", f"{tmp}/one.h5", "--resume",
+         ":", "-n", "1", BIN, "calibrate", SMALL, "--posterior", f"{tmp}/unseen.h5", "--resume"])
+lines = rapport_lines(r.stderr)
+report(r.returncode == 2 and len(lines) == 1 and "different generations" in lines[0] and
+       os.stat(f"{tmp}/one.h5").st_mtime_ns == before and not os.path.exists(f"{tmp}/unseen.h5"),
+       "--resume of a file that one rank does not see: exit 2, one line, the file untouched",
        f"exit {r.returncode}: {r.stderr[:400]}")
 
 finish()
