@@ -24,9 +24,10 @@
 #     with mpirun as the launcher: the file again equals single.h5. Where MPI
 #     does not start under Slurm here, the script runs outside Slurm with
 #     `mpirun -n 2` instead, and the output says so;
-#   - where srun started them, an ABC-SMC calibration over 2 tasks of
-#     `srun --mpi=pmix rapport calibrate` (sbatch --ntasks=2) writes the
-#     posterior file of one process (tests/calibrate_mpi.py has the rest).
+#   - where srun started them, an ABC-SMC calibration through the same
+#     script (CALIBRATION=abc.yaml, sbatch --ntasks=2, srun --mpi=pmix)
+#     writes the posterior file of one process (tests/calibrate_mpi.py has
+#     the rest).
 # The daemons are stopped by their PIDs (and the test's jobs cancelled by
 # their ids) on exit, and the directory removed.
 #
@@ -440,34 +441,33 @@ else
     fi
 fi
 
-# ---- an ABC-SMC calibration over 2 MPI tasks started by srun ----
-# (tests/calibrate_mpi.py tests it under mpirun at length; here, that Slurm's
-# own launcher starts the ranks of a calibration too, to one process's file)
+# ---- an ABC-SMC calibration: mpirun.sh with CALIBRATION, 2 tasks started by srun ----
+# (tests/calibrate_mpi.py tests it under mpirun at length; here, that the
+# script and Slurm's own launcher run the ranks of a calibration too, to one
+# process's posterior file)
 if [ "$srun_worked" -eq 1 ]; then
-    srun_mpi=${SRUN_MPI-pmix} # as mpirun.sh
     sed -e 's/particles: 500/particles: 100/' -e 's/tolerance: 0.5/tolerance: 1/' \
         -e "s#scenario: constant-hazard.yaml#scenario: $src/tests/abc/constant-hazard.yaml#" \
         "$src/tests/abc/known-posterior.yaml" >"$tmp/abc.yaml"
-    printf '#!/bin/bash\nexec srun %s "%s" calibrate "%s" --threads 1 --posterior "%s"\n' \
-        "${srun_mpi:+--mpi=$srun_mpi}" "$bin" "$tmp/abc.yaml" "$tmp/out/abc-srun.h5" >"$tmp/abc-job.sh"
     t=$(date +%s.%N)
+    out=$tmp/out/abc-srun.h5
     if ! "$bin" calibrate "$tmp/abc.yaml" --threads 1 --posterior "$tmp/abc-single.h5" >/dev/null 2>"$tmp/abc.err"; then
         report fail "an ABC-SMC calibration in one process" "$(head -c 300 "$tmp/abc.err")"
-    elif batch abc-srun 60 "${common[@]}" --ntasks=2 --output="$tmp/jobs/abc-srun-%j.out" "$tmp/abc-job.sh" &&
-        [ -f "$tmp/out/abc-srun.h5" ]; then
-        if diff=$("${same[@]}" "$tmp/abc-single.h5" "$tmp/out/abc-srun.h5" \
+    elif CALIBRATION=$tmp/abc.yaml OUT=$out LAUNCHER=srun batch abc-srun 60 "${common[@]}" --ntasks=2 \
+        --output="$tmp/jobs/abc-srun-%j.out" "$hpc/mpirun.sh" && [ -f "$out" ]; then
+        if diff=$("${same[@]}" "$tmp/abc-single.h5" "$out" \
             --ignore-attrs threads,ranks,command_line,write_time,seconds,host 2>&1) &&
-            [ "$("$py" -c 'import h5py, sys; print(h5py.File(sys.argv[1]).attrs["ranks"])' "$tmp/out/abc-srun.h5")" = 2 ]; then
-            report ok "sbatch --ntasks=2, srun ${srun_mpi:+--mpi=$srun_mpi} rapport calibrate (abc-smc): the posterior of one process, ranks = 2 ($(since "$t") s)"
+            [ "$("$py" -c 'import h5py, sys; print(h5py.File(sys.argv[1]).attrs["ranks"])' "$out")" = 2 ]; then
+            report ok "CALIBRATION=abc.yaml sbatch --ntasks=2 mpirun.sh (srun): the posterior of one process, ranks = 2 ($(since "$t") s)"
         else
-            report fail "srun rapport calibrate (abc-smc): the posterior of one process" "$(printf '\n%s' "$diff")"
+            report fail "CALIBRATION=abc.yaml mpirun.sh (srun): the posterior of one process" "$(printf '\n%s' "$diff")"
         fi
     else
-        report fail "sbatch --ntasks=2, srun rapport calibrate (abc-smc)" "$(why abc-srun)"
+        report fail "CALIBRATION=abc.yaml sbatch --ntasks=2 mpirun.sh (srun)" "$(why abc-srun)"
         job_logs 'abc-srun-*'
     fi
 else
-    report skip "srun rapport calibrate (abc-smc)" "srun did not start MPI ranks here (see the notes above)"
+    report skip "CALIBRATION=abc.yaml mpirun.sh (srun)" "srun did not start MPI ranks here (see the notes above)"
 fi
 
 echo "note: $(since "$t_start") s in all"
