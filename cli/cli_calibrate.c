@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/files.h"
+#include "exec/dist.h"
 #include "rapport/calibrate.h"
 #include "rapport/exec.h"
 
@@ -144,10 +145,10 @@ static void calibration_origin(const rp_calibration *cal, int threads, rp_origin
 }
 
 /* The ABC-SMC calibration's context: where each generation's checkpoint
- * goes, and the progress line. */
+ * goes, and the progress line (rank 0 only: rp_abc_run calls it there). */
 typedef struct {
     const char *posterior, *command_line;
-    int threads;
+    int threads, ranks;
     bool progress;
 } abc_ctx;
 
@@ -159,29 +160,41 @@ static int on_generation(void *ctx, const rp_calibration *cal, const rp_abc_resu
         fprintf(stderr, "%s: generation %d: tolerance %.4g, %lld simulations, acceptance %.3f, ESS %.1f\n", cli_name,
                 res->n_generations - 1, g->tolerance, g->simulations, g->acceptance, g->ess);
     }
-    return c->posterior ? rp_abc_write(cal, res, c->posterior, c->command_line, c->threads, err) : RP_OK;
+    return c->posterior ? rp_abc_write(cal, res, c->posterior, c->command_line, c->threads, c->ranks, err) : RP_OK;
 }
 
 /* An ABC-SMC calibration from its start or (--resume) its posterior file's
- * last generation; the report, the posterior file, the calibrated scenario. */
-static int calibrate_abc(const cli_calibrate_args *a, const rp_calibration *cal, int argc, char **argv,
-                         rp_error *err, bool *resumable)
+ * last generation; the report, the posterior file, the calibrated scenario.
+ * Under MPI every rank reads the file to resume and runs its share of each
+ * generation (rp_abc_run); rank 0 alone writes and prints; every rank
+ * returns the same status and message. */
+static int calibrate_abc(const cli_calibrate_args *a, const rp_calibration *cal, const rp_ranks *ranks, int argc,
+                         char **argv, rp_error *err, bool *resumable)
 {
     rp_abc_result res = {0};
+    const bool rank0 = ranks->rank == 0;
     int status = RP_OK;
     char *line = cli_command_line(argc, argv);
     if (!line)
-        RP_FAIL(err, RP_ENOMEM, "out of memory");
+        status = rp_status_raise(err, RP_ENOMEM, "out of memory");
     struct stat st;
-    if (a->resume && stat(a->posterior, &st) == 0) {
+    const bool resumed = status == RP_OK && a->resume && stat(a->posterior, &st) == 0;
+    if (resumed)
         status = rp_abc_resume(cal, a->posterior, &res, err);
-        if (status == RP_OK && isatty(STDERR_FILENO))
-            fprintf(stderr, "%s: resuming after generation %d of %s%s\n", cli_name, res.n_generations - 1,
-                    a->posterior, res.stop != RP_ABC_RUNNING ? " (complete: nothing to run)" : "");
-    }
-    abc_ctx ctx = {a->posterior, line, a->threads, isatty(STDERR_FILENO)};
-    rp_abc_options opt = {.threads = a->threads, .stop = &cli_stop_requested, .on_generation = on_generation,
-                          .ctx = &ctx};
+    /* every rank has read the file before rank 0 writes it again, and read
+     * the same (rp_dist_agree is a maximum: max(g) == -max(-g) when every g
+     * is the same) */
+    status = rp_dist_agree_error(status, err);
+    const int gens = status == RP_OK ? res.n_generations : 0;
+    if (status == RP_OK && rp_dist_agree(gens) != -rp_dist_agree(-gens))
+        status = rp_status_raise(err, RP_EINVAL, "%s: the MPI ranks read different generations from it; expected "
+                                 "a file system that every rank sees, as the same path", a->posterior);
+    if (status == RP_OK && resumed && rank0 && isatty(STDERR_FILENO))
+        fprintf(stderr, "%s: resuming after generation %d of %s%s\n", cli_name, res.n_generations - 1, a->posterior,
+                res.stop != RP_ABC_RUNNING ? " (complete: nothing to run)" : "");
+    abc_ctx ctx = {a->posterior, line, a->threads, ranks->size, isatty(STDERR_FILENO)};
+    rp_abc_options opt = {.threads = a->threads, .rank = ranks->rank, .ranks = ranks->size,
+                          .stop = &cli_stop_requested, .on_generation = on_generation, .ctx = &ctx};
     if (status == RP_OK)
         status = rp_abc_run(cal, &opt, &res, err);
     if (status == RP_EINTR) {
@@ -197,11 +210,11 @@ static int calibrate_abc(const cli_calibrate_args *a, const rp_calibration *cal,
     double median[RP_CAL_MAX_FREE];
     if (status == RP_OK)
         rp_abc_median(cal, &res, median);
-    if (status == RP_OK && a->posterior)
-        status = rp_abc_write(cal, &res, a->posterior, line, a->threads, err);
-    if (status == RP_OK && a->output)
+    if (status == RP_OK && a->posterior && rank0)
+        status = rp_abc_write(cal, &res, a->posterior, line, a->threads, ranks->size, err);
+    if (status == RP_OK && a->output && rank0)
         status = write_calibrated(cal, median, a->output, err);
-    if (status == RP_OK) {
+    if (status == RP_OK && rank0) {
         if (a->json) {
             rp_origin origin;
             calibration_origin(cal, a->threads, &origin);
@@ -217,7 +230,7 @@ static int calibrate_abc(const cli_calibrate_args *a, const rp_calibration *cal,
     }
     rp_abc_result_free(&res);
     free(line);
-    return status;
+    return rp_dist_agree_error(status, err);
 }
 
 /* The output rule for each file the command writes, before anything runs:
@@ -248,14 +261,21 @@ static int check_outputs(const cli_calibrate_args *a, const rp_calibration *cal,
     return status;
 }
 
-/* rapport calibrate CALIBRATION.yaml [--threads N] [-o OUT.yaml [--force]] [--json]
- *                   [--no-identify | --identify-step PERCENT] [--posterior FILE.h5 [--resume]] */
-int cli_calibrate(int argc, char **argv)
+/* An error's line, printed by rank 0 alone (every rank has the same
+ * status and message: rp_dist_agree_error); the exit code on every rank. */
+static int report_once(const rp_ranks *ranks, int status, const rp_error *err, bool resumable)
 {
-    cli_calibrate_args a;
-    int code = cli_parse_calibrate(argc - 1, argv + 1, &a);
-    if (code != EXIT_OK)
-        return code;
+    if (ranks->rank != 0)
+        return resumable ? EXIT_RESUMABLE : cli_exit_code(status);
+    return resumable ? cli_report_resumable(err) : cli_report(status, err);
+}
+
+/* The calibration on this process's MPI rank (one process: rank 0 of 1):
+ * every rank loads and checks the files, their verdicts agreed on before
+ * anything runs. */
+static int calibrate_ranks(const cli_calibrate_args *args, const rp_ranks *ranks, int argc, char **argv)
+{
+    const cli_calibrate_args a = *args;
     const char *path = a.path, *out_path = a.output;
     const bool json = a.json;
     rp_error err = {{0}};
@@ -280,34 +300,36 @@ int cli_calibrate(int argc, char **argv)
                                  "expected `method: abc-smc` in the calibration, or no --posterior", path);
     if (status == RP_OK)
         status = check_outputs(&a, cal, &err);
-    if (status != RP_OK) {
+    if ((status = rp_dist_agree_error(status, &err)) != RP_OK) {
         rp_calibration_free(cal);
-        return cli_report(status, &err);
+        return report_once(ranks, status, &err, false);
     }
     if (abc) {
         bool resumable = false;
-        status = calibrate_abc(&a, cal, argc, argv, &err, &resumable);
+        status = calibrate_abc(&a, cal, ranks, argc, argv, &err, &resumable);
         rp_calibration_free(cal);
-        return status == RP_OK ? EXIT_OK : resumable ? cli_report_resumable(&err) : cli_report(status, &err);
+        return status == RP_OK ? EXIT_OK : report_once(ranks, status, &err, resumable);
     }
-    rp_cal_options opt = {.threads = a.threads, .stop = &cli_stop_requested};
-    if (isatty(STDERR_FILENO))
-        opt.on_step = show_calibration_step;
+    /* Nelder-Mead: every rank takes the same steps, each evaluation's
+     * replicates spread over the ranks (rp_cal_options); rank 0 prints and writes */
+    const bool rank0 = ranks->rank == 0, progress = rank0 && isatty(STDERR_FILENO);
+    rp_cal_options opt = {.threads = a.threads, .rank = ranks->rank, .ranks = ranks->size,
+                          .stop = &cli_stop_requested, .on_step = progress ? show_calibration_step : NULL};
     status = rp_calibration_fit(cal, &opt, &res, &err);
     if (status == RP_OK && a.identify) {
         /* which targets pin which coefficient, at the fitted point, on the fit's streams */
         int n_free;
         rp_calibration_free_params(cal, &n_free);
-        if (isatty(STDERR_FILENO))
+        if (progress)
             fprintf(stderr, "%s: identification: %d more evaluations\n", cli_name, 2 * n_free);
-        if (!(id = malloc(sizeof *id)))
-            status = rp_status_raise(&err, RP_ENOMEM, "out of memory");
-        else
+        id = malloc(sizeof *id);
+        status = rp_dist_agree_error(id ? RP_OK : rp_status_raise(&err, RP_ENOMEM, "out of memory"), &err);
+        if (status == RP_OK)
             status = rp_calibration_identify(cal, res.final.x, a.identify_step / 100.0, &opt, id, &err);
     }
-    if (status == RP_OK && out_path)
+    if (status == RP_OK && out_path && rank0)
         status = write_calibrated(cal, res.final.x, out_path, &err);
-    if (status == RP_OK) {
+    if (status == RP_OK && rank0) {
         if (json) {
             rp_origin origin;
             calibration_origin(cal, a.threads, &origin);
@@ -319,8 +341,25 @@ int cli_calibrate(int argc, char **argv)
         if (fflush(stdout) != 0 || ferror(stdout))
             status = rp_status_raise(&err, RP_EIO, "cannot write the report: %s", strerror(errno));
     }
+    status = rp_dist_agree_error(status, &err);
     free(id);
     rp_calibration_result_free(&res);
     rp_calibration_free(cal);
-    return status == RP_OK ? EXIT_OK : cli_report(status, &err);
+    return status == RP_OK ? EXIT_OK : report_once(ranks, status, &err, false);
+}
+
+/* rapport calibrate CALIBRATION.yaml [--threads N] [-o OUT.yaml [--force]] [--json]
+ *                   [--no-identify | --identify-step PERCENT] [--posterior FILE.h5 [--resume]]
+ * (under mpirun, over the ranks: rp_abc_options, rp_cal_options) */
+int cli_calibrate(int argc, char **argv)
+{
+    cli_calibrate_args a;
+    int code = cli_parse_calibrate(argc - 1, argv + 1, &a);
+    if (code != EXIT_OK)
+        return code;
+    rp_ranks ranks;
+    rp_dist_init(&argc, &argv, &ranks);
+    code = calibrate_ranks(&a, &ranks, argc, argv);
+    rp_dist_finalize();
+    return code;
 }

@@ -62,7 +62,7 @@ static bool same_generations(const rp_abc_result *a, const rp_abc_result *b)
  * once generation 1 is complete. */
 static int checkpoint_then_stop(void *ctx, const rp_calibration *cal, const rp_abc_result *res, rp_error *err)
 {
-    int status = rp_abc_write(cal, res, ctx, "abc_unit", 1, err);
+    int status = rp_abc_write(cal, res, ctx, "abc_unit", 1, 1, err);
     if (status == RP_OK && res->n_generations == 2)
         status = rp_status_raise(err, RP_EINTR, "stopped after generation 1");
     return status;

@@ -23,7 +23,11 @@
 #   - scenarios/hpc/mpirun.sh through `sbatch --wait --ntasks=2`, with srun and
 #     with mpirun as the launcher: the file again equals single.h5. Where MPI
 #     does not start under Slurm here, the script runs outside Slurm with
-#     `mpirun -n 2` instead, and the output says so.
+#     `mpirun -n 2` instead, and the output says so;
+#   - where srun started them, an ABC-SMC calibration through the same
+#     script (CALIBRATION=abc.yaml, sbatch --ntasks=2, srun --mpi=pmix)
+#     writes the posterior file of one process (tests/calibrate_mpi.py has
+#     the rest).
 # The daemons are stopped by their PIDs (and the test's jobs cancelled by
 # their ids) on exit, and the directory removed.
 #
@@ -391,6 +395,7 @@ compare_mpi() {
         report fail "$2: file == single.h5" "$(printf '\n%s' "$diff")"
     fi
 }
+srun_worked=0
 if ! command -v mpirun >/dev/null; then
     report skip "MPI" "mpirun not found (Debian: openmpi-bin)"
 elif ! ldd "$bin" 2>/dev/null | grep -q 'libmpi'; then
@@ -415,6 +420,7 @@ else
             out=$tmp/out/mpi-$launcher.h5
             if [ $rc -eq 0 ] && [ -f "$out" ]; then
                 worked=$((worked + 1))
+                [ "$launcher" = srun ] && srun_worked=1
                 compare_mpi "$out" "sbatch --wait --ntasks=2 mpirun.sh (LAUNCHER=$launcher)" "$(since "$t")"
             else
                 echo "note: MPI under Slurm with LAUNCHER=$launcher did not work here (exit $rc): $(why "mpi-$launcher")"
@@ -433,6 +439,35 @@ else
             report fail "bash mpirun.sh outside Slurm (mpirun -n 2)" "$(tail -n 15 "$tmp/jobs/mpi-bash.out")"
         fi
     fi
+fi
+
+# ---- an ABC-SMC calibration: mpirun.sh with CALIBRATION, 2 tasks started by srun ----
+# (tests/calibrate_mpi.py tests it under mpirun at length; here, that the
+# script and Slurm's own launcher run the ranks of a calibration too, to one
+# process's posterior file)
+if [ "$srun_worked" -eq 1 ]; then
+    sed -e 's/particles: 500/particles: 100/' -e 's/tolerance: 0.5/tolerance: 1/' \
+        -e "s#scenario: constant-hazard.yaml#scenario: $src/tests/abc/constant-hazard.yaml#" \
+        "$src/tests/abc/known-posterior.yaml" >"$tmp/abc.yaml"
+    t=$(date +%s.%N)
+    out=$tmp/out/abc-srun.h5
+    if ! "$bin" calibrate "$tmp/abc.yaml" --threads 1 --posterior "$tmp/abc-single.h5" >/dev/null 2>"$tmp/abc.err"; then
+        report fail "an ABC-SMC calibration in one process" "$(head -c 300 "$tmp/abc.err")"
+    elif CALIBRATION=$tmp/abc.yaml OUT=$out LAUNCHER=srun batch abc-srun 60 "${common[@]}" --ntasks=2 \
+        --output="$tmp/jobs/abc-srun-%j.out" "$hpc/mpirun.sh" && [ -f "$out" ]; then
+        if diff=$("${same[@]}" "$tmp/abc-single.h5" "$out" \
+            --ignore-attrs threads,ranks,command_line,write_time,seconds,host 2>&1) &&
+            [ "$("$py" -c 'import h5py, sys; print(h5py.File(sys.argv[1]).attrs["ranks"])' "$out")" = 2 ]; then
+            report ok "CALIBRATION=abc.yaml sbatch --ntasks=2 mpirun.sh (srun): the posterior of one process, ranks = 2 ($(since "$t") s)"
+        else
+            report fail "CALIBRATION=abc.yaml mpirun.sh (srun): the posterior of one process" "$(printf '\n%s' "$diff")"
+        fi
+    else
+        report fail "CALIBRATION=abc.yaml sbatch --ntasks=2 mpirun.sh (srun)" "$(why abc-srun)"
+        job_logs 'abc-srun-*'
+    fi
+else
+    report skip "CALIBRATION=abc.yaml mpirun.sh (srun)" "srun did not start MPI ranks here (see the notes above)"
 fi
 
 echo "note: $(since "$t_start") s in all"

@@ -52,6 +52,9 @@ add_test(NAME moment_axes COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/m
 set_tests_properties(moment_axes PROPERTIES SKIP_RETURN_CODE 77)
 add_test(NAME abc_calibration COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/abc_calibration.py $<TARGET_FILE:rapport> ${PROJECT_SOURCE_DIR})
 set_tests_properties(abc_calibration PROPERTIES SKIP_RETURN_CODE 77)
+# Calibrations (ABC-SMC, Nelder-Mead) over real MPI ranks (skipped without an MPI build or mpirun).
+add_test(NAME calibrate_mpi COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/calibrate_mpi.py $<TARGET_FILE:rapport> ${PROJECT_SOURCE_DIR})
+set_tests_properties(calibrate_mpi PROPERTIES SKIP_RETURN_CODE 77)
 # Simulation-based calibration, CI's short version (scripts/abc-coverage.py --short: 20 repeats).
 add_test(NAME abc_coverage COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/scripts/abc-coverage.py --short --threads 2
          --rapport $<TARGET_FILE:rapport>)

@@ -112,10 +112,17 @@ typedef struct {
     double x[RP_CAL_MAX_FREE];
 } rp_cal_step;
 
+/* Under MPI (ranks > 1) every evaluation is a collective of the ranks of
+ * the process's rp_dist_init, called by every rank with the same
+ * calibration and options but rank: rank k runs its block of the R
+ * replicates (rp_dist_block) over its threads, and the ranks exchange the
+ * summaries, so that every rank has all R, the same bits as one process,
+ * and takes the same steps; every rank returns the same status and message. */
 typedef struct {
-    int threads; /* >= 1 */
-    const volatile sig_atomic_t *stop; /* optional; non-zero stops with RP_EINTR */
-    /* optional: called after every iteration */
+    int threads;     /* >= 1, per rank */
+    int rank, ranks; /* this process's MPI rank and the job's ranks (0 and 0 or 1: one process) */
+    const volatile sig_atomic_t *stop; /* optional; non-zero (on any rank) stops with RP_EINTR */
+    /* optional: called after every iteration (on every rank) */
     void (*on_step)(void *ctx, const rp_calibration *cal, const rp_cal_step *step);
     void *ctx;
 } rp_cal_options;
@@ -296,7 +303,10 @@ long long rp_calibration_providers(const rp_calibration *cal);
  * and runs replicate r of its simulation on stream rp_abc_stream(t, i, a) + r
  * of the scenario's seed: every simulation has its own draws (the posterior
  * carries the model's noise), and the whole calibration is a pure function
- * of the seed and the file, whatever the threads (OpenMP over slots). */
+ * of the seed and the file, whatever the threads (OpenMP over slots) and
+ * MPI ranks (each rank takes a block of the slots, and of the weights, and
+ * the ranks exchange their blocks after each step: every rank ends each
+ * generation with all of it, bit for bit). */
 #define RP_ABC_MAX_ATTEMPTS 100000
 #define RP_ABC_MAX_PARTICLES 100000
 #define RP_ABC_MAX_GENERATIONS 1000
@@ -335,7 +345,7 @@ typedef struct {
     rp_abc_generation *gen; /* [n_generations] */
     rp_abc_stop stop;       /* RP_ABC_RUNNING: a checkpoint */
     long long simulations;  /* over every generation (runs: times the replicates) */
-    double seconds;         /* this process's */
+    double seconds;         /* wall seconds of this process (and, resumed, of those before) */
 } rp_abc_result;
 
 /* Weighted summaries of generation g's column (coefficient i, or target k
@@ -345,10 +355,12 @@ double rp_abc_mean(const rp_abc_result *res, int g, bool simulated, int column);
 double rp_abc_quantile(const rp_abc_result *res, int g, bool simulated, int column, double q);
 
 typedef struct {
-    int threads;
+    int threads;     /* per rank */
+    int rank, ranks; /* this process's MPI rank and the job's ranks (0 and 0 or 1: one process) */
     const volatile sig_atomic_t *stop; /* stops between simulations with RP_EINTR; res keeps the complete generations */
-    /* optional: after each complete generation (a checkpoint to write); a
-     * status other than RP_OK ends the calibration with it */
+    /* optional: after each complete generation (a checkpoint to write), on
+     * rank 0 only; a status other than RP_OK ends the calibration with it
+     * (on every rank) */
     int (*on_generation)(void *ctx, const rp_calibration *cal, const rp_abc_result *res, rp_error *err);
     void *ctx;
 } rp_abc_options;
@@ -356,7 +368,10 @@ typedef struct {
 /* Run (or, with res holding complete generations read back from a
  * checkpoint, continue) the ABC-SMC calibration. res is zeroed by the caller
  * for a fresh start. RP_OK (res->stop says why it ended), RP_EINTR (res
- * holds the complete generations), RP_ENOMEM, or a simulation's error. */
+ * holds the complete generations), RP_ENOMEM, or a simulation's error.
+ * With ranks > 1 a collective of the MPI ranks of the process's
+ * rp_dist_init (every rank calls it with the same calibration, res and
+ * options but rank): every rank returns the same status, message and res. */
 int rp_abc_run(const rp_calibration *cal, const rp_abc_options *opt, rp_abc_result *res, rp_error *err);
 void rp_abc_result_free(rp_abc_result *res);
 /* Append an empty generation (arrays allocated) to res: RP_OK or RP_ENOMEM. */
@@ -364,9 +379,10 @@ int rp_abc_add_generation(rp_abc_result *res, rp_error *err);
 
 /* Write the posterior file of res (generations so far; complete when
  * res->stop is not RP_ABC_RUNNING) to path, atomically (posterior.h);
- * command_line and threads are recorded. RP_OK, RP_EIO or RP_ENOMEM. */
+ * command_line, threads (per rank) and ranks are recorded. RP_OK, RP_EIO
+ * or RP_ENOMEM. Under MPI, rank 0's to call. */
 int rp_abc_write(const rp_calibration *cal, const rp_abc_result *res, const char *path, const char *command_line,
-                 int threads, rp_error *err);
+                 int threads, int ranks, rp_error *err);
 
 /* Read the posterior file at path into res (zeroed here) to continue the
  * calibration: the file must be of this calibration (the same file text,

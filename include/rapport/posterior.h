@@ -45,7 +45,7 @@ typedef struct {
     /* provenance */
     char *command_line, *calibration_path, *calibration_text, *scenario_path, *scenario_yaml;
     uint64_t seed;
-    int threads, model_version;
+    int threads, ranks, model_version; /* threads per rank; the MPI ranks (1: one process) */
     /* the calibration */
     int n_free, n_targets, particles, replicates;
     char **key, **prior;               /* [n_free] */
@@ -59,7 +59,7 @@ typedef struct {
     bool complete;
     char *stop;            /* "tolerance", "generations", "acceptance", "budget"; "running" in a checkpoint */
     long long simulations; /* over every generation (an abandoned one's included) */
-    double seconds;        /* wall seconds, over every process that worked on it */
+    double seconds;        /* wall seconds, summed over the runs (a resumed one's and before) that worked on it */
     int n_generations;
     rp_posterior_generation *gen; /* [n_generations] */
 } rp_posterior;

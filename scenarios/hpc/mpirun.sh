@@ -2,6 +2,7 @@
 # mpirun.sh - run a rapport sweep as one MPI job that writes one file.
 #
 #   sbatch scenarios/hpc/mpirun.sh
+#   CALIBRATION=scenarios/calibration-abc.yaml sbatch scenarios/hpc/mpirun.sh
 #
 # The runs of the sweep are spread over the MPI ranks (--ntasks), each rank using
 # --cpus-per-task OpenMP threads, into one file OUT: the same bytes as one
@@ -34,6 +35,11 @@
 #   SCENARIO  the sweep              (default: scenarios/sweep-discussion.yaml)
 #   OUT_DIR   the output directory   (default: results/sweep-discussion)
 #   OUT       the output file        (default: OUT_DIR/sweep-mpi.h5)
+#   CALIBRATION  a calibration file to run instead of the sweep: `rapport
+#             calibrate CALIBRATION --posterior OUT --resume` (method abc-smc:
+#             each generation's particles over the ranks, a checkpoint in OUT
+#             after each; OUT defaults to OUT_DIR/posterior.h5), the same
+#             requeue on a time limit, continuing from the last generation
 #
 # Time limit: --signal=B:USR1@300 has Slurm send SIGUSR1 to this script 5
 # minutes before the limit; it passes the signal on to the launcher, which
@@ -63,11 +69,19 @@ set -euo pipefail
 RAPPORT=${RAPPORT:-$(command -v rapport || echo "${SLURM_SUBMIT_DIR:-.}/build/rapport")}
 SCENARIO=${SCENARIO:-scenarios/sweep-discussion.yaml}
 OUT_DIR=${OUT_DIR:-results/sweep-discussion}
-OUT=${OUT:-$OUT_DIR/sweep-mpi.h5}
 threads=${SLURM_CPUS_PER_TASK:-${OMP_NUM_THREADS:-1}}
 
-# --resume: a new sweep, a requeued one, or one already complete (exit 0)
-cmd=("$RAPPORT" run "$SCENARIO" -o "$OUT" --threads "$threads" --resume)
+# --resume: a new sweep (or calibration), a requeued one, or one already complete (exit 0)
+if [ -n "${CALIBRATION:-}" ]; then
+    OUT=${OUT:-$OUT_DIR/posterior.h5}
+    SCENARIO=$CALIBRATION # for the messages below
+    cmd=("$RAPPORT" calibrate "$CALIBRATION" --posterior "$OUT" --threads "$threads" --resume)
+    kept="its last complete generation kept in $OUT"
+else
+    OUT=${OUT:-$OUT_DIR/sweep-mpi.h5}
+    cmd=("$RAPPORT" run "$SCENARIO" -o "$OUT" --threads "$threads" --resume)
+    kept="its finished runs kept in $OUT.parts"
+fi
 
 # launch COMMAND...: run it in the background, pass this shell's SIGUSR1 on to
 # it, and wait for its exit code (in rc); a SIGTERM reaches it from Slurm.
@@ -124,7 +138,7 @@ else
     launch mpirun -n "$ranks" ${MPIRUN_FLAGS:-} "${cmd[@]}"
 fi
 if [ "$rc" -eq 75 ]; then
-    echo "rapport: stopped early, its finished runs kept in $OUT.parts; requeueing job ${SLURM_JOB_ID:-?}"
+    echo "rapport: stopped early, $kept; requeueing job ${SLURM_JOB_ID:-?}"
     if [ -n "${SLURM_JOB_ID:-}" ] && scontrol requeue "$SLURM_JOB_ID"; then
         exit 0 # the next allocation resumes it
     fi

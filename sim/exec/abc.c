@@ -5,10 +5,13 @@
  * scenario's seed, both a pure function of (generation, slot, attempt):
  * the proposal's (purpose RP_PURPOSE_ABC_PROPOSAL) and the simulation's
  * replicates (streams rp_abc_stream(...) + r). A slot's attempts are
- * therefore the same whichever thread runs it, and so is every number of
- * the result: OpenMP over slots changes nothing but the time. The sums over
- * particles (weights, covariances) run in index order, outside the parallel
- * loops or with one sum per index inside them.
+ * therefore the same whichever thread or MPI rank runs it, and so is every
+ * number of the result: OpenMP over slots, and MPI ranks over blocks of
+ * slots (rp_dist_block; the ranks exchange their slots' records and then
+ * their weights, rp_dist_allgather_blocks, so that every rank holds every
+ * generation), change nothing but the time. The sums over particles
+ * (weights, covariances) run in index order, outside the parallel loops or
+ * with one sum per index inside them, on every rank alike.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "rapport/calibrate.h"
@@ -28,6 +31,7 @@
 #include "rapport/posterior.h"
 #include "rapport/rng.h"
 #include "exec/calibration_spec.h"
+#include "exec/dist.h"
 #include "exec/parts.h"
 
 /* ---- priors ---- */
@@ -299,11 +303,13 @@ static double mahalanobis2(const double *L, int n, const double *v)
     return s;
 }
 
-/* What one slot found. */
-typedef struct {
-    long long attempts, simulations;
-    bool found;
-} slot_result;
+/* What one slot found, as one record of doubles (so that the ranks can
+ * exchange the records of their slots as they are): its particle's theta
+ * [n], simulated targets [K] and distance, then its attempts, simulations
+ * and whether it found one (1 or 0; counts below 2^53 are exact). */
+enum { REC_DISTANCE, REC_ATTEMPTS, REC_SIMULATIONS, REC_FOUND, REC_TAIL };
+
+static int record_size(const rp_calibration *cal) { return cal->n_free + cal->n_targets + REC_TAIL; }
 
 /* The simulation of one attempt at theta: each target's mean over the
  * replicates into m, and the distance. */
@@ -329,20 +335,21 @@ static int simulate(const rp_calibration *cal, const double *theta, const volati
 }
 
 /* Slot i of generation t (tolerance eps; prev and its kernel L, cumulative
- * weights cw, for t > 0): its attempts until one is kept or max_attempts. */
+ * weights cw, for t > 0): its attempts until one is kept or max_attempts,
+ * into its record rec (record_size doubles, zeroed). */
 static int run_slot(const rp_calibration *cal, const rp_abc_options *opt, int t, int i, double eps,
                     const rp_abc_generation *prev, const double *L, const double *cw, int N, int max_attempts,
-                    rp_abc_generation *g, slot_result *sr, rp_summary *sum, rp_error *err)
+                    double *rec, rp_summary *sum, rp_error *err)
 {
     const int n = cal->n_free, K = cal->n_targets;
     const uint64_t seed = rp_scenario_params(cal->sc)->seed;
     double theta[RP_CAL_MAX_FREE], m[RP_CAL_MAX_TARGETS];
-    *sr = (slot_result){0};
+    double *tail = rec + n + K;
     for (int a = 0; a < max_attempts; a++) {
         if (opt->stop && *opt->stop)
             RP_FAIL(err, RP_EINTR, "interrupted");
         draws d = draws_of(seed, t, i, a);
-        sr->attempts++;
+        tail[REC_ATTEMPTS]++;
         bool inside = true;
         if (t == 0) {
             for (int k = 0; k < n; k++)
@@ -373,15 +380,15 @@ static int run_slot(const rp_calibration *cal, const rp_abc_options *opt, int t,
         if (!inside)
             continue; /* outside the prior's support: refused without a simulation */
         double distance;
-        sr->simulations++;
+        tail[REC_SIMULATIONS]++;
         int status = simulate(cal, theta, opt->stop, rp_abc_stream(t, i, a), sum, m, &distance, err);
         if (status != RP_OK)
             return status;
         if (distance <= eps) {
-            memcpy(&g->theta[(size_t)i * (size_t)n], theta, (size_t)n * sizeof *theta);
-            memcpy(&g->simulated[(size_t)i * (size_t)K], m, (size_t)K * sizeof *m);
-            g->distance[i] = distance;
-            sr->found = true;
+            memcpy(rec, theta, (size_t)n * sizeof *theta);
+            memcpy(rec + n, m, (size_t)K * sizeof *m);
+            tail[REC_DISTANCE] = distance;
+            tail[REC_FOUND] = 1;
             return RP_OK;
         }
     }
@@ -414,25 +421,54 @@ static void free_generation(rp_abc_generation *g)
     *g = (rp_abc_generation){0};
 }
 
+/* The importance weight of particle i of g (before normalisation):
+ * prior / sum_j w_j K(theta_i | theta_j) over generation prev. */
+static double weight_of(const rp_calibration *cal, const rp_abc_generation *g, const rp_abc_generation *prev,
+                        const double *L, int N, int i)
+{
+    const int n = cal->n_free;
+    const double *th = &g->theta[(size_t)i * (size_t)n];
+    double prior = 1, denom = 0, v[RP_CAL_MAX_FREE];
+    for (int k = 0; k < n; k++)
+        prior *= rp_prior_density(&cal->free[k], th[k]);
+    for (int j = 0; j < N; j++) {
+        const double *tj = &prev->theta[(size_t)j * (size_t)n];
+        for (int k = 0; k < n; k++)
+            v[k] = th[k] - tj[k];
+        denom += prev->weight[j] * exp(-0.5 * mahalanobis2(L, n, v));
+    }
+    return prior / denom;
+}
+
 /* Generation t into a new generation of res (added only when every slot
- * found a particle; *abandoned otherwise). */
+ * found a particle; *abandoned otherwise). This rank runs its block of the
+ * slots (rp_dist_block), over its threads, and computes its block of the
+ * weights; the ranks exchange their blocks, so that every rank ends with
+ * the whole generation, and every step that can fail is agreed on
+ * (rp_dist_agree_error) before the next exchange: each rank returns the
+ * same status and message. */
 static int run_generation(const rp_calibration *cal, const rp_abc_options *opt, rp_abc_result *res, bool *abandoned,
                           rp_error *err)
 {
-    const int t = res->n_generations, N = res->particles, n = cal->n_free;
+    const int t = res->n_generations, N = res->particles, n = cal->n_free, K = cal->n_targets;
+    const int ranks = opt->ranks > 1 ? opt->ranks : 1, S = record_size(cal);
     const rp_abc_settings *s = &cal->abc;
+    int64_t lo, hi;
+    rp_dist_block(N, opt->rank, ranks, &lo, &hi);
     *abandoned = false;
     double eps = INFINITY, L[RP_CAL_MAX_FREE * RP_CAL_MAX_FREE];
-    double *cw = NULL;
+    double *cw = NULL, *rec = NULL;
+    rp_abc_generation *g = NULL;
+    const rp_abc_generation *prev = NULL;
     /* the new generation's arrays first (counted once complete): adding it
      * may move res->gen, so prev is taken after */
     int status = rp_abc_add_generation(res, err);
-    if (status != RP_OK)
-        return status;
-    res->n_generations--;
-    rp_abc_generation *g = &res->gen[t];
-    const rp_abc_generation *prev = t > 0 ? &res->gen[t - 1] : NULL;
-    if (prev) {
+    if (status == RP_OK) {
+        res->n_generations--;
+        g = &res->gen[t];
+        prev = t > 0 ? &res->gen[t - 1] : NULL;
+    }
+    if (status == RP_OK && prev) {
         status = distance_quantile(prev, N, s->quantile, &eps, err);
         eps = fmax(eps, s->tolerance);
         if (status == RP_OK)
@@ -443,77 +479,75 @@ static int run_generation(const rp_calibration *cal, const rp_abc_options *opt, 
         for (int j = 0; status == RP_OK && j < N; j++)
             cw[j] = c += prev->weight[j];
     }
-    if (status != RP_OK) {
-        free(cw);
-        free_generation(g);
-        return status;
-    }
-    g->tolerance = eps;
+    if (status == RP_OK && !(rec = calloc((size_t)N * (size_t)S, sizeof *rec)))
+        status = rp_status_raise(err, RP_ENOMEM, "out of memory");
     const int max_attempts = s->min_acceptance > 0 && 10 / s->min_acceptance < RP_ABC_MAX_ATTEMPTS
                                  ? (int)ceil(10 / s->min_acceptance)
                                  : RP_ABC_MAX_ATTEMPTS;
-    slot_result *sr = calloc((size_t)N, sizeof *sr);
-    if (!sr) {
-        free(cw);
-        free_generation(g);
-        RP_FAIL(err, RP_ENOMEM, "out of memory");
-    }
-    int failed = RP_OK;
-    rp_error first = {{0}};
     const int threads = opt->threads > 0 ? opt->threads : 1;
+    if (status == RP_OK) {
+        int failed = RP_OK;
+        rp_error first = {{0}};
 #pragma omp parallel num_threads(threads)
-    {
-        rp_summary *sum = calloc((size_t)cal->replicates, sizeof *sum);
+        {
+            rp_summary *sum = calloc((size_t)cal->replicates, sizeof *sum);
 #pragma omp for schedule(dynamic, 1)
-        for (int i = 0; i < N; i++) {
-            if (rp_exec_failed(&failed))
-                continue;
-            rp_error e = {{0}};
-            int st = sum ? run_slot(cal, opt, t, i, eps, prev, L, cw, N, max_attempts, g, &sr[i], sum, &e)
-                         : rp_status_raise(&e, RP_ENOMEM, "out of memory");
-            if (st != RP_OK)
-                rp_exec_fail(st, &e, &failed, &first);
+            for (int64_t i = lo; i < hi; i++) {
+                if (rp_exec_failed(&failed))
+                    continue;
+                rp_error e = {{0}};
+                int st = sum ? run_slot(cal, opt, t, (int)i, eps, prev, L, cw, N, max_attempts, &rec[i * S], sum, &e)
+                             : rp_status_raise(&e, RP_ENOMEM, "out of memory");
+                if (st != RP_OK)
+                    rp_exec_fail(st, &e, &failed, &first);
+            }
+            free(sum);
         }
-        free(sum);
+        if (failed) {
+            status = failed;
+            *err = first;
+        }
     }
     free(cw);
-    if (failed) {
-        free(sr);
-        free_generation(g);
-        *err = first;
-        return failed;
+    status = rp_dist_agree_error(status, err);
+    if (status == RP_OK && (status = rp_dist_allgather_blocks(rec, N, (size_t)S * sizeof *rec, ranks)) != RP_OK)
+        rp_status_raise(err, status, "abc-smc: the MPI ranks could not exchange their particles (%s)",
+                        status == RP_ENOMEM ? "out of memory" : "the ranks are not those of this job");
+    if (status != RP_OK) {
+        free(rec);
+        if (g)
+            free_generation(g);
+        return status;
     }
     for (int i = 0; i < N; i++) {
-        g->attempts += sr[i].attempts;
-        g->simulations += sr[i].simulations;
-        if (!sr[i].found)
+        const double *r = &rec[(size_t)i * (size_t)S], *tail = r + n + K;
+        memcpy(&g->theta[(size_t)i * (size_t)n], r, (size_t)n * sizeof *r);
+        memcpy(&g->simulated[(size_t)i * (size_t)K], r + n, (size_t)K * sizeof *r);
+        g->distance[i] = tail[REC_DISTANCE];
+        g->attempts += (long long)tail[REC_ATTEMPTS];
+        g->simulations += (long long)tail[REC_SIMULATIONS];
+        if (tail[REC_FOUND] == 0)
             *abandoned = true;
     }
-    free(sr);
+    free(rec);
+    g->tolerance = eps;
     res->simulations += g->simulations;
     if (*abandoned) {
         free_generation(g);
         return RP_OK;
     }
     g->acceptance = g->simulations > 0 ? (double)N / (double)g->simulations : NAN;
-    /* the weights */
+    /* the weights: this rank's block, then every rank's */
     if (!prev) {
         for (int i = 0; i < N; i++)
             g->weight[i] = 1.0 / N;
     } else {
 #pragma omp parallel for num_threads(threads) schedule(static)
-        for (int i = 0; i < N; i++) {
-            const double *th = &g->theta[(size_t)i * (size_t)n];
-            double prior = 1, denom = 0, v[RP_CAL_MAX_FREE];
-            for (int k = 0; k < n; k++)
-                prior *= rp_prior_density(&cal->free[k], th[k]);
-            for (int j = 0; j < N; j++) {
-                const double *tj = &prev->theta[(size_t)j * (size_t)n];
-                for (int k = 0; k < n; k++)
-                    v[k] = th[k] - tj[k];
-                denom += prev->weight[j] * exp(-0.5 * mahalanobis2(L, n, v));
-            }
-            g->weight[i] = prior / denom;
+        for (int64_t i = lo; i < hi; i++)
+            g->weight[i] = weight_of(cal, g, prev, L, N, (int)i);
+        if ((status = rp_dist_allgather_blocks(g->weight, N, sizeof *g->weight, ranks)) != RP_OK) {
+            free_generation(g);
+            RP_FAIL(err, status, "abc-smc: the MPI ranks could not exchange their weights (out of memory)");
         }
         double total = 0;
         for (int i = 0; i < N; i++)
@@ -552,6 +586,8 @@ int rp_abc_run(const rp_calibration *cal, const rp_abc_options *opt, rp_abc_resu
 {
     if (cal->method != RP_CAL_ABC_SMC)
         RP_FAIL(err, RP_EINVAL, "%s: the calibration's method is not abc-smc", cal->path);
+    if (opt->ranks > 1 ? opt->rank < 0 || opt->rank >= opt->ranks : opt->rank != 0)
+        RP_FAIL(err, RP_EINVAL, "abc-smc: rank %d of %d ranks; expected 0 <= rank < ranks", opt->rank, opt->ranks);
     const double t0 = omp_get_wtime();
     res->n_free = cal->n_free;
     res->n_targets = cal->n_targets;
@@ -566,8 +602,9 @@ int rp_abc_run(const rp_calibration *cal, const rp_abc_options *opt, rp_abc_resu
             res->stop = RP_ABC_ACCEPTANCE;
             break;
         }
-        if (status == RP_OK && opt->on_generation)
+        if (status == RP_OK && opt->on_generation && opt->rank == 0)
             status = opt->on_generation(opt->ctx, cal, res, err);
+        status = rp_dist_agree_error(status, err); /* rank 0's checkpoint */
     }
     res->seconds += omp_get_wtime() - t0;
     return status;
@@ -576,7 +613,7 @@ int rp_abc_run(const rp_calibration *cal, const rp_abc_options *opt, rp_abc_resu
 /* ---- the posterior file ---- */
 
 int rp_abc_write(const rp_calibration *cal, const rp_abc_result *res, const char *path, const char *command_line,
-                 int threads, rp_error *err)
+                 int threads, int ranks, rp_error *err)
 {
     const int n = cal->n_free, K = cal->n_targets;
     char *key[RP_CAL_MAX_FREE], *prior[RP_CAL_MAX_FREE], *target[RP_CAL_MAX_TARGETS];
@@ -605,6 +642,7 @@ int rp_abc_write(const rp_calibration *cal, const rp_abc_result *res, const char
     const rp_posterior post = {
         .command_line = (char *)command_line, .calibration_path = cal->path, .calibration_text = cal->text,
         .scenario_path = cal->scenario_path, .scenario_yaml = yaml, .seed = p->seed, .threads = threads,
+        .ranks = ranks > 1 ? ranks : 1,
         .model_version = rp_model_version(p->model), .n_free = n, .n_targets = K, .particles = res->particles,
         .replicates = cal->replicates, .key = key, .prior = prior, .min = min, .max = max, .target = target,
         .value = value, .lo = lo, .hi = hi, .scale = scale, .weight = weight,

@@ -23,6 +23,7 @@
 #include "rapport/paramtable.h"
 #include "rapport/run.h"
 #include "exec/calibration_spec.h"
+#include "exec/dist.h"
 #include "input/input.h"
 
 /* ---- the calibration ---- */
@@ -174,22 +175,41 @@ rp_cal_stat rp_cal_stat_of(const double *v, int n)
  * large, but finite, so that the simplex moves away from it. */
 #define RP_CAL_PENALTY 1e12
 
-int rp_cal_run_streams(const rp_calibration *cal, const double *x, int threads, const volatile sig_atomic_t *stop,
-                       uint64_t stream, rp_summary *sum, rp_error *err)
+/* Replicates first ... first + count - 1 of cal at x, replicate r on
+ * stream stream + r, into sum[0 .. count - 1], over the threads. */
+static int run_replicates(const rp_calibration *cal, const double *x, int threads, const volatile sig_atomic_t *stop,
+                          uint64_t stream, int64_t first, int64_t count, rp_summary *sum, rp_error *err)
 {
+    if (count <= 0)
+        return RP_OK;
     rp_params *p;
     int status = resolve_at(cal, x, &p, err);
-    if (status == RP_OK) /* replicate r on random stream stream + r, over the threads (exec.h) */
-        status = rp_exec_replicates(p, cal->replicates,
-                                    &(rp_exec_options){.threads = threads, .stop = stop, .replicate = stream}, sum,
-                                    err);
+    if (status == RP_OK) /* over the threads (exec.h) */
+        status = rp_exec_replicates(p, (int)count,
+                                    &(rp_exec_options){.threads = threads, .stop = stop,
+                                                       .replicate = stream + (uint64_t)first},
+                                    sum, err);
     free(p);
     return status;
 }
 
+int rp_cal_run_streams(const rp_calibration *cal, const double *x, int threads, const volatile sig_atomic_t *stop,
+                       uint64_t stream, rp_summary *sum, rp_error *err)
+{
+    return run_replicates(cal, x, threads, stop, stream, 0, cal->replicates, sum, err);
+}
+
 int rp_cal_run(const rp_calibration *cal, const double *x, const rp_cal_options *opt, rp_summary *sum, rp_error *err)
 {
-    return rp_cal_run_streams(cal, x, opt ? opt->threads : 1, opt ? opt->stop : NULL, 0, sum, err);
+    const int R = cal->replicates, ranks = opt && opt->ranks > 1 ? opt->ranks : 1;
+    int64_t lo, hi;
+    rp_dist_block(R, opt ? opt->rank : 0, ranks, &lo, &hi);
+    int status = run_replicates(cal, x, opt ? opt->threads : 1, opt ? opt->stop : NULL, 0, lo, hi - lo, sum + lo, err);
+    status = rp_dist_agree_error(status, err);
+    if (status == RP_OK && (status = rp_dist_allgather_blocks(sum, R, sizeof *sum, ranks)) != RP_OK)
+        rp_status_raise(err, status, "the MPI ranks could not exchange their replicates' summaries (%s)",
+                        status == RP_ENOMEM ? "out of memory" : "the ranks are not those of this job");
+    return status;
 }
 
 double rp_cal_target_value(const rp_calibration *cal, int k, const rp_summary *s)
@@ -209,12 +229,9 @@ int rp_calibration_evaluate(const rp_calibration *cal, const double *x, const rp
     const int R = cal->replicates;
     rp_summary *sum = calloc((size_t)R, sizeof *sum);
     double *v = malloc((size_t)R * sizeof *v);
-    if (!sum || !v) {
-        free(sum);
-        free(v);
-        RP_FAIL(err, RP_ENOMEM, "out of memory");
-    }
-    int status = rp_cal_run(cal, x, opt, sum, err);
+    /* out of memory here: agreed on with the other ranks, which are in rp_cal_run's agreement */
+    int status = sum && v ? rp_cal_run(cal, x, opt, sum, err)
+                          : rp_dist_agree_error(rp_status_raise(err, RP_ENOMEM, "out of memory"), err);
     if (status == RP_OK) {
         double objective = 0;
         for (int k = 0; k < cal->n_targets; k++) {
@@ -274,8 +291,12 @@ typedef struct {
     int evaluations;
     int status;
     rp_error err;
+    rp_cal_eval *e; /* the evaluation's scratch */
 } fit_ctx;
 
+/* Every rank evaluates the same points in the same order (the evaluations
+ * are collectives that give every rank the same bits), and a failure is
+ * agreed on inside each one: after one, every rank has the same status. */
 static double objective_fn(const gsl_vector *y, void *params)
 {
     fit_ctx *ctx = params;
@@ -284,16 +305,9 @@ static double objective_fn(const gsl_vector *y, void *params)
     double x[RP_CAL_MAX_FREE];
     for (int i = 0; i < ctx->cal->n_free; i++)
         x[i] = to_bounded(&ctx->cal->free[i], gsl_vector_get(y, (size_t)i));
-    rp_cal_eval *e = malloc(sizeof *e);
-    if (!e) {
-        ctx->status = rp_status_raise(&ctx->err, RP_ENOMEM, "out of memory");
-        return RP_CAL_PENALTY;
-    }
     ctx->evaluations++;
-    ctx->status = rp_calibration_evaluate(ctx->cal, x, ctx->opt, e, &ctx->err);
-    double f = ctx->status == RP_OK && isfinite(e->objective) ? e->objective : RP_CAL_PENALTY;
-    free(e);
-    return f;
+    ctx->status = rp_calibration_evaluate(ctx->cal, x, ctx->opt, ctx->e, &ctx->err);
+    return ctx->status == RP_OK && isfinite(ctx->e->objective) ? ctx->e->objective : RP_CAL_PENALTY;
 }
 
 /* x rounded to 5 significant digits, kept strictly inside (min, max). */
@@ -310,19 +324,22 @@ int rp_calibration_fit(const rp_calibration *cal, const rp_cal_options *opt, rp_
     memset(res, 0, sizeof *res);
     const double t0 = omp_get_wtime();
     const size_t n = (size_t)cal->n_free;
-    fit_ctx ctx = {cal, opt, 0, RP_OK, {{0}}};
+    fit_ctx ctx = {cal, opt, 0, RP_OK, {{0}}, malloc(sizeof(rp_cal_eval))};
     gsl_multimin_function fn = {objective_fn, n, &ctx};
     gsl_vector *y = gsl_vector_alloc(n), *step = gsl_vector_alloc(n);
     gsl_multimin_fminimizer *m = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, n);
     int cap = 64;
     res->history = malloc((size_t)cap * sizeof *res->history);
-    if (!y || !step || !m || !res->history) {
+    const int ready =
+        y && step && m && res->history && ctx.e ? RP_OK : rp_status_raise(err, RP_ENOMEM, "out of memory");
+    if (rp_dist_agree_error(ready, err) != RP_OK) { /* under MPI: every rank, or none, goes on */
         gsl_vector_free(y);
         gsl_vector_free(step);
         if (m)
             gsl_multimin_fminimizer_free(m);
+        free(ctx.e);
         rp_calibration_result_free(res);
-        RP_FAIL(err, RP_ENOMEM, "out of memory");
+        return RP_ENOMEM;
     }
     for (size_t i = 0; i < n; i++) {
         gsl_vector_set(y, i, to_unbounded(&cal->free[i], cal->free[i].start));
@@ -335,8 +352,9 @@ int rp_calibration_fit(const rp_calibration *cal, const rp_cal_options *opt, rp_
     else if (gs != GSL_SUCCESS)
         status = rp_status_raise(err, RP_EFAIL, "the simplex could not start: %s", gsl_strerror(gs));
     while (status == RP_OK && !res->converged && ctx.evaluations < cal->evaluations) {
-        if (opt && opt->stop && *opt->stop) {
-            status = rp_status_raise(err, RP_EINTR, "interrupted");
+        /* a stop on any rank stops every rank here (or inside an evaluation) */
+        if ((status = rp_dist_agree(opt && opt->stop && *opt->stop ? RP_EINTR : RP_OK)) != RP_OK) {
+            rp_status_raise(err, RP_EINTR, "interrupted");
             break;
         }
         gs = gsl_multimin_fminimizer_iterate(m);
@@ -352,11 +370,10 @@ int rp_calibration_fit(const rp_calibration *cal, const rp_cal_options *opt, rp_
         if (res->iterations == cap) {
             cap *= 2;
             rp_cal_step *h = realloc(res->history, (size_t)cap * sizeof *h);
-            if (!h) {
-                status = rp_status_raise(err, RP_ENOMEM, "out of memory");
+            if (h)
+                res->history = h;
+            if ((status = rp_dist_agree_error(h ? RP_OK : rp_status_raise(err, RP_ENOMEM, "out of memory"), err)))
                 break;
-            }
-            res->history = h;
         }
         rp_cal_step *s = &res->history[res->iterations++];
         s->iteration = res->iterations;
@@ -383,6 +400,7 @@ int rp_calibration_fit(const rp_calibration *cal, const rp_cal_options *opt, rp_
                         "calibration keeps no checkpoint: run it again)", ctx.evaluations, cal->evaluations);
     res->evaluations = ctx.evaluations;
     res->seconds = omp_get_wtime() - t0;
+    free(ctx.e);
     gsl_multimin_fminimizer_free(m);
     gsl_vector_free(y);
     gsl_vector_free(step);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "rapport/observe.h"
+#include "rapport/status.h"
 
 typedef struct {
     int rank, size;
@@ -26,7 +27,29 @@ void rp_dist_finalize(void);
  * branch after a collective step. */
 int rp_dist_agree(int status);
 
+/* rp_dist_agree with its message: when a rank failed, every rank returns
+ * the worst status and gets in err the message of the lowest rank that had
+ * it, so that rank 0 alone can print the one line. */
+int rp_dist_agree_error(int status, rp_error *err);
+
 void rp_dist_barrier(void);
+
+/* The block [*lo, *hi) of n items that rank `rank` of `ranks` works on:
+ * consecutive blocks, in rank order, whose sizes differ by at most one. */
+static inline void rp_dist_block(int64_t n, int rank, int ranks, int64_t *lo, int64_t *hi)
+{
+    *lo = n * rank / ranks;
+    *hi = n * (rank + 1) / ranks;
+}
+
+/* items: n items of `size` bytes each, item i filled on the rank whose
+ * rp_dist_block(n, rank, ranks) holds it; after the call every rank holds
+ * every item (the bytes as sent: one cluster, one binary layout). A
+ * collective of the ranks' rp_dist_init; ranks <= 1 is one process (nothing
+ * to do). Every rank returns the same status: RP_OK, RP_ENOMEM, or
+ * RP_EINVAL when ranks is not the job's number of ranks (or n or size is
+ * beyond MPI's int counts). */
+int rp_dist_allgather_blocks(void *items, int64_t n, size_t size, int ranks);
 
 /* Rank 0 receives the summaries of the runs done elsewhere: after the call
  * done[r] and summary[r] on rank 0 cover every rank's runs. */

@@ -1,9 +1,12 @@
 /* dist_mpi.c - dist.h over MPI. Only collective steps live here: the sweep
  * itself runs independently on every rank. */
+#define _POSIX_C_SOURCE 200809L
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <mpi.h>
 
@@ -42,13 +45,77 @@ void rp_dist_finalize(void)
         MPI_Finalize();
 }
 
+/* Wait for req without spinning a core: the ranks that finish their share
+ * first wait here for the others, often for seconds, and a busy wait (the
+ * MPI library's own) would take the core from a rank still working on a
+ * shared or oversubscribed node. A fraction of a millisecond is nothing
+ * next to what they wait for. */
+static void wait_politely(MPI_Request *req)
+{
+    int done = 0;
+    for (int polls = 0; MPI_Test(req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done; polls++)
+        if (polls >= 100)
+            nanosleep(&(struct timespec){0, 200 * 1000}, NULL);
+}
+
 int rp_dist_agree(int status)
 {
     if (!mpi_on)
         return status;
     int worst = status;
-    MPI_Allreduce(&status, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    MPI_Request req;
+    MPI_Iallreduce(&status, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &req);
+    wait_politely(&req);
     return worst;
+}
+
+int rp_dist_agree_error(int status, rp_error *err)
+{
+    const int worst = rp_dist_agree(status);
+    if (!mpi_on || worst == RP_OK)
+        return worst;
+    int rank, size, from;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    const int mine = status == worst ? rank : size;
+    MPI_Allreduce(&mine, &from, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    err->msg[RP_ERROR_MAX - 1] = '\0';
+    MPI_Bcast(err->msg, RP_ERROR_MAX, MPI_CHAR, from, MPI_COMM_WORLD);
+    return worst;
+}
+
+/* In place: rank k's block is already where it belongs in items, so one
+ * MPI_Allgatherv of items of `size` bytes fills in the others. */
+int rp_dist_allgather_blocks(void *items, int64_t n, size_t size, int ranks)
+{
+    int world = 1;
+    if (mpi_on)
+        MPI_Comm_size(MPI_COMM_WORLD, &world);
+    if (world != (ranks > 1 ? ranks : 1))
+        return RP_EINVAL; /* the same answer on every rank: nobody enters a collective */
+    if (world == 1)
+        return RP_OK;
+    if (n > INT_MAX || size > INT_MAX || size == 0)
+        return RP_EINVAL;
+    int *count = malloc((size_t)world * sizeof *count), *displ = malloc((size_t)world * sizeof *displ);
+    MPI_Datatype item;
+    const int typed = MPI_Type_contiguous((int)size, MPI_BYTE, &item) == MPI_SUCCESS;
+    int ok = count && displ && typed && MPI_Type_commit(&item) == MPI_SUCCESS, all;
+    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (all) {
+        for (int k = 0; k < world; k++) {
+            int64_t lo, hi;
+            rp_dist_block(n, k, world, &lo, &hi);
+            count[k] = (int)(hi - lo);
+            displ[k] = (int)lo;
+        }
+        MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, items, count, displ, item, MPI_COMM_WORLD);
+    }
+    if (typed)
+        MPI_Type_free(&item);
+    free(count);
+    free(displ);
+    return all ? RP_OK : RP_ENOMEM;
 }
 
 void rp_dist_barrier(void)

@@ -14,6 +14,7 @@
 #include <gsl/gsl_vector.h>
 
 #include "exec/calibration_spec.h"
+#include "exec/dist.h"
 
 /* The values of every target in every replicate at x: v[k * R + r]. */
 static int target_values(const rp_calibration *cal, const double *x, const rp_cal_options *opt, rp_summary *sum,
@@ -41,7 +42,9 @@ int rp_calibration_identify(const rp_calibration *cal, const double *x, double s
     rp_summary *sum = calloc((size_t)R, sizeof *sum);
     double *lo = malloc((size_t)(nt * R) * sizeof *lo), *hi = malloc((size_t)(nt * R) * sizeof *hi);
     double *d = malloc((size_t)R * sizeof *d);
-    int status = sum && lo && hi && d ? RP_OK : rp_status_raise(err, RP_ENOMEM, "out of memory");
+    /* under MPI every rank, or none, runs the evaluations (collectives) */
+    int status = rp_dist_agree_error(sum && lo && hi && d ? RP_OK : rp_status_raise(err, RP_ENOMEM, "out of memory"),
+                                     err);
     for (int i = 0; status == RP_OK && i < cal->n_free; i++) {
         const rp_cal_free *fr = &cal->free[i];
         const double range = fr->max - fr->min, h = step_fraction * range;

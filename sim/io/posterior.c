@@ -65,6 +65,7 @@ static herr_t write_root(hid_t root, const rp_posterior *p)
     rp_h5_utc_now(now, sizeof now);
     const int format = RP_POSTERIOR_FORMAT_VERSION, complete = p->complete;
     const long long runs = p->simulations * p->replicates;
+    const int ranks = p->ranks > 1 ? p->ranks : 1;
     if (rp_h5_attr_string(root, "format", "rapport-posterior") < 0 ||
         rp_h5_attr_scalar(root, "format_version", H5T_NATIVE_INT, &format) < 0 ||
         rp_h5_attr_string(root, "title", "rapport: posterior of a Bayesian calibration (ABC-SMC)") < 0 ||
@@ -76,6 +77,7 @@ static herr_t write_root(hid_t root, const rp_posterior *p)
         rp_h5_attr_string(root, "scenario_path", p->scenario_path ? p->scenario_path : "") < 0 ||
         rp_h5_attr_scalar(root, "seed", H5T_NATIVE_UINT64, &p->seed) < 0 ||
         rp_h5_attr_scalar(root, "threads", H5T_NATIVE_INT, &p->threads) < 0 ||
+        rp_h5_attr_scalar(root, "ranks", H5T_NATIVE_INT, &ranks) < 0 ||
         rp_h5_attr_string(root, "host", host) < 0 || rp_h5_attr_string(root, "write_time", now) < 0 ||
         rp_h5_attr_toolchain(root) < 0 ||
         rp_h5_attr_string(root, "method", "abc-smc") < 0 ||
@@ -367,6 +369,7 @@ static int read_body(hid_t f, rp_posterior *p, const char *path, rp_error *err)
     INT_ATTR("abc_generations", p->max_generations);
     INT_ATTR("abc_simulations", p->max_simulations);
 #undef INT_ATTR
+    p->ranks = rp_h5_read_attr_int(f, "ranks", &v) == 1 ? (int)v : 1; /* files before MPI calibrations: one */
     hid_t a = H5Aopen(f, "seed", H5P_DEFAULT);
     herr_t st = a < 0 ? -1 : H5Aread(a, H5T_NATIVE_UINT64, &p->seed);
     if (a >= 0)
