@@ -567,23 +567,19 @@ static bool share_given(const resolver *r, const char *section, const char *name
 }
 
 /* A share a sweep's point gives alone (shares.h): kept, and the groups'
- * shares it does not give scaled in proportion to sum to 1 (as shares.c
- * does in the tree for a file or --set). Nothing when it gives none, or
- * they reach 1 (the sum is then reported). */
+ * shares it does not give scaled by the rule of rp_shares_scale (which
+ * shares.c applies in the tree for a file or --set). */
 static void scale_other_shares(const resolver *r, rp_group *groups, int n, const char *section)
 {
-    double given = 0, others = 0;
-    bool any = false, mine[RP_MAX_GROUPS];
+    double share[RP_MAX_GROUPS] = {0};
+    bool given[RP_MAX_GROUPS] = {false};
     for (int i = 0; i < n; i++) {
-        mine[i] = share_given(r, section, groups[i].name);
-        any = any || mine[i];
-        *(mine[i] ? &given : &others) += groups[i].share;
+        share[i] = groups[i].share;
+        given[i] = share_given(r, section, groups[i].name);
     }
-    if (!any || !(others > 0) || !(given < 1))
-        return;
-    for (int i = 0; i < n; i++)
-        if (!mine[i])
-            groups[i].share *= (1 - given) / others;
+    if (rp_shares_scale(share, given, (size_t)n))
+        for (int i = 0; i < n; i++)
+            groups[i].share = share[i];
 }
 
 static int resolve_groups(const resolver *r, const rp_ynode *node, const rp_ynode *missing_at, const char *path,

@@ -1,64 +1,61 @@
 /* shares.c - a group's share given alone; see shares.h. */
 #include "input/shares.h"
 
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-/* A share as written: a number or a fraction a/b; false otherwise. */
-static int share_of(const rp_ynode *v, double *x)
+#include "rapport/paramtable.h"
+
+bool rp_shares_scale(double *share, const bool *given, size_t n)
 {
-    if (!v || v->kind != RP_YNODE_SCALAR)
-        return 0;
-    char *end;
-    *x = strtod(v->text, &end);
-    if (end == v->text)
-        return 0;
-    if (*end == '/') {
-        const char *b = end + 1;
-        const double d = strtod(b, &end);
-        if (end == b || !(d > 0))
-            return 0;
-        *x /= d;
+    double stated = 0, others = 0;
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        any = any || given[i];
+        *(given[i] ? &stated : &others) += share[i];
     }
-    return *end == '\0' && isfinite(*x);
+    if (!any || !(others > 0) || !(stated < 1))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!given[i])
+            share[i] *= (1 - stated) / others;
+    return true;
 }
 
-static int is_stated(const char *name, const char *const *stated, size_t n)
+/* The share of group g as written, through the groups' own row (a number or
+ * a fraction a/b in [0, 1]); false where resolution would refuse it. */
+static bool share_of(const rp_ynode *g, double *x)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(name, stated[i]) == 0)
-            return 1;
-    return 0;
+    size_t n;
+    const rp_param *t = rp_paramtable_group(&n), *row = rp_paramtable_find(t, n, "share");
+    const rp_ynode *v = g->kind == RP_YNODE_MAPPING ? rp_yamltree_get(g, "share") : NULL;
+    char why[256];
+    return row && v && v->kind == RP_YNODE_SCALAR && rp_paramtable_parse(row, v->text, v->quoted, x, why, sizeof why);
 }
 
 int rp_shares_rescale(rp_ytree *t, rp_ynode *groups, const char *const *stated, size_t n)
 {
-    if (!groups || groups->kind != RP_YNODE_MAPPING)
+    if (!groups || groups->kind != RP_YNODE_MAPPING || groups->n > RP_MAX_GROUPS)
         return RP_OK;
-    double given = 0, others = 0, x;
+    double share[RP_MAX_GROUPS];
+    bool given[RP_MAX_GROUPS];
     for (size_t i = 0; i < groups->n; i++) {
-        const rp_ynode *g = groups->values[i];
-        if (g->kind != RP_YNODE_MAPPING || !share_of(rp_yamltree_get(g, "share"), &x))
-            return RP_OK;
-        if (is_stated(groups->keys[i]->text, stated, n))
-            given += x;
-        else
-            others += x;
+        if (!share_of(groups->values[i], &share[i]))
+            return RP_OK; /* resolution reports it */
+        given[i] = false;
+        for (size_t k = 0; k < n && !given[i]; k++)
+            given[i] = strcmp(groups->keys[i]->text, stated[k]) == 0;
     }
-    if (!(others > 0) || !(given < 1))
+    if (!rp_shares_scale(share, given, groups->n))
         return RP_OK;
-    const double scale = (1 - given) / others;
     for (size_t i = 0; i < groups->n; i++) {
-        if (is_stated(groups->keys[i]->text, stated, n))
+        if (given[i])
             continue;
         rp_ynode *g = groups->values[i];
         const long k = rp_yamltree_find(g, "share");
         const rp_ynode *old = g->values[k];
         char text[32];
-        share_of(old, &x);
-        snprintf(text, sizeof text, "%.17g", x * scale);
+        snprintf(text, sizeof text, "%.17g", share[i]);
         rp_ynode *v = rp_yamltree_scalar(t, old->file, old->line, old->column, text);
         if (!v)
             return RP_ENOMEM;

@@ -9,16 +9,25 @@
 #ifndef RP_SHARES_H
 #define RP_SHARES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "rapport/status.h"
 #include "input/yamltree.h"
 
+/* The rule itself: the shares not given[i] scaled in place by (1 - the
+ * given ones' sum) / (the others' sum), the sums in index order. False,
+ * nothing changed, when none is given, the others sum to 0 or the given
+ * reach 1 (resolution then reports the sum). Used on the tree's shares
+ * (rp_shares_rescale) and on a sweep point's (scenario.c). */
+bool rp_shares_scale(double *share, const bool *given, size_t n);
+
 /* Scale the share of every group of the mapping groups whose name is not
  * among stated[0..n) by (1 - the stated shares' sum) / (the others' sum),
- * each written as a new scalar of t (located where the old one was). Does
- * nothing (resolution then reports the sum, located) when a share is not a
- * number or a fraction a/b, or the others sum to 0, or the stated reach 1.
+ * each written as a new scalar of t (located where the old one was), by
+ * rp_shares_scale. Does nothing (resolution then reports it, located) when a
+ * share is not a valid share (the groups' row parses it) or
+ * rp_shares_scale changes nothing.
  * RP_OK or RP_ENOMEM. */
 int rp_shares_rescale(rp_ytree *t, rp_ynode *groups, const char *const *stated, size_t n);
 
