@@ -334,6 +334,20 @@ static int simulate(const rp_calibration *cal, const double *theta, const volati
     return RP_OK;
 }
 
+int rp_abc_pick(const double *cw, int n, double u)
+{
+    const double target = u * cw[n - 1];
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        const int mid = lo + (hi - lo) / 2;
+        if (cw[mid] > target)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
 /* Slot i of generation t (tolerance eps; prev and its kernel L, cumulative
  * weights cw, for t > 0): its attempts until one is kept or max_attempts,
  * into its record rec (record_size doubles, zeroed). */
@@ -355,16 +369,7 @@ static int run_slot(const rp_calibration *cal, const rp_abc_options *opt, int t,
             for (int k = 0; k < n; k++)
                 theta[k] = rp_prior_quantile(&cal->free[k], next_u(&d));
         } else {
-            /* the ancestor, by the previous weights: the first j with cw[j] > u cw[N-1] */
-            const double target = next_u(&d) * cw[N - 1];
-            int lo = 0, hi = N - 1;
-            while (lo < hi) {
-                const int mid = lo + (hi - lo) / 2;
-                if (cw[mid] > target)
-                    hi = mid;
-                else
-                    lo = mid + 1;
-            }
+            const int lo = rp_abc_pick(cw, N, next_u(&d)); /* the ancestor, by the previous weights */
             double z[RP_CAL_MAX_FREE];
             for (int k = 0; k < n; k++)
                 z[k] = gsl_cdf_ugaussian_Pinv(next_u(&d));

@@ -84,6 +84,11 @@ double rp_prior_cdf(const rp_cal_free *fr, double x);
 double rp_prior_quantile(const rp_cal_free *fr, double u);
 double rp_prior_density(const rp_cal_free *fr, double x);
 
+/* A particle drawn by weight: the first j with cw[j] > u cw[n - 1], cw[n]
+ * the cumulative weights, u in [0, 1) (abc.c's ancestors, uncertainty.c's
+ * posterior draws). */
+int rp_abc_pick(const double *cw, int n, double u);
+
 /* x rounded to 5 significant digits, kept strictly inside (min, max) (x
  * itself when the rounded value is not): a calibrated scenario's value. */
 double rp_cal_round5(const rp_cal_free *fr, double x);

@@ -117,16 +117,8 @@ static int posterior_draws(const rp_scenario *sc, const rp_ynode *node, int64_t 
         for (int i = 0; status == RP_OK && i < N; i++)
             cum[i] = total += g->weight[i];
         for (int64_t k = 0; status == RP_OK && k < D; k++) {
-            const double u = draw_uniform(rp_scenario_params(sc)->seed, k, 0, 0) * total;
-            int lo = 0, hi = N - 1; /* the first particle whose cumulative weight exceeds u */
-            while (lo < hi) {
-                const int mid = lo + (hi - lo) / 2;
-                if (cum[mid] > u)
-                    hi = mid;
-                else
-                    lo = mid + 1;
-            }
-            memcpy(values + k * K, g->theta + (size_t)lo * (size_t)K, (size_t)K * sizeof *values);
+            const int j = rp_abc_pick(cum, N, draw_uniform(rp_scenario_params(sc)->seed, k, 0, 0));
+            memcpy(values + k * K, g->theta + (size_t)j * (size_t)K, (size_t)K * sizeof *values);
         }
         for (int k = 0; status == RP_OK && k < K; k++)
             if (!(keys[k] = strdup(post.key[k])))
