@@ -620,23 +620,16 @@ const char *rp_plan_draws_source(const rp_plan *plan)
     return plan->draw_source ? plan->draw_source : "";
 }
 
-/* Whether one dotted key is the other or a section holding it. */
-static bool overlaps(const char *a, const char *b)
-{
-    const size_t la = strlen(a), lb = strlen(b), n = la < lb ? la : lb;
-    return strncmp(a, b, n) == 0 && (la == lb || (la < lb ? b[la] : a[lb]) == '.');
-}
-
 /* The axis that sets key (or a section holding it), or NULL. */
 static const char *swept_key(const rp_plan *pl, const char *key)
 {
     for (size_t a = 0; a < pl->n_axes; a++) {
         const rp_sweep_axis *s = pl->axes[a].spec;
-        if (overlaps(s->key, key))
+        if (rp_sweep_keys_overlap(s->key, key))
             return s->key;
         for (size_t i = 0; s->column < 0 && i < s->n; i++)
             for (size_t l = 0; l < s->values[i].n_leaves; l++)
-                if (overlaps(s->values[i].leaf_keys[l], key))
+                if (rp_sweep_keys_overlap(s->values[i].leaf_keys[l], key))
                     return s->key;
     }
     return NULL;

@@ -430,7 +430,7 @@ static int parse_design(reader *rd, const rp_ynode *design, bool sobol, rp_error
 
 /* Whether keys a and b address the same value or one inside the other
  * (discussion and discussion.policy). */
-static bool overlap(const char *a, const char *b)
+bool rp_sweep_keys_overlap(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b), l = la < lb ? la : lb;
     return strncmp(a, b, l) == 0 && (la == lb || (la < lb ? b[la] : a[lb]) == '.');
@@ -442,7 +442,7 @@ static int check_overlaps(const reader *rd, rp_error *err)
     for (size_t j = 1; j < sp->n_axes; j++)
         for (size_t i = 0; i < j; i++) {
             const rp_sweep_axis *a = &sp->axes[i], *b = &sp->axes[j];
-            if (!overlap(a->key, b->key))
+            if (!rp_sweep_keys_overlap(a->key, b->key))
                 continue;
             if (strcmp(a->key, b->key) == 0)
                 return fail_at(err, b->where, b->context, "'%s' is already swept by %s at %s; expected each "

@@ -72,6 +72,11 @@ typedef struct {
 int rp_sweep_spec_read(const rp_scenario *sc, rp_sweep_spec *spec, rp_error *err);
 void rp_sweep_spec_free(rp_sweep_spec *spec);
 
+/* Whether dotted keys a and b address the same value or one inside the
+ * other (discussion and discussion.policy): two axes may not; an axis and an
+ * uncertainty draw (plan.c) may not either. */
+bool rp_sweep_keys_overlap(const char *a, const char *b);
+
 /* ---- the plan's two paths (plan.c; for tests) ---- */
 
 /* Whether the plan makes its points field by field (rp_scenario_field and
