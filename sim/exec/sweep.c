@@ -310,33 +310,43 @@ static rp_sweep_stat gap_closed(const runs_of *c, int64_t point, int g, int ref)
     return st;
 }
 
-void rp_sweep_point_stats(const rp_plan *plan, const rp_summary *s, const uint8_t *done, int64_t point,
-                          rp_point_stats *out)
+/* What the statistics of point need first: its runs done here, its model
+ * version (of its runs, or where none is done here, of its parameters: a
+ * point that does not resolve has no runs, version 1), and its patient
+ * groups (of a done run; none without). Returns the replicates done. */
+static int64_t point_shape(const rp_plan *plan, const rp_summary *s, const uint8_t *done, int64_t point, int *model,
+                           int *n_groups, char names[RP_MAX_GROUPS][RP_NAME_MAX])
 {
     const int64_t R = rp_plan_replicates(plan);
-    const rp_summary *any = NULL; /* a done run of point, for its group names */
-    out->replicates = 0;
+    const rp_summary *any = NULL;
+    int64_t replicates = 0;
     for (int64_t r = 0; r < R; r++)
         if (done[point * R + r]) {
-            out->replicates++;
+            replicates++;
             any = any ? any : &s[point * R + r];
         }
-    out->n_groups = any ? any->n_groups : 0;
-    out->reference = out->n_groups ? 0 : -1;
-    /* The point's model version: of its runs, or where none is done here, of
-     * its parameters (a point that does not resolve has no runs: version 1). */
-    out->model = 1;
+    *n_groups = any ? any->n_groups : 0;
+    *model = 1;
     if (any)
-        out->model = any->model;
+        *model = any->model;
     else {
         rp_params *p = malloc(sizeof *p);
         rp_error err;
         if (p && rp_plan_params(plan, point, p, &err) == RP_OK)
-            out->model = rp_model_version(p->model);
+            *model = rp_model_version(p->model);
         free(p);
     }
-    for (int g = 0; g < out->n_groups; g++)
-        memcpy(out->group_name[g], any->group_name[g], RP_NAME_MAX);
+    for (int g = 0; g < *n_groups; g++)
+        memcpy(names[g], any->group_name[g], RP_NAME_MAX);
+    return replicates;
+}
+
+void rp_sweep_point_stats(const rp_plan *plan, const rp_summary *s, const uint8_t *done, int64_t point,
+                          rp_point_stats *out)
+{
+    const int64_t R = rp_plan_replicates(plan);
+    out->replicates = point_shape(plan, s, done, point, &out->model, &out->n_groups, out->group_name);
+    out->reference = out->n_groups ? 0 : -1;
     size_t n;
     const rp_observable_def *table = rp_observables_table(&n);
     const int ref = out->reference;
@@ -459,21 +469,13 @@ int rp_sweep_psa_stats(const rp_plan *plan, const rp_summary *s, const uint8_t *
                        rp_psa_point *out)
 {
     const int64_t D = rp_plan_draws(plan), Rd = rp_plan_draw_replicates(plan), P = rp_plan_points(plan);
-    rp_point_stats *ps = malloc(sizeof *ps);
-    double *m = malloc((size_t)(D > P ? D : P) * sizeof *m);
-    if (!ps || !m || !D) {
-        free(ps);
-        free(m);
+    double *m = D ? malloc((size_t)(D > P ? D : P) * sizeof *m) : NULL;
+    if (!m)
         return D ? RP_ENOMEM : RP_EINVAL;
-    }
-    rp_sweep_point_stats(plan, s, done, point, ps); /* the groups, the reference and the model */
+    point_shape(plan, s, done, point, &out->model, &out->n_groups, out->group_name);
     out->draws = D;
     out->replicates = Rd;
-    out->model = ps->model;
-    out->n_groups = ps->n_groups;
-    out->reference = ps->reference;
-    memcpy(out->group_name, ps->group_name, sizeof out->group_name);
-    free(ps);
+    out->reference = out->n_groups ? 0 : -1;
     size_t n;
     const rp_observable_def *table = rp_observables_table(&n);
     for (size_t k = 0; k < n; k++) {
