@@ -217,14 +217,10 @@ int rp_exec_plan_create(const rp_scenario *sc, rp_plan **out, rp_error *err)
     const rp_ynode *sec = status == RP_OK ? rp_scenario_node(sc, "uncertainty") : NULL;
     if (!sec)
         return status;
-    char desc[160];
     int64_t D = 0;
     const rp_ynode *post = rp_yamltree_get(sec, "posterior"), *priors = rp_yamltree_get(sec, "priors");
-    if (sec->kind != RP_YNODE_MAPPING)
-        status = rp_status_raise(err, RP_EINVAL, "%s: error: uncertainty: expected a mapping {draws: D, posterior: "
-                                 "FILE} or {draws: D, priors: {KEY: \"uniform(LO, HI)\"}}, got %s", sec->where,
-                                 rp_yamltree_describe(sec, desc, sizeof desc));
-    else if (!post == !priors)
+    /* the schema has checked the section: a mapping of draws, posterior and priors */
+    if (!post == !priors)
         status = rp_status_raise(err, RP_EINVAL, "%s: error: uncertainty: %s; expected one source of draws: "
                                  "posterior: FILE (an abc-smc calibration's) or priors: {KEY: \"uniform(LO, HI)\"}",
                                  post ? post->where : sec->where, post ? "both posterior and priors" :
