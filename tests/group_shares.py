@@ -94,5 +94,9 @@ whole = write("whole.yaml", f"extends: {BASE}\npatients:\n  groups:\n    asian: 
 p = run("validate", whole)
 report(p.returncode == 2 and "missing dimension" in p.stderr,
        "a group given with more than its share still replaces the groups (a new population)", p.stderr.strip())
+new = write("new.yaml", f"extends: {BASE}\npatients:\n  groups:\n    other: {{share: 0.2}}\n")
+p = run("validate", new)
+report(p.returncode == 2 and "patients.groups.other: missing dimension" in p.stderr,
+       "a share of a group the base lacks is a new population, not a share given alone", p.stderr.strip())
 shutil.rmtree(tmp, ignore_errors=True)
 finish()

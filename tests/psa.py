@@ -195,6 +195,13 @@ report(len(particles) > 0 and bool(np.all(np.isin(drawn, particles))),
 report("posterior post.h5 (sha256 " in pj["uncertainty"]["source"], "the source names the posterior file and its digest",
        pj["uncertainty"]["source"])
 
+# a checkpoint of the same calibration (not complete: no /posterior, stop running)
+shutil.copy(os.path.join(tmp, "post.h5"), os.path.join(tmp, "checkpoint.h5"))
+with h5py.File(os.path.join(tmp, "checkpoint.h5"), "r+") as c:
+    del c["posterior"]
+    c.attrs["complete"] = np.int32(0)
+    c.attrs["stop"] = "running"
+
 # located errors
 bad = {
     "no-draws": ("uncertainty: {priors: {dropout.base: \"uniform(-9, -7)\"}}", "draws missing"),
@@ -210,6 +217,11 @@ bad = {
                          "{dropout.base: \"uniform(-9, -7)\"}}", "the uncertainty section's key is the same at every"),
     "missing-file": ("uncertainty: {draws: 3, posterior: nowhere.h5}", "cannot read 'nowhere.h5'"),
     "not-posterior": ("uncertainty: {draws: 3, posterior: psa.h5}", "expected a posterior file"),
+    "checkpoint": ("uncertainty: {draws: 3, posterior: checkpoint.h5}", "has not finished"),
+    "other-model": ("model: 1\nuncertainty: {draws: 3, posterior: post.h5}", "calibrated under model 2"),
+    "not-a-mapping": ("uncertainty: 5", "expected a mapping"),
+    "too-many-runs": ("replicates: 100000\nuncertainty: {draws: 100000, priors: {dropout.base: \"uniform(-9, -7)\"}}",
+                      "draws x replicates at most"),
 }
 for name, (section, want) in bad.items():
     path = write(f"bad-{name}.yaml", "seed: 1\npatients: {count: 50}\nproviders: {count: 5}\n" + section + "\n")
