@@ -87,14 +87,15 @@ void cli_json_string(FILE *f, const char *s);
  * keys for each group) and "provenance". */
 void cli_print_summary_table(const rp_summary *sum, FILE *f);
 void cli_print_summary_json(const rp_summary *sum, const rp_origin *origin, FILE *f);
-/* A sweep's summary (rp_sweep_point_stats of every point): per point each
- * observable's mean over replicates with its standard error and, after
- * point 0, the paired difference to point 0 with its standard error; the
- * table adds the contrasts of dropout (each group's gap to the reference
- * group, its change from point 0, the share of the gap closed, with 95%
- * intervals), the JSON every observable's, and every observable by group
- * with se and interval (by_group, paired_by_group, contrasts). Runs with
- * done[r] = 0 (another shard's) are left out. */
+/* A sweep's summary (rp_stats_point of every point, under the plan's
+ * design): per point each observable's mean over replicates with its
+ * standard error and, away from the reference point, the paired difference
+ * to it with its standard error; the table adds the contrasts of dropout
+ * (each group's gap and ratio to the reference group, the gap's change from
+ * the reference point, the share of the gap closed, with 95% intervals),
+ * the JSON every observable's, and every observable by group with se and
+ * interval (by_group, paired_by_group, relative_by_group, contrasts). Runs
+ * with done[r] = 0 (another shard's) are left out. */
 void cli_print_sweep_table(const rp_plan *plan, const rp_summary *summaries, const uint8_t *done, FILE *f);
 void cli_print_sweep_json(const rp_plan *plan, const rp_summary *summaries, const uint8_t *done,
                           const rp_origin *origin, FILE *f);

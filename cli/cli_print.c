@@ -166,14 +166,14 @@ static void cell(FILE *f, const char *fmt, int width, double v)
         fprintf(f, fmt, v);
 }
 
-/* One row: the observable's mean and se, and at a point after 0 the paired
- * difference and its se. */
-static void row(FILE *f, const char *name, int64_t point, const rp_sweep_stat *mean, const rp_sweep_stat *paired)
+/* One row: the observable's mean and se, and at a point other than the
+ * reference point the paired difference and its se. */
+static void row(FILE *f, const char *name, bool paired_too, const rp_stat *mean, const rp_stat *paired)
 {
     fprintf(f, "  %-22s", name);
     cell(f, " %12.5g", 12, mean->mean);
     cell(f, " %10.3g", 10, mean->se);
-    if (point > 0) {
+    if (paired_too) {
         cell(f, " %+14.5g", 14, paired->mean);
         cell(f, " %10.3g", 10, paired->se);
     }
@@ -184,7 +184,7 @@ static void put_trimmed(FILE *f, char *line);
 /* A statistic and its 95% interval appended to line as one cell of width
  * 30: "+0.1202 [+0.118, +0.1224]" (percent: "21.8% [20.9%, 22.7%]"), "-"
  * where undefined, "[-]" without an interval. */
-static void interval_cell(char *line, size_t size, const rp_sweep_stat *st, bool percent)
+static void interval_cell(char *line, size_t size, const rp_stat *st, bool percent)
 {
     char text[112];
     const double scale = percent ? 100 : 1;
@@ -203,25 +203,42 @@ static void interval_cell(char *line, size_t size, const rp_sweep_stat *st, bool
     snprintf(line + used, size - used, " %-29s", text);
 }
 
-/* A point's contrasts of dropout (row d): each group's gap to the
- * reference group and, after point 0, the gap's change from point 0 and the
- * share of point 0's gap closed, each with its 95% interval. */
+/* A ratio and its 95% interval as one cell: "1.742 [1.61, 1.88]". */
+static void ratio_cell(char *line, size_t size, const rp_stat *st)
+{
+    char text[112];
+    if (isnan(st->mean))
+        snprintf(text, sizeof text, "-");
+    else if (isnan(st->lo) || isnan(st->hi))
+        snprintf(text, sizeof text, "%.4g [-]", st->mean);
+    else
+        snprintf(text, sizeof text, "%.4g [%.4g, %.4g]", st->mean, st->lo, st->hi);
+    const size_t used = strlen(line);
+    snprintf(line + used, size - used, " %-29s", text);
+}
+
+/* A point's contrasts of dropout (row d): each group's gap to and ratio to
+ * the reference group and, away from the reference point, the gap's change
+ * from there and the share of its gap closed, each with its 95% interval. */
 static void text_contrasts(FILE *f, const rp_point_stats *st, int64_t point, size_t d)
 {
     if (st->n_groups < 2)
         return;
-    char line[256];
-    snprintf(line, sizeof line, "  dropout gap to %-9s %-29s", st->group_name[st->reference], " gap [95% CI]");
-    if (point > 0)
-        snprintf(line + strlen(line), sizeof line - strlen(line), " %-29s %s", " change from point 0",
-                 " share of the gap closed");
+    const bool away = point != st->reference_point;
+    char line[320], head[64];
+    snprintf(line, sizeof line, "  dropout gap to %-9s %-29s %-29s", st->group_name[st->reference], " gap [95% CI]",
+             " ratio [95% CI]");
+    snprintf(head, sizeof head, " change from point %lld", (long long)st->reference_point);
+    if (away)
+        snprintf(line + strlen(line), sizeof line - strlen(line), " %-29s %s", head, " share of the gap closed");
     put_trimmed(f, line);
     for (int g = 0; g < st->n_groups; g++) {
         if (g == st->reference)
             continue;
         snprintf(line, sizeof line, "    %-20.20s", st->group_name[g]);
         interval_cell(line, sizeof line, &st->gap[0][g][d], false);
-        if (point > 0) {
+        ratio_cell(line, sizeof line, &st->ratio[g][d]);
+        if (away) {
             interval_cell(line, sizeof line, &st->gap[1][g][d], false);
             interval_cell(line, sizeof line, &st->closed[g][d], true);
         }
@@ -241,7 +258,7 @@ static void json_interval(FILE *f, double lo, double hi)
 
 /* One statistic as JSON: {"mean": m, "se": s, "ci": [lo, hi], "n": k}
  * (key names the estimate: "mean", or "share" for a ratio). */
-static void json_stat(FILE *f, const char *estimate, const rp_sweep_stat *st)
+static void json_stat(FILE *f, const char *estimate, const rp_stat *st)
 {
     fprintf(f, "{\"%s\": ", estimate);
     cli_json_number(f, st->mean);
@@ -252,13 +269,15 @@ static void json_stat(FILE *f, const char *estimate, const rp_sweep_stat *st)
     fprintf(f, ", \"n\": %lld}", (long long)st->n);
 }
 
-/* "by_group" (paired 0) or "paired_by_group": all, then each group, each
- * observable the point reports (for a group: those measured per group). */
-static void json_by_group(FILE *f, const rp_point_stats *st, int paired)
+/* "by_group" (0), "paired_by_group" (1) or "relative_by_group" (2): all,
+ * then each group, each observable the point reports (for a group: those
+ * measured per group). */
+static void json_by_group(FILE *f, const rp_point_stats *st, int which)
 {
     size_t n;
     const rp_observable_def *table = rp_observables_table(&n);
-    fprintf(f, ",\n     \"%s\": {", paired ? "paired_by_group" : "by_group");
+    static const char *const key[3] = {"by_group", "paired_by_group", "relative_by_group"};
+    fprintf(f, ",\n     \"%s\": {", key[which]);
     for (int g = -1; g < st->n_groups; g++) {
         fputs(g >= 0 ? ",\n       " : "\n       ", f);
         cli_json_string(f, g < 0 ? "all" : st->group_name[g]);
@@ -268,7 +287,10 @@ static void json_by_group(FILE *f, const rp_point_stats *st, int paired)
             if (!rp_observables_reported(&table[k], st->model) || (g >= 0 && !table[k].per_group))
                 continue;
             fprintf(f, "%s\"%s\": ", first ? "" : ", ", table[k].name);
-            json_stat(f, "mean", g < 0 ? &st->all[paired][k] : &st->group[paired][g][k]);
+            if (which == 2)
+                json_stat(f, "ratio", &st->relative[g + 1][k]);
+            else
+                json_stat(f, "mean", g < 0 ? &st->all[which][k] : &st->group[which][g][k]);
             first = false;
         }
         fputs("}", f);
@@ -277,8 +299,9 @@ static void json_by_group(FILE *f, const rp_point_stats *st, int paired)
 }
 
 /* "contrasts": each group but the reference, each observable measured per
- * group: its gap to the reference here, and after point 0 the gap's change
- * from point 0 and the share of point 0's gap closed. */
+ * group: its gap to and ratio to the reference here, and away from the
+ * reference point the gap's change from there and the share of its gap
+ * closed. */
 static void json_contrasts(FILE *f, const rp_point_stats *st, int64_t point)
 {
     size_t n;
@@ -298,7 +321,9 @@ static void json_contrasts(FILE *f, const rp_point_stats *st, int64_t point)
                 continue;
             fprintf(f, "%s\"%s\": {\"gap\": ", first ? "" : ", ", table[k].name);
             json_stat(f, "mean", &st->gap[0][g][k]);
-            if (point > 0) {
+            fputs(", \"ratio\": ", f);
+            json_stat(f, "ratio", &st->ratio[g][k]);
+            if (point != st->reference_point) {
                 fputs(", \"change\": ", f);
                 json_stat(f, "mean", &st->gap[1][g][k]);
                 fputs(", \"closed\": ", f);
@@ -314,24 +339,24 @@ static void json_contrasts(FILE *f, const rp_point_stats *st, int64_t point)
 
 /* ---- a probabilistic sensitivity analysis ---- */
 
-static rp_sweep_stat as_interval(const rp_psa_stat *u)
+static rp_stat as_interval(const rp_psa_stat *u)
 {
-    return (rp_sweep_stat){u->mean, NAN, u->lo, u->hi, u->n};
+    return (rp_stat){u->mean, NAN, u->lo, u->hi, u->n};
 }
 
 /* One line of the uncertainty table: the value with its 95% UI and Monte
- * Carlo share, and after point 0 the difference to point 0 with its UI and
- * the probability it is below 0; then the share of draws the point is
- * lowest in (lowest: NaN to leave it out). */
-static void psa_line(FILE *f, const char *name, int64_t point, const rp_psa_stat *v, const rp_psa_stat *diff,
+ * Carlo share, and away from the reference point the difference to it with
+ * its UI and the probability it is below 0; then the share of draws the
+ * point is lowest in (lowest: NaN to leave it out). */
+static void psa_line(FILE *f, const char *name, bool away, const rp_psa_stat *v, const rp_psa_stat *diff,
                      double lowest, bool percent)
 {
     char line[256] = "";
-    const rp_sweep_stat a = as_interval(v), b = as_interval(diff);
+    const rp_stat a = as_interval(v), b = as_interval(diff);
     interval_cell(line, sizeof line, &a, percent);
     fprintf(f, "  %-30.30s%s", name, line);
     cell(f, " %5.0f%%", 7, 100 * v->mc_share);
-    if (point > 0) {
+    if (away) {
         line[0] = 0;
         interval_cell(line, sizeof line, &b, percent);
         fprintf(f, "%s", line);
@@ -350,43 +375,63 @@ static void psa_table(const rp_plan *plan, const rp_summary *s, const uint8_t *d
     const rp_observable_def *table = rp_observables_table(&n), *dropout = rp_observables_find("dropout");
     const size_t d = (size_t)(dropout - table);
     rp_psa_point *u = malloc(sizeof *u);
-    char label[512];
+    char label[512], head[64];
     if (!u)
         return;
+    rp_stats_design design;
+    rp_plan_stats_design(plan, &design);
+    const int64_t base = design.reference_point;
     const bool best = P > 1 && P <= RP_PSA_MAX_BEST_POINTS;
     for (int64_t point = 0; point < P; point++) {
-        if (rp_sweep_psa_stats(plan, s, done, point, u) != RP_OK)
+        if (rp_stats_psa(&design, s, done, point, u, NULL) != RP_OK)
             break;
+        const bool away = point != base;
         point_label(plan, point, label, sizeof label);
         fprintf(f, "point %lld: %s (%lld draws x %lld replicates)\n", (long long)point, label, (long long)u->draws,
                 (long long)u->replicates);
         fprintf(f, "  %-30s %-29s %7s", "observable", "mean [95% UI]", "MC");
-        if (point > 0)
-            fprintf(f, " %-29s %8s", "minus point 0 [95% UI]", "P(lower)");
+        snprintf(head, sizeof head, "minus point %lld [95%% UI]", (long long)base);
+        if (away)
+            fprintf(f, " %-29s %8s", head, "P(lower)");
         else
             fprintf(f, " %-29s %8s", "", "");
         fprintf(f, "%s\n", best ? " P(lowest)" : "");
         for (size_t k = 0; k < n; k++)
             if (rp_observables_reported(&table[k], u->model))
-                psa_line(f, table[k].name, point, &u->value[0][k], &u->diff[0][k],
+                psa_line(f, table[k].name, away, &u->value[0][k], &u->diff[0][k],
                          best && k == d ? u->lowest[0][k] : NAN, table[k].percent);
         char name[96];
         for (int g = 0; g < u->n_groups; g++) {
             snprintf(name, sizeof name, "dropout, %s", u->group_name[g]);
-            psa_line(f, name, point, &u->value[g + 1][d], &u->diff[g + 1][d], best ? u->lowest[g + 1][d] : NAN, true);
+            psa_line(f, name, away, &u->value[g + 1][d], &u->diff[g + 1][d], best ? u->lowest[g + 1][d] : NAN, true);
         }
         for (int g = 0; g < u->n_groups; g++)
             if (g != u->reference) {
                 snprintf(name, sizeof name, "dropout gap, %s - %s", u->group_name[g], u->group_name[u->reference]);
-                psa_line(f, name, point, &u->gap[g][d], &u->gap_change[g][d], NAN, true);
+                psa_line(f, name, away, &u->gap[g][d], &u->gap_change[g][d], NAN, true);
             }
     }
     fprintf(f, "mean over %lld draws of the coefficients (%s); 95%% UI: the draws' 2.5%% and 97.5%% quantiles "
                "(coefficients and\nMonte Carlo noise); MC: the share of the draws' variance that is Monte Carlo "
-               "noise; minus point 0: draw by draw;\nP(lower): the share of draws in which it is below point 0's; "
-               "P(lowest): of all points' dropout; every observable's in --json\n",
-            (long long)rp_plan_draws(plan), rp_plan_draws_source(plan));
+               "noise; minus point %lld: draw by draw;\nP(lower): the share of draws in which it is below point "
+               "%lld's; P(lowest): of all points' dropout; every observable's in --json\n",
+            (long long)rp_plan_draws(plan), rp_plan_draws_source(plan), (long long)base, (long long)base);
     free(u);
+}
+
+/* The statistics of point under the plan's design; the scenario's
+ * resolution checked its contrasts, so a refusal (a reference group the
+ * runs lack) leaves a point with nothing done rather than numbers. */
+static void point_stats(const rp_plan *plan, const rp_summary *s, const uint8_t *done, int64_t point,
+                        rp_point_stats *st)
+{
+    rp_stats_design design;
+    rp_plan_stats_design(plan, &design);
+    if (rp_stats_point(&design, s, done, point, st, NULL) != RP_OK) {
+        st->replicates = 0;
+        st->n_groups = 0;
+        st->reference = -1;
+    }
 }
 
 /* A sweep of more points than this prints one line a point (dropout, its
@@ -402,7 +447,7 @@ static void compact_sweep_table(const rp_plan *plan, const rp_summary *s, const 
     char label[512];
     rp_point_stats st;
     for (int64_t point = 0; point < P; point++) {
-        rp_sweep_point_stats(plan, s, done, point, &st);
+        point_stats(plan, s, done, point, &st);
         if (point == 0) {
             fprintf(f, "%6s %4s  %-29s", "point", "reps", "dropout [95% CI]");
             for (int g = 0; g < st.n_groups; g++)
@@ -442,7 +487,7 @@ void cli_print_sweep_table(const rp_plan *plan, const rp_summary *s, const uint8
     rp_point_stats st;
     bool contrasts = false;
     for (int64_t point = 0; point < P; point++) {
-        rp_sweep_point_stats(plan, s, done, point, &st);
+        point_stats(plan, s, done, point, &st);
         point_label(plan, point, label, sizeof label);
         if (st.replicates < R)
             fprintf(f, "point %lld: %s (%lld of %lld replicates in this part)\n", (long long)point, label,
@@ -451,32 +496,35 @@ void cli_print_sweep_table(const rp_plan *plan, const rp_summary *s, const uint8
             fprintf(f, "point %lld: %s (%lld replicates)\n", (long long)point, label, (long long)R);
         if (!st.replicates)
             continue;
+        const bool away = point != st.reference_point;
         fprintf(f, "  %-22s %12s %10s", "observable", "mean", "se");
-        if (point > 0)
+        if (away)
             fprintf(f, " %14s %10s", "paired diff", "se");
         fprintf(f, "\n");
         for (size_t k = 0; k < n; k++) {
             if (!rp_observables_reported(&table[k], st.model))
                 continue;
-            row(f, table[k].name, point, &st.all[0][k], &st.all[1][k]);
+            row(f, table[k].name, away, &st.all[0][k], &st.all[1][k]);
             fprintf(f, "\n");
         }
         for (int g = 0; g < st.n_groups; g++) {
-            row(f, dropout->name, point, &st.group[0][g][d], &st.group[1][g][d]);
+            row(f, dropout->name, away, &st.group[0][g][d], &st.group[1][g][d]);
             fprintf(f, "   %s\n", st.group_name[g]);
         }
         text_contrasts(f, &st, point, d);
         contrasts = contrasts || st.n_groups > 1;
     }
+    const long long base = (long long)st.reference_point;
     if (P > 1)
-        fprintf(f, "paired diff: the point minus point 0, replicate by replicate\n");
+        fprintf(f, "paired diff: the point minus point %lld, replicate by replicate\n", base);
     if (contrasts && P > 1)
-        fprintf(f, "gap: the group minus the reference group in each run; change: the gap minus point 0's, "
-                   "replicate by replicate;\nshare of the gap closed: -change / point 0's gap (Fieller); "
-                   "95%% CI: t with replicates - 1 df; every observable's in --json\n");
+        fprintf(f, "gap: the group minus the reference group in each run; ratio: the group's mean over the "
+                   "reference's (Fieller);\nchange: the gap minus point %lld's, replicate by replicate; share of "
+                   "the gap closed: -change / point %lld's gap (Fieller);\n95%% CI: t with replicates - 1 df; "
+                   "every observable's in --json\n", base, base);
     else if (contrasts)
-        fprintf(f, "gap: the group minus the reference group in each run; 95%% CI: t with replicates - 1 df; "
-                   "every observable's in --json\n");
+        fprintf(f, "gap: the group minus the reference group in each run; ratio: the group's mean over the "
+                   "reference's (Fieller);\n95%% CI: t with replicates - 1 df; every observable's in --json\n");
 }
 
 /* An uncertainty statistic: {"mean", "ui", "mc_share", "n"}, and
@@ -499,15 +547,17 @@ static void json_psa_stat(FILE *f, const rp_psa_stat *u, bool below, double lowe
     fprintf(f, ", \"n\": %lld}", (long long)u->n);
 }
 
-/* A point's "uncertainty": by_group (each value), after point 0
- * paired_by_group (the difference to point 0, draw by draw), and with
- * groups the contrasts (gap to the reference, and after point 0 its change). */
+/* A point's "uncertainty": by_group (each value), away from the reference
+ * point paired_by_group (the difference to it, draw by draw), and with
+ * groups the contrasts (gap to the reference group, and away from the
+ * reference point its change). */
 static void json_psa(FILE *f, const rp_psa_point *u, int64_t point)
 {
     size_t n;
     const rp_observable_def *table = rp_observables_table(&n);
+    const bool away = point != u->reference_point;
     fputs(",\n     \"uncertainty\": {", f);
-    for (int paired = 0; paired <= (point > 0); paired++) {
+    for (int paired = 0; paired <= away; paired++) {
         fprintf(f, "%s\"%s\": {", paired ? ",\n       " : "\n       ", paired ? "paired_by_group" : "by_group");
         for (int g = -1; g < u->n_groups; g++) {
             fputs(g >= 0 ? ", " : "", f);
@@ -542,7 +592,7 @@ static void json_psa(FILE *f, const rp_psa_point *u, int64_t point)
                     continue;
                 fprintf(f, "%s\"%s\": {\"gap\": ", first ? "" : ", ", table[k].name);
                 json_psa_stat(f, &u->gap[g][k], true, NAN);
-                if (point > 0) {
+                if (away) {
                     fputs(", \"change\": ", f);
                     json_psa_stat(f, &u->gap_change[g][k], true, NAN);
                 }
@@ -582,17 +632,20 @@ void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_
         fputs(", \"level\": 0.95},\n", f);
         u = malloc(sizeof *u);
     }
+    rp_stats_design design;
+    rp_plan_stats_design(plan, &design);
     fputs("  \"reference_group\": ", f);
     st.reference = -1; /* the groups: the same at every point; of the first with a run here */
     for (int64_t point = 0; point < P && st.reference < 0; point++)
-        rp_sweep_point_stats(plan, s, done, point, &st);
+        point_stats(plan, s, done, point, &st);
     if (st.reference >= 0)
         cli_json_string(f, st.group_name[st.reference]);
     else
         fputs("null", f);
-    fputs(",\n  \"confidence_level\": 0.95,\n  \"by_point\": [", f);
+    fprintf(f, ",\n  \"reference_point\": %lld,\n  \"confidence_level\": 0.95,\n  \"by_point\": [",
+            (long long)design.reference_point);
     for (int64_t point = 0; point < P; point++) {
-        rp_sweep_point_stats(plan, s, done, point, &st);
+        point_stats(plan, s, done, point, &st);
         fprintf(f, "%s\n    {\"point\": %lld, \"values\": {", point ? "," : "", (long long)point);
         for (int a = 0; a < axes; a++) {
             fprintf(f, "%s", a ? ", " : "");
@@ -601,7 +654,8 @@ void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_
             cli_json_string(f, rp_plan_value_text(plan, point, a));
         }
         fprintf(f, "}");
-        for (int paired = 0; paired <= (point > 0); paired++) {
+        const bool away = point != st.reference_point;
+        for (int paired = 0; paired <= away; paired++) {
             fprintf(f, ",\n     \"%s\": {", paired ? "paired_difference" : "mean");
             for (size_t k = 0; k < n; k++) {
                 if (!rp_observables_reported(&table[k], st.model))
@@ -620,11 +674,11 @@ void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_
             }
             fprintf(f, "}}");
         }
-        for (int paired = 0; paired <= (point > 0); paired++)
-            json_by_group(f, &st, paired);
+        for (int which = 0; which <= (away ? 2 : 0); which++)
+            json_by_group(f, &st, which);
         if (st.n_groups > 1)
             json_contrasts(f, &st, point);
-        if (u && rp_sweep_psa_stats(plan, s, done, point, u) == RP_OK)
+        if (u && rp_stats_psa(&design, s, done, point, u, NULL) == RP_OK)
             json_psa(f, u, point);
         fprintf(f, "}");
     }

@@ -1,8 +1,9 @@
-/* contrast_unit.c - the statistics of a sweep's summary (sweep.h): the mean,
+/* contrast_unit.c - the statistics of a sweep's summary (stats.h): the mean,
  * standard error and 95% interval over replicates, the ratio of means with
  * its delta-method se and Fieller interval, and the contrasts of a point
  * (gap between groups, its change from point 0, the share of the gap
- * closed) on per-run summaries written by hand.
+ * closed, the ratios between groups and between points, under another
+ * reference point or group) on per-run summaries written by hand.
  *
  * Every expected number is worked out by hand below from the definitions
  * (sample variances with divisor k - 1), with the t quantiles from the
@@ -18,7 +19,7 @@
 
 #include "rapport/plan.h"
 #include "rapport/scenario.h"
-#include "rapport/sweep.h"
+#include "rapport/stats.h"
 #include "testing.h"
 
 #define T1 tan(0.475 * 4 * atan(1.0)) /* 0.475 pi */
@@ -32,21 +33,21 @@ static void mean_and_interval(void)
      * 2.25 + 0.25 + 0.25 + 2.25 = 5, sd^2 = 5/3, se = sqrt(5/12) =
      * 0.6454972243679028, interval 2.5 -+ t(0.975; 3) se. */
     const double v[] = {1, 2, NAN, 3, 4};
-    rp_sweep_stat st = rp_sweep_stat_of(v, 5);
+    rp_stat st = rp_stats_of(v, 5);
     CHECK(st.n == 4, "stat_of: n counts the defined values (%lld)", (long long)st.n);
     CHECK_NEAR(st.mean, 2.5, TOL, "stat_of: mean of 1, 2, 3, 4");
     CHECK_NEAR(st.se, sqrt(5.0 / 12), TOL, "stat_of: se = sqrt(5/12)");
     CHECK_NEAR(st.lo, 2.5 - T3 * sqrt(5.0 / 12), TOL, "stat_of: lo = 2.5 - t3 se = 0.44574");
     CHECK_NEAR(st.hi, 4.55426025676052, 1e-12, "stat_of: hi = 4.55426");
     /* two values: df 1 */
-    st = rp_sweep_stat_of((const double[]){-1, 3}, 2);
+    st = rp_stats_of((const double[]){-1, 3}, 2);
     CHECK_NEAR(st.mean, 1, TOL, "stat_of: mean of -1, 3");
     CHECK_NEAR(st.se, 2, TOL, "stat_of: se of -1, 3 (sd 2 sqrt 2, / sqrt 2)");
     CHECK_NEAR(st.hi - st.mean, 2 * T1, 1e-12, "stat_of: half-width t(0.975; 1) se");
     /* one value: a mean, no se, no interval; none: nothing */
-    st = rp_sweep_stat_of((const double[]){7, NAN}, 2);
+    st = rp_stats_of((const double[]){7, NAN}, 2);
     CHECK(st.mean == 7 && st.n == 1 && isnan(st.se) && isnan(st.lo) && isnan(st.hi), "stat_of: one value");
-    st = rp_sweep_stat_of((const double[]){NAN}, 1);
+    st = rp_stats_of((const double[]){NAN}, 1);
     CHECK(isnan(st.mean) && st.n == 0, "stat_of: no value");
 }
 
@@ -62,7 +63,7 @@ static void ratio(void)
      * c = 9 - t^2 7/6, roots (-b -+ sqrt(b^2 - 4ac)) / 2a
      *     = -0.3153743084450975 and 1.0996152501648486. */
     const double x[] = {2, 4, 6, 8, NAN}, y[] = {1, 3, 2, 6, 100};
-    rp_sweep_stat st = rp_sweep_ratio_of(y, x, 5);
+    rp_stat st = rp_stats_ratio_of(y, x, 5);
     CHECK(st.n == 4, "ratio_of: a pair with a NaN is left out (n %lld)", (long long)st.n);
     CHECK_NEAR(st.mean, 0.6, TOL, "ratio_of: 3 / 5");
     CHECK_NEAR(st.se, sqrt(11.0 / 30) / 5, TOL, "ratio_of: delta-method se sqrt(11/30) / 5");
@@ -77,7 +78,7 @@ static void ratio(void)
     /* x's mean 0.1 is within t standard errors of 0 (x = 0.5, -0.3, 0.4,
      * -0.2: Vxx = 0.1/12 = 0.00833, t^2 Vxx = 0.0844 > 0.01 = xbar^2): the
      * ratio is a number, its interval unbounded (NaN). */
-    st = rp_sweep_ratio_of((const double[]){1, 1, 1, 1}, (const double[]){0.5, -0.3, 0.4, -0.2}, 4);
+    st = rp_stats_ratio_of((const double[]){1, 1, 1, 1}, (const double[]){0.5, -0.3, 0.4, -0.2}, 4);
     CHECK_NEAR(st.mean, 10, 1e-12, "ratio_of: 1 / 0.1");
     CHECK(isnan(st.lo) && isnan(st.hi), "ratio_of: x not distinguishable from 0: no bounded interval (%g, %g)",
           st.lo, st.hi);
@@ -132,9 +133,14 @@ static void point_contrasts(void)
     const size_t d = (size_t)(rp_observables_find("dropout") - rp_observables_table(&(size_t){0}));
     const size_t m = (size_t)(rp_observables_find("sessions_mean") - rp_observables_table(&(size_t){0}));
     rp_point_stats ps;
-    rp_sweep_point_stats(plan, s, done, 1, &ps);
+    rp_stats_design design;
+    rp_plan_stats_design(plan, &design);
+    CHECK(design.points == 2 && design.replicates == 3 && design.draws == 0 && design.reference_point == 0 &&
+              strcmp(design.reference_group, "white") == 0,
+          "the plan's design: 2 points x 3, no draws, reference point 0, the first group (white)");
+    rp_stats_point(&design, s, done, 1, &ps, NULL);
     CHECK(ps.reference == 0 && ps.n_groups == 2 && ps.replicates == 3, "point 1: reference white, 2 groups, 3 runs");
-    const rp_sweep_stat gap0 = ps.gap[0][1][d], change = ps.gap[1][1][d], closed = ps.closed[1][d];
+    const rp_stat gap0 = ps.gap[0][1][d], change = ps.gap[1][1][d], closed = ps.closed[1][d];
     CHECK_NEAR(gap0.mean, 0.29 / 3, TOL, "gap black - white at point 1: 0.29/3");
     CHECK_NEAR(change.mean, -0.07 / 3, TOL, "change of the gap from point 0: -0.07/3");
     CHECK_NEAR(change.se, 1.0 / 300, 1e-12, "its se: 1/300");
@@ -145,19 +151,49 @@ static void point_contrasts(void)
     CHECK_NEAR(ps.group[1][1][d].mean, -0.11 / 3, TOL, "black's paired difference of dropout: -0.11/3");
     CHECK(isnan(ps.gap[0][1][m].mean) && ps.gap[0][1][m].n == 0, "a gap with the reference undefined is NaN");
     CHECK(ps.gap[0][0][d].mean == 0, "the reference's own gap is 0");
-    /* the same closed share by rp_sweep_ratio_of: y = change, x = gap at 0, negated */
+    /* the same closed share by rp_stats_ratio_of: y = change, x = gap at 0, negated */
     const double y[] = {-0.03, -0.02, -0.02}, x[] = {0.12, 0.11, 0.13};
-    const rp_sweep_stat by_hand = rp_sweep_ratio_of(y, x, 3);
+    const rp_stat by_hand = rp_stats_ratio_of(y, x, 3);
     CHECK_NEAR(closed.mean, -by_hand.mean, 1e-12, "closed = -ratio_of(change, gap at 0)");
     CHECK_NEAR(closed.lo, -by_hand.hi, 1e-9, "closed.lo = -ratio_of.hi");
     CHECK_NEAR(closed.hi, -by_hand.lo, 1e-9, "closed.hi = -ratio_of.lo");
     /* point 0: gap 0.12, its se sqrt(1e-4 / 3) */
-    rp_sweep_point_stats(plan, s, done, 0, &ps);
+    /* ratios of means: black / white at point 1 = 0.58 / 0.29 = 2; black at
+     * point 1 relative to point 0: 0.58 / 0.69 */
+    CHECK_NEAR(ps.ratio[1][d].mean, 2.0, 1e-12, "ratio black / white at point 1: 0.58 / 0.29 = 2");
+    CHECK_NEAR(ps.ratio[1][d].mean, rp_stats_ratio_of(black[1], white[1], 3).mean, 1e-15,
+               "the ratio is ratio_of(black, white) over the runs");
+    CHECK_NEAR(ps.ratio[1][d].lo, rp_stats_ratio_of(black[1], white[1], 3).lo, 1e-12, "with its Fieller interval");
+    CHECK_NEAR(ps.relative[2][d].mean, 0.58 / 0.69, 1e-12, "black's dropout relative to point 0: 0.58 / 0.69");
+    CHECK_NEAR(ps.relative[2][d].hi, rp_stats_ratio_of(black[1], black[0], 3).hi, 1e-12,
+               "relative: ratio_of(point 1, point 0) replicate by replicate");
+    rp_stats_point(&design, s, done, 0, &ps, NULL);
     CHECK_NEAR(ps.gap[0][1][d].mean, 0.12, TOL, "gap at point 0: 0.12");
     CHECK_NEAR(ps.gap[0][1][d].se, sqrt(1e-4 / 3), 1e-12, "its se sqrt(1e-4 / 3)");
+    CHECK_NEAR(ps.relative[2][d].mean, 1, 1e-15, "the reference point relative to itself: 1");
+    /* reference point 1: point 0's change of the gap is 0.12 - 0.29/3 =
+     * 0.07/3, the share of point 1's gap closed there -0.07 / 0.29 */
+    design.reference_point = 1;
+    rp_stats_point(&design, s, done, 0, &ps, NULL);
+    CHECK(ps.reference_point == 1, "the point stats carry the reference point");
+    CHECK_NEAR(ps.gap[1][1][d].mean, 0.07 / 3, 1e-12, "reference point 1: point 0's change of the gap 0.07/3");
+    CHECK_NEAR(ps.closed[1][d].mean, -0.07 / 0.29, 1e-12, "and the share of point 1's gap closed: -0.07 / 0.29");
+    CHECK_NEAR(ps.group[1][1][d].mean, 0.11 / 3, TOL, "black's paired difference to point 1: +0.11/3");
+    /* reference group black: white's gap -0.12 and ratio 0.33 / 0.69 at point 0 */
+    design.reference_point = 0;
+    strcpy(design.reference_group, "black");
+    rp_stats_point(&design, s, done, 0, &ps, NULL);
+    CHECK(ps.reference == 1, "reference group black: index 1");
+    CHECK_NEAR(ps.gap[0][0][d].mean, -0.12, TOL, "white - black at point 0: -0.12");
+    CHECK_NEAR(ps.ratio[0][d].mean, 0.33 / 0.69, 1e-12, "white / black at point 0: 0.33 / 0.69");
+    rp_error e = {0};
+    strcpy(design.reference_group, "asian");
+    CHECK(rp_stats_point(&design, s, done, 0, &ps, &e) == RP_EINVAL && strstr(e.msg, "'asian'"),
+          "a reference group the runs lack is refused, named: %s", e.msg);
+    design.reference_group[0] = 0;
     /* a run not done here is left out of every statistic */
     done[4] = 0;
-    rp_sweep_point_stats(plan, s, done, 1, &ps);
+    rp_stats_point(&design, s, done, 1, &ps, NULL);
     CHECK(ps.gap[1][1][d].n == 2 && ps.closed[1][d].n == 2, "a run not done: 2 replicates count");
     CHECK_NEAR(ps.gap[1][1][d].mean, -0.025, TOL, "change over replicates 0 and 2: -0.025");
     rp_plan_free(plan);

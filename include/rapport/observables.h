@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rapport/params.h"
+
 /* How an observable is reduced over the replicates of a sweep point or of a
  * calibration's evaluation. */
 typedef enum {
@@ -106,6 +108,18 @@ typedef struct {
     RP_OBSERVABLES(RP_OBSERVABLE_FIELD)
 #undef RP_OBSERVABLE_FIELD
 } rp_observables;
+
+/* The summary of one run (observe.h computes it): its model version, its
+ * patient groups, and the observables of all pairs and of each group. Plain
+ * data, so that the statistics of a sweep (stats.h) need nothing else of
+ * the model. */
+typedef struct {
+    int model; /* the model version of the run (rp_model_version): which rows it reports */
+    int n_groups;
+    char group_name[RP_MAX_GROUPS][RP_NAME_MAX];
+    rp_observables all;
+    rp_observables group[RP_MAX_GROUPS];
+} rp_summary;
 
 #define RP_OBSERVABLE_ONE(...) +1
 enum { RP_N_OBSERVABLES = 0 RP_OBSERVABLES(RP_OBSERVABLE_ONE) };

@@ -17,14 +17,6 @@
 #include "rapport/params.h"
 #include "rapport/population.h"
 
-typedef struct {
-    int model; /* the model version of the run (rp_model_version): which rows it reports */
-    int n_groups;
-    char group_name[RP_MAX_GROUPS][RP_NAME_MAX];
-    rp_observables all;
-    rp_observables group[RP_MAX_GROUPS];
-} rp_summary;
-
 /* Compute the summary of a finished run: pop's agents (of a run of model 2
  * also their cultures, patient_culture and provider_culture, n_dims a row),
  * provider_of[i] and distance[i] (d_ij, as rp_assign gives them) of each

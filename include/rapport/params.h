@@ -214,6 +214,12 @@ typedef struct {
     struct {
         rp_sweep_streams streams;
     } sweep;
+    /* What a sweep's contrasts compare with; read by the plan module (its
+     * statistics, stats.h). */
+    struct {
+        char reference_group[RP_NAME_MAX]; /* a patient group; "" = the first */
+        int64_t reference_point;           /* a point of the sweep */
+    } contrasts;
 } rp_params;
 
 #endif

@@ -31,6 +31,7 @@
 
 #include "rapport/params.h"
 #include "rapport/scenario.h"
+#include "rapport/stats.h"
 #include "rapport/status.h"
 
 #define RP_PLAN_MAX_POINTS 1000000 /* points of one sweep */
@@ -51,6 +52,10 @@ int rp_plan_create(const rp_scenario *sc, rp_plan **out, rp_error *err);
 int64_t rp_plan_points(const rp_plan *plan);
 int64_t rp_plan_replicates(const rp_plan *plan);
 int64_t rp_plan_runs(const rp_plan *plan);
+
+/* What the statistics of the plan's sweep need (stats.h): its points,
+ * replicates and draws, and the scenario's contrasts and model version. */
+void rp_plan_stats_design(const rp_plan *plan, rp_stats_design *d);
 
 /* The resolved parameters of point: the scenario's parameters with the
  * point's values stored in their fields and what resolution derives from

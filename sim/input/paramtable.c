@@ -235,6 +235,11 @@ static const rp_param scenario_table[] = {
     STRUCT("sweep.lhs", RP_PT_SWEEP_LHS, "a Latin hypercube over numeric ranges (see Sweeps)"),
     STRUCT("sweep.sobol", RP_PT_SWEEP_SOBOL,
            "a Sobol sequence over numeric ranges, optionally a Saltelli design (see Sweeps)"),
+    {"contrasts.reference_group", RP_PT_NAME, P(contrasts.reference_group), 0, "white", 0, 0, RP_PF_COMPUTED, NULL, 0,
+     "", "", "the patient group that each group's gap and ratio compare with; default the first group", 0, 0, NULL},
+    INT("contrasts.reference_point", RP_PT_INT64, contrasts.reference_point, 0, 0, 999999, 0, "", "",
+        "the sweep point (its index, as show lists them) that paired differences, relative values and "
+        "changes of gaps compare with"),
     STRUCT("uncertainty.draws", RP_PT_DATA, "draws of the coefficients for a probabilistic sensitivity analysis: "
            "every point runs under each (see Uncertainty)"),
     STRUCT("uncertainty.posterior", RP_PT_DATA, "the posterior file of an abc-smc calibration the draws come from, "

@@ -1296,6 +1296,29 @@ static int resolve_match_on(const resolver *r)
     return RP_OK;
 }
 
+/* contrasts.reference_group: one of the patient groups when given, else
+ * the first (so that `show` prints the group the contrasts use). */
+static int resolve_reference_group(const resolver *r)
+{
+    rp_params *p = r->p;
+    const rp_ynode *given_at = given(r, "contrasts.reference_group");
+    if (!given_at) {
+        if (p->patients.n_groups > 0)
+            memcpy(p->contrasts.reference_group, p->patients.groups[0].name, RP_NAME_MAX);
+        return RP_OK;
+    }
+    const char *names[RP_MAX_GROUPS];
+    for (int g = 0; g < p->patients.n_groups; g++) {
+        names[g] = p->patients.groups[g].name;
+        if (strcmp(names[g], p->contrasts.reference_group) == 0)
+            return RP_OK;
+    }
+    char why[RP_ERROR_MAX / 2];
+    return fail(r, given_at, "contrasts.reference_group", "%s",
+                rp_schema_unknown("unknown patient group", p->contrasts.reference_group, "", names,
+                                  (size_t)p->patients.n_groups, NULL, why, sizeof why));
+}
+
 /* The rows whose default depends on the model (a later model's, refused
  * when given under p's; a calibrated one): a silent one takes its default
  * under p's model (rp_paramtable_set_default_model). */
@@ -1391,7 +1414,8 @@ static int resolve_across(const resolver *r)
                     p->providers.count, p->providers.caseload, p->providers.count * p->providers.caseload,
                     p->patients.count);
     }
-    return resolve_match_on(r);
+    int status = resolve_match_on(r);
+    return status == RP_OK ? resolve_reference_group(r) : status;
 }
 
 /* Resolve r->root into r->p; raw (if not NULL) gets the parameters before

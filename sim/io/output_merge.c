@@ -22,6 +22,7 @@
 
 #include "io/output_h5.h"
 #include "io/output_layout.h"
+#include "io/output_stats.h"
 #include "rapport/paramtable.h"
 #include "rapport/scenario.h"
 #include "version.h"
@@ -658,6 +659,36 @@ static int same_sweep(const part *a, const part *b, rp_error *err)
             rp_text_excerpt(lx, ex, sizeof ex), rp_text_excerpt(ly, ey, sizeof ey));
 }
 
+static int stored_summary(part *in, int64_t k, rp_summary *sum, rp_error *err);
+
+/* The runs being joined, for the statistics: place[held], by run. */
+typedef struct {
+    part *parts;
+    const run_place *place;
+    int64_t held;
+} joined;
+
+static int joined_summary(void *ctx, int64_t run, rp_summary *s, bool *held, rp_error *err)
+{
+    const joined *j = ctx;
+    const run_place key = {.run = run};
+    const run_place *at = bsearch(&key, j->place, (size_t)j->held, sizeof key, by_run);
+    *held = at != NULL;
+    return at ? stored_summary(&j->parts[at->input], at->row, s, err) : RP_OK;
+}
+
+/* The design of the sweep the parts are runs of: its points from the
+ * plan's runs and the scenario's replicates (times its draws). */
+static rp_stats_design joined_design(const part *p)
+{
+    const rp_params *q = rp_scenario_params(p->sc);
+    const int64_t R = q->replicates * (p->uncertainty_draws > 0 ? p->uncertainty_draws : 1);
+    rp_stats_design d = {.points = p->runs_total / R, .replicates = R, .draws = p->uncertainty_draws,
+                         .reference_point = q->contrasts.reference_point, .model = rp_model_version(q->model)};
+    memcpy(d.reference_group, q->contrasts.reference_group, RP_NAME_MAX);
+    return d;
+}
+
 int rp_output_merge(const char *const *inputs, int n_inputs, const char *path, bool force, bool complete,
                     const rp_provenance *prov_in, const volatile sig_atomic_t *stop, rp_error *err)
 {
@@ -735,6 +766,14 @@ int rp_output_merge(const char *const *inputs, int n_inputs, const char *path, b
             status = copy_rows(in, ol, RP_T_SUMMARY, k, k, 1, over, err);
         for (int r = 0; status == RP_OK && r < N_RANGES; r++)
             status = copy_rows(in, ol, range[r].table, k, in->first[r][k], in->count[r][k], over, err);
+    }
+    /* a whole sweep's statistics (a part's would be over some replicates
+     * only; a PSA's draws: not yet, its JSON has them) */
+    const rp_stats_design design = status == RP_OK ? joined_design(&parts[0]) : (rp_stats_design){0};
+    if (status == RP_OK && total > 1 && held == total && design.draws == 0 &&
+        design.points * design.replicates == total) {
+        joined j = {parts, place, held};
+        status = rp_output_stats_write(ol, &design, joined_summary, &j, err);
     }
     for (int i = 0; parts && i < n_inputs; i++)
         close_part(&parts[i]);
@@ -901,52 +940,60 @@ int rp_output_read_summary(const char *path, int64_t run, rp_summary *sum, bool 
     return status;
 }
 
+/* The summary of row k of the open part in, as its /summary stores it. */
+static int stored_summary(part *in, int64_t k, rp_summary *sum, rp_error *err)
+{
+    int status = RP_OK;
+    const char *path = in->path;
+    const rp_params *p = rp_scenario_params(in->sc);
+    memset(sum, 0, sizeof *sum);
+    sum->model = rp_model_version(p->model);
+    sum->n_groups = p->patients.n_groups;
+    for (int g = 0; g < sum->n_groups; g++)
+        memcpy(sum->group_name[g], p->patients.groups[g].name, RP_NAME_MAX);
+    rp_observables *row[1 + RP_MAX_GROUPS] = {&sum->all};
+    for (int g = 0; g < sum->n_groups; g++)
+        row[1 + g] = &sum->group[g];
+    size_t n_obs; /* a row the model version does not report (no column) is NaN */
+    const rp_observable_def *obs = rp_observables_table(&n_obs);
+    for (int g = 0; g <= sum->n_groups; g++)
+        for (size_t j = 0; j < n_obs; j++)
+            *rp_observables_at(row[g], &obs[j]) = NAN;
+    const rp_layout *l = &in->layout;
+    for (int c = 0; status == RP_OK && c < l->n_cols; c++) {
+        const rp_column *col = &l->col[c];
+        if (col->table != RP_T_SUMMARY || col->width != RP_W_GROUPS)
+            continue;
+        double v[1 + RP_MAX_GROUPS];
+        int64_t n[1 + RP_MAX_GROUPS];
+        const bool pairs = strcmp(col->name, "pairs") == 0;
+        status = rp_layout_read_column(l, c, k, 1, pairs ? (void *)n : (void *)v, path, err);
+        bool counts_ok = !pairs || n[0] == (int64_t)in->param[P_PATIENTS][k];
+        int64_t in_groups = 0; /* each at most n[0]: no overflow */
+        for (int g = 1; pairs && g <= sum->n_groups; g++) {
+            counts_ok = counts_ok && n[g] >= 0 && n[g] <= n[0];
+            in_groups += counts_ok ? n[g] : 0;
+        }
+        if (status == RP_OK && pairs && (!counts_ok || in_groups != n[0]))
+            status = rp_status_raise(err, RP_EINVAL, "%s: /summary/pairs row %lld is not the run's %lld patients, "
+                                    "all and by group", path, (long long)k, (long long)in->param[P_PATIENTS][k]);
+        for (int g = 0; status == RP_OK && g <= sum->n_groups; g++) {
+            if (pairs)
+                row[g]->pairs = n[g];
+            else if (col->source == RP_SRC_OBSERVABLE)
+                *rp_observables_at(row[g], col->observable) = v[g];
+        }
+    }
+    return status;
+}
+
 int rp_output_read_stored_summary(const char *path, int64_t run, rp_summary *sum, rp_error *err)
 {
     part in;
     int64_t k;
     int status = open_run(&in, path, run, &k, err);
-    if (status == RP_OK) {
-        const rp_params *p = rp_scenario_params(in.sc);
-        memset(sum, 0, sizeof *sum);
-        sum->model = rp_model_version(p->model);
-        sum->n_groups = p->patients.n_groups;
-        for (int g = 0; g < sum->n_groups; g++)
-            memcpy(sum->group_name[g], p->patients.groups[g].name, RP_NAME_MAX);
-        rp_observables *row[1 + RP_MAX_GROUPS] = {&sum->all};
-        for (int g = 0; g < sum->n_groups; g++)
-            row[1 + g] = &sum->group[g];
-        size_t n_obs; /* a row the model version does not report (no column) is NaN */
-        const rp_observable_def *obs = rp_observables_table(&n_obs);
-        for (int g = 0; g <= sum->n_groups; g++)
-            for (size_t j = 0; j < n_obs; j++)
-                *rp_observables_at(row[g], &obs[j]) = NAN;
-        const rp_layout *l = &in.layout;
-        for (int c = 0; status == RP_OK && c < l->n_cols; c++) {
-            const rp_column *col = &l->col[c];
-            if (col->table != RP_T_SUMMARY || col->width != RP_W_GROUPS)
-                continue;
-            double v[1 + RP_MAX_GROUPS];
-            int64_t n[1 + RP_MAX_GROUPS];
-            const bool pairs = strcmp(col->name, "pairs") == 0;
-            status = rp_layout_read_column(l, c, k, 1, pairs ? (void *)n : (void *)v, path, err);
-            bool counts_ok = !pairs || n[0] == (int64_t)in.param[P_PATIENTS][k];
-            int64_t in_groups = 0; /* each at most n[0]: no overflow */
-            for (int g = 1; pairs && g <= sum->n_groups; g++) {
-                counts_ok = counts_ok && n[g] >= 0 && n[g] <= n[0];
-                in_groups += counts_ok ? n[g] : 0;
-            }
-            if (status == RP_OK && pairs && (!counts_ok || in_groups != n[0]))
-                status = rp_status_raise(err, RP_EINVAL, "%s: /summary/pairs row %lld is not the run's %lld patients, "
-                                        "all and by group", path, (long long)k, (long long)in.param[P_PATIENTS][k]);
-            for (int g = 0; status == RP_OK && g <= sum->n_groups; g++) {
-                if (pairs)
-                    row[g]->pairs = n[g];
-                else if (col->source == RP_SRC_OBSERVABLE)
-                    *rp_observables_at(row[g], col->observable) = v[g];
-            }
-        }
-    }
+    if (status == RP_OK)
+        status = stored_summary(&in, k, sum, err);
     close_part(&in);
     return status;
 }

@@ -525,6 +525,12 @@ int rp_plan_create(const rp_scenario *sc, rp_plan **out, rp_error *err)
         st = take_spec(pl, err);
     if (!st)
         st = count_points(pl, err);
+    if (!st && base->contrasts.reference_point >= pl->points)
+        st = rp_status_raise(err, RP_EINVAL, "%s: error: contrasts.reference_point: point %lld of a sweep of %lld "
+                             "point%s; expected a point in [0, %lld] (rapport show lists them)",
+                             rp_scenario_where(sc, "contrasts.reference_point"),
+                             (long long)base->contrasts.reference_point, (long long)pl->points,
+                             pl->points == 1 ? "" : "s", (long long)pl->points - 1);
     if (!st)
         st = fill_samples(pl, base->seed, err);
     if (!st)
@@ -559,6 +565,15 @@ int64_t rp_plan_replicates(const rp_plan *plan)
 int64_t rp_plan_runs(const rp_plan *plan)
 {
     return plan->points * plan->replicates; /* <= 1e6 x 1e9: no overflow */
+}
+
+void rp_plan_stats_design(const rp_plan *plan, rp_stats_design *d)
+{
+    const rp_params *p = rp_scenario_params(plan->sc);
+    *d = (rp_stats_design){.points = plan->points, .replicates = rp_plan_replicates(plan),
+                           .draws = rp_plan_draws(plan), .reference_point = p->contrasts.reference_point,
+                           .model = rp_model_version(p->model)};
+    memcpy(d->reference_group, p->contrasts.reference_group, RP_NAME_MAX);
 }
 
 /* Point under draw (-1: none), as rp_plan_params says. */

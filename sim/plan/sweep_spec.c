@@ -111,6 +111,9 @@ static int check_key(const reader *rd, const rp_ynode *key, const char *context,
     if (strcmp(k, "replicates") == 0 || strcmp(k, "sweep") == 0 || strncmp(k, "sweep.", 6) == 0)
         return fail_at(err, key->where, context, "'%s' shapes the sweep itself and cannot be swept; expected a "
                          "parameter of the model, such as trust.rate", k);
+    if (strcmp(k, "contrasts") == 0 || strncmp(k, "contrasts.", 10) == 0)
+        return fail_at(err, key->where, context, "'%s' says what the sweep's points are compared with and cannot "
+                       "be swept; expected a parameter of the model, such as trust.rate", k);
     if (strcmp(k, "model") == 0) /* a file's columns and observables follow the scenario's model */
         return fail_at(err, key->where, context, "'model' decides the columns and observables of the whole "
                        "output and cannot be swept; expected one scenario per model version (model: 1, model: 2)");

@@ -121,7 +121,8 @@ ALL_PARAMS = MODEL_PARAMS | V2_PARAMS | {'model'}   # `model` absent: version 1
 # Keys of `show` that change nothing in a run of the model (how runs are repeated and
 # stored); accepted and ignored.
 NOT_MODEL = {'replicates', 'output.variables', 'output.every', 'output.sample', 'output.pairs',
-             'output.compression', 'output.level', 'sweep.streams'}
+             'output.compression', 'output.level', 'sweep.streams',
+             'contrasts.reference_group', 'contrasts.reference_point'}
 # The structured keys, read below.
 POPULATION = {'culture.dimensions', 'patients.groups', 'providers.groups'}
 DIMENSION_KEYS = {'name', 'kind', 'weight', 'levels'}

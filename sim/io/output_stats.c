@@ -1,0 +1,274 @@
+/* output_stats.c - a sweep file's /statistics; see output_stats.h.
+ *
+ * Each statistic of stats.h is one dataset of float64 over (point, group,
+ * observable, field): field is the estimate, its standard error, the 95%
+ * interval's ends and the replicates it is over, so that
+ * xarray.open_dataset(path, group="statistics") labels every number. A
+ * point's numbers are computed from its runs and the reference point's
+ * (common random numbers pair them replicate by replicate), so the file is
+ * written point by point in blocks, with the reference point's runs read
+ * once.
+ */
+#include "io/output_stats.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/output_h5.h"
+
+/* The statistics, in dataset order; which field of rp_point_stats each is. */
+enum { S_MEAN, S_PAIRED, S_RELATIVE, S_GAP, S_GAP_CHANGE, S_RATIO, S_CLOSED, N_STATS };
+static const struct {
+    const char *name, *long_name;
+} stat_def[N_STATS] = {
+    {"mean", "mean over the point's replicates"},
+    {"paired_difference", "the point minus the reference point, replicate by replicate (0 at the reference point)"},
+    {"relative", "the point's mean over the reference point's (ratio of means over pairs of replicates, Fieller "
+                 "interval)"},
+    {"gap", "the group minus the reference group, within each run (NaN for all)"},
+    {"gap_change", "the gap minus the reference point's gap, replicate by replicate"},
+    {"ratio", "the group's mean over the reference group's (ratio of means over the runs, Fieller interval; "
+              "NaN for all)"},
+    {"gap_closed", "the share of the reference point's gap closed: -gap_change / the reference point's gap (ratio "
+                   "of means, Fieller interval)"},
+};
+
+enum { F_ESTIMATE, F_SE, F_LO, F_HI, F_N, N_FIELDS };
+static const char *const field_name[N_FIELDS] = {"estimate", "se", "ci_lo", "ci_hi", "n"};
+
+#define BLOCK_POINTS 64 /* points per chunk and per write */
+
+/* Statistic `which` of group g (-1: all) and table row k; NULL where none
+ * is defined (a contrast of all pairs). */
+static const rp_stat *pick(const rp_point_stats *st, int which, int g, size_t k)
+{
+    switch (which) {
+    case S_MEAN: return g < 0 ? &st->all[0][k] : &st->group[0][g][k];
+    case S_PAIRED: return g < 0 ? &st->all[1][k] : &st->group[1][g][k];
+    case S_RELATIVE: return &st->relative[g + 1][k];
+    case S_GAP: return g < 0 ? NULL : &st->gap[0][g][k];
+    case S_GAP_CHANGE: return g < 0 ? NULL : &st->gap[1][g][k];
+    case S_RATIO: return g < 0 ? NULL : &st->ratio[g][k];
+    default: return g < 0 ? NULL : &st->closed[g][k];
+    }
+}
+
+/* A one-dimensional coordinate (a dimension scale) of n values. */
+static hid_t coordinate(hid_t g, const char *name, hid_t type, hsize_t n, const void *data, const char *long_name)
+{
+    hid_t s = H5Screate_simple(1, &n, NULL);
+    hid_t ds = s < 0 ? -1 : H5Dcreate2(g, name, type, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t st = ds < 0 ? -1 : H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+    if (st >= 0)
+        st = H5DSset_scale(ds, name);
+    if (st >= 0)
+        st = rp_h5_attr_string(ds, "long_name", long_name);
+    if (s >= 0)
+        H5Sclose(s);
+    if (st < 0 && ds >= 0) {
+        H5Dclose(ds);
+        return -1;
+    }
+    return ds;
+}
+
+/* What is being written. */
+typedef struct {
+    const rp_layout *l;
+    const rp_stats_design *d;
+    int n_groups;
+    size_t n_rows, row[RP_N_OBSERVABLES]; /* the table rows the model reports */
+    hid_t group, scale[4], ds[N_STATS];
+    double *block[N_STATS]; /* BLOCK_POINTS x (1 + groups) x rows x fields */
+} writer;
+
+static size_t point_values(const writer *w) { return (size_t)(1 + w->n_groups) * w->n_rows * N_FIELDS; }
+
+static herr_t create(writer *w)
+{
+    const rp_layout *l = w->l;
+    const rp_stats_design *d = w->d;
+    w->group = H5Gcreate2(l->file, "statistics", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (w->group < 0)
+        return -1;
+    size_t n_table;
+    const rp_observable_def *table = rp_observables_table(&n_table);
+    const char *obs[RP_N_OBSERVABLES], *groups[1 + RP_MAX_GROUPS];
+    for (size_t j = 0; j < w->n_rows; j++)
+        obs[j] = table[w->row[j]].name;
+    for (int g = 0; g <= w->n_groups; g++)
+        groups[g] = l->group_name[g];
+    int64_t *points = malloc((size_t)d->points * sizeof *points);
+    hid_t str = rp_h5_string_type();
+    herr_t st = points && str >= 0 ? 0 : -1;
+    for (int64_t p = 0; points && p < d->points; p++)
+        points[p] = p;
+    if (st >= 0)
+        st = (w->scale[0] = coordinate(w->group, "point", H5T_NATIVE_INT64, (hsize_t)d->points, points,
+                                       "the sweep point (/runs/point)")) < 0 ? -1 : 0;
+    if (st >= 0)
+        st = (w->scale[1] = coordinate(w->group, "group", str, (hsize_t)(1 + w->n_groups), groups,
+                                       "patient group (all: every pair)")) < 0 ? -1 : 0;
+    if (st >= 0)
+        st = (w->scale[2] = coordinate(w->group, "observable", str, (hsize_t)w->n_rows, obs,
+                                       "the observable (a /summary column)")) < 0 ? -1 : 0;
+    if (st >= 0)
+        st = (w->scale[3] = coordinate(w->group, "field", str, N_FIELDS, field_name,
+                                       "estimate, its standard error, its 95% interval, and the replicates it is "
+                                       "over")) < 0 ? -1 : 0;
+    free(points);
+    const hsize_t dims[4] = {(hsize_t)d->points, (hsize_t)(1 + w->n_groups), w->n_rows, N_FIELDS};
+    const hsize_t chunk[4] = {d->points < BLOCK_POINTS ? (hsize_t)d->points : BLOCK_POINTS, dims[1], dims[2],
+                              dims[3]};
+    const double nan = NAN;
+    hid_t space = st < 0 ? -1 : H5Screate_simple(4, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 4, chunk) < 0 || H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan) < 0 ||
+        H5Pset_shuffle(dcpl) < 0 || H5Pset_deflate(dcpl, 4) < 0)
+        st = -1;
+    for (int s = 0; st >= 0 && s < N_STATS; s++) {
+        w->ds[s] = H5Dcreate2(w->group, stat_def[s].name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+        st = w->ds[s] < 0 ? -1 : rp_h5_attr_string(w->ds[s], "long_name", stat_def[s].long_name);
+        for (unsigned a = 0; st >= 0 && a < 4; a++)
+            st = H5DSattach_scale(w->ds[s], w->scale[a], a);
+    }
+    if (space >= 0)
+        H5Sclose(space);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (str >= 0)
+        H5Tclose(str);
+    return st;
+}
+
+/* The group attributes: what the contrasts compare with, and the level. */
+static herr_t describe(const writer *w, const char *reference_group)
+{
+    const double level = 0.95;
+    herr_t st = rp_h5_attr_string(w->group, "long_name", "the sweep's statistics over replicates, by point, patient "
+                                  "group and observable (rapport run --json's, docs/FORMAT.md)");
+    if (st >= 0)
+        st = rp_h5_attr_string(w->group, "reference_group", reference_group);
+    if (st >= 0)
+        st = rp_h5_attr_scalar(w->group, "reference_point", H5T_NATIVE_INT64, &w->d->reference_point);
+    if (st >= 0)
+        st = rp_h5_attr_scalar(w->group, "replicates", H5T_NATIVE_INT64, &w->d->replicates);
+    if (st >= 0)
+        st = rp_h5_attr_scalar(w->group, "confidence_level", H5T_NATIVE_DOUBLE, &level);
+    return st;
+}
+
+/* Point i of the block gets st's numbers. */
+static void fill(writer *w, int64_t i, const rp_point_stats *st)
+{
+    const size_t per = point_values(w);
+    for (int s = 0; s < N_STATS; s++) {
+        double *v = w->block[s] + (size_t)i * per;
+        for (int g = -1; g < w->n_groups; g++)
+            for (size_t j = 0; j < w->n_rows; j++, v += N_FIELDS) {
+                const rp_stat *x = st->replicates ? pick(st, s, g, w->row[j]) : NULL;
+                v[F_ESTIMATE] = x ? x->mean : NAN;
+                v[F_SE] = x ? x->se : NAN;
+                v[F_LO] = x ? x->lo : NAN;
+                v[F_HI] = x ? x->hi : NAN;
+                v[F_N] = x ? (double)x->n : 0;
+            }
+    }
+}
+
+static herr_t write_block(const writer *w, int64_t first, int64_t n)
+{
+    const hsize_t start[4] = {(hsize_t)first, 0, 0, 0},
+                  count[4] = {(hsize_t)n, (hsize_t)(1 + w->n_groups), w->n_rows, N_FIELDS};
+    herr_t st = 0;
+    for (int s = 0; st >= 0 && s < N_STATS; s++) {
+        hid_t file_space = H5Dget_space(w->ds[s]), mem = H5Screate_simple(4, count, NULL);
+        st = file_space < 0 || mem < 0 ? -1 : H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL);
+        if (st >= 0)
+            st = H5Dwrite(w->ds[s], H5T_NATIVE_DOUBLE, mem, file_space, H5P_DEFAULT, w->block[s]);
+        if (mem >= 0)
+            H5Sclose(mem);
+        if (file_space >= 0)
+            H5Sclose(file_space);
+    }
+    return st;
+}
+
+/* The R runs of point into s[0..R-1], done[] as the file holds them. */
+static int read_point(rp_stats_source read, void *ctx, int64_t point, int64_t R, rp_summary *s, uint8_t *done,
+                      rp_error *err)
+{
+    int status = RP_OK;
+    for (int64_t r = 0; status == RP_OK && r < R; r++) {
+        bool held = false;
+        status = read(ctx, point * R + r, &s[r], &held, err);
+        done[r] = held;
+    }
+    return status;
+}
+
+int rp_output_stats_write(const rp_layout *l, const rp_stats_design *d, rp_stats_source read, void *ctx,
+                          rp_error *err)
+{
+    writer w = {.l = l, .d = d, .n_groups = l->n_groups, .group = -1, .scale = {-1, -1, -1, -1},
+                .ds = {-1, -1, -1, -1, -1, -1, -1}};
+    size_t n_table;
+    const rp_observable_def *table = rp_observables_table(&n_table);
+    for (size_t k = 0; k < n_table; k++)
+        if (rp_observables_reported(&table[k], d->model))
+            w.row[w.n_rows++] = k;
+    const int64_t R = d->replicates, base = d->reference_point;
+    /* the reference point's runs in [0, R), the point's in [R, 2R): a
+     * sweep of two points whose reference is point 0 */
+    rp_summary *s = malloc((size_t)(2 * R) * sizeof *s);
+    uint8_t *done = malloc((size_t)(2 * R));
+    rp_point_stats *st = malloc(sizeof *st);
+    int status = s && done && st ? RP_OK : rp_status_raise(err, RP_ENOMEM, "out of memory for the statistics of %s",
+                                                         l->path);
+    for (int i = 0; status == RP_OK && i < N_STATS; i++)
+        if (!(w.block[i] = malloc(BLOCK_POINTS * point_values(&w) * sizeof(double))))
+            status = rp_status_raise(err, RP_ENOMEM, "out of memory for the statistics of %s", l->path);
+    if (status == RP_OK && create(&w) < 0)
+        status = rp_h5_error(err, "write /statistics of", l->path);
+    if (status == RP_OK)
+        status = read_point(read, ctx, base, R, s, done, err);
+    rp_stats_design pair = *d;
+    pair.points = 2;
+    pair.draws = 0;
+    pair.reference_point = 0;
+    for (int64_t first = 0; status == RP_OK && first < d->points; first += BLOCK_POINTS) {
+        const int64_t n = d->points - first < BLOCK_POINTS ? d->points - first : BLOCK_POINTS;
+        for (int64_t i = 0; status == RP_OK && i < n; i++) {
+            const int64_t point = first + i;
+            if (point != base)
+                status = read_point(read, ctx, point, R, s + R, done + R, err);
+            if (status == RP_OK)
+                status = rp_stats_point(&pair, s, done, point == base ? 0 : 1, st, err);
+            if (status == RP_OK) {
+                st->reference_point = base;
+                fill(&w, i, st);
+            }
+        }
+        if (status == RP_OK && write_block(&w, first, n) < 0)
+            status = rp_h5_error(err, "write /statistics of", l->path);
+    }
+    if (status == RP_OK) {
+        const char *reference = d->reference_group[0] ? d->reference_group : l->n_groups ? l->group_name[1] : "";
+        if (describe(&w, reference) < 0)
+            status = rp_h5_error(err, "write /statistics of", l->path);
+    }
+    for (int i = 0; i < N_STATS; i++) {
+        free(w.block[i]);
+        if (w.ds[i] >= 0)
+            H5Dclose(w.ds[i]);
+    }
+    for (int a = 0; a < 4; a++)
+        if (w.scale[a] >= 0)
+            H5Dclose(w.scale[a]);
+    if (w.group >= 0)
+        H5Gclose(w.group);
+    free(s);
+    free(done);
+    free(st);
+    return status;
+}
