@@ -125,7 +125,7 @@ for k in ("sweep", "sweep-so"):
   for i, p in enumerate(ref["by_point"]):
       for r in [r for r in rows if r["arm"] == arms[i]]:
           c = p["contrasts"][r["group"]]["dropout"]
-          pairs = [("gap", c["gap"]["mean"], c["gap"]["ci"])]
+          pairs = [("gap", c["gap"]["mean"], c["gap"]["ci"]), ("ratio", c["ratio"]["ratio"], c["ratio"]["ci"])]
           if i > 0:
               pairs += [("change", c["change"]["mean"], c["change"]["ci"]),
                         ("closed", c["closed"]["share"], c["closed"]["ci"])]
@@ -136,7 +136,7 @@ for k in ("sweep", "sweep-so"):
                   n += 1
                   if (b is None) != (a is None or a != a) or (b is not None and abs(a - b) > 1e-9 * max(1, abs(b))):
                       diff.append((r["arm"], r["group"], name, a, b))
-  report(n >= 3 * 4 * 7 and not diff, f"{k}: report contrasts (gap, change, share closed, 95% CI) = rapport --json "
+  report(n >= 3 * 4 * 7 and not diff, f"{k}: report contrasts (gap, ratio, change, share closed, 95% CI) = rapport --json "
          f"({n} numbers)", str(diff[:4]))
   report(os.path.isfile(os.path.join(tmp, "rep-" + k, "sweep_contrasts.csv")) and
          os.path.isfile(os.path.join(tmp, "rep-" + k, "sweep_contrasts.tex")) and

@@ -442,26 +442,44 @@ def paired_part(rep, runs, labels, obs, pts):
     rep.table(t, "sweep_paired_differences", reading)
 
 
+def contrasts_reference(f, names, pts):
+    """The group and point the sweep's contrasts compare with: the file's
+    (/statistics, from the scenario's contrasts: section), else the first
+    group and point 0."""
+    ref, base = names[0], pts[0]
+    if "statistics" in f:
+        a = f["statistics"].attrs
+        g = a["reference_group"]
+        ref = g.decode() if isinstance(g, bytes) else str(g)
+        base = int(a["reference_point"])
+    return ref, base
+
+
 def contrasts_part(rep, f, runs, labels, pts, o="dropout"):
-    """Each patient group's gap to the reference group (the first) at every
-    point, its change from point 0 and the share of point 0's gap closed,
-    with 95% intervals: rapport's sweep contrasts (docs/SCENARIO.md), from
-    /summary's group columns, as a table and a figure."""
+    """Each patient group's gap to and ratio to the reference group at every
+    point, its change from the reference point and the share of that point's
+    gap closed, with 95% intervals: rapport's sweep contrasts
+    (docs/SCENARIO.md), from /summary's group columns, as a table and a
+    figure."""
     by = group_runs(f, runs, [o])
     names = list(by)
     if len(names) < 2:
         return
-    ref = names[0]
-    gap = {g: by[g].assign(_gap=by[g][o] - by[ref][o]).set_index(["point", "replicate"])["_gap"]
-           for g in names[1:]}
+    ref, base_point = contrasts_reference(f, names, pts)
+    if ref not in by or base_point not in pts:
+        return
+    keyed = {g: by[g].set_index(["point", "replicate"])[o] for g in names}
+    gap = {g: keyed[g] - keyed[ref] for g in names if g != ref}
     rows = []
-    for g in names[1:]:
-        base = gap[g].xs(pts[0], level="point")
+    for g in gap:
+        base = gap[g].xs(base_point, level="point")
         for p in pts:
             here = gap[g].xs(p, level="point")
             m, se, lo, hi = stats.t_interval(here)
             row = {"arm": labels[p], "group": g, "observable": o, "gap": m, "gap_lo": lo, "gap_hi": hi}
-            if p != pts[0]:
+            y, x = keyed[g].xs(p, level="point"), keyed[ref].xs(p, level="point")
+            row["ratio"], _, row["ratio_lo"], row["ratio_hi"] = stats.fieller_ratio(y.to_numpy(), x.to_numpy())
+            if p != base_point:
                 common = here.index.intersection(base.index)
                 ch = here.loc[common] - base.loc[common]
                 row["change"], _, row["change_lo"], row["change_hi"] = stats.t_interval(ch)
@@ -469,18 +487,20 @@ def contrasts_part(rep, f, runs, labels, pts, o="dropout"):
                 row["closed"], row["closed_lo"], row["closed_hi"] = -c, -chi, -clo
             rows.append(row)
     t = pd.DataFrame(rows)
-    later = t[t["arm"] != labels[pts[0]]]
+    later = t[t["arm"] != labels[base_point]]
     best = later.loc[later["closed"].idxmax()] if later["closed"].notna().any() else None
-    reading = (f"Gaps to {ref} patients in {o}, and the share of point 0's gap ({labels[pts[0]]}) each point closes. "
+    reading = (f"Gaps to {ref} patients in {o}, and the share of point {base_point}'s gap ({labels[base_point]}) "
+               f"each point closes. "
                + (f"Largest share closed: {best['arm']} for {best['group']} patients, {best['closed']:.1%} "
                   f"[{best['closed_lo']:.1%}, {best['closed_hi']:.1%}]." if best is not None else ""))
     rep.numbers["contrasts"] = rows
     fig = plots.dot_intervals(later.rename(columns={"closed": "mean", "closed_lo": "lo", "closed_hi": "hi"}),
                               "arm", "group", f"Share of the {o} gap to {ref} patients closed, against "
-                              f"{labels[pts[0]]}", "share of point 0's gap closed (95% CI, Fieller)", zero=True)
+                              f"{labels[base_point]}", f"share of point {base_point}'s gap closed (95% CI, Fieller)",
+                              zero=True)
     rep.figure(fig, "sweep_contrasts", reading)
-    rep.table(t, "sweep_contrasts", reading + " Intervals: t with replicates - 1 df; the share closed by "
-              "Fieller's method (empty where unbounded).")
+    rep.table(t, "sweep_contrasts", reading + " Ratio: the group's mean over the reference group's. Intervals: t "
+              "with replicates - 1 df; ratios and the share closed by Fieller's method (empty where unbounded).")
 
 
 def psa_section(rep, f, runs, labels, o="dropout"):
