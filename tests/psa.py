@@ -143,6 +143,35 @@ gv = draw_mean[1, :, 2] - draw_mean[1, :, 1]
 ch = gv - (draw_mean[0, :, 2] - draw_mean[0, :, 1])
 report(close(gap["gap"]["mean"], gv.mean()) and close(gap["change"]["ui"][1], np.quantile(ch, 0.975)),
        "the gap to the reference group and its change, draw by draw")
+# the file's /statistics: the JSON's numbers over the draws, and the same in a merged file
+st = f["statistics"]
+obs = [o.decode() if isinstance(o, bytes) else o for o in st["observable"][()]]
+sg = [x.decode() if isinstance(x, bytes) else x for x in st["group"][()]]
+bad, compared = [], 0
+for p in range(P):
+    u = out["by_point"][p]["uncertainty"]
+    for name in sg:
+        for k, o in enumerate(obs):
+            cands = [("value", u["by_group"].get(name, {}).get(o)),
+                     ("difference", u.get("paired_by_group", {}).get(name, {}).get(o))]
+            con = u.get("contrasts", {}).get(name, {}).get(o, {})
+            cands += [("gap", con.get("gap")), ("gap_change", con.get("change"))]
+            for ds, want in cands:
+                if want is None:
+                    continue
+                row = st[ds][p, sg.index(name), k, :]
+                exp = [want["mean"], want["ui"][0], want["ui"][1], want["mc_share"], want.get("p_below"), want["n"]]
+                compared += 1
+                if not all(close(e, g) if e is not None or not np.isnan(g) else True for e, g in zip(exp, row)):
+                    bad.append((p, name, o, ds, list(row), exp))
+                if ds == "value" and "lowest" in want and not close(want["lowest"], st["lowest"][p, sg.index(name), k, 0]):
+                    bad.append((p, name, o, "lowest"))
+with h5py.File(os.path.join(tmp, "merged.h5"), "r") as mf:
+    merged_same = all(np.array_equal(st[k][()], mf["statistics"][k][()], equal_nan=True)
+                      for k in ("value", "difference", "gap", "gap_change", "lowest"))
+report(not bad and compared > 200 and st.attrs["over"] in ("draws", b"draws") and int(st.attrs["draws"]) == D
+       and merged_same, f"/statistics over draws holds the JSON's numbers ({compared} statistics), "
+       "the same in the merged file", str(bad[:2]))
 text = run("run", sweep).stdout
 report("3 points x 12 draws x 2 replicates = 72 runs" in text and "P(lowest)" in text and "95% UI" in text,
        "the text table says draws x replicates and shows the intervals", text[:300])

@@ -768,10 +768,9 @@ int rp_output_merge(const char *const *inputs, int n_inputs, const char *path, b
             status = copy_rows(in, ol, range[r].table, k, in->first[r][k], in->count[r][k], over, err);
     }
     /* a whole sweep's statistics (a part's would be over some replicates
-     * only; a PSA's draws: not yet, its JSON has them) */
+     * only) */
     const rp_stats_design design = status == RP_OK ? joined_design(&parts[0]) : (rp_stats_design){0};
-    if (status == RP_OK && total > 1 && held == total && design.draws == 0 &&
-        design.points * design.replicates == total) {
+    if (status == RP_OK && total > 1 && held == total && design.points * design.replicates == total) {
         joined j = {parts, place, held};
         status = rp_output_stats_write(ol, &design, joined_summary, &j, err);
     }

@@ -11,17 +11,21 @@
  */
 #include "io/output_stats.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "io/output_h5.h"
 
-/* The statistics, in dataset order; which field of rp_point_stats each is. */
-enum { S_MEAN, S_PAIRED, S_RELATIVE, S_GAP, S_GAP_CHANGE, S_RATIO, S_CLOSED, N_STATS };
-static const struct {
+typedef struct {
     const char *name, *long_name;
-} stat_def[N_STATS] = {
+} dataset_def;
+
+/* The statistics over replicates, in dataset order; which field of
+ * rp_point_stats each is (pick). */
+enum { S_MEAN, S_PAIRED, S_RELATIVE, S_GAP, S_GAP_CHANGE, S_RATIO, S_CLOSED, N_STATS };
+static const dataset_def stat_def[N_STATS] = {
     {"mean", "mean over the point's replicates"},
     {"paired_difference", "the point minus the reference point, replicate by replicate (0 at the reference point)"},
     {"relative", "the point's mean over the reference point's (ratio of means over pairs of replicates, Fieller "
@@ -36,6 +40,35 @@ static const struct {
 
 enum { F_ESTIMATE, F_SE, F_LO, F_HI, F_N, N_FIELDS };
 static const char *const field_name[N_FIELDS] = {"estimate", "se", "ci_lo", "ci_hi", "n"};
+
+/* The statistics over the draws of a PSA (rp_psa_point), and their fields. */
+enum { U_VALUE, U_DIFFERENCE, U_GAP, U_GAP_CHANGE, U_LOWEST, N_PSA };
+static const dataset_def psa_def[N_PSA] = {
+    {"value", "over the draws of each draw's mean over its replicates"},
+    {"difference", "the point minus the reference point, draw by draw (0 at the reference point)"},
+    {"gap", "the group minus the reference group, within each run (NaN for all)"},
+    {"gap_change", "the gap minus the reference point's gap, draw by draw"},
+    {"lowest", "the share of draws in which this point's value is the lowest of all points' (in `mean`; NaN for "
+               "sweeps of more than 64 points)"},
+};
+enum { G_MEAN, G_LO, G_HI, G_MC, G_BELOW, G_N, N_PSA_FIELDS };
+static const char *const psa_field_name[N_PSA_FIELDS] = {"mean", "ui_lo", "ui_hi", "mc_share", "p_below", "n"};
+
+/* What the file holds of one kind of design: its datasets and fields. */
+typedef struct {
+    int n_sets, n_fields;
+    const dataset_def *sets;
+    const char *const *fields;
+    const char *fields_long_name;
+} family;
+
+static const family over_replicates = {N_STATS, N_FIELDS, stat_def, field_name,
+                                       "estimate, its standard error, its 95% interval, and the replicates it is "
+                                       "over"};
+static const family over_draws = {N_PSA, N_PSA_FIELDS, psa_def, psa_field_name,
+                                  "mean over the draws, the 95% uncertainty interval (2.5% and 97.5% quantiles), "
+                                  "the share of variance that is Monte Carlo noise, the share of draws below 0, "
+                                  "and the draws it is over"};
 
 #define BLOCK_POINTS 64 /* points per chunk and per write */
 
@@ -73,17 +106,20 @@ static hid_t coordinate(hid_t g, const char *name, hid_t type, hsize_t n, const 
     return ds;
 }
 
+#define MAX_SETS N_STATS /* the larger family */
+
 /* What is being written. */
 typedef struct {
     const rp_layout *l;
     const rp_stats_design *d;
+    const family *fam;
     int n_groups;
     size_t n_rows, row[RP_N_OBSERVABLES]; /* the table rows the model reports */
-    hid_t group, scale[4], ds[N_STATS];
-    double *block[N_STATS]; /* BLOCK_POINTS x (1 + groups) x rows x fields */
+    hid_t group, scale[4], ds[MAX_SETS];
+    double *block[MAX_SETS]; /* BLOCK_POINTS x (1 + groups) x rows x fields */
 } writer;
 
-static size_t point_values(const writer *w) { return (size_t)(1 + w->n_groups) * w->n_rows * N_FIELDS; }
+static size_t point_values(const writer *w) { return (size_t)(1 + w->n_groups) * w->n_rows * w->fam->n_fields; }
 
 static herr_t create(writer *w)
 {
@@ -114,11 +150,10 @@ static herr_t create(writer *w)
         st = (w->scale[2] = coordinate(w->group, "observable", str, (hsize_t)w->n_rows, obs,
                                        "the observable (a /summary column)")) < 0 ? -1 : 0;
     if (st >= 0)
-        st = (w->scale[3] = coordinate(w->group, "field", str, N_FIELDS, field_name,
-                                       "estimate, its standard error, its 95% interval, and the replicates it is "
-                                       "over")) < 0 ? -1 : 0;
+        st = (w->scale[3] = coordinate(w->group, "field", str, (hsize_t)w->fam->n_fields, w->fam->fields,
+                                       w->fam->fields_long_name)) < 0 ? -1 : 0;
     free(points);
-    const hsize_t dims[4] = {(hsize_t)d->points, (hsize_t)(1 + w->n_groups), w->n_rows, N_FIELDS};
+    const hsize_t dims[4] = {(hsize_t)d->points, (hsize_t)(1 + w->n_groups), w->n_rows, (hsize_t)w->fam->n_fields};
     const hsize_t chunk[4] = {d->points < BLOCK_POINTS ? (hsize_t)d->points : BLOCK_POINTS, dims[1], dims[2],
                               dims[3]};
     const double nan = NAN;
@@ -126,9 +161,10 @@ static herr_t create(writer *w)
     if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 4, chunk) < 0 || H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan) < 0 ||
         H5Pset_shuffle(dcpl) < 0 || H5Pset_deflate(dcpl, 4) < 0)
         st = -1;
-    for (int s = 0; st >= 0 && s < N_STATS; s++) {
-        w->ds[s] = H5Dcreate2(w->group, stat_def[s].name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-        st = w->ds[s] < 0 ? -1 : rp_h5_attr_string(w->ds[s], "long_name", stat_def[s].long_name);
+    for (int s = 0; st >= 0 && s < w->fam->n_sets; s++) {
+        const dataset_def *def = &w->fam->sets[s];
+        w->ds[s] = H5Dcreate2(w->group, def->name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+        st = w->ds[s] < 0 ? -1 : rp_h5_attr_string(w->ds[s], "long_name", def->long_name);
         for (unsigned a = 0; st >= 0 && a < 4; a++)
             st = H5DSattach_scale(w->ds[s], w->scale[a], a);
     }
@@ -145,8 +181,11 @@ static herr_t create(writer *w)
 static herr_t describe(const writer *w, const char *reference_group)
 {
     const double level = 0.95;
-    herr_t st = rp_h5_attr_string(w->group, "long_name", "the sweep's statistics over replicates, by point, patient "
-                                  "group and observable (rapport run --json's, docs/FORMAT.md)");
+    herr_t st = rp_h5_attr_string(w->group, "long_name", w->d->draws
+                                  ? "the sweep's statistics over the draws of its uncertainty section, by point, "
+                                    "patient group and observable (rapport run --json's, docs/FORMAT.md)"
+                                  : "the sweep's statistics over replicates, by point, patient group and "
+                                    "observable (rapport run --json's, docs/FORMAT.md)");
     if (st >= 0)
         st = rp_h5_attr_string(w->group, "reference_group", reference_group);
     if (st >= 0)
@@ -155,6 +194,14 @@ static herr_t describe(const writer *w, const char *reference_group)
         st = rp_h5_attr_scalar(w->group, "replicates", H5T_NATIVE_INT64, &w->d->replicates);
     if (st >= 0)
         st = rp_h5_attr_scalar(w->group, "confidence_level", H5T_NATIVE_DOUBLE, &level);
+    if (st >= 0)
+        st = rp_h5_attr_string(w->group, "over", w->d->draws ? "draws" : "replicates");
+    if (st >= 0 && w->d->draws) {
+        const int64_t per_draw = w->d->replicates / w->d->draws;
+        st = rp_h5_attr_scalar(w->group, "draws", H5T_NATIVE_INT64, &w->d->draws);
+        if (st >= 0)
+            st = rp_h5_attr_scalar(w->group, "replicates_per_draw", H5T_NATIVE_INT64, &per_draw);
+    }
     return st;
 }
 
@@ -162,6 +209,7 @@ static herr_t describe(const writer *w, const char *reference_group)
 static void fill(writer *w, int64_t i, const rp_point_stats *st)
 {
     const size_t per = point_values(w);
+    assert(w->fam == &over_replicates);
     for (int s = 0; s < N_STATS; s++) {
         double *v = w->block[s] + (size_t)i * per;
         for (int g = -1; g < w->n_groups; g++)
@@ -176,12 +224,53 @@ static void fill(writer *w, int64_t i, const rp_point_stats *st)
     }
 }
 
+/* Statistic `which` of a PSA point for group g (-1: all) and row k; NULL
+ * where none is defined. */
+static const rp_psa_stat *pick_psa(const rp_psa_point *u, int which, int g, size_t k)
+{
+    switch (which) {
+    case U_VALUE: return &u->value[g + 1][k];
+    case U_DIFFERENCE: return &u->diff[g + 1][k];
+    case U_GAP: return g < 0 ? NULL : &u->gap[g][k];
+    default: return g < 0 ? NULL : &u->gap_change[g][k];
+    }
+}
+
+/* Point i of the block gets the PSA point u's numbers. */
+static void fill_psa(writer *w, int64_t i, const rp_psa_point *u)
+{
+    const size_t per = point_values(w);
+    for (int s = 0; s < N_PSA; s++) {
+        double *v = w->block[s] + (size_t)i * per;
+        for (int g = -1; g < w->n_groups; g++)
+            for (size_t j = 0; j < w->n_rows; j++, v += N_PSA_FIELDS) {
+                const size_t k = w->row[j];
+                for (int f = 0; f < N_PSA_FIELDS; f++)
+                    v[f] = NAN;
+                if (s == U_LOWEST) {
+                    v[G_MEAN] = u->lowest[g + 1][k];
+                    v[G_N] = (double)u->draws;
+                    continue;
+                }
+                const rp_psa_stat *x = pick_psa(u, s, g, k);
+                if (!x)
+                    continue;
+                v[G_MEAN] = x->mean;
+                v[G_LO] = x->lo;
+                v[G_HI] = x->hi;
+                v[G_MC] = x->mc_share;
+                v[G_BELOW] = s == U_VALUE ? NAN : x->p_below;
+                v[G_N] = (double)x->n;
+            }
+    }
+}
+
 static herr_t write_block(const writer *w, int64_t first, int64_t n)
 {
     const hsize_t start[4] = {(hsize_t)first, 0, 0, 0},
-                  count[4] = {(hsize_t)n, (hsize_t)(1 + w->n_groups), w->n_rows, N_FIELDS};
+                  count[4] = {(hsize_t)n, (hsize_t)(1 + w->n_groups), w->n_rows, (hsize_t)w->fam->n_fields};
     herr_t st = 0;
-    for (int s = 0; st >= 0 && s < N_STATS; s++) {
+    for (int s = 0; st >= 0 && s < w->fam->n_sets; s++) {
         hid_t file_space = H5Dget_space(w->ds[s]), mem = H5Screate_simple(4, count, NULL);
         st = file_space < 0 || mem < 0 ? -1 : H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL);
         if (st >= 0)
@@ -207,34 +296,22 @@ static int read_point(rp_stats_source read, void *ctx, int64_t point, int64_t R,
     return status;
 }
 
-int rp_output_stats_write(const rp_layout *l, const rp_stats_design *d, rp_stats_source read, void *ctx,
-                          rp_error *err)
+/* Over replicates: point by point, each with the reference point's runs (a
+ * sweep of two points whose reference is point 0: the reference's runs in
+ * s[0, R), the point's in s[R, 2R)). */
+static int write_replicates(writer *w, rp_stats_source read, void *ctx, rp_error *err)
 {
-    writer w = {.l = l, .d = d, .n_groups = l->n_groups, .group = -1, .scale = {-1, -1, -1, -1},
-                .ds = {-1, -1, -1, -1, -1, -1, -1}};
-    size_t n_table;
-    const rp_observable_def *table = rp_observables_table(&n_table);
-    for (size_t k = 0; k < n_table; k++)
-        if (rp_observables_reported(&table[k], d->model))
-            w.row[w.n_rows++] = k;
+    const rp_stats_design *d = w->d;
     const int64_t R = d->replicates, base = d->reference_point;
-    /* the reference point's runs in [0, R), the point's in [R, 2R): a
-     * sweep of two points whose reference is point 0 */
     rp_summary *s = malloc((size_t)(2 * R) * sizeof *s);
     uint8_t *done = malloc((size_t)(2 * R));
     rp_point_stats *st = malloc(sizeof *st);
     int status = s && done && st ? RP_OK : rp_status_raise(err, RP_ENOMEM, "out of memory for the statistics of %s",
-                                                         l->path);
-    for (int i = 0; status == RP_OK && i < N_STATS; i++)
-        if (!(w.block[i] = malloc(BLOCK_POINTS * point_values(&w) * sizeof(double))))
-            status = rp_status_raise(err, RP_ENOMEM, "out of memory for the statistics of %s", l->path);
-    if (status == RP_OK && create(&w) < 0)
-        status = rp_h5_error(err, "write /statistics of", l->path);
+                                                         w->l->path);
     if (status == RP_OK)
         status = read_point(read, ctx, base, R, s, done, err);
     rp_stats_design pair = *d;
     pair.points = 2;
-    pair.draws = 0;
     pair.reference_point = 0;
     for (int64_t first = 0; status == RP_OK && first < d->points; first += BLOCK_POINTS) {
         const int64_t n = d->points - first < BLOCK_POINTS ? d->points - first : BLOCK_POINTS;
@@ -246,18 +323,71 @@ int rp_output_stats_write(const rp_layout *l, const rp_stats_design *d, rp_stats
                 status = rp_stats_point(&pair, s, done, point == base ? 0 : 1, st, err);
             if (status == RP_OK) {
                 st->reference_point = base;
-                fill(&w, i, st);
+                fill(w, i, st);
             }
         }
-        if (status == RP_OK && write_block(&w, first, n) < 0)
-            status = rp_h5_error(err, "write /statistics of", l->path);
+        if (status == RP_OK && write_block(w, first, n) < 0)
+            status = rp_h5_error(err, "write /statistics of", w->l->path);
     }
+    free(s);
+    free(done);
+    free(st);
+    return status;
+}
+
+/* Over draws: every run at once, since a point's `lowest` compares it
+ * with every other point (the summary of `rapport run` holds as many). */
+static int write_draws(writer *w, rp_stats_source read, void *ctx, rp_error *err)
+{
+    const rp_stats_design *d = w->d;
+    const int64_t runs = d->points * d->replicates;
+    rp_summary *s = malloc((size_t)runs * sizeof *s);
+    uint8_t *done = malloc((size_t)runs);
+    rp_psa_point *u = malloc(sizeof *u);
+    int status = s && done && u ? RP_OK : rp_status_raise(err, RP_ENOMEM, "out of memory for the statistics of %s",
+                                                        w->l->path);
+    for (int64_t p = 0; status == RP_OK && p < d->points; p++)
+        status = read_point(read, ctx, p, d->replicates, s + p * d->replicates, done + p * d->replicates, err);
+    for (int64_t first = 0; status == RP_OK && first < d->points; first += BLOCK_POINTS) {
+        const int64_t n = d->points - first < BLOCK_POINTS ? d->points - first : BLOCK_POINTS;
+        for (int64_t i = 0; status == RP_OK && i < n; i++)
+            if ((status = rp_stats_psa(d, s, done, first + i, u, err)) == RP_OK)
+                fill_psa(w, i, u);
+        if (status == RP_OK && write_block(w, first, n) < 0)
+            status = rp_h5_error(err, "write /statistics of", w->l->path);
+    }
+    free(s);
+    free(done);
+    free(u);
+    return status;
+}
+
+int rp_output_stats_write(const rp_layout *l, const rp_stats_design *d, rp_stats_source read, void *ctx,
+                          rp_error *err)
+{
+    writer w = {.l = l, .d = d, .fam = d->draws ? &over_draws : &over_replicates, .n_groups = l->n_groups,
+                .group = -1, .scale = {-1, -1, -1, -1}};
+    for (int i = 0; i < MAX_SETS; i++)
+        w.ds[i] = -1;
+    size_t n_table;
+    const rp_observable_def *table = rp_observables_table(&n_table);
+    for (size_t k = 0; k < n_table; k++)
+        if (rp_observables_reported(&table[k], d->model))
+            w.row[w.n_rows++] = k;
+    int status = RP_OK;
+    for (int i = 0; status == RP_OK && i < w.fam->n_sets; i++)
+        if (!(w.block[i] = malloc(BLOCK_POINTS * point_values(&w) * sizeof(double))))
+            status = rp_status_raise(err, RP_ENOMEM, "out of memory for the statistics of %s", l->path);
+    if (status == RP_OK && create(&w) < 0)
+        status = rp_h5_error(err, "write /statistics of", l->path);
+    if (status == RP_OK)
+        status = d->draws ? write_draws(&w, read, ctx, err) : write_replicates(&w, read, ctx, err);
     if (status == RP_OK) {
         const char *reference = d->reference_group[0] ? d->reference_group : l->n_groups ? l->group_name[1] : "";
         if (describe(&w, reference) < 0)
             status = rp_h5_error(err, "write /statistics of", l->path);
     }
-    for (int i = 0; i < N_STATS; i++) {
+    for (int i = 0; i < MAX_SETS; i++) {
         free(w.block[i]);
         if (w.ds[i] >= 0)
             H5Dclose(w.ds[i]);
@@ -267,8 +397,5 @@ int rp_output_stats_write(const rp_layout *l, const rp_stats_design *d, rp_stats
             H5Dclose(w.scale[a]);
     if (w.group >= 0)
         H5Gclose(w.group);
-    free(s);
-    free(done);
-    free(st);
     return status;
 }
