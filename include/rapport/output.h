@@ -146,12 +146,14 @@ void rp_output_library_init(void);
 void rp_output_library_close(void);
 
 /* About how many bytes a file of `runs` runs like p takes, for `pairs` pairs
- * and `providers` providers in all (the runs' sums): exact to within the
+ * and `providers` providers in all (the runs' sums), with the /statistics of
+ * `points` points (0: none, as in a shard's part): exact to within the
  * file's metadata when uncompressed (every column, in whole chunks), a
- * typical ratio of the reference scenario's when compressed. NaN if p
- * cannot make a layout. And a check that the directory of path has that much
- * free space (RP_EIO with both figures if not). */
-double rp_output_bytes(const rp_params *p, double runs, double pairs, double providers);
+ * typical ratio of the reference scenario's when compressed (and of a
+ * sweep's for /statistics, always compressed). NaN if p cannot make a
+ * layout. And a check that the directory of path has that much free space
+ * (RP_EIO with both figures if not). */
+double rp_output_bytes(const rp_params *p, double runs, double points, double pairs, double providers);
 int rp_output_check_space(const char *path, double bytes, rp_error *err);
 
 /* The summary of run `run` as the file stored it (/summary), for files

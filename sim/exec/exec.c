@@ -83,14 +83,15 @@ static int check_output(const rp_exec_options *o, const rp_scenario *sc, rp_erro
 }
 
 /* The rows of this part's output (a shard's share of the plan): its runs,
- * their pairs and their providers. */
+ * their pairs and their providers, and the points of its /statistics (a
+ * whole sweep's file only). */
 typedef struct {
-    double runs, pairs, providers;
+    double runs, pairs, providers, points;
 } part_rows;
 
 static part_rows rows_of(const rp_plan *plan, int64_t shards)
 {
-    part_rows n = {(double)rp_plan_runs(plan), 0, 0};
+    part_rows n = {(double)rp_plan_runs(plan), 0, 0, 0};
     for (int64_t point = 0; point < rp_plan_points(plan); point++) {
         rp_params pp;
         rp_error err;
@@ -100,7 +101,8 @@ static part_rows rows_of(const rp_plan *plan, int64_t shards)
         }
     }
     const double s = (double)(shards > 1 ? shards : 1);
-    return (part_rows){n.runs / s, n.pairs / s, n.providers / s};
+    const double points = shards > 1 || rp_plan_runs(plan) < 2 ? 0 : (double)rp_plan_points(plan);
+    return (part_rows){n.runs / s, n.pairs / s, n.providers / s, points};
 }
 
 /* The estimated size of a file of those rows; summary_only: as
@@ -112,7 +114,7 @@ static double rows_bytes(const rp_params *base, part_rows n, bool summary_only)
         p.output.variables = 0;
         p.output.pairs = false;
     }
-    return rp_output_bytes(&p, n.runs, n.pairs, n.providers);
+    return rp_output_bytes(&p, n.runs, n.points, n.pairs, n.providers);
 }
 
 double rp_exec_output_bytes(const rp_plan *plan, const rp_params *base, bool summary_only)

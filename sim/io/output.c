@@ -271,7 +271,9 @@ int rp_output_create(const char *path, bool force, const rp_params *p, int max_h
     return RP_OK;
 }
 
-double rp_output_bytes(const rp_params *p, double runs, double pairs, double providers)
+enum { N_STAT_FIELDS = 5 }; /* estimate, se, ci_lo, ci_hi, n */
+
+double rp_output_bytes(const rp_params *p, double runs, double points, double pairs, double providers)
 {
     rp_layout l;
     rp_error err;
@@ -288,8 +290,12 @@ double rp_output_bytes(const rp_params *p, double runs, double pairs, double pro
                           rp_layout_bytes(&l, RP_T_PAIRS, p->output.pairs ? pairs : 0) +
                           rp_layout_bytes(&l, RP_T_PROVIDERS, providers) +
                           rp_layout_bytes(&l, RP_T_TRAJECTORIES, trajectories);
+    /* /statistics (output_stats.c): at most 7 doubles x 5 fields a point,
+     * group and observable, always deflated, to about 0.13 (one replicate a
+     * point: its intervals are NaN) to 0.28 (five) of that */
+    const double statistics = points * 7 * N_STAT_FIELDS * (1 + l.n_groups) * RP_N_OBSERVABLES * 8.0 * 0.25;
     rp_layout_close(&l);
-    return tables * kept + (256 << 10); /* metadata, /scenario, dimension scales */
+    return tables * kept + statistics + (256 << 10); /* metadata, /scenario, dimension scales */
 }
 
 int rp_output_check_space(const char *path, double bytes, rp_error *err)
