@@ -201,3 +201,21 @@ void rp_h5_utc_now(char *buf, size_t size)
     gmtime_r(&t, &tm);
     strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+hid_t rp_h5_scale(hid_t g, const char *name, hid_t type, hsize_t n, const void *data, const char *long_name)
+{
+    hid_t s = H5Screate_simple(1, &n, NULL);
+    hid_t ds = s < 0 ? -1 : H5Dcreate2(g, name, type, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t st = ds < 0 ? -1 : H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+    if (st >= 0)
+        st = H5DSset_scale(ds, name);
+    if (st >= 0)
+        st = rp_h5_attr_string(ds, "long_name", long_name);
+    if (s >= 0)
+        H5Sclose(s);
+    if (st < 0 && ds >= 0) {
+        H5Dclose(ds);
+        return -1;
+    }
+    return ds;
+}

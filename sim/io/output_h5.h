@@ -44,6 +44,10 @@ int rp_h5_read_attr_int(hid_t obj, const char *name, int64_t *value);
  * gsl_version, hdf5_version, compiler, compiler_flags, rng (output.c). */
 herr_t rp_h5_attr_toolchain(hid_t root);
 
+/* A fixed coordinate: the one-dimensional dataset name of g holding n
+ * values of type, made a dimension scale with a long_name; its id, or -1. */
+hid_t rp_h5_scale(hid_t g, const char *name, hid_t type, hsize_t n, const void *data, const char *long_name);
+
 /* "2026-11-25T20:39:53Z" */
 void rp_h5_utc_now(char *buf, size_t size);
 

@@ -348,25 +348,6 @@ static herr_t flag_attributes(const rp_layout *l, hid_t ds, rp_flags f)
                : rp_h5_attr_string(ds, "flag_meanings", meanings);
 }
 
-/* A fixed coordinate of names or numbers along a second dimension. */
-static hid_t fixed_scale(hid_t g, const char *name, hid_t type, hsize_t n, const void *data, const char *long_name)
-{
-    hid_t s = H5Screate_simple(1, &n, NULL);
-    hid_t ds = s < 0 ? -1 : H5Dcreate2(g, name, type, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t st = ds < 0 ? -1 : H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-    if (st >= 0)
-        st = H5DSset_scale(ds, name);
-    if (st >= 0)
-        st = rp_h5_attr_string(ds, "long_name", long_name);
-    if (s >= 0)
-        H5Sclose(s);
-    if (st < 0 && ds >= 0) {
-        H5Dclose(ds);
-        return -1;
-    }
-    return ds;
-}
-
 static hid_t second_scale(const rp_layout *l, hid_t g, rp_width w)
 {
     const char *names[1 + RP_MAX_GROUPS];
@@ -376,17 +357,17 @@ static hid_t second_scale(const rp_layout *l, hid_t g, rp_width w)
     if (w == RP_W_DIMS) {
         for (int k = 0; k < l->n_dims; k++)
             names[k] = l->dim_name[k];
-        ds = fixed_scale(g, "dimension", t, (hsize_t)l->n_dims, names, "cultural dimension");
+        ds = rp_h5_scale(g, "dimension", t, (hsize_t)l->n_dims, names, "cultural dimension");
     } else if (w == RP_W_GROUPS) {
         for (int k = 0; k <= l->n_groups; k++)
             names[k] = l->group_name[k];
-        ds = fixed_scale(g, "group", t, (hsize_t)(1 + l->n_groups), names, "patient group (all: every pair)");
+        ds = rp_h5_scale(g, "group", t, (hsize_t)(1 + l->n_groups), names, "patient group (all: every pair)");
     } else {
         int32_t *weeks = malloc((size_t)l->n_weeks * sizeof *weeks);
         if (weeks) {
             for (int w2 = 0; w2 < l->n_weeks; w2++)
                 weeks[w2] = w2 * l->every;
-            ds = fixed_scale(g, "week", H5T_NATIVE_INT32, (hsize_t)l->n_weeks, weeks, "week since intake");
+            ds = rp_h5_scale(g, "week", H5T_NATIVE_INT32, (hsize_t)l->n_weeks, weeks, "week since intake");
             if (ds >= 0 && rp_h5_attr_string(ds, "units", "weeks") < 0) {
                 H5Dclose(ds);
                 ds = -1;

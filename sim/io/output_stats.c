@@ -87,25 +87,6 @@ static const rp_stat *pick(const rp_point_stats *st, int which, int g, size_t k)
     }
 }
 
-/* A one-dimensional coordinate (a dimension scale) of n values. */
-static hid_t coordinate(hid_t g, const char *name, hid_t type, hsize_t n, const void *data, const char *long_name)
-{
-    hid_t s = H5Screate_simple(1, &n, NULL);
-    hid_t ds = s < 0 ? -1 : H5Dcreate2(g, name, type, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t st = ds < 0 ? -1 : H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-    if (st >= 0)
-        st = H5DSset_scale(ds, name);
-    if (st >= 0)
-        st = rp_h5_attr_string(ds, "long_name", long_name);
-    if (s >= 0)
-        H5Sclose(s);
-    if (st < 0 && ds >= 0) {
-        H5Dclose(ds);
-        return -1;
-    }
-    return ds;
-}
-
 #define MAX_SETS N_STATS /* the larger family */
 
 /* What is being written. */
@@ -141,16 +122,16 @@ static herr_t create(writer *w)
     for (int64_t p = 0; points && p < d->points; p++)
         points[p] = p;
     if (st >= 0)
-        st = (w->scale[0] = coordinate(w->group, "point", H5T_NATIVE_INT64, (hsize_t)d->points, points,
+        st = (w->scale[0] = rp_h5_scale(w->group, "point", H5T_NATIVE_INT64, (hsize_t)d->points, points,
                                        "the sweep point (/runs/point)")) < 0 ? -1 : 0;
     if (st >= 0)
-        st = (w->scale[1] = coordinate(w->group, "group", str, (hsize_t)(1 + w->n_groups), groups,
+        st = (w->scale[1] = rp_h5_scale(w->group, "group", str, (hsize_t)(1 + w->n_groups), groups,
                                        "patient group (all: every pair)")) < 0 ? -1 : 0;
     if (st >= 0)
-        st = (w->scale[2] = coordinate(w->group, "observable", str, (hsize_t)w->n_rows, obs,
+        st = (w->scale[2] = rp_h5_scale(w->group, "observable", str, (hsize_t)w->n_rows, obs,
                                        "the observable (a /summary column)")) < 0 ? -1 : 0;
     if (st >= 0)
-        st = (w->scale[3] = coordinate(w->group, "field", str, (hsize_t)w->fam->n_fields, w->fam->fields,
+        st = (w->scale[3] = rp_h5_scale(w->group, "field", str, (hsize_t)w->fam->n_fields, w->fam->fields,
                                        w->fam->fields_long_name)) < 0 ? -1 : 0;
     free(points);
     const hsize_t dims[4] = {(hsize_t)d->points, (hsize_t)(1 + w->n_groups), w->n_rows, (hsize_t)w->fam->n_fields};
