@@ -161,6 +161,92 @@ INLINE vd vgamma_try(vd d, vd c, vd x, vd u, vl *ok)
     return d * v;
 }
 
+/* ---- Philox4x32-10 (rp_rng_block32's) in lanes of 32-bit words ---- */
+
+typedef uint32_t vw __attribute__((vector_size(8 * VW))); /* 2 VW words */
+typedef int32_t vhi __attribute__((vector_size(4 * VW)));  /* VW words, to convert to doubles */
+
+/* hi and lo of M x in each word: a 64-bit element holds words 2j (low half)
+ * and 2j + 1, and (x & 2^32 - 1) M, (x >> 32) M are the one 32 x 32 -> 64
+ * multiply of each (vpmuludq). */
+INLINE void mulhilo32(uint32_t M, vw x, vw *hi, vw *lo)
+{
+#if defined(__AVX2__) && !defined(__AVX512F__) && !defined(RP_DRAWV_ONE)
+    /* GCC does not see that these 64-bit multiplies are 32 x 32 under AVX2 */
+    const __m256i m = _mm256_set1_epi32((int)M);
+    const __m256i even = _mm256_mul_epu32((__m256i)x, m);
+    const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64((__m256i)x, 32), m);
+    *lo = (vw)_mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+    *hi = (vw)_mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+#else
+    const vu low = (vu){0} + 0xffffffffu, m = (vu){0} + M;
+    const vu even = ((vu)x & low) * m, odd = ((vu)x >> 32) * m;
+    *lo = (vw)((even & low) | (odd << 32));
+    *hi = (vw)((even >> 32) | (odd & ~low));
+#endif
+}
+
+INLINE vw loadw(const uint32_t *a)
+{
+    vw v;
+    __builtin_memcpy(&v, a, sizeof v);
+    return v;
+}
+
+/* Four registers of words at a time, their rounds interleaved: the
+ * processor overlaps their multiplications instead of waiting on one chain. */
+#define PHILOX_SETS 4
+static void philox32(uint32_t k0, uint32_t k1, uint32_t c0, uint32_t c1, const uint32_t *c2, const uint32_t *c3,
+                     uint32_t out[4][RP_DRAWV_LANES], int n)
+{
+    enum { R = 2 * VW };
+    _Static_assert(RP_DRAWV_LANES % (R * PHILOX_SETS) == 0, "whole sets of registers");
+    for (int i = 0; i < n; i += R * PHILOX_SETS) {
+        vw x0[PHILOX_SETS], x1[PHILOX_SETS], x2[PHILOX_SETS], x3[PHILOX_SETS];
+        for (int s = 0; s < PHILOX_SETS; s++) {
+            x0[s] = (vw){0} + c0;
+            x1[s] = (vw){0} + c1;
+            x2[s] = loadw(c2 + i + s * R);
+            x3[s] = loadw(c3 + i + s * R);
+        }
+        uint32_t key0 = k0, key1 = k1;
+        for (int r = 0; r < 10; r++) {
+            if (r) {
+                key0 += 0x9E3779B9u;
+                key1 += 0xBB67AE85u;
+            }
+            for (int s = 0; s < PHILOX_SETS; s++) {
+                vw hi0, lo0, hi1, lo1;
+                mulhilo32(0xD2511F53u, x0[s], &hi0, &lo0);
+                mulhilo32(0xCD9E8D57u, x2[s], &hi1, &lo1);
+                x0[s] = hi1 ^ x1[s] ^ key0;
+                x1[s] = lo1;
+                x2[s] = hi0 ^ x3[s] ^ key1;
+                x3[s] = lo0;
+            }
+        }
+        for (int s = 0; s < PHILOX_SETS; s++) {
+            __builtin_memcpy(out[0] + i + s * R, &x0[s], sizeof x0[s]);
+            __builtin_memcpy(out[1] + i + s * R, &x1[s], sizeof x1[s]);
+            __builtin_memcpy(out[2] + i + s * R, &x2[s], sizeof x2[s]);
+            __builtin_memcpy(out[3] + i + s * R, &x3[s], sizeof x3[s]);
+        }
+    }
+}
+
+/* p = (x + 1/2) 2^-32 exactly: x - 2^31 as a signed word, converted, plus
+ * 2^31 + 1/2 (every value below 2^33 is exact in double). */
+static void open01_lanes(const uint32_t *x, double *p, int n)
+{
+    for (int i = 0; i < n; i += VW) {
+        vhi w;
+        __builtin_memcpy(&w, x + i, sizeof w);
+        const vd d = __builtin_convertvector(w ^ ((vhi){0} + INT32_MIN), vd);
+        const vd v = (d + 2147483648.5) * 0x1p-32;
+        __builtin_memcpy(p + i, &v, sizeof v);
+    }
+}
+
 /* The lanes as registers: unaligned loads and stores of arrays. */
 INLINE vd load(const double *a)
 {
@@ -200,4 +286,4 @@ static void gamma_try(const double *d, const double *c, const double *x, const d
     }
 }
 
-const rp_drawv RP_DRAWV_NAME = {normal_inv, log_lanes, exp_lanes, gamma_try};
+const rp_drawv RP_DRAWV_NAME = {normal_inv, log_lanes, exp_lanes, gamma_try, philox32, open01_lanes};

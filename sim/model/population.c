@@ -120,7 +120,7 @@ static void assign_groups(uint8_t *group, int64_t count, int n_groups, const rp_
 
 /* One attribute of lanes agent0 + l, l < n: the distribution of each
  * lane's group (field `field` of rp_group) on stream (purpose, agent, sub). */
-static void draw_attribute(rp_rng_key key, rp_purpose purpose, int64_t agent0, int n, uint64_t sub,
+static void draw_attribute(rp_rng_key key, rp_purpose purpose, int64_t agent0, int n, uint32_t sub,
                            const rp_group *groups, const uint8_t *group, size_t field, double *out,
                            int64_t stride)
 {
@@ -150,15 +150,15 @@ static void draw_culture(rp_rng_key key, rp_purpose purpose, int64_t agent0, int
     for (int k = 0; k < p->culture.n_dims; k++) {
         const rp_dimension *dim = &p->culture.dims[k];
         if (dim->kind == RP_DIM_CONTINUOUS) {
-            draw_attribute(key, purpose, agent0, n, (uint64_t)k, groups, group,
+            draw_attribute(key, purpose, agent0, n, (uint32_t)k, groups, group,
                            offsetof(rp_group, trait) + (size_t)k * sizeof(rp_dist), &culture[agent0 * nk + k], nk);
             continue;
         }
-        uint64_t b[RP_DRAW_LANES][4];
-        rp_draw_block0(key, purpose, agent0, n, (uint64_t)k, b);
+        uint32_t b[4][RP_DRAW_LANES];
+        rp_draw_block32(key, purpose, agent0, n, (uint32_t)k, b);
         for (int l = 0; l < n; l++) {
             const rp_group *g = &groups[group[agent0 + l]];
-            double u = rp_rng_u01(b[l][0]), cum = 0;
+            double u = rp_draw_u01(b[0][l]), cum = 0;
             int level = dim->n_levels - 1; /* u beyond a sum rounded below 1 */
             for (int v = 0; v < dim->n_levels; v++) {
                 cum += g->level_prob[k][v];
@@ -325,11 +325,11 @@ static void patients_chunk(rp_population *pop, const rp_params *p, rp_rng_key ke
                    &pop->stressor_rate[i0], 1);
     const rp_drawv *V = rp_draw_vec();
     if (p->model >= 2) { /* a normal truncated: one uniform, a purpose of its own; else drawn and clamped */
-        uint64_t b[RP_DRAW_LANES][4];
+        uint32_t b[4][RP_DRAW_LANES];
         double q[RP_DRAW_LANES], x[RP_DRAW_LANES];
-        rp_draw_block0(key, RP_PURPOSE_SYMPTOMS0_TRUNCATED, i0, nl, 0, b);
+        rp_draw_block32(key, RP_PURPOSE_SYMPTOMS0_TRUNCATED, i0, nl, 0, b);
         for (int l = 0; l < RP_DRAW_LANES; l++)
-            q[l] = l < nl ? truncated_normal_p(&s0[gi[i0 + l]], rp_rng_u01(b[l][0])) : 0.5;
+            q[l] = l < nl ? truncated_normal_p(&s0[gi[i0 + l]], rp_draw_u01(b[0][l])) : 0.5;
         V->normal_inv(q, x, nl);
         for (int l = 0; l < nl; l++) {
             const rp_dist *sd = &g[gi[i0 + l]].symptoms;
@@ -337,8 +337,8 @@ static void patients_chunk(rp_population *pop, const rp_params *p, rp_rng_key ke
                 pop->symptoms0[i0 + l] = truncated_normal_value(&s0[gi[i0 + l]], x[l]);
                 continue;
             }
-            rp_stream st;
-            rp_stream_open(&st, key, RP_PURPOSE_SYMPTOMS0, (uint64_t)(i0 + l), 0);
+            rp_draw_stream st;
+            rp_draw_stream_open(&st, key, RP_PURPOSE_SYMPTOMS0, (uint64_t)(i0 + l), 0);
             pop->symptoms0[i0 + l] = fmin(fmax(rp_draw_dist(&st, sd), p->symptoms.recovered), p->symptoms.max);
         }
     } else { /* model 1: drawn and clamped */
