@@ -166,24 +166,34 @@ INLINE vd vgamma_try(vd d, vd c, vd x, vd u, vl *ok)
 typedef uint32_t vw __attribute__((vector_size(8 * VW))); /* 2 VW words */
 typedef int32_t vhi __attribute__((vector_size(4 * VW)));  /* VW words, to convert to doubles */
 
+/* The low 32 bits of each 64-bit element of a times M, as 64-bit products:
+ * one vpmuludq. Intrinsics where there are: GCC 12 lowers the plain
+ * (a & 2^32 - 1) * M to a full 64 x 64 multiply (three vpmuludq and their
+ * shifts and adds under AVX-512F). */
+INLINE vu mul32(vu a, uint32_t M)
+{
+#if defined(RP_DRAWV_ONE)
+    return (a & 0xffffffffu) * M;
+#elif defined(__AVX512F__)
+    return (vu)_mm512_mul_epu32((__m512i)a, _mm512_set1_epi64(M));
+#elif defined(__AVX2__)
+    return (vu)_mm256_mul_epu32((__m256i)a, _mm256_set1_epi64x(M));
+#elif defined(__SSE2__)
+    return (vu)_mm_mul_epu32((__m128i)a, _mm_set1_epi64x(M));
+#else
+    return (a & 0xffffffffu) * M;
+#endif
+}
+
 /* hi and lo of M x in each word: a 64-bit element holds words 2j (low half)
  * and 2j + 1, and (x & 2^32 - 1) M, (x >> 32) M are the one 32 x 32 -> 64
- * multiply of each (vpmuludq). */
+ * multiply of each. */
 INLINE void mulhilo32(uint32_t M, vw x, vw *hi, vw *lo)
 {
-#if defined(__AVX2__) && !defined(__AVX512F__) && !defined(RP_DRAWV_ONE)
-    /* GCC does not see that these 64-bit multiplies are 32 x 32 under AVX2 */
-    const __m256i m = _mm256_set1_epi32((int)M);
-    const __m256i even = _mm256_mul_epu32((__m256i)x, m);
-    const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64((__m256i)x, 32), m);
-    *lo = (vw)_mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
-    *hi = (vw)_mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
-#else
-    const vu low = (vu){0} + 0xffffffffu, m = (vu){0} + M;
-    const vu even = ((vu)x & low) * m, odd = ((vu)x >> 32) * m;
+    const vu low = (vu){0} + 0xffffffffu;
+    const vu even = mul32((vu)x, M), odd = mul32((vu)x >> 32, M);
     *lo = (vw)((even & low) | (odd << 32));
     *hi = (vw)((even >> 32) | (odd & ~low));
-#endif
 }
 
 INLINE vw loadw(const uint32_t *a)

@@ -222,24 +222,32 @@ INLINE void vsincos2pi(vf u, vf *sin_out, vf *cos_out)
 
 /* ---- Draws: Philox4x32-10 in lanes, as rp_rng_block32 ---- */
 
+/* The low 32 bits of each 64-bit element of a times M, as 64-bit products:
+ * one vpmuludq. Written with intrinsics where there are: GCC 12 lowers the
+ * plain (a & 2^32 - 1) * M to a full 64 x 64 multiply (three vpmuludq and
+ * their shifts and adds under AVX-512F, which has no vpmullq). */
+INLINE vq2 mul32(vq2 a, uint32_t M)
+{
+#if defined(__AVX512F__)
+    return (vq2)_mm512_mul_epu32((__m512i)a, _mm512_set1_epi64(M));
+#elif defined(__AVX2__)
+    return (vq2)_mm256_mul_epu32((__m256i)a, _mm256_set1_epi64x(M));
+#elif defined(__SSE2__)
+    return (vq2)_mm_mul_epu32((__m128i)a, _mm_set1_epi64x(M));
+#else
+    return (a & 0xffffffffu) * M;
+#endif
+}
+
 /* hi and lo of M x in each lane, in 64-bit halves: a 64-bit element holds
  * lanes 2j (low word) and 2j + 1 (high word), and (x & 2^32 - 1) * M is the
  * one 32 x 32 -> 64 multiply (vpmuludq) per even lane, (x >> 32) * M per odd. */
 INLINE void mulhilo(uint32_t M, vu x, vu *hi, vu *lo)
 {
-#if defined(__AVX2__) && !defined(__AVX512F__)
-    /* GCC does not see that these 64-bit multiplies are 32 x 32 under AVX2 */
-    const __m256i m = _mm256_set1_epi32((int)M);
-    const __m256i even = _mm256_mul_epu32((__m256i)x, m);
-    const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64((__m256i)x, 32), m);
-    *lo = (vu)_mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
-    *hi = (vu)_mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
-#else
-    const vq2 low = (vq2){0} + 0xffffffffu, m = (vq2){0} + M;
-    const vq2 even = ((vq2)x & low) * m, odd = ((vq2)x >> 32) * m;
+    const vq2 low = (vq2){0} + 0xffffffffu;
+    const vq2 even = mul32((vq2)x, M), odd = mul32((vq2)x >> 32, M);
     *lo = (vu)((even & low) | (odd << 32));
     *hi = (vu)((even >> 32) | (odd & ~low));
-#endif
 }
 
 /* The four outputs of the block of counter {c0, c1, c2, c3}, key {k0, k1}. */
