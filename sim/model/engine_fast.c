@@ -343,23 +343,24 @@ static void intake_fill(intake_batch *b, const rp_engine_job *job, int64_t first
     const int D = p->discussion.policy == RP_DISCUSS_INTAKE;
     double x[BATCH] = {0}, e[BATCH], lambda[BATCH] = {0};
     for (int k = 0; k < n; k++) {
-        const int64_t i = first + k, j = job->provider_of[i];
-        const double h = pop->humility[j], dist = job->dist[i];
+        const int64_t i = first + k;
+        const rp_engine_provider *pj = &job->provider[job->provider_of[i]];
+        const double h = pj->humility, dist = job->dist[i];
         const double distance = dist * (1.0 - p->humility.felt_distance * h);
         const double discussed_scale = 1.0 - p->discussion.effect * (1.0 - p->discussion.humility_share +
                                                                      p->discussion.humility_share * h);
         const double felt1 = distance * discussed_scale;
-        const double alliance_base = p->alliance.beta0 + p->alliance.beta_skill * pop->skill[j] +
+        const double alliance_base = p->alliance.beta0 + p->alliance.beta_skill * pj->skill +
                                      pop->alliance_trait[i];
         const double T = 1.0 - pop->mistrust[i];
         b->d0[k] = (float)distance;
         b->d1[k] = (float)felt1;
         b->abase[k] = (float)alliance_base;
         b->humility[k] = (float)h;
-        b->rep0[k] = (float)job->repair_prob[2 * j];
-        b->rep1[k] = (float)job->repair_prob[2 * j + 1];
+        b->rep0[k] = pj->repair_prob[0];
+        b->rep1[k] = pj->repair_prob[1];
         b->erosion[k] = (float)(dist > p->trust.notice_distance ? p->trust.undiscussed_erosion * dist : 0.0);
-        b->dbase[k] = (float)(p->dropout.base + p->dropout.barrier * pop->barrier[i] + pop->retention[j]);
+        b->dbase[k] = (float)(p->dropout.base + p->dropout.barrier * pop->barrier[i] + pj->retention);
         b->response[k] = (float)pop->response[i];
         b->T[k] = (float)T;
         b->S[k] = (float)pop->symptoms0[i];
