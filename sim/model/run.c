@@ -170,8 +170,8 @@ int rp_run_execute(const rp_params *p, const rp_run_options *opt, rp_run **out, 
     double t3 = omp_get_wtime();
     /* Every command's results pass here (run, sweep, calibrate): a non-finite
      * observable fails the run instead of being printed. */
-    status = rp_observe_summary(&run->summary, &run->params, run->pop, run->provider_of, run->distance, run->outcomes,
-                                err);
+    status = rp_observe_summary_threads(&run->summary, &run->params, run->pop, run->provider_of, run->distance,
+                                        run->outcomes, opt->threads, err);
     if (status != RP_OK) {
         rp_run_free(run);
         return status;
