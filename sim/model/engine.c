@@ -8,6 +8,7 @@
 
 #include "model/draw.h"
 #include "model/engine_fast.h"
+#include "model/memory.h"
 
 double rp_engine_exp(double x) { return rp_draw_exp(x); }
 
@@ -82,14 +83,14 @@ rp_outcomes *rp_engine_outcomes_alloc(int64_t n)
         return NULL;
     size_t m = (size_t)n;
     o->n = n;
-    o->exit_week = malloc(m * sizeof(int32_t));
-    o->exit_reason = malloc(m);
-    o->discussed_week = malloc(m * sizeof(int32_t));
-    o->ruptures = malloc(m * sizeof(int32_t));
-    o->repairs = malloc(m * sizeof(int32_t));
-    o->symptoms_exit = malloc(m * sizeof(double));
-    o->early_alliance = malloc(m * sizeof(double));
-    o->trust_report = malloc(m * sizeof(double));
+    o->exit_week = rp_big_alloc(m * sizeof(int32_t));
+    o->exit_reason = rp_big_alloc(m);
+    o->discussed_week = rp_big_alloc(m * sizeof(int32_t));
+    o->ruptures = rp_big_alloc(m * sizeof(int32_t));
+    o->repairs = rp_big_alloc(m * sizeof(int32_t));
+    o->symptoms_exit = rp_big_alloc(m * sizeof(double));
+    o->early_alliance = rp_big_alloc(m * sizeof(double));
+    o->trust_report = rp_big_alloc(m * sizeof(double));
     if (!o->exit_week || !o->exit_reason || !o->discussed_week || !o->ruptures || !o->repairs ||
         !o->symptoms_exit || !o->early_alliance || !o->trust_report) {
         rp_engine_outcomes_free(o);

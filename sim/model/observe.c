@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/memory.h"
+
 /* Running sums for one population (all pairs, or one group). */
 typedef struct {
     int64_t pairs, dropped, early_dropped, recovered, amb_n, amb_below, discussed;
@@ -370,8 +372,8 @@ int rp_observe_summary_threads(rp_summary *sum, const rp_params *p, const rp_pop
     int cat[RP_MAX_DIMS];
     const int n_cat = categorical_dims(p, cat);
     block_sums *bs = calloc((size_t)(nb ? nb : 1), sizeof *bs);
-    double *y = malloc((size_t)(n ? n : 1) * sizeof(double));
-    uint8_t *dropped = sum->model >= 2 ? malloc((size_t)(n ? n : 1)) : NULL;
+    double *y = rp_big_alloc((size_t)(n ? n : 1) * sizeof(double));
+    uint8_t *dropped = sum->model >= 2 ? rp_big_alloc((size_t)(n ? n : 1)) : NULL;
     if (!bs || !y || (sum->model >= 2 && !dropped)) {
         free(bs);
         free(y);

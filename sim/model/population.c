@@ -8,6 +8,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "model/draw.h"
+#include "model/memory.h"
 
 double rp_population_bytes(const rp_params *p)
 {
@@ -27,20 +28,20 @@ rp_population *rp_population_alloc(const rp_params *p)
     pop->n_patients = p->patients.count;
     pop->n_providers = p->providers.count;
     pop->n_dims = p->culture.n_dims;
-    pop->patient_group = malloc(n);
-    pop->patient_culture = malloc(n * k * sizeof(double));
-    pop->mistrust = malloc(n * sizeof(double));
-    pop->barrier = malloc(n * sizeof(double));
-    pop->stressor_rate = malloc(n * sizeof(double));
-    pop->symptoms0 = malloc(n * sizeof(double));
-    pop->alliance_trait = malloc(n * sizeof(double));
-    pop->response = malloc(n * sizeof(double));
-    pop->provider_group = malloc(m);
-    pop->provider_culture = malloc(m * k * sizeof(double));
-    pop->humility = malloc(m * sizeof(double));
-    pop->skill = malloc(m * sizeof(double));
-    pop->retention = malloc(m * sizeof(double));
-    pop->capacity = malloc(m * sizeof(int64_t));
+    pop->patient_group = rp_big_alloc(n);
+    pop->patient_culture = rp_big_alloc(n * k * sizeof(double));
+    pop->mistrust = rp_big_alloc(n * sizeof(double));
+    pop->barrier = rp_big_alloc(n * sizeof(double));
+    pop->stressor_rate = rp_big_alloc(n * sizeof(double));
+    pop->symptoms0 = rp_big_alloc(n * sizeof(double));
+    pop->alliance_trait = rp_big_alloc(n * sizeof(double));
+    pop->response = rp_big_alloc(n * sizeof(double));
+    pop->provider_group = rp_big_alloc(m);
+    pop->provider_culture = rp_big_alloc(m * k * sizeof(double));
+    pop->humility = rp_big_alloc(m * sizeof(double));
+    pop->skill = rp_big_alloc(m * sizeof(double));
+    pop->retention = rp_big_alloc(m * sizeof(double));
+    pop->capacity = rp_big_alloc(m * sizeof(int64_t));
     if (!pop->patient_group || !pop->patient_culture || !pop->mistrust || !pop->barrier ||
         !pop->stressor_rate || !pop->symptoms0 || !pop->alliance_trait || !pop->response ||
         !pop->provider_group || !pop->provider_culture || !pop->humility || !pop->skill ||
