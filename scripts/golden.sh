@@ -8,7 +8,7 @@
 # --summary-only; a tiny calibration (table, JSON, calibrated scenario);
 # validate of every tests/invalid/ case and calibrate of every
 # tests/invalid_calibration/ case; and every scenario of scenarios/ under
-# --set model=1 (run --json and -o), which must not change. Each case becomes OUT_DIR/NAME: its exit
+# --set model=1 (run --json and -o), which the default model must not change. Each case becomes OUT_DIR/NAME: its exit
 # status, stdout and stderr; each HDF5 file OUT_DIR/NAME.h5digest
 # (tests/h5_digest.py without the provenance attributes). Timings are masked,
 # and so are the build's version and git revision in the JSON's provenance.

@@ -8,7 +8,8 @@
  *     [0.001, 0.999], S in [0, S_max], nothing recorded after exit, exit
  *     reasons consistent with the exit week and symptoms;
  *   - 1 and 2 threads, and repeated runs, give bit-identical outcomes and
- *     summaries, with and without trajectories;
+ *     summaries, with and without trajectories; the summary of several
+ *     blocks of pairs the same on 1, 2 and 3 threads;
  *   - the reference scenario's ordering: intake < never in dropout;
  *   - model 2: truncated-normal intake symptoms (bounds, no mass at S_rec,
  *     mean and variance), and with every new coefficient 0 the same pairs
@@ -379,6 +380,28 @@ static void test_ordering(void)
     rp_run_free(b);
 }
 
+/* The summary's sums over pairs in fixed blocks: the same bits on 1, 2 and
+ * 3 threads over several blocks (200,003 pairs: four blocks and a part),
+ * the summary of a 2-thread run the same as of a 1-thread run. */
+static void test_summary_threads(void)
+{
+    const char *sets[] = {"patients.count=200003", "providers.count=10001"};
+    rp_params p = rp_test_load(reference, sets, 2);
+    rp_run_options one = {.threads = 1}, two = {.threads = 2};
+    rp_run *a = rp_test_run(&p, &one), *b = rp_test_run(&p, &two);
+    int same = !memcmp(&a->summary, &b->summary, sizeof a->summary);
+    for (int t = 1; t <= 3; t++) {
+        rp_summary s;
+        rp_error err = {{0}};
+        same &= rp_observe_summary_threads(&s, &p, a->pop, a->provider_of, a->distance, a->outcomes, t, &err) ==
+                    RP_OK &&
+                !memcmp(&s, &a->summary, sizeof s);
+    }
+    CHECK(same, "the summary of 200,003 pairs the same bits on 1, 2 and 3 threads");
+    rp_run_free(a);
+    rp_run_free(b);
+}
+
 int main(void)
 {
     test_constant_hazard();
@@ -393,5 +416,6 @@ int main(void)
     test_v2_zero_is_v1("never");
     test_v2_zero_is_v1("responsive");
     test_ordering();
+    test_summary_threads();
     return rp_test_done();
 }

@@ -1,7 +1,9 @@
 /* population_unit.c - the population's draws (sim/model/draw.c) and the
  * assignment's (sim/model/assign.c) against their definitions.
  *
- * - the Philox lanes (both paths) against rp_rng_block, bit for bit;
+ * - the Philox lanes against rp_rng_block (the assignment's streams) and
+ *   rp_rng_block32 (the population's), bit for bit, and a word's uniform
+ *   within 2^-33 of the uniform distribution;
  * - the normal inversion against GSL's AS 241 and against Phi itself
  *   (and draw_vec.c's log and exp against libm's; its three builds alike)
  *   (|Phi(Phi^-1(p)) - p| far below 1e-6, relative, to p = 1e-300);
@@ -57,6 +59,69 @@ static void test_block0(void)
         CHECK(same, "block 0 of %d lanes, path %s: rp_rng_block's words", RP_DRAW_LANES, rp_engine_path_name(path));
     }
     rp_draw_vec_path = saved;
+}
+
+/* The population's streams: Philox4x32-10 words in lanes (every path this
+ * processor has) against rp_rng_block32 and the scalar stream, agents across
+ * a 2^32 boundary included (the carry into the counter's fourth word). */
+static void test_block32(void)
+{
+    const int saved = rp_draw_vec_path;
+    __builtin_cpu_init();
+    for (int path = RP_ENGINE_SCALAR; path <= RP_ENGINE_AVX512; path++) {
+        if ((path == RP_ENGINE_AVX2 && !__builtin_cpu_supports("avx2")) ||
+            (path == RP_ENGINE_AVX512 && !__builtin_cpu_supports("avx512f"))) {
+            printf("SKIP block32, path %s: this processor lacks it\n", rp_engine_path_name(path));
+            continue;
+        }
+        rp_draw_vec_path = path;
+        int same = 1;
+        for (int n = 1; n <= RP_DRAW_LANES; n++)
+            for (uint32_t sub = 0; sub < 3; sub++) {
+                uint32_t b[4][RP_DRAW_LANES], want[4];
+                const int64_t agent0 = sub == 2 ? ((int64_t)7 << 32) - 5 * n : 1000003 * n + (int64_t)sub;
+                rp_draw_block32(KEY, 7 + sub, agent0, n, sub, b);
+                for (int l = 0; l < n; l++) {
+                    rp_rng_block32(KEY, 7 + sub, (uint64_t)(agent0 + l), sub, want);
+                    rp_draw_stream s;
+                    rp_draw_stream_open(&s, KEY, 7 + sub, (uint64_t)(agent0 + l), sub);
+                    for (int w = 0; w < 4; w++)
+                        same &= b[w][l] == want[w] && rp_draw_stream_word(&s) == want[w];
+                    /* the stream's next block: block 1 of sub */
+                    rp_rng_block32(KEY, 7 + sub, (uint64_t)(agent0 + l), 1u << 4 | sub, want);
+                    for (int w = 0; w < 4; w++)
+                        same &= rp_draw_stream_word(&s) == want[w];
+                }
+            }
+        CHECK(same, "block 0 of %d lanes of population streams, path %s: rp_rng_block32's words", RP_DRAW_LANES,
+              rp_engine_path_name(path));
+    }
+    rp_draw_vec_path = saved;
+    /* A word's uniform: the midpoints (w + 1/2) 2^-32, exactly, on every
+     * build; the CDF of the 2^32 equally likely midpoints is within 2^-33 of
+     * the uniform's everywhere (far below the 1e-6 allowed), and so is that
+     * of any distribution drawn by inversion of one of them. */
+    const uint32_t words[RP_DRAWV_LANES] = {0, 1, 2, 0x7fffffffu, 0x80000000u, 0xfffffffeu, 0xffffffffu, 12345678u};
+    const rp_drawv *vecs[4] = {&rp_drawv_scalar, __builtin_cpu_supports("avx2") ? &rp_drawv_avx2 : NULL,
+                               __builtin_cpu_supports("avx512f") ? &rp_drawv_avx512 : NULL, &rp_drawv_one};
+    int exact = 1;
+    for (int v = 0; v < 4; v++) {
+        if (!vecs[v])
+            continue;
+        double p[RP_DRAWV_LANES];
+        vecs[v]->open01(words, p, 8);
+        for (int l = 0; l < 8; l++)
+            exact &= p[l] == rp_draw_open01(words[l]) && p[l] == ((double)words[l] + 0.5) / 4294967296.0;
+    }
+    CHECK(exact, "a word's uniform is (w + 1/2) 2^-32 exactly, on every build");
+    CHECK(rp_draw_open01(0) == 0x1p-33 && rp_draw_open01(UINT32_MAX) == 1 - 0x1p-33 &&
+              rp_draw_open01(1) - rp_draw_open01(0) == 0x1p-32 && 0x1p-33 < 1e-6,
+          "uniforms from 2^-33 to 1 - 2^-33 in steps of 2^-32: the CDF within 2^-33 = %.2g of the uniform's", 0x1p-33);
+    /* the normal's tails beyond the last midpoints: mass 2^-33 each, as Phi says */
+    const double lo = rp_draw_normal_inv(rp_draw_open01(0)), hi = rp_draw_normal_inv(rp_draw_open01(UINT32_MAX));
+    CHECK(fabs(gsl_cdf_ugaussian_P(lo) - 0x1p-33) < 1e-9 * 0x1p-33 &&
+              fabs(gsl_cdf_ugaussian_Q(hi) - 0x1p-33) < 1e-6 * 0x1p-33,
+          "the normal's extreme draws %.4f and %.4f leave 2^-33 of mass beyond each", lo, hi);
 }
 
 static void test_normal_inv(void)
@@ -184,8 +249,8 @@ static void test_lanes_exact(void)
                 d[l] = &DISTS[(k + (size_t)(l % 2)) % N_DISTS]; /* two distributions side by side */
             rp_draw_lanes(KEY, 2, a0, n, 1, d, out, 1);
             for (int l = 0; l < n; l++) {
-                rp_stream s;
-                rp_stream_open(&s, KEY, 2, (uint64_t)(a0 + l), 1);
+                rp_draw_stream s;
+                rp_draw_stream_open(&s, KEY, 2, (uint64_t)(a0 + l), 1);
                 const double want = rp_draw_dist(&s, d[l]);
                 same &= memcmp(&want, &out[l], sizeof want) == 0;
             }
@@ -447,6 +512,7 @@ int main(void)
 {
     gsl_set_error_handler_off();
     test_block0();
+    test_block32();
     test_normal_inv();
     test_vector_math();
     test_lanes_exact();

@@ -27,6 +27,12 @@
 int rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population *pop,
                        const int64_t *provider_of, const double *distance, const rp_outcomes *out, rp_error *err);
 
+/* The same on `threads` threads: the same bits on any number (its sums
+ * over pairs go in fixed blocks of pairs, added in block order). */
+int rp_observe_summary_threads(rp_summary *sum, const rp_params *p, const rp_population *pop,
+                               const int64_t *provider_of, const double *distance, const rp_outcomes *out,
+                               int threads, rp_error *err);
+
 /* One-way random-effects ANOVA estimator ICC(1) of y grouped by cluster[i]
  * in [0, n_clusters), over clusters with >= 2 members, with the unbalanced
  * n0 = (N - sum n_j^2 / N) / (k - 1); not truncated at 0. NaN when fewer

@@ -20,6 +20,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "model/draw.h"
+#include "model/memory.h"
 #include "model/nearest.h"
 
 typedef struct {
@@ -169,7 +170,7 @@ int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int thread
     const bool by_level = p->assignment.policy == RP_ASSIGN_SAME_GROUP;
     const int mk = p->assignment.match_dim, n_levels = by_level ? p->culture.dims[mk].n_levels : 0;
     int status = RP_ENOMEM;
-    int64_t *order = malloc((size_t)n * sizeof(int64_t));
+    int64_t *order = rp_big_alloc((size_t)n * sizeof(int64_t));
     gsl_rng *r = gsl_rng_alloc(rp_rng_philox);
     room_list all = {0}, level[RP_MAX_LEVELS] = {{0}};
     rp_nearest *nearest = NULL;

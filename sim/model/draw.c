@@ -56,14 +56,14 @@ double rp_draw_exp(double x)
     return y;
 }
 
-double rp_draw_normal(rp_stream *s) { return rp_draw_normal_inv(rp_stream_open01(s)); }
+double rp_draw_normal(rp_draw_stream *s) { return rp_draw_normal_inv(rp_draw_stream_open01(s)); }
 
 /* Marsaglia & Tsang's constants for shape >= 1. */
 static inline double mt_d(double shape) { return shape - 1.0 / 3.0; }
 static inline double mt_c(double d) { return 1.0 / sqrt(9.0 * d); }
 
 /* Marsaglia & Tsang for shape >= 1, scale 1. */
-static double gamma_mt(rp_stream *s, double shape)
+static double gamma_mt(rp_draw_stream *s, double shape)
 {
     const double d = mt_d(shape), c = mt_c(d);
     for (;;) {
@@ -73,7 +73,7 @@ static double gamma_mt(rp_stream *s, double shape)
             v = 1.0 + c * x;
         } while (v <= 0);
         v = v * v * v;
-        const double u = rp_stream_open01(s), x2 = x * x;
+        const double u = rp_draw_stream_open01(s), x2 = x * x;
         if (u < 1.0 - 0.0331 * x2 * x2) /* the squeeze: accepted without a log */
             return d * v;
         if (rp_draw_log(u) < 0.5 * x2 + d * (1.0 - v + rp_draw_log(v))) /* as draw_vec.c's vgamma_try */
@@ -83,23 +83,23 @@ static double gamma_mt(rp_stream *s, double shape)
 
 /* log of a Gamma(shape, 1) draw, any shape > 0: for shape < 1 the boost
  * Gamma(shape + 1) U^(1/shape) in logarithms, which cannot underflow. */
-static double log_gamma_draw(rp_stream *s, double shape)
+static double log_gamma_draw(rp_draw_stream *s, double shape)
 {
     if (shape >= 1)
         return rp_draw_log(gamma_mt(s, shape));
     const double g = gamma_mt(s, shape + 1.0);
-    return rp_draw_log(g) + rp_draw_log(rp_stream_open01(s)) / shape;
+    return rp_draw_log(g) + rp_draw_log(rp_draw_stream_open01(s)) / shape;
 }
 
-double rp_draw_gamma(rp_stream *s, double shape, double scale)
+double rp_draw_gamma(rp_draw_stream *s, double shape, double scale)
 {
     if (shape >= 1)
         return scale * gamma_mt(s, shape);
     const double g = gamma_mt(s, shape + 1.0);
-    return scale * g * rp_draw_exp(rp_draw_log(rp_stream_open01(s)) / shape);
+    return scale * g * rp_draw_exp(rp_draw_log(rp_draw_stream_open01(s)) / shape);
 }
 
-double rp_draw_beta(rp_stream *s, double a, double b)
+double rp_draw_beta(rp_draw_stream *s, double a, double b)
 {
     if (a >= 1 && b >= 1) {
         const double x = gamma_mt(s, a), y = gamma_mt(s, b);
@@ -109,7 +109,7 @@ double rp_draw_beta(rp_stream *s, double a, double b)
     return 1.0 / (1.0 + rp_draw_exp(ly - lx));
 }
 
-double rp_draw_dist(rp_stream *s, const rp_dist *d)
+double rp_draw_dist(rp_draw_stream *s, const rp_dist *d)
 {
     switch (d->kind) {
     case RP_DIST_BETA: return rp_draw_beta(s, d->a, d->b);
@@ -245,23 +245,34 @@ void rp_draw_block0(rp_rng_key key, uint64_t purpose, int64_t agent0, int n, uin
     block0_portable(key, purpose, agent0, n, sub, out);
 }
 
-static inline double open01(uint64_t bits) { return ((double)(bits >> 11) + 0.5) * 0x1.0p-53; }
+void rp_draw_block32(rp_rng_key key, uint32_t purpose, int64_t agent0, int n, uint32_t sub,
+                     uint32_t out[4][RP_DRAW_LANES])
+{
+    /* counter {stream low, stream high, agent low, agent bits 32-39 | sub << 8 | purpose << 24} */
+    uint32_t c2[RP_DRAW_LANES], c3[RP_DRAW_LANES];
+    const uint32_t high = rp_draw_block_sub(sub, 0) << 8 | purpose << 24;
+    for (int l = 0; l < RP_DRAW_LANES; l++) {
+        const uint64_t agent = (uint64_t)agent0 + (uint64_t)(l < n ? l : 0);
+        c2[l] = (uint32_t)agent;
+        c3[l] = (uint32_t)(agent >> 32) | high;
+    }
+    rp_draw_vec()->philox32((uint32_t)key.seed, (uint32_t)(key.seed >> 32), (uint32_t)key.stream,
+                            (uint32_t)(key.stream >> 32), c2, c3, out, n);
+}
 
-void rp_draw_lanes(rp_rng_key key, uint64_t purpose, int64_t agent0, int n, uint64_t sub,
+void rp_draw_lanes(rp_rng_key key, uint32_t purpose, int64_t agent0, int n, uint32_t sub,
                    const rp_dist *const *d, double *out, int64_t stride)
 {
     const rp_drawv *V = rp_draw_vec();
-    uint64_t b[RP_DRAW_LANES][4];
-    /* outputs 0 and 1 (X: normal, uniform), 2 and 3 (Y, for a beta) */
-    double p[4][RP_DRAW_LANES] = {{0}}, x[2][RP_DRAW_LANES], mt[2][2][RP_DRAW_LANES], g[2][RP_DRAW_LANES];
+    uint32_t b[4][RP_DRAW_LANES];
+    /* words 0 and 1 (X: normal, uniform), 2 and 3 (Y, for a beta) */
+    double p[4][RP_DRAW_LANES], x[2][RP_DRAW_LANES], mt[2][2][RP_DRAW_LANES], g[2][RP_DRAW_LANES];
     int64_t ok[2][RP_DRAW_LANES];
-    rp_draw_block0(key, purpose, agent0, n, sub, b);
+    rp_draw_block32(key, purpose, agent0, n, sub, b);
     int gamma = 0, beta = 0; /* whether any lane needs a try of X, of Y */
     for (int l = 0; l < RP_DRAW_LANES; l++) {
         const int kind = l < n ? (int)d[l]->kind : RP_DIST_FIXED;
         const double shape[2] = {l < n ? d[l]->a : 1, l < n && kind == RP_DIST_BETA ? d[l]->b : 1};
-        for (int w = 0; w < 4; w++)
-            p[w][l] = l < n ? open01(b[l][w]) : 0.5;
         for (int v = 0; v < 2; v++) { /* Marsaglia & Tsang's d and c (any value where unused) */
             if (l > 0 && l < n && d[l] == d[l - 1]) { /* most lanes share their neighbour's */
                 mt[v][0][l] = mt[v][0][l - 1];
@@ -274,6 +285,8 @@ void rp_draw_lanes(rp_rng_key key, uint64_t purpose, int64_t agent0, int n, uint
         gamma |= kind == RP_DIST_GAMMA || kind == RP_DIST_BETA;
         beta |= kind == RP_DIST_BETA;
     }
+    for (int w = 0; w < (beta ? 4 : gamma ? 2 : 1); w++)
+        V->open01(b[w], p[w], n);
     V->normal_inv(p[0], x[0], n);
     if (gamma)
         V->gamma_try(mt[0][0], mt[0][1], x[0], p[1], g[0], ok[0], n);
@@ -301,8 +314,8 @@ void rp_draw_lanes(rp_rng_key key, uint64_t purpose, int64_t agent0, int n, uint
         case RP_DIST_FIXED:
         default: v = dl->a; break;
         stream: { /* a rejection or a shape below 1: the stream from its start */
-            rp_stream s;
-            rp_stream_open(&s, key, purpose, (uint64_t)(agent0 + l), sub);
+            rp_draw_stream s;
+            rp_draw_stream_open(&s, key, purpose, (uint64_t)(agent0 + l), sub);
             v = rp_draw_dist(&s, dl);
         }
         }

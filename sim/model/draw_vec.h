@@ -32,6 +32,12 @@ typedef struct {
      * accepts (the squeeze, or the test in logarithms), else ok[l] = 0. */
     void (*gamma_try)(const double *d, const double *c, const double *x, const double *u, double *g,
                       int64_t *ok, int n);
+    /* out[w][l] = word w of Philox4x32-10's block of key {k0, k1} and
+     * counter {c0, c1, c2[l], c3[l]}: rp_rng_block32's words (rng.h) */
+    void (*philox32)(uint32_t k0, uint32_t k1, uint32_t c0, uint32_t c1, const uint32_t *c2, const uint32_t *c3,
+                     uint32_t out[4][RP_DRAWV_LANES], int n);
+    /* p[l] = (x[l] + 1/2) 2^-32, in (0, 1): a uniform from a 32-bit word */
+    void (*open01)(const uint32_t *x, double *p, int n);
 } rp_drawv;
 
 extern const rp_drawv rp_drawv_scalar, rp_drawv_avx2, rp_drawv_avx512, rp_drawv_one;

@@ -8,6 +8,7 @@
 
 #include "model/draw.h"
 #include "model/engine_fast.h"
+#include "model/memory.h"
 
 double rp_engine_exp(double x) { return rp_draw_exp(x); }
 
@@ -82,14 +83,14 @@ rp_outcomes *rp_engine_outcomes_alloc(int64_t n)
         return NULL;
     size_t m = (size_t)n;
     o->n = n;
-    o->exit_week = malloc(m * sizeof(int32_t));
-    o->exit_reason = malloc(m);
-    o->discussed_week = malloc(m * sizeof(int32_t));
-    o->ruptures = malloc(m * sizeof(int32_t));
-    o->repairs = malloc(m * sizeof(int32_t));
-    o->symptoms_exit = malloc(m * sizeof(double));
-    o->early_alliance = malloc(m * sizeof(double));
-    o->trust_report = malloc(m * sizeof(double));
+    o->exit_week = rp_big_alloc(m * sizeof(int32_t));
+    o->exit_reason = rp_big_alloc(m);
+    o->discussed_week = rp_big_alloc(m * sizeof(int32_t));
+    o->ruptures = rp_big_alloc(m * sizeof(int32_t));
+    o->repairs = rp_big_alloc(m * sizeof(int32_t));
+    o->symptoms_exit = rp_big_alloc(m * sizeof(double));
+    o->early_alliance = rp_big_alloc(m * sizeof(double));
+    o->trust_report = rp_big_alloc(m * sizeof(double));
     if (!o->exit_week || !o->exit_reason || !o->discussed_week || !o->ruptures || !o->repairs ||
         !o->symptoms_exit || !o->early_alliance || !o->trust_report) {
         rp_engine_outcomes_free(o);
@@ -307,22 +308,27 @@ int rp_engine_run(const rp_params *p, const rp_population *pop, const int64_t *p
     float *early_f = malloc((size_t)p->horizon * sizeof(float));
     /* the repair probabilities of each provider, shared by its pairs */
     double *repair_prob = malloc(2 * (size_t)(pop->n_providers ? pop->n_providers : 1) * sizeof(double));
-    if (!early || !early_f || !repair_prob) {
+    rp_engine_provider *provider = malloc((size_t)(pop->n_providers ? pop->n_providers : 1) * sizeof *provider);
+    if (!early || !early_f || !repair_prob || !provider) {
         free(early);
         free(early_f);
         free(repair_prob);
+        free(provider);
         RP_FAIL(err, RP_ENOMEM, "out of memory for %d weeks and %lld providers", p->horizon,
                 (long long)pop->n_providers);
     }
 #pragma omp parallel for schedule(static) num_threads(threads)
-    for (int64_t j = 0; j < pop->n_providers; j++)
+    for (int64_t j = 0; j < pop->n_providers; j++) {
         rp_engine_repair_probs(p, pop->humility[j], repair_prob + 2 * j);
+        provider[j] = (rp_engine_provider){pop->humility[j], pop->skill[j], pop->retention[j],
+                                           {(float)repair_prob[2 * j], (float)repair_prob[2 * j + 1]}};
+    }
     for (int t = 0; t < p->horizon; t++) {
         early[t] = p->dropout.early * rp_engine_exp(-t / p->dropout.early_weeks);
         early_f[t] = (float)early[t];
     }
 
-    const rp_engine_job job = {p, pop, provider_of, dist, key, early, early_f, repair_prob, out, traj};
+    const rp_engine_job job = {p, pop, provider_of, dist, key, early, early_f, repair_prob, provider, out, traj};
     rp_engine_kernel *kernel = paths[path].kernel;
     rp_engine_nan first_nan = {.pair = -1};
     /* Chunks of pairs: a pair's result depends on its own draws only, so
@@ -342,6 +348,7 @@ int rp_engine_run(const rp_params *p, const rp_population *pop, const int64_t *p
     free(early);
     free(early_f);
     free(repair_prob);
+    free(provider);
     if (first_nan.pair >= 0)
         RP_FAIL(err, RP_EFAIL, "the model produced NaN in %s of pair %lld at week %d",
                 first_nan.variable, (long long)first_nan.pair, first_nan.week);

@@ -24,6 +24,7 @@
 #include <immintrin.h>
 #endif
 
+#include "model/draw_vec.h"
 #include "model/engine_fast.h"
 
 #ifndef RP_FAST_NAME
@@ -221,24 +222,32 @@ INLINE void vsincos2pi(vf u, vf *sin_out, vf *cos_out)
 
 /* ---- Draws: Philox4x32-10 in lanes, as rp_rng_block32 ---- */
 
+/* The low 32 bits of each 64-bit element of a times M, as 64-bit products:
+ * one vpmuludq. Written with intrinsics where there are: GCC 12 lowers the
+ * plain (a & 2^32 - 1) * M to a full 64 x 64 multiply (three vpmuludq and
+ * their shifts and adds under AVX-512F, which has no vpmullq). */
+INLINE vq2 mul32(vq2 a, uint32_t M)
+{
+#if defined(__AVX512F__)
+    return (vq2)_mm512_mul_epu32((__m512i)a, _mm512_set1_epi64(M));
+#elif defined(__AVX2__)
+    return (vq2)_mm256_mul_epu32((__m256i)a, _mm256_set1_epi64x(M));
+#elif defined(__SSE2__)
+    return (vq2)_mm_mul_epu32((__m128i)a, _mm_set1_epi64x(M));
+#else
+    return (a & 0xffffffffu) * M;
+#endif
+}
+
 /* hi and lo of M x in each lane, in 64-bit halves: a 64-bit element holds
  * lanes 2j (low word) and 2j + 1 (high word), and (x & 2^32 - 1) * M is the
  * one 32 x 32 -> 64 multiply (vpmuludq) per even lane, (x >> 32) * M per odd. */
 INLINE void mulhilo(uint32_t M, vu x, vu *hi, vu *lo)
 {
-#if defined(__AVX2__) && !defined(__AVX512F__)
-    /* GCC does not see that these 64-bit multiplies are 32 x 32 under AVX2 */
-    const __m256i m = _mm256_set1_epi32((int)M);
-    const __m256i even = _mm256_mul_epu32((__m256i)x, m);
-    const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64((__m256i)x, 32), m);
-    *lo = (vu)_mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
-    *hi = (vu)_mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
-#else
-    const vq2 low = (vq2){0} + 0xffffffffu, m = (vq2){0} + M;
-    const vq2 even = ((vq2)x & low) * m, odd = ((vq2)x >> 32) * m;
+    const vq2 low = (vq2){0} + 0xffffffffu;
+    const vq2 even = mul32((vq2)x, M), odd = mul32((vq2)x >> 32, M);
     *lo = (vu)((even & low) | (odd << 32));
     *hi = (vu)((even >> 32) | (odd & ~low));
-#endif
 }
 
 /* The four outputs of the block of counter {c0, c1, c2, c3}, key {k0, k1}. */
@@ -311,43 +320,113 @@ typedef struct {
     int64_t pair[W]; /* -1: an empty lane */
 } lanes;
 
-/* Put pair i in lane l, at its intake (reference code, in double). */
-static void load(lanes *L, int l, const rp_engine_job *job, int64_t i)
+/* The intake of the next pairs of a chunk, computed together: the pair's
+ * constants (rp_engine_pair_init_with) and its state at intake
+ * (rp_engine_intake), the same double operations in the same order, the
+ * exponentials by the population's exp in vector registers (draw_vec.h: the
+ * same bits as rp_engine_exp's). Reading the pairs' attributes in one pass
+ * lets the processor overlap their cache misses, which one pair at a time,
+ * at each lane's refill, it could not. */
+#define BATCH RP_DRAWV_LANES
+typedef struct {
+    float d0[BATCH], d1[BATCH], abase[BATCH], humility[BATCH], rep0[BATCH], rep1[BATCH], erosion[BATCH];
+    float dbase[BATCH], response[BATCH], A[BATCH], T[BATCH], S[BATCH];
+    double lambda[BATCH], p0[BATCH];
+    int64_t first; /* pairs first .. first + n - 1 */
+    int n, next;   /* next: the next pair to load, from 0 */
+} intake_batch;
+
+static void intake_fill(intake_batch *b, const rp_engine_job *job, int64_t first, int n)
 {
     const rp_params *p = job->p;
-    rp_pair_consts c;
-    rp_engine_pair_init_with(&c, p, job->pop, i, job->provider_of[i], job->dist[i],
-                             job->repair_prob + 2 * job->provider_of[i]);
-    rp_pair_state s;
-    rp_engine_intake(&s, p, &c, job->pop->mistrust[i], job->pop->symptoms0[i]);
-    L->d0[l] = (float)rp_felt_distance(&c, 0);
-    L->d1[l] = (float)rp_felt_distance(&c, 1);
-    L->abase[l] = (float)c.alliance_base;
-    L->humility[l] = (float)c.humility;
-    L->rep0[l] = (float)c.repair_prob[0];
-    L->rep1[l] = (float)c.repair_prob[1];
-    L->erosion[l] = (float)c.erosion;
-    L->dbase[l] = (float)c.dropout_base;
-    L->response[l] = (float)c.response;
-    L->lambda[l / H][l % H] = c.stressor_rate;
-    L->p0[l / H][l % H] = c.stressor_p0;
-    L->big[l] = !(c.stressor_rate < 30.0) ? -1 : 0;
-    L->A[l] = (float)s.A;
-    L->T[l] = (float)s.T;
-    L->S[l] = (float)s.S;
-    L->D[l] = s.D ? -1 : 0; /* a lane mask */
+    const rp_population *pop = job->pop;
+    const int D = p->discussion.policy == RP_DISCUSS_INTAKE;
+    double x[BATCH] = {0}, e[BATCH], lambda[BATCH] = {0};
+    for (int k = 0; k < n; k++) {
+        const int64_t i = first + k;
+        const rp_engine_provider *pj = &job->provider[job->provider_of[i]];
+        const double h = pj->humility, dist = job->dist[i];
+        const double distance = dist * (1.0 - p->humility.felt_distance * h);
+        const double discussed_scale = 1.0 - p->discussion.effect * (1.0 - p->discussion.humility_share +
+                                                                     p->discussion.humility_share * h);
+        const double felt1 = distance * discussed_scale;
+        const double alliance_base = p->alliance.beta0 + p->alliance.beta_skill * pj->skill +
+                                     pop->alliance_trait[i];
+        const double T = 1.0 - pop->mistrust[i];
+        b->d0[k] = (float)distance;
+        b->d1[k] = (float)felt1;
+        b->abase[k] = (float)alliance_base;
+        b->humility[k] = (float)h;
+        b->rep0[k] = pj->repair_prob[0];
+        b->rep1[k] = pj->repair_prob[1];
+        b->erosion[k] = (float)(dist > p->trust.notice_distance ? p->trust.undiscussed_erosion * dist : 0.0);
+        b->dbase[k] = (float)(p->dropout.base + p->dropout.barrier * pop->barrier[i] + pj->retention);
+        b->response[k] = (float)pop->response[i];
+        b->T[k] = (float)T;
+        b->S[k] = (float)pop->symptoms0[i];
+        lambda[k] = pop->stressor_rate[i];
+        /* rp_alliance_target's argument; rp_logistic(y) = 1 / (1 + e^-y) */
+        x[k] = -(alliance_base + p->alliance.beta_trust * (T - 0.5) -
+                 p->alliance.beta_distance * (D ? felt1 : distance));
+    }
+    RP_DRAWV_NAME.exp(x, e, n);
+    for (int k = 0; k < n; k++) {
+        b->A[k] = (float)(1.0 / (1.0 + e[k]));
+        b->lambda[k] = lambda[k];
+        x[k] = -lambda[k];
+    }
+    RP_DRAWV_NAME.exp(x, b->p0, n);
+    b->first = first;
+    b->n = n;
+    b->next = 0;
+}
+
+/* Put the batch's next pair in lane l. */
+static void load(lanes *L, int l, const rp_engine_job *job, intake_batch *b)
+{
+    const rp_params *p = job->p;
+    const int k = b->next++;
+    const int64_t i = b->first + k;
+    const int D = p->discussion.policy == RP_DISCUSS_INTAKE;
+    L->d0[l] = b->d0[k];
+    L->d1[l] = b->d1[k];
+    L->abase[l] = b->abase[k];
+    L->humility[l] = b->humility[k];
+    L->rep0[l] = b->rep0[k];
+    L->rep1[l] = b->rep1[k];
+    L->erosion[l] = b->erosion[k];
+    L->dbase[l] = b->dbase[k];
+    L->response[l] = b->response[k];
+    L->lambda[l / H][l % H] = b->lambda[k];
+    L->p0[l / H][l % H] = b->p0[k];
+    L->big[l] = !(b->lambda[k] < 30.0) ? -1 : 0;
+    L->A[l] = b->A[k];
+    L->T[l] = b->T[k];
+    L->S[l] = b->S[k];
+    L->D[l] = D ? -1 : 0; /* a lane mask */
     L->t[l] = 0;
-    L->discussed[l] = s.D ? 0 : -1;
+    L->discussed[l] = D ? 0 : -1;
     L->ruptures[l] = 0;
     L->repairs[l] = 0;
     L->early_sum[l] = 0;
-    L->trust_report[l] = p->report.ambivalence_week == 0 ? (float)s.T : NAN;
+    L->trust_report[l] = p->report.ambivalence_week == 0 ? b->T[k] : NAN;
     L->agent_lo[l] = (uint32_t)i;
     L->agent_hi[l] = (uint32_t)((uint64_t)i >> 32);
     L->pair[l] = i;
     if (job->traj)
-        rp_engine_record_state(job->traj, i - job->traj->first, p->horizon + 1, 0, L->A[l], L->T[l], L->S[l],
-                               s.D);
+        rp_engine_record_state(job->traj, i - job->traj->first, p->horizon + 1, 0, L->A[l], L->T[l], L->S[l], D);
+}
+
+/* Whether a pair is left to load; the next batch computed when one is. */
+static bool more(intake_batch *b, const rp_engine_job *job, int64_t end)
+{
+    if (b->next < b->n)
+        return true;
+    const int64_t first = b->first + b->n;
+    if (first >= end)
+        return false;
+    intake_fill(b, job, first, end - first < BATCH ? (int)(end - first) : BATCH);
+    return true;
 }
 
 /* The parameters of the step, in lanes. */
@@ -411,13 +490,14 @@ bool RP_FAST_NAME(const rp_engine_job *job, int64_t first, int64_t count, rp_eng
 
     lanes L;
     memset(&L, 0, sizeof L);
-    int64_t next = first, end = first + count;
+    const int64_t end = first + count;
+    intake_batch batch = {.first = first, .n = 0, .next = 0};
     int active = 0;
     vi on = bi(0); /* -1 in lanes that hold a pair */
     for (int l = 0; l < W; l++) {
         L.pair[l] = -1;
-        if (next < end) {
-            load(&L, l, job, next++);
+        if (more(&batch, job, end)) {
+            load(&L, l, job, &batch);
             on[l] = -1;
             active++;
         }
@@ -510,8 +590,8 @@ bool RP_FAST_NAME(const rp_engine_job *job, int64_t first, int64_t count, rp_eng
                                                         L.ruptures[l], L.repairs[l], S[l], L.early_sum[l],
                                                         L.trust_report[l]});
             }
-            if (next < end) {
-                load(&L, l, job, next++);
+            if (more(&batch, job, end)) {
+                load(&L, l, job, &batch);
             } else {
                 L.pair[l] = -1;
                 L.t[l] = 0;

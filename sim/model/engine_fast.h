@@ -14,6 +14,14 @@
 /* Pairs per unit of work handed to a thread. */
 #define RP_ENGINE_CHUNK 4096
 
+/* What the fast kernel's intake reads of provider j, in one place: one
+ * cache line a pair instead of one per attribute (the providers are read in
+ * the random order of the assignment). */
+typedef struct {
+    double humility, skill, retention; /* pop->humility[j], skill[j], retention[j] */
+    float repair_prob[2];              /* rp_engine_repair_probs, rounded to float */
+} rp_engine_provider;
+
 /* One call of rp_engine_run: what every pair of it reads and writes. */
 typedef struct {
     const rp_params *p;
@@ -24,6 +32,7 @@ typedef struct {
     const double *early; /* delta_E e^(-t / tau_E), t = 0 .. horizon - 1 */
     const float *early_f; /* the same, rounded to float (the fast kernel's) */
     const double *repair_prob; /* 2 a provider: rp_engine_repair_probs */
+    const rp_engine_provider *provider; /* the same, with the provider's attributes */
     rp_outcomes *out;
     rp_trajectory *traj; /* or NULL */
 } rp_engine_job;

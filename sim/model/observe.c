@@ -3,9 +3,10 @@
  * tally_pair, its value and denominator in finish (the ICCs, over
  * providers, the repair-outcome r and the assignment's culture (distance,
  * concordance: culture_sums) in rp_observe_summary; the rows of model 2 only
- * for a run of model 2, NaN otherwise). Serial and in pair order, for bit-identical
- * results; one pass per observable family over 10^6 pairs is a few
- * milliseconds. */
+ * for a run of model 2, NaN otherwise). Sums over pairs in fixed blocks
+ * (BLOCK), in parallel, the blocks' sums added in block order: the same bits
+ * on any thread count; the per-provider sums of the ICCs serial, in pair
+ * order. */
 #include "rapport/observe.h"
 
 #include <math.h>
@@ -13,6 +14,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "model/memory.h"
 
 /* Running sums for one population (all pairs, or one group). */
 typedef struct {
@@ -201,45 +204,82 @@ double rp_observe_dropout_icc(int64_t n, const uint8_t *dropped, const int64_t *
     return dropout_icc(n, dropped, cluster, n_clusters, size, count, &den);
 }
 
+/* Sums over pairs in blocks of BLOCK pairs, whatever the thread count: each
+ * block's sums in pair order, then the blocks' in block order, so that the
+ * result is a function of the outcomes alone (threads, ranks and shards give
+ * the same bits) and the blocks can be summed in parallel. */
+#define BLOCK ((int64_t)1 << 16)
+static int64_t blocks_of(int64_t n) { return n > 0 ? (n + BLOCK - 1) / BLOCK : 0; }
+static int64_t block_end(int64_t n, int64_t b) { return n < (b + 1) * BLOCK ? n : (b + 1) * BLOCK; }
+
+#define SLOTS (1 + RP_MAX_GROUPS)
+
 /* The repair-outcome r over all pairs (slot 0) and, with group, over each
- * group g < ng (slot 1 + g), in two passes for all slots at once (each
- * slot's sums still in pair order); den[s] = sqrt(sxx) sqrt(syy), 0 where
- * undefined. Pairs count with at least one rupture and three sessions. */
+ * group g < ng (slot 1 + g), in two passes for all slots at once (blocked
+ * sums, above); den[s] = sqrt(sxx) sqrt(syy), 0 where undefined. Pairs count
+ * with at least one rupture and three sessions. */
+typedef struct {
+    int64_t m[SLOTS];
+    double mx[SLOTS], my[SLOTS], sxx[SLOTS], syy[SLOTS], sxy[SLOTS];
+} repair_sums;
+
 static void repair_r(int64_t n, const int32_t *ruptures, const int32_t *repairs, const int32_t *sessions,
-                     const double *improvement, const uint8_t *group, int ng, double *r, double *den)
+                     const double *improvement, const uint8_t *group, int ng, int threads, double *r, double *den)
 {
-    int64_t m[1 + RP_MAX_GROUPS] = {0};
-    double mx[1 + RP_MAX_GROUPS] = {0}, my[1 + RP_MAX_GROUPS] = {0};
-    double sxx[1 + RP_MAX_GROUPS] = {0}, syy[1 + RP_MAX_GROUPS] = {0}, sxy[1 + RP_MAX_GROUPS] = {0};
     const int slots = group ? 1 + ng : 1;
-    for (int64_t i = 0; i < n; i++)
-        if (ruptures[i] >= 1 && sessions[i] >= 3)
-            for (int s = 0; s < (group ? 2 : 1); s++) {
-                const int k = s ? 1 + group[i] : 0;
-                if (k >= slots)
-                    continue;
-                m[k]++;
-                mx[k] += (double)repairs[i] / (double)ruptures[i];
-                my[k] += improvement[i];
-            }
-    for (int k = 0; k < slots; k++) {
-        mx[k] /= (double)m[k];
-        my[k] /= (double)m[k];
+    const int64_t nb = blocks_of(n);
+    repair_sums *bs = calloc((size_t)(nb ? nb : 1), sizeof *bs), all;
+    memset(&all, 0, sizeof all);
+    if (!bs) { /* no memory for the blocks' sums: r undefined */
+        for (int k = 0; k < slots; k++)
+            den[k] = 0, r[k] = NAN;
+        return;
     }
-    for (int64_t i = 0; i < n; i++)
-        if (ruptures[i] >= 1 && sessions[i] >= 3)
-            for (int s = 0; s < (group ? 2 : 1); s++) {
-                const int k = s ? 1 + group[i] : 0;
-                if (k >= slots)
+    for (int pass = 0; pass < 2; pass++) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+        for (int64_t blk = 0; blk < nb; blk++) {
+            repair_sums *q = &bs[blk];
+            for (int64_t i = blk * BLOCK; i < block_end(n, blk); i++)
+                if (ruptures[i] >= 1 && sessions[i] >= 3)
+                    for (int s = 0; s < (group ? 2 : 1); s++) {
+                        const int k = s ? 1 + group[i] : 0;
+                        if (k >= slots)
+                            continue;
+                        const double x = (double)repairs[i] / (double)ruptures[i];
+                        if (pass == 0) {
+                            q->m[k]++;
+                            q->mx[k] += x;
+                            q->my[k] += improvement[i];
+                            continue;
+                        }
+                        const double dx = x - all.mx[k], dy = improvement[i] - all.my[k];
+                        q->sxx[k] += dx * dx;
+                        q->syy[k] += dy * dy;
+                        q->sxy[k] += dx * dy;
+                    }
+        }
+        for (int64_t blk = 0; blk < nb; blk++)
+            for (int k = 0; k < slots; k++) {
+                if (pass == 0) {
+                    all.m[k] += bs[blk].m[k];
+                    all.mx[k] += bs[blk].mx[k];
+                    all.my[k] += bs[blk].my[k];
                     continue;
-                const double dx = (double)repairs[i] / (double)ruptures[i] - mx[k], dy = improvement[i] - my[k];
-                sxx[k] += dx * dx;
-                syy[k] += dy * dy;
-                sxy[k] += dx * dy;
+                }
+                all.sxx[k] += bs[blk].sxx[k];
+                all.syy[k] += bs[blk].syy[k];
+                all.sxy[k] += bs[blk].sxy[k];
             }
+        if (pass == 0)
+            for (int k = 0; k < slots; k++) {
+                all.mx[k] /= (double)all.m[k];
+                all.my[k] /= (double)all.m[k];
+            }
+    }
+    free(bs);
     for (int k = 0; k < slots; k++) {
-        den[k] = m[k] < 3 ? 0 : sqrt(sxx[k]) * sqrt(syy[k]);
-        r[k] = den[k] > 0 ? sxy[k] / den[k] : NAN;
+        den[k] = all.m[k] < 3 ? 0 : sqrt(all.sxx[k]) * sqrt(all.syy[k]);
+        r[k] = den[k] > 0 ? all.sxy[k] / den[k] : NAN;
     }
 }
 
@@ -247,7 +287,7 @@ double rp_observe_repair_r(int64_t n, const int32_t *ruptures, const int32_t *re
                            const double *improvement, const uint8_t *group, int g)
 {
     double r[1 + RP_MAX_GROUPS], den[1 + RP_MAX_GROUPS];
-    repair_r(n, ruptures, repairs, sessions, improvement, group, group ? g + 1 : 0, r, den);
+    repair_r(n, ruptures, repairs, sessions, improvement, group, group ? g + 1 : 0, 1, r, den);
     return r[group ? 1 + g : 0];
 }
 
@@ -255,18 +295,23 @@ double rp_observe_repair_r(int64_t n, const int32_t *ruptures, const int32_t *re
  * 1 + g), the sum of the pairs' distances d_ij (distance[i], as assignment
  * computed it) and the count of (pair, categorical dimension) on which
  * patient and provider have the same level; *n_cat receives the number of
- * categorical dimensions. One pass in pair order; the providers' levels are
- * read through provider_of (a few bytes per provider: in cache). */
-static void culture_sums(const rp_params *p, const rp_population *pop, const int64_t *provider_of,
-                         const double *distance, int64_t n, double *dist_sum, int64_t *matches, int *n_cat)
+ * categorical dimensions. The providers' levels are read through
+ * provider_of (a few bytes per provider: in cache). */
+static int categorical_dims(const rp_params *p, int *cat)
 {
-    int cat[RP_MAX_DIMS], nc = 0;
+    int nc = 0;
     for (int k = 0; k < p->culture.n_dims; k++)
         if (p->culture.dims[k].kind == RP_DIM_CATEGORICAL)
             cat[nc++] = k;
-    *n_cat = nc;
+    return nc;
+}
+
+/* ... over pairs [from, to), added to dist_sum and matches. */
+static void culture_sums(const rp_population *pop, const int64_t *provider_of, const double *distance,
+                         const int *cat, int nc, int64_t from, int64_t to, double *dist_sum, int64_t *matches)
+{
     const int64_t nd = pop->n_dims;
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = from; i < to; i++) {
         int64_t m = 0;
         if (nc > 0) {
             const double *c = &pop->patient_culture[i * nd], *q = &pop->provider_culture[provider_of[i] * nd];
@@ -299,78 +344,134 @@ static int check_finite(const rp_summary *sum, const rp_observables *den, rp_err
     return RP_OK;
 }
 
+/* What one block of pairs adds to each slot (all pairs, then each group). */
+typedef struct {
+    tally t[SLOTS];
+    double my[SLOTS], dist_sum[SLOTS];
+    int64_t rn[SLOTS], matches[SLOTS];
+} block_sums;
+
 int rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population *pop,
                        const int64_t *provider_of, const double *distance, const rp_outcomes *o, rp_error *err)
 {
+    return rp_observe_summary_threads(sum, p, pop, provider_of, distance, o, 1, err);
+}
+
+int rp_observe_summary_threads(rp_summary *sum, const rp_params *p, const rp_population *pop,
+                               const int64_t *provider_of, const double *distance, const rp_outcomes *o,
+                               int threads, rp_error *err)
+{
     const int ng = p->patients.n_groups;
-    tally t[1 + RP_MAX_GROUPS];
-    memset(t, 0, sizeof t);
     memset(sum, 0, sizeof *sum);
     sum->n_groups = ng;
     for (int g = 0; g < ng; g++)
         memcpy(sum->group_name[g], p->patients.groups[g].name, RP_NAME_MAX);
+    sum->model = rp_model_version(p->model);
 
-    const int64_t n = o->n;
-    for (int64_t i = 0; i < n; i++) {
-        const double imp = pop->symptoms0[i] - o->symptoms_exit[i];
-        tally_pair(&t[0], p, o, i, imp);
-        tally_pair(&t[1 + pop->patient_group[i]], p, o, i, imp);
+    const int64_t n = o->n, nb = blocks_of(n);
+    int cat[RP_MAX_DIMS];
+    const int n_cat = categorical_dims(p, cat);
+    block_sums *bs = calloc((size_t)(nb ? nb : 1), sizeof *bs);
+    double *y = rp_big_alloc((size_t)(n ? n : 1) * sizeof(double));
+    uint8_t *dropped = sum->model >= 2 ? rp_big_alloc((size_t)(n ? n : 1)) : NULL;
+    if (!bs || !y || (sum->model >= 2 && !dropped)) {
+        free(bs);
+        free(y);
+        free(dropped);
+        RP_FAIL(err, RP_ENOMEM, "out of memory for the summary of %lld pairs", (long long)n);
     }
+    /* First pass: the tallies, the mean improvement over the pairs with an
+     * early alliance, each pair's improvement y and whether it dropped out,
+     * and (model 2) the assignment's culture. */
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (int64_t blk = 0; blk < nb; blk++) {
+        block_sums *q = &bs[blk];
+        const int64_t from = blk * BLOCK, to = block_end(n, blk);
+        for (int64_t i = from; i < to; i++) {
+            const double imp = pop->symptoms0[i] - o->symptoms_exit[i];
+            const int g = 1 + pop->patient_group[i];
+            tally_pair(&q->t[0], p, o, i, imp);
+            tally_pair(&q->t[g], p, o, i, imp);
+            if (!isnan(o->early_alliance[i])) {
+                q->my[0] += imp;
+                q->my[g] += imp;
+                q->rn[0]++;
+                q->rn[g]++;
+            }
+            y[i] = imp;
+            if (dropped)
+                dropped[i] = o->exit_reason[i] == RP_EXIT_DROPPED;
+        }
+        if (sum->model >= 2)
+            culture_sums(pop, provider_of, distance, cat, n_cat, from, to, q->dist_sum, q->matches);
+    }
+    tally t[SLOTS];
+    double my[SLOTS] = {0}, mx[SLOTS], dist_sum[SLOTS] = {0};
+    int64_t rn[SLOTS] = {0}, matches[SLOTS] = {0};
+    memset(t, 0, sizeof t);
+    for (int64_t blk = 0; blk < nb; blk++)
+        for (int g = 0; g <= ng; g++) {
+            const block_sums *q = &bs[blk];
+            tally *a = &t[g];
+            const tally *b = &q->t[g];
+            a->pairs += b->pairs, a->dropped += b->dropped, a->early_dropped += b->early_dropped;
+            a->recovered += b->recovered, a->amb_n += b->amb_n, a->amb_below += b->amb_below;
+            a->discussed += b->discussed, a->pair_weeks += b->pair_weeks, a->ruptures += b->ruptures;
+            a->repairs += b->repairs, a->r_n += b->r_n;
+            a->exit_weeks += b->exit_weeks, a->improvement += b->improvement;
+            a->discussed_weeks += b->discussed_weeks, a->early_alliance += b->early_alliance;
+            my[g] += q->my[g], rn[g] += q->rn[g];
+            dist_sum[g] += q->dist_sum[g], matches[g] += q->matches[g];
+        }
     /* Second pass: centred sums for Pearson r of early alliance and improvement. */
-    double mx[1 + RP_MAX_GROUPS], my[1 + RP_MAX_GROUPS];
     for (int g = 0; g <= ng; g++) {
         mx[g] = share(t[g].early_alliance, (double)t[g].r_n);
-        my[g] = 0;
-    }
-    int64_t rn[1 + RP_MAX_GROUPS] = {0};
-    for (int64_t i = 0; i < n; i++) /* mean improvement over the same pairs */
-        if (!isnan(o->early_alliance[i])) {
-            const double imp = pop->symptoms0[i] - o->symptoms_exit[i];
-            my[0] += imp;
-            my[1 + pop->patient_group[i]] += imp;
-            rn[0]++;
-            rn[1 + pop->patient_group[i]]++;
-        }
-    for (int g = 0; g <= ng; g++)
         my[g] = share(my[g], (double)rn[g]);
-    for (int64_t i = 0; i < n; i++) {
-        if (isnan(o->early_alliance[i]))
-            continue;
-        const double dx = o->early_alliance[i], dy = pop->symptoms0[i] - o->symptoms_exit[i];
-        const int gs[2] = {0, 1 + pop->patient_group[i]};
-        for (int a = 0; a < 2; a++) {
-            const int g = gs[a];
-            t[g].r_sxx += (dx - mx[g]) * (dx - mx[g]);
-            t[g].r_syy += (dy - my[g]) * (dy - my[g]);
-            t[g].r_sxy += (dx - mx[g]) * (dy - my[g]);
+    }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (int64_t blk = 0; blk < nb; blk++) {
+        tally *q = bs[blk].t;
+        for (int g = 0; g <= ng; g++)
+            q[g].r_sxx = q[g].r_syy = q[g].r_sxy = 0;
+        for (int64_t i = blk * BLOCK; i < block_end(n, blk); i++) {
+            if (isnan(o->early_alliance[i]))
+                continue;
+            const double dx = o->early_alliance[i], dy = y[i];
+            const int gs[2] = {0, 1 + pop->patient_group[i]};
+            for (int a = 0; a < 2; a++) {
+                const int g = gs[a];
+                q[g].r_sxx += (dx - mx[g]) * (dx - mx[g]);
+                q[g].r_syy += (dy - my[g]) * (dy - my[g]);
+                q[g].r_sxy += (dx - mx[g]) * (dy - my[g]);
+            }
         }
     }
+    for (int64_t blk = 0; blk < nb; blk++)
+        for (int g = 0; g <= ng; g++) {
+            t[g].r_sxx += bs[blk].t[g].r_sxx;
+            t[g].r_syy += bs[blk].t[g].r_syy;
+            t[g].r_sxy += bs[blk].t[g].r_sxy;
+        }
+    free(bs);
     rp_observables den[1 + RP_MAX_GROUPS];
     sum->all = finish(&t[0], &den[0]);
     for (int g = 0; g < ng; g++)
         sum->group[g] = finish(&t[1 + g], &den[1 + g]);
 
-    /* Therapist effect over all pairs. */
-    double *y = malloc((size_t)n * sizeof(double));
-    int64_t *size = malloc((size_t)pop->n_providers * sizeof(int64_t));
-    double *mean = malloc((size_t)pop->n_providers * sizeof(double));
-    if (y && size && mean) {
-        for (int64_t i = 0; i < n; i++)
-            y[i] = pop->symptoms0[i] - o->symptoms_exit[i];
+    /* Therapist effect over all pairs (per provider: serial, in pair order). */
+    int64_t *size = malloc((size_t)(pop->n_providers ? pop->n_providers : 1) * sizeof(int64_t));
+    double *mean = malloc((size_t)(pop->n_providers ? pop->n_providers : 1) * sizeof(double));
+    if (size && mean)
         sum->all.therapist_icc = icc(n, y, provider_of, pop->n_providers, size, mean, &den[0].therapist_icc);
-    }
     /* The observables of model 2: the therapist effect on dropout (all
      * pairs) and the repair-outcome r (all pairs and by group). */
-    sum->model = rp_model_version(p->model);
-    uint8_t *dropped = sum->model >= 2 ? malloc((size_t)(n ? n : 1)) : NULL;
-    int64_t *count = sum->model >= 2 ? malloc((size_t)pop->n_providers * sizeof(int64_t)) : NULL;
-    if (y && size && dropped && count) {
-        for (int64_t i = 0; i < n; i++)
-            dropped[i] = o->exit_reason[i] == RP_EXIT_DROPPED;
+    int64_t *count = sum->model >= 2 ? malloc((size_t)(pop->n_providers ? pop->n_providers : 1) * sizeof(int64_t))
+                                     : NULL;
+    if (size && dropped && count) {
         sum->all.therapist_dropout =
             dropout_icc(n, dropped, provider_of, pop->n_providers, size, count, &den[0].therapist_dropout);
         double r[1 + RP_MAX_GROUPS], rden[1 + RP_MAX_GROUPS];
-        repair_r(n, o->ruptures, o->repairs, o->exit_week, y, pop->patient_group, ng, r, rden);
+        repair_r(n, o->ruptures, o->repairs, o->exit_week, y, pop->patient_group, ng, threads, r, rden);
         sum->all.repair_outcome_r = r[0];
         den[0].repair_outcome_r = rden[0];
         for (int g = 0; g < ng; g++) {
@@ -380,11 +481,7 @@ int rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population 
     }
     /* The assignment's culture (model 2): mean distance and concordance,
      * all pairs and by group. */
-    if (sum->model >= 2) {
-        double dist_sum[1 + RP_MAX_GROUPS] = {0};
-        int64_t matches[1 + RP_MAX_GROUPS] = {0};
-        int n_cat;
-        culture_sums(p, pop, provider_of, distance, n, dist_sum, matches, &n_cat);
+    if (sum->model >= 2)
         for (int g = 0; g <= ng; g++) {
             rp_observables *v = g ? &sum->group[g - 1] : &sum->all;
             const double pairs = (double)v->pairs;
@@ -393,7 +490,6 @@ int rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population 
             den[g].distance_mean = pairs;
             den[g].concordance = (double)n_cat * pairs;
         }
-    }
     free(dropped);
     free(count);
     free(y);

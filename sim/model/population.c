@@ -8,6 +8,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "model/draw.h"
+#include "model/memory.h"
 
 double rp_population_bytes(const rp_params *p)
 {
@@ -27,20 +28,20 @@ rp_population *rp_population_alloc(const rp_params *p)
     pop->n_patients = p->patients.count;
     pop->n_providers = p->providers.count;
     pop->n_dims = p->culture.n_dims;
-    pop->patient_group = malloc(n);
-    pop->patient_culture = malloc(n * k * sizeof(double));
-    pop->mistrust = malloc(n * sizeof(double));
-    pop->barrier = malloc(n * sizeof(double));
-    pop->stressor_rate = malloc(n * sizeof(double));
-    pop->symptoms0 = malloc(n * sizeof(double));
-    pop->alliance_trait = malloc(n * sizeof(double));
-    pop->response = malloc(n * sizeof(double));
-    pop->provider_group = malloc(m);
-    pop->provider_culture = malloc(m * k * sizeof(double));
-    pop->humility = malloc(m * sizeof(double));
-    pop->skill = malloc(m * sizeof(double));
-    pop->retention = malloc(m * sizeof(double));
-    pop->capacity = malloc(m * sizeof(int64_t));
+    pop->patient_group = rp_big_alloc(n);
+    pop->patient_culture = rp_big_alloc(n * k * sizeof(double));
+    pop->mistrust = rp_big_alloc(n * sizeof(double));
+    pop->barrier = rp_big_alloc(n * sizeof(double));
+    pop->stressor_rate = rp_big_alloc(n * sizeof(double));
+    pop->symptoms0 = rp_big_alloc(n * sizeof(double));
+    pop->alliance_trait = rp_big_alloc(n * sizeof(double));
+    pop->response = rp_big_alloc(n * sizeof(double));
+    pop->provider_group = rp_big_alloc(m);
+    pop->provider_culture = rp_big_alloc(m * k * sizeof(double));
+    pop->humility = rp_big_alloc(m * sizeof(double));
+    pop->skill = rp_big_alloc(m * sizeof(double));
+    pop->retention = rp_big_alloc(m * sizeof(double));
+    pop->capacity = rp_big_alloc(m * sizeof(int64_t));
     if (!pop->patient_group || !pop->patient_culture || !pop->mistrust || !pop->barrier ||
         !pop->stressor_rate || !pop->symptoms0 || !pop->alliance_trait || !pop->response ||
         !pop->provider_group || !pop->provider_culture || !pop->humility || !pop->skill ||
@@ -120,7 +121,7 @@ static void assign_groups(uint8_t *group, int64_t count, int n_groups, const rp_
 
 /* One attribute of lanes agent0 + l, l < n: the distribution of each
  * lane's group (field `field` of rp_group) on stream (purpose, agent, sub). */
-static void draw_attribute(rp_rng_key key, rp_purpose purpose, int64_t agent0, int n, uint64_t sub,
+static void draw_attribute(rp_rng_key key, rp_purpose purpose, int64_t agent0, int n, uint32_t sub,
                            const rp_group *groups, const uint8_t *group, size_t field, double *out,
                            int64_t stride)
 {
@@ -150,15 +151,15 @@ static void draw_culture(rp_rng_key key, rp_purpose purpose, int64_t agent0, int
     for (int k = 0; k < p->culture.n_dims; k++) {
         const rp_dimension *dim = &p->culture.dims[k];
         if (dim->kind == RP_DIM_CONTINUOUS) {
-            draw_attribute(key, purpose, agent0, n, (uint64_t)k, groups, group,
+            draw_attribute(key, purpose, agent0, n, (uint32_t)k, groups, group,
                            offsetof(rp_group, trait) + (size_t)k * sizeof(rp_dist), &culture[agent0 * nk + k], nk);
             continue;
         }
-        uint64_t b[RP_DRAW_LANES][4];
-        rp_draw_block0(key, purpose, agent0, n, (uint64_t)k, b);
+        uint32_t b[4][RP_DRAW_LANES];
+        rp_draw_block32(key, purpose, agent0, n, (uint32_t)k, b);
         for (int l = 0; l < n; l++) {
             const rp_group *g = &groups[group[agent0 + l]];
-            double u = rp_rng_u01(b[l][0]), cum = 0;
+            double u = rp_draw_u01(b[0][l]), cum = 0;
             int level = dim->n_levels - 1; /* u beyond a sum rounded below 1 */
             for (int v = 0; v < dim->n_levels; v++) {
                 cum += g->level_prob[k][v];
@@ -325,11 +326,11 @@ static void patients_chunk(rp_population *pop, const rp_params *p, rp_rng_key ke
                    &pop->stressor_rate[i0], 1);
     const rp_drawv *V = rp_draw_vec();
     if (p->model >= 2) { /* a normal truncated: one uniform, a purpose of its own; else drawn and clamped */
-        uint64_t b[RP_DRAW_LANES][4];
+        uint32_t b[4][RP_DRAW_LANES];
         double q[RP_DRAW_LANES], x[RP_DRAW_LANES];
-        rp_draw_block0(key, RP_PURPOSE_SYMPTOMS0_TRUNCATED, i0, nl, 0, b);
+        rp_draw_block32(key, RP_PURPOSE_SYMPTOMS0_TRUNCATED, i0, nl, 0, b);
         for (int l = 0; l < RP_DRAW_LANES; l++)
-            q[l] = l < nl ? truncated_normal_p(&s0[gi[i0 + l]], rp_rng_u01(b[l][0])) : 0.5;
+            q[l] = l < nl ? truncated_normal_p(&s0[gi[i0 + l]], rp_draw_u01(b[0][l])) : 0.5;
         V->normal_inv(q, x, nl);
         for (int l = 0; l < nl; l++) {
             const rp_dist *sd = &g[gi[i0 + l]].symptoms;
@@ -337,8 +338,8 @@ static void patients_chunk(rp_population *pop, const rp_params *p, rp_rng_key ke
                 pop->symptoms0[i0 + l] = truncated_normal_value(&s0[gi[i0 + l]], x[l]);
                 continue;
             }
-            rp_stream st;
-            rp_stream_open(&st, key, RP_PURPOSE_SYMPTOMS0, (uint64_t)(i0 + l), 0);
+            rp_draw_stream st;
+            rp_draw_stream_open(&st, key, RP_PURPOSE_SYMPTOMS0, (uint64_t)(i0 + l), 0);
             pop->symptoms0[i0 + l] = fmin(fmax(rp_draw_dist(&st, sd), p->symptoms.recovered), p->symptoms.max);
         }
     } else { /* model 1: drawn and clamped */

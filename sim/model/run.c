@@ -8,6 +8,7 @@
 #include <omp.h>
 
 #include "rapport/assign.h"
+#include "model/memory.h"
 
 double rp_run_bytes(const rp_params *p)
 {
@@ -147,8 +148,8 @@ int rp_run_execute(const rp_params *p, const rp_run_options *opt, rp_run **out, 
     run->key = (rp_rng_key){p->seed, opt->replicate};
     const int64_t n = p->patients.count;
     run->pop = rp_population_alloc(p);
-    run->provider_of = malloc((size_t)n * sizeof(int64_t));
-    run->distance = malloc((size_t)n * sizeof(double));
+    run->provider_of = rp_big_alloc((size_t)n * sizeof(int64_t));
+    run->distance = rp_big_alloc((size_t)n * sizeof(double));
     run->outcomes = rp_engine_outcomes_alloc(n);
     if (!run->pop || !run->provider_of || !run->distance || !run->outcomes) {
         rp_run_free(run);
@@ -170,8 +171,8 @@ int rp_run_execute(const rp_params *p, const rp_run_options *opt, rp_run **out, 
     double t3 = omp_get_wtime();
     /* Every command's results pass here (run, sweep, calibrate): a non-finite
      * observable fails the run instead of being printed. */
-    status = rp_observe_summary(&run->summary, &run->params, run->pop, run->provider_of, run->distance, run->outcomes,
-                                err);
+    status = rp_observe_summary_threads(&run->summary, &run->params, run->pop, run->provider_of, run->distance,
+                                        run->outcomes, opt->threads, err);
     if (status != RP_OK) {
         rp_run_free(run);
         return status;
