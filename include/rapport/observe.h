@@ -17,23 +17,45 @@
 #include "rapport/params.h"
 #include "rapport/population.h"
 
+/* Concordance on each categorical dimension (from model 2): the share of
+ * pairs whose patient and provider have the same level on it, overall and
+ * per patient group (NaN for a group without pairs). The dimensions a
+ * scenario declares vary, so this is a block of its own beside the table of
+ * observables, whose rows are fixed; `concordance` is the mean of these
+ * shares over the dimensions. n is 0 in a run of model 1 or without a
+ * categorical dimension. */
+typedef struct {
+    int n;                               /* categorical dimensions, in scenario order */
+    char name[RP_MAX_DIMS][RP_NAME_MAX]; /* their names */
+    double all[RP_MAX_DIMS];
+    double group[RP_MAX_GROUPS][RP_MAX_DIMS];
+} rp_dim_concordance;
+
 typedef struct {
     int model; /* the model version of the run (rp_model_version): which rows it reports */
     int n_groups;
     char group_name[RP_MAX_GROUPS][RP_NAME_MAX];
     rp_observables all;
     rp_observables group[RP_MAX_GROUPS];
+    rp_dim_concordance by_dimension;
 } rp_summary;
 
 /* Compute the summary of a finished run: pop's agents (of a run of model 2
  * also their cultures, patient_culture and provider_culture, n_dims a row),
  * provider_of[i] and distance[i] (d_ij, as rp_assign gives them) of each
- * pair, and the engine's outcomes. An observable that is undefined (its
+ * pair, and the engine's outcomes; with model 2 also by_dimension, in the
+ * same pass as concordance. An observable that is undefined (its
  * denominator is zero: a share of an empty set, r or the ICC without variance)
  * is NaN; one that is defined but not finite (an overflow) is no result:
  * RP_EFAIL, naming it (the summary is filled all the same). */
 int rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population *pop,
                        const int64_t *provider_of, const double *distance, const rp_outcomes *out, rp_error *err);
+
+/* The categorical dimensions a run of p reports concordance on (none under
+ * model 1), names set and every share NaN: the shape of
+ * rp_summary.by_dimension, for a reader that fills the values itself (a
+ * file's stored summary). */
+void rp_observe_dimensions(rp_dim_concordance *c, const rp_params *p);
 
 /* One-way random-effects ANOVA estimator ICC(1) of y grouped by cluster[i]
  * in [0, n_clusters), over clusters with >= 2 members, with the unbalanced

@@ -2,7 +2,8 @@
  * observable of the table (observables.h) is here: its sums in tally and
  * tally_pair, its value and denominator in finish (the ICCs, over
  * providers, the repair-outcome r and the assignment's culture (distance,
- * concordance: culture_sums) in rp_observe_summary; the rows of model 2 only
+ * concordance, overall and on each categorical dimension: culture_sums) in
+ * rp_observe_summary; the rows of model 2 only
  * for a run of model 2, NaN otherwise). Serial and in pair order, for bit-identical
  * results; one pass per observable family over 10^6 pairs is a few
  * milliseconds. */
@@ -251,33 +252,55 @@ double rp_observe_repair_r(int64_t n, const int32_t *ruptures, const int32_t *re
     return r[group ? 1 + g : 0];
 }
 
-/* The assignment's culture: over all pairs (slot 0) and each group (slot
- * 1 + g), the sum of the pairs' distances d_ij (distance[i], as assignment
- * computed it) and the count of (pair, categorical dimension) on which
- * patient and provider have the same level; *n_cat receives the number of
- * categorical dimensions. One pass in pair order; the providers' levels are
- * read through provider_of (a few bytes per provider: in cache). */
-static void culture_sums(const rp_params *p, const rp_population *pop, const int64_t *provider_of,
-                         const double *distance, int64_t n, double *dist_sum, int64_t *matches, int *n_cat)
+/* The categorical dimensions of p, in scenario order: their indices into
+ * the cultures' rows; returns how many. */
+static int categorical_dims(const rp_params *p, int cat[RP_MAX_DIMS])
 {
-    int cat[RP_MAX_DIMS], nc = 0;
+    int nc = 0;
     for (int k = 0; k < p->culture.n_dims; k++)
         if (p->culture.dims[k].kind == RP_DIM_CATEGORICAL)
             cat[nc++] = k;
-    *n_cat = nc;
+    return nc;
+}
+
+/* The assignment's culture: over all pairs (slot 0) and each group (slot
+ * 1 + g), the sum of the pairs' distances d_ij (distance[i], as assignment
+ * computed it) and, for each categorical dimension a (cat[a], nc of them),
+ * the count of pairs whose patient and provider have the same level on it.
+ * One pass in pair order (the counts are integers: exact in any order); the
+ * providers' levels are read through provider_of (a few bytes per provider:
+ * in cache). */
+static void culture_sums(const rp_population *pop, const int64_t *provider_of, const double *distance, int64_t n,
+                         const int *cat, int nc, double *dist_sum, int64_t (*matches)[RP_MAX_DIMS])
+{
     const int64_t nd = pop->n_dims;
     for (int64_t i = 0; i < n; i++) {
-        int64_t m = 0;
-        if (nc > 0) {
-            const double *c = &pop->patient_culture[i * nd], *q = &pop->provider_culture[provider_of[i] * nd];
-            for (int a = 0; a < nc; a++)
-                m += c[cat[a]] == q[cat[a]];
-        }
         const int g = 1 + pop->patient_group[i];
         dist_sum[0] += distance[i];
         dist_sum[g] += distance[i];
-        matches[0] += m;
-        matches[g] += m;
+        if (nc > 0) {
+            const double *c = &pop->patient_culture[i * nd], *q = &pop->provider_culture[provider_of[i] * nd];
+            for (int a = 0; a < nc; a++) {
+                const int64_t same = c[cat[a]] == q[cat[a]];
+                matches[0][a] += same;
+                matches[g][a] += same;
+            }
+        }
+    }
+}
+
+void rp_observe_dimensions(rp_dim_concordance *c, const rp_params *p)
+{
+    int cat[RP_MAX_DIMS];
+    memset(c, 0, sizeof *c);
+    if (rp_model_version(p->model) < 2)
+        return;
+    c->n = categorical_dims(p, cat);
+    for (int a = 0; a < c->n; a++) {
+        memcpy(c->name[a], p->culture.dims[cat[a]].name, RP_NAME_MAX);
+        c->all[a] = NAN;
+        for (int g = 0; g < RP_MAX_GROUPS; g++)
+            c->group[g][a] = NAN;
     }
 }
 
@@ -379,17 +402,27 @@ int rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population 
         }
     }
     /* The assignment's culture (model 2): mean distance and concordance,
-     * all pairs and by group. */
+     * overall and on each categorical dimension, all pairs and by group.
+     * concordance sums the matches of every dimension, as before the
+     * per-dimension shares existed (the same bits). */
+    rp_observe_dimensions(&sum->by_dimension, p);
     if (sum->model >= 2) {
         double dist_sum[1 + RP_MAX_GROUPS] = {0};
-        int64_t matches[1 + RP_MAX_GROUPS] = {0};
-        int n_cat;
-        culture_sums(p, pop, provider_of, distance, n, dist_sum, matches, &n_cat);
+        int64_t matches[1 + RP_MAX_GROUPS][RP_MAX_DIMS] = {{0}};
+        int cat[RP_MAX_DIMS];
+        const int n_cat = categorical_dims(p, cat);
+        culture_sums(pop, provider_of, distance, n, cat, n_cat, dist_sum, matches);
         for (int g = 0; g <= ng; g++) {
             rp_observables *v = g ? &sum->group[g - 1] : &sum->all;
+            double *by_dim = g ? sum->by_dimension.group[g - 1] : sum->by_dimension.all;
             const double pairs = (double)v->pairs;
+            int64_t matched = 0;
+            for (int a = 0; a < n_cat; a++) {
+                matched += matches[g][a];
+                by_dim[a] = share((double)matches[g][a], pairs);
+            }
             v->distance_mean = share(dist_sum[g], pairs);
-            v->concordance = share((double)matches[g], (double)n_cat * pairs);
+            v->concordance = share((double)matched, (double)n_cat * pairs);
             den[g].distance_mean = pairs;
             den[g].concordance = (double)n_cat * pairs;
         }
