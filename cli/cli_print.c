@@ -99,6 +99,16 @@ void cli_print_summary_table(const rp_summary *s, FILE *f)
             print_cell(f, rp_observables_get(&s->group[g], &table[k]), table[k].percent);
         fprintf(f, "\n");
     }
+    const rp_dim_concordance *c = &s->by_dimension; /* model 2: the shares of the table's concordance */
+    for (int a = 0; a < c->n; a++) {
+        char label[64];
+        snprintf(label, sizeof label, "concordance on %s", c->name[a]);
+        fprintf(f, "%-38.38s", label);
+        print_cell(f, c->all[a], true);
+        for (int g = 0; g < s->n_groups; g++)
+            print_cell(f, c->group[g][a], true);
+        fprintf(f, "\n");
+    }
 }
 
 /* "pairs" and every observable that a run of model version `model`
@@ -114,6 +124,29 @@ static void json_members(FILE *f, const rp_observables *o, int model, const char
         fprintf(f, ",\n%s\"%s\": ", indent, table[k].name);
         cli_json_number(f, rp_observables_get(o, &table[k]));
     }
+}
+
+/* ",\n  "concordance_by_dimension": {DIM: {"all": x, "by_group": {GROUP: x,
+ * ...}}, ...}", one line per categorical dimension ({} without one). */
+static void json_by_dimension(FILE *f, const rp_summary *s)
+{
+    const rp_dim_concordance *c = &s->by_dimension;
+    fputs(",\n  \"concordance_by_dimension\": {", f);
+    for (int a = 0; a < c->n; a++) {
+        fprintf(f, "%s\n    ", a ? "," : "");
+        cli_json_string(f, c->name[a]);
+        fputs(": {\"all\": ", f);
+        cli_json_number(f, c->all[a]);
+        fputs(", \"by_group\": {", f);
+        for (int g = 0; g < s->n_groups; g++) {
+            fputs(g ? ", " : "", f);
+            cli_json_string(f, s->group_name[g]);
+            fputs(": ", f);
+            cli_json_number(f, c->group[g][a]);
+        }
+        fputs("}}", f);
+    }
+    fputs(c->n ? "\n  }" : "}", f);
 }
 
 void cli_print_summary_json(const rp_summary *s, const rp_origin *origin, FILE *f)
@@ -136,6 +169,8 @@ void cli_print_summary_json(const rp_summary *s, const rp_origin *origin, FILE *
         fprintf(f, "\n    }");
     }
     fprintf(f, "\n  }");
+    if (s->model >= 2)
+        json_by_dimension(f, s);
     json_provenance(f, origin);
     fprintf(f, "\n}\n");
 }
