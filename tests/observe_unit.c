@@ -302,8 +302,9 @@ static void test_table(void)
     CHECK(rp_model_version(0) == 1 && rp_model_version(1) == 1 && rp_model_version(2) == 2, "rp_model_version");
 }
 
-/* The file's columns: a model-2 scenario's /runs and /summary have the two
- * columns, a model-1 scenario's do not (and keep every other column). */
+/* The file's columns: a model-2 scenario's /runs and /summary have the
+ * columns of its observables and of each categorical dimension's
+ * concordance, a model-1 scenario's do not (and keep every other column). */
 static void test_layout(void)
 {
     rp_params p;
@@ -344,9 +345,12 @@ static void test_layout(void)
               rp_layout_find(&l1, RP_T_SUMMARY, "concordance") < 0 &&
               rp_layout_find(&l2, RP_T_SUMMARY, "concordance") >= 0 &&
               rp_layout_find(&l2, RP_T_RUNS, "distance_mean") >= 0 &&
-              l2.n_cols == l1.n_cols + 8 + n_v2_params + 1,
-          "a model-2 file has its four observables in /runs and /summary, and /providers/retention (%d columns, "
-          "model 1 %d)", l2.n_cols,
+              rp_layout_find(&l1, RP_T_SUMMARY, "concordance_by_dimension.d0") < 0 &&
+              rp_layout_find(&l2, RP_T_SUMMARY, "concordance_by_dimension.d0") >= 0 &&
+              rp_layout_find(&l2, RP_T_RUNS, "concordance_by_dimension.d0") >= 0 &&
+              l2.n_cols == l1.n_cols + 8 + n_v2_params + 1 + 2,
+          "a model-2 file has its four observables and the concordance on its categorical dimension d0 in /runs "
+          "and /summary, and /providers/retention (%d columns, model 1 %d)", l2.n_cols,
           l1.n_cols);
     rp_layout_close(&l1);
     rp_layout_close(&l2);
