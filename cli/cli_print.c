@@ -591,6 +591,32 @@ static void json_psa(FILE *f, const rp_psa_point *u, int64_t point)
     fputs("}", f);
 }
 
+/* A point's ",\n     "concordance_by_dimension": {DIM: {"all": STAT,
+ * "by_group": {GROUP: STAT}}}", each STAT over the point's replicates
+ * (json_stat); {} without a categorical dimension or a run done here. */
+static void json_dimension_stats(FILE *f, const rp_plan *plan, const rp_summary *s, const uint8_t *done,
+                                 int64_t point)
+{
+    rp_dim_point_stats c;
+    rp_sweep_dimension_stats(plan, s, done, point, &c);
+    fputs(",\n     \"concordance_by_dimension\": {", f);
+    for (int a = 0; a < c.n; a++) {
+        fputs(a ? ",\n       " : "\n       ", f);
+        cli_json_string(f, c.name[a]);
+        fputs(": {\"all\": ", f);
+        json_stat(f, "mean", &c.all[a]);
+        fputs(", \"by_group\": {", f);
+        for (int g = 0; g < c.n_groups; g++) {
+            fputs(g ? ", " : "", f);
+            cli_json_string(f, c.group_name[g]);
+            fputs(": ", f);
+            json_stat(f, "mean", &c.group[g][a]);
+        }
+        fputs("}}", f);
+    }
+    fputs("}", f);
+}
+
 void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_t *done, const rp_origin *origin,
                           FILE *f)
 {
@@ -661,6 +687,8 @@ void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_
             json_contrasts(f, &st, point);
         if (u && rp_sweep_psa_stats(plan, s, done, point, u) == RP_OK)
             json_psa(f, u, point);
+        if (st.model >= 2)
+            json_dimension_stats(f, plan, s, done, point);
         fprintf(f, "}");
     }
     free(u);
