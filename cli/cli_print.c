@@ -99,6 +99,16 @@ void cli_print_summary_table(const rp_summary *s, FILE *f)
             print_cell(f, rp_observables_get(&s->group[g], &table[k]), table[k].percent);
         fprintf(f, "\n");
     }
+    const rp_dim_concordance *c = &s->by_dimension; /* model 2: the shares of the table's concordance */
+    for (int a = 0; a < c->n; a++) {
+        char label[64];
+        snprintf(label, sizeof label, "concordance on %s", c->name[a]);
+        fprintf(f, "%-38.38s", label);
+        print_cell(f, c->all[a], true);
+        for (int g = 0; g < s->n_groups; g++)
+            print_cell(f, c->group[g][a], true);
+        fprintf(f, "\n");
+    }
 }
 
 /* "pairs" and every observable that a run of model version `model`
@@ -114,6 +124,29 @@ static void json_members(FILE *f, const rp_observables *o, int model, const char
         fprintf(f, ",\n%s\"%s\": ", indent, table[k].name);
         cli_json_number(f, rp_observables_get(o, &table[k]));
     }
+}
+
+/* ",\n  "concordance_by_dimension": {DIM: {"all": x, "by_group": {GROUP: x,
+ * ...}}, ...}", one line per categorical dimension ({} without one). */
+static void json_by_dimension(FILE *f, const rp_summary *s)
+{
+    const rp_dim_concordance *c = &s->by_dimension;
+    fputs(",\n  \"concordance_by_dimension\": {", f);
+    for (int a = 0; a < c->n; a++) {
+        fprintf(f, "%s\n    ", a ? "," : "");
+        cli_json_string(f, c->name[a]);
+        fputs(": {\"all\": ", f);
+        cli_json_number(f, c->all[a]);
+        fputs(", \"by_group\": {", f);
+        for (int g = 0; g < s->n_groups; g++) {
+            fputs(g ? ", " : "", f);
+            cli_json_string(f, s->group_name[g]);
+            fputs(": ", f);
+            cli_json_number(f, c->group[g][a]);
+        }
+        fputs("}}", f);
+    }
+    fputs(c->n ? "\n  }" : "}", f);
 }
 
 void cli_print_summary_json(const rp_summary *s, const rp_origin *origin, FILE *f)
@@ -136,6 +169,8 @@ void cli_print_summary_json(const rp_summary *s, const rp_origin *origin, FILE *
         fprintf(f, "\n    }");
     }
     fprintf(f, "\n  }");
+    if (s->model >= 2)
+        json_by_dimension(f, s);
     json_provenance(f, origin);
     fprintf(f, "\n}\n");
 }
@@ -606,6 +641,34 @@ static void json_psa(FILE *f, const rp_psa_point *u, int64_t point)
     fputs("}", f);
 }
 
+/* A point's ",\n     "concordance_by_dimension": {DIM: {"all": STAT,
+ * "by_group": {GROUP: STAT}}}", each STAT over the point's replicates
+ * (json_stat); {} without a categorical dimension or a run done here. */
+static void json_dimension_stats(FILE *f, const rp_plan *plan, const rp_summary *s, const uint8_t *done,
+                                 int64_t point)
+{
+    rp_dim_point_stats c;
+    rp_stats_design design;
+    rp_plan_stats_design(plan, &design);
+    rp_stats_dimensions(&design, s, done, point, &c);
+    fputs(",\n     \"concordance_by_dimension\": {", f);
+    for (int a = 0; a < c.n; a++) {
+        fputs(a ? ",\n       " : "\n       ", f);
+        cli_json_string(f, c.name[a]);
+        fputs(": {\"all\": ", f);
+        json_stat(f, "mean", &c.all[a]);
+        fputs(", \"by_group\": {", f);
+        for (int g = 0; g < c.n_groups; g++) {
+            fputs(g ? ", " : "", f);
+            cli_json_string(f, c.group_name[g]);
+            fputs(": ", f);
+            json_stat(f, "mean", &c.group[g][a]);
+        }
+        fputs("}}", f);
+    }
+    fputs("}", f);
+}
+
 void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_t *done, const rp_origin *origin,
                           FILE *f)
 {
@@ -680,6 +743,8 @@ void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_
             json_contrasts(f, &st, point);
         if (u && rp_stats_psa(&design, s, done, point, u, NULL) == RP_OK)
             json_psa(f, u, point);
+        if (st.model >= 2)
+            json_dimension_stats(f, plan, s, done, point);
         fprintf(f, "}");
     }
     free(u);

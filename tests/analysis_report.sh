@@ -80,10 +80,14 @@ report(not diff, "base: report dropout = rapport summary --json (all and by grou
 html = open(os.path.join(tmp, "rep-base", "index.html")).read()
 report(f"{ref['dropout']:.4f}" in html, "base: index.html shows the overall dropout", f"{ref['dropout']:.4f}")
 # every observable: the report's table lists what rapport's JSON lists (no list kept here), the same numbers
-obs = [k for k in ref if k not in ("pairs", "dropout_by_group", "by_group", "provenance")]
+obs = [k for k in ref if k not in ("pairs", "dropout_by_group", "by_group", "concordance_by_dimension", "provenance")]
 got = json.load(open(os.path.join(tmp, "rep-base", "report.json")))["observables"]
 got = got[next(iter(got))]
-rows = [("all", ref)] + list(ref["by_group"].items())
+rows = [("all", dict(ref))] + [(g, dict(v)) for g, v in ref["by_group"].items()]
+for d, v in ref.get("concordance_by_dimension", {}).items():  # the file's columns concordance_by_dimension.DIM
+    obs.append(f"concordance_by_dimension.{d}")
+    for g, r in rows:
+        r[obs[-1]] = v["all"] if g == "all" else v["by_group"][g]
 diff = [(o, g, got.get(o, {}).get(g), r[o]) for o in obs for g, r in rows
         if (got.get(o, {}).get(g) is None) != (r[o] is None) or
         (r[o] is not None and abs(got[o][g] - r[o]) > 1e-12 * max(1, abs(r[o])))]

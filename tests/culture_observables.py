@@ -12,7 +12,15 @@ is recomputed from both cultures and the dimensions' weights (MODEL.md,
 /pairs bit for bit; a --summary-only file stores them; a model-1 file has no
 column of them; same_group raises concordance and min_distance lowers the
 distance; a corrupt culture or distance in the file is refused (exit 2,
-naming the row).
+naming the row). Concordance on each categorical dimension
+(concordance_by_dimension.DIM: the share of pairs whose patient and provider
+have the same level of DIM) likewise: recomputed from /pairs and /providers
+for every run and group, in /summary, /runs, the run's and the sweep's JSON
+(point means, se and 95% CI over replicates), rapport summary (recomputed and
+stored), a merge of two shards, and absent from a model-1 file; the mean over
+the dimensions is concordance; under same_group the Black patients'
+concordance on the matched dimension is capped by the Black providers' places
+(about a third of the Black patients in the default population).
 
 Prints one PASS/FAIL line per check, then "N passed, N failed"; exits 1 on
 any failure and 77 when h5py or numpy is missing.
@@ -39,6 +47,8 @@ tmp = tempfile.mkdtemp(prefix="rapport-culture-")
 # The default dimensions (rapport show): two categorical, two continuous.
 DIMS = {"ethnoracial": ("categorical", 1.0), "language": ("categorical", 0.6),
         "class": ("continuous", 0.7), "explanatory_model": ("continuous", 0.8)}
+CAT = [d for d, (kind, _) in DIMS.items() if kind == "categorical"]
+LEVELS = {"ethnoracial": ["white", "latinx", "black", "asian"]}
 POLICIES = ["random", "same_group", "min_distance"]
 R = 2
 SWEEP = f"""seed: 11
@@ -89,7 +99,9 @@ report(n_runs == len(POLICIES) * R, "one run per policy and replicate", str(n_ru
 g_all, prov_all, dist_all, cult_all = (pairs[k][()] for k in ("group", "provider", "distance", "culture"))
 pcult_all = providers["culture"][()]
 ok_d = ok_c = ok_gower = ok_runs = True
-why = ""
+ok_dim = ok_mean = ok_dim_runs = True
+why = why_dim = ""
+caps = []  # same_group runs: (Black patients' ethnoracial concordance, Black providers' places / Black patients)
 means = {}  # policy -> (distance_mean, concordance), overall, over replicates
 for k in range(n_runs):
     a, n = int(runs["first_pair"][k]), int(runs["pairs"][k])
@@ -102,6 +114,26 @@ for k in range(n_runs):
         ok_gower = False
         why = f"run {k}: max |d - gower| {np.abs(dist - gower).max()}"
     share = (cult[:, cat] == pcult[:, cat]).mean(axis=1)
+    same = cult[:, cat] == pcult[:, cat]  # [pair, categorical dimension]
+    for col, name in enumerate(groups):
+        sel = np.ones(n, bool) if col == 0 else grp == col - 1
+        for a, dim in enumerate(CAT):
+            exp = same[sel, a].mean() if sel.any() else np.nan
+            got = summary[f"concordance_by_dimension.{dim}"][k, col]
+            if not close(got, exp, 0):
+                ok_dim, why_dim = False, f"run {k} {name} {dim}: {got!r}, numpy {exp!r}"
+        mean_dims = np.mean([summary[f"concordance_by_dimension.{d}"][k, col] for d in CAT])
+        if not close(summary["concordance"][k, col], mean_dims):
+            ok_mean, why_dim = False, f"run {k} {name}: concordance {summary['concordance'][k, col]!r}, mean {mean_dims!r}"
+    for dim in CAT:
+        ok_dim_runs = ok_dim_runs and runs[f"concordance_by_dimension.{dim}"][k] == summary[f"concordance_by_dimension.{dim}"][k, 0]
+    if POLICIES[k // R] == "same_group":  # the Black patients' cap: the Black providers' places
+        e = CAT.index("ethnoracial")
+        black = LEVELS["ethnoracial"].index("black")
+        places = providers["caseload"][b:b + m][pcult_all[b:b + m][:, dims.index("ethnoracial")] == black].sum()
+        n_black = (cult[:, dims.index("ethnoracial")] == black).sum()
+        got = summary["concordance_by_dimension.ethnoracial"][k, 1 + groups[1:].index("black")]
+        caps.append((float(got), float(min(1.0, places / n_black))))
     for col, name in enumerate(groups):
         sel = np.ones(n, bool) if col == 0 else grp == col - 1
         exp_d = dist[sel].mean() if sel.any() else np.nan
@@ -120,6 +152,22 @@ report(ok_gower, "/pairs/distance is the Gower distance of both cultures (MODEL.
 report(ok_d, "distance_mean = the mean of /pairs/distance, overall and by group, every run", why)
 report(ok_c, "concordance = the mean share of categorical dimensions matched (/pairs x /providers), every run", why)
 report(ok_runs, "/runs/<observable> = /summary/<observable>[:, 0]")
+report(ok_dim, "concordance_by_dimension.DIM = the share of pairs with the same level of DIM (/pairs x /providers), "
+       "exactly, every dimension, run and group, over the three policies", why_dim)
+report(ok_mean, "concordance = the mean of the per-dimension shares (to rounding)", why_dim)
+report(ok_dim_runs, "/runs/concordance_by_dimension.DIM = /summary/concordance_by_dimension.DIM[:, 0]")
+report(sorted(k for k in summary if k.startswith("concordance_by_dimension.")) ==
+       sorted(f"concordance_by_dimension.{d}" for d in CAT)
+       and all("same level of " + d in summary[f"concordance_by_dimension.{d}"].attrs["long_name"].decode()
+               if isinstance(summary[f"concordance_by_dimension.{d}"].attrs["long_name"], bytes)
+               else "same level of " + d in summary[f"concordance_by_dimension.{d}"].attrs["long_name"] for d in CAT),
+       "one column per categorical dimension (none for a continuous one), its long_name naming the dimension")
+# same_group gives a patient a provider of her level while one has room, else any: the Black providers'
+# places (a third of the Black patients here) bound the Black patients' concordance, and others' spill-over
+# takes a few of those places first
+report(len(caps) == R and all(0.9 * c <= g <= c + 1e-12 and c < 0.4 for g, c in caps),
+       "same_group: Black patients' ethnoracial concordance is capped by the Black providers' places / Black "
+       "patients (about a third), and nearly reaches it", json.dumps(caps))
 report(summary["distance_mean"].attrs.get("long_name", b"") not in (b"", "")
        and summary["concordance"].attrs.get("long_name", b"") not in (b"", ""),
        "both columns carry their definition as long_name")
@@ -141,6 +189,27 @@ for p in range(len(POLICIES)):
                 ok, why = False, f"point {p} {name} {obs}: JSON {got}, /summary mean {exp}"
 report(ok, "the sweep JSON's point means (overall and by group) are the /summary means", why if not ok else "")
 
+# the sweep JSON's concordance by dimension: mean, se and 95% CI over each point's replicates
+ok, why = "by_point" in out, ""
+for p in range(len(POLICIES)):
+    if not ok:
+        break
+    c = out["by_point"][p].get("concordance_by_dimension", {})
+    if list(c) != CAT:
+        ok, why = False, f"point {p}: dimensions {list(c)}"
+        break
+    for col, name in enumerate(groups):
+        for dim in CAT:
+            v = summary[f"concordance_by_dimension.{dim}"][p * R:(p + 1) * R, col]
+            st = c[dim]["all"] if col == 0 else c[dim]["by_group"][name]
+            se = v.std(ddof=1) / np.sqrt(R)
+            t = 12.706204736174707  # Student's t 0.975, 1 df (R = 2)
+            if not (close(st["mean"], v.mean()) and close(st["se"], se, 1e-9) and st["n"] == R
+                    and close(st["ci"][0], v.mean() - t * se, 1e-9) and close(st["ci"][1], v.mean() + t * se, 1e-9)):
+                ok, why = False, f"point {p} {name} {dim}: JSON {st}, /summary {v.tolist()}"
+report(ok, "the sweep JSON's concordance_by_dimension per point: mean, se and 95% CI of the replicates' /summary values",
+       why)
+
 # rapport summary recomputes them from /pairs and /providers, bit for bit
 ok = True
 for k in (0, n_runs - 1):
@@ -151,6 +220,30 @@ for k in (0, n_runs - 1):
             if got != float(summary[obs][k, col]):
                 ok, why = False, f"run {k} {name} {obs}: summary {got!r}, file {summary[obs][k, col]!r}"
 report(ok, "rapport summary --run recomputes both from the file, bit for bit (overall and by group)", why if not ok else "")
+ok, why = True, ""
+for k in (0, n_runs - 1):
+    s = json.loads(run("summary", "s.h5", "--run", str(k), "--json").stdout or "{}")
+    c = s.get("concordance_by_dimension", {})
+    for col, name in enumerate(groups):
+        for dim in CAT:
+            got = c.get(dim, {}).get("all") if col == 0 else c.get(dim, {}).get("by_group", {}).get(name)
+            exp = float(summary[f"concordance_by_dimension.{dim}"][k, col])
+            if got != exp:
+                ok, why = False, f"run {k} {name} {dim}: summary {got!r}, file {exp!r}"
+report(ok, "rapport summary --run recomputes concordance by dimension from /pairs and /providers, bit for bit", why)
+text = run("summary", "s.h5", "--run", "0").stdout
+report(all(f"concordance on {d}" in text for d in CAT), "the text summary has a row per categorical dimension",
+       text[-400:])
+
+# two shards merged: the same columns, bit for bit
+run("run", sweep, "--shard", "0/2", "-o", "a.h5")
+run("run", sweep, "--shard", "1/2", "-o", "b.h5")
+run("merge", "a.h5", "b.h5", "-o", "m.h5")
+with h5py.File(os.path.join(tmp, "m.h5"), "r") as h:
+    report(all(np.array_equal(h["summary"][f"concordance_by_dimension.{d}"][()],
+                              summary[f"concordance_by_dimension.{d}"][()]) and
+               np.array_equal(h["runs"][f"concordance_by_dimension.{d}"][()], runs[f"concordance_by_dimension.{d}"][()])
+               for d in CAT), "a merge of two shards has the same concordance_by_dimension columns")
 
 # a single run's JSON and a --summary-only file
 single = write("one.yaml", "seed: 11\npatients: {count: 3000}\nproviders: {count: 150}\n")
@@ -166,6 +259,13 @@ report(all(np.array_equal(g1["summary"][o][()], g2["summary"][o][()]) for o in (
 s = json.loads(run("summary", "only.h5", "--json").stdout or "{}")
 report(s.get("concordance") == float(g2["summary"]["concordance"][0, 0]),
        "rapport summary of a --summary-only file prints the stored concordance")
+report(all(one["concordance_by_dimension"][d]["all"] == g1["summary"][f"concordance_by_dimension.{d}"][0, 0] and
+           all(one["concordance_by_dimension"][d]["by_group"][name] ==
+               g1["summary"][f"concordance_by_dimension.{d}"][0, 1 + i] for i, name in enumerate(groups[1:]))
+           for d in CAT) and list(one["concordance_by_dimension"]) == CAT,
+       "a run's JSON holds concordance_by_dimension, all and by_group, as its file")
+report(s.get("concordance_by_dimension") == one["concordance_by_dimension"],
+       "rapport summary of a --summary-only file prints the stored concordance by dimension")
 g2.close()
 
 # model 1: neither column, nor key
@@ -175,6 +275,8 @@ with h5py.File(os.path.join(tmp, "m1.h5"), "r") as h:
     report("concordance" not in h["summary"] and "distance_mean" not in h["runs"] and "concordance" not in j1
            and "distance_mean" not in j1.get("by_group", {}).get("white", {"distance_mean": 0}),
            "a model-1 run has no distance_mean or concordance (column or key)")
+    report(not any(k.startswith("concordance_by_dimension") for k in list(h["summary"]) + list(h["runs"]))
+           and "concordance_by_dimension" not in j1, "a model-1 run has no concordance by dimension (column or key)")
 
 # no categorical dimension: concordance undefined (null), distance defined
 GROUP = "    {}:\n      share: 0.5\n      x: {}\n" + "".join(
@@ -196,8 +298,9 @@ p = run("run", cont, "--json")
 if p.returncode == 0:
     jc = json.loads(p.stdout)
     report(jc.get("concordance", 0) is None and jc["by_group"]["a"]["concordance"] is None
-           and isinstance(jc.get("distance_mean"), float) and 0 < jc["distance_mean"] < 1,
-           "without a categorical dimension concordance is null, distance_mean a number",
+           and isinstance(jc.get("distance_mean"), float) and 0 < jc["distance_mean"] < 1
+           and jc.get("concordance_by_dimension") == {},
+           "without a categorical dimension concordance is null, concordance_by_dimension {}, distance_mean a number",
            json.dumps({k: jc.get(k) for k in ("concordance", "distance_mean")}))
 
 # a corrupt file is refused, naming the row

@@ -28,7 +28,8 @@ static int run_summary(const rp_params *p, int threads, rp_summary *sum)
     return status;
 }
 
-/* The observables of a and b are the same, bit for bit (NaN where NaN). */
+/* The observables of a and b, and their concordance by dimension, are the
+ * same, bit for bit (NaN where NaN). */
 static bool same_summary(const rp_summary *a, const rp_summary *b)
 {
     size_t n;
@@ -39,6 +40,15 @@ static bool same_summary(const rp_summary *a, const rp_summary *b)
         same = x->pairs == y->pairs && (g < 0 || strcmp(a->group_name[g], b->group_name[g]) == 0);
         for (size_t k = 0; same && k < n; k++) {
             const double u = rp_observables_get(x, &table[k]), v = rp_observables_get(y, &table[k]);
+            same = (isnan(u) && isnan(v)) || memcmp(&u, &v, sizeof u) == 0;
+        }
+    }
+    const rp_dim_concordance *c = &a->by_dimension, *d = &b->by_dimension; /* and concordance by dimension */
+    same = same && c->n == d->n;
+    for (int k = 0; same && k < c->n; k++) {
+        same = strcmp(c->name[k], d->name[k]) == 0;
+        for (int g = -1; same && g < a->n_groups; g++) {
+            const double u = g < 0 ? c->all[k] : c->group[g][k], v = g < 0 ? d->all[k] : d->group[g][k];
             same = (isnan(u) && isnan(v)) || memcmp(&u, &v, sizeof u) == 0;
         }
     }
@@ -159,8 +169,9 @@ int main(int argc, char **argv)
     CHECK(run_summary(rp_scenario_params(sc), 1, &one) == RP_OK, "rp_run_execute at 1 thread");
     CHECK(run_summary(rp_scenario_params(sc), 2, &two) == RP_OK, "rp_run_execute at 2 threads");
     CHECK(memcmp(&one.all, &two.all, sizeof one.all) == 0 && one.n_groups == two.n_groups &&
-              memcmp(one.group, two.group, sizeof one.group[0] * (size_t)one.n_groups) == 0,
-          "the same observables, bit for bit, at 1 and 2 threads");
+              memcmp(one.group, two.group, sizeof one.group[0] * (size_t)one.n_groups) == 0 &&
+              same_summary(&one, &two) && one.by_dimension.n == 2,
+          "the same observables and concordance on both categorical dimensions, bit for bit, at 1 and 2 threads");
     CHECK(one.all.pairs == 3000 && one.all.dropout > 0 && one.all.dropout < 1,
           "3000 pairs, dropout %.3f in (0, 1)", one.all.dropout);
     CHECK(fabs(one.all.discussed_share - 1.0) < 1e-12, "intake policy: every pair discussed (%.3f)",

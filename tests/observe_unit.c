@@ -245,6 +245,17 @@ static void test_culture(void)
           "concordance: matched categorical dimensions / categorical dimensions, overall and by group (%.17g, %.17g, "
           "%.17g, %g)",
           s.all.concordance, s.group[0].concordance, s.group[1].concordance, s.group[2].concordance);
+    const rp_dim_concordance *bd = &s.by_dimension;
+    CHECK(bd->n == 2 && strcmp(bd->name[0], "race") == 0 && strcmp(bd->name[1], "language") == 0,
+          "by_dimension: the categorical dimensions, in scenario order (%d)", bd->n);
+    CHECK(bd->all[0] == 2.0 / 5 && bd->group[0][0] == 2.0 / 3 && bd->group[1][0] == 0 && isnan(bd->group[2][0]) &&
+              bd->all[1] == 4.0 / 5 && bd->group[0][1] == 2.0 / 3 && bd->group[1][1] == 1 && isnan(bd->group[2][1]),
+          "by_dimension: the share of pairs with the same level, per dimension, overall and by group, NaN for an "
+          "empty group (race %.17g %.17g %.17g, language %.17g %.17g %.17g)",
+          bd->all[0], bd->group[0][0], bd->group[1][0], bd->all[1], bd->group[0][1], bd->group[1][1]);
+    CHECK(fabs((bd->all[0] + bd->all[1]) / 2 - s.all.concordance) < 1e-15 &&
+              fabs((bd->group[0][0] + bd->group[0][1]) / 2 - s.group[0].concordance) < 1e-15,
+          "concordance is the mean of the per-dimension shares (within rounding: the shares are rounded first)");
     /* A level index equal to a continuous value never matches: the second
      * categorical dimension alone (race made continuous) gives 1, 0, 1, 1, 1. */
     p.culture.dims[0].kind = RP_DIM_CONTINUOUS;
@@ -253,12 +264,16 @@ static void test_culture(void)
               s1.group[1].concordance == 1.0 && s1.all.distance_mean == s.all.distance_mean,
           "concordance over the categorical dimensions only (%.17g, %.17g, %.17g)", s1.all.concordance,
           s1.group[0].concordance, s1.group[1].concordance);
+    CHECK(s1.by_dimension.n == 1 && strcmp(s1.by_dimension.name[0], "language") == 0 &&
+              s1.by_dimension.all[0] == 4.0 / 5 && s1.by_dimension.group[1][0] == 1,
+          "by_dimension skips a continuous dimension (%d)", s1.by_dimension.n);
     /* No categorical dimension: concordance undefined, not an error. */
     p.culture.dims[1].kind = RP_DIM_CONTINUOUS;
     st = rp_observe_summary(&s1, &p, &pop, provider_of, dist, o, &err);
     CHECK(st == RP_OK && isnan(s1.all.concordance) && isnan(s1.group[0].concordance) &&
               s1.all.distance_mean == 2.0 / 5,
           "without a categorical dimension concordance is undefined (NaN), distance_mean defined: %s", err.msg);
+    CHECK(s1.by_dimension.n == 0, "without a categorical dimension by_dimension is empty");
     /* Model 1 neither computes nor reports them. */
     p.culture.dims[0].kind = p.culture.dims[1].kind = RP_DIM_CATEGORICAL;
     p.model = 1;
@@ -266,6 +281,7 @@ static void test_culture(void)
     CHECK(st == RP_OK && isnan(s1.all.distance_mean) && isnan(s1.all.concordance) &&
               isnan(s1.group[0].distance_mean) && isnan(s1.group[1].concordance),
           "a model-1 summary leaves distance_mean and concordance undefined");
+    CHECK(s1.by_dimension.n == 0, "a model-1 summary has no concordance by dimension");
     const rp_observable_def *d = rp_observables_find("distance_mean"), *c = rp_observables_find("concordance");
     CHECK(d && c && d->since == 2 && c->since == 2 && d->per_group && c->per_group && d->lo == 0 && d->hi == 1 &&
               c->lo == 0 && c->hi == 1 && c->percent && !d->percent,
@@ -286,8 +302,9 @@ static void test_table(void)
     CHECK(rp_model_version(0) == 1 && rp_model_version(1) == 1 && rp_model_version(2) == 2, "rp_model_version");
 }
 
-/* The file's columns: a model-2 scenario's /runs and /summary have the two
- * columns, a model-1 scenario's do not (and keep every other column). */
+/* The file's columns: a model-2 scenario's /runs and /summary have the
+ * columns of its observables and of each categorical dimension's
+ * concordance, a model-1 scenario's do not (and keep every other column). */
 static void test_layout(void)
 {
     rp_params p;
@@ -328,9 +345,12 @@ static void test_layout(void)
               rp_layout_find(&l1, RP_T_SUMMARY, "concordance") < 0 &&
               rp_layout_find(&l2, RP_T_SUMMARY, "concordance") >= 0 &&
               rp_layout_find(&l2, RP_T_RUNS, "distance_mean") >= 0 &&
-              l2.n_cols == l1.n_cols + 8 + n_v2_params + 1,
-          "a model-2 file has its four observables in /runs and /summary, and /providers/retention (%d columns, "
-          "model 1 %d)", l2.n_cols,
+              rp_layout_find(&l1, RP_T_SUMMARY, "concordance_by_dimension.d0") < 0 &&
+              rp_layout_find(&l2, RP_T_SUMMARY, "concordance_by_dimension.d0") >= 0 &&
+              rp_layout_find(&l2, RP_T_RUNS, "concordance_by_dimension.d0") >= 0 &&
+              l2.n_cols == l1.n_cols + 8 + n_v2_params + 1 + 2,
+          "a model-2 file has its four observables and the concordance on its categorical dimension d0 in /runs "
+          "and /summary, and /providers/retention (%d columns, model 1 %d)", l2.n_cols,
           l1.n_cols);
     rp_layout_close(&l1);
     rp_layout_close(&l2);

@@ -184,7 +184,10 @@ try:
     f = h5py.File(main, "r")
     # The observables are rapport's, not a list kept here: the keys of its JSON
     # but pairs and the group mappings (checked below against the file's columns).
-    OBSERVABLES = [k for k in J if k not in ("pairs", "dropout_by_group", "by_group", "provenance")]
+    OBSERVABLES = [k for k in J if k not in ("pairs", "dropout_by_group", "by_group", "concordance_by_dimension",
+                                             "provenance")]
+    # concordance on each categorical dimension: column concordance_by_dimension.DIM -> its JSON {all, by_group}
+    BY_DIMENSION = {f"concordance_by_dimension.{d}": v for d, v in J.get("concordance_by_dimension", {}).items()}
     traj, pairs = f["trajectories"], f["pairs"]
     A, T, S = traj["A"][:], traj["T"][:], traj["S"][:]
     D, N, RUP, REP = traj["D"][:], traj["N"][:], traj["rupture"][:], traj["repaired"][:]
@@ -506,7 +509,7 @@ try:
             bad.append("discussion.policy value_k_means_word_k")
         if r["output.variables"].attrs.get("bit_k_means_word_k") != "A T S D N rupture repaired":
             bad.append("output.variables bit_k_means_word_k")
-        for k in OBSERVABLES:
+        for k in OBSERVABLES + list(BY_DIMENSION):
             if k not in r:
                 bad.append(f"no /runs/{k}")
         return "; ".join(bad[:10])
@@ -518,7 +521,7 @@ try:
             r = f["runs"]
             bad = []
             for k in r:
-                if (k in RUN_COLUMNS and k != "seed") or k in OBSERVABLES:
+                if (k in RUN_COLUMNS and k != "seed") or k in OBSERVABLES or k in BY_DIMENSION:
                     continue
                 v = tree
                 for part in k.split("."):
@@ -655,15 +658,17 @@ try:
         _, out = rapport("summary", main, "--json")
         return "" if out == main_json else "differs"
 
-    @check("/summary's observables (its float run x group columns, with a long_name) are the JSON's, and /runs has each")
+    @check("/summary's observables (its float run x group columns, with a long_name) are the JSON's, and /runs has each"
+           " (concordance by dimension: a column per dimension of the JSON's concordance_by_dimension)")
     def _():
         s = f["summary"]
         cols = sorted(k for k in s if s[k].ndim == 2 and s[k].dtype == np.float64)
-        bad = [] if cols == sorted(OBSERVABLES) else [f"/summary {cols} vs JSON {OBSERVABLES}"]
-        if not OBSERVABLES:
-            bad.append("no observable in the JSON")
+        want = sorted(OBSERVABLES + list(BY_DIMENSION))
+        bad = [] if cols == want else [f"/summary {cols} vs JSON {want}"]
+        if not OBSERVABLES or not BY_DIMENSION:
+            bad.append("no observable or no concordance by dimension in the JSON")
         bad += [f"/summary/{k} has no long_name" for k in cols if not s[k].attrs.get("long_name")]
-        bad += [f"no /runs/{k}" for k in OBSERVABLES if k not in f["runs"]]
+        bad += [f"no /runs/{k}" for k in want if k not in f["runs"]]
         bad += [f"by_group.{g} keys differ" for g, v in J["by_group"].items() if list(v) != ["pairs"] + OBSERVABLES]
         return "; ".join(bad[:6])
 
@@ -682,6 +687,12 @@ try:
             for r, rj in enumerate(rowsj):
                 if not eq_exact(col[r], json_num(rj[k])):
                     bad.append(f"{k}[{r}] {col[r]!r} vs {rj[k]!r}")
+        for k, v in BY_DIMENSION.items():
+            want = [v["all"]] + [v["by_group"][g] for g in J["by_group"]]
+            if s[k].shape != (1, len(want)):
+                bad.append(f"{k} shape {s[k].shape}")
+                continue
+            bad += [f"{k}[{r}] {s[k][0][r]!r} vs {w!r}" for r, w in enumerate(want) if not eq_exact(s[k][0][r], json_num(w))]
         if s["pairs"].dtype != np.int64:
             bad.append("pairs dtype")
         return "; ".join(bad[:6])
@@ -689,6 +700,7 @@ try:
     @check("/runs observables equal the JSON numbers exactly")
     def _():
         bad = [k for k in OBSERVABLES if not eq_exact(f["runs"][k][0], json_num(J[k]))]
+        bad += [k for k, v in BY_DIMENSION.items() if not eq_exact(f["runs"][k][0], json_num(v["all"]))]
         return ", ".join(bad)
 
     @check("rapport summary FILE --run 0 is run 0; --run 1 of a one-run file exits 2, one line")

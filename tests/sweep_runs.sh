@@ -194,8 +194,11 @@ from testlib import run_check as check, Skipped
 
 J = json.load(open("t1.json"))
 f = h5py.File("t1.h5", "r")
-# The observables are the file's: the float [run x group] columns of /summary (no list kept here).
-OBS = sorted(k for k in f["summary"] if f["summary"][k].ndim == 2 and f["summary"][k].dtype.kind == "f")
+# The observables are the file's: the float [run x group] columns of /summary (no list kept here),
+# but for the concordance on each categorical dimension (BYDIM: a block of the JSON of its own).
+FLOATS = sorted(k for k in f["summary"] if f["summary"][k].ndim == 2 and f["summary"][k].dtype.kind == "f")
+BYDIM = [k for k in FLOATS if k.startswith("concordance_by_dimension.")]
+OBS = [k for k in FLOATS if k not in BYDIM]
 R = f["runs"]
 run, point, rep, stream = R["run"][:], R["point"][:], R["replicate"][:], R["stream"][:]
 
@@ -351,7 +354,7 @@ def row_ranges():
         bad.append("row counts")
     if not (f["pairs/provider"][:] < 150).all():
         bad.append("/pairs/provider is not an index within the run")
-    for k in ["pairs"] + OBS:
+    for k in ["pairs"] + FLOATS:
         if not np.array_equal(f["summary"][k][:, 0], R[k][:] if k != "pairs" else n, equal_nan=True):
             bad.append(f"/summary/{k}[:, 0] != /runs/{k}")
     return "; ".join(bad[:6])
@@ -382,10 +385,13 @@ def summary_cmd():
         if out.returncode:
             return f"--run {r}: exit {out.returncode} {out.stderr[:200]!r}"
         s = json.loads(out.stdout)
-        for k in OBS:
-            a, b = s[k], f["summary"][k][r, 0]
+        for k in FLOATS:
+            a = s[k] if k in OBS else s["concordance_by_dimension"][k.split(".", 1)[1]]["all"]
+            b = f["summary"][k][r, 0]
             if not ((a is None and np.isnan(b)) or a == b):
                 bad.append(f"run {r} {k}: {a} vs /summary {b}")
+    if not BYDIM:
+        bad.append("no concordance_by_dimension column")
     out = subprocess.run([sys.argv[1], "summary", "t1.h5", "--run", "16"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, timeout=60)
     if out.returncode != 2 or out.stderr.count(b"\n") != 1:

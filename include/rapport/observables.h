@@ -109,6 +109,20 @@ typedef struct {
 #undef RP_OBSERVABLE_FIELD
 } rp_observables;
 
+/* Concordance on each categorical dimension (from model 2): the share of
+ * pairs whose patient and provider have the same level on it, overall and
+ * per patient group (NaN for a group without pairs). The dimensions a
+ * scenario declares vary, so this is a block of its own beside the table of
+ * observables, whose rows are fixed; `concordance` is the mean of these
+ * shares over the dimensions. n is 0 in a run of model 1 or without a
+ * categorical dimension. */
+typedef struct {
+    int n;                               /* categorical dimensions, in scenario order */
+    char name[RP_MAX_DIMS][RP_NAME_MAX]; /* their names */
+    double all[RP_MAX_DIMS];
+    double group[RP_MAX_GROUPS][RP_MAX_DIMS];
+} rp_dim_concordance;
+
 /* The summary of one run (observe.h computes it): its model version, its
  * patient groups, and the observables of all pairs and of each group. Plain
  * data, so that the statistics of a sweep (stats.h) need nothing else of
@@ -119,6 +133,7 @@ typedef struct {
     char group_name[RP_MAX_GROUPS][RP_NAME_MAX];
     rp_observables all;
     rp_observables group[RP_MAX_GROUPS];
+    rp_dim_concordance by_dimension;
 } rp_summary;
 
 #define RP_OBSERVABLE_ONE(...) +1

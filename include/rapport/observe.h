@@ -20,7 +20,8 @@
 /* Compute the summary of a finished run: pop's agents (of a run of model 2
  * also their cultures, patient_culture and provider_culture, n_dims a row),
  * provider_of[i] and distance[i] (d_ij, as rp_assign gives them) of each
- * pair, and the engine's outcomes. An observable that is undefined (its
+ * pair, and the engine's outcomes; with model 2 also by_dimension, in the
+ * same pass as concordance. An observable that is undefined (its
  * denominator is zero: a share of an empty set, r or the ICC without variance)
  * is NaN; one that is defined but not finite (an overflow) is no result:
  * RP_EFAIL, naming it (the summary is filled all the same). */
@@ -32,6 +33,12 @@ int rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population 
 int rp_observe_summary_threads(rp_summary *sum, const rp_params *p, const rp_population *pop,
                                const int64_t *provider_of, const double *distance, const rp_outcomes *out,
                                int threads, rp_error *err);
+
+/* The categorical dimensions a run of p reports concordance on (none under
+ * model 1), names set and every share NaN: the shape of
+ * rp_summary.by_dimension, for a reader that fills the values itself (a
+ * file's stored summary). */
+void rp_observe_dimensions(rp_dim_concordance *c, const rp_params *p);
 
 /* One-way random-effects ANOVA estimator ICC(1) of y grouped by cluster[i]
  * in [0, n_clusters), over clusters with >= 2 members, with the unbalanced

@@ -92,6 +92,26 @@ typedef struct {
 int rp_stats_point(const rp_stats_design *d, const rp_summary *summaries, const uint8_t *done, int64_t point,
                    rp_point_stats *out, rp_error *err);
 
+/* Concordance on each categorical dimension at one point (model 2;
+ * rp_summary.by_dimension): for each dimension of the point's runs, overall
+ * and per patient group, the statistic over the point's replicates
+ * (rp_stats_of: mean, se, 95% CI) of the share of pairs whose patient and
+ * provider have the same level on it. n is 0 when no run of the point is
+ * done, or its model has none. A block of its own, as the dimensions vary
+ * by scenario where the rows of rp_point_stats are fixed. */
+typedef struct {
+    int n, n_groups;
+    char name[RP_MAX_DIMS][RP_NAME_MAX];
+    char group_name[RP_MAX_GROUPS][RP_NAME_MAX];
+    rp_stat all[RP_MAX_DIMS];
+    rp_stat group[RP_MAX_GROUPS][RP_MAX_DIMS];
+} rp_dim_point_stats;
+
+/* The concordance by dimension of point from the runs' summaries (runs with
+ * done[r] = 0 are left out). */
+void rp_stats_dimensions(const rp_stats_design *d, const rp_summary *summaries, const uint8_t *done, int64_t point,
+                         rp_dim_point_stats *out);
+
 /* ---- a probabilistic sensitivity analysis (a design with draws) ----
  *
  * Each point's runs are D draws of the coefficients x R replicates

@@ -2557,6 +2557,13 @@ static void write_observables(FILE *out)
         fprintf(out, " | %s | %s | [%g, %g] | %s |\n", t[i].unit, t[i].per_group ? "yes" : "no (overall only)",
                 t[i].lo, t[i].hi, t[i].definition);
     }
+    fprintf(out, "\nBeside the table, from model 2, the concordance on each categorical dimension DIM of "
+                 "`culture.dimensions` (its own block, as the dimensions are the scenario's): the share of pairs "
+                 "whose patient and provider have the same level of DIM, overall and by group (`concordance` is "
+                 "their mean over the dimensions). The text summary prints it as the rows `concordance on DIM`, "
+                 "the JSON as `concordance_by_dimension: {DIM: {all, by_group}}` (a sweep's: mean, se and 95%% "
+                 "interval over each point's replicates), the file as the `/summary` and `/runs` columns "
+                 "`concordance_by_dimension.DIM`. It is not a calibration target.\n");
 }
 
 void rp_scenario_write_reference(FILE *out)

@@ -592,6 +592,9 @@ int rp_output_end_run(void *ctx, int64_t index, const rp_run *run, rp_error *err
             } else if (col->source == RP_SRC_OBSERVABLE) {
                 v[0] = rp_observables_get(&sum->all, col->observable);
                 data[c] = v;
+            } else if (col->source == RP_SRC_DIM_CONCORDANCE) {
+                v[0] = sum->by_dimension.all[col->dim];
+                data[c] = v;
             } else if (col->source == RP_SRC_MOMENT) {
                 v[0] = rp_params_moment(&o->run_params, col->name, &v[0]) ? v[0] : NAN;
                 data[c] = v;
@@ -605,6 +608,11 @@ int rp_output_end_run(void *ctx, int64_t index, const rp_run *run, rp_error *err
                 v[0] = rp_observables_get(&sum->all, col->observable);
                 for (int g = 0; g < sum->n_groups; g++)
                     v[1 + g] = rp_observables_get(&sum->group[g], col->observable);
+                data[c] = v;
+            } else if (col->source == RP_SRC_DIM_CONCORDANCE) {
+                v[0] = sum->by_dimension.all[col->dim];
+                for (int g = 0; g < sum->n_groups; g++)
+                    v[1 + g] = sum->by_dimension.group[g][col->dim];
                 data[c] = v;
             }
         }

@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "rapport/engine.h"
+#include "rapport/observe.h"
 #include "rapport/paramtable.h"
 #include "input/input.h"
 #include "plan/sweep_spec.h"
@@ -75,6 +76,26 @@ static void observable_column(rp_layout *l, rp_table t, const rp_observable_def 
     c->observable = d;
 }
 
+/* The columns of concordance on each categorical dimension (model 2:
+ * rp_observe_dimensions), after the observables of /runs (overall) or
+ * /summary (overall, then each group): concordance_by_dimension.DIM, the
+ * JSON's key and the dimension's name joined as a calibration target's
+ * NAME_by_group.GROUP is. */
+static void dim_concordance_columns(rp_layout *l, rp_table t, const rp_params *p)
+{
+    rp_dim_concordance dims;
+    rp_observe_dimensions(&dims, p);
+    for (int a = 0; a < dims.n; a++) {
+        char name[192], long_name[192];
+        snprintf(name, sizeof name, "concordance_by_dimension.%s", dims.name[a]);
+        snprintf(long_name, sizeof long_name,
+                 "from model 2: share of pairs whose patient and provider have the same level of %s", dims.name[a]);
+        rp_column *c = add(l, t, name, RP_C_F64, t == RP_T_SUMMARY ? RP_W_GROUPS : RP_W_ONE, long_name, NULL);
+        c->source = RP_SRC_DIM_CONCORDANCE;
+        c->dim = a;
+    }
+}
+
 int rp_layout_init(rp_layout *l, const rp_params *p, int n_weeks, rp_error *err)
 {
     memset(l, 0, sizeof *l);
@@ -83,8 +104,9 @@ int rp_layout_init(rp_layout *l, const rp_params *p, int n_weeks, rp_error *err)
         l->group[t] = l->row_scale[t] = H5I_INVALID_HID;
     size_t n_params;
     const rp_param *param = rp_paramtable_scenario(&n_params);
-    /* the parameters, each observable in /runs and /summary, and the 56 other columns */
-    l->col = calloc(n_params + 2 * RP_N_OBSERVABLES + 64, sizeof *l->col);
+    /* the parameters, each observable and concordance on each dimension in
+     * /runs and /summary, and the 56 other columns */
+    l->col = calloc(n_params + 2 * (RP_N_OBSERVABLES + RP_MAX_DIMS) + 64, sizeof *l->col);
     if (!l->col)
         RP_FAIL(err, RP_ENOMEM, "out of memory");
     l->n_dims = p->culture.n_dims;
@@ -144,6 +166,7 @@ int rp_layout_init(rp_layout *l, const rp_params *p, int n_weeks, rp_error *err)
     for (size_t k = 0; k < n_obs; k++) /* those the scenario's model version reports */
         if (rp_observables_reported(&obs[k], p->model))
             observable_column(l, RP_T_RUNS, &obs[k]);
+    dim_concordance_columns(l, RP_T_RUNS, p);
 
     /* /summary: one row per run, one column per group (all first) */
     add(l, RP_T_SUMMARY, "run", RP_C_I64, RP_W_ONE, "run index in the plan", NULL);
@@ -151,6 +174,7 @@ int rp_layout_init(rp_layout *l, const rp_params *p, int n_weeks, rp_error *err)
     for (size_t k = 0; k < n_obs; k++)
         if (rp_observables_reported(&obs[k], p->model))
             observable_column(l, RP_T_SUMMARY, &obs[k]);
+    dim_concordance_columns(l, RP_T_SUMMARY, p);
 
     /* /pairs: one row per pair */
     add(l, RP_T_PAIRS, "pair", RP_C_I64, RP_W_ONE, "row index", NULL);

@@ -32,7 +32,9 @@ typedef enum {
     RP_SRC_NONE = 0,  /* given explicitly by the caller */
     RP_SRC_PARAM,     /* runs: a scalar parameter (param_row) */
     RP_SRC_OBSERVABLE, /* runs and summary: an observable (observable), overall or per group */
-    RP_SRC_MOMENT      /* runs: the mean or sd a sweep axis KEY.mean, KEY.sd sets (rp_params_moment of name) */
+    RP_SRC_MOMENT,     /* runs: the mean or sd a sweep axis KEY.mean, KEY.sd sets (rp_params_moment of name) */
+    RP_SRC_DIM_CONCORDANCE /* runs and summary: concordance on categorical dimension dim of
+                            * rp_summary.by_dimension, overall or per group */
 } rp_source;
 
 typedef struct {
@@ -49,6 +51,7 @@ typedef struct {
     rp_source source;
     int param_row;        /* RP_SRC_PARAM: the row in the scenario parameter table */
     const rp_observable_def *observable; /* RP_SRC_OBSERVABLE: its row in the table of observables */
+    int dim;              /* RP_SRC_DIM_CONCORDANCE: its index in rp_summary.by_dimension */
     int trajectory_bit;   /* trajectories: RP_TRAJ_* bit of this variable, else 0 */
 } rp_column;
 

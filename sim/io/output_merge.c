@@ -958,6 +958,7 @@ static int stored_summary(part *in, int64_t k, rp_summary *sum, rp_error *err)
     for (int g = 0; g <= sum->n_groups; g++)
         for (size_t j = 0; j < n_obs; j++)
             *rp_observables_at(row[g], &obs[j]) = NAN;
+    rp_observe_dimensions(&sum->by_dimension, p); /* the dimensions; their values from the columns */
     const rp_layout *l = &in->layout;
     for (int c = 0; status == RP_OK && c < l->n_cols; c++) {
         const rp_column *col = &l->col[c];
@@ -981,6 +982,8 @@ static int stored_summary(part *in, int64_t k, rp_summary *sum, rp_error *err)
                 row[g]->pairs = n[g];
             else if (col->source == RP_SRC_OBSERVABLE)
                 *rp_observables_at(row[g], col->observable) = v[g];
+            else if (col->source == RP_SRC_DIM_CONCORDANCE)
+                *(g ? &sum->by_dimension.group[g - 1][col->dim] : &sum->by_dimension.all[col->dim]) = v[g];
         }
     }
     return status;

@@ -2,7 +2,8 @@
  * observable of the table (observables.h) is here: its sums in tally and
  * tally_pair, its value and denominator in finish (the ICCs, over
  * providers, the repair-outcome r and the assignment's culture (distance,
- * concordance: culture_sums) in rp_observe_summary; the rows of model 2 only
+ * concordance, overall and on each categorical dimension: culture_sums) in
+ * rp_observe_summary; the rows of model 2 only
  * for a run of model 2, NaN otherwise). Sums over pairs in fixed blocks
  * (BLOCK), in parallel, the blocks' sums added in block order: the same bits
  * on any thread count; the per-provider sums of the ICCs serial, in pair
@@ -291,13 +292,9 @@ double rp_observe_repair_r(int64_t n, const int32_t *ruptures, const int32_t *re
     return r[group ? 1 + g : 0];
 }
 
-/* The assignment's culture: over all pairs (slot 0) and each group (slot
- * 1 + g), the sum of the pairs' distances d_ij (distance[i], as assignment
- * computed it) and the count of (pair, categorical dimension) on which
- * patient and provider have the same level; *n_cat receives the number of
- * categorical dimensions. The providers' levels are read through
- * provider_of (a few bytes per provider: in cache). */
-static int categorical_dims(const rp_params *p, int *cat)
+/* The categorical dimensions of p, in scenario order: their indices into
+ * the cultures' rows; returns how many. */
+static int categorical_dims(const rp_params *p, int cat[RP_MAX_DIMS])
 {
     int nc = 0;
     for (int k = 0; k < p->culture.n_dims; k++)
@@ -306,23 +303,45 @@ static int categorical_dims(const rp_params *p, int *cat)
     return nc;
 }
 
-/* ... over pairs [from, to), added to dist_sum and matches. */
+/* The assignment's culture over pairs [from, to): over all pairs (slot 0)
+ * and each group (slot 1 + g), the sum of the pairs' distances d_ij
+ * (distance[i], as assignment computed it) added to dist_sum, and for each
+ * categorical dimension a (cat[a], nc of them) the count of pairs whose
+ * patient and provider have the same level on it added to matches (integers:
+ * exact in any order). The providers' levels are read through provider_of
+ * (a few bytes per provider: in cache). */
 static void culture_sums(const rp_population *pop, const int64_t *provider_of, const double *distance,
-                         const int *cat, int nc, int64_t from, int64_t to, double *dist_sum, int64_t *matches)
+                         const int *cat, int nc, int64_t from, int64_t to, double *dist_sum,
+                         int64_t (*matches)[RP_MAX_DIMS])
 {
     const int64_t nd = pop->n_dims;
     for (int64_t i = from; i < to; i++) {
-        int64_t m = 0;
-        if (nc > 0) {
-            const double *c = &pop->patient_culture[i * nd], *q = &pop->provider_culture[provider_of[i] * nd];
-            for (int a = 0; a < nc; a++)
-                m += c[cat[a]] == q[cat[a]];
-        }
         const int g = 1 + pop->patient_group[i];
         dist_sum[0] += distance[i];
         dist_sum[g] += distance[i];
-        matches[0] += m;
-        matches[g] += m;
+        if (nc > 0) {
+            const double *c = &pop->patient_culture[i * nd], *q = &pop->provider_culture[provider_of[i] * nd];
+            for (int a = 0; a < nc; a++) {
+                const int64_t same = c[cat[a]] == q[cat[a]];
+                matches[0][a] += same;
+                matches[g][a] += same;
+            }
+        }
+    }
+}
+
+void rp_observe_dimensions(rp_dim_concordance *c, const rp_params *p)
+{
+    int cat[RP_MAX_DIMS];
+    memset(c, 0, sizeof *c);
+    if (rp_model_version(p->model) < 2)
+        return;
+    c->n = categorical_dims(p, cat);
+    for (int a = 0; a < c->n; a++) {
+        memcpy(c->name[a], p->culture.dims[cat[a]].name, RP_NAME_MAX);
+        c->all[a] = NAN;
+        for (int g = 0; g < RP_MAX_GROUPS; g++)
+            c->group[g][a] = NAN;
     }
 }
 
@@ -348,7 +367,7 @@ static int check_finite(const rp_summary *sum, const rp_observables *den, rp_err
 typedef struct {
     tally t[SLOTS];
     double my[SLOTS], dist_sum[SLOTS];
-    int64_t rn[SLOTS], matches[SLOTS];
+    int64_t rn[SLOTS], matches[SLOTS][RP_MAX_DIMS];
 } block_sums;
 
 int rp_observe_summary(rp_summary *sum, const rp_params *p, const rp_population *pop,
@@ -407,7 +426,7 @@ int rp_observe_summary_threads(rp_summary *sum, const rp_params *p, const rp_pop
     }
     tally t[SLOTS];
     double my[SLOTS] = {0}, mx[SLOTS], dist_sum[SLOTS] = {0};
-    int64_t rn[SLOTS] = {0}, matches[SLOTS] = {0};
+    int64_t rn[SLOTS] = {0}, matches[SLOTS][RP_MAX_DIMS] = {{0}};
     memset(t, 0, sizeof t);
     for (int64_t blk = 0; blk < nb; blk++)
         for (int g = 0; g <= ng; g++) {
@@ -421,7 +440,9 @@ int rp_observe_summary_threads(rp_summary *sum, const rp_params *p, const rp_pop
             a->exit_weeks += b->exit_weeks, a->improvement += b->improvement;
             a->discussed_weeks += b->discussed_weeks, a->early_alliance += b->early_alliance;
             my[g] += q->my[g], rn[g] += q->rn[g];
-            dist_sum[g] += q->dist_sum[g], matches[g] += q->matches[g];
+            dist_sum[g] += q->dist_sum[g];
+            for (int k = 0; k < n_cat; k++)
+                matches[g][k] += q->matches[g][k];
         }
     /* Second pass: centred sums for Pearson r of early alliance and improvement. */
     for (int g = 0; g <= ng; g++) {
@@ -480,13 +501,22 @@ int rp_observe_summary_threads(rp_summary *sum, const rp_params *p, const rp_pop
         }
     }
     /* The assignment's culture (model 2): mean distance and concordance,
-     * all pairs and by group. */
+     * overall and on each categorical dimension, all pairs and by group.
+     * concordance sums the matches of every dimension, as before the
+     * per-dimension shares existed (the same bits). */
+    rp_observe_dimensions(&sum->by_dimension, p);
     if (sum->model >= 2)
         for (int g = 0; g <= ng; g++) {
             rp_observables *v = g ? &sum->group[g - 1] : &sum->all;
+            double *by_dim = g ? sum->by_dimension.group[g - 1] : sum->by_dimension.all;
             const double pairs = (double)v->pairs;
+            int64_t matched = 0;
+            for (int a = 0; a < n_cat; a++) {
+                matched += matches[g][a];
+                by_dim[a] = share((double)matches[g][a], pairs);
+            }
             v->distance_mean = share(dist_sum[g], pairs);
-            v->concordance = share((double)matches[g], (double)n_cat * pairs);
+            v->concordance = share((double)matched, (double)n_cat * pairs);
             den[g].distance_mean = pairs;
             den[g].concordance = (double)n_cat * pairs;
         }

@@ -243,6 +243,38 @@ int rp_stats_point(const rp_stats_design *d, const rp_summary *s, const uint8_t 
     return RP_OK;
 }
 
+void rp_stats_dimensions(const rp_stats_design *d, const rp_summary *s, const uint8_t *done, int64_t point,
+                         rp_dim_point_stats *out)
+{
+    const int64_t R = d->replicates;
+    memset(out, 0, sizeof *out);
+    const rp_summary *any = NULL; /* the point's dimensions and groups: of its first run done */
+    for (int64_t r = 0; r < R && !any; r++)
+        any = done[point * R + r] ? &s[point * R + r] : NULL;
+    if (!any)
+        return;
+    out->n = any->by_dimension.n;
+    out->n_groups = any->n_groups;
+    memcpy(out->name, any->by_dimension.name, sizeof out->name);
+    memcpy(out->group_name, any->group_name, sizeof out->group_name);
+    for (int a = 0; a < out->n; a++)
+        for (int g = -1; g < out->n_groups; g++) {
+            double sum = 0, sumsq = 0; /* in replicate order, as rp_stats_of */
+            int64_t k = 0;
+            for (int64_t r = 0; r < R; r++) {
+                const rp_summary *x = &s[point * R + r];
+                const double v = !done[point * R + r] ? NAN : g < 0 ? x->by_dimension.all[a]
+                                                                     : x->by_dimension.group[g][a];
+                if (isnan(v))
+                    continue;
+                sum += v;
+                sumsq += v * v;
+                k++;
+            }
+            *(g < 0 ? &out->all[a] : &out->group[g][a]) = mean_stat(k, sum, sumsq);
+        }
+}
+
 /* ---- the summary of a probabilistic sensitivity analysis ---- */
 
 /* The quantile q of the n sorted values v (linear between order statistics,
