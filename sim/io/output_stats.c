@@ -302,10 +302,8 @@ static int write_replicates(writer *w, rp_stats_source read, void *ctx, rp_error
                 status = read_point(read, ctx, point, R, s + R, done + R, err);
             if (status == RP_OK)
                 status = rp_stats_point(&pair, s, done, point == base ? 0 : 1, st, err);
-            if (status == RP_OK) {
-                st->reference_point = base;
+            if (status == RP_OK)
                 fill(w, i, st);
-            }
         }
         if (status == RP_OK && write_block(w, first, n) < 0)
             status = rp_h5_error(err, "write /statistics of", w->l->path);
