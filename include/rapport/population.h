@@ -70,4 +70,9 @@ void rp_population_gradient(const rp_params *p, double c, double *barrier, doubl
 double rp_population_distance(const rp_params *p, const double *patient_culture,
                               const double *provider_culture);
 
+/* d_ij of every pair i < n, patient i with provider provider_of[i], into
+ * dist[i]: the same bits as rp_population_distance, in parallel. */
+void rp_population_distances(const rp_params *p, const rp_population *pop, const int64_t *provider_of,
+                             int threads, double *dist);
+
 #endif

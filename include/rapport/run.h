@@ -27,6 +27,9 @@ typedef int (*rp_trajectory_fn)(void *ctx, const rp_trajectory *block, const rp_
 /* Pairs per block when a run streams trajectories: a power of two, so that
  * the output's chunks (power-of-two rows) never straddle two blocks. */
 #define RP_RUN_BLOCK_PAIRS 65536
+/* ... and when it records nothing: a check of stop and a progress report
+ * every so many pairs (a fraction of a second). */
+#define RP_RUN_BLOCK_PAIRS_SUMMARY (16 * RP_RUN_BLOCK_PAIRS)
 
 typedef struct {
     int threads;        /* >= 1 */
@@ -38,7 +41,7 @@ typedef struct {
     rp_trajectory_fn on_block;
     void *ctx;
     unsigned variables; /* RP_TRAJ_* flags; 0 means all */
-    int64_t block_pairs;
+    int64_t block_pairs; /* 0: RP_RUN_BLOCK_PAIRS, or RP_RUN_BLOCK_PAIRS_SUMMARY without on_block */
     /* Optional: checked between blocks; when it becomes non-zero the run
      * stops with RP_EINTR (a signal handler sets it). */
     const volatile sig_atomic_t *stop;

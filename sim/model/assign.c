@@ -189,6 +189,7 @@ int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int thread
         if (by_level)
             room_add(&level[(int)pop->provider_culture[j * pop->n_dims + mk]], j);
     }
+#pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t i = 0; i < n; i++)
         order[i] = i;
     /* dist is scratch until the distances are computed at the end: first
@@ -250,10 +251,7 @@ int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int thread
     }
     /* Distances in pair order, in parallel: cache-friendly, unlike the
      * random order of assignment. */
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (int64_t i = 0; i < n; i++)
-        dist[i] = rp_population_distance(p, &pop->patient_culture[i * pop->n_dims],
-                                         &pop->provider_culture[provider_of[i] * pop->n_dims]);
+    rp_population_distances(p, pop, provider_of, threads, dist);
     status = RP_OK;
 done:
     rp_nearest_free(nearest);

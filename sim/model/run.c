@@ -100,12 +100,14 @@ static int writer_start(block_writer *w, const rp_trajectory *block, const rp_ou
 static int run_blocks(rp_run *run, const rp_run_options *opt, rp_error *err)
 {
     const int64_t n = run->params.patients.count;
-    const int64_t block = opt->keep_trajectory ? n
-                          : opt->block_pairs > 0 ? (opt->block_pairs < n ? opt->block_pairs : n)
-                                                 : (n < RP_RUN_BLOCK_PAIRS ? n : RP_RUN_BLOCK_PAIRS);
+    const bool record = opt->on_block || opt->keep_trajectory;
+    /* Without a record a block costs only a check of stop and a progress
+     * report, and each block's end leaves a thread idle while the other
+     * finishes its last chunk: a few large blocks. */
+    const int64_t most = opt->block_pairs > 0 ? opt->block_pairs : record ? RP_RUN_BLOCK_PAIRS : RP_RUN_BLOCK_PAIRS_SUMMARY;
+    const int64_t block = opt->keep_trajectory ? n : most < n ? most : n;
     const size_t cells = (size_t)block * (size_t)(run->params.horizon + 1);
     const unsigned want = opt->variables ? opt->variables : RP_TRAJ_ALL;
-    const bool record = opt->on_block || opt->keep_trajectory;
     rp_trajectory tr[2] = {{0}};
     bool ok = !record || (alloc_record(&tr[0], cells, want) &&
                           (block == n || !opt->on_block || alloc_record(&tr[1], cells, want)));
