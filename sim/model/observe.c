@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/memory.h"
 
 /* Running sums for one population (all pairs, or one group). */
 typedef struct {
@@ -111,8 +110,26 @@ static rp_observables finish(const tally *a, rp_observables *den)
     };
 }
 
+/* A pair's value y[i] as the estimators read it: a stored value (a[i]), or
+ * where b is set a difference a[i] - b[i] computed where it is read (the
+ * improvement S_0 - S_exit: the same bits as stored, and 8 bytes a pair
+ * that are never allocated). */
+typedef struct {
+    const double *a, *b;
+} pair_values;
+
+static inline double value_of(pair_values v, int64_t i) { return v.b ? v.a[i] - v.b[i] : v.a[i]; }
+
+/* Whether pair i has a flag: flag[i] == is, or flag[i] != 0 where is is 0. */
+typedef struct {
+    const uint8_t *flag;
+    uint8_t is;
+} pair_flags;
+
+static inline int flag_of(pair_flags f, int64_t i) { return f.is ? f.flag[i] == f.is : f.flag[i] != 0; }
+
 /* rp_observe_icc, with the estimator's denominator (0 when undefined). */
-static double icc(int64_t n, const double *y, const int64_t *cluster, int64_t n_clusters, int64_t *size,
+static double icc(int64_t n, pair_values y, const int64_t *cluster, int64_t n_clusters, int64_t *size,
                   double *mean, double *den)
 {
     *den = 0;
@@ -120,7 +137,7 @@ static double icc(int64_t n, const double *y, const int64_t *cluster, int64_t n_
     memset(mean, 0, (size_t)n_clusters * sizeof *mean);
     for (int64_t i = 0; i < n; i++) {
         size[cluster[i]]++;
-        mean[cluster[i]] += y[i];
+        mean[cluster[i]] += value_of(y, i);
     }
     int64_t k = 0, total = 0;
     double grand = 0, sum_n2 = 0;
@@ -142,7 +159,7 @@ static double icc(int64_t n, const double *y, const int64_t *cluster, int64_t n_
             ssb += (double)size[j] * (mean[j] - grand) * (mean[j] - grand);
     for (int64_t i = 0; i < n; i++)
         if (size[cluster[i]] >= 2)
-            ssw += (y[i] - mean[cluster[i]]) * (y[i] - mean[cluster[i]]);
+            ssw += (value_of(y, i) - mean[cluster[i]]) * (value_of(y, i) - mean[cluster[i]]);
     const double msb = ssb / (double)(k - 1), msw = ssw / (double)(total - k);
     const double n0 = ((double)total - sum_n2 / (double)total) / (double)(k - 1);
     *den = msb + (n0 - 1.0) * msw;
@@ -153,7 +170,7 @@ double rp_observe_icc(int64_t n, const double *y, const int64_t *cluster, int64_
                       int64_t *size, double *mean)
 {
     double den;
-    return icc(n, y, cluster, n_clusters, size, mean, &den);
+    return icc(n, (pair_values){y, NULL}, cluster, n_clusters, size, mean, &den);
 }
 
 /* pi^2 / 3, the variance of the standard logistic distribution: the
@@ -162,7 +179,7 @@ static const double PI2_OVER_3 = 3.28986813369645287294483033;
 
 /* rp_observe_dropout_icc, with its denominator pbar (1 - pbar) (0 when
  * undefined). */
-static double dropout_icc(int64_t n, const uint8_t *dropped, const int64_t *cluster, int64_t n_clusters,
+static double dropout_icc(int64_t n, pair_flags dropped, const int64_t *cluster, int64_t n_clusters,
                           int64_t *size, int64_t *count, double *den)
 {
     *den = 0;
@@ -170,7 +187,7 @@ static double dropout_icc(int64_t n, const uint8_t *dropped, const int64_t *clus
     memset(count, 0, (size_t)n_clusters * sizeof *count);
     for (int64_t i = 0; i < n; i++) {
         size[cluster[i]]++;
-        count[cluster[i]] += dropped[i] != 0;
+        count[cluster[i]] += flag_of(dropped, i);
     }
     int64_t k = 0, total = 0, drops = 0;
     double sum_p = 0, sum_inv = 0;
@@ -202,7 +219,7 @@ double rp_observe_dropout_icc(int64_t n, const uint8_t *dropped, const int64_t *
                               int64_t *size, int64_t *count)
 {
     double den;
-    return dropout_icc(n, dropped, cluster, n_clusters, size, count, &den);
+    return dropout_icc(n, (pair_flags){dropped, 0}, cluster, n_clusters, size, count, &den);
 }
 
 /* Sums over pairs in blocks of BLOCK pairs, whatever the thread count: each
@@ -225,7 +242,7 @@ typedef struct {
 } repair_sums;
 
 static void repair_r(int64_t n, const int32_t *ruptures, const int32_t *repairs, const int32_t *sessions,
-                     const double *improvement, const uint8_t *group, int ng, int threads, double *r, double *den)
+                     pair_values improvement, const uint8_t *group, int ng, int threads, double *r, double *den)
 {
     const int slots = group ? 1 + ng : 1;
     const int64_t nb = blocks_of(n);
@@ -250,10 +267,10 @@ static void repair_r(int64_t n, const int32_t *ruptures, const int32_t *repairs,
                         if (pass == 0) {
                             q->m[k]++;
                             q->mx[k] += x;
-                            q->my[k] += improvement[i];
+                            q->my[k] += value_of(improvement, i);
                             continue;
                         }
-                        const double dx = x - all.mx[k], dy = improvement[i] - all.my[k];
+                        const double dx = x - all.mx[k], dy = value_of(improvement, i) - all.my[k];
                         q->sxx[k] += dx * dx;
                         q->syy[k] += dy * dy;
                         q->sxy[k] += dx * dy;
@@ -288,7 +305,7 @@ double rp_observe_repair_r(int64_t n, const int32_t *ruptures, const int32_t *re
                            const double *improvement, const uint8_t *group, int g)
 {
     double r[1 + RP_MAX_GROUPS], den[1 + RP_MAX_GROUPS];
-    repair_r(n, ruptures, repairs, sessions, improvement, group, group ? g + 1 : 0, 1, r, den);
+    repair_r(n, ruptures, repairs, sessions, (pair_values){improvement, NULL}, group, group ? g + 1 : 0, 1, r, den);
     return r[group ? 1 + g : 0];
 }
 
@@ -391,23 +408,18 @@ int rp_observe_summary_threads(rp_summary *sum, const rp_params *p, const rp_pop
     int cat[RP_MAX_DIMS];
     const int n_cat = categorical_dims(p, cat);
     block_sums *bs = calloc((size_t)(nb ? nb : 1), sizeof *bs);
-    double *y = rp_big_alloc((size_t)(n ? n : 1) * sizeof(double));
-    uint8_t *dropped = sum->model >= 2 ? rp_big_alloc((size_t)(n ? n : 1)) : NULL;
-    if (!bs || !y || (sum->model >= 2 && !dropped)) {
-        free(bs);
-        free(y);
-        free(dropped);
+    if (!bs)
         RP_FAIL(err, RP_ENOMEM, "out of memory for the summary of %lld pairs", (long long)n);
-    }
+    const pair_values y = {pop->symptoms0, o->symptoms_exit}; /* each pair's improvement */
+    const pair_flags dropped = {o->exit_reason, RP_EXIT_DROPPED};
     /* First pass: the tallies, the mean improvement over the pairs with an
-     * early alliance, each pair's improvement y and whether it dropped out,
-     * and (model 2) the assignment's culture. */
+     * early alliance, and (model 2) the assignment's culture. */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int64_t blk = 0; blk < nb; blk++) {
         block_sums *q = &bs[blk];
         const int64_t from = blk * BLOCK, to = block_end(n, blk);
         for (int64_t i = from; i < to; i++) {
-            const double imp = pop->symptoms0[i] - o->symptoms_exit[i];
+            const double imp = value_of(y, i);
             const int g = 1 + pop->patient_group[i];
             tally_pair(&q->t[0], p, o, i, imp);
             tally_pair(&q->t[g], p, o, i, imp);
@@ -417,9 +429,6 @@ int rp_observe_summary_threads(rp_summary *sum, const rp_params *p, const rp_pop
                 q->rn[0]++;
                 q->rn[g]++;
             }
-            y[i] = imp;
-            if (dropped)
-                dropped[i] = o->exit_reason[i] == RP_EXIT_DROPPED;
         }
         if (sum->model >= 2)
             culture_sums(pop, provider_of, distance, cat, n_cat, from, to, q->dist_sum, q->matches);
@@ -457,7 +466,7 @@ int rp_observe_summary_threads(rp_summary *sum, const rp_params *p, const rp_pop
         for (int64_t i = blk * BLOCK; i < block_end(n, blk); i++) {
             if (isnan(o->early_alliance[i]))
                 continue;
-            const double dx = o->early_alliance[i], dy = y[i];
+            const double dx = o->early_alliance[i], dy = value_of(y, i);
             const int gs[2] = {0, 1 + pop->patient_group[i]};
             for (int a = 0; a < 2; a++) {
                 const int g = gs[a];
@@ -488,7 +497,7 @@ int rp_observe_summary_threads(rp_summary *sum, const rp_params *p, const rp_pop
      * pairs) and the repair-outcome r (all pairs and by group). */
     int64_t *count = sum->model >= 2 ? malloc((size_t)(pop->n_providers ? pop->n_providers : 1) * sizeof(int64_t))
                                      : NULL;
-    if (size && dropped && count) {
+    if (size && count) {
         sum->all.therapist_dropout =
             dropout_icc(n, dropped, provider_of, pop->n_providers, size, count, &den[0].therapist_dropout);
         double r[1 + RP_MAX_GROUPS], rden[1 + RP_MAX_GROUPS];
@@ -520,9 +529,7 @@ int rp_observe_summary_threads(rp_summary *sum, const rp_params *p, const rp_pop
             den[g].distance_mean = pairs;
             den[g].concordance = (double)n_cat * pairs;
         }
-    free(dropped);
     free(count);
-    free(y);
     free(size);
     free(mean);
     return check_finite(sum, den, err);
