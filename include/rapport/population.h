@@ -10,6 +10,8 @@
 #ifndef RP_POPULATION_H
 #define RP_POPULATION_H
 
+#include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "rapport/params.h"
@@ -69,6 +71,27 @@ void rp_population_gradient(const rp_params *p, double c, double *barrier, doubl
 /* Cultural distance d_ij of MODEL.md: sqrt(sum_k w_k delta_k^2 / sum_k w_k). */
 double rp_population_distance(const rp_params *p, const double *patient_culture,
                               const double *provider_culture);
+
+/* The same distance for many pairs: the dimensions' kinds and weights read
+ * once into arrays of their own, and the weights' sum in the order of the
+ * dimensions (the same bits as rp_population_distance). */
+typedef struct {
+    int n;
+    bool categorical[RP_MAX_DIMS];
+    double weight[RP_MAX_DIMS], total;
+} rp_metric;
+
+rp_metric rp_metric_of(const rp_params *p);
+
+static inline double rp_metric_distance(const rp_metric *m, const double *c, const double *q)
+{
+    double num = 0;
+    for (int k = 0; k < m->n; k++) {
+        const double delta = m->categorical[k] ? (double)(c[k] != q[k]) : fabs(c[k] - q[k]);
+        num += m->weight[k] * delta * delta;
+    }
+    return sqrt(num / m->total);
+}
 
 /* d_ij of every pair i < n, patient i with provider provider_of[i], into
  * dist[i]: the same bits as rp_population_distance, in parallel. */

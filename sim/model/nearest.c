@@ -30,7 +30,7 @@ typedef struct {
 
 struct rp_nearest {
     const rp_population *pop;
-    const rp_params *p;
+    rp_metric metric; /* the distance, its weights read once */
     int n_cat, n_cont;
     int cat_dim[RP_MAX_DIMS], cont_dim[RP_MAX_DIMS];
     double cat_w[RP_MAX_DIMS], cont_w[RP_MAX_DIMS], den;
@@ -153,7 +153,8 @@ rp_nearest *rp_nearest_build(const rp_population *pop, const rp_params *p)
     rp_nearest *nn = calloc(1, sizeof *nn);
     if (!nn)
         return NULL;
-    nn->pop = pop, nn->p = p;
+    nn->pop = pop;
+    nn->metric = rp_metric_of(p);
     for (int k = 0; k < p->culture.n_dims; k++) {
         const rp_dimension *dim = &p->culture.dims[k];
         if (dim->kind == RP_DIM_CATEGORICAL)
@@ -287,7 +288,7 @@ void rp_nearest_remove(rp_nearest *nn, int64_t j)
 
 static void consider(const rp_nearest *nn, const double *culture, int64_t j, best_so_far *b)
 {
-    const double d = rp_population_distance(nn->p, culture, &nn->pop->provider_culture[j * nn->pop->n_dims]);
+    const double d = rp_metric_distance(&nn->metric, culture, &nn->pop->provider_culture[j * nn->pop->n_dims]);
     if (d < b->d || (d == b->d && j < b->j))
         *b = (best_so_far){d, d * d * nn->den, j};
 }

@@ -441,17 +441,9 @@ void rp_population_generate(rp_population *pop, const rp_params *p, rp_rng_key k
     }
 }
 
-/* The dimensions' kinds and weights in arrays of their own, read once for
- * many pairs; the weights' sum in the order of the dimensions. */
-typedef struct {
-    int n;
-    bool categorical[RP_MAX_DIMS];
-    double weight[RP_MAX_DIMS], total;
-} metric;
-
-static metric metric_of(const rp_params *p)
+rp_metric rp_metric_of(const rp_params *p)
 {
-    metric m = {.n = p->culture.n_dims};
+    rp_metric m = {.n = p->culture.n_dims};
     for (int k = 0; k < m.n; k++) {
         m.categorical[k] = p->culture.dims[k].kind == RP_DIM_CATEGORICAL;
         m.weight[k] = p->culture.dims[k].weight;
@@ -460,28 +452,18 @@ static metric metric_of(const rp_params *p)
     return m;
 }
 
-static inline double metric_distance(const metric *m, const double *c, const double *q)
-{
-    double num = 0;
-    for (int k = 0; k < m->n; k++) {
-        const double delta = m->categorical[k] ? (double)(c[k] != q[k]) : fabs(c[k] - q[k]);
-        num += m->weight[k] * delta * delta;
-    }
-    return sqrt(num / m->total);
-}
-
 double rp_population_distance(const rp_params *p, const double *c, const double *q)
 {
-    const metric m = metric_of(p);
-    return metric_distance(&m, c, q);
+    const rp_metric m = rp_metric_of(p);
+    return rp_metric_distance(&m, c, q);
 }
 
 void rp_population_distances(const rp_params *p, const rp_population *pop, const int64_t *provider_of,
                              int threads, double *dist)
 {
-    const metric m = metric_of(p);
+    const rp_metric m = rp_metric_of(p);
     const int64_t nk = pop->n_dims;
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t i = 0; i < pop->n_patients; i++)
-        dist[i] = metric_distance(&m, &pop->patient_culture[i * nk], &pop->provider_culture[provider_of[i] * nk]);
+        dist[i] = rp_metric_distance(&m, &pop->patient_culture[i * nk], &pop->provider_culture[provider_of[i] * nk]);
 }
