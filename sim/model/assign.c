@@ -199,11 +199,14 @@ int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int thread
 
     const bool uniform = p->assignment.policy != RP_ASSIGN_MIN_DISTANCE;
     const int nk = pop->n_dims;
+    /* The serial loop below reads in sequence, not at random: each
+     * patient's draw (bits[a]) and under same_group level (level_of[a]),
+     * gathered ahead in parallel in the order patients are taken; it writes
+     * its choice over bits[a], scattered into provider_of in parallel after. */
+    int64_t *level_of = provider_of;
     if (uniform) {
         /* The first output of stream (ASSIGN_CHOICE, i) of every patient, in
-         * parallel: into provider_of (scratch too until it is filled) in
-         * patient order, then gathered into bits in the order patients are
-         * taken, so that the serial loop reads it in sequence. */
+         * parallel, into provider_of in patient order, then gathered. */
         uint64_t *choice = (uint64_t *)provider_of;
         const int64_t n_chunks = rp_draw_chunks(n);
 #pragma omp parallel num_threads(threads)
@@ -220,6 +223,12 @@ int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int thread
 #pragma omp for schedule(static)
             for (int64_t a = 0; a < n; a++)
                 bits[a] = choice[order[a]];
+            /* the choices gathered, provider_of is scratch for the levels */
+            if (by_level) {
+#pragma omp for schedule(static)
+                for (int64_t a = 0; a < n; a++)
+                    level_of[a] = (int64_t)pop->patient_culture[order[a] * nk + mk];
+            }
         }
     }
 
@@ -228,19 +237,20 @@ int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int thread
             status = RP_EINTR;
             goto done;
         }
-        int64_t i = order[a], j;
+        const int64_t i = order[a];
+        int64_t j;
         if (!uniform) {
             j = rp_nearest_query(nearest, &pop->patient_culture[i * nk]);
         } else {
             const room_list *from = &all;
             if (by_level) {
-                const room_list *mine = &level[(int)pop->patient_culture[i * nk + mk]];
+                const room_list *mine = &level[level_of[a]];
                 if (mine->n > 0)
                     from = mine;
             }
             j = uniform_member(from, bits[a], r, key, i);
         }
-        provider_of[i] = j;
+        bits[a] = (uint64_t)j;
         if (--pop->capacity[j] == 0) {
             room_remove(&all, j);
             if (nearest)
@@ -249,6 +259,9 @@ int rp_assign(rp_population *pop, const rp_params *p, rp_rng_key key, int thread
                 room_remove(&level[(int)pop->provider_culture[j * nk + mk]], j);
         }
     }
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t a = 0; a < n; a++)
+        provider_of[order[a]] = (int64_t)bits[a];
     /* Distances in pair order, in parallel: cache-friendly, unlike the
      * random order of assignment. */
     rp_population_distances(p, pop, provider_of, threads, dist);
