@@ -772,7 +772,9 @@ int rp_output_merge(const char *const *inputs, int n_inputs, const char *path, b
     const rp_stats_design design = status == RP_OK ? joined_design(&parts[0]) : (rp_stats_design){0};
     if (status == RP_OK && total > 1 && held == total && design.points * design.replicates == total) {
         joined j = {parts, place, held};
-        status = rp_output_stats_write(ol, &design, joined_summary, &j, err);
+        rp_summary shape; /* of every stored summary (stored_summary) */
+        rp_observe_shape(&shape, rp_scenario_params(parts[0].sc));
+        status = rp_output_stats_write(ol, &design, &shape, joined_summary, &j, err);
     }
     for (int i = 0; parts && i < n_inputs; i++)
         close_part(&parts[i]);
