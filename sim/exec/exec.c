@@ -213,11 +213,16 @@ static int exec_single(const rp_scenario *sc, const rp_plan *plan, const rp_exec
     return status;
 }
 
-/* What every point of a sweep must share for one output file (dimensions,
- * groups, output settings), and the longest horizon. */
+/* What every point of a sweep must share: the groups and categorical
+ * dimensions of its summaries (its statistics compare runs group by group,
+ * and a store holds them once), and for one output file also the other
+ * dimensions, the provider groups and the output settings; and the longest
+ * horizon. */
 static int sweep_shape(const rp_plan *plan, const rp_params *base, bool output, int *max_horizon, rp_error *err)
 {
     *max_horizon = 0;
+    rp_summary first, here;
+    rp_observe_shape(&first, base);
     for (int64_t point = 0; point < rp_plan_points(plan); point++) {
         rp_params p;
         int status = rp_plan_params(plan, point, &p, err);
@@ -236,6 +241,12 @@ static int sweep_shape(const rp_plan *plan, const rp_params *base, bool output, 
             RP_FAIL(err, RP_EINVAL,
                     "sweep point %lld changes the cultural dimensions, the groups or the output section; "
                     "expected one file's tables to fit every point (sweep other keys, or write no file)",
+                    (long long)point);
+        rp_observe_shape(&here, &p);
+        if (!rp_summaries_same_shape(&first, &here))
+            RP_FAIL(err, RP_EINVAL,
+                    "sweep point %lld changes the patient groups or the categorical dimensions; expected the "
+                    "scenario's at every point, as its runs are compared group by group (sweep other keys)",
                     (long long)point);
     }
     return RP_OK;
