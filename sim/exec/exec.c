@@ -217,12 +217,16 @@ static int exec_single(const rp_scenario *sc, const rp_plan *plan, const rp_exec
  * dimensions of its summaries (its statistics compare runs group by group,
  * and a store holds them once), and for one output file also the other
  * dimensions, the provider groups and the output settings; and the longest
- * horizon. */
-static int sweep_shape(const rp_plan *plan, const rp_params *base, bool output, int *max_horizon, rp_error *err)
+ * horizon and the bytes of a run's summary in the store. Not inlined: its
+ * parameters and summaries (86 kB) would stay on the stack under every run
+ * of exec_sweep. */
+__attribute__((noinline)) static int sweep_shape(const rp_plan *plan, const rp_params *base, bool output,
+                                                 int *max_horizon, size_t *summary_bytes, rp_error *err)
 {
     *max_horizon = 0;
     rp_summary first, here;
     rp_observe_shape(&first, base);
+    *summary_bytes = rp_summaries_value_bytes(&first);
     for (int64_t point = 0; point < rp_plan_points(plan); point++) {
         rp_params p;
         int status = rp_plan_params(plan, point, &p, err);
@@ -252,6 +256,14 @@ static int sweep_shape(const rp_plan *plan, const rp_params *base, bool output, 
     return RP_OK;
 }
 
+/* Run r's summary as the file at path stores it, into s. */
+static int read_summary(const char *path, int64_t r, rp_summaries *s, rp_error *err)
+{
+    rp_summary sum;
+    int status = rp_output_read_stored_summary(path, r, &sum, err);
+    return status == RP_OK ? rp_summaries_put(s, r, &sum, err) : status;
+}
+
 /* Bytes of disk a sweep's file needs on this process: written twice
  * (batches, then the joined file), its share of the shards. */
 
@@ -260,9 +272,8 @@ static void fill_summaries(const char *path, rp_summaries *s)
 {
     for (int64_t r = 0; r < s->runs; r++) {
         rp_error e;
-        rp_summary sum;
-        if (!s->done[r] && rp_output_read_stored_summary(path, r, &sum, &e) == RP_OK)
-            rp_summaries_put(s, r, &sum, &e);
+        if (!s->done[r])
+            read_summary(path, r, s, &e);
     }
 }
 
@@ -297,11 +308,9 @@ static int resume_complete(const rp_exec_options *o, const rp_plan *plan, const 
         status = rp_status_raise(err, RP_EINVAL, "%s holds runs of this sweep but not this part's (%lld missing, "
                                  "%lld of another part); expected the output of this part, or --force to "
                                  "replace it", o->output, (long long)missing, (long long)extra);
-    for (int64_t r = 0; status == RP_OK && r < runs; r++) {
-        rp_summary sum;
-        if (in[r] && (status = rp_output_read_stored_summary(o->output, r, &sum, err)) == RP_OK)
-            status = rp_summaries_put(&res->summaries, r, &sum, err);
-    }
+    for (int64_t r = 0; status == RP_OK && r < runs; r++)
+        if (in[r])
+            status = read_summary(o->output, r, &res->summaries, err);
     free(in);
     *complete = status == RP_OK;
     return status;
@@ -335,13 +344,12 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     if (status != RP_OK)
         return status;
     int max_horizon;
-    status = sweep_shape(plan, base, o->output != NULL, &max_horizon, err);
+    size_t summary_bytes;
+    status = sweep_shape(plan, base, o->output != NULL, &max_horizon, &summary_bytes, err);
     if (status == RP_OK)
         status = check_memory(sc, err);
     const double have = physical_memory();
-    rp_summary shape;
-    rp_observe_shape(&shape, base);
-    const double summaries = (double)runs * (double)(rp_summaries_value_bytes(&shape) + 2); /* done and skip flags */
+    const double summaries = (double)runs * (double)(summary_bytes + 2); /* done and skip flags */
     if (status == RP_OK && have > 0 && summaries > 0.5 * have)
         status = rp_status_raise(err, RP_EINVAL,
                                 "%s: error: a sweep of %lld runs: their summaries need about %.1f GiB, this machine "

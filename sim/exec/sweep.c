@@ -90,17 +90,26 @@ static int one_run(const rp_plan *plan, const rp_sweep_options *opt, int64_t r, 
     return status;
 }
 
-int rp_sweep_execute(const rp_plan *plan, const rp_sweep_options *opt, rp_sweep_result *res, rp_error *err)
+/* A store for the plan's runs, shaped as its first point's (put checks
+ * every run's). Not inlined: its parameters (75 kB) would stay on the stack
+ * under every run. */
+__attribute__((noinline)) static int plan_summaries(const rp_plan *plan, rp_summaries *s, rp_error *err)
 {
-    const int64_t runs = rp_plan_runs(plan), workers = opt->workers > 0 ? opt->workers : 1;
-    *res = (rp_sweep_result){0};
-    rp_params p; /* the runs' groups and dimensions: the first point's (put checks every run's) */
+    rp_params p;
     rp_summary shape;
     int status = rp_plan_params(plan, 0, &p, err);
     if (status != RP_OK)
         return status;
     rp_observe_shape(&shape, &p);
-    if ((status = rp_summaries_init(&res->summaries, runs, &shape, err)) != RP_OK)
+    return rp_summaries_init(s, rp_plan_runs(plan), &shape, err);
+}
+
+int rp_sweep_execute(const rp_plan *plan, const rp_sweep_options *opt, rp_sweep_result *res, rp_error *err)
+{
+    const int64_t runs = rp_plan_runs(plan), workers = opt->workers > 0 ? opt->workers : 1;
+    *res = (rp_sweep_result){0};
+    int status = plan_summaries(plan, &res->summaries, err);
+    if (status != RP_OK)
         return status;
     /* This worker's runs, in run order, less those already done. */
     int64_t *mine = malloc((size_t)(runs / workers + 1) * sizeof *mine), n = 0;
