@@ -95,10 +95,9 @@ void cli_print_summary_json(const rp_summary *sum, const rp_origin *origin, FILE
  * the reference point, the share of the gap closed, with 95% intervals),
  * the JSON every observable's, and every observable by group with se and
  * interval (by_group, paired_by_group, relative_by_group, contrasts). Runs
- * with done[r] = 0 (another shard's) are left out. */
-void cli_print_sweep_table(const rp_plan *plan, const rp_summary *summaries, const uint8_t *done, FILE *f);
-void cli_print_sweep_json(const rp_plan *plan, const rp_summary *summaries, const uint8_t *done,
-                          const rp_origin *origin, FILE *f);
+ * not done (another shard's) are left out. */
+void cli_print_sweep_table(const rp_plan *plan, const rp_summaries *summaries, FILE *f);
+void cli_print_sweep_json(const rp_plan *plan, const rp_summaries *summaries, const rp_origin *origin, FILE *f);
 /* A calibration's report: a readable table, or one JSON object with the
  * history (written: the calibrated scenario's path, or NULL), each with the
  * identification at the fitted point (id; NULL: not asked for). */

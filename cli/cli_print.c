@@ -403,7 +403,7 @@ static void psa_line(FILE *f, const char *name, bool away, const rp_psa_stat *v,
     fputc('\n', f);
 }
 
-static void psa_table(const rp_plan *plan, const rp_summary *s, const uint8_t *done, FILE *f)
+static void psa_table(const rp_plan *plan, const rp_summaries *s, FILE *f)
 {
     const int64_t P = rp_plan_points(plan);
     size_t n;
@@ -418,7 +418,7 @@ static void psa_table(const rp_plan *plan, const rp_summary *s, const uint8_t *d
     const int64_t base = design.reference_point;
     const bool best = P > 1 && P <= RP_PSA_MAX_BEST_POINTS;
     for (int64_t point = 0; point < P; point++) {
-        if (rp_stats_psa(&design, s, done, point, u, NULL) != RP_OK)
+        if (rp_stats_psa(&design, s, point, u, NULL) != RP_OK)
             break;
         const bool away = point != base;
         point_label(plan, point, label, sizeof label);
@@ -457,12 +457,11 @@ static void psa_table(const rp_plan *plan, const rp_summary *s, const uint8_t *d
 /* The statistics of point under the plan's design; the scenario's
  * resolution checked its contrasts, so a refusal (a reference group the
  * runs lack) leaves a point with nothing done rather than numbers. */
-static void point_stats(const rp_plan *plan, const rp_summary *s, const uint8_t *done, int64_t point,
-                        rp_point_stats *st)
+static void point_stats(const rp_plan *plan, const rp_summaries *s, int64_t point, rp_point_stats *st)
 {
     rp_stats_design design;
     rp_plan_stats_design(plan, &design);
-    if (rp_stats_point(&design, s, done, point, st, NULL) != RP_OK) {
+    if (rp_stats_point(&design, s, point, st, NULL) != RP_OK) {
         st->replicates = 0;
         st->n_groups = 0;
         st->reference = -1;
@@ -473,7 +472,7 @@ static void point_stats(const rp_plan *plan, const rp_summary *s, const uint8_t 
  * interval and by group); the whole table is in --json and the file. */
 #define FULL_TABLE_POINTS 24
 
-static void compact_sweep_table(const rp_plan *plan, const rp_summary *s, const uint8_t *done, FILE *f)
+static void compact_sweep_table(const rp_plan *plan, const rp_summaries *s, FILE *f)
 {
     const int64_t P = rp_plan_points(plan), R = rp_plan_replicates(plan);
     size_t n;
@@ -482,7 +481,7 @@ static void compact_sweep_table(const rp_plan *plan, const rp_summary *s, const 
     char label[512];
     rp_point_stats st;
     for (int64_t point = 0; point < P; point++) {
-        point_stats(plan, s, done, point, &st);
+        point_stats(plan, s, point, &st);
         if (point == 0) {
             fprintf(f, "%6s %4s  %-29s", "point", "reps", "dropout [95% CI]");
             for (int g = 0; g < st.n_groups; g++)
@@ -504,15 +503,15 @@ static void compact_sweep_table(const rp_plan *plan, const rp_summary *s, const 
             (long long)P, (long long)R);
 }
 
-void cli_print_sweep_table(const rp_plan *plan, const rp_summary *s, const uint8_t *done, FILE *f)
+void cli_print_sweep_table(const rp_plan *plan, const rp_summaries *s, FILE *f)
 {
     const int64_t P = rp_plan_points(plan), R = rp_plan_replicates(plan);
     if (rp_plan_draws(plan)) {
-        psa_table(plan, s, done, f);
+        psa_table(plan, s, f);
         return;
     }
     if (P > FULL_TABLE_POINTS) {
-        compact_sweep_table(plan, s, done, f);
+        compact_sweep_table(plan, s, f);
         return;
     }
     size_t n;
@@ -522,7 +521,7 @@ void cli_print_sweep_table(const rp_plan *plan, const rp_summary *s, const uint8
     rp_point_stats st;
     bool contrasts = false;
     for (int64_t point = 0; point < P; point++) {
-        point_stats(plan, s, done, point, &st);
+        point_stats(plan, s, point, &st);
         point_label(plan, point, label, sizeof label);
         if (st.replicates < R)
             fprintf(f, "point %lld: %s (%lld of %lld replicates in this part)\n", (long long)point, label,
@@ -644,13 +643,12 @@ static void json_psa(FILE *f, const rp_psa_point *u, int64_t point)
 /* A point's ",\n     "concordance_by_dimension": {DIM: {"all": STAT,
  * "by_group": {GROUP: STAT}}}", each STAT over the point's replicates
  * (json_stat); {} without a categorical dimension or a run done here. */
-static void json_dimension_stats(FILE *f, const rp_plan *plan, const rp_summary *s, const uint8_t *done,
-                                 int64_t point)
+static void json_dimension_stats(FILE *f, const rp_plan *plan, const rp_summaries *s, int64_t point)
 {
     rp_dim_point_stats c;
     rp_stats_design design;
     rp_plan_stats_design(plan, &design);
-    rp_stats_dimensions(&design, s, done, point, &c);
+    rp_stats_dimensions(&design, s, point, &c);
     fputs(",\n     \"concordance_by_dimension\": {", f);
     for (int a = 0; a < c.n; a++) {
         fputs(a ? ",\n       " : "\n       ", f);
@@ -669,8 +667,7 @@ static void json_dimension_stats(FILE *f, const rp_plan *plan, const rp_summary 
     fputs("}", f);
 }
 
-void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_t *done, const rp_origin *origin,
-                          FILE *f)
+void cli_print_sweep_json(const rp_plan *plan, const rp_summaries *s, const rp_origin *origin, FILE *f)
 {
     const int64_t P = rp_plan_points(plan), R = rp_plan_replicates(plan);
     const char *const *names;
@@ -700,7 +697,7 @@ void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_
     fputs("  \"reference_group\": ", f);
     st.reference = -1; /* the groups: the same at every point; of the first with a run here */
     for (int64_t point = 0; point < P && st.reference < 0; point++)
-        point_stats(plan, s, done, point, &st);
+        point_stats(plan, s, point, &st);
     if (st.reference >= 0)
         cli_json_string(f, st.group_name[st.reference]);
     else
@@ -708,7 +705,7 @@ void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_
     fprintf(f, ",\n  \"reference_point\": %lld,\n  \"confidence_level\": 0.95,\n  \"by_point\": [",
             (long long)design.reference_point);
     for (int64_t point = 0; point < P; point++) {
-        point_stats(plan, s, done, point, &st);
+        point_stats(plan, s, point, &st);
         fprintf(f, "%s\n    {\"point\": %lld, \"values\": {", point ? "," : "", (long long)point);
         for (int a = 0; a < axes; a++) {
             fprintf(f, "%s", a ? ", " : "");
@@ -741,10 +738,10 @@ void cli_print_sweep_json(const rp_plan *plan, const rp_summary *s, const uint8_
             json_by_group(f, &st, which);
         if (st.n_groups > 1)
             json_contrasts(f, &st, point);
-        if (u && rp_stats_psa(&design, s, done, point, u, NULL) == RP_OK)
+        if (u && rp_stats_psa(&design, s, point, u, NULL) == RP_OK)
             json_psa(f, u, point);
         if (st.model >= 2)
-            json_dimension_stats(f, plan, s, done, point);
+            json_dimension_stats(f, plan, s, point);
         fprintf(f, "}");
     }
     free(u);

@@ -63,7 +63,9 @@ static int print_run(const cli_options *o, const rp_scenario *sc, const rp_exec_
              rp_scenario_path(sc), (unsigned long long)p->seed, (unsigned long long)o->replicate,
              (long long)p->patients.count, (long long)p->providers.count, p->horizon,
              o->output ? "; written to " : "", o->output ? o->output : "");
-    return cli_print_summary(&res->summary[0], &res->origin, header, o->json, err);
+    rp_summary sum;
+    rp_summaries_get(&res->summaries, 0, &sum);
+    return cli_print_summary(&sum, &res->origin, header, o->json, err);
 }
 
 /* A sweep's summary (of this part), the header naming the sweep. */
@@ -71,7 +73,7 @@ static int print_sweep(const cli_options *o, const rp_scenario *sc, const rp_pla
                        rp_error *err)
 {
     if (o->json)
-        cli_print_sweep_json(plan, res->summary, res->done, &res->origin, stdout);
+        cli_print_sweep_json(plan, &res->summaries, &res->origin, stdout);
     else {
         char part[64] = "";
         if (o->shards > 1)
@@ -83,7 +85,7 @@ static int print_sweep(const cli_options *o, const rp_scenario *sc, const rp_pla
                rp_scenario_path(sc), (unsigned long long)rp_scenario_params(sc)->seed,
                (long long)rp_plan_points(plan), draws, (long long)rp_plan_draw_replicates(plan),
                (long long)rp_plan_runs(plan), part, o->output ? "; written to " : "", o->output ? o->output : "");
-        cli_print_sweep_table(plan, res->summary, res->done, stdout);
+        cli_print_sweep_table(plan, &res->summaries, stdout);
     }
     if (fflush(stdout) != 0 || ferror(stdout))
         RP_FAIL(err, RP_EIO, "cannot write the summary: %s", strerror(errno));

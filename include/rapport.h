@@ -31,6 +31,7 @@
 #include "rapport/run.h"
 #include "rapport/scenario.h"
 #include "rapport/status.h"
+#include "rapport/summaries.h"
 #include "rapport/sweep.h"
 
 #endif

@@ -115,7 +115,6 @@ static void point_contrasts(void)
     const double white[2][3] = {{0.10, 0.12, 0.11}, {0.09, 0.10, 0.10}};
     const double black[2][3] = {{0.22, 0.23, 0.24}, {0.18, 0.19, 0.21}};
     rp_summary s[6];
-    uint8_t done[6];
     memset(s, 0, sizeof s);
     for (int i = 0; i < 6; i++) {
         const int point = i / 3, r = i % 3;
@@ -128,8 +127,11 @@ static void point_contrasts(void)
         s[i].all.dropout = (white[point][r] + black[point][r]) / 2;
         s[i].group[0].sessions_mean = NAN; /* undefined: no contrast */
         s[i].group[1].sessions_mean = 5;
-        done[i] = 1;
     }
+    rp_summaries runs;
+    CHECK(rp_summaries_init(&runs, 6, &s[0], NULL) == RP_OK, "a store of 6 runs");
+    for (int i = 0; i < 6; i++)
+        rp_summaries_put(&runs, i, &s[i], NULL);
     const size_t d = (size_t)(rp_observables_find("dropout") - rp_observables_table(&(size_t){0}));
     const size_t m = (size_t)(rp_observables_find("sessions_mean") - rp_observables_table(&(size_t){0}));
     rp_point_stats ps;
@@ -138,7 +140,7 @@ static void point_contrasts(void)
     CHECK(design.points == 2 && design.replicates == 3 && design.draws == 0 && design.reference_point == 0 &&
               strcmp(design.reference_group, "white") == 0,
           "the plan's design: 2 points x 3, no draws, reference point 0, the first group (white)");
-    rp_stats_point(&design, s, done, 1, &ps, NULL);
+    rp_stats_point(&design, &runs, 1, &ps, NULL);
     CHECK(ps.reference == 0 && ps.n_groups == 2 && ps.replicates == 3, "point 1: reference white, 2 groups, 3 runs");
     const rp_stat gap0 = ps.gap[0][1][d], change = ps.gap[1][1][d], closed = ps.closed[1][d];
     CHECK_NEAR(gap0.mean, 0.29 / 3, TOL, "gap black - white at point 1: 0.29/3");
@@ -167,14 +169,14 @@ static void point_contrasts(void)
     CHECK_NEAR(ps.relative[2][d].mean, 0.58 / 0.69, 1e-12, "black's dropout relative to point 0: 0.58 / 0.69");
     CHECK_NEAR(ps.relative[2][d].hi, rp_stats_ratio_of(black[1], black[0], 3).hi, 1e-12,
                "relative: ratio_of(point 1, point 0) replicate by replicate");
-    rp_stats_point(&design, s, done, 0, &ps, NULL);
+    rp_stats_point(&design, &runs, 0, &ps, NULL);
     CHECK_NEAR(ps.gap[0][1][d].mean, 0.12, TOL, "gap at point 0: 0.12");
     CHECK_NEAR(ps.gap[0][1][d].se, sqrt(1e-4 / 3), 1e-12, "its se sqrt(1e-4 / 3)");
     CHECK_NEAR(ps.relative[2][d].mean, 1, 1e-15, "the reference point relative to itself: 1");
     /* reference point 1: point 0's change of the gap is 0.12 - 0.29/3 =
      * 0.07/3, the share of point 1's gap closed there -0.07 / 0.29 */
     design.reference_point = 1;
-    rp_stats_point(&design, s, done, 0, &ps, NULL);
+    rp_stats_point(&design, &runs, 0, &ps, NULL);
     CHECK(ps.reference_point == 1, "the point stats carry the reference point");
     CHECK_NEAR(ps.gap[1][1][d].mean, 0.07 / 3, 1e-12, "reference point 1: point 0's change of the gap 0.07/3");
     CHECK_NEAR(ps.closed[1][d].mean, -0.07 / 0.29, 1e-12, "and the share of point 1's gap closed: -0.07 / 0.29");
@@ -182,20 +184,21 @@ static void point_contrasts(void)
     /* reference group black: white's gap -0.12 and ratio 0.33 / 0.69 at point 0 */
     design.reference_point = 0;
     strcpy(design.reference_group, "black");
-    rp_stats_point(&design, s, done, 0, &ps, NULL);
+    rp_stats_point(&design, &runs, 0, &ps, NULL);
     CHECK(ps.reference == 1, "reference group black: index 1");
     CHECK_NEAR(ps.gap[0][0][d].mean, -0.12, TOL, "white - black at point 0: -0.12");
     CHECK_NEAR(ps.ratio[0][d].mean, 0.33 / 0.69, 1e-12, "white / black at point 0: 0.33 / 0.69");
     rp_error e = {0};
     strcpy(design.reference_group, "asian");
-    CHECK(rp_stats_point(&design, s, done, 0, &ps, &e) == RP_EINVAL && strstr(e.msg, "'asian'"),
+    CHECK(rp_stats_point(&design, &runs, 0, &ps, &e) == RP_EINVAL && strstr(e.msg, "'asian'"),
           "a reference group the runs lack is refused, named: %s", e.msg);
     design.reference_group[0] = 0;
     /* a run not done here is left out of every statistic */
-    done[4] = 0;
-    rp_stats_point(&design, s, done, 1, &ps, NULL);
+    runs.done[4] = 0;
+    rp_stats_point(&design, &runs, 1, &ps, NULL);
     CHECK(ps.gap[1][1][d].n == 2 && ps.closed[1][d].n == 2, "a run not done: 2 replicates count");
     CHECK_NEAR(ps.gap[1][1][d].mean, -0.025, TOL, "change over replicates 0 and 2: -0.025");
+    rp_summaries_free(&runs);
     rp_plan_free(plan);
     rp_scenario_free(sc);
 }

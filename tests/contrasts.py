@@ -11,7 +11,8 @@ group, observable and statistic, and is read by xarray with its
 coordinates; shards merged with `rapport merge` give the same /statistics,
 bit for bit; the text table names the reference group and point; without
 the section the reference is the first group and point 0; a merged file
-merged again keeps it.
+merged again keeps it; a sweep whose points change the patient groups is
+refused (its runs are compared group by group).
 
 Usage: contrasts.py RAPPORT_BIN SOURCE_DIR (under /usr/bin/python3: h5py,
 numpy, scipy; xarray where installed).
@@ -193,6 +194,18 @@ with h5py.File(os.path.join(tmp, "p.h5")) as f:
     report(at["reference_group"] in ("white", b"white") and int(at["reference_point"]) == 0
            and close(gap0, float(np.mean(drop[:, 3] - drop[:, 1])), 1e-12),
            f"no contrasts section: reference white and point 0; black's gap at point 0 {gap0:.5f}")
+
+# a sweep whose points have other patient groups: refused, without a file too
+G = ('{share: %s, ethnoracial: white, language: english, class: "beta(2, 2)", explanatory_model: "beta(2, 2)", '
+     'mistrust: "beta(2, 2)", barrier: "beta(2, 2)", stressor_rate: "gamma(2, 0.03)", symptoms: "normal(15, 4)"}')
+groups = write("groups.yaml", "seed: 5\npatients: {count: 200}\nproviders: {count: 20}\nreplicates: 2\n"
+               "sweep:\n  grid:\n    patients.groups:\n"
+               f"      - {{white: {G % 1}}}\n      - {{white: {G % 0.5}, black: {G % 0.5}}}\n")
+p = subprocess.run([BIN, "run", groups], capture_output=True, text=True, cwd=tmp)
+report(p.returncode == 2 and not p.stdout and p.stderr.count("\n") == 1
+       and "changes the patient groups or the categorical dimensions" in p.stderr,
+       "a sweep whose points have other patient groups is refused without a file too (exit 2, one line)",
+       p.stderr.strip())
 
 try:
     import xarray as xr

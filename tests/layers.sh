@@ -21,7 +21,7 @@ declare -A public=(
     [params.h]=model [rng.h]=model [population.h]=model [assign.h]=model [engine.h]=model
     [observables.h]=model [observe.h]=model [run.h]=model
     [paramtable.h]=input [scenario.h]=input
-    [plan.h]=plan [stats.h]=plan
+    [plan.h]=plan [summaries.h]=plan [stats.h]=plan
     [output.h]=io [posterior.h]=io
     [sweep.h]=exec [calibrate.h]=exec [exec.h]=exec
 )

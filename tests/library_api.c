@@ -60,10 +60,12 @@ static bool same_as_file(const rp_exec_result *res, const char *file)
 {
     bool same = res->runs > 0;
     for (int64_t r = 0; same && r < res->runs; r++) {
-        rp_summary stored;
+        rp_summary stored, held;
         rp_error err;
-        same = res->done[r] && rp_output_read_stored_summary(file, r, &stored, &err) == RP_OK &&
-               same_summary(&res->summary[r], &stored);
+        same = res->summaries.done[r] && rp_output_read_stored_summary(file, r, &stored, &err) == RP_OK;
+        if (same)
+            rp_summaries_get(&res->summaries, r, &held);
+        same = same && same_summary(&held, &stored);
     }
     return same;
 }
@@ -119,14 +121,19 @@ static void exec_sweep(const char *rapport)
     CHECK(same_as_file(&none, mine), "the library's file stores the same summaries");
     bool shards = none.runs == 8;
     for (int64_t r = 0; shards && r < none.runs; r++) {
-        const rp_exec_result *part = &shard[r % 2];
-        shards = part->done && part->done[r] && !shard[(r + 1) % 2].done[r] &&
-                 same_summary(&part->summary[r], &none.summary[r]);
+        const rp_summaries *part = &shard[r % 2].summaries, *other = &shard[(r + 1) % 2].summaries;
+        rp_summary a, b;
+        shards = part->done && part->done[r] && !other->done[r];
+        if (shards) {
+            rp_summaries_get(part, r, &a);
+            rp_summaries_get(&none.summaries, r, &b);
+        }
+        shards = shards && same_summary(&a, &b);
     }
     CHECK(shards, "two shards: run r in shard r %% 2 only, with the same summary");
     rp_exec_result refused;
     status = rp_exec_run(sc, plan, &(rp_exec_options){.threads = 1, .resume = true}, &refused, &err);
-    CHECK(status == RP_EINVAL && strstr(err.msg, "--resume needs -o FILE") && !refused.summary,
+    CHECK(status == RP_EINVAL && strstr(err.msg, "--resume needs -o FILE") && !refused.summaries.obs,
           "resume without a file: refused, no summaries (%s)", err.msg);
     rp_exec_result_free(&refused);
     const rp_exec_options outside[] = {{.threads = 1, .shard = 2, .shards = 2}, {.threads = 1, .shard = -1},
@@ -134,7 +141,7 @@ static void exec_sweep(const char *rapport)
     for (int i = 0; i < 3; i++) {
         status = rp_exec_run(sc, plan, &outside[i], &refused, &err);
         CHECK(status == RP_EINVAL && strstr(err.msg, "expected 0 <= part < shards and 0 <= rank < ranks") &&
-                  !refused.summary,
+                  !refused.summaries.obs,
               "a part or rank outside the layout is refused (%s)", err.msg);
         rp_exec_result_free(&refused);
     }

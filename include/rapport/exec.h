@@ -32,6 +32,7 @@
 #include "rapport/plan.h"
 #include "rapport/scenario.h"
 #include "rapport/status.h"
+#include "rapport/summaries.h"
 #include "rapport/sweep.h"
 
 typedef struct {
@@ -55,9 +56,8 @@ typedef struct {
 
 typedef struct {
     int64_t runs;        /* of the plan */
-    rp_summary *summary; /* [runs] */
-    uint8_t *done;       /* [runs]: 1 where summary[r] is known: the runs of this part (every rank's, on
-                            rank 0), and with resume every run of the joined file */
+    rp_summaries summaries; /* of its runs; done where known: the runs of this part (every rank's, on
+                               rank 0), and with resume every run of the joined file */
     bool single;         /* ran as a single run (no parts) */
     bool already_complete; /* --resume found the output complete: nothing ran, the summaries are the file's */
     double seconds[4];   /* a single run's wall seconds: population, assignment, engine, summary */

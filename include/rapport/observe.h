@@ -40,6 +40,12 @@ int rp_observe_summary_threads(rp_summary *sum, const rp_params *p, const rp_pop
  * file's stored summary). */
 void rp_observe_dimensions(rp_dim_concordance *c, const rp_params *p);
 
+/* The summary of a run of p before its values: its model version, patient
+ * groups and categorical dimensions (rp_observe_dimensions), every other
+ * field 0. What rp_observe_summary starts from, and the shape of a store of
+ * summaries (summaries.h) or of a summary a file's columns fill in. */
+void rp_observe_shape(rp_summary *sum, const rp_params *p);
+
 /* One-way random-effects ANOVA estimator ICC(1) of y grouped by cluster[i]
  * in [0, n_clusters), over clusters with >= 2 members, with the unbalanced
  * n0 = (N - sum n_j^2 / N) / (k - 1); not truncated at 0. NaN when fewer

@@ -1,8 +1,8 @@
 /* stats.h - the numbers of a sweep: statistics over the replicates (or the
  * draws) of each point, from the runs' summaries.
  *
- * Pure arithmetic over rp_summary arrays laid out as a plan lays out its
- * runs (run r is point r / R, replicate r % R). What it needs to know of the
+ * Pure arithmetic over a store of summaries (summaries.h) laid out as a plan
+ * lays out its runs (run r is point r / R, replicate r % R). What it needs to know of the
  * sweep is an rp_stats_design: a plan gives it (rp_plan_stats_design), and
  * so does a file's attributes, so that `rapport run` (its text and JSON) and
  * the file's /statistics (written at the join of a sweep, and again by
@@ -22,6 +22,7 @@
 
 #include "rapport/observables.h"
 #include "rapport/status.h"
+#include "rapport/summaries.h"
 
 /* What the statistics need to know of a sweep. */
 typedef struct {
@@ -85,12 +86,12 @@ typedef struct {
     rp_stat closed[RP_MAX_GROUPS][RP_N_OBSERVABLES];   /* share of the reference point's gap closed */
 } rp_point_stats;
 
-/* The numbers of point from the runs' summaries (summaries[r], done[r]:
- * runs with done[r] = 0, another shard's, are left out). RP_OK, or
- * RP_EINVAL when the design's reference group is none of the point's
- * groups (named in err; err may be NULL). */
-int rp_stats_point(const rp_stats_design *d, const rp_summary *summaries, const uint8_t *done, int64_t point,
-                   rp_point_stats *out, rp_error *err);
+/* The numbers of point from the runs' summaries (runs not done in the
+ * store, another shard's, are left out). RP_OK, or RP_EINVAL when the
+ * design's reference group is none of the point's groups (named in err; err
+ * may be NULL). */
+int rp_stats_point(const rp_stats_design *d, const rp_summaries *summaries, int64_t point, rp_point_stats *out,
+                   rp_error *err);
 
 /* Concordance on each categorical dimension at one point (model 2;
  * rp_summary.by_dimension): for each dimension of the point's runs, overall
@@ -107,9 +108,9 @@ typedef struct {
     rp_stat group[RP_MAX_GROUPS][RP_MAX_DIMS];
 } rp_dim_point_stats;
 
-/* The concordance by dimension of point from the runs' summaries (runs with
- * done[r] = 0 are left out). */
-void rp_stats_dimensions(const rp_stats_design *d, const rp_summary *summaries, const uint8_t *done, int64_t point,
+/* The concordance by dimension of point from the runs' summaries (runs not
+ * done are left out). */
+void rp_stats_dimensions(const rp_stats_design *d, const rp_summaries *summaries, int64_t point,
                          rp_dim_point_stats *out);
 
 /* ---- a probabilistic sensitivity analysis (a design with draws) ----
@@ -149,10 +150,10 @@ typedef struct {
     double lowest[RP_MAX_GROUPS + 1][RP_N_OBSERVABLES];
 } rp_psa_point;
 
-/* The PSA statistics of point, from the runs' summaries (done[r] = 0: left
- * out). RP_OK, RP_EINVAL for a design without draws or a reference group
- * that is none of the point's groups, RP_ENOMEM. */
-int rp_stats_psa(const rp_stats_design *d, const rp_summary *summaries, const uint8_t *done, int64_t point,
-                 rp_psa_point *out, rp_error *err);
+/* The PSA statistics of point, from the runs' summaries (runs not done:
+ * left out). RP_OK, RP_EINVAL for a design without draws or a reference
+ * group that is none of the point's groups, RP_ENOMEM. */
+int rp_stats_psa(const rp_stats_design *d, const rp_summaries *summaries, int64_t point, rp_psa_point *out,
+                 rp_error *err);
 
 #endif

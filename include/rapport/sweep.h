@@ -24,6 +24,7 @@
 #include "rapport/run.h"
 #include "rapport/stats.h"
 #include "rapport/status.h"
+#include "rapport/summaries.h"
 
 typedef enum { RP_PARALLEL_AUTO = 0, RP_PARALLEL_RUNS, RP_PARALLEL_PAIRS } rp_parallel;
 
@@ -52,10 +53,8 @@ typedef struct {
 
 /* Per-run summaries of the runs done here. */
 typedef struct {
-    int64_t runs;
-    rp_summary *summary; /* [runs] */
-    uint8_t *done;       /* [runs]: 1 if summary[r] was computed here */
-    int64_t pair_weeks;  /* simulated by this process */
+    rp_summaries summaries; /* of every run of the plan; done: computed here */
+    int64_t pair_weeks;     /* simulated by this process */
 } rp_sweep_result;
 
 /* Run this worker's share of the plan. On RP_OK every run of the share that

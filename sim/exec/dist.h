@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rapport/observe.h"
 #include "rapport/status.h"
+#include "rapport/summaries.h"
 
 typedef struct {
     int rank, size;
@@ -52,8 +52,8 @@ static inline void rp_dist_block(int64_t n, int rank, int ranks, int64_t *lo, in
 int rp_dist_allgather_blocks(void *items, int64_t n, size_t size, int ranks);
 
 /* Rank 0 receives the summaries of the runs done elsewhere: after the call
- * done[r] and summary[r] on rank 0 cover every rank's runs. */
-int rp_dist_gather_summaries(int64_t runs, rp_summary *summary, uint8_t *done);
+ * its store (of the same shape on every rank) covers every rank's runs. */
+int rp_dist_gather_summaries(rp_summaries *s);
 
 /* "Open MPI 4.1.4" or "none". */
 const char *rp_dist_library(char *buf, size_t size);

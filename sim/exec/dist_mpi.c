@@ -12,6 +12,7 @@
 
 #include "exec/dist.h"
 #include "rapport/status.h"
+#include "rapport/summaries.h"
 
 /* Whether MPI was started: only under a launcher (mpirun, srun), so a
  * plain `rapport run` pays nothing for MPI (its start-up takes ~0.4 s and
@@ -124,9 +125,10 @@ void rp_dist_barrier(void)
         MPI_Barrier(MPI_COMM_WORLD);
 }
 
-/* Each rank sends the indices of its runs, then their summaries as bytes
- * (one cluster, one binary layout). */
-int rp_dist_gather_summaries(int64_t runs, rp_summary *summary, uint8_t *done)
+/* Each rank sends the indices of its runs, then their values as bytes
+ * (rp_summaries_pack: one cluster, one binary layout), one MPI item a run so
+ * that the counts are of runs, not bytes. */
+int rp_dist_gather_summaries(rp_summaries *s)
 {
     if (!mpi_on)
         return RP_OK;
@@ -135,27 +137,32 @@ int rp_dist_gather_summaries(int64_t runs, rp_summary *summary, uint8_t *done)
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     if (size == 1)
         return RP_OK;
+    const size_t bytes = rp_summaries_value_bytes(&s->shape); /* at least one rp_observables */
+    MPI_Datatype run;
+    MPI_Type_contiguous((int)bytes, MPI_BYTE, &run);
+    MPI_Type_commit(&run);
     int status = RP_OK;
     if (rank != 0) {
         int64_t n = 0;
-        for (int64_t r = 0; r < runs; r++)
-            n += done[r];
+        for (int64_t r = 0; r < s->runs; r++)
+            n += s->done[r];
         int64_t *index = malloc((size_t)(n ? n : 1) * sizeof *index);
-        rp_summary *mine = malloc((size_t)(n ? n : 1) * sizeof *mine);
-        if (!index || !mine)
+        unsigned char *mine = malloc((size_t)(n ? n : 1) * bytes);
+        if (!index || !mine || n > INT_MAX)
             n = -1; /* tell rank 0 that this rank failed */
-        for (int64_t r = 0, k = 0; n > 0 && r < runs; r++)
-            if (done[r]) {
+        for (int64_t r = 0, k = 0; n > 0 && r < s->runs; r++)
+            if (s->done[r]) {
                 index[k] = r;
-                mine[k++] = summary[r];
+                rp_summaries_pack(s, r, mine + (size_t)k++ * bytes);
             }
         MPI_Send(&n, 1, MPI_INT64_T, 0, 1, MPI_COMM_WORLD);
         if (n > 0) {
             MPI_Send(index, (int)n, MPI_INT64_T, 0, 2, MPI_COMM_WORLD);
-            MPI_Send(mine, (int)(n * (int64_t)sizeof *mine), MPI_BYTE, 0, 3, MPI_COMM_WORLD);
+            MPI_Send(mine, (int)n, run, 0, 3, MPI_COMM_WORLD);
         }
         free(index);
         free(mine);
+        MPI_Type_free(&run);
         return n < 0 ? RP_ENOMEM : RP_OK;
     }
     for (int from = 1; from < size; from++) {
@@ -166,22 +173,22 @@ int rp_dist_gather_summaries(int64_t runs, rp_summary *summary, uint8_t *done)
             continue;
         }
         int64_t *index = malloc((size_t)n * sizeof *index);
-        rp_summary *theirs = malloc((size_t)n * sizeof *theirs);
+        unsigned char *theirs = malloc((size_t)n * bytes);
         if (!index || !theirs) {
             free(index);
             free(theirs);
+            MPI_Type_free(&run);
             return RP_ENOMEM; /* rank 0 out of memory: the run fails anyway */
         }
         MPI_Recv(index, (int)n, MPI_INT64_T, from, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        MPI_Recv(theirs, (int)(n * (int64_t)sizeof *theirs), MPI_BYTE, from, 3, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        MPI_Recv(theirs, (int)n, run, from, 3, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         for (int64_t k = 0; k < n; k++)
-            if (index[k] >= 0 && index[k] < runs) {
-                summary[index[k]] = theirs[k];
-                done[index[k]] = 1;
-            }
+            if (index[k] >= 0 && index[k] < s->runs)
+                rp_summaries_unpack(s, index[k], theirs + (size_t)k * bytes);
         free(index);
         free(theirs);
     }
+    MPI_Type_free(&run);
     return status;
 }
 

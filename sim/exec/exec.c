@@ -42,8 +42,7 @@ static int check_memory(const rp_scenario *sc, rp_error *err)
 
 void rp_exec_result_free(rp_exec_result *res)
 {
-    free(res->summary);
-    free(res->done);
+    rp_summaries_free(&res->summaries);
     *res = (rp_exec_result){0};
 }
 
@@ -203,26 +202,31 @@ static int exec_single(const rp_scenario *sc, const rp_plan *plan, const rp_exec
         out = NULL; /* commit frees it, whatever the result */
     }
     rp_output_discard(out);
+    if (status == RP_OK)
+        status = rp_summaries_init(&res->summaries, 1, &run->summary, err);
     if (status == RP_OK) {
-        res->summary = malloc(sizeof *res->summary);
-        res->done = malloc(1);
-        if (res->summary && res->done) {
-            res->summary[0] = run->summary;
-            res->done[0] = 1;
-            memcpy(res->seconds, run->seconds, sizeof res->seconds);
-        } else
-            status = rp_status_raise(err, RP_ENOMEM, "out of memory");
+        status = rp_summaries_put(&res->summaries, 0, &run->summary, err);
+        memcpy(res->seconds, run->seconds, sizeof res->seconds);
     }
     free(yaml);
     rp_run_free(run);
     return status;
 }
 
-/* What every point of a sweep must share for one output file (dimensions,
- * groups, output settings), and the longest horizon. */
-static int sweep_shape(const rp_plan *plan, const rp_params *base, bool output, int *max_horizon, rp_error *err)
+/* What every point of a sweep must share: the groups and categorical
+ * dimensions of its summaries (its statistics compare runs group by group,
+ * and a store holds them once), and for one output file also the other
+ * dimensions, the provider groups and the output settings; and the longest
+ * horizon and the bytes of a run's summary in the store. Not inlined: its
+ * parameters and summaries (86 kB) would stay on the stack under every run
+ * of exec_sweep. */
+__attribute__((noinline)) static int sweep_shape(const rp_plan *plan, const rp_params *base, bool output,
+                                                 int *max_horizon, size_t *summary_bytes, rp_error *err)
 {
     *max_horizon = 0;
+    rp_summary first, here;
+    rp_observe_shape(&first, base);
+    *summary_bytes = rp_summaries_value_bytes(&first);
     for (int64_t point = 0; point < rp_plan_points(plan); point++) {
         rp_params p;
         int status = rp_plan_params(plan, point, &p, err);
@@ -242,20 +246,34 @@ static int sweep_shape(const rp_plan *plan, const rp_params *base, bool output, 
                     "sweep point %lld changes the cultural dimensions, the groups or the output section; "
                     "expected one file's tables to fit every point (sweep other keys, or write no file)",
                     (long long)point);
+        rp_observe_shape(&here, &p);
+        if (!rp_summaries_same_shape(&first, &here))
+            RP_FAIL(err, RP_EINVAL,
+                    "sweep point %lld changes the patient groups or the categorical dimensions; expected the "
+                    "scenario's at every point, as its runs are compared group by group (sweep other keys)",
+                    (long long)point);
     }
     return RP_OK;
+}
+
+/* Run r's summary as the file at path stores it, into s. */
+static int read_summary(const char *path, int64_t r, rp_summaries *s, rp_error *err)
+{
+    rp_summary sum;
+    int status = rp_output_read_stored_summary(path, r, &sum, err);
+    return status == RP_OK ? rp_summaries_put(s, r, &sum, err) : status;
 }
 
 /* Bytes of disk a sweep's file needs on this process: written twice
  * (batches, then the joined file), its share of the shards. */
 
 /* Summaries of runs done elsewhere (a resumed sweep), from the joined file. */
-static void fill_summaries(const char *path, rp_sweep_result *res)
+static void fill_summaries(const char *path, rp_summaries *s)
 {
-    for (int64_t r = 0; r < res->runs; r++) {
+    for (int64_t r = 0; r < s->runs; r++) {
         rp_error e;
-        if (!res->done[r] && rp_output_read_stored_summary(path, r, &res->summary[r], &e) == RP_OK)
-            res->done[r] = 1;
+        if (!s->done[r])
+            read_summary(path, r, s, &e);
     }
 }
 
@@ -265,32 +283,35 @@ static void fill_summaries(const char *path, rp_sweep_result *res)
  * the work done: *complete, and res holds the summaries read from it. A
  * file of another sweep, or with another share of its runs, is refused;
  * anything but a regular file is left to the output rule. */
-static int resume_complete(const rp_exec_options *o, const rp_plan *plan, int64_t workers, int size,
-                           rp_sweep_result *res, bool *complete, rp_error *err)
+static int resume_complete(const rp_exec_options *o, const rp_plan *plan, const rp_params *base, int64_t workers,
+                           int size, rp_sweep_result *res, bool *complete, rp_error *err)
 {
     *complete = false;
     struct stat st;
     if (!o->resume || !o->output || stat(o->output, &st) != 0 || !S_ISREG(st.st_mode))
         return RP_OK;
     const int64_t runs = rp_plan_runs(plan);
-    *res = (rp_sweep_result){.runs = runs, .summary = calloc((size_t)runs, sizeof(rp_summary)),
-                             .done = calloc((size_t)runs, 1)};
-    if (!res->summary || !res->done)
-        RP_FAIL(err, RP_ENOMEM, "out of memory");
-    int status = rp_output_runs_in(o->output, rp_plan_id(plan), runs, 0, 0, res->done, err);
+    rp_summary shape;
+    rp_observe_shape(&shape, base);
+    uint8_t *in = calloc((size_t)runs, 1); /* the runs the file holds */
+    int status = in ? rp_summaries_init(&res->summaries, runs, &shape, err)
+                    : rp_status_raise(err, RP_ENOMEM, "out of memory");
+    if (status == RP_OK)
+        status = rp_output_runs_in(o->output, rp_plan_id(plan), runs, 0, 0, in, err);
     int64_t missing = 0, extra = 0;
     for (int64_t r = 0; status == RP_OK && r < runs; r++) {
         const bool mine = (r % workers) / size == o->shard; /* the runs of this part's workers */
-        missing += mine && !res->done[r];
-        extra += !mine && res->done[r];
+        missing += mine && !in[r];
+        extra += !mine && in[r];
     }
     if (status == RP_OK && (missing || extra))
         status = rp_status_raise(err, RP_EINVAL, "%s holds runs of this sweep but not this part's (%lld missing, "
                                  "%lld of another part); expected the output of this part, or --force to "
                                  "replace it", o->output, (long long)missing, (long long)extra);
     for (int64_t r = 0; status == RP_OK && r < runs; r++)
-        if (res->done[r])
-            status = rp_output_read_stored_summary(o->output, r, &res->summary[r], err);
+        if (in[r])
+            status = read_summary(o->output, r, &res->summaries, err);
+    free(in);
     *complete = status == RP_OK;
     return status;
 }
@@ -312,10 +333,9 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     const int64_t workers = shards * size, worker = o->shard * size + rank;
     rp_sweep_result res = {0};
     bool complete;
-    int status = rp_dist_agree(resume_complete(o, plan, workers, size, &res, &complete, err));
+    int status = rp_dist_agree(resume_complete(o, plan, base, workers, size, &res, &complete, err));
     if (status == RP_OK && complete) {
-        out->summary = res.summary; /* handed over */
-        out->done = res.done;
+        out->summaries = res.summaries; /* handed over */
         out->already_complete = true;
         return RP_OK;
     }
@@ -324,11 +344,12 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     if (status != RP_OK)
         return status;
     int max_horizon;
-    status = sweep_shape(plan, base, o->output != NULL, &max_horizon, err);
+    size_t summary_bytes;
+    status = sweep_shape(plan, base, o->output != NULL, &max_horizon, &summary_bytes, err);
     if (status == RP_OK)
         status = check_memory(sc, err);
     const double have = physical_memory();
-    const double summaries = (double)runs * (sizeof(rp_summary) + 2); /* every run's summary, skip and done flags */
+    const double summaries = (double)runs * (double)(summary_bytes + 2); /* done and skip flags */
     if (status == RP_OK && have > 0 && summaries > 0.5 * have)
         status = rp_status_raise(err, RP_EINVAL,
                                 "%s: error: a sweep of %lld runs: their summaries need about %.1f GiB, this machine "
@@ -389,7 +410,7 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     if (status == RP_EINTR) { /* say what was kept, not the pairs of the run that was stopped */
         int64_t kept = 0, mine = 0;
         for (int64_t r = 0; r < runs; r++) {
-            kept += skip[r] || (res.done && res.done[r]);
+            kept += skip[r] || (res.summaries.done && res.summaries.done[r]);
             mine += r % workers == worker;
         }
         if (closed == RP_OK && o->output)
@@ -401,7 +422,7 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     }
     status = rp_dist_agree(status);
     if (status == RP_OK)
-        status = rp_dist_gather_summaries(runs, res.summary, res.done);
+        status = rp_dist_gather_summaries(&res.summaries);
     const bool empty_part = shards > 1 && o->shard >= runs; /* more shards than runs */
     if (status == RP_OK && o->output && rank == 0 && empty_part) {
         /* a part with no runs, so that merging all parts still works */
@@ -420,16 +441,15 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     status = rp_dist_agree(status);
     out->resumable = status == RP_EINTR && o->output && closed == RP_OK;
     if (status == RP_OK && rank == 0 && o->output && o->resume)
-        fill_summaries(o->output, &res);
+        fill_summaries(o->output, &res.summaries);
     rp_parts_unlock(dir, lock, true);
     if (rank == 0 && dir[0])
         rmdir(dir); /* fails, as it should, while finished runs are kept for --resume */
     if (status != RP_OK && !err->msg[0] && rank == 0)
         rp_status_raise(err, status, "another MPI rank failed (its message is above)");
-    if (status == RP_OK) {
-        out->summary = res.summary; /* handed over */
-        out->done = res.done;
-    } else
+    if (status == RP_OK)
+        out->summaries = res.summaries; /* handed over */
+    else
         rp_sweep_result_free(&res);
     free(yaml);
     free(skip);

@@ -32,8 +32,7 @@ bool rp_sweep_parallel_over_runs(const rp_plan *plan, int threads)
 
 void rp_sweep_result_free(rp_sweep_result *res)
 {
-    free(res->summary);
-    free(res->done);
+    rp_summaries_free(&res->summaries);
     *res = (rp_sweep_result){0};
 }
 
@@ -78,9 +77,9 @@ static int one_run(const rp_plan *plan, const rp_sweep_options *opt, int64_t r, 
                 status = sink->end(sink->ctx, r, run, err);
         }
     }
+    if (status == RP_OK)
+        status = rp_summaries_put(&res->summaries, r, &run->summary, err);
     if (status == RP_OK) {
-        res->summary[r] = run->summary;
-        res->done[r] = 1;
         int64_t weeks = 0;
         for (int64_t i = 0; i < run->outcomes->n; i++)
             weeks += run->outcomes->exit_week[i];
@@ -91,16 +90,27 @@ static int one_run(const rp_plan *plan, const rp_sweep_options *opt, int64_t r, 
     return status;
 }
 
+/* A store for the plan's runs, shaped as its first point's (put checks
+ * every run's). Not inlined: its parameters (75 kB) would stay on the stack
+ * under every run. */
+__attribute__((noinline)) static int plan_summaries(const rp_plan *plan, rp_summaries *s, rp_error *err)
+{
+    rp_params p;
+    rp_summary shape;
+    int status = rp_plan_params(plan, 0, &p, err);
+    if (status != RP_OK)
+        return status;
+    rp_observe_shape(&shape, &p);
+    return rp_summaries_init(s, rp_plan_runs(plan), &shape, err);
+}
+
 int rp_sweep_execute(const rp_plan *plan, const rp_sweep_options *opt, rp_sweep_result *res, rp_error *err)
 {
     const int64_t runs = rp_plan_runs(plan), workers = opt->workers > 0 ? opt->workers : 1;
-    *res = (rp_sweep_result){.runs = runs};
-    res->summary = calloc((size_t)runs, sizeof *res->summary);
-    res->done = calloc((size_t)runs, 1);
-    if (!res->summary || !res->done) {
-        rp_sweep_result_free(res);
-        RP_FAIL(err, RP_ENOMEM, "out of memory for the summaries of %lld runs", (long long)runs);
-    }
+    *res = (rp_sweep_result){0};
+    int status = plan_summaries(plan, &res->summaries, err);
+    if (status != RP_OK)
+        return status;
     /* This worker's runs, in run order, less those already done. */
     int64_t *mine = malloc((size_t)(runs / workers + 1) * sizeof *mine), n = 0;
     if (!mine) {
@@ -114,7 +124,6 @@ int rp_sweep_execute(const rp_plan *plan, const rp_sweep_options *opt, rp_sweep_
 
     const bool over_runs = opt->parallel == RP_PARALLEL_RUNS ||
                            (opt->parallel == RP_PARALLEL_AUTO && rp_sweep_parallel_over_runs(plan, opt->threads));
-    int status = RP_OK;
     int64_t done = 0;
     if (over_runs) {
         rp_error first = {{0}};

@@ -772,7 +772,9 @@ int rp_output_merge(const char *const *inputs, int n_inputs, const char *path, b
     const rp_stats_design design = status == RP_OK ? joined_design(&parts[0]) : (rp_stats_design){0};
     if (status == RP_OK && total > 1 && held == total && design.points * design.replicates == total) {
         joined j = {parts, place, held};
-        status = rp_output_stats_write(ol, &design, joined_summary, &j, err);
+        rp_summary shape; /* of every stored summary (stored_summary) */
+        rp_observe_shape(&shape, rp_scenario_params(parts[0].sc));
+        status = rp_output_stats_write(ol, &design, &shape, joined_summary, &j, err);
     }
     for (int i = 0; parts && i < n_inputs; i++)
         close_part(&parts[i]);
@@ -944,12 +946,7 @@ static int stored_summary(part *in, int64_t k, rp_summary *sum, rp_error *err)
 {
     int status = RP_OK;
     const char *path = in->path;
-    const rp_params *p = rp_scenario_params(in->sc);
-    memset(sum, 0, sizeof *sum);
-    sum->model = rp_model_version(p->model);
-    sum->n_groups = p->patients.n_groups;
-    for (int g = 0; g < sum->n_groups; g++)
-        memcpy(sum->group_name[g], p->patients.groups[g].name, RP_NAME_MAX);
+    rp_observe_shape(sum, rp_scenario_params(in->sc)); /* the groups and dimensions; their values from the columns */
     rp_observables *row[1 + RP_MAX_GROUPS] = {&sum->all};
     for (int g = 0; g < sum->n_groups; g++)
         row[1 + g] = &sum->group[g];
@@ -958,7 +955,6 @@ static int stored_summary(part *in, int64_t k, rp_summary *sum, rp_error *err)
     for (int g = 0; g <= sum->n_groups; g++)
         for (size_t j = 0; j < n_obs; j++)
             *rp_observables_at(row[g], &obs[j]) = NAN;
-    rp_observe_dimensions(&sum->by_dimension, p); /* the dimensions; their values from the columns */
     const rp_layout *l = &in->layout;
     for (int c = 0; status == RP_OK && c < l->n_cols; c++) {
         const rp_column *col = &l->col[c];

@@ -264,33 +264,37 @@ static herr_t write_block(const writer *w, int64_t first, int64_t n)
     return st;
 }
 
-/* The R runs of point into s[0..R-1], done[] as the file holds them. */
-static int read_point(rp_stats_source read, void *ctx, int64_t point, int64_t R, rp_summary *s, uint8_t *done,
+/* The R runs of point into runs at, at + 1, ... of s, done as the file
+ * holds them. */
+static int read_point(rp_stats_source read, void *ctx, int64_t point, int64_t R, rp_summaries *s, int64_t at,
                       rp_error *err)
 {
     int status = RP_OK;
     for (int64_t r = 0; status == RP_OK && r < R; r++) {
         bool held = false;
-        status = read(ctx, point * R + r, &s[r], &held, err);
-        done[r] = held;
+        rp_summary sum;
+        s->done[at + r] = 0;
+        status = read(ctx, point * R + r, &sum, &held, err);
+        if (status == RP_OK && held)
+            status = rp_summaries_put(s, at + r, &sum, err);
     }
     return status;
 }
 
 /* Over replicates: point by point, each with the reference point's runs (a
- * sweep of two points whose reference is point 0: the reference's runs in
- * s[0, R), the point's in s[R, 2R)). */
-static int write_replicates(writer *w, rp_stats_source read, void *ctx, rp_error *err)
+ * sweep of two points whose reference is point 0: the reference's runs
+ * 0 .. R - 1 of the store, the point's R .. 2R - 1). */
+static int write_replicates(writer *w, const rp_summary *shape, rp_stats_source read, void *ctx, rp_error *err)
 {
     const rp_stats_design *d = w->d;
     const int64_t R = d->replicates, base = d->reference_point;
-    rp_summary *s = malloc((size_t)(2 * R) * sizeof *s);
-    uint8_t *done = malloc((size_t)(2 * R));
+    rp_summaries s;
     rp_point_stats *st = malloc(sizeof *st);
-    int status = s && done && st ? RP_OK : rp_status_raise(err, RP_ENOMEM, "out of memory for the statistics of %s",
-                                                         w->l->path);
+    int status = rp_summaries_init(&s, 2 * R, shape, err);
+    if (status == RP_OK && !st)
+        status = rp_status_raise(err, RP_ENOMEM, "out of memory for the statistics of %s", w->l->path);
     if (status == RP_OK)
-        status = read_point(read, ctx, base, R, s, done, err);
+        status = read_point(read, ctx, base, R, &s, 0, err);
     rp_stats_design pair = *d;
     pair.points = 2;
     pair.reference_point = 0;
@@ -299,50 +303,47 @@ static int write_replicates(writer *w, rp_stats_source read, void *ctx, rp_error
         for (int64_t i = 0; status == RP_OK && i < n; i++) {
             const int64_t point = first + i;
             if (point != base)
-                status = read_point(read, ctx, point, R, s + R, done + R, err);
+                status = read_point(read, ctx, point, R, &s, R, err);
             if (status == RP_OK)
-                status = rp_stats_point(&pair, s, done, point == base ? 0 : 1, st, err);
+                status = rp_stats_point(&pair, &s, point == base ? 0 : 1, st, err);
             if (status == RP_OK)
                 fill(w, i, st);
         }
         if (status == RP_OK && write_block(w, first, n) < 0)
             status = rp_h5_error(err, "write /statistics of", w->l->path);
     }
-    free(s);
-    free(done);
+    rp_summaries_free(&s);
     free(st);
     return status;
 }
 
 /* Over draws: every run at once, since a point's `lowest` compares it
  * with every other point (the summary of `rapport run` holds as many). */
-static int write_draws(writer *w, rp_stats_source read, void *ctx, rp_error *err)
+static int write_draws(writer *w, const rp_summary *shape, rp_stats_source read, void *ctx, rp_error *err)
 {
     const rp_stats_design *d = w->d;
-    const int64_t runs = d->points * d->replicates;
-    rp_summary *s = malloc((size_t)runs * sizeof *s);
-    uint8_t *done = malloc((size_t)runs);
+    rp_summaries s;
     rp_psa_point *u = malloc(sizeof *u);
-    int status = s && done && u ? RP_OK : rp_status_raise(err, RP_ENOMEM, "out of memory for the statistics of %s",
-                                                        w->l->path);
+    int status = rp_summaries_init(&s, d->points * d->replicates, shape, err);
+    if (status == RP_OK && !u)
+        status = rp_status_raise(err, RP_ENOMEM, "out of memory for the statistics of %s", w->l->path);
     for (int64_t p = 0; status == RP_OK && p < d->points; p++)
-        status = read_point(read, ctx, p, d->replicates, s + p * d->replicates, done + p * d->replicates, err);
+        status = read_point(read, ctx, p, d->replicates, &s, p * d->replicates, err);
     for (int64_t first = 0; status == RP_OK && first < d->points; first += BLOCK_POINTS) {
         const int64_t n = d->points - first < BLOCK_POINTS ? d->points - first : BLOCK_POINTS;
         for (int64_t i = 0; status == RP_OK && i < n; i++)
-            if ((status = rp_stats_psa(d, s, done, first + i, u, err)) == RP_OK)
+            if ((status = rp_stats_psa(d, &s, first + i, u, err)) == RP_OK)
                 fill_psa(w, i, u);
         if (status == RP_OK && write_block(w, first, n) < 0)
             status = rp_h5_error(err, "write /statistics of", w->l->path);
     }
-    free(s);
-    free(done);
+    rp_summaries_free(&s);
     free(u);
     return status;
 }
 
-int rp_output_stats_write(const rp_layout *l, const rp_stats_design *d, rp_stats_source read, void *ctx,
-                          rp_error *err)
+int rp_output_stats_write(const rp_layout *l, const rp_stats_design *d, const rp_summary *shape,
+                          rp_stats_source read, void *ctx, rp_error *err)
 {
     writer w = {.l = l, .d = d, .fam = d->draws ? &over_draws : &over_replicates, .n_groups = l->n_groups,
                 .group = -1, .scale = {-1, -1, -1, -1}};
@@ -360,7 +361,7 @@ int rp_output_stats_write(const rp_layout *l, const rp_stats_design *d, rp_stats
     if (status == RP_OK && create(&w) < 0)
         status = rp_h5_error(err, "write /statistics of", l->path);
     if (status == RP_OK)
-        status = d->draws ? write_draws(&w, read, ctx, err) : write_replicates(&w, read, ctx, err);
+        status = d->draws ? write_draws(&w, shape, read, ctx, err) : write_replicates(&w, shape, read, ctx, err);
     if (status == RP_OK) {
         const char *reference = d->reference_group[0] ? d->reference_group : l->n_groups ? l->group_name[1] : "";
         if (describe(&w, reference) < 0)

@@ -16,11 +16,12 @@
 typedef int (*rp_stats_source)(void *ctx, int64_t run, rp_summary *s, bool *held, rp_error *err);
 
 /* Write /statistics into l's file for the sweep of design d, reading the
- * runs' summaries from read (each run once, point by point; the reference
- * point's runs kept throughout). Memory: 2 x replicates summaries and a
- * block of points' numbers. RP_OK, RP_EIO (HDF5), RP_ENOMEM, or what read
- * returns. */
-int rp_output_stats_write(const rp_layout *l, const rp_stats_design *d, rp_stats_source read, void *ctx,
-                          rp_error *err);
+ * runs' summaries, each of shape (rp_observe_shape), from read (each run
+ * once, point by point; the reference point's runs kept throughout).
+ * Memory: a store of 2 x replicates summaries (of every run, with draws)
+ * and a block of points' numbers. RP_OK, RP_EIO (HDF5), RP_ENOMEM, or what
+ * read returns. */
+int rp_output_stats_write(const rp_layout *l, const rp_stats_design *d, const rp_summary *shape,
+                          rp_stats_source read, void *ctx, rp_error *err);
 
 #endif

@@ -362,6 +362,16 @@ void rp_observe_dimensions(rp_dim_concordance *c, const rp_params *p)
     }
 }
 
+void rp_observe_shape(rp_summary *sum, const rp_params *p)
+{
+    memset(sum, 0, sizeof *sum);
+    sum->model = rp_model_version(p->model);
+    sum->n_groups = p->patients.n_groups;
+    for (int g = 0; g < sum->n_groups; g++)
+        memcpy(sum->group_name[g], p->patients.groups[g].name, RP_NAME_MAX);
+    rp_observe_dimensions(&sum->by_dimension, p);
+}
+
 /* The first observable that is infinite, or NaN although defined, as an error. */
 static int check_finite(const rp_summary *sum, const rp_observables *den, rp_error *err)
 {
@@ -398,11 +408,7 @@ int rp_observe_summary_threads(rp_summary *sum, const rp_params *p, const rp_pop
                                int threads, rp_error *err)
 {
     const int ng = p->patients.n_groups;
-    memset(sum, 0, sizeof *sum);
-    sum->n_groups = ng;
-    for (int g = 0; g < ng; g++)
-        memcpy(sum->group_name[g], p->patients.groups[g].name, RP_NAME_MAX);
-    sum->model = rp_model_version(p->model);
+    rp_observe_shape(sum, p);
 
     const int64_t n = o->n, nb = blocks_of(n);
     int cat[RP_MAX_DIMS];
@@ -513,7 +519,6 @@ int rp_observe_summary_threads(rp_summary *sum, const rp_params *p, const rp_pop
      * overall and on each categorical dimension, all pairs and by group.
      * concordance sums the matches of every dimension, as before the
      * per-dimension shares existed (the same bits). */
-    rp_observe_dimensions(&sum->by_dimension, p);
     if (sum->model >= 2)
         for (int g = 0; g <= ng; g++) {
             rp_observables *v = g ? &sum->group[g - 1] : &sum->all;

@@ -102,8 +102,7 @@ rp_stat rp_stats_ratio_of(const double *y, const double *x, int64_t n)
 
 /* The runs' values of one observable. */
 typedef struct {
-    const rp_summary *s;
-    const uint8_t *done;
+    const rp_summaries *s;
     int64_t R;
     const rp_observable_def *f;
 } runs_of;
@@ -113,9 +112,9 @@ typedef struct {
 static double at(const runs_of *c, int64_t point, int64_t r, int g)
 {
     const int64_t i = point * c->R + r;
-    if (!c->done[i])
+    if (!c->s->done[i])
         return NAN;
-    return rp_observables_get(g < 0 ? &c->s[i].all : &c->s[i].group[g], c->f);
+    return rp_observables_get(rp_summaries_observables(c->s, i, g), c->f);
 }
 
 /* Replicate r's value at point, minus (base >= 0) the same at point base,
@@ -167,24 +166,20 @@ static rp_stat gap_closed(const runs_of *c, int64_t point, int64_t base, int g, 
 }
 
 /* What the statistics of point need first: its runs done, its model
- * version (the design's: a sweep cannot vary it) and its patient groups (of
- * a done run; none without), and the reference group's index among them
- * (-1 without groups). Returns the replicates done, or -1 when the design
- * names a reference group the point does not have. */
-static int64_t point_shape(const rp_stats_design *d, const rp_summary *s, const uint8_t *done, int64_t point,
-                           int *n_groups, char names[RP_MAX_GROUPS][RP_NAME_MAX], int *reference, rp_error *err)
+ * version (the design's: a sweep cannot vary it) and its patient groups (the
+ * store's, with a run done; none without), and the reference group's index
+ * among them (-1 without groups). Returns the replicates done, or -1 when
+ * the design names a reference group the point does not have. */
+static int64_t point_shape(const rp_stats_design *d, const rp_summaries *s, int64_t point, int *n_groups,
+                           char names[RP_MAX_GROUPS][RP_NAME_MAX], int *reference, rp_error *err)
 {
     const int64_t R = d->replicates;
-    const rp_summary *any = NULL;
     int64_t replicates = 0;
     for (int64_t r = 0; r < R; r++)
-        if (done[point * R + r]) {
-            replicates++;
-            any = any ? any : &s[point * R + r];
-        }
-    *n_groups = any ? any->n_groups : 0;
+        replicates += s->done[point * R + r];
+    *n_groups = replicates ? s->shape.n_groups : 0;
     for (int g = 0; g < *n_groups; g++)
-        memcpy(names[g], any->group_name[g], RP_NAME_MAX);
+        memcpy(names[g], s->shape.group_name[g], RP_NAME_MAX);
     *reference = *n_groups ? 0 : -1;
     if (*n_groups && d->reference_group[0]) {
         *reference = -1;
@@ -211,11 +206,11 @@ static rp_stat ratio_over_replicates(const runs_of *c, int64_t point, int64_t ba
     return ratio_stat(&m);
 }
 
-int rp_stats_point(const rp_stats_design *d, const rp_summary *s, const uint8_t *done, int64_t point,
-                   rp_point_stats *out, rp_error *err)
+int rp_stats_point(const rp_stats_design *d, const rp_summaries *s, int64_t point, rp_point_stats *out,
+                   rp_error *err)
 {
     const int64_t R = d->replicates, base = d->reference_point;
-    out->replicates = point_shape(d, s, done, point, &out->n_groups, out->group_name, &out->reference, err);
+    out->replicates = point_shape(d, s, point, &out->n_groups, out->group_name, &out->reference, err);
     if (out->replicates < 0)
         return RP_EINVAL;
     out->model = d->model;
@@ -224,7 +219,7 @@ int rp_stats_point(const rp_stats_design *d, const rp_summary *s, const uint8_t 
     const rp_observable_def *table = rp_observables_table(&n);
     const int ref = out->reference;
     for (size_t k = 0; k < n; k++) { /* a row the version does not report stays NaN */
-        const runs_of c = {s, done, R, &table[k]};
+        const runs_of c = {s, R, &table[k]};
         for (int paired = 0; paired < 2; paired++) {
             const int64_t b = paired ? base : -1;
             out->all[paired][k] = over_replicates(&c, point, b, -1, -1);
@@ -243,28 +238,26 @@ int rp_stats_point(const rp_stats_design *d, const rp_summary *s, const uint8_t 
     return RP_OK;
 }
 
-void rp_stats_dimensions(const rp_stats_design *d, const rp_summary *s, const uint8_t *done, int64_t point,
-                         rp_dim_point_stats *out)
+void rp_stats_dimensions(const rp_stats_design *d, const rp_summaries *s, int64_t point, rp_dim_point_stats *out)
 {
     const int64_t R = d->replicates;
     memset(out, 0, sizeof *out);
-    const rp_summary *any = NULL; /* the point's dimensions and groups: of its first run done */
+    bool any = false; /* the point's dimensions and groups (the store's) need a run done */
     for (int64_t r = 0; r < R && !any; r++)
-        any = done[point * R + r] ? &s[point * R + r] : NULL;
+        any = s->done[point * R + r];
     if (!any)
         return;
-    out->n = any->by_dimension.n;
-    out->n_groups = any->n_groups;
-    memcpy(out->name, any->by_dimension.name, sizeof out->name);
-    memcpy(out->group_name, any->group_name, sizeof out->group_name);
+    out->n = s->shape.by_dimension.n;
+    out->n_groups = s->shape.n_groups;
+    memcpy(out->name, s->shape.by_dimension.name, sizeof out->name);
+    memcpy(out->group_name, s->shape.group_name, sizeof out->group_name);
     for (int a = 0; a < out->n; a++)
         for (int g = -1; g < out->n_groups; g++) {
             double sum = 0, sumsq = 0; /* in replicate order, as rp_stats_of */
             int64_t k = 0;
             for (int64_t r = 0; r < R; r++) {
-                const rp_summary *x = &s[point * R + r];
-                const double v = !done[point * R + r] ? NAN : g < 0 ? x->by_dimension.all[a]
-                                                                     : x->by_dimension.group[g][a];
+                const int64_t i = point * R + r;
+                const double v = s->done[i] ? rp_summaries_concordance(s, i, g)[a] : NAN;
                 if (isnan(v))
                     continue;
                 sum += v;
@@ -375,8 +368,8 @@ static double lowest_share(const runs_of *c, int64_t D, int64_t Rd, int64_t P, i
     return n ? share / (double)n : NAN;
 }
 
-int rp_stats_psa(const rp_stats_design *d, const rp_summary *s, const uint8_t *done, int64_t point,
-                 rp_psa_point *out, rp_error *err)
+int rp_stats_psa(const rp_stats_design *d, const rp_summaries *s, int64_t point, rp_psa_point *out,
+                 rp_error *err)
 {
     const int64_t D = d->draws, P = d->points, base = d->reference_point;
     if (D < 1)
@@ -385,7 +378,7 @@ int rp_stats_psa(const rp_stats_design *d, const rp_summary *s, const uint8_t *d
     double *m = malloc((size_t)(D > P ? D : P) * sizeof *m);
     if (!m)
         return rp_status_raise(err, RP_ENOMEM, "out of memory");
-    if (point_shape(d, s, done, point, &out->n_groups, out->group_name, &out->reference, err) < 0) {
+    if (point_shape(d, s, point, &out->n_groups, out->group_name, &out->reference, err) < 0) {
         free(m);
         return RP_EINVAL;
     }
@@ -396,7 +389,7 @@ int rp_stats_psa(const rp_stats_design *d, const rp_summary *s, const uint8_t *d
     size_t n;
     const rp_observable_def *table = rp_observables_table(&n);
     for (size_t k = 0; k < n; k++) {
-        const runs_of c = {s, done, d->replicates, &table[k]};
+        const runs_of c = {s, d->replicates, &table[k]};
         for (int g = -1; g < out->n_groups; g++) {
             out->value[g + 1][k] = over_draws(&c, D, Rd, point, -1, g, -1, m);
             out->diff[g + 1][k] = over_draws(&c, D, Rd, point, base, g, -1, m);
