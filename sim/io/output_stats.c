@@ -98,7 +98,8 @@ static const rp_stat *pick(const rp_point_stats *st, int which, int g, size_t k)
  * coordinates of its dimensions that the families' datasets lack. */
 static const dataset_def dim_def = {"concordance_by_dimension",
                                     "the share of pairs whose patient and provider have the same level of the "
-                                    "dimension, over the point's replicates (with draws: all D x R runs, as in the JSON; model 2)"};
+                                    "dimension, over the point's replicates (with draws: all D x R runs, as in "
+                                    "the JSON; model 2)"};
 enum { C_DIMENSION, C_FIELD, N_DIM_SCALES };
 
 /* What is being written. */
@@ -126,8 +127,9 @@ static hid_t make_dataset(hid_t group, const dataset_def *def, const hsize_t dim
     const hsize_t chunk[4] = {dims[0] < BLOCK_POINTS ? dims[0] : BLOCK_POINTS, dims[1], dims[2], dims[3]};
     const double nan = NAN;
     hid_t space = H5Screate_simple(4, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE), ds = -1;
-    if (space >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 4, chunk) >= 0 && H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan) >= 0 &&
-        H5Pset_shuffle(dcpl) >= 0 && H5Pset_deflate(dcpl, 4) >= 0)
+    if (space >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 4, chunk) >= 0 &&
+        H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan) >= 0 && H5Pset_shuffle(dcpl) >= 0 &&
+        H5Pset_deflate(dcpl, 4) >= 0)
         ds = H5Dcreate2(group, def->name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     herr_t st = ds < 0 ? -1 : rp_h5_attr_string(ds, "long_name", def->long_name);
     for (unsigned a = 0; st >= 0 && a < 4; a++)
@@ -324,7 +326,8 @@ static herr_t write_points(hid_t ds, int64_t first, int64_t n, const hsize_t cou
 {
     const hsize_t start[4] = {(hsize_t)first, 0, 0, 0}, count[4] = {(hsize_t)n, count3[0], count3[1], count3[2]};
     hid_t file_space = H5Dget_space(ds), mem = H5Screate_simple(4, count, NULL);
-    herr_t st = file_space < 0 || mem < 0 ? -1 : H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL);
+    herr_t st =
+        file_space < 0 || mem < 0 ? -1 : H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL);
     if (st >= 0)
         st = H5Dwrite(ds, H5T_NATIVE_DOUBLE, mem, file_space, H5P_DEFAULT, block);
     if (mem >= 0)
