@@ -8,7 +8,11 @@ recomputed with numpy from the file's /summary and /runs (means, t
 intervals, ratios of means with delta-method se and Fieller intervals);
 the file's /statistics holds the same numbers as the JSON for every point,
 group, observable and statistic, and is read by xarray with its
-coordinates; shards merged with `rapport merge` give the same /statistics,
+coordinates; its concordance on each categorical dimension (model 2,
+/statistics/concordance_by_dimension over point, group, dimension, field)
+equals the JSON's concordance_by_dimension and numpy's t statistics of
+/summary's concordance_by_dimension.DIM, and a model-1 sweep, or one without
+a categorical dimension, has none; shards merged with `rapport merge` give the same /statistics,
 bit for bit; the text table names the reference group and point; without
 the section the reference is the first group and point 0; a merged file
 merged again keeps it; a sweep whose points change the patient groups is
@@ -46,7 +50,8 @@ providers: {count: 30}
 sweep: {grid: {discussion.policy: [never, intake, responsive]}}
 contrasts: {reference_group: black, reference_point: 1}
 """
-STATS = ["mean", "paired_difference", "relative", "gap", "gap_change", "ratio", "gap_closed"]
+STATS = ["mean", "paired_difference", "relative", "gap", "gap_change", "ratio", "gap_closed",
+         "concordance_by_dimension"]
 
 
 def write(name, text):
@@ -171,6 +176,35 @@ with h5py.File(os.path.join(tmp, "s.h5")) as f:
     report(not mismatches and compared > 500,
            f"/statistics holds the JSON's numbers: {compared} statistics compared, mismatches {mismatches[:2]}")
 
+    # the concordance by dimension: the JSON's, and numpy's from /summary
+    dims = [d.decode() if isinstance(d, bytes) else d for d in st["dimension"][()]]
+    cbd = st["concordance_by_dimension"]
+    scales = [cbd.dims[a][0].name.rsplit("/", 1)[-1] for a in range(4)]
+    report(dims == list(js["by_point"][0]["concordance_by_dimension"]) == ["ethnoracial", "language"]
+           and scales == ["point", "group", "dimension", "field"] and cbd.shape == (3, len(groups), 2, 5),
+           f"/statistics/concordance_by_dimension over (point, group, dimension, field), dimensions {dims}, {scales}")
+    bad_json, bad_numpy, compared = [], [], 0
+    for pt in range(3):
+        c = js["by_point"][pt]["concordance_by_dimension"]
+        for a, dim in enumerate(dims):
+            col = f["summary"][f"concordance_by_dimension.{dim}"][()][point == pt]  # replicate x (all + groups)
+            for gname in groups:
+                g = sgroups.index(gname)
+                want = c[dim]["all"] if gname == "all" else c[dim]["by_group"][gname]
+                row = cbd[pt, g, a, :]
+                wantv = [want["mean"], want["se"], want["ci"][0], want["ci"][1], want["n"]]
+                compared += 1
+                if not all(close(x, (math.nan if y is None else y), 1e-15) for x, y in zip(row, wantv)):
+                    bad_json.append((pt, gname, dim, list(row), wantv))
+                if not (all(close(x, y, 1e-12) for x, y in zip(row[:4], mean_stat(col[:, groups.index(gname)])))
+                        and row[4] == R):
+                    bad_numpy.append((pt, gname, dim, list(row)))
+    report(not bad_json and compared == 3 * len(groups) * 2,
+           f"/statistics/concordance_by_dimension = the JSON's concordance_by_dimension ({compared} statistics, to "
+           f"1e-15)", str(bad_json[:2]))
+    report(not bad_numpy, "/statistics/concordance_by_dimension = numpy's mean, se and t interval of /summary's "
+           "concordance_by_dimension.DIM over each point's replicates, n = 5", str(bad_numpy[:2]))
+
 # shards merged: the same /statistics, bit for bit
 for i in range(3):
     run("run", scenario, "--shard", f"{i}/3", "-o", f"sh{i}.h5")
@@ -179,7 +213,9 @@ run("merge", "m.h5", "-o", "m2.h5")
 with h5py.File(os.path.join(tmp, "s.h5")) as a, h5py.File(os.path.join(tmp, "m.h5")) as b, \
         h5py.File(os.path.join(tmp, "m2.h5")) as c:
     equal = all(np.array_equal(a["statistics"][s][()], b["statistics"][s][()], equal_nan=True)
-                and np.array_equal(a["statistics"][s][()], c["statistics"][s][()], equal_nan=True) for s in STATS)
+                and np.array_equal(a["statistics"][s][()], c["statistics"][s][()], equal_nan=True)
+                and a["statistics"][s].attrs.get("long_name") == b["statistics"][s].attrs.get("long_name")
+                for s in STATS) and list(a["statistics/dimension"][()]) == list(b["statistics/dimension"][()])
     report(equal, "3 shards merged, and that file merged again: the same /statistics, bit for bit")
     with h5py.File(os.path.join(tmp, "sh0.h5")) as part:
         report("statistics" not in part, "a shard's part has no /statistics (its points are incomplete)")
@@ -194,6 +230,21 @@ with h5py.File(os.path.join(tmp, "p.h5")) as f:
     report(at["reference_group"] in ("white", b"white") and int(at["reference_point"]) == 0
            and close(gap0, float(np.mean(drop[:, 3] - drop[:, 1])), 1e-12),
            f"no contrasts section: reference white and point 0; black's gap at point 0 {gap0:.5f}")
+
+# no concordance by dimension: model 1, and model 2 without a categorical dimension
+run("run", write("m1.yaml", SWEEP.replace("model: 2", "model: 1")), "-o", "m1.h5")
+GROUP = ("    {}:\n      share: 0.5\n      x: {}\n      mistrust: beta(2, 5)\n      barrier: beta(2, 5)\n"
+         "      stressor_rate: gamma(2, 0.03)\n      symptoms: normal(15, 4)\n")
+run("run", write("cont.yaml", "seed: 11\nmodel: 2\nreplicates: 2\npatients:\n  count: 200\n  groups:\n"
+                 + GROUP.format("a", "beta(2, 2)") + GROUP.format("b", "beta(5, 2)")
+                 + "providers:\n  count: 10\n  groups:\n    p: {share: 1, x: \"beta(2, 5)\", humility: \"beta(3, 3)\"}\n"
+                 "culture:\n  dimensions:\n    - {name: x, kind: continuous, weight: 1}\n"
+                 "sweep: {grid: {discussion.policy: [never, intake]}}\n"), "-o", "cont.h5")
+with h5py.File(os.path.join(tmp, "m1.h5")) as m1, h5py.File(os.path.join(tmp, "cont.h5")) as m2c:
+    report(all("mean" in h["statistics"] and "dimension" not in h["statistics"]
+               and "concordance_by_dimension" not in h["statistics"] for h in (m1, m2c)),
+           "a model-1 sweep, and a model-2 sweep without a categorical dimension: /statistics without dimension "
+           "nor concordance_by_dimension")
 
 # a sweep whose points have other patient groups: refused, without a file too
 G = ('{share: %s, ethnoracial: white, language: english, class: "beta(2, 2)", explanatory_model: "beta(2, 2)", '
@@ -214,6 +265,14 @@ try:
     report(close(v, js["by_point"][0]["contrasts"]["white"]["dropout"]["closed"]["share"], 1e-15)
            and list(ds["gap"].dims) == ["point", "group", "observable", "field"],
            f"xarray reads /statistics with its coordinates (gap closed at point 0 {v:.4f})")
+    c = ds["concordance_by_dimension"].sel(group="black", dimension="language")
+    want = [js["by_point"][p]["concordance_by_dimension"]["language"]["by_group"]["black"] for p in range(3)]
+    report(list(ds["concordance_by_dimension"].dims) == ["point", "group", "dimension", "field"]
+           and list(ds["dimension"].values) == ["ethnoracial", "language"]
+           and all(close(float(c.sel(point=p, field="estimate")), want[p]["mean"], 1e-15)
+                   and close(float(c.sel(point=p, field="ci_hi")), want[p]["ci"][1], 1e-15) for p in range(3)),
+           "xarray labels /statistics/concordance_by_dimension: point, group, dimension (ethnoracial, language), "
+           f"field (black's language concordance at point 0 {float(c.sel(point=0, field='estimate')):.4f})")
 except ImportError:
     pass
 

@@ -7,7 +7,10 @@ a PSA sweep is the same bits at 1 and 2 threads, as two shards merged and
 on 2 MPI ranks (where the build has MPI);
 the JSON's uncertainty statistics equal those recomputed with numpy from the
 file's /summary (mean, the 2.5% and 97.5% quantiles, the Monte Carlo share,
-P(below), P(lowest)); draws from a real posterior file follow its particles;
+P(below), P(lowest)); the file's /statistics holds the JSON's numbers, and its
+concordance_by_dimension (model 2) the JSON's statistic over each point's
+D x R runs (numpy's from /summary), labelled by xarray with replicate_field;
+draws from a real posterior file follow its particles;
 bad sections get located errors (exit 2).
 
 Usage: psa.py RAPPORT_BIN SOURCE_DIR (under /usr/bin/python3: h5py, numpy).
@@ -168,10 +171,47 @@ for p in range(P):
                     bad.append((p, name, o, "lowest"))
 with h5py.File(os.path.join(tmp, "merged.h5"), "r") as mf:
     merged_same = all(np.array_equal(st[k][()], mf["statistics"][k][()], equal_nan=True)
-                      for k in ("value", "difference", "gap", "gap_change", "lowest"))
+                      for k in ("value", "difference", "gap", "gap_change", "lowest", "concordance_by_dimension"))
 report(not bad and compared > 200 and st.attrs["over"] in ("draws", b"draws") and int(st.attrs["draws"]) == D
        and merged_same, f"/statistics over draws holds the JSON's numbers ({compared} statistics), "
-       "the same in the merged file", str(bad[:2]))
+       "the same in the merged file (concordance_by_dimension too)", str(bad[:2]))
+
+# the concordance by dimension: as the JSON has it, over all D x R runs of a point (not over draws)
+cbd = st["concordance_by_dimension"]
+dims = [x.decode() if isinstance(x, bytes) else x for x in st["dimension"][()]]
+scales = [cbd.dims[a][0].name.rsplit("/", 1)[-1] for a in range(4)]
+bad, compared = [], 0
+for p in range(P):
+    c = out["by_point"][p]["concordance_by_dimension"]
+    for a, dim in enumerate(dims):
+        col = summary[f"concordance_by_dimension.{dim}"][()][p * D * R:(p + 1) * D * R]
+        for name in sg:
+            want = c[dim]["all"] if name == "all" else c[dim]["by_group"][name]
+            row = cbd[p, sg.index(name), a, :]
+            v = col[:, sg.index(name)]
+            exp = [want["mean"], want["se"], want["ci"][0], want["ci"][1], want["n"]]
+            compared += 1
+            if not (all(abs(g - e) <= 1e-15 * max(1, abs(e)) for g, e in zip(row, exp))
+                    and close(row[0], v.mean()) and close(row[1], v.std(ddof=1) / np.sqrt(D * R))
+                    and close(row[3] - row[0], row[0] - row[2]) and row[4] == D * R):
+                bad.append((p, name, dim, list(row), exp))
+report(dims == list(out["by_point"][0]["concordance_by_dimension"]) and len(dims) == 2
+       and scales == ["point", "group", "dimension", "replicate_field"] and not bad and compared == P * len(sg) * 2,
+       f"/statistics/concordance_by_dimension over (point, group, dimension, replicate_field) = the JSON's "
+       f"(to 1e-15; {compared} statistics) and numpy's mean and se over each point's {D * R} runs", str(bad[:2]))
+try:
+    import xarray as xr
+    ds = xr.open_dataset(os.path.join(tmp, "psa.h5"), group="statistics")
+    x = ds["concordance_by_dimension"].sel(point=1, group="all", dimension=dims[0])
+    want = out["by_point"][1]["concordance_by_dimension"][dims[0]]["all"]
+    report(list(ds["concordance_by_dimension"].dims) == ["point", "group", "dimension", "replicate_field"]
+           and list(ds["replicate_field"].values) == ["estimate", "se", "ci_lo", "ci_hi", "n"]
+           and list(ds["field"].values) == ["mean", "ui_lo", "ui_hi", "mc_share", "p_below", "n"]
+           and float(x.sel(replicate_field="estimate")) == want["mean"]
+           and float(x.sel(replicate_field="ci_lo")) == want["ci"][0],
+           "xarray labels the PSA's concordance_by_dimension (replicate_field beside the draws' field)")
+except ImportError:
+    pass
 text = run("run", sweep).stdout
 report("3 points x 12 draws x 2 replicates = 72 runs" in text and "P(lowest)" in text and "95% UI" in text,
        "the text table says draws x replicates and shows the intervals", text[:300])

@@ -291,9 +291,15 @@ double rp_output_bytes(const rp_params *p, double runs, double points, double pa
                           rp_layout_bytes(&l, RP_T_PROVIDERS, providers) +
                           rp_layout_bytes(&l, RP_T_TRAJECTORIES, trajectories);
     /* /statistics (output_stats.c): at most 7 doubles x 5 fields a point,
-     * group and observable, always deflated, to about 0.13 (one replicate a
-     * point: its intervals are NaN) to 0.28 (five) of that */
-    const double statistics = points * 7 * N_STAT_FIELDS * (1 + l.n_groups) * RP_N_OBSERVABLES * 8.0 * 0.25;
+     * group and observable, and 5 a point, group and categorical dimension
+     * (concordance_by_dimension, model 2: one /summary column each), always
+     * deflated, to about 0.13 (one replicate a point: its intervals are NaN)
+     * to 0.28 (five) of that */
+    int by_dimension = 0;
+    for (int c = 0; c < l.n_cols; c++)
+        by_dimension += l.col[c].table == RP_T_SUMMARY && l.col[c].source == RP_SRC_DIM_CONCORDANCE;
+    const double statistics =
+        points * N_STAT_FIELDS * (1 + l.n_groups) * (7.0 * RP_N_OBSERVABLES + by_dimension) * 8.0 * 0.25;
     rp_layout_close(&l);
     return tables * kept + statistics + (256 << 10); /* metadata, /scenario, dimension scales */
 }
