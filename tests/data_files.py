@@ -158,6 +158,16 @@ def _():
         return f"differ at {bad}" if bad else ""
 
 
+@check("a last row of every field, its last one empty and no line break after it: a missing value, drawn")
+def _():
+    # a file cut short inside its last row is refused (tests/invalid/241-245); this one is whole
+    write("end.csv", "group,mistrust\nwhite,0.25\nblack,")
+    y = write("end.yaml", "seed: 7\npatients: {from: end.csv, missing: draw}\nproviders: {count: 1}\n")
+    with run_h5(y, os.path.join(tmp, "end.h5")) as f:
+        m = f["pairs"]["mistrust"][:]
+    return "" if len(m) == 2 and m[0] == 0.25 and 0 < m[1] < 1 else f"mistrust {list(m)}"
+
+
 res_yaml = write("resample.yaml", "seed: 7\npatients: {from: full.csv, count: 400}\nproviders: {count: 20}\n")
 
 
