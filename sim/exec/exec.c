@@ -24,15 +24,22 @@
 
 static double physical_memory(void) { return (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE); }
 
-int rp_exec_check_memory(const rp_params *p, const char *where, rp_error *err)
+/* The refusal of a run that needs about need bytes, of "what" (e.g. "sweep
+ * point 3: ") at where. */
+static int check_need(double need, const char *where, const char *what, rp_error *err)
 {
-    const double need = rp_run_bytes(p), have = physical_memory();
+    const double have = physical_memory();
     if (have > 0 && need > 0.9 * have)
         RP_FAIL(err, RP_EINVAL,
-                "%s: error: population too large for memory: about %.1f GiB needed, this machine "
+                "%s: error: %spopulation too large for memory: about %.1f GiB needed, this machine "
                 "has %.1f GiB; expected fewer patients or providers",
-                where, need / (1 << 30), have / (1 << 30));
+                where, what, need / (1 << 30), have / (1 << 30));
     return RP_OK;
+}
+
+int rp_exec_check_memory(const rp_params *p, const char *where, rp_error *err)
+{
+    return check_need(rp_run_bytes(p), where, "", err);
 }
 
 static int check_memory(const rp_scenario *sc, rp_error *err)
@@ -220,9 +227,12 @@ static int exec_single(const rp_scenario *sc, const rp_plan *plan, const rp_exec
 
 /* What every point of a sweep must share for one output file (dimensions,
  * groups, output settings), and the longest horizon. */
-static int sweep_shape(const rp_plan *plan, const rp_params *base, bool output, int *max_horizon, rp_error *err)
+static int sweep_shape(const rp_plan *plan, const rp_params *base, bool output, int *max_horizon, int64_t *largest,
+                       double *largest_bytes, rp_error *err)
 {
     *max_horizon = 0;
+    *largest = 0;
+    *largest_bytes = 0;
     for (int64_t point = 0; point < rp_plan_points(plan); point++) {
         rp_params p;
         int status = rp_plan_params(plan, point, &p, err);
@@ -230,6 +240,11 @@ static int sweep_shape(const rp_plan *plan, const rp_params *base, bool output, 
             return status;
         if (p.horizon > *max_horizon)
             *max_horizon = p.horizon;
+        const double bytes = rp_run_bytes(&p); /* a sweep over the counts: its largest point */
+        if (bytes > *largest_bytes) {
+            *largest = point;
+            *largest_bytes = bytes;
+        }
         bool same = p.culture.n_dims == base->culture.n_dims && p.patients.n_groups == base->patients.n_groups &&
                     p.providers.n_groups == base->providers.n_groups &&
                     memcmp(&p.output, &base->output, sizeof p.output) == 0;
@@ -324,9 +339,17 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     if (status != RP_OK)
         return status;
     int max_horizon;
-    status = sweep_shape(plan, base, o->output != NULL, &max_horizon, err);
+    int64_t largest;
+    double largest_bytes;
+    status = sweep_shape(plan, base, o->output != NULL, &max_horizon, &largest, &largest_bytes, err);
     if (status == RP_OK)
         status = check_memory(sc, err);
+    char point[48];
+    snprintf(point, sizeof point, "sweep point %lld: ", (long long)largest);
+    if (status == RP_OK && largest_bytes > rp_run_bytes(base)) /* at the sweep: its axes moved the counts */
+        status = check_need(largest_bytes, rp_scenario_where(sc, "sweep") ? rp_scenario_where(sc, "sweep")
+                                                                           : rp_scenario_where(sc, "patients.count"),
+                            point, err);
     const double have = physical_memory();
     const double summaries = (double)runs * (sizeof(rp_summary) + 2); /* every run's summary, skip and done flags */
     if (status == RP_OK && have > 0 && summaries > 0.5 * have)
