@@ -47,6 +47,31 @@ static int check_memory(const rp_scenario *sc, rp_error *err)
     return rp_exec_check_memory(rp_scenario_params(sc), rp_scenario_where(sc, "patients.count"), err);
 }
 
+/* A sweep's point that needs more memory than the scenario itself (its axes
+ * move the counts), refused as check_memory refuses the scenario, located at
+ * the sweep. Not inlined: a point's parameters would stay on the stack under
+ * every run of the sweep. */
+__attribute__((noinline)) static int check_points_memory(const rp_scenario *sc, const rp_plan *plan, rp_error *err)
+{
+    double most = rp_run_bytes(rp_scenario_params(sc));
+    int64_t largest = -1;
+    for (int64_t point = 0; point < rp_plan_points(plan); point++) {
+        rp_params p;
+        int status = rp_plan_params(plan, point, &p, err);
+        if (status != RP_OK)
+            return status;
+        const double need = rp_run_bytes(&p);
+        if (need > most) {
+            most = need;
+            largest = point;
+        }
+    }
+    char what[48];
+    snprintf(what, sizeof what, "sweep point %lld: ", (long long)largest);
+    const char *where = rp_scenario_where(sc, "sweep");
+    return largest < 0 ? RP_OK : check_need(most, where ? where : rp_scenario_where(sc, "patients.count"), what, err);
+}
+
 void rp_exec_result_free(rp_exec_result *res)
 {
     free(res->summary);
@@ -227,12 +252,9 @@ static int exec_single(const rp_scenario *sc, const rp_plan *plan, const rp_exec
 
 /* What every point of a sweep must share for one output file (dimensions,
  * groups, output settings), and the longest horizon. */
-static int sweep_shape(const rp_plan *plan, const rp_params *base, bool output, int *max_horizon, int64_t *largest,
-                       double *largest_bytes, rp_error *err)
+static int sweep_shape(const rp_plan *plan, const rp_params *base, bool output, int *max_horizon, rp_error *err)
 {
     *max_horizon = 0;
-    *largest = 0;
-    *largest_bytes = 0;
     for (int64_t point = 0; point < rp_plan_points(plan); point++) {
         rp_params p;
         int status = rp_plan_params(plan, point, &p, err);
@@ -240,11 +262,6 @@ static int sweep_shape(const rp_plan *plan, const rp_params *base, bool output, 
             return status;
         if (p.horizon > *max_horizon)
             *max_horizon = p.horizon;
-        const double bytes = rp_run_bytes(&p); /* a sweep over the counts: its largest point */
-        if (bytes > *largest_bytes) {
-            *largest = point;
-            *largest_bytes = bytes;
-        }
         bool same = p.culture.n_dims == base->culture.n_dims && p.patients.n_groups == base->patients.n_groups &&
                     p.providers.n_groups == base->providers.n_groups &&
                     memcmp(&p.output, &base->output, sizeof p.output) == 0;
@@ -339,17 +356,11 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     if (status != RP_OK)
         return status;
     int max_horizon;
-    int64_t largest;
-    double largest_bytes;
-    status = sweep_shape(plan, base, o->output != NULL, &max_horizon, &largest, &largest_bytes, err);
+    status = sweep_shape(plan, base, o->output != NULL, &max_horizon, err);
     if (status == RP_OK)
         status = check_memory(sc, err);
-    char point[48];
-    snprintf(point, sizeof point, "sweep point %lld: ", (long long)largest);
-    if (status == RP_OK && largest_bytes > rp_run_bytes(base)) /* at the sweep: its axes moved the counts */
-        status = check_need(largest_bytes, rp_scenario_where(sc, "sweep") ? rp_scenario_where(sc, "sweep")
-                                                                           : rp_scenario_where(sc, "patients.count"),
-                            point, err);
+    if (status == RP_OK)
+        status = check_points_memory(sc, plan, err);
     const double have = physical_memory();
     const double summaries = (double)runs * (sizeof(rp_summary) + 2); /* every run's summary, skip and done flags */
     if (status == RP_OK && have > 0 && summaries > 0.5 * have)
