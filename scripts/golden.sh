@@ -11,7 +11,9 @@
 # --set model=1 (run --json and -o), which the default model must not change. Each case becomes OUT_DIR/NAME: its exit
 # status, stdout and stderr; each HDF5 file OUT_DIR/NAME.h5digest
 # (tests/h5_digest.py without the provenance attributes). Timings are masked,
-# and so are the build's version and git revision in the JSON's provenance.
+# and so are the build's version and git revision in the JSON's provenance,
+# and the copy's own directory in an absolute path (show writes a data
+# file's path absolute): /WORK/scenarios/data/... wherever the copy is.
 #
 # Two binaries are the same, output for output, when `diff -r A B` is empty:
 #     scripts/golden.sh /tmp/before/rapport /tmp/g1
@@ -30,7 +32,8 @@ python=/usr/bin/python3
 provenance=command_line,start_time,end_time,git_revision,host,threads,compiler,compiler_flags,gsl_version,hdf5_version,rapport_version
 
 rm -rf "$out" && mkdir -p "$out" || exit 2
-work=$(mktemp -d "${TMPDIR:-/tmp}/rapport-golden.XXXXXX") || exit 2
+work=$(mktemp -d "${TMPDIR:-/tmp}/rapport-golden.XXXXXX") && work=$(cd "$work" && pwd -P) || exit 2
+work_re=$(printf '%s' "$work" | sed 's/[][\.*^$|/+?(){}]/\\&/g') # as rapport writes it (real), for sed -E
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/scenarios" "$work/golden"
 cp "$src"/scenarios/*.yaml "$work/scenarios/"
@@ -51,9 +54,9 @@ case_() {
         echo "== rapport ${*:2} (exit $rc)"
         echo "== stdout"
         sed -E 's/[0-9.]+ s; objective/T s; objective/; s/"seconds": [0-9.e+-]+/"seconds": T/;
-                s/"(git_revision|rapport_version)": "[^"]*"/"\1": "V"/g' "$work/stdout"
+                s/"(git_revision|rapport_version)": "[^"]*"/"\1": "V"/g; s|'"$work_re"'/|/WORK/|g' "$work/stdout"
         echo "== stderr"
-        cat "$work/stderr"
+        sed -E 's|'"$work_re"'/|/WORK/|g' "$work/stderr"
     } >"$out/$name"
 }
 

@@ -76,4 +76,8 @@ expect_exit -E "--threads 100000" 2 "--threads takes" "$bin" run "$tmp/s.yaml" -
 expect_exit -E "--threads abc" 2 "--threads takes" "$bin" run "$tmp/s.yaml" --threads abc
 expect_exit -E "population beyond memory" 2 "too large for memory" \
   "$bin" run "$tmp/s.yaml" --set patients.count=2000000000 --set providers.count=100000000
+# a sweep whose later point is beyond memory is refused before its first run
+printf 'seed: 1\npatients: {count: 100}\nsweep: {grid: {patients.count: [100, 100000000000]}}\n' > "$tmp/big-sweep.yaml"
+expect_exit -E "a sweep's point beyond memory" 2 "big-sweep.yaml:3:8: error: sweep point 1: population too large for memory" \
+  "$bin" run "$tmp/big-sweep.yaml" --threads 1
 finish

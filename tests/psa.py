@@ -263,6 +263,16 @@ report(len(particles) > 0 and bool(np.all(np.isin(drawn, particles))),
        "posterior draws are particles of the last generation", f"{drawn[:5]} vs {particles[:5]}")
 report("posterior post.h5 (sha256 " in pj["uncertainty"]["source"], "the source names the posterior file and its digest",
        pj["uncertainty"]["source"])
+# show writes the posterior's path absolute: the shown scenario reads the same file from another directory
+shown = run("show", "psa-post.yaml").stdout
+away = tempfile.mkdtemp(prefix="rapport-psa-away-")
+with open(os.path.join(away, "shown.yaml"), "w", encoding="utf-8") as f:
+    f.write(shown)
+again = subprocess.run([BIN, "validate", os.path.join(away, "shown.yaml")], capture_output=True, text=True, cwd=away)
+shutil.rmtree(away)
+report(f"posterior: {os.path.realpath(os.path.join(tmp, 'post.h5'))}  #" in shown and again.returncode == 0,
+       "show writes the posterior's path absolute, and the shown scenario validates from another directory",
+       again.stderr.strip() or [line for line in shown.splitlines() if "posterior:" in line])
 
 # a checkpoint of the same calibration (not complete: no /posterior, stop running)
 shutil.copy(os.path.join(tmp, "post.h5"), os.path.join(tmp, "checkpoint.h5"))

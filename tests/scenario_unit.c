@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "rapport/paramtable.h"
+#include "rapport/population.h"
+#include "rapport/run.h"
 #include "rapport/scenario.h"
 #include "input/input.h" /* rp_scenario_resolve_with, as a sweep's point */
 #include "core/sha256.h"
@@ -1092,6 +1094,13 @@ static void test_data_files(void)
               p->patients.records->value[RP_REC_MISTRUST][1] == 0.2 &&
               isnan(p->patients.records->value[RP_REC_MISTRUST][2]) && p->providers.count == 1,
           "data files: every row once: 3 patients, rows as the file says, NA drawn, 1 provider (%s)", err.msg);
+    if (p) { /* the memory a run needs counts the rows held: 3 x (mistrust 8 + group 1), not the ignored id */
+        rp_params drawn = *p;
+        drawn.patients.records = NULL;
+        const double held = rp_run_bytes(p) - rp_run_bytes(&drawn);
+        CHECK(held == 27 && rp_records_bytes(p->patients.records) == 27,
+              "data files: a run's memory estimate counts the rows held (%g bytes, expected 27)", held);
+    }
     /* show, read back from the same directory, resolves to the same parameters */
     char path[512], *text = NULL;
     size_t len = 0;

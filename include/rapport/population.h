@@ -44,6 +44,11 @@ typedef struct {
 /* Bytes that rp_population_alloc needs for these parameters. */
 double rp_population_bytes(const rp_params *p);
 
+/* Bytes the rows of a data file hold (rp_records, read by the scenario and
+ * kept for all its runs): 8 a row for each value column kept, 1 a row for
+ * the group column; 0 for NULL. Part of rp_run_bytes. */
+double rp_records_bytes(const rp_records *rec);
+
 /* Allocate the arrays for p's counts (contents undefined). NULL if out of memory. */
 rp_population *rp_population_alloc(const rp_params *p);
 void rp_population_free(rp_population *pop);

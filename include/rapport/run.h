@@ -67,7 +67,8 @@ typedef struct {
     rp_trajectory trajectory;
 } rp_run;
 
-/* Bytes a run of these parameters allocates at its peak. */
+/* Bytes a run of these parameters holds at its peak: what it allocates, and
+ * the rows of its data files (read by the scenario, shared by its runs). */
 double rp_run_bytes(const rp_params *p);
 
 /* Run the model. On RP_OK, *out is a finished run to read and rp_run_free. */

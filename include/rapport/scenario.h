@@ -86,13 +86,18 @@ const char *const *rp_scenario_files(const rp_scenario *sc, int *n);
  * line, a comment, names the file and the chain it extends): every
  * parameter, defaults filled in, in the order of the parameter table, with a one-line comment of
  * meaning per scalar, and the sweep's axes as written (block style), so that
- * reading it back gives identical rp_params and the same sweep. */
+ * reading it back gives identical rp_params and the same sweep. A path of a
+ * file (patients.from, providers.from, uncertainty.posterior) is written
+ * absolute, so that the text read back from anywhere names the same file. */
 int rp_scenario_write_yaml(const rp_scenario *sc, FILE *out);
 
 /* The same text with a first line that names no file: what a file of runs
  * stores as /scenario, so that its bytes do not depend on where the scenario
  * was (the path is the file's scenario_path attribute) and parts of one sweep
- * run from two paths hold the same scenario. */
+ * run from two paths hold the same scenario; for the same reason its paths
+ * of files are relative to the scenario's directory (as the scenario file
+ * gives them; rebased when an extended file or a --set gave them). The plan
+ * id hashes this text. */
 int rp_scenario_write_stored_yaml(const rp_scenario *sc, FILE *out);
 
 /* Whether key is a dotted name a sweep's axis (or --set) may address in the

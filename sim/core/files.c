@@ -1,6 +1,6 @@
 /* files.c - the input and the output rule of every file rapport opens; see
  * files.h. */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* POSIX 2008 and realpath */
 #include "core/files.h"
 
 #include <errno.h>
@@ -88,5 +88,61 @@ char *rp_file_join(const char *dir_of, const char *rel)
         memcpy(s, dir_of, dl);
         memcpy(s + dl, rel, rl + 1);
     }
+    return s;
+}
+
+char *rp_file_absolute(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (!base[0] || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+        return NULL; /* a directory, not a file's path */
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    char *real = dir ? realpath(dir, NULL) : NULL;
+    free(dir);
+    if (!real)
+        return NULL;
+    const size_t dl = strcmp(real, "/") == 0 ? 0 : strlen(real), bl = strlen(base);
+    char *s = malloc(dl + bl + 2);
+    if (s) {
+        memcpy(s, real, dl);
+        s[dl] = '/';
+        memcpy(s + dl + 1, base, bl + 1);
+    }
+    free(real);
+    return s;
+}
+
+/* rp_file_relative of two absolute paths. */
+static char *relative_real(const char *dir_of, const char *path)
+{
+    const size_t dir_len = (size_t)(strrchr(dir_of, '/') - dir_of); /* "/a/b" of "/a/b/x.yaml", "" of "/x.yaml" */
+    size_t common = 0; /* just past the last '/' before which the two agree */
+    for (size_t i = 0; i <= dir_len && dir_of[i] == path[i]; i++)
+        if (dir_of[i] == '/')
+            common = i + 1;
+    size_t ups = 0; /* the directories of dir_of's directory below the common part */
+    for (size_t i = common; i < dir_len; i++)
+        ups += i == common || dir_of[i - 1] == '/';
+    const char *rest = path + common;
+    char *s = malloc(3 * ups + strlen(rest) + 1);
+    if (s) {
+        for (size_t k = 0; k < ups; k++)
+            memcpy(s + 3 * k, "../", 3);
+        strcpy(s + 3 * ups, rest);
+    }
+    return s;
+}
+
+char *rp_file_relative(const char *dir_of, const char *path)
+{
+    const char *slash = strrchr(dir_of, '/');
+    const size_t dl = slash ? (size_t)(slash - dir_of) + 1 : 0; /* "dir/" of "dir/x.yaml" */
+    if ((path[0] == '/') == (dir_of[0] == '/') && strncmp(path, dir_of, dl) == 0)
+        return strdup(path + dl);
+    char *a = rp_file_absolute(dir_of), *b = a ? rp_file_absolute(path) : NULL;
+    char *s = b ? relative_real(a, b) : NULL;
+    free(a);
+    free(b);
     return s;
 }

@@ -28,6 +28,20 @@
  * is absolute or dir_of has no directory. Malloc'd; NULL if out of memory. */
 char *rp_file_join(const char *dir_of, const char *rel);
 
+/* path (as opened: absolute, or relative to the working directory) made
+ * absolute: the real path of its directory joined with its last component
+ * (kept as named, a symbolic link too). Malloc'd; NULL when its directory
+ * does not resolve, or out of memory. */
+char *rp_file_absolute(const char *path);
+
+/* path (as opened) relative to the directory of dir_of (a file's path, as
+ * opened), so that rp_file_join(dir_of, the result) names the same file:
+ * path without dir_of's directory when it begins with it as written
+ * (rp_file_join then gives path itself), else from the real paths of both
+ * ("../data/x.csv"). Malloc'd; NULL when a directory does not resolve, or
+ * out of memory. */
+char *rp_file_relative(const char *dir_of, const char *path);
+
 /* path opened for reading by the input rule; NULL with errno set. */
 FILE *rp_file_open_input(const char *path);
 

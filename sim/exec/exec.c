@@ -24,20 +24,52 @@
 
 static double physical_memory(void) { return (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE); }
 
-int rp_exec_check_memory(const rp_params *p, const char *where, rp_error *err)
+/* The refusal of a run that needs about need bytes, of "what" (e.g. "sweep
+ * point 3: ") at where. */
+static int check_need(double need, const char *where, const char *what, rp_error *err)
 {
-    const double need = rp_run_bytes(p), have = physical_memory();
+    const double have = physical_memory();
     if (have > 0 && need > 0.9 * have)
         RP_FAIL(err, RP_EINVAL,
-                "%s: error: population too large for memory: about %.1f GiB needed, this machine "
+                "%s: error: %spopulation too large for memory: about %.1f GiB needed, this machine "
                 "has %.1f GiB; expected fewer patients or providers",
-                where, need / (1 << 30), have / (1 << 30));
+                where, what, need / (1 << 30), have / (1 << 30));
     return RP_OK;
+}
+
+int rp_exec_check_memory(const rp_params *p, const char *where, rp_error *err)
+{
+    return check_need(rp_run_bytes(p), where, "", err);
 }
 
 static int check_memory(const rp_scenario *sc, rp_error *err)
 {
     return rp_exec_check_memory(rp_scenario_params(sc), rp_scenario_where(sc, "patients.count"), err);
+}
+
+/* A sweep's point that needs more memory than the scenario itself (its axes
+ * move the counts), refused as check_memory refuses the scenario, located at
+ * the sweep. Not inlined: a point's parameters would stay on the stack under
+ * every run of the sweep. */
+__attribute__((noinline)) static int check_points_memory(const rp_scenario *sc, const rp_plan *plan, rp_error *err)
+{
+    double most = rp_run_bytes(rp_scenario_params(sc));
+    int64_t largest = -1;
+    for (int64_t point = 0; point < rp_plan_points(plan); point++) {
+        rp_params p;
+        int status = rp_plan_params(plan, point, &p, err);
+        if (status != RP_OK)
+            return status;
+        const double need = rp_run_bytes(&p);
+        if (need > most) {
+            most = need;
+            largest = point;
+        }
+    }
+    char what[48];
+    snprintf(what, sizeof what, "sweep point %lld: ", (long long)largest);
+    const char *where = rp_scenario_where(sc, "sweep");
+    return largest < 0 ? RP_OK : check_need(most, where ? where : rp_scenario_where(sc, "patients.count"), what, err);
 }
 
 void rp_exec_result_free(rp_exec_result *res)
@@ -348,6 +380,8 @@ static int exec_sweep(const rp_scenario *sc, const rp_plan *plan, const rp_exec_
     status = sweep_shape(plan, base, o->output != NULL, &max_horizon, &summary_bytes, err);
     if (status == RP_OK)
         status = check_memory(sc, err);
+    if (status == RP_OK)
+        status = check_points_memory(sc, plan, err);
     const double have = physical_memory();
     const double summaries = (double)runs * (double)(summary_bytes + 2); /* done and skip flags */
     if (status == RP_OK && have > 0 && summaries > 0.5 * have)

@@ -123,8 +123,8 @@ static int posterior_draws(const rp_scenario *sc, const rp_ynode *node, int64_t 
         for (int k = 0; status == RP_OK && k < K; k++)
             if (!(keys[k] = strdup(post.key[k])))
                 status = rp_status_raise(err, RP_ENOMEM, "rapport: error: out of memory");
-        snprintf(source, SOURCE_MAX, "posterior %s (sha256 %s, %" PRId64 " bytes, generation %d)", node->text, hex,
-                 bytes, post.n_generations);
+        snprintf(source, SOURCE_MAX, "posterior %s (sha256 %s, %" PRId64 " bytes, generation %d)", file, hex, bytes,
+                 post.n_generations); /* the file as opened, as a data file's *_data_path */
         *d = (rp_plan_draws_spec){.draws = D, .n_keys = K, .keys = (const char *const *)keys, .values = values};
         free(cum);
     }

@@ -6,7 +6,11 @@
  * current row started, the line where the current field started (a quoted
  * field may hold line breaks), and the field's index in its row. The
  * header's columns are matched once; each later field goes straight into
- * the array of its slot.
+ * the array of its slot. A row's shape comes before its fields: an error in a
+ * field waits for the row's end, where a row of the wrong number of fields is
+ * reported instead (a file cut short inside its last line is such a row,
+ * whatever its last field, cut too, says). Bytes that are not text are
+ * reported at once.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "input/records.h"
@@ -43,6 +47,10 @@ typedef struct {
     int64_t row_line;   /* where the current row started */
     int64_t field_line; /* where the current field started */
     int field;          /* index of the current field in its row */
+    bool at_end;        /* the file is read: a row now is its last line, without a line break */
+    char pending[RP_ERROR_MAX]; /* the first error in a field of the current row (or ""), */
+    int64_t pending_line;       /* its line */
+    int pending_col;            /* and column */
     int n_cols;         /* the header's fields; -1 while the header is read */
     char **names;
     int cap_names;
@@ -114,6 +122,7 @@ bool rp_records_in_range(const rp_params *p, bool providers, int s, double x, ch
 
 /* ---- errors ---- */
 
+/* An error of the file, or of a whole row: raised now. */
 __attribute__((format(printf, 4, 5))) static void fail(reader *r, int64_t line, int col, const char *fmt, ...)
 {
     char msg[RP_ERROR_MAX], path[256];
@@ -127,6 +136,20 @@ __attribute__((format(printf, 4, 5))) static void fail(reader *r, int64_t line, 
                                 rp_text_excerpt(r->path, path, sizeof path), line, col, msg);
 }
 
+/* An error in a field of the current row: kept (the row's first) until the
+ * row ends, where on_row raises it if the row has the header's fields. */
+__attribute__((format(printf, 4, 5))) static void fail_field(reader *r, int64_t line, int col, const char *fmt, ...)
+{
+    va_list ap;
+    if (r->status != RP_OK || r->pending[0])
+        return;
+    va_start(ap, fmt);
+    vsnprintf(r->pending, sizeof r->pending, fmt, ap);
+    va_end(ap);
+    r->pending_line = line;
+    r->pending_col = col;
+}
+
 /* An error in the current row's field of column c: "column 'NAME': ...". */
 __attribute__((format(printf, 3, 4))) static void fail_column(reader *r, int c, const char *fmt, ...)
 {
@@ -135,7 +158,7 @@ __attribute__((format(printf, 3, 4))) static void fail_column(reader *r, int c, 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fail(r, r->row_line, c + 1, "column '%s': %s", rp_text_excerpt(r->names[c], col, sizeof col), msg);
+    fail_field(r, r->row_line, c + 1, "column '%s': %s", rp_text_excerpt(r->names[c], col, sizeof col), msg);
 }
 
 static void fail_memory(reader *r)
@@ -187,11 +210,12 @@ static void header_field(reader *r, const char *text)
         return fail_memory(r);
     char ex[96];
     if (!text[0])
-        return fail(r, r->row_line, r->field + 1, "an empty column name in the header; expected every column named");
+        return fail_field(r, r->row_line, r->field + 1, "an empty column name in the header; expected every column "
+                          "named");
     for (int c = 0; c < r->field; c++)
         if (strcmp(r->names[c], text) == 0)
-            return fail(r, r->row_line, r->field + 1, "duplicate column '%s' in the header (also column %d); "
-                        "expected each column once", rp_text_excerpt(text, ex, sizeof ex), c + 1);
+            return fail_field(r, r->row_line, r->field + 1, "duplicate column '%s' in the header (also column %d); "
+                              "expected each column once", rp_text_excerpt(text, ex, sizeof ex), c + 1);
 }
 
 /* What each column fills, and the checks of the header as a whole. */
@@ -320,9 +344,10 @@ static void data_field(reader *r, const char *text)
         if (slot == RP_REC_GROUP)
             return fail_column(r, c, "missing group; expected the name of a %s group (a group is never drawn)",
                                who);
-        if (!sp->missing_draw)
-            return fail_column(r, c, "missing value; expected a value, or %s.missing: draw to draw it from the "
-                               "row's group", who);
+        if (!sp->missing_draw) /* the last of a whole row, and the file ends: empty, or cut after its comma */
+            return fail_column(r, c, "missing value%s; expected a value, or %s.missing: draw to draw it from the "
+                               "row's group", r->at_end && !text[0] && c == r->n_cols - 1 ? " (the file ends in "
+                               "this empty field, without a line break: the file may be truncated)" : "", who);
         r->o->value[slot][r->rows] = NAN;
         return;
     }
@@ -405,20 +430,29 @@ static void on_field(void *s, size_t len, void *data)
     r->field++;
 }
 
+/* The end of a row: its shape first (a file cut short inside its last line
+ * is a row too short, whatever its last field says), then the first error
+ * of its fields, then the header's checks or the row counted. */
 static void on_row(int c, void *data)
 {
     (void)c;
     reader *r = data;
     if (r->status != RP_OK)
         return;
-    if (r->n_cols < 0) {
+    const char *cut = r->at_end ? " (the file ends inside it, without a line break: the file may be truncated)" : "";
+    if (r->n_cols < 0 && r->at_end) /* nothing but a header, and not even its line break */
+        fail(r, r->row_line, r->field, "no rows after the header%s; expected a header line naming the columns, then "
+             "one row per %s", cut, r->spec->providers ? "provider" : "patient");
+    else if (r->n_cols >= 0 && r->field != r->n_cols)
+        fail(r, r->row_line, r->field < r->n_cols ? r->field : r->n_cols + 1, "a row of %d field%s%s; expected %d, "
+             "as the header has", r->field, r->field == 1 ? "" : "s", r->field < r->n_cols ? cut : "", r->n_cols);
+    else if (r->pending[0])
+        fail(r, r->pending_line, r->pending_col, "%s", r->pending);
+    else if (r->n_cols < 0)
         header_end(r);
-    } else if (r->field != r->n_cols) {
-        fail(r, r->row_line, r->field < r->n_cols ? r->field : r->n_cols + 1,
-             "a row of %d field%s; expected %d, as the header has", r->field, r->field == 1 ? "" : "s", r->n_cols);
-    } else {
+    else
         r->rows++;
-    }
+    r->pending[0] = '\0';
     r->field = 0;
 }
 
@@ -504,6 +538,7 @@ int rp_records_read(const char *path, const rp_records_spec *spec, rp_records **
         feed(&r, &cp, buf + skip, got - skip);
     }
     fclose(f);
+    r.at_end = true; /* what csv_fini hands over is a last line without a line break */
     if (r.status == RP_OK && csv_fini(&cp, on_field, on_row, &r) != 0 && r.status == RP_OK)
         fail(&r, r.field_line, r.field + 1, "a quoted field that never closes (its quote opens here and the file "
              "ends inside it); expected a closing quote");

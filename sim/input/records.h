@@ -10,7 +10,8 @@
  * the agents (rp_records_slot_name), `group` (a group's name), a column
  * named under the scenario's map (its codes or breakpoints turn the clinic's
  * values into the scenario's), or one the scenario ignores. Only the columns
- * used are kept: memory is 8 bytes a row per used column, 1 for the group.
+ * used are kept: memory is 8 bytes a row per used column, 1 for the group
+ * (rp_records_bytes, which a run's memory check counts).
  * The file's SHA-256 and size are computed in the same pass.
  */
 #ifndef RP_RECORDS_H

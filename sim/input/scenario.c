@@ -2452,8 +2452,44 @@ static void write_items(FILE *out, const rp_ynode *n, int indent, bool first_inl
     }
 }
 
+/* The keys whose value is the path of a file, relative to the file that
+ * gives it (a --set: to the working directory). */
+static bool path_key(const char *name)
+{
+    return strcmp(name, "patients.from") == 0 || strcmp(name, "providers.from") == 0 ||
+           strcmp(name, "uncertainty.posterior") == 0;
+}
+
+/* The path n gives, written so that it names the same file where the text
+ * is meant to be read: `show` (named) absolute, from anywhere; a file of
+ * runs relative to the scenario's directory, as a scenario file without
+ * extends would give it (the same text wherever the tree is, as the plan
+ * id needs). One that is absolute already, or does not resolve (a scenario
+ * read back from a file of runs), is written as given. */
+static void write_path(FILE *out, const rp_scenario *sc, const rp_ynode *n, bool named, int indent)
+{
+    char *opened = n->kind == RP_YNODE_SCALAR && n->text[0] && n->text[0] != '/' ? rp_file_join(n->file, n->text)
+                                                                                  : NULL;
+    char *text = !opened ? NULL : named ? rp_file_absolute(opened) : rp_file_relative(sc->path, opened);
+    rp_ynode shown = *n;
+    if (text) {
+        shown.text = text;
+        shown.quoted = n->quoted || strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
+                                                 "./+-") != strlen(text);
+    }
+    if (named && shown.kind == RP_YNODE_SCALAR && shown.text[0] == '/') {
+        fputc(' ', out);
+        write_scalar(out, &shown);
+        fputs("  # absolute, so that this text reads the same file wherever it is saved\n", out);
+    } else {
+        write_node(out, &shown, indent);
+    }
+    free(opened);
+    free(text);
+}
+
 /* The resolved scenario; its first line names the file when named is set
- * (the plan id skips that line, so both forms have the same id). */
+ * (the plan id hashes the form without it, after its first line). */
 static int write_resolved(const rp_scenario *sc, bool named, FILE *out)
 {
     size_t n;
@@ -2504,7 +2540,10 @@ static int write_resolved(const rp_scenario *sc, bool named, FILE *out)
             const rp_ynode *node = node_at(sc->root, t[i].name);
             if (node) {
                 fprintf(out, "%s%s:", indent, key);
-                write_node(out, node, (int)strlen(indent) + 2);
+                if (path_key(t[i].name))
+                    write_path(out, sc, node, named, (int)strlen(indent) + 2);
+                else
+                    write_node(out, node, (int)strlen(indent) + 2);
             }
         } else if (t[i].type == RP_PT_NAME && !((const char *)p + t[i].offset)[0]) {
             fprintf(out, "%s# %s: none (policy is not same_group and no categorical dimension '%s')\n", indent, key,

@@ -262,6 +262,16 @@ void rp_population_gradient(const rp_params *p, double c, double *barrier, doubl
 
 /* ---- populations read from a data file (rp_records) ---- */
 
+double rp_records_bytes(const rp_records *rec)
+{
+    if (!rec)
+        return 0;
+    double per_row = rec->group ? 1 : 0;
+    for (int s = 0; s < RP_REC_SLOTS; s++)
+        per_row += rec->value[s] ? sizeof(double) : 0;
+    return (double)rec->rows * per_row;
+}
+
 /* Which row of the file agent i is: i itself (each row once), or a row drawn
  * uniformly on the agent's own stream (purpose, i): Lemire's multiply and
  * reject, exact, one 64-bit output nearly always. */

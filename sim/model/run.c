@@ -17,7 +17,8 @@ double rp_run_bytes(const rp_params *p)
     const double pairs = n * (8 + 8); /* provider_of, distance */
     const double assign_scratch = n * 8 + m * 16 * (1 + RP_MAX_LEVELS); /* order, room lists */
     const double icc_scratch = n * 8 + m * 16;
-    return rp_population_bytes(p) + pairs + (double)rp_engine_outcomes_bytes(1) * n +
+    const double records = rp_records_bytes(p->patients.records) + rp_records_bytes(p->providers.records);
+    return records + rp_population_bytes(p) + pairs + (double)rp_engine_outcomes_bytes(1) * n +
            (assign_scratch > icc_scratch ? assign_scratch : icc_scratch);
 }
 

@@ -468,7 +468,9 @@ static int apply_point(const rp_plan *pl, int64_t point, int64_t draw, rp_params
     return st;
 }
 
-/* FNV-1a of what `show` writes, without its first line (the file's name). */
+/* FNV-1a of the scenario as a file of runs stores it (/scenario: what `show`
+ * writes, but its paths relative to the scenario's directory, the same
+ * wherever the tree is), without its first line. */
 static int hash_scenario(rp_plan *pl, rp_error *err)
 {
     char *buf = NULL;
@@ -476,7 +478,7 @@ static int hash_scenario(rp_plan *pl, rp_error *err)
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         return no_memory(err);
-    int st = rp_scenario_write_yaml(pl->sc, f);
+    int st = rp_scenario_write_stored_yaml(pl->sc, f);
     if (fclose(f) != 0 && !st)
         st = RP_ENOMEM;
     if (st) {
