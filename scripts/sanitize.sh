@@ -17,14 +17,16 @@ echo "== AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S "$SRC" -B "$PREFIX-asan" -DCMAKE_BUILD_TYPE=Debug -DRAPPORT_SANITIZE='address;undefined' \
       -DRAPPORT_MPI=OFF >/dev/null
 cmake --build "$PREFIX-asan" -j "$JOBS" >/dev/null
-# Left out, to keep CI within its time: the Slurm test (it starts daemons and
-# runs nothing of ours that the normal pass does not), the kill soak
-# (timing-driven signals, which the normal pass covers), and the analysis tools' tests (their time is Python's; the
-# binary's paths they use are covered by output_readback, psa and
-# contrasts). The rest runs as usual.
+# Left out, to keep CI within its time: the Slurm test (it starts daemons
+# and runs nothing of ours that the normal pass does not), the kill soak
+# (timing-driven signals, which the normal pass covers), abc_coverage
+# (twenty repeats of the ABC-SMC calibration that abc_calibration runs here
+# too), and the analysis tools' tests (their time is Python's; the binary's
+# paths they use are covered by output_readback, psa and contrasts). The
+# rest runs as usual.
 # RAPPORT_TEST_QUICK: sweep_runs kills and resumes a smaller sweep, once.
 (cd "$PREFIX-asan" && RAPPORT_TEST_QUICK=1 ctest --output-on-failure -j "$JOBS" \
-    -E '^(slurm_cluster|kill_soak|analysis_unit|analysis_report|analysis_posterior|output_r)$')
+    -E '^(slurm_cluster|kill_soak|abc_coverage|analysis_unit|analysis_report|analysis_posterior|output_r)$')
 
 echo "== ThreadSanitizer (clang, libomp)"
 cmake -S "$SRC" -B "$PREFIX-tsan" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -61,7 +61,8 @@ rapport_py_test(culture_observables)
 rapport_py_test(group_shares)
 # The longest tests first (ctest -j starts the costliest at once), so that
 # none of them is left to run alone at the end.
-foreach(t golden_outputs slurm_cluster sweep_runs analysis_report analysis_posterior hostile_args)
+foreach(t golden_outputs slurm_cluster sweep_runs analysis_report analysis_posterior hostile_args abc_calibration
+          abc_coverage)
   if(TEST ${t})
     set_tests_properties(${t} PROPERTIES COST 1000)
   endif()
