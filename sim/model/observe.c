@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* Running sums for one population (all pairs, or one group). */
 typedef struct {
     int64_t pairs, dropped, early_dropped, recovered, amb_n, amb_below, discussed;

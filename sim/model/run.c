@@ -16,10 +16,10 @@ double rp_run_bytes(const rp_params *p)
     const double n = (double)p->patients.count, m = (double)p->providers.count;
     const double pairs = n * (8 + 8); /* provider_of, distance */
     const double assign_scratch = n * 8 + m * 16 * (1 + RP_MAX_LEVELS); /* order, room lists */
-    const double icc_scratch = n * 8 + m * 16;
+    const double summary_scratch = m * 24; /* size, mean, count by provider; its pairs are read in place */
     const double records = rp_records_bytes(p->patients.records) + rp_records_bytes(p->providers.records);
     return records + rp_population_bytes(p) + pairs + (double)rp_engine_outcomes_bytes(1) * n +
-           (assign_scratch > icc_scratch ? assign_scratch : icc_scratch);
+           (assign_scratch > summary_scratch ? assign_scratch : summary_scratch);
 }
 
 /* The record buffers of the variables in `want` for `cells` pair-weeks;
@@ -105,7 +105,9 @@ static int run_blocks(rp_run *run, const rp_run_options *opt, rp_error *err)
     /* Without a record a block costs only a check of stop and a progress
      * report, and each block's end leaves a thread idle while the other
      * finishes its last chunk: a few large blocks. */
-    const int64_t most = opt->block_pairs > 0 ? opt->block_pairs : record ? RP_RUN_BLOCK_PAIRS : RP_RUN_BLOCK_PAIRS_SUMMARY;
+    const int64_t most = opt->block_pairs > 0 ? opt->block_pairs
+                         : record             ? RP_RUN_BLOCK_PAIRS
+                                              : RP_RUN_BLOCK_PAIRS_SUMMARY;
     const int64_t block = opt->keep_trajectory ? n : most < n ? most : n;
     const size_t cells = (size_t)block * (size_t)(run->params.horizon + 1);
     const unsigned want = opt->variables ? opt->variables : RP_TRAJ_ALL;
